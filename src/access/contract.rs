@@ -1,0 +1,625 @@
+//! The access contract: a pure function from observations to findings.
+//!
+//! No I/O and no clock: `now` is an argument, so the same observations always
+//! give the same findings. The decisions it implements are DESIGN.md's
+//! ("Decisions / Access"); each rule below cites the one it follows.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use smallvec::SmallVec;
+
+use super::model::{Observations, Status, Subscription, Sym, sym_index};
+use crate::config::AccessConfig;
+use crate::report::Finding;
+use crate::rules;
+
+/// Names used in messages, so that a finding speaks the app's own vocabulary.
+#[derive(Debug, Clone)]
+pub struct Labels {
+    /// "Stripe" or "Paddle" (or "billing" when unknown).
+    pub provider: String,
+    /// The app's access column or expression, e.g. has_paid_access.
+    pub access_field: String,
+    pub plan_field: String,
+    /// What ACC010 says about the key: "a test-mode key", or empty for fixtures.
+    pub key_mode: Option<String>,
+}
+
+impl Default for Labels {
+    fn default() -> Self {
+        Labels {
+            provider: "Stripe".into(),
+            access_field: "has_paid_access".into(),
+            plan_field: "plan".into(),
+            key_mode: None,
+        }
+    }
+}
+
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub notes: Vec<String>,
+}
+
+const NONE: u32 = u32::MAX;
+const DAY: i64 = 86_400;
+/// Ids listed in one finding's evidence; the count is always given in full.
+const MAX_LISTED: usize = 20;
+
+/// What one subscription does for its customer at `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Grant {
+    Entitles,
+    /// past_due beyond the grace period (only with past_due_grace_days > 0).
+    GraceExpired,
+    No,
+}
+
+/// Evaluates the contract. `now` is unix seconds.
+pub fn evaluate(obs: &Observations, cfg: &AccessConfig, labels: &Labels, now: i64) -> Outcome {
+    Evaluation::new(obs, cfg, labels, now).run()
+}
+
+struct Evaluation<'a> {
+    obs: &'a Observations,
+    cfg: &'a AccessConfig,
+    labels: &'a Labels,
+    now: i64,
+    granting: Vec<Status>,
+    grants: Vec<Grant>,
+    /// Per customer symbol: first subscription index, chained through `next_sub`.
+    first_sub: Vec<u32>,
+    next_sub: Vec<u32>,
+    /// Users per customer symbol.
+    users_of_customer: Vec<u32>,
+    plan_of_price: HashMap<Sym, &'a str>,
+    findings: Vec<Finding>,
+    notes: Vec<String>,
+}
+
+impl<'a> Evaluation<'a> {
+    fn new(obs: &'a Observations, cfg: &'a AccessConfig, labels: &'a Labels, now: i64) -> Self {
+        let granting = cfg
+            .granting_statuses
+            .iter()
+            .filter_map(|s| {
+                let lower = s.trim().to_ascii_lowercase();
+                Status::known(&lower).or_else(|| obs.strings.get(&lower).map(Status::Other))
+            })
+            .collect();
+        let plan_of_price = cfg
+            .plans
+            .iter()
+            .filter_map(|(price, plan)| Some((obs.strings.get(price)?, plan.as_str())))
+            .collect();
+        let n = obs.strings.len();
+        Evaluation {
+            obs,
+            cfg,
+            labels,
+            now,
+            granting,
+            grants: Vec::with_capacity(obs.subscriptions.len()),
+            first_sub: vec![NONE; n],
+            next_sub: vec![NONE; obs.subscriptions.len()],
+            users_of_customer: vec![0; n],
+            plan_of_price,
+            findings: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    fn run(mut self) -> Outcome {
+        self.classify_subscriptions();
+        self.index();
+        self.check_users();
+        self.check_customers();
+        self.check_prices();
+        Outcome { findings: self.findings, notes: self.notes }
+    }
+
+    fn s(&self, sym: Sym) -> &'a str {
+        self.obs.str(sym)
+    }
+
+    /// Decides, once per subscription, whether it entitles its customer.
+    fn classify_subscriptions(&mut self) {
+        let grace = i64::from(self.cfg.past_due_grace_days) * DAY;
+        let mut unknown: BTreeMap<&str, (usize, Vec<&str>)> = BTreeMap::new();
+        let (mut ended_cancels, mut unmeasured) = (Vec::new(), Vec::new());
+        for sub in &self.obs.subscriptions {
+            let grant = if self.granting.contains(&sub.status) {
+                // cancel_at_period_end keeps entitling until the period ends.
+                match (sub.cancel_at_period_end, sub.period_end) {
+                    (true, Some(end)) if end <= self.now => {
+                        ended_cancels.push(self.s(sub.id));
+                        Grant::No
+                    }
+                    _ => Grant::Entitles,
+                }
+            } else if sub.status == Status::PastDue && grace > 0 {
+                // past_due began when the current period started (DESIGN.md).
+                match sub.period_start {
+                    Some(start) if start + grace <= self.now => Grant::GraceExpired,
+                    Some(_) => Grant::Entitles,
+                    None => {
+                        unmeasured.push(self.s(sub.id));
+                        Grant::Entitles
+                    }
+                }
+            } else {
+                Grant::No
+            };
+            if let Status::Other(raw) = sub.status {
+                let e = unknown.entry(self.s(raw)).or_default();
+                e.0 += 1;
+                if e.1.len() < 3 {
+                    e.1.push(self.s(sub.id));
+                }
+            }
+            self.grants.push(grant);
+        }
+        for (status, (count, ids)) in unknown {
+            let granting = if self.granting.iter().any(|g| matches!(g, Status::Other(s) if self.s(*s) == status)) {
+                "granting, as configured"
+            } else {
+                "not entitling"
+            };
+            self.notes.push(format!(
+                "unknown subscription status '{status}' on {count} subscription(s) ({}{}): treated as {granting}",
+                ids.join(", "),
+                if count > ids.len() { ", …" } else { "" }
+            ));
+        }
+        if !ended_cancels.is_empty() {
+            self.notes.push(format!(
+                "{} subscription(s) set to cancel at period end are past their period end but still reported active ({}): treated as ended",
+                ended_cancels.len(),
+                list(&ended_cancels, 3)
+            ));
+        }
+        if !unmeasured.is_empty() {
+            self.notes.push(format!(
+                "{} past_due subscription(s) carry no current period start, so the grace period cannot be measured ({}): treated as within grace",
+                unmeasured.len(),
+                list(&unmeasured, 3)
+            ));
+        }
+    }
+
+    fn index(&mut self) {
+        for (i, sub) in self.obs.subscriptions.iter().enumerate().rev() {
+            let c = sym_index(sub.customer);
+            self.next_sub[i] = self.first_sub[c];
+            self.first_sub[c] = i as u32;
+        }
+        for user in &self.obs.users {
+            if let Some(c) = user.customer {
+                self.users_of_customer[sym_index(c)] += 1;
+            }
+        }
+    }
+
+    fn subs_of(&self, customer: Sym) -> impl Iterator<Item = (usize, &'a Subscription)> + '_ {
+        let subs = &self.obs.subscriptions;
+        let mut at = self.first_sub[sym_index(customer)];
+        std::iter::from_fn(move || {
+            if at == NONE {
+                return None;
+            }
+            let i = at as usize;
+            at = self.next_sub[i];
+            Some((i, &subs[i]))
+        })
+    }
+
+    fn status(&self, sub: &Subscription) -> &'a str {
+        sub.status.as_str(&self.obs.strings)
+    }
+
+    fn check_users(&mut self) {
+        let comped: HashSet<Sym> = self.cfg.comped_users.iter().filter_map(|id| self.obs.strings.get(id.trim())).collect();
+        let mut seen = vec![false; self.obs.strings.len()];
+        let mut duplicates: Vec<&str> = Vec::new();
+        // ACC010 bookkeeping: users with access and a customer id, and those whose
+        // customer has no subscription of any status.
+        let (mut linked_with_access, mut unknown_customers) = (0usize, Vec::new());
+
+        for user in &self.obs.users {
+            let id = self.s(user.id);
+            if std::mem::replace(&mut seen[sym_index(user.id)], true) {
+                duplicates.push(id);
+            }
+            let is_comped = comped.contains(&user.id);
+            let Some(customer) = user.customer else {
+                if user.access && !is_comped {
+                    self.findings.push(
+                        Finding::new(
+                            rule("ACC008"),
+                            format!("user:{id}"),
+                            format!(
+                                "{} is true but the user has no billing customer id and is not in comped_users",
+                                self.labels.access_field
+                            ),
+                        )
+                        .evidence("db_access", true)
+                        .evidence("customer_id", serde_json::Value::Null),
+                    );
+                }
+                continue;
+            };
+
+            let mut entitling: SmallVec<[usize; 2]> = SmallVec::new();
+            let mut others: SmallVec<[usize; 2]> = SmallVec::new();
+            let mut grace_expired = None;
+            for (i, _) in self.subs_of(customer) {
+                match self.grants[i] {
+                    Grant::Entitles => entitling.push(i),
+                    Grant::GraceExpired => {
+                        grace_expired.get_or_insert(i);
+                        others.push(i);
+                    }
+                    Grant::No => others.push(i),
+                }
+            }
+            let has_any = !entitling.is_empty() || !others.is_empty();
+            if user.access {
+                linked_with_access += 1;
+                if !has_any {
+                    unknown_customers.push(user);
+                }
+            }
+
+            if !entitling.is_empty() && !user.access {
+                self.revenue_leak(id, customer, &entitling);
+            } else if entitling.is_empty() && user.access && !is_comped {
+                if let Some(i) = grace_expired {
+                    self.grace_expired(id, customer, i);
+                } else if has_any {
+                    self.wrongful_access(id, customer, &others);
+                }
+                // No subscription at all: decided below, after ACC010.
+            }
+            if !entitling.is_empty() && user.access && self.obs.plan_tracked {
+                self.plan_drift(id, user.plan, &entitling);
+            }
+        }
+
+        let unknown_count = unknown_customers.len();
+        if unknown_count >= 3 && unknown_count * 2 >= linked_with_access {
+            let examples: Vec<&str> = unknown_customers.iter().filter_map(|u| u.customer).map(|c| self.s(c)).take(5).collect();
+            let mode = self.labels.key_mode.as_ref().map(|m| format!(" (billguard read it with {m})")).unwrap_or_default();
+            self.findings.push(
+                Finding::new(
+                    rule("ACC010"),
+                    "account",
+                    format!(
+                        "{unknown_count} of {linked_with_access} users with access link customer ids that have no subscription of any status in the {} data{mode}: wrong account or wrong mode",
+                        self.labels.provider
+                    ),
+                )
+                .evidence("users_with_access_and_customer_id", linked_with_access)
+                .evidence("customers_unknown_to_account", unknown_count)
+                .evidence("example_customer_ids", examples)
+                .evidence("key_mode", self.labels.key_mode.clone()),
+            );
+        } else {
+            for user in unknown_customers {
+                if comped.contains(&user.id) {
+                    continue;
+                }
+                let id = self.s(user.id);
+                let customer = self.s(user.customer.expect("only linked users are collected"));
+                self.findings.push(
+                    Finding::new(
+                        rule("ACC002"),
+                        format!("user:{id}"),
+                        format!(
+                            "{} is true but {} has no subscription for customer {customer}",
+                            self.labels.access_field, self.labels.provider
+                        ),
+                    )
+                    .fix(wrongful_fix(&self.labels.access_field))
+                    .evidence("customer_id", customer)
+                    .evidence("subscriptions", serde_json::json!([]))
+                    .evidence("db_access", true),
+                );
+            }
+        }
+
+        if !duplicates.is_empty() {
+            duplicates.sort();
+            duplicates.dedup();
+            self.notes.push(format!(
+                "duplicate user ids in the app data ({} ids: {}): every row was checked on its own",
+                duplicates.len(),
+                list(&duplicates, 5)
+            ));
+        }
+    }
+
+    fn revenue_leak(&mut self, id: &str, customer: Sym, entitling: &[usize]) {
+        let subs = &self.obs.subscriptions;
+        let first = &subs[entitling[0]];
+        let more = if entitling.len() > 1 { format!(" (and {} more entitling)", entitling.len() - 1) } else { String::new() };
+        let ids: Vec<&str> = entitling.iter().map(|&i| self.s(subs[i].id)).collect();
+        self.findings.push(
+            Finding::new(
+                rule("ACC001"),
+                format!("user:{id}"),
+                format!(
+                    "{} subscription {} is {}{more} but {} is false",
+                    self.labels.provider,
+                    self.s(first.id),
+                    self.status(first),
+                    self.labels.access_field
+                ),
+            )
+            .fix(format!(
+                "Set {} = true for this user, and make the handler of customer.subscription.created/updated (and checkout.session.completed) grant access",
+                self.labels.access_field
+            ))
+            .evidence("customer_id", self.s(customer))
+            .evidence("subscription_id", self.s(first.id))
+            .evidence("status", self.status(first))
+            .evidence("entitling_subscriptions", capped(&ids))
+            .evidence("db_access", false),
+        );
+    }
+
+    fn wrongful_access(&mut self, id: &str, customer: Sym, others: &[usize]) {
+        let subs = &self.obs.subscriptions;
+        let described: Vec<String> =
+            others.iter().map(|&i| format!("{} {}", self.s(subs[i].id), self.status(&subs[i]))).collect();
+        let shown: Vec<&str> = described.iter().map(String::as_str).collect();
+        self.findings.push(
+            Finding::new(
+                rule("ACC002"),
+                format!("user:{id}"),
+                format!(
+                    "{} is true but customer {} has no entitling subscription ({})",
+                    self.labels.access_field,
+                    self.s(customer),
+                    list(&shown, 3)
+                ),
+            )
+            .fix(wrongful_fix(&self.labels.access_field))
+            .evidence("customer_id", self.s(customer))
+            .evidence(
+                "subscriptions",
+                others
+                    .iter()
+                    .take(MAX_LISTED)
+                    .map(|&i| serde_json::json!({"id": self.s(subs[i].id), "status": self.status(&subs[i])}))
+                    .collect::<Vec<_>>(),
+            )
+            .evidence("db_access", true),
+        );
+    }
+
+    fn grace_expired(&mut self, id: &str, customer: Sym, i: usize) {
+        let sub = &self.obs.subscriptions[i];
+        let start = sub.period_start.unwrap_or(self.now);
+        let days = (self.now - start).max(0) / DAY;
+        self.findings.push(
+            Finding::new(
+                rule("ACC007"),
+                format!("user:{id}"),
+                format!(
+                    "subscription {} has been past_due since {} ({days} days; grace is {} days) but {} is still true",
+                    self.s(sub.id),
+                    date(start),
+                    self.cfg.past_due_grace_days,
+                    self.labels.access_field
+                ),
+            )
+            .evidence("customer_id", self.s(customer))
+            .evidence("subscription_id", self.s(sub.id))
+            .evidence("status", "past_due")
+            .evidence("past_due_since", date(start))
+            .evidence("past_due_days", days)
+            .evidence("grace_days", self.cfg.past_due_grace_days)
+            .evidence("db_access", true),
+        );
+    }
+
+    /// ACC003: only for an entitled user with access whose entitling
+    /// subscriptions map to at least one plan. Unmapped prices are ACC004's.
+    fn plan_drift(&mut self, id: &str, plan: Option<Sym>, entitling: &[usize]) {
+        let subs = &self.obs.subscriptions;
+        // (rank, price id, plan, subscription id); ranked plans first, ties by price id.
+        let mut candidates: Vec<(usize, &str, &str, &str)> = Vec::new();
+        for &i in entitling {
+            for price in &subs[i].prices {
+                if let Some(plan) = self.plan_of_price.get(price) {
+                    let rank = self.cfg.plan_rank.iter().position(|p| p == plan).unwrap_or(usize::MAX);
+                    candidates.push((rank, self.s(*price), plan, self.s(subs[i].id)));
+                }
+            }
+        }
+        if candidates.is_empty() {
+            return;
+        }
+        candidates.sort();
+        let db_plan = plan.map(|p| self.s(p)).filter(|p| !p.trim().is_empty());
+        let (expected, accepted): (Option<&str>, Vec<&str>) = if self.cfg.plan_rank.is_empty() {
+            let mut plans: Vec<&str> = candidates.iter().map(|c| c.2).collect();
+            plans.sort();
+            plans.dedup();
+            (if plans.len() == 1 { Some(plans[0]) } else { None }, plans)
+        } else {
+            (Some(candidates[0].2), vec![candidates[0].2])
+        };
+        if db_plan.is_some_and(|p| accepted.contains(&p)) {
+            return;
+        }
+        let shown_db = db_plan.map(|p| format!("'{p}'")).unwrap_or_else(|| "empty".into());
+        let target = match expected {
+            Some(p) => format!("maps to plan '{p}'"),
+            None => format!("map to one of {}", accepted.iter().map(|p| format!("'{p}'")).collect::<Vec<_>>().join(", ")),
+        };
+        let (_, price, _, sub) = candidates[0];
+        let source = if candidates.len() == 1 {
+            format!("the entitling subscription {sub} ({price}) {target}")
+        } else {
+            format!("the entitling subscriptions {target}")
+        };
+        let fix = match expected {
+            Some(p) => format!("Set {} = '{p}' for this user, and make the subscription.updated handler write the plan mapped from the price", self.labels.plan_field),
+            None => format!("Set {} to one of the subscribed plans, and add [access] plan_rank to say which plan wins", self.labels.plan_field),
+        };
+        self.findings.push(
+            Finding::new(rule("ACC003"), format!("user:{id}"), format!("{} is {shown_db} but {source}", self.labels.plan_field))
+                .fix(fix)
+                .evidence("db_plan", db_plan)
+                .evidence("expected_plan", expected)
+                .evidence("candidate_plans", accepted)
+                .evidence("price_ids", candidates.iter().map(|c| c.1).collect::<Vec<_>>())
+                .evidence("subscription_ids", {
+                    let mut ids: Vec<&str> = candidates.iter().map(|c| c.3).collect();
+                    ids.dedup();
+                    ids
+                }),
+        );
+    }
+
+    /// ACC005, ACC006, ACC009: per customer.
+    fn check_customers(&mut self) {
+        // ACC005: users sharing one customer id.
+        let mut shared: BTreeMap<Sym, Vec<&str>> = BTreeMap::new();
+        for user in &self.obs.users {
+            if let Some(c) = user.customer
+                && self.users_of_customer[sym_index(c)] >= 2
+            {
+                shared.entry(c).or_default().push(self.s(user.id));
+            }
+        }
+        for (customer, users) in shared {
+            let cus = self.s(customer);
+            self.findings.push(
+                Finding::new(
+                    rule("ACC005"),
+                    format!("customer:{cus}"),
+                    format!("customer {cus} is linked to {} users: {}", users.len(), list(&users, 5)),
+                )
+                .evidence("customer_id", cus)
+                .evidence("user_count", users.len())
+                .evidence("user_ids", capped(&users)),
+            );
+        }
+
+        // ACC006 and ACC009: walk each customer's subscriptions once.
+        let mut done = vec![false; self.first_sub.len()];
+        for sub in &self.obs.subscriptions {
+            let c = sym_index(sub.customer);
+            if std::mem::replace(&mut done[c], true) {
+                continue;
+            }
+            let entitling: Vec<&Subscription> =
+                self.subs_of(sub.customer).filter(|(i, _)| self.grants[*i] == Grant::Entitles).map(|(_, s)| s).collect();
+            if entitling.is_empty() {
+                continue;
+            }
+            let cus = self.s(sub.customer);
+            let ids: Vec<&str> = entitling.iter().map(|s| self.s(s.id)).collect();
+            if self.users_of_customer[c] == 0 {
+                let first = entitling[0];
+                self.findings.push(
+                    Finding::new(
+                        rule("ACC006"),
+                        format!("customer:{cus}"),
+                        format!(
+                            "{} subscription {} is {} for customer {cus}, but no user links to that customer",
+                            self.labels.provider,
+                            self.s(first.id),
+                            self.status(first)
+                        ),
+                    )
+                    .evidence("customer_id", cus)
+                    .evidence("subscription_ids", capped(&ids))
+                    .evidence("status", self.status(first)),
+                );
+            }
+            if entitling.len() >= 2 {
+                self.findings.push(
+                    Finding::new(
+                        rule("ACC009"),
+                        format!("customer:{cus}"),
+                        format!("customer {cus} has {} entitling subscriptions: {}", ids.len(), list(&ids, 5)),
+                    )
+                    .evidence("customer_id", cus)
+                    .evidence("subscription_count", ids.len())
+                    .evidence("subscription_ids", capped(&ids)),
+                );
+            }
+        }
+    }
+
+    /// ACC004: prices of entitling subscriptions that [access.plans] does not map.
+    fn check_prices(&mut self) {
+        if self.cfg.plans.is_empty() {
+            let any_priced = self.obs.subscriptions.iter().zip(&self.grants).any(|(s, g)| *g == Grant::Entitles && !s.prices.is_empty());
+            if any_priced {
+                self.notes.push(
+                    "[access.plans] is empty: plan checks (ACC003, ACC004) were skipped; map price ids to plan names in billguard.toml to enable them".into(),
+                );
+            }
+            return;
+        }
+        let mut unmapped: HashMap<Sym, (usize, Vec<&str>)> = HashMap::new();
+        for (sub, grant) in self.obs.subscriptions.iter().zip(&self.grants) {
+            if *grant != Grant::Entitles {
+                continue;
+            }
+            for price in &sub.prices {
+                if !self.plan_of_price.contains_key(price) {
+                    let e = unmapped.entry(*price).or_default();
+                    e.0 += 1;
+                    if e.1.len() < 5 {
+                        e.1.push(self.s(sub.id));
+                    }
+                }
+            }
+        }
+        for (price, (count, examples)) in unmapped {
+            let p = self.s(price);
+            self.findings.push(
+                Finding::new(
+                    rule("ACC004"),
+                    format!("price:{p}"),
+                    format!("{count} entitling subscription(s) use price {p}, which [access.plans] does not map to a plan"),
+                )
+                .fix(format!("Add \"{p}\" = \"<plan>\" under [access.plans] in billguard.toml, and to the app's own price-to-plan map"))
+                .evidence("price_id", p)
+                .evidence("count", count)
+                .evidence("example_subscription_ids", examples),
+            );
+        }
+    }
+}
+
+fn rule(code: &str) -> &'static rules::Rule {
+    rules::get(code).expect("access rules are in the catalog")
+}
+
+fn wrongful_fix(access_field: &str) -> String {
+    format!(
+        "Set {access_field} = false for this user, and make the handler of customer.subscription.deleted/updated revoke access when the status stops granting"
+    )
+}
+
+fn list(items: &[&str], max: usize) -> String {
+    let mut s = items.iter().take(max).copied().collect::<Vec<_>>().join(", ");
+    if items.len() > max {
+        s.push_str(&format!(", … ({} in all)", items.len()));
+    }
+    s
+}
+
+fn capped(items: &[&str]) -> Vec<String> {
+    items.iter().take(MAX_LISTED).map(|s| s.to_string()).collect()
+}
+
+fn date(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0).map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_else(|| unix.to_string())
+}

@@ -1,0 +1,102 @@
+//! The fixture source: a directory that stands in for the billing provider
+//! (`stripe/subscriptions.json` or `paddle/subscriptions.json`) and the app
+//! database (`db/users.json`), with an optional `billguard.toml`.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use super::model::Observations;
+use super::subscriptions_json::{self, ListInfo};
+use super::users_json::{self, UserKeys};
+use crate::config::{BillingProvider, Config};
+use crate::error::CheckError;
+
+/// Where each part of a fixture directory is.
+#[derive(Debug, Clone)]
+pub struct FixtureDir {
+    pub dir: PathBuf,
+    pub subscriptions: Option<(PathBuf, BillingProvider)>,
+    pub users: Option<PathBuf>,
+    pub config: Option<PathBuf>,
+    /// Set when both stripe/ and paddle/ exist and one was chosen.
+    pub note: Option<String>,
+}
+
+impl FixtureDir {
+    /// Looks at `dir`; `preferred` breaks a tie when both providers are present.
+    pub fn locate(dir: &Path, preferred: BillingProvider) -> Result<FixtureDir, CheckError> {
+        if !dir.is_dir() {
+            return Err(CheckError::input(
+                dir,
+                format!(
+                    "the fixtures directory does not exist; it should hold stripe/subscriptions.json (or paddle/subscriptions.json) and db/users.json{}",
+                    if dir.exists() { " (this path is a file)" } else { "" }
+                ),
+            ));
+        }
+        let stripe = dir.join("stripe").join("subscriptions.json");
+        let paddle = dir.join("paddle").join("subscriptions.json");
+        let (subscriptions, note) = match (stripe.is_file(), paddle.is_file()) {
+            (true, true) => {
+                let (chosen, other) = match preferred {
+                    BillingProvider::Paddle => ((paddle, BillingProvider::Paddle), "stripe"),
+                    BillingProvider::Stripe => ((stripe, BillingProvider::Stripe), "paddle"),
+                };
+                let note = format!("fixtures hold both stripe/ and paddle/ subscriptions; used {} ([billing] provider), ignored {other}/", chosen.1.as_str());
+                (Some(chosen), Some(note))
+            }
+            (true, false) => (Some((stripe, BillingProvider::Stripe)), None),
+            (false, true) => (Some((paddle, BillingProvider::Paddle)), None),
+            (false, false) => (None, None),
+        };
+        let users = Some(dir.join("db").join("users.json")).filter(|p| p.is_file());
+        let config = Some(dir.join(crate::config::FILE_NAME)).filter(|p| p.is_file());
+        Ok(FixtureDir { dir: dir.to_path_buf(), subscriptions, users, config, note })
+    }
+
+    /// The error for a directory lacking what a check needs.
+    pub fn require_complete(&self) -> Result<(), CheckError> {
+        let mut missing = Vec::new();
+        if self.subscriptions.is_none() {
+            missing.push("stripe/subscriptions.json (or paddle/subscriptions.json)");
+        }
+        if self.users.is_none() {
+            missing.push("db/users.json");
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(CheckError::input(
+            &self.dir,
+            format!(
+                "the fixtures directory lacks {}; it looked for {}/stripe/subscriptions.json, {}/paddle/subscriptions.json and {}/db/users.json",
+                missing.join(" and "),
+                self.dir.display(),
+                self.dir.display(),
+                self.dir.display()
+            ),
+        ))
+    }
+}
+
+/// Reads the subscriptions file into `obs`.
+pub fn read_subscriptions(path: &Path, obs: &mut Observations) -> Result<ListInfo, CheckError> {
+    let file = File::open(path).map_err(|e| CheckError::input(path, format!("cannot open: {e}")))?;
+    let info = subscriptions_json::read_subscriptions(BufReader::with_capacity(1 << 20, file), obs)
+        .map_err(|e| CheckError::json(path, &e))?;
+    if info.has_more {
+        obs.notes.push(format!(
+            "{} says has_more: it holds only the first page of the list, so customers on later pages look unsubscribed",
+            path.display()
+        ));
+    }
+    Ok(info)
+}
+
+/// Reads `db/users.json` into `obs`.
+pub fn read_users(path: &Path, config: &Config, obs: &mut Observations) -> Result<usize, CheckError> {
+    let file = File::open(path).map_err(|e| CheckError::input(path, format!("cannot open: {e}")))?;
+    let keys = UserKeys::from_columns(&config.database.columns);
+    users_json::read_users(BufReader::with_capacity(1 << 20, file), &keys, obs).map_err(|e| CheckError::json(path, &e))
+}

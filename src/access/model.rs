@@ -1,0 +1,138 @@
+//! What the access contract compares: subscriptions as the billing provider
+//! reports them and users as the app stores them, whatever the source.
+//!
+//! Strings are interned once: customer ids shared by both sides compare as
+//! integers, and a million rows stay in tens of megabytes.
+
+use smallvec::SmallVec;
+use string_interner::{DefaultStringInterner, DefaultSymbol, Symbol as _};
+
+pub type Sym = DefaultSymbol;
+
+/// Dense index of a symbol, for per-string tables.
+pub fn sym_index(s: Sym) -> usize {
+    s.to_usize()
+}
+
+/// A subscription status, lower-cased. Provider spellings that mean the same
+/// thing map to one variant (Lemon Squeezy's `cancelled`, `on_trial`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    Active,
+    Trialing,
+    PastDue,
+    Canceled,
+    Unpaid,
+    Incomplete,
+    IncompleteExpired,
+    Paused,
+    /// A status billguard does not know; never entitling unless configured.
+    Other(Sym),
+}
+
+impl Status {
+    /// Parses a status case-insensitively; unknown spellings are interned.
+    pub fn parse(raw: &str, strings: &mut DefaultStringInterner) -> Status {
+        let lower = raw.trim().to_ascii_lowercase();
+        Status::known(&lower).unwrap_or_else(|| Status::Other(strings.get_or_intern(&lower)))
+    }
+
+    pub fn known(lower: &str) -> Option<Status> {
+        Some(match lower {
+            "active" => Status::Active,
+            "trialing" | "on_trial" => Status::Trialing,
+            "past_due" => Status::PastDue,
+            "canceled" | "cancelled" => Status::Canceled,
+            "unpaid" => Status::Unpaid,
+            "incomplete" => Status::Incomplete,
+            "incomplete_expired" | "expired" => Status::IncompleteExpired,
+            "paused" => Status::Paused,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str<'a>(&self, strings: &'a DefaultStringInterner) -> &'a str {
+        match self {
+            Status::Active => "active",
+            Status::Trialing => "trialing",
+            Status::PastDue => "past_due",
+            Status::Canceled => "canceled",
+            Status::Unpaid => "unpaid",
+            Status::Incomplete => "incomplete",
+            Status::IncompleteExpired => "incomplete_expired",
+            Status::Paused => "paused",
+            Status::Other(s) => strings.resolve(*s).unwrap_or("?"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Subscription {
+    pub id: Sym,
+    pub customer: Sym,
+    pub status: Status,
+    /// Price ids of the subscription's items (legacy plan ids where there is no price).
+    pub prices: SmallVec<[Sym; 2]>,
+    pub cancel_at_period_end: bool,
+    /// Unix seconds. The start of the current period: when past_due began, for the grace period.
+    pub period_start: Option<i64>,
+    /// Unix seconds. The end of the current period: when a scheduled cancellation takes effect.
+    pub period_end: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: Sym,
+    /// None when null or empty.
+    pub customer: Option<Sym>,
+    pub access: bool,
+    pub plan: Option<Sym>,
+}
+
+/// Everything one evaluation looks at.
+#[derive(Debug, Default)]
+pub struct Observations {
+    pub strings: DefaultStringInterner,
+    pub subscriptions: Vec<Subscription>,
+    pub users: Vec<UserRow>,
+    /// Whether the users carry a plan at all (no plan column: plan checks are skipped).
+    pub plan_tracked: bool,
+    /// What the sources noticed while reading (duplicate ids, a partial list...).
+    pub notes: Vec<String>,
+}
+
+impl Observations {
+    pub fn str(&self, s: Sym) -> &str {
+        self.strings.resolve(s).unwrap_or("?")
+    }
+
+    pub fn intern(&mut self, s: &str) -> Sym {
+        self.strings.get_or_intern(s)
+    }
+
+    /// Test and demo helper: a subscription from plain strings.
+    pub fn add_subscription(&mut self, id: &str, customer: &str, status: &str, prices: &[&str]) -> &mut Subscription {
+        let sub = Subscription {
+            id: self.intern(id),
+            customer: self.intern(customer),
+            status: Status::parse(status, &mut self.strings),
+            prices: prices.iter().map(|p| self.strings.get_or_intern(p)).collect(),
+            cancel_at_period_end: false,
+            period_start: None,
+            period_end: None,
+        };
+        self.subscriptions.push(sub);
+        self.subscriptions.last_mut().expect("just pushed")
+    }
+
+    /// Test and demo helper: a user from plain strings.
+    pub fn add_user(&mut self, id: &str, customer: Option<&str>, access: bool, plan: Option<&str>) -> &mut UserRow {
+        let customer = customer.map(str::trim).filter(|c| !c.is_empty()).map(|c| self.intern(c));
+        let user = UserRow { id: self.intern(id), customer, access, plan: plan.map(|p| self.strings.get_or_intern(p)) };
+        if plan.is_some() {
+            self.plan_tracked = true;
+        }
+        self.users.push(user);
+        self.users.last_mut().expect("just pushed")
+    }
+}

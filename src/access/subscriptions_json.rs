@@ -1,0 +1,477 @@
+//! Reads subscriptions in the shapes billing providers return them:
+//! a Stripe list object (`{"object":"list","data":[...]}`) or a bare array of
+//! Stripe Subscription objects, Paddle's list response (`{"data":[...],"meta":...}`),
+//! and billguard's normalized shape (`[{"id","customerId","status","priceIds"}]`).
+//!
+//! The file is streamed: each element becomes a compact [`Subscription`] as it
+//! is parsed, so a million subscriptions never exist as JSON trees in memory.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io::Read;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use smallvec::SmallVec;
+
+use super::model::{Observations, Status, Subscription};
+
+/// What the file said about itself besides its subscriptions.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ListInfo {
+    /// A Stripe list with `has_more: true`, or Paddle's `meta.pagination.has_more`: only one page.
+    pub has_more: bool,
+    pub count: usize,
+}
+
+/// Parses subscriptions from `reader` into `obs`.
+pub fn read_subscriptions<R: Read>(reader: R, obs: &mut Observations) -> Result<ListInfo, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let info = TopLevel { obs }.deserialize(&mut de)?;
+    de.end()?;
+    Ok(info)
+}
+
+/// Parses subscriptions from bytes (fixtures compiled into the binary).
+pub fn read_subscriptions_slice(bytes: &[u8], obs: &mut Observations) -> Result<ListInfo, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let info = TopLevel { obs }.deserialize(&mut de)?;
+    de.end()?;
+    Ok(info)
+}
+
+struct TopLevel<'o> {
+    obs: &'o mut Observations,
+}
+
+impl<'de> DeserializeSeed<'de> for TopLevel<'_> {
+    type Value = ListInfo;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<ListInfo, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopLevel<'_> {
+    type Value = ListInfo;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list object with `data`, or an array of subscriptions")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<ListInfo, A::Error> {
+        let count = Elements { obs: self.obs }.visit_seq(seq)?;
+        Ok(ListInfo { has_more: false, count })
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ListInfo, A::Error> {
+        let mut info = ListInfo::default();
+        let mut saw_data = false;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "data" => {
+                    info.count = map.next_value_seed(Elements { obs: &mut *self.obs })?;
+                    saw_data = true;
+                }
+                "has_more" => info.has_more |= map.next_value::<Option<bool>>()?.unwrap_or(false),
+                "meta" => info.has_more |= map.next_value::<PaddleMeta>()?.pagination.has_more,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        if !saw_data {
+            return Err(de::Error::custom("a list object must have a `data` array of subscriptions"));
+        }
+        Ok(info)
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct PaddleMeta {
+    #[serde(default)]
+    pagination: PaddlePagination,
+}
+
+#[derive(Deserialize, Default)]
+struct PaddlePagination {
+    #[serde(default)]
+    has_more: bool,
+}
+
+struct Elements<'o> {
+    obs: &'o mut Observations,
+}
+
+impl<'de> DeserializeSeed<'de> for Elements<'_> {
+    type Value = usize;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Elements<'_> {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of subscriptions")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
+        let mut n = 0;
+        while let Some(raw) = seq.next_element::<RawSubscription>()? {
+            n += 1;
+            let sub = raw.into_subscription(self.obs, n).map_err(de::Error::custom)?;
+            self.obs.subscriptions.push(sub);
+        }
+        Ok(n)
+    }
+}
+
+/// One subscription in any of the accepted shapes; every field optional here,
+/// checked in [`RawSubscription::into_subscription`].
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawSubscription<'a> {
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    /// Stripe: a customer id, or the expanded Customer object.
+    #[serde(borrow)]
+    customer: Option<IdOrObject<'a>>,
+    /// Paddle `customer_id`, normalized `customerId`.
+    #[serde(borrow, alias = "customerId")]
+    customer_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    status: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    items: Option<Items<'a>>,
+    /// Legacy Stripe subscriptions carry a top-level plan.
+    #[serde(borrow)]
+    plan: Option<IdOrObject<'a>>,
+    #[serde(borrow, rename = "priceIds")]
+    price_ids: Option<Vec<Cow<'a, str>>>,
+    #[serde(alias = "cancelAtPeriodEnd")]
+    cancel_at_period_end: Option<bool>,
+    #[serde(borrow, alias = "currentPeriodStart")]
+    current_period_start: Option<Timestamp<'a>>,
+    #[serde(borrow, alias = "currentPeriodEnd")]
+    current_period_end: Option<Timestamp<'a>>,
+    /// Paddle: `{starts_at, ends_at}` as RFC 3339.
+    #[serde(borrow)]
+    current_billing_period: Option<Period<'a>>,
+    /// Paddle: `{action: "cancel", effective_at}`.
+    #[serde(borrow)]
+    scheduled_change: Option<ScheduledChange<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Item<'a> {
+    #[serde(borrow)]
+    price: Option<IdOrObject<'a>>,
+    #[serde(borrow)]
+    price_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    plan: Option<IdOrObject<'a>>,
+    /// API 2025-03-31 and later: the period lives on the item.
+    #[serde(borrow)]
+    current_period_start: Option<Timestamp<'a>>,
+    #[serde(borrow)]
+    current_period_end: Option<Timestamp<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Period<'a> {
+    #[serde(borrow)]
+    starts_at: Option<Timestamp<'a>>,
+    #[serde(borrow)]
+    ends_at: Option<Timestamp<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ScheduledChange<'a> {
+    #[serde(borrow)]
+    action: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    effective_at: Option<Timestamp<'a>>,
+}
+
+/// Stripe item lists (`{"object":"list","data":[...]}`) or Paddle item arrays.
+#[derive(Default)]
+struct Items<'a>(Vec<Item<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Items<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Items<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list object or an array of items")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Items<'a>, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Items(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Items<'a>, A::Error> {
+                let mut items = Vec::new();
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    if key == "data" {
+                        items = map.next_value()?;
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(Items(items))
+            }
+            fn visit_unit<E>(self) -> Result<Items<'a>, E> {
+                Ok(Items(Vec::new()))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// An id as a string, or an expanded object carrying `id`.
+struct IdOrObject<'a>(Option<Cow<'a, str>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for IdOrObject<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = IdOrObject<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an id string or an object with an `id`")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<IdOrObject<'a>, E> {
+                Ok(IdOrObject(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<IdOrObject<'a>, E> {
+                Ok(IdOrObject(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<IdOrObject<'a>, E> {
+                Ok(IdOrObject(Some(Cow::Owned(v))))
+            }
+            fn visit_unit<E>(self) -> Result<IdOrObject<'a>, E> {
+                Ok(IdOrObject(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<IdOrObject<'a>, A::Error> {
+                let mut id = None;
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    if key == "id" {
+                        id = map.next_value::<Option<Cow<'a, str>>>()?;
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(IdOrObject(id))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// Unix seconds, or an RFC 3339 string (Paddle).
+enum Timestamp<'a> {
+    Unix(i64),
+    Text(Cow<'a, str>),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Timestamp<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Timestamp<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("unix seconds or an RFC 3339 timestamp")
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Timestamp<'a>, E> {
+                Ok(Timestamp::Unix(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Timestamp<'a>, E> {
+                Ok(Timestamp::Unix(v.min(i64::MAX as u64) as i64))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Timestamp<'a>, E> {
+                Ok(Timestamp::Unix(v as i64))
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Timestamp<'a>, E> {
+                Ok(Timestamp::Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Timestamp<'a>, E> {
+                Ok(Timestamp::Text(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+impl Timestamp<'_> {
+    fn unix(&self) -> Result<i64, String> {
+        match self {
+            Timestamp::Unix(v) => Ok(*v),
+            Timestamp::Text(t) => chrono::DateTime::parse_from_rfc3339(t)
+                .map(|d| d.timestamp())
+                .map_err(|e| format!("`{t}` is not an RFC 3339 timestamp ({e})")),
+        }
+    }
+}
+
+fn unix(ts: &Option<Timestamp>) -> Result<Option<i64>, String> {
+    ts.as_ref().map(Timestamp::unix).transpose()
+}
+
+impl RawSubscription<'_> {
+    /// `n` is the 1-based position in the list, for error messages.
+    fn into_subscription(self, obs: &mut Observations, n: usize) -> Result<Subscription, String> {
+        let id = self.id.as_deref().filter(|s| !s.is_empty()).ok_or_else(|| format!("subscription #{n} has no `id`"))?;
+        let where_ = || format!("subscription #{n} ({id})");
+        let customer = self
+            .customer
+            .and_then(|c| c.0)
+            .or(self.customer_id)
+            .filter(|c| !c.trim().is_empty())
+            .ok_or_else(|| format!("{} has no `customer` (Stripe), `customer_id` (Paddle) or `customerId`", where_()))?;
+        let status = self.status.ok_or_else(|| format!("{} has no `status`", where_()))?;
+
+        let mut prices: SmallVec<[_; 2]> = SmallVec::new();
+        let mut item_start = None;
+        let mut item_end = None;
+        for item in self.items.map(|i| i.0).unwrap_or_default() {
+            let price = item.price.and_then(|p| p.0).or(item.price_id).or_else(|| item.plan.and_then(|p| p.0));
+            if let Some(p) = price {
+                prices.push(obs.strings.get_or_intern(p.as_ref()));
+            }
+            if item_start.is_none() {
+                item_start = unix(&item.current_period_start).map_err(|e| format!("{}: {e}", where_()))?;
+                item_end = unix(&item.current_period_end).map_err(|e| format!("{}: {e}", where_()))?;
+            }
+        }
+        for p in self.price_ids.unwrap_or_default() {
+            prices.push(obs.strings.get_or_intern(p.as_ref()));
+        }
+        if prices.is_empty()
+            && let Some(plan) = self.plan.and_then(|p| p.0)
+        {
+            prices.push(obs.strings.get_or_intern(plan.as_ref()));
+        }
+
+        let err = |e: String| format!("{}: {e}", where_());
+        let period = self.current_billing_period.unwrap_or_default();
+        let period_start = match item_start {
+            Some(s) => Some(s),
+            None => match unix(&self.current_period_start).map_err(err)? {
+                Some(s) => Some(s),
+                None => unix(&period.starts_at).map_err(err)?,
+            },
+        };
+        let mut period_end = match item_end {
+            Some(e) => Some(e),
+            None => match unix(&self.current_period_end).map_err(err)? {
+                Some(e) => Some(e),
+                None => unix(&period.ends_at).map_err(err)?,
+            },
+        };
+        let mut cancel_at_period_end = self.cancel_at_period_end.unwrap_or(false);
+        if let Some(change) = self.scheduled_change
+            && change.action.as_deref() == Some("cancel")
+        {
+            cancel_at_period_end = true;
+            period_end = unix(&change.effective_at).map_err(err)?.or(period_end);
+        }
+
+        Ok(Subscription {
+            id: obs.strings.get_or_intern(id),
+            customer: obs.strings.get_or_intern(customer.trim()),
+            status: Status::parse(&status, &mut obs.strings),
+            prices,
+            cancel_at_period_end,
+            period_start,
+            period_end,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(json: &str) -> (Observations, ListInfo) {
+        let mut obs = Observations::default();
+        let info = read_subscriptions(json.as_bytes(), &mut obs).unwrap();
+        (obs, info)
+    }
+
+    #[test]
+    fn stripe_list_object_with_new_api_periods() {
+        let (obs, info) = read(
+            r#"{"object":"list","url":"/v1/subscriptions","has_more":false,"data":[
+              {"id":"sub_1","object":"subscription","customer":"cus_A","status":"Active","cancel_at_period_end":true,
+               "items":{"object":"list","data":[{"id":"si_1","price":{"id":"price_pro","object":"price"},
+               "current_period_start":1700000000,"current_period_end":1702592000}]}}]}"#,
+        );
+        assert_eq!(info, ListInfo { has_more: false, count: 1 });
+        let s = &obs.subscriptions[0];
+        assert_eq!((obs.str(s.id), obs.str(s.customer)), ("sub_1", "cus_A"));
+        assert_eq!(s.status, Status::Active);
+        assert_eq!(obs.str(s.prices[0]), "price_pro");
+        assert!(s.cancel_at_period_end);
+        assert_eq!((s.period_start, s.period_end), (Some(1700000000), Some(1702592000)));
+    }
+
+    #[test]
+    fn stripe_array_with_expanded_customer_and_legacy_plan() {
+        let (obs, info) = read(
+            r#"[{"id":"sub_2","customer":{"id":"cus_B","email":"b@example.com"},"status":"past_due",
+                 "current_period_start":1600000000,"plan":{"id":"gold"},"items":{"data":[{"plan":{"id":"gold"}}]}},
+                {"id":"sub_3","customer":"cus_C","status":"canceled","plan":{"id":"silver"},"items":null}]"#,
+        );
+        assert_eq!(info.count, 2);
+        assert_eq!(obs.str(obs.subscriptions[0].customer), "cus_B");
+        assert_eq!(obs.str(obs.subscriptions[0].prices[0]), "gold");
+        assert_eq!(obs.subscriptions[0].period_start, Some(1600000000));
+        assert_eq!(obs.str(obs.subscriptions[1].prices[0]), "silver");
+    }
+
+    #[test]
+    fn paddle_list_response() {
+        let (obs, info) = read(
+            r#"{"data":[{"id":"sub_01h","status":"active","customer_id":"ctm_01h",
+                "items":[{"price":{"id":"pri_01pro"},"quantity":1}],
+                "current_billing_period":{"starts_at":"2024-04-12T10:18:48.294633Z","ends_at":"2024-05-12T10:18:48.294633Z"},
+                "scheduled_change":{"action":"cancel","effective_at":"2024-05-12T10:18:48Z","resume_at":null}}],
+               "meta":{"request_id":"x","pagination":{"per_page":200,"next":"https://api.paddle.com/subscriptions?after=sub_01h","has_more":true,"estimated_total":2}}}"#,
+        );
+        assert!(info.has_more);
+        let s = &obs.subscriptions[0];
+        assert_eq!(obs.str(s.customer), "ctm_01h");
+        assert_eq!(obs.str(s.prices[0]), "pri_01pro");
+        assert_eq!(s.period_start, Some(1712917128));
+        assert!(s.cancel_at_period_end);
+        assert_eq!(s.period_end, Some(1715509128));
+    }
+
+    #[test]
+    fn normalized_shape() {
+        let (obs, _) = read(r#"[{"id":"s1","customerId":"c1","status":"TRIALING","priceIds":["p1","p2"]}]"#);
+        let s = &obs.subscriptions[0];
+        assert_eq!(s.status, Status::Trialing);
+        assert_eq!(s.prices.len(), 2);
+    }
+
+    #[test]
+    fn errors_name_the_element_and_position() {
+        let mut obs = Observations::default();
+        let err = read_subscriptions(r#"[{"id":"s1","status":"active"}]"#.as_bytes(), &mut obs).unwrap_err();
+        assert!(err.to_string().contains("subscription #1 (s1) has no `customer`"), "{err}");
+        let err = read_subscriptions("[{\"id\":\"s1\",\n\"status\": }]".as_bytes(), &mut obs).unwrap_err();
+        assert_eq!(err.line(), 2);
+        let err = read_subscriptions(r#"{"object":"list"}"#.as_bytes(), &mut obs).unwrap_err();
+        assert!(err.to_string().contains("`data`"), "{err}");
+        let err = read_subscriptions(r#"[{"id":"s1","customer":"c","status":"active","current_period_start":"yesterday"}]"#.as_bytes(), &mut obs)
+            .unwrap_err();
+        assert!(err.to_string().contains("RFC 3339"), "{err}");
+    }
+}

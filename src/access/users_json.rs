@@ -1,0 +1,299 @@
+//! Reads `db/users.json`: an array of rows keyed by the configured column names.
+//!
+//! A configured column that is a plain name (`has_paid_access`) is looked up
+//! as such; one that is an SQL expression (`plan <> 'free'`) cannot be a JSON
+//! key, so the canonical name (`access`) is used instead.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io::Read;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use super::model::{Observations, UserRow};
+use crate::config::ColumnsConfig;
+
+/// The JSON keys a users file is read with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserKeys {
+    pub id: String,
+    pub customer_id: String,
+    pub access: String,
+    pub plan: Option<String>,
+}
+
+impl UserKeys {
+    pub fn from_columns(c: &ColumnsConfig) -> Self {
+        UserKeys {
+            id: key_for(&c.id, "id"),
+            customer_id: key_for(&c.customer_id, "customer_id"),
+            access: key_for(&c.access, "access"),
+            plan: Some(c.plan.as_deref().map_or_else(|| "plan".to_string(), |p| key_for(p, "plan"))),
+        }
+    }
+}
+
+fn is_plain_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn key_for(configured: &str, canonical: &str) -> String {
+    let configured = configured.trim();
+    if is_plain_name(configured) { configured.to_string() } else { canonical.to_string() }
+}
+
+pub fn read_users<R: Read>(reader: R, keys: &UserKeys, obs: &mut Observations) -> Result<usize, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let n = Rows { keys, obs }.deserialize(&mut de)?;
+    de.end()?;
+    Ok(n)
+}
+
+pub fn read_users_slice(bytes: &[u8], keys: &UserKeys, obs: &mut Observations) -> Result<usize, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let n = Rows { keys, obs }.deserialize(&mut de)?;
+    de.end()?;
+    Ok(n)
+}
+
+struct Rows<'k, 'o> {
+    keys: &'k UserKeys,
+    obs: &'o mut Observations,
+}
+
+impl<'de> DeserializeSeed<'de> for Rows<'_, '_> {
+    type Value = usize;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Rows<'_, '_> {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of user rows")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
+        let mut n = 0;
+        loop {
+            let row = seq.next_element_seed(Row { keys: self.keys, obs: &mut *self.obs, n: n + 1 })?;
+            match row {
+                Some(user) => {
+                    n += 1;
+                    self.obs.users.push(user);
+                }
+                None => return Ok(n),
+            }
+        }
+    }
+}
+
+struct Row<'k, 'o> {
+    keys: &'k UserKeys,
+    obs: &'o mut Observations,
+    n: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for Row<'_, '_> {
+    type Value = UserRow;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<UserRow, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Row<'_, '_> {
+    type Value = UserRow;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a user row object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UserRow, A::Error> {
+        let keys = self.keys;
+        let (mut id, mut customer, mut access, mut plan) = (None, None, None, None);
+        let mut has_plan = false;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            let key = key.as_ref();
+            if key == keys.id {
+                id = map.next_value::<Scalar>()?.into_text();
+            } else if key == keys.customer_id {
+                customer = map.next_value::<Scalar>()?.into_text();
+            } else if key == keys.access {
+                access = Some(map.next_value::<Scalar>()?);
+            } else if keys.plan.as_deref() == Some(key) {
+                has_plan = true;
+                plan = map.next_value::<Scalar>()?.into_text();
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        let n = self.n;
+        let id = id.filter(|s| !s.is_empty()).ok_or_else(|| {
+            de::Error::custom(format!(
+                "users.json row {n} has no `{}` value; rows are read by the column names in [database.columns]",
+                keys.id
+            ))
+        })?;
+        let access = match access {
+            None => {
+                return Err(de::Error::custom(format!(
+                    "users.json row {n} (id {id}) has no `{}` field; rows are read by the column names in [database.columns]",
+                    keys.access
+                )));
+            }
+            Some(v) => v.as_access().ok_or_else(|| {
+                de::Error::custom(format!(
+                    "users.json row {n} (id {id}): `{}` is {}, which is not boolean-like (use true/false, 0/1, \"t\"/\"f\", \"yes\"/\"no\")",
+                    keys.access,
+                    v.describe()
+                ))
+            })?,
+        };
+        if has_plan {
+            self.obs.plan_tracked = true;
+        }
+        let obs = self.obs;
+        let customer = customer.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(|c| obs.strings.get_or_intern(c));
+        let plan = plan.map(|p| obs.strings.get_or_intern(p));
+        Ok(UserRow { id: obs.strings.get_or_intern(id.trim()), customer, access, plan })
+    }
+}
+
+/// A JSON scalar cell; nested values are refused.
+enum Scalar {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+impl Scalar {
+    fn into_text(self) -> Option<String> {
+        match self {
+            Scalar::Null => None,
+            Scalar::Bool(b) => Some(b.to_string()),
+            Scalar::Int(i) => Some(i.to_string()),
+            Scalar::Float(f) => Some(f.to_string()),
+            Scalar::Text(s) => Some(s),
+        }
+    }
+
+    fn as_access(&self) -> Option<bool> {
+        match self {
+            Scalar::Bool(b) => Some(*b),
+            Scalar::Int(0) => Some(false),
+            Scalar::Int(1) => Some(true),
+            Scalar::Text(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "t" | "true" | "yes" | "1" => Some(true),
+                "f" | "false" | "no" | "0" => Some(false),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Scalar::Null => "null".into(),
+            Scalar::Bool(b) => b.to_string(),
+            Scalar::Int(i) => i.to_string(),
+            Scalar::Float(f) => f.to_string(),
+            Scalar::Text(s) => format!("{s:?}"),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, number, boolean or null")
+            }
+            fn visit_unit<E>(self) -> Result<Scalar, E> {
+                Ok(Scalar::Null)
+            }
+            fn visit_none<E>(self) -> Result<Scalar, E> {
+                Ok(Scalar::Null)
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Scalar, E> {
+                Ok(Scalar::Bool(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar::Int(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
+                Ok(i64::try_from(v).map_or(Scalar::Text(v.to_string()), Scalar::Int))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Scalar, E> {
+                Ok(Scalar::Float(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar::Text(v.to_string()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Scalar, E> {
+                Ok(Scalar::Text(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> UserKeys {
+        UserKeys::from_columns(&ColumnsConfig::default())
+    }
+
+    #[test]
+    fn reads_configured_names_and_boolean_like_values() {
+        let mut obs = Observations::default();
+        let json = r#"[
+          {"id": 1, "stripe_customer_id": "cus_A", "has_paid_access": true, "plan": "pro", "email": "a@example.com"},
+          {"id": "2", "stripe_customer_id": "  ", "has_paid_access": "f", "plan": null},
+          {"id": 3, "stripe_customer_id": null, "has_paid_access": 1}
+        ]"#;
+        assert_eq!(read_users(json.as_bytes(), &keys(), &mut obs).unwrap(), 3);
+        assert!(obs.plan_tracked);
+        let u = &obs.users;
+        assert_eq!((obs.str(u[0].id), u[0].access, u[0].plan.map(|p| obs.str(p))), ("1", true, Some("pro")));
+        assert_eq!((u[1].customer, u[1].access), (None, false), "blank customer ids are none");
+        assert_eq!((u[2].customer, u[2].access), (None, true));
+    }
+
+    #[test]
+    fn expressions_fall_back_to_canonical_names() {
+        let cols = ColumnsConfig {
+            id: "user_id".into(),
+            customer_id: "customer".into(),
+            access: "plan <> 'free'".into(),
+            plan: Some("lower(tier)".into()),
+        };
+        let keys = UserKeys::from_columns(&cols);
+        assert_eq!((keys.id.as_str(), keys.access.as_str(), keys.plan.as_deref()), ("user_id", "access", Some("plan")));
+        let mut obs = Observations::default();
+        read_users(r#"[{"user_id":"u1","customer":"c","access":"yes"}]"#.as_bytes(), &keys, &mut obs).unwrap();
+        assert!(obs.users[0].access);
+        assert!(!obs.plan_tracked, "no row has the plan key");
+    }
+
+    #[test]
+    fn bad_rows_are_named() {
+        let mut obs = Observations::default();
+        let err = read_users(r#"[{"id":7,"has_paid_access":"maybe"}]"#.as_bytes(), &keys(), &mut obs).unwrap_err();
+        assert!(err.to_string().contains("row 1 (id 7)") && err.to_string().contains("\"maybe\""), "{err}");
+        let err = read_users(r#"[{"id":7}]"#.as_bytes(), &keys(), &mut obs).unwrap_err();
+        assert!(err.to_string().contains("no `has_paid_access` field"), "{err}");
+        let err = read_users(r#"[{"has_paid_access":true}]"#.as_bytes(), &keys(), &mut obs).unwrap_err();
+        assert!(err.to_string().contains("no `id` value"), "{err}");
+        let err = read_users(r#"{"id":1}"#.as_bytes(), &keys(), &mut obs).unwrap_err();
+        assert!(err.to_string().contains("array"), "{err}");
+    }
+}

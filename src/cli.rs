@@ -1,0 +1,228 @@
+//! The command line: parse, call the engine, render, exit 0/1/2.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+
+use crate::access::{self, AccessRequest};
+use crate::error::CheckError;
+use crate::report::{Format, Report};
+use crate::{demo, mcp, rules, secrets};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "billguard",
+    version,
+    about = "Catch billing that drifts out of sync with what the app believes.",
+    long_about = "Pre-PR checks for billing code: a local stdio MCP server for coding agents, and a CLI on the same engine.\n\
+                  Exit codes: 0 pass or warn; 1 fail (any high finding; with --strict, any finding); 2 usage, configuration or input error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the stdio MCP server (logs go to stderr only).
+    Serve {
+        /// Repository root: tool paths resolve here and may not leave it.
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+    },
+    /// Run the checks on fixtures built into the binary (no files, keys or network).
+    Demo {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Run one check.
+    Check {
+        #[command(subcommand)]
+        check: CheckCommand,
+    },
+    /// The rule catalog, or one rule explained.
+    Rules {
+        /// A rule code such as ACC001.
+        code: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CheckCommand {
+    /// Billing subscriptions vs the app's users: revenue leaks, wrongful access, plan drift.
+    Access {
+        /// billguard.toml to use (default: the fixtures directory's, else the repo's).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Directory with stripe/subscriptions.json (or paddle/) and db/users.json.
+        #[arg(long)]
+        fixtures: Option<PathBuf>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Repository root.
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 1 on any finding, not only on high ones.
+    #[arg(long)]
+    pub strict: bool,
+    /// Also write the full JSON report to this file.
+    #[arg(long)]
+    pub report_file: Option<PathBuf>,
+    /// Show at most N findings (all are still counted in the summary).
+    #[arg(long)]
+    pub max_findings: Option<usize>,
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Serve { repo } => serve(repo),
+        Command::Demo { format } => run_demo(format),
+        Command::Rules { code } => show_rules(code.as_deref()),
+        Command::Check { check: CheckCommand::Access { config, fixtures, common } } => {
+            let req = AccessRequest { repo: common.repo.clone(), fixtures_dir: fixtures, config, now: access::now() };
+            match access::check(&req) {
+                Ok(report) => emit(report, &common),
+                Err(e) => fail(&e),
+            }
+        }
+    }
+}
+
+fn serve(repo: PathBuf) -> ExitCode {
+    if !repo.is_dir() {
+        eprintln!("billguard: usage error: --repo {} is not a directory", repo.display());
+        return ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("billguard: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(mcp::serve(repo)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("billguard: MCP server error: {}", secrets::redact(&e.to_string()));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The demo's clock is fixed so that its output is the same on every run.
+pub const DEMO_NOW: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+
+fn run_demo(format: Format) -> ExitCode {
+    let results = match demo::run(DEMO_NOW) {
+        Ok(r) => r,
+        Err(e) => return fail(&e),
+    };
+    let color = stdout_color();
+    let mut out = String::new();
+    let mut code = 0;
+    if format == Format::Json {
+        let all: Vec<_> = results
+            .iter()
+            .map(|(s, r)| serde_json::json!({"scenario": s.name, "report": r.to_json_value()}))
+            .collect();
+        out = serde_json::to_string_pretty(&all).expect("serializes") + "\n";
+    }
+    for (scenario, report) in &results {
+        if format != Format::Json {
+            let heading = format!("== demo scenario `{}`: {} ==\n", scenario.name, scenario.title);
+            out.push_str(&if format == Format::Markdown { format!("## {}\n\n", heading.trim_matches(['=', ' ', '\n'])) } else { heading });
+            out.push_str(&report.render(format, color));
+            out.push('\n');
+        }
+        code = code.max(report.exit_code(false));
+    }
+    if format == Format::Text {
+        out.push_str("The demo ran on fixtures built into billguard. Try `billguard check access --fixtures DIR` on your own data,\nand `billguard rules ACC001` for what a rule means.\n");
+    }
+    print_stdout(&out);
+    ExitCode::from(code as u8)
+}
+
+fn show_rules(code: Option<&str>) -> ExitCode {
+    match code {
+        None => {
+            print_stdout(&rules::render_catalog());
+            ExitCode::SUCCESS
+        }
+        Some(code) => match rules::get(code) {
+            Some(rule) => {
+                print_stdout(&rules::render_rule(rule));
+                ExitCode::SUCCESS
+            }
+            None => {
+                let codes: Vec<String> = rules::RULES.iter().map(|r| r.code.to_string()).collect();
+                let hint = crate::config::closest(code, &codes).map(|c| format!(" Did you mean {c}?")).unwrap_or_default();
+                eprintln!("billguard: usage error: no rule {code}.{hint} `billguard rules` lists them all.");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+/// Renders a report, writes the report file if asked, and picks the exit code.
+fn emit<S: Serialize>(mut report: Report<S>, common: &CommonArgs) -> ExitCode {
+    if let Some(path) = &common.report_file {
+        let full = serde_json::to_string_pretty(&report.to_json_value()).expect("serializes") + "\n";
+        if let Err(e) = std::fs::write(path, full) {
+            eprintln!("billguard: input error: cannot write --report-file {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    if let Some(max) = common.max_findings {
+        match &common.report_file {
+            Some(path) => {
+                if report.bound(max) > 0 {
+                    report.report_file = Some(path.display().to_string());
+                }
+            }
+            None => mcp::bound_and_save(&common.repo, &mut report, max),
+        }
+    }
+    let code = report.exit_code(common.strict);
+    print_stdout(&report.render(common.format, stdout_color()));
+    ExitCode::from(code as u8)
+}
+
+fn fail(e: &CheckError) -> ExitCode {
+    eprintln!("billguard: {}: {}", e.kind(), secrets::redact(&e.to_string()));
+    ExitCode::from(2)
+}
+
+fn stdout_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Writes to stdout; a closed pipe (`billguard demo | head`) is not an error.
+fn print_stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}
+
+/// Logs go to stderr only: stdout belongs to reports and to the MCP protocol.
+pub fn init_logging(serving: bool) {
+    let default = if serving { "billguard=info" } else { "billguard=warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BILLGUARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}
+

@@ -1,0 +1,380 @@
+//! `billguard.toml`: every key optional, every mistake explained.
+//!
+//! Unknown keys are errors, not silently ignored settings: a misspelled
+//! `[acess]` table would otherwise turn a grace period off without a word.
+//! The error names the key, its file and line, and the closest valid key.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Deserializer};
+
+pub const FILE_NAME: &str = "billguard.toml";
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub billing: BillingConfig,
+    pub database: DatabaseConfig,
+    pub access: AccessConfig,
+    pub keys: KeysConfig,
+    pub webhook: WebhookConfig,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BillingProvider {
+    #[default]
+    Stripe,
+    Paddle,
+}
+
+impl BillingProvider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BillingProvider::Stripe => "stripe",
+            BillingProvider::Paddle => "paddle",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BillingConfig {
+    pub provider: BillingProvider,
+    /// Name of the environment variable holding a read-only key.
+    pub secret_env: String,
+    /// Emulators and tests only.
+    pub api_base: Option<String>,
+}
+
+impl Default for BillingConfig {
+    fn default() -> Self {
+        BillingConfig { provider: BillingProvider::Stripe, secret_env: "STRIPE_SECRET_KEY".into(), api_base: None }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    pub url_env: String,
+    pub table: String,
+    pub columns: ColumnsConfig,
+    /// Alternative to table/columns: must yield id, customer_id, access[, plan].
+    pub query: Option<String>,
+    pub statement_timeout_secs: u64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url_env: "DATABASE_URL".into(),
+            table: "users".into(),
+            columns: ColumnsConfig::default(),
+            query: None,
+            statement_timeout_secs: 60,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ColumnsConfig {
+    pub id: String,
+    pub customer_id: String,
+    /// A column name or an SQL expression (`plan <> 'free'`).
+    pub access: String,
+    /// A column name or an SQL expression; optional: without it plan checks are skipped.
+    pub plan: Option<String>,
+}
+
+impl Default for ColumnsConfig {
+    fn default() -> Self {
+        ColumnsConfig {
+            id: "id".into(),
+            customer_id: "stripe_customer_id".into(),
+            access: "has_paid_access".into(),
+            plan: Some("plan".into()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessConfig {
+    /// Statuses that grant access; compared case-insensitively.
+    pub granting_statuses: Vec<String>,
+    /// >0: past_due grants access for this many days after the current period started.
+    pub past_due_grace_days: u32,
+    /// App user ids that have access without billing, on purpose.
+    #[serde(deserialize_with = "ids_as_strings")]
+    pub comped_users: Vec<String>,
+    /// Price id -> plan name in the app.
+    pub plans: BTreeMap<String, String>,
+    /// Plan names, highest first: picks the expected plan among several entitling subscriptions.
+    pub plan_rank: Vec<String>,
+}
+
+impl Default for AccessConfig {
+    fn default() -> Self {
+        AccessConfig {
+            granting_statuses: vec!["active".into(), "trialing".into()],
+            past_due_grace_days: 0,
+            comped_users: Vec::new(),
+            plans: BTreeMap::new(),
+            plan_rank: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeysConfig {
+    /// Extra billing variable names beyond the STRIPE/PADDLE/... naming convention.
+    pub variables: Vec<String>,
+    pub probe_api: bool,
+    pub probe_env: Option<String>,
+    pub environments: BTreeMap<String, EnvironmentConfig>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EnvironmentConfig {
+    pub files: Vec<String>,
+    pub command: Option<String>,
+    /// production | staging | development | test; inferred from the name when absent.
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookConfig {
+    pub paths: Vec<String>,
+    pub access_fields: Vec<String>,
+}
+
+/// User ids may be written as numbers or strings; they compare as strings.
+fn ids_as_strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Id {
+        S(String),
+        I(i64),
+    }
+    Ok(Vec::<Id>::deserialize(d)?
+        .into_iter()
+        .map(|id| match id {
+            Id::S(s) => s,
+            Id::I(i) => i.to_string(),
+        })
+        .collect())
+}
+
+/// A configuration problem, located in its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let (Some(l), Some(c)) = (self.line, self.column) {
+            write!(f, ":{l}:{c}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Parses config text; `path` is only used to locate errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let mut config: Config = toml::from_str(text).map_err(|e| locate(text, path, &e))?;
+        for s in &mut config.access.granting_statuses {
+            *s = s.trim().to_ascii_lowercase();
+        }
+        Ok(config)
+    }
+
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            path: path.to_path_buf(),
+            line: None,
+            column: None,
+            message: format!("cannot read the config file: {e}"),
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// The explicit file if given (it must exist), else `billguard.toml` in
+    /// `dir` if present, else the defaults. Returns the file used, if any.
+    pub fn discover(dir: &Path, explicit: Option<&Path>) -> Result<(Config, Option<PathBuf>), ConfigError> {
+        if let Some(path) = explicit {
+            return Ok((Config::load(path)?, Some(path.to_path_buf())));
+        }
+        let candidate = dir.join(FILE_NAME);
+        if candidate.is_file() {
+            return Ok((Config::load(&candidate)?, Some(candidate)));
+        }
+        Ok((Config::default(), None))
+    }
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Turns a toml/serde error into one that names the file, line, column and,
+/// for an unknown key, its table and the closest valid key.
+fn locate(text: &str, path: &Path, err: &toml::de::Error) -> ConfigError {
+    let (line, column) = match err.span() {
+        Some(span) => {
+            let (l, c) = line_col(text, span.start);
+            (Some(l), Some(c))
+        }
+        None => (None, None),
+    };
+    let raw = err.message().trim().to_string();
+    let message = match parse_unknown_field(&raw) {
+        Some((unknown, expected)) => {
+            let table = line.and_then(|l| enclosing_table(text, l));
+            let place = table.map(|t| format!(" in [{t}]")).unwrap_or_default();
+            let hint = closest(&unknown, &expected)
+                .map(|c| format!("; did you mean `{c}`?"))
+                .unwrap_or_else(|| format!("; valid keys here: {}", expected.join(", ")));
+            format!("unknown key `{unknown}`{place}{hint}")
+        }
+        None => raw,
+    };
+    ConfigError { path: path.to_path_buf(), line, column, message }
+}
+
+/// serde's stable wording: "unknown field `x`, expected one of `a`, `b`"
+/// (or "expected `a`", or "there are no fields").
+fn parse_unknown_field(message: &str) -> Option<(String, Vec<String>)> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (unknown, tail) = rest.split_once('`')?;
+    let expected = tail.split('`').skip(1).step_by(2).map(str::to_string).collect();
+    Some((unknown.to_string(), expected))
+}
+
+/// The nearest `[table]` header at or above a line.
+fn enclosing_table(text: &str, line: usize) -> Option<String> {
+    text.lines().take(line).collect::<Vec<_>>().into_iter().rev().find_map(|l| {
+        let l = l.trim();
+        let inner = l.strip_prefix('[')?.split(']').next()?;
+        Some(inner.trim_matches('[').trim().to_string())
+    })
+}
+
+/// The closest candidate by edit distance, if it is close enough to be a typo.
+pub fn closest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(&word.to_lowercase(), &c.to_lowercase()), c))
+        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 2).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("billguard.toml"))
+    }
+
+    #[test]
+    fn defaults_match_design() {
+        let c = parse("").unwrap();
+        assert_eq!(c.billing.secret_env, "STRIPE_SECRET_KEY");
+        assert_eq!(c.database.columns.customer_id, "stripe_customer_id");
+        assert_eq!(c.access.granting_statuses, ["active", "trialing"]);
+        assert_eq!(c.access.past_due_grace_days, 0);
+    }
+
+    #[test]
+    fn full_design_example_parses() {
+        let c = parse(
+            r#"
+[billing]
+provider = "stripe"
+secret_env = "STRIPE_SECRET_KEY"
+[database]
+url_env = "DATABASE_URL"
+table = "users"
+[database.columns]
+id = "id"
+customer_id = "stripe_customer_id"
+access = "has_paid_access"
+plan = "plan"
+[access]
+granting_statuses = ["Active", "trialing"]
+past_due_grace_days = 3
+comped_users = ["usr_1", 42]
+[access.plans]
+"price_1ProMonthly" = "pro"
+[keys.environments.production]
+files = [".env.production"]
+[keys.environments.staging]
+files = [".env.staging"]
+[webhook]
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.access.granting_statuses, ["active", "trialing"]);
+        assert_eq!(c.access.comped_users, ["usr_1", "42"]);
+        assert_eq!(c.access.plans["price_1ProMonthly"], "pro");
+        assert_eq!(c.keys.environments["staging"].files, [".env.staging"]);
+    }
+
+    #[test]
+    fn unknown_key_names_line_table_and_suggestion() {
+        let err = parse("[billing]\nprovider = \"stripe\"\n\n[database.columns]\nid = \"id\"\ncustomer = \"x\"\n").unwrap_err();
+        assert_eq!(err.line, Some(6));
+        assert!(err.message.contains("unknown key `customer`"), "{}", err.message);
+        assert!(err.message.contains("[database.columns]"), "{}", err.message);
+        assert!(err.message.contains("did you mean `customer_id`"), "{}", err.message);
+        assert!(err.to_string().starts_with("billguard.toml:6:"), "{err}");
+
+        let err = parse("[acess]\npast_due_grace_days = 3\n").unwrap_err();
+        assert!(err.message.contains("did you mean `access`"), "{}", err.message);
+        assert_eq!(err.line, Some(1));
+    }
+
+    #[test]
+    fn syntax_and_type_errors_are_located() {
+        let err = parse("[access]\npast_due_grace_days = \"three\"\n").unwrap_err();
+        assert_eq!(err.line, Some(2));
+        let err = parse("[billing\n").unwrap_err();
+        assert_eq!(err.line, Some(1));
+        let err = parse("[billing]\nprovider = \"braintree\"\n").unwrap_err();
+        assert!(err.message.contains("stripe") && err.message.contains("paddle"), "{}", err.message);
+    }
+
+    #[test]
+    fn discover_prefers_explicit_then_repo_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (c, used) = Config::discover(dir.path(), None).unwrap();
+        assert!(used.is_none());
+        assert_eq!(c.access.past_due_grace_days, 0);
+        std::fs::write(dir.path().join(FILE_NAME), "[access]\npast_due_grace_days = 5\n").unwrap();
+        let (c, used) = Config::discover(dir.path(), None).unwrap();
+        assert_eq!((c.access.past_due_grace_days, used.is_some()), (5, true));
+        let missing = dir.path().join("nope.toml");
+        let err = Config::discover(dir.path(), Some(&missing)).unwrap_err();
+        assert!(err.message.contains("cannot read"));
+    }
+}

@@ -1,0 +1,69 @@
+//! Errors a person (or an agent) can act on. Every variant says what went
+//! wrong, where, and how to fix it; they map to exit code 2 and to MCP
+//! `isError` results, never to a crash.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::config::ConfigError;
+
+#[derive(Debug)]
+pub enum CheckError {
+    /// billguard.toml is unreadable or wrong.
+    Config(ConfigError),
+    /// An input file (fixture, users.json) is missing or malformed.
+    Input { path: PathBuf, line: Option<usize>, column: Option<usize>, message: String },
+    /// The request itself cannot be served: bad argument, missing source.
+    Usage(String),
+}
+
+impl CheckError {
+    pub fn input(path: &Path, message: impl Into<String>) -> Self {
+        CheckError::Input { path: path.to_path_buf(), line: None, column: None, message: message.into() }
+    }
+
+    /// A JSON error located in its file; serde_json's own " at line L column C"
+    /// suffix is dropped because the location leads the message.
+    pub fn json(path: &Path, err: &serde_json::Error) -> Self {
+        let text = err.to_string();
+        let message = match text.rfind(" at line ") {
+            Some(i) if err.line() > 0 => text[..i].to_string(),
+            _ => text,
+        };
+        let (line, column) = if err.line() > 0 { (Some(err.line()), Some(err.column())) } else { (None, None) };
+        CheckError::Input { path: path.to_path_buf(), line, column, message }
+    }
+
+    /// Which kind of problem, for the first word of an error message.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CheckError::Config(_) => "configuration error",
+            CheckError::Input { .. } => "input error",
+            CheckError::Usage(_) => "usage error",
+        }
+    }
+}
+
+impl fmt::Display for CheckError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CheckError::Config(e) => write!(f, "{e}"),
+            CheckError::Input { path, line, column, message } => {
+                write!(f, "{}", path.display())?;
+                if let (Some(l), Some(c)) = (line, column) {
+                    write!(f, ":{l}:{c}")?;
+                }
+                write!(f, ": {message}")
+            }
+            CheckError::Usage(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for CheckError {}
+
+impl From<ConfigError> for CheckError {
+    fn from(e: ConfigError) -> Self {
+        CheckError::Config(e)
+    }
+}

@@ -1,0 +1,16 @@
+//! billguard: catches billing that drifts out of sync with what the app believes.
+//!
+//! Each check is a pure function from observations to a [`report::Report`];
+//! sources gather the observations; the CLI (`main.rs`) and the MCP server
+//! ([`mcp`]) are two thin faces of the same engine.
+
+pub mod access;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod mcp;
+pub mod paths;
+pub mod report;
+pub mod rules;
+pub mod secrets;

@@ -1,0 +1,176 @@
+//! The stdio MCP server: tool arguments in, a check's [`Report`] out.
+//! No logic of its own beyond argument hygiene (secret guard, repo-bounded
+//! paths), bounding results, and turning failures into `isError` results.
+//!
+//! stdout belongs to the protocol: everything else goes to stderr via tracing.
+
+use std::path::{Path, PathBuf};
+
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt, tool, tool_handler, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::access::{self, AccessRequest, AccessScope};
+use crate::error::CheckError;
+use crate::paths;
+use crate::report::Report;
+use crate::secrets;
+
+/// MCP results carry at most this many findings unless the caller asks otherwise.
+pub const DEFAULT_MAX_FINDINGS: usize = 50;
+/// Upper bound on `max_findings`, so that a result stays well under ~20k tokens.
+pub const MAX_MAX_FINDINGS: usize = 200;
+
+pub const INSTRUCTIONS: &str = "\
+billguard checks billing code and data before a pull request is opened. Nothing it does calls an LLM or writes to \
+any system; billing secrets stay in this process and are never accepted as arguments (name environment variables in \
+billguard.toml instead).
+
+When to call check_access_contract: after changing anything that decides who has paid access (webhook handlers, \
+checkout or subscription code, the users table or its access/plan columns, price ids), and before opening the PR. \
+Give fixtures_dir to check recorded billing data (stripe/subscriptions.json or paddle/subscriptions.json, and \
+db/users.json) against the app's rows.
+
+How to act on the result: verdict \"fail\" means at least one high finding: fix every high finding before opening \
+the PR, then call the tool again until the verdict is not \"fail\". \"warn\" means medium/low findings: fix them or \
+say in the PR why they are acceptable. Each finding has the rule code, the entity (user:<id>, customer:<id>, \
+price:<id>, account), a message, evidence and a concrete fix. When `omitted` > 0 the full list is in report_file. \
+`notes` says what was skipped or partial: read it before concluding that all is well.";
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessArgs {
+    /// Fixture directory, relative to the repo root, holding stripe/subscriptions.json (or
+    /// paddle/subscriptions.json) and db/users.json, and optionally its own billguard.toml.
+    #[serde(default)]
+    pub fixtures_dir: Option<String>,
+    /// billguard.toml to use, relative to the repo root. Default: the fixtures directory's own
+    /// billguard.toml, else the repo's, else built-in defaults.
+    #[serde(default)]
+    pub config: Option<String>,
+    /// Most findings to return (default 50, at most 200). Every finding is still counted in
+    /// `summary`; the full list is written to `report_file` when some are left out.
+    #[serde(default)]
+    pub max_findings: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BillguardServer {
+    repo: PathBuf,
+    tool_router: ToolRouter<Self>,
+}
+
+#[tool_router]
+impl BillguardServer {
+    pub fn new(repo: PathBuf) -> Self {
+        BillguardServer { repo, tool_router: Self::tool_router() }
+    }
+
+    /// Compare billing state with the app database.
+    #[tool(
+        name = "check_access_contract",
+        title = "Check the access contract",
+        description = "Compare billing subscriptions (Stripe or Paddle data) with the app's users and report who pays \
+without access (revenue leak), who has access without paying, plan drift, unmapped prices, duplicate or orphan \
+customers, expired grace periods and a wrong account or mode. Read-only. Call before opening a PR that touches \
+billing or access code; fix every high finding (verdict \"fail\") and call again.",
+        output_schema = rmcp::handler::server::tool::schema_for_output::<Report<AccessScope>>(),
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+    )]
+    async fn check_access_contract(
+        &self,
+        Parameters(args): Parameters<AccessArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let prepared = self.prepare_access(&args);
+        let req = match prepared {
+            Ok(req) => req,
+            Err(message) => return Ok(tool_error(message)),
+        };
+        let max = args.max_findings.map_or(DEFAULT_MAX_FINDINGS, |m| (m as usize).min(MAX_MAX_FINDINGS));
+        let repo = self.repo.clone();
+        let work = tokio::task::spawn_blocking(move || access::check(&req));
+        let outcome = tokio::select! {
+            joined = work => joined,
+            _ = ctx.ct.cancelled() => return Ok(tool_error("cancelled by the client".into())),
+        };
+        Ok(finish(&repo, outcome, max))
+    }
+
+    fn prepare_access(&self, args: &AccessArgs) -> Result<AccessRequest, String> {
+        for (name, value) in [("fixtures_dir", &args.fixtures_dir), ("config", &args.config)] {
+            if let Some(v) = value {
+                secrets::refuse_secret_argument(name, v)?;
+            }
+        }
+        let fixtures_dir = args.fixtures_dir.as_deref().map(|d| paths::within_repo(&self.repo, d, "fixtures_dir")).transpose()?;
+        let config = args.config.as_deref().map(|c| paths::within_repo(&self.repo, c, "config")).transpose()?;
+        Ok(AccessRequest { repo: self.repo.clone(), fixtures_dir, config, now: access::now() })
+    }
+}
+
+/// Turns a check's outcome (or its panic) into a tool result.
+fn finish<S: Serialize>(
+    repo: &Path,
+    outcome: Result<Result<Report<S>, CheckError>, tokio::task::JoinError>,
+    max: usize,
+) -> CallToolResult {
+    match outcome {
+        Ok(Ok(mut report)) => {
+            bound_and_save(repo, &mut report, max);
+            CallToolResult::structured(report.to_json_value())
+        }
+        Ok(Err(err)) => tool_error(format!("{}: {err}", err.kind())),
+        Err(join) => {
+            tracing::error!("check panicked: {join}");
+            tool_error(format!(
+                "internal error: the check crashed ({}). This is a billguard bug; the server keeps running. \
+                 Re-run `billguard check` on the CLI with the same inputs to reproduce it.",
+                if join.is_panic() { "panic" } else { "aborted" }
+            ))
+        }
+    }
+}
+
+/// Cuts the findings to `max`; when anything is cut, writes the full report
+/// under `.billguard/reports/` and points to it.
+pub fn bound_and_save<S: Serialize>(repo: &Path, report: &mut Report<S>, max: usize) {
+    if report.findings.len() <= max {
+        return;
+    }
+    let full = report.to_json_value();
+    match paths::save_report(repo, &report.tool, &full) {
+        Ok(rel) => report.report_file = Some(rel),
+        Err(e) => report.notes.push(format!("the full report could not be written under .billguard/reports/: {e}")),
+    }
+    report.bound(max);
+}
+
+fn tool_error(message: String) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(secrets::redact(&message))])
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for BillguardServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(
+                Implementation::new("billguard", env!("CARGO_PKG_VERSION"))
+                    .with_title("billguard")
+                    .with_description("Pre-PR checks that billing and app access agree"),
+            )
+            .with_instructions(INSTRUCTIONS.to_string())
+    }
+}
+
+/// Serves MCP on stdin/stdout until the client closes stdin.
+pub async fn serve(repo: PathBuf) -> anyhow::Result<()> {
+    tracing::info!(repo = %repo.display(), "billguard MCP server starting on stdio");
+    let service = BillguardServer::new(repo).serve(rmcp::transport::stdio()).await?;
+    service.waiting().await?;
+    Ok(())
+}

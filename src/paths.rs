@@ -1,0 +1,81 @@
+//! Paths that tools receive resolve against the repo root and may not leave
+//! it: an agent's tool call must not read `/etc` or a sibling checkout.
+
+use std::io;
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Resolves `given` against `repo`, refusing anything outside it.
+pub fn within_repo(repo: &Path, given: &str, argument: &str) -> Result<PathBuf, String> {
+    let repo_abs = repo.canonicalize().unwrap_or_else(|_| normalize(&absolute(repo)));
+    let joined = repo_abs.join(given);
+    // Follow symlinks where the path exists; otherwise resolve `..` by hand.
+    let resolved = joined.canonicalize().unwrap_or_else(|_| normalize(&joined));
+    if resolved.starts_with(&repo_abs) {
+        Ok(resolved)
+    } else {
+        Err(format!(
+            "argument `{argument}` ({given}) points outside the repository root {}; give a path inside the repo",
+            repo_abs.display()
+        ))
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) }
+}
+
+/// Removes `.` and resolves `..` lexically.
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// Writes a full report as JSON under `<repo>/.billguard/reports/` and returns
+/// its repo-relative path.
+pub fn save_report(repo: &Path, tool: &str, report: &serde_json::Value) -> io::Result<String> {
+    static SEQ: AtomicU32 = AtomicU32::new(0);
+    let dir = repo.join(".billguard").join("reports");
+    std::fs::create_dir_all(&dir)?;
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
+    let name = format!("{tool}-{stamp}-{}-{}.json", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed));
+    let text = serde_json::to_string_pretty(report).map_err(io::Error::other)?;
+    std::fs::write(dir.join(&name), text + "\n")?;
+    Ok(format!(".billguard/reports/{name}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_stay_inside_the_repo() {
+        let repo = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(repo.path().join("fixtures/a")).unwrap();
+        let ok = within_repo(repo.path(), "fixtures/a", "fixtures_dir").unwrap();
+        assert!(ok.ends_with("fixtures/a"));
+        assert!(within_repo(repo.path(), "fixtures/../fixtures/a", "x").is_ok());
+        assert!(within_repo(repo.path(), "not/yet/there", "x").is_ok());
+        let err = within_repo(repo.path(), "../outside", "fixtures_dir").unwrap_err();
+        assert!(err.contains("outside the repository"), "{err}");
+        assert!(within_repo(repo.path(), "/etc", "config").is_err());
+    }
+
+    #[test]
+    fn reports_are_saved_under_dot_billguard() {
+        let repo = tempfile::tempdir().unwrap();
+        let rel = save_report(repo.path(), "check_access_contract", &serde_json::json!({"a": 1})).unwrap();
+        assert!(rel.starts_with(".billguard/reports/check_access_contract-"), "{rel}");
+        let text = std::fs::read_to_string(repo.path().join(&rel)).unwrap();
+        assert!(text.contains("\"a\": 1"));
+    }
+}

@@ -1,0 +1,519 @@
+//! The report every check returns, and its renderers.
+//!
+//! One shape for the CLI's `--format json`, the MCP tools' structured content
+//! and report files (see DESIGN.md, "Report"). Every renderer redacts what it
+//! emits, so a secret that slipped into a message or evidence never leaves.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::rules::Rule;
+use crate::secrets;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    High,
+    Medium,
+    Low,
+}
+
+impl Severity {
+    fn rank(self) -> u8 {
+        match self {
+            Severity::High => 0,
+            Severity::Medium => 1,
+            Severity::Low => 2,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// No finding.
+    Pass,
+    /// Only medium or low findings.
+    Warn,
+    /// At least one high finding.
+    Fail,
+}
+
+/// Where a finding points: a file of the repo and a 1-based line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Location {
+    pub path: String,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Finding {
+    /// Stable rule code, e.g. ACC001. `billguard rules CODE` explains it.
+    pub rule: String,
+    /// The rule's short name, e.g. revenue-leak.
+    pub name: String,
+    pub severity: Severity,
+    /// What the finding is about: `user:<id>`, `customer:<id>`, `price:<id>` or `account`.
+    pub entity: String,
+    /// One sentence: what is wrong, with the ids involved.
+    pub message: String,
+    /// What to change so that the finding goes away.
+    pub fix: String,
+    /// The observed facts behind the finding.
+    pub evidence: serde_json::Map<String, serde_json::Value>,
+    /// The file and line the finding points at, when it points at code or config.
+    pub location: Option<Location>,
+}
+
+impl Finding {
+    /// A finding of `rule` with the rule's default severity and fix.
+    pub fn new(rule: &Rule, entity: impl Into<String>, message: impl Into<String>) -> Self {
+        Finding {
+            rule: rule.code.to_string(),
+            name: rule.name.to_string(),
+            severity: rule.severity,
+            entity: entity.into(),
+            message: message.into(),
+            fix: rule.fix.to_string(),
+            evidence: serde_json::Map::new(),
+            location: None,
+        }
+    }
+
+    pub fn fix(mut self, fix: impl Into<String>) -> Self {
+        self.fix = fix.into();
+        self
+    }
+
+    pub fn evidence(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.evidence.insert(key.to_string(), value.into());
+        self
+    }
+
+    pub fn at(mut self, path: impl Into<String>, line: u32) -> Self {
+        self.location = Some(Location { path: path.into(), line });
+        self
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Summary {
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+    /// Findings per rule code, counting those left out of `findings`.
+    pub by_rule: BTreeMap<String, usize>,
+}
+
+/// The result of one check. `S` is the check's own scope: what was examined.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Report<S> {
+    /// The check that produced this report, e.g. check_access_contract.
+    pub tool: String,
+    /// fail: at least one high finding; warn: only medium or low; pass: none.
+    pub verdict: Verdict,
+    pub summary: Summary,
+    /// What was examined and where it came from.
+    pub scope: S,
+    /// Findings, highest severity first, grouped by rule. Bounded: see `omitted`.
+    pub findings: Vec<Finding>,
+    /// How many findings were left out of `findings` (all are counted in `summary`).
+    pub omitted: usize,
+    /// What is not a finding but must be known: skipped sources, partial data, odd input.
+    pub notes: Vec<String>,
+    /// Path of the full report (repo-relative) when findings were left out, else null.
+    pub report_file: Option<String>,
+}
+
+/// At most this many notes are kept; the rest are summarised in one line.
+const MAX_NOTES: usize = 25;
+
+impl<S: Serialize> Report<S> {
+    /// Builds a report from every finding of a check: sorts, counts, sets the verdict.
+    pub fn new(tool: &str, scope: S, mut findings: Vec<Finding>, mut notes: Vec<String>) -> Self {
+        findings.sort_by(compare_findings);
+        let mut summary = Summary::default();
+        for f in &findings {
+            match f.severity {
+                Severity::High => summary.high += 1,
+                Severity::Medium => summary.medium += 1,
+                Severity::Low => summary.low += 1,
+            }
+            *summary.by_rule.entry(f.rule.clone()).or_default() += 1;
+        }
+        let verdict = if summary.high > 0 {
+            Verdict::Fail
+        } else if findings.is_empty() {
+            Verdict::Pass
+        } else {
+            Verdict::Warn
+        };
+        if notes.len() > MAX_NOTES {
+            let extra = notes.len() - (MAX_NOTES - 1);
+            notes.truncate(MAX_NOTES - 1);
+            notes.push(format!("… and {extra} more notes (see the full report)"));
+        }
+        Report { tool: tool.to_string(), verdict, summary, scope, findings, omitted: 0, notes, report_file: None }
+    }
+
+    /// Exit status per DESIGN.md: 1 on fail (or on any finding with `strict`), else 0.
+    pub fn exit_code(&self, strict: bool) -> i32 {
+        let failing = self.verdict == Verdict::Fail || (strict && self.summary.by_rule.values().sum::<usize>() > 0);
+        i32::from(failing)
+    }
+
+    /// Keeps at most `max` findings. Every rule keeps at least one finding while
+    /// the budget allows (a flood of one rule must not hide another), the rest
+    /// is filled in severity order. Returns how many were dropped.
+    pub fn bound(&mut self, max: usize) -> usize {
+        let total = self.findings.len();
+        if total <= max {
+            return 0;
+        }
+        let mut groups: Vec<Vec<Finding>> = Vec::new();
+        for f in std::mem::take(&mut self.findings) {
+            match groups.last_mut() {
+                Some(g) if g[0].rule == f.rule => g.push(f),
+                _ => groups.push(vec![f]),
+            }
+        }
+        // Round-robin over rules: each pass gives every rule one more slot.
+        let mut quota = vec![0usize; groups.len()];
+        let mut left = max;
+        while left > 0 {
+            let mut progressed = false;
+            for (i, g) in groups.iter().enumerate() {
+                if left > 0 && quota[i] < g.len() {
+                    quota[i] += 1;
+                    left -= 1;
+                    progressed = true;
+                }
+            }
+            if !progressed {
+                break;
+            }
+        }
+        for (g, q) in groups.into_iter().zip(quota) {
+            self.findings.extend(g.into_iter().take(q));
+        }
+        self.omitted += total - self.findings.len();
+        total - self.findings.len()
+    }
+
+    /// The report as JSON with every string redacted.
+    pub fn to_json_value(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(self).expect("a report always serializes");
+        secrets::redact_json(&mut value);
+        value
+    }
+
+    pub fn render(&self, format: Format, color: bool) -> String {
+        match format {
+            Format::Json => {
+                let mut s = serde_json::to_string_pretty(&self.to_json_value()).expect("serializes");
+                s.push('\n');
+                s
+            }
+            Format::Text => secrets::redact(&render_text(self, color)),
+            Format::Markdown => secrets::redact(&render_markdown(self)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// Severity first, then rule code, then entity in natural order (user:9 before user:10).
+fn compare_findings(a: &Finding, b: &Finding) -> Ordering {
+    a.severity
+        .rank()
+        .cmp(&b.severity.rank())
+        .then_with(|| a.rule.cmp(&b.rule))
+        .then_with(|| natural_cmp(&a.entity, &b.entity))
+        .then_with(|| a.message.cmp(&b.message))
+}
+
+/// Compares strings with runs of digits compared by value.
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (a.first(), b.first()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let na = a.iter().take_while(|c| c.is_ascii_digit()).count();
+                let nb = b.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (da, db) = (trim_zeros(&a[..na]), trim_zeros(&b[..nb]));
+                let ord = da.len().cmp(&db.len()).then_with(|| da.cmp(db)).then_with(|| na.cmp(&nb));
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+                a = &a[na..];
+                b = &b[nb..];
+            }
+            (Some(x), Some(y)) => {
+                if x != y {
+                    return x.cmp(y);
+                }
+                a = &a[1..];
+                b = &b[1..];
+            }
+        }
+    }
+}
+
+fn trim_zeros(d: &[u8]) -> &[u8] {
+    let n = d.iter().take_while(|c| **c == b'0').count();
+    &d[n.min(d.len().saturating_sub(1))..]
+}
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.on { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
+    }
+    fn severity(&self, sev: Severity) -> String {
+        let code = match sev {
+            Severity::High => "1;31",
+            Severity::Medium => "33",
+            Severity::Low => "36",
+        };
+        self.wrap(code, sev.as_str())
+    }
+    fn verdict(&self, v: Verdict) -> String {
+        match v {
+            Verdict::Pass => self.wrap("1;32", "PASS"),
+            Verdict::Warn => self.wrap("1;33", "WARN"),
+            Verdict::Fail => self.wrap("1;31", "FAIL"),
+        }
+    }
+}
+
+/// `key=value` pairs of the scope, for one summary line.
+fn scope_line<S: Serialize>(scope: &S) -> String {
+    match serde_json::to_value(scope) {
+        Ok(serde_json::Value::Object(map)) => map
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => format!("{k}={s}"),
+                other => format!("{k}={other}"),
+            })
+            .collect::<Vec<_>>()
+            .join("  "),
+        _ => String::new(),
+    }
+}
+
+/// Findings split into runs of the same rule (they are sorted, so runs are groups).
+fn by_rule(findings: &[Finding]) -> Vec<&[Finding]> {
+    findings.chunk_by(|a, b| a.rule == b.rule).collect()
+}
+
+fn render_text<S: Serialize>(r: &Report<S>, color: bool) -> String {
+    let p = Paint { on: color };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "billguard {}: {}  ({} high, {} medium, {} low)",
+        r.tool,
+        p.verdict(r.verdict),
+        r.summary.high,
+        r.summary.medium,
+        r.summary.low
+    );
+    let scope = scope_line(&r.scope);
+    if !scope.is_empty() {
+        let _ = writeln!(out, "scope: {scope}");
+    }
+    for group in by_rule(&r.findings) {
+        let first = &group[0];
+        let total = r.summary.by_rule.get(&first.rule).copied().unwrap_or(group.len());
+        let shown = if total > group.len() { format!(", {} shown", group.len()) } else { String::new() };
+        let _ = writeln!(out, "\n{} {} ({}) x{}{}", p.wrap("1", &first.rule), first.name, p.severity(first.severity), total, shown);
+        for f in group {
+            let _ = writeln!(out, "  {}: {}", f.entity, f.message);
+            if let Some(loc) = &f.location {
+                let _ = writeln!(out, "    at {}:{}", loc.path, loc.line);
+            }
+            let _ = writeln!(out, "    {} {}", p.wrap("2", "fix:"), f.fix);
+        }
+    }
+    if r.omitted > 0 {
+        let _ = writeln!(out, "\n{} more findings not shown.", r.omitted);
+    }
+    if !r.notes.is_empty() {
+        let _ = writeln!(out, "\nnotes:");
+        for n in &r.notes {
+            let _ = writeln!(out, "  - {n}");
+        }
+    }
+    if let Some(path) = &r.report_file {
+        let _ = writeln!(out, "\nfull report: {path}");
+    }
+    out
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn render_markdown<S: Serialize>(r: &Report<S>) -> String {
+    let mut out = String::new();
+    let verdict = match r.verdict {
+        Verdict::Pass => "pass",
+        Verdict::Warn => "warn",
+        Verdict::Fail => "fail",
+    };
+    let _ = writeln!(out, "### billguard `{}`: **{verdict}**\n", r.tool);
+    let _ = writeln!(out, "{} high, {} medium, {} low.", r.summary.high, r.summary.medium, r.summary.low);
+    let scope = scope_line(&r.scope);
+    if !scope.is_empty() {
+        let _ = writeln!(out, "Scope: `{}`", scope);
+    }
+    if !r.summary.by_rule.is_empty() {
+        let _ = writeln!(out, "\n| rule | name | severity | count |\n|---|---|---|---|");
+        for group in by_rule(&r.findings) {
+            let f = &group[0];
+            let total = r.summary.by_rule.get(&f.rule).copied().unwrap_or(group.len());
+            let _ = writeln!(out, "| {} | {} | {} | {} |", f.rule, f.name, f.severity.as_str(), total);
+        }
+    }
+    for group in by_rule(&r.findings) {
+        let f0 = &group[0];
+        let _ = writeln!(out, "\n#### {} {} ({})\n", f0.rule, f0.name, f0.severity.as_str());
+        for f in group {
+            let at = f.location.as_ref().map(|l| format!(" (`{}:{}`)", l.path, l.line)).unwrap_or_default();
+            let _ = writeln!(out, "- `{}`{}: {}  \n  **Fix:** {}", f.entity, at, md_escape(&f.message), md_escape(&f.fix));
+        }
+    }
+    if r.omitted > 0 {
+        let _ = writeln!(out, "\n_{} more findings not shown._", r.omitted);
+    }
+    if !r.notes.is_empty() {
+        let _ = writeln!(out, "\n**Notes**\n");
+        for n in &r.notes {
+            let _ = writeln!(out, "- {}", md_escape(n));
+        }
+    }
+    if let Some(path) = &r.report_file {
+        let _ = writeln!(out, "\nFull report: `{path}`");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules;
+
+    fn finding(code: &str, entity: &str) -> Finding {
+        Finding::new(rules::get(code).unwrap(), entity, format!("{code} on {entity}"))
+    }
+
+    #[test]
+    fn verdict_follows_severities() {
+        let pass = Report::new("t", (), vec![], vec![]);
+        assert_eq!(pass.verdict, Verdict::Pass);
+        assert_eq!(pass.exit_code(true), 0);
+        let warn = Report::new("t", (), vec![finding("ACC009", "customer:c")], vec![]);
+        assert_eq!(warn.verdict, Verdict::Warn);
+        assert_eq!((warn.exit_code(false), warn.exit_code(true)), (0, 1));
+        let fail = Report::new("t", (), vec![finding("ACC009", "customer:c"), finding("ACC001", "user:1")], vec![]);
+        assert_eq!(fail.verdict, Verdict::Fail);
+        assert_eq!(fail.exit_code(false), 1);
+        assert_eq!(fail.findings[0].rule, "ACC001", "high findings come first");
+        assert_eq!(fail.summary.by_rule["ACC009"], 1);
+    }
+
+    #[test]
+    fn json_shape_matches_design() {
+        let r = Report::new(
+            "check_access_contract",
+            serde_json::json!({"users": 1}),
+            vec![finding("ACC001", "user:usr_alice").evidence("db_access", false)],
+            vec!["a note".into()],
+        );
+        let v = r.to_json_value();
+        let keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys, ["tool", "verdict", "summary", "scope", "findings", "omitted", "notes", "report_file"]);
+        let f = &v["findings"][0];
+        let fkeys: Vec<_> = f.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(fkeys, ["rule", "name", "severity", "entity", "message", "fix", "evidence", "location"]);
+        assert_eq!(f["severity"], "high");
+        assert_eq!(v["verdict"], "fail");
+        assert_eq!(v["summary"]["by_rule"]["ACC001"], 1);
+        assert!(f["location"].is_null());
+    }
+
+    #[test]
+    fn natural_order_of_entities() {
+        let mut ids = vec!["user:10", "user:9", "user:a", "user:09x"];
+        ids.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(ids, ["user:9", "user:09x", "user:10", "user:a"]);
+    }
+
+    #[test]
+    fn bounding_keeps_every_rule_and_counts_the_rest() {
+        let mut findings: Vec<_> = (0..30).map(|i| finding("ACC001", &format!("user:{i}"))).collect();
+        findings.push(finding("ACC009", "customer:x"));
+        findings.push(finding("ACC005", "customer:y"));
+        let mut r = Report::new("t", (), findings, vec![]);
+        assert_eq!(r.bound(5), 27);
+        assert_eq!(r.findings.len(), 5);
+        assert_eq!(r.omitted, 27);
+        let rules: Vec<_> = r.findings.iter().map(|f| f.rule.as_str()).collect();
+        assert_eq!(rules, ["ACC001", "ACC001", "ACC001", "ACC005", "ACC009"]);
+        assert_eq!(r.summary.by_rule["ACC001"], 30, "summary still counts everything");
+        assert_eq!(r.bound(50), 0);
+    }
+
+    #[test]
+    fn renderers_redact_and_group() {
+        let key = "sk_live_4fQ9zXv2Lm8Rt1Yp6Wc3Nb7Ka1b2";
+        let r = Report::new(
+            "t",
+            (),
+            vec![finding("ACC001", "user:1").evidence("leak", key), finding("ACC001", "user:2")],
+            vec![format!("saw {key}")],
+        );
+        for format in [Format::Text, Format::Json, Format::Markdown] {
+            let out = r.render(format, false);
+            assert!(!out.contains(key), "{format:?} leaked: {out}");
+        }
+        let text = r.render(Format::Text, false);
+        assert_eq!(text.matches("ACC001 revenue-leak").count(), 1, "{text}");
+        assert_eq!(text.matches("fix:").count(), 2, "{text}");
+        assert!(!text.contains('\x1b'));
+        assert!(r.render(Format::Text, true).contains('\x1b'));
+        let md = r.render(Format::Markdown, false);
+        assert!(md.contains("| ACC001 | revenue-leak | high | 2 |"), "{md}");
+    }
+
+    #[test]
+    fn notes_are_bounded() {
+        let notes = (0..100).map(|i| format!("n{i}")).collect();
+        let r = Report::new("t", (), vec![], notes);
+        assert_eq!(r.notes.len(), MAX_NOTES);
+        assert!(r.notes.last().unwrap().contains("76 more"));
+    }
+}
