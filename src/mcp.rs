@@ -41,6 +41,31 @@ say in the PR why they are acceptable. Each finding has the rule code, the entit
 price:<id>, account), a message, evidence and a concrete fix. When `omitted` > 0 the full list is in report_file. \
 `notes` says what was skipped or partial: read it before concluding that all is well.";
 
+/// Tool arguments whose deserialization errors name the argument at fault
+/// (`argument \`fixtures_dir\`: invalid type...`), which plain serde does not.
+#[derive(Debug)]
+pub struct Args<T>(pub T);
+
+impl<T: JsonSchema> JsonSchema for Args<T> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        T::json_schema(generator)
+    }
+}
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Args<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        serde_path_to_error::deserialize(value).map(Args).map_err(|e| {
+            let path = e.path().to_string();
+            let at = if path == "." { String::new() } else { format!("argument `{path}`: ") };
+            serde::de::Error::custom(format!("{at}{}", e.inner()))
+        })
+    }
+}
+
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccessArgs {
@@ -83,7 +108,7 @@ billing or access code; fix every high finding (verdict \"fail\") and call again
     )]
     async fn check_access_contract(
         &self,
-        Parameters(args): Parameters<AccessArgs>,
+        Parameters(Args(args)): Parameters<Args<AccessArgs>>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let prepared = self.prepare_access(&args);
@@ -173,4 +198,35 @@ pub async fn serve(repo: PathBuf) -> anyhow::Result<()> {
     let service = BillguardServer::new(repo).serve(rmcp::transport::stdio()).await?;
     service.waiting().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_check_becomes_an_error_result() {
+        let repo = tempfile::tempdir().unwrap();
+        let joined = tokio::task::spawn_blocking(|| -> Result<Report<()>, CheckError> { panic!("boom") }).await;
+        let result = finish(repo.path(), joined, 50);
+        assert_eq!(result.is_error, Some(true));
+        let text = result.content[0].as_text().unwrap().text.clone();
+        assert!(text.contains("internal error") && text.contains("keeps running"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn check_errors_become_error_results_with_their_kind() {
+        let repo = tempfile::tempdir().unwrap();
+        let result = finish::<()>(repo.path(), Ok(Err(CheckError::Usage("pass fixtures_dir".into()))), 50);
+        assert_eq!(result.is_error, Some(true));
+        assert_eq!(result.content[0].as_text().unwrap().text, "usage error: pass fixtures_dir");
+    }
+
+    #[test]
+    fn argument_errors_name_the_argument() {
+        let err = serde_json::from_value::<Args<AccessArgs>>(serde_json::json!({"max_findings": "ten"})).unwrap_err();
+        assert!(err.to_string().starts_with("argument `max_findings`:"), "{err}");
+        let err = serde_json::from_value::<Args<AccessArgs>>(serde_json::json!({"fixture_dir": "x"})).unwrap_err();
+        assert!(err.to_string().contains("unknown field `fixture_dir`"), "{err}");
+    }
 }

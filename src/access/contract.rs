@@ -623,3 +623,7 @@ fn capped(items: &[&str]) -> Vec<String> {
 fn date(unix: i64) -> String {
     chrono::DateTime::from_timestamp(unix, 0).map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_else(|| unix.to_string())
 }
+
+#[cfg(test)]
+#[path = "contract_tests.rs"]
+mod tests;

@@ -1,0 +1,217 @@
+//! The real binary, spawned as `billguard serve`, driven over stdio by rmcp's
+//! own client: initialize, tools/list, tools/call, and the error paths.
+
+use std::path::{Path, PathBuf};
+
+use rmcp::model::{CallToolRequestParams, CallToolResult, Tool};
+use rmcp::service::RunningService;
+use rmcp::transport::{ConfigureCommandExt, TokioChildProcess};
+use rmcp::{RoleClient, ServiceExt};
+use serde_json::{Value, json};
+
+fn crate_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+async fn connect(repo: &Path) -> RunningService<RoleClient, ()> {
+    let transport = TokioChildProcess::new(tokio::process::Command::new(env!("CARGO_BIN_EXE_billguard")).configure(|cmd| {
+        cmd.arg("serve").arg("--repo").arg(repo).env("BILLGUARD_LOG", "warn");
+    }))
+    .expect("spawn billguard serve");
+    ().serve(transport).await.expect("initialize")
+}
+
+async fn call(client: &RunningService<RoleClient, ()>, args: Value) -> CallToolResult {
+    let params = CallToolRequestParams::new("check_access_contract").with_arguments(args.as_object().unwrap().clone());
+    client.call_tool(params).await.expect("tools/call answers")
+}
+
+fn text_of(result: &CallToolResult) -> String {
+    result.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect::<Vec<_>>().join("\n")
+}
+
+fn tool<'a>(tools: &'a [Tool], name: &str) -> &'a Tool {
+    tools.iter().find(|t| t.name == name).unwrap_or_else(|| panic!("tool {name} not listed"))
+}
+
+#[tokio::test]
+async fn initialize_reports_billguard_identity_and_instructions() {
+    let client = connect(&crate_root()).await;
+    let info = client.peer_info().expect("server info after initialize");
+    let server = info.server_info.clone().expect("serverInfo");
+    assert_eq!(server.name, "billguard");
+    assert_eq!(server.version, env!("CARGO_PKG_VERSION"));
+    let instructions = info.instructions.clone().unwrap_or_default();
+    assert!(instructions.contains("check_access_contract") && instructions.contains("fail"), "{instructions}");
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn tools_list_has_exactly_the_implemented_tools_with_schemas_and_annotations() {
+    let client = connect(&crate_root()).await;
+    let tools = client.list_all_tools().await.unwrap();
+    let names: Vec<_> = tools.iter().map(|t| t.name.to_string()).collect();
+    assert_eq!(names, ["check_access_contract"], "no placeholder tools");
+    let t = tool(&tools, "check_access_contract");
+    let ann = t.annotations.as_ref().expect("annotations");
+    assert_eq!((ann.read_only_hint, ann.open_world_hint), (Some(true), Some(true)));
+    let out = t.output_schema.as_ref().expect("outputSchema");
+    assert_eq!(out["type"], "object");
+    let required: Vec<_> = out["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    for key in ["tool", "verdict", "summary", "scope", "findings", "omitted", "notes", "report_file"] {
+        assert!(required.contains(&key), "outputSchema must require {key}: {required:?}");
+    }
+    client.cancel().await.unwrap();
+}
+
+/// Any change to a tool's contract shows up in review as a snapshot diff.
+#[tokio::test]
+async fn tool_schemas_match_snapshots() {
+    let client = connect(&crate_root()).await;
+    for t in client.list_all_tools().await.unwrap() {
+        let input = Value::Object((*t.input_schema).clone());
+        insta::assert_json_snapshot!(format!("{}_input_schema", t.name), input);
+        let output = t.output_schema.as_ref().map(|s| Value::Object((**s).clone()));
+        insta::assert_json_snapshot!(format!("{}_output_schema", t.name), output);
+        let meta = json!({"title": t.title, "description": t.description, "annotations": t.annotations});
+        insta::assert_json_snapshot!(format!("{}_description", t.name), meta);
+    }
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn calling_on_a_fixture_returns_structured_report() {
+    let client = connect(&crate_root()).await;
+    let result = call(&client, json!({"fixtures_dir": "fixtures/access/revenue-leak"})).await;
+    assert_eq!(result.is_error, Some(false), "{}", text_of(&result));
+    let report = result.structured_content.clone().expect("structuredContent");
+    assert_eq!(report["tool"], "check_access_contract");
+    assert_eq!(report["verdict"], "fail");
+    assert_eq!(report["summary"]["by_rule"]["ACC001"], 1);
+    assert_eq!(report["scope"]["source"], "fixtures");
+    let first = &report["findings"][0];
+    assert_eq!(first["rule"], "ACC001");
+    assert_eq!(first["entity"], "user:usr_alice");
+    assert!(first["fix"].as_str().unwrap().contains("has_paid_access"));
+    // The text block carries the same report, for clients that read only text.
+    let text: Value = serde_json::from_str(&text_of(&result)).unwrap();
+    assert_eq!(text["verdict"], "fail");
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn results_are_bounded_and_the_full_report_is_saved() {
+    let repo = tempfile::tempdir().unwrap();
+    let src = crate_root().join("fixtures/access/revenue-leak");
+    copy_dir(&src, &repo.path().join("fx"));
+    let client = connect(repo.path()).await;
+    let result = call(&client, json!({"fixtures_dir": "fx", "max_findings": 3})).await;
+    let report = result.structured_content.expect("structuredContent");
+    assert_eq!(report["findings"].as_array().unwrap().len(), 3);
+    assert_eq!(report["omitted"], 6);
+    assert_eq!(report["summary"]["high"], 4, "summary counts everything");
+    let file = report["report_file"].as_str().expect("report_file when cut");
+    assert!(file.starts_with(".billguard/reports/"), "{file}");
+    let full: Value = serde_json::from_str(&std::fs::read_to_string(repo.path().join(file)).unwrap()).unwrap();
+    assert_eq!(full["findings"].as_array().unwrap().len(), 9);
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn expected_failures_are_tool_errors_not_protocol_errors() {
+    let client = connect(&crate_root()).await;
+    let cases = [
+        (json!({"fixtures_dir": "fixtures/access/does-not-exist"}), "does not exist"),
+        (json!({"fixtures_dir": "../.."}), "outside the repository"),
+        (json!({"fixtures_dir": "fixtures/access/healthy", "config": "sk_live_4fQ9zXv2Lm8Rt1Yp6Wc3Nb7Ka1b2"}), "environment variable"),
+        (json!({"fixtures_dir": "postgres://app:hunter2@db/prod"}), "environment variable"),
+        (json!({"fixtures_dir": 42}), "fixtures_dir"),
+        (json!({"fixture_dir": "fixtures/access/healthy"}), "fixture_dir"),
+        (json!({}), "fixtures_dir"),
+    ];
+    for (args, expected) in cases {
+        let result = call(&client, args.clone()).await;
+        let text = text_of(&result);
+        assert_eq!(result.is_error, Some(true), "{args}: {text}");
+        assert!(text.contains(expected), "{args}: {text}");
+        assert!(!text.contains("hunter2") && !text.contains("Nb7Ka1b2x"), "secret echoed: {text}");
+    }
+    // The server is still alive after all of that.
+    let ok = call(&client, json!({"fixtures_dir": "fixtures/access/healthy"})).await;
+    assert_eq!(ok.structured_content.unwrap()["verdict"], "pass");
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn malformed_fixture_json_names_file_line_and_column() {
+    let repo = tempfile::tempdir().unwrap();
+    let fx = repo.path().join("fx");
+    std::fs::create_dir_all(fx.join("stripe")).unwrap();
+    std::fs::create_dir_all(fx.join("db")).unwrap();
+    std::fs::write(fx.join("stripe/subscriptions.json"), "{\"data\": [\n  {\"id\": \"sub_1\",\n   \"status\": }\n]}").unwrap();
+    std::fs::write(fx.join("db/users.json"), "[]").unwrap();
+    let client = connect(repo.path()).await;
+    let result = call(&client, json!({"fixtures_dir": "fx"})).await;
+    let text = text_of(&result);
+    assert_eq!(result.is_error, Some(true));
+    assert!(text.contains("stripe/subscriptions.json:3:"), "{text}");
+    client.cancel().await.unwrap();
+}
+
+/// Every line the server writes to stdout must be a JSON-RPC message.
+#[test]
+fn stdout_carries_only_protocol() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_billguard"))
+        .args(["serve", "--repo"])
+        .arg(crate_root())
+        .env("BILLGUARD_LOG", "debug")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let messages = [
+        json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}),
+        json!({"jsonrpc":"2.0","method":"notifications/initialized"}),
+        json!({"jsonrpc":"2.0","id":2,"method":"tools/list"}),
+        json!({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"check_access_contract","arguments":{"fixtures_dir":"fixtures/access/revenue-leak"}}}),
+        json!({"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"check_access_contract","arguments":{"fixtures_dir":"nope"}}}),
+    ];
+    for m in &messages {
+        writeln!(stdin, "{m}").unwrap();
+    }
+    drop(stdin); // EOF: the server must exit on its own.
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let lines: Vec<String> = stdout.lines().map(Result::unwrap).collect();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "server exit status {status}");
+    assert!(lines.len() >= 4, "{lines:?}");
+    let mut ids = Vec::new();
+    for line in &lines {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("non-JSON on stdout ({e}): {line}"));
+        assert_eq!(v["jsonrpc"], "2.0", "{line}");
+        ids.push(v["id"].clone());
+    }
+    for id in 1..=4 {
+        assert!(ids.contains(&json!(id)), "no response for request {id}: {lines:?}");
+    }
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(stderr.contains("billguard MCP server starting"), "logs go to stderr: {stderr}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
