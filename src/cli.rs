@@ -5,11 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use serde::Serialize;
 
 use crate::access::{self, AccessRequest};
 use crate::error::CheckError;
-use crate::report::{Format, Report};
+use crate::report::{Format, Report, ScopeView};
 use crate::{demo, mcp, rules, secrets};
 
 #[derive(Debug, Parser)]
@@ -166,7 +165,7 @@ fn show_rules(code: Option<&str>) -> ExitCode {
                 ExitCode::SUCCESS
             }
             None => {
-                let codes: Vec<String> = rules::RULES.iter().map(|r| r.code.to_string()).collect();
+                let codes: Vec<String> = rules::all().map(|r| r.code.to_string()).collect();
                 let hint = crate::config::closest(code, &codes).map(|c| format!(" Did you mean {c}?")).unwrap_or_default();
                 eprintln!("billguard: usage error: no rule {code}.{hint} `billguard rules` lists them all.");
                 ExitCode::from(2)
@@ -176,7 +175,7 @@ fn show_rules(code: Option<&str>) -> ExitCode {
 }
 
 /// Renders a report, writes the report file if asked, and picks the exit code.
-fn emit<S: Serialize>(mut report: Report<S>, common: &CommonArgs) -> ExitCode {
+fn emit<S: ScopeView>(mut report: Report<S>, common: &CommonArgs) -> ExitCode {
     if let Some(path) = &common.report_file {
         let full = serde_json::to_string_pretty(&report.to_json_value()).expect("serializes") + "\n";
         if let Err(e) = std::fs::write(path, full) {

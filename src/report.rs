@@ -139,6 +139,22 @@ pub struct Report<S> {
 /// At most this many notes are kept; the rest are summarised in one line.
 const MAX_NOTES: usize = 25;
 
+/// How a check's scope shows in the human renderers. The default is one line
+/// of `key=value` pairs; a check with a richer scope (a matrix, say) overrides it.
+pub trait ScopeView: Serialize {
+    fn text_block(&self) -> String {
+        let line = scope_line(self);
+        if line.is_empty() { String::new() } else { format!("scope: {line}\n") }
+    }
+    fn markdown_block(&self) -> String {
+        let line = scope_line(self);
+        if line.is_empty() { String::new() } else { format!("Scope: `{line}`\n") }
+    }
+}
+
+impl ScopeView for () {}
+impl ScopeView for serde_json::Value {}
+
 impl<S: Serialize> Report<S> {
     /// Builds a report from every finding of a check: sorts, counts, sets the verdict.
     pub fn new(tool: &str, scope: S, mut findings: Vec<Finding>, mut notes: Vec<String>) -> Self {
@@ -218,7 +234,10 @@ impl<S: Serialize> Report<S> {
         value
     }
 
-    pub fn render(&self, format: Format, color: bool) -> String {
+    pub fn render(&self, format: Format, color: bool) -> String
+    where
+        S: ScopeView,
+    {
         match format {
             Format::Json => {
                 let mut s = serde_json::to_string_pretty(&self.to_json_value()).expect("serializes");
@@ -309,7 +328,7 @@ impl Paint {
 }
 
 /// `key=value` pairs of the scope, for one summary line.
-fn scope_line<S: Serialize>(scope: &S) -> String {
+fn scope_line<S: Serialize + ?Sized>(scope: &S) -> String {
     match serde_json::to_value(scope) {
         Ok(serde_json::Value::Object(map)) => map
             .iter()
@@ -329,7 +348,7 @@ fn by_rule(findings: &[Finding]) -> Vec<&[Finding]> {
     findings.chunk_by(|a, b| a.rule == b.rule).collect()
 }
 
-fn render_text<S: Serialize>(r: &Report<S>, color: bool) -> String {
+fn render_text<S: ScopeView>(r: &Report<S>, color: bool) -> String {
     let p = Paint { on: color };
     let mut out = String::new();
     let _ = writeln!(
@@ -341,10 +360,7 @@ fn render_text<S: Serialize>(r: &Report<S>, color: bool) -> String {
         r.summary.medium,
         r.summary.low
     );
-    let scope = scope_line(&r.scope);
-    if !scope.is_empty() {
-        let _ = writeln!(out, "scope: {scope}");
-    }
+    out.push_str(&r.scope.text_block());
     for group in by_rule(&r.findings) {
         let first = &group[0];
         let total = r.summary.by_rule.get(&first.rule).copied().unwrap_or(group.len());
@@ -377,7 +393,7 @@ fn md_escape(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-fn render_markdown<S: Serialize>(r: &Report<S>) -> String {
+fn render_markdown<S: ScopeView>(r: &Report<S>) -> String {
     let mut out = String::new();
     let verdict = match r.verdict {
         Verdict::Pass => "pass",
@@ -386,10 +402,7 @@ fn render_markdown<S: Serialize>(r: &Report<S>) -> String {
     };
     let _ = writeln!(out, "### billguard `{}`: **{verdict}**\n", r.tool);
     let _ = writeln!(out, "{} high, {} medium, {} low.", r.summary.high, r.summary.medium, r.summary.low);
-    let scope = scope_line(&r.scope);
-    if !scope.is_empty() {
-        let _ = writeln!(out, "Scope: `{}`", scope);
-    }
+    out.push_str(&r.scope.markdown_block());
     if !r.summary.by_rule.is_empty() {
         let _ = writeln!(out, "\n| rule | name | severity | count |\n|---|---|---|---|");
         for group in by_rule(&r.findings) {

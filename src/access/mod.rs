@@ -7,6 +7,7 @@
 pub mod contract;
 pub mod fixtures;
 pub mod model;
+pub mod rules;
 pub mod subscriptions_json;
 pub mod users_json;
 
@@ -17,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{BillingProvider, Config};
 use crate::error::CheckError;
-use crate::report::Report;
+use crate::report::{Report, ScopeView};
 use contract::Labels;
 use fixtures::FixtureDir;
 use model::Observations;
@@ -40,6 +41,8 @@ pub struct AccessScope {
     /// The billguard.toml used, or null for the defaults.
     pub config: Option<String>,
 }
+
+impl ScopeView for AccessScope {}
 
 /// One request to check the access contract.
 #[derive(Debug, Clone)]
