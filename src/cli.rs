@@ -90,12 +90,22 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Rules { code } => show_rules(code.as_deref()),
         Command::Check { check: CheckCommand::Access { config, fixtures, common } } => {
             let req = AccessRequest { repo: common.repo.clone(), fixtures_dir: fixtures, config, now: access::now() };
-            match access::check(&req) {
+            match block_on(access::check(&req)) {
                 Ok(report) => emit(report, &common),
                 Err(e) => fail(&e),
             }
         }
     }
+}
+
+/// Runs a future on a fresh runtime (checks read databases and APIs asynchronously).
+fn block_on<T>(fut: impl Future<Output = Result<T, CheckError>>) -> Result<T, CheckError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CheckError::Usage(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(fut)
 }
 
 fn serve(repo: PathBuf) -> ExitCode {

@@ -15,6 +15,8 @@ pub enum CheckError {
     Input { path: PathBuf, line: Option<usize>, column: Option<usize>, message: String },
     /// The request itself cannot be served: bad argument, missing source.
     Usage(String),
+    /// The app database could not be read (connect, auth, schema, query).
+    Database(String),
 }
 
 impl CheckError {
@@ -40,6 +42,7 @@ impl CheckError {
             CheckError::Config(_) => "configuration error",
             CheckError::Input { .. } => "input error",
             CheckError::Usage(_) => "usage error",
+            CheckError::Database(_) => "database error",
         }
     }
 }
@@ -55,7 +58,7 @@ impl fmt::Display for CheckError {
                 }
                 write!(f, ": {message}")
             }
-            CheckError::Usage(m) => f.write_str(m),
+            CheckError::Usage(m) | CheckError::Database(m) => f.write_str(m),
         }
     }
 }

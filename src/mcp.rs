@@ -118,7 +118,7 @@ billing or access code; fix every high finding (verdict \"fail\") and call again
         };
         let max = args.max_findings.map_or(DEFAULT_MAX_FINDINGS, |m| (m as usize).min(MAX_MAX_FINDINGS));
         let repo = self.repo.clone();
-        let work = tokio::task::spawn_blocking(move || access::check(&req));
+        let work = tokio::spawn(async move { access::check(&req).await });
         let outcome = tokio::select! {
             joined = work => joined,
             _ = ctx.ct.cancelled() => return Ok(tool_error("cancelled by the client".into())),

@@ -485,7 +485,7 @@ impl<'a> Evaluation<'a> {
 
     /// ACC005, ACC006, ACC009: per customer.
     fn check_customers(&mut self) {
-        // ACC005: users sharing one customer id.
+        // ACC005: distinct users sharing one customer id.
         let mut shared: BTreeMap<Sym, Vec<&str>> = BTreeMap::new();
         for user in &self.obs.users {
             if let Some(c) = user.customer
@@ -494,7 +494,13 @@ impl<'a> Evaluation<'a> {
                 shared.entry(c).or_default().push(self.s(user.id));
             }
         }
-        for (customer, users) in shared {
+        for (customer, mut users) in shared {
+            // A user id repeated on several rows is one user, not a shared customer.
+            users.sort_by(|a, b| crate::report::natural_cmp(a, b));
+            users.dedup();
+            if users.len() < 2 {
+                continue;
+            }
             let cus = self.s(customer);
             self.findings.push(
                 Finding::new(

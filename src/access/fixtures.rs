@@ -54,30 +54,6 @@ impl FixtureDir {
         let config = Some(dir.join(crate::config::FILE_NAME)).filter(|p| p.is_file());
         Ok(FixtureDir { dir: dir.to_path_buf(), subscriptions, users, config, note })
     }
-
-    /// The error for a directory lacking what a check needs.
-    pub fn require_complete(&self) -> Result<(), CheckError> {
-        let mut missing = Vec::new();
-        if self.subscriptions.is_none() {
-            missing.push("stripe/subscriptions.json (or paddle/subscriptions.json)");
-        }
-        if self.users.is_none() {
-            missing.push("db/users.json");
-        }
-        if missing.is_empty() {
-            return Ok(());
-        }
-        Err(CheckError::input(
-            &self.dir,
-            format!(
-                "the fixtures directory lacks {}; it looked for {}/stripe/subscriptions.json, {}/paddle/subscriptions.json and {}/db/users.json",
-                missing.join(" and "),
-                self.dir.display(),
-                self.dir.display(),
-                self.dir.display()
-            ),
-        ))
-    }
 }
 
 /// Reads the subscriptions file into `obs`.

@@ -5,6 +5,7 @@
 //! function of them; [`check`] wires the two and builds the [`Report`].
 
 pub mod contract;
+pub mod db;
 pub mod fixtures;
 pub mod model;
 pub mod rules;
@@ -55,44 +56,92 @@ pub struct AccessRequest {
     pub now: i64,
 }
 
-/// Runs the access contract for a request.
-pub fn check(req: &AccessRequest) -> Result<Report<AccessScope>, CheckError> {
-    let Some(dir) = &req.fixtures_dir else {
-        return Err(CheckError::Usage(
-            "no billing data to compare: pass a fixtures directory (`--fixtures DIR` on the CLI, `fixtures_dir` over MCP) \
-             holding stripe/subscriptions.json (or paddle/subscriptions.json) and db/users.json"
-                .into(),
-        ));
-    };
-    let dir = req.repo.join(dir);
+/// Runs the access contract for a request. Each side comes from the fixtures
+/// directory when it holds that side's file, else from the configured source.
+pub async fn check(req: &AccessRequest) -> Result<Report<AccessScope>, CheckError> {
+    let dir = req.fixtures_dir.as_ref().map(|d| req.repo.join(d));
     // A fixture's own billguard.toml describes that fixture; an explicit config wins.
-    let (config, config_path) = match &req.config {
-        Some(explicit) => Config::discover(&req.repo, Some(&req.repo.join(explicit)))?,
-        None => {
-            let local = dir.join(crate::config::FILE_NAME);
-            if local.is_file() { (Config::load(&local)?, Some(local)) } else { Config::discover(&req.repo, None)? }
-        }
+    let local = dir.as_ref().map(|d| d.join(crate::config::FILE_NAME)).filter(|p| p.is_file());
+    let (config, config_path) = match (&req.config, local) {
+        (Some(explicit), _) => Config::discover(&req.repo, Some(&req.repo.join(explicit)))?,
+        (None, Some(local)) => (Config::load(&local)?, Some(local)),
+        (None, None) => Config::discover(&req.repo, None)?,
     };
-    let found = FixtureDir::locate(&dir, config.billing.provider)?;
-    found.require_complete()?;
-    let (subs_path, provider) = found.subscriptions.clone().expect("checked complete");
-    let users_path = found.users.clone().expect("checked complete");
+    let found = dir.as_ref().map(|d| FixtureDir::locate(d, config.billing.provider)).transpose()?;
 
     let mut obs = Observations::default();
-    fixtures::read_subscriptions(&subs_path, &mut obs)?;
-    fixtures::read_users(&users_path, &config, &mut obs)?;
-    if let Some(note) = found.note {
+    let Some((subs_path, provider)) = found.as_ref().and_then(|f| f.subscriptions.clone()) else {
+        let looked = match &found {
+            Some(f) => format!(
+                "in {} billguard looked for stripe/subscriptions.json (missing), paddle/subscriptions.json (missing) and db/users.json ({})",
+                f.dir.display(),
+                if f.users.is_some() { "found" } else { "missing" }
+            ),
+            None => "no fixtures directory was given".to_string(),
+        };
+        return Err(CheckError::Usage(format!(
+            "no billing data to compare: {looked}. Pass a fixtures directory (`--fixtures DIR` on the CLI, `fixtures_dir` over MCP) \
+             holding stripe/subscriptions.json (or paddle/subscriptions.json); reading the Stripe or Paddle API directly is not available in this version"
+        )));
+    };
+    let users_file = found.as_ref().and_then(|f| f.users.clone());
+    if users_file.is_none() && std::env::var_os(&config.database.url_env).is_none() {
+        let looked = found.as_ref().map(|f| format!("{} has no db/users.json", f.dir.display())).unwrap_or_default();
+        return Err(CheckError::Usage(format!(
+            "no users to compare: {looked}, and {} ([database] url_env) is not set. Add db/users.json to the fixtures, \
+             or export {} with a postgres://, mysql:// or sqlite:// URL",
+            config.database.url_env, config.database.url_env
+        )));
+    }
+
+    obs = read_blocking(obs, subs_path.clone(), |p, o| fixtures::read_subscriptions(p, o).map(|_| ())).await?;
+    let users_source = match &users_file {
+        Some(path) => {
+            let cfg = config.clone();
+            obs = read_blocking(obs, path.clone(), move |p, o| fixtures::read_users(p, &cfg, o).map(|_| ())).await?;
+            format!("fixtures:{}", shown(&req.repo, path))
+        }
+        None => db::read_users(&config.database, &req.repo, &mut obs).await?.source,
+    };
+    if let Some(note) = found.and_then(|f| f.note) {
         obs.notes.push(note);
     }
+    let source = match &users_file {
+        Some(_) => "fixtures".to_string(),
+        None => format!("fixtures+{}", users_source.split(':').next().unwrap_or("database")),
+    };
     let scope = AccessScope {
         users: obs.users.len(),
         subscriptions: obs.subscriptions.len(),
-        source: "fixtures".into(),
+        source,
         billing_source: format!("fixtures:{}", shown(&req.repo, &subs_path)),
-        users_source: format!("fixtures:{}", shown(&req.repo, &users_path)),
+        users_source,
         config: config_path.map(|p| shown(&req.repo, &p)),
     };
-    Ok(assemble(obs, &config, provider, scope, req.now))
+    let now = req.now;
+    tokio::task::spawn_blocking(move || assemble(obs, &config, provider, scope, now))
+        .await
+        .map_err(|e| CheckError::Usage(format!("internal error while comparing: {e}")))
+}
+
+/// [`check`] for callers without a runtime (tests, scripts).
+pub fn check_blocking(req: &AccessRequest) -> Result<Report<AccessScope>, CheckError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CheckError::Usage(format!("cannot start the async runtime: {e}")))?
+        .block_on(check(req))
+}
+
+/// Runs a file reader off the async threads; the observations travel with it.
+async fn read_blocking(
+    mut obs: Observations,
+    path: PathBuf,
+    read: impl FnOnce(&Path, &mut Observations) -> Result<(), CheckError> + Send + 'static,
+) -> Result<Observations, CheckError> {
+    tokio::task::spawn_blocking(move || read(&path, &mut obs).map(|()| obs))
+        .await
+        .map_err(|e| CheckError::Usage(format!("internal error while reading fixtures: {e}")))?
 }
 
 /// Evaluates in-memory fixture files (the demo's, compiled into the binary).
