@@ -278,11 +278,18 @@ fn enclosing_table(text: &str, line: usize) -> Option<String> {
     })
 }
 
-/// The closest candidate by edit distance, if it is close enough to be a typo.
+/// The closest candidate: one that contains the word (`paid` -> `has_paid_access`)
+/// wins, else the nearest by edit distance if it is close enough to be a typo.
 pub fn closest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
+    let w = word.to_lowercase();
+    if w.len() >= 3
+        && let Some(c) = candidates.iter().filter(|c| c.to_lowercase().contains(&w)).min_by_key(|c| c.len())
+    {
+        return Some(c.as_str());
+    }
     candidates
         .iter()
-        .map(|c| (strsim::damerau_levenshtein(&word.to_lowercase(), &c.to_lowercase()), c))
+        .map(|c| (strsim::damerau_levenshtein(&w, &c.to_lowercase()), c))
         .filter(|(d, c)| *d <= (c.len().max(word.len()) / 2).max(2))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c.as_str())
@@ -362,6 +369,15 @@ files = [".env.staging"]
         assert_eq!(err.line, Some(1));
         let err = parse("[billing]\nprovider = \"braintree\"\n").unwrap_err();
         assert!(err.message.contains("stripe") && err.message.contains("paddle"), "{}", err.message);
+    }
+
+    #[test]
+    fn closest_prefers_containing_names_then_typos() {
+        let cols: Vec<String> = ["id", "email", "has_paid_access", "stripe_customer_id"].map(String::from).to_vec();
+        assert_eq!(closest("paid", &cols), Some("has_paid_access"));
+        assert_eq!(closest("emial", &cols), Some("email"));
+        assert_eq!(closest("stripe_customer", &cols), Some("stripe_customer_id"));
+        assert_eq!(closest("zzzzzz", &cols), None);
     }
 
     #[test]

@@ -118,6 +118,19 @@ async fn mysql(url: &str, cfg: &DatabaseConfig, obs: &mut Observations) -> Resul
 }
 
 async fn sqlite(url: &str, cfg: &DatabaseConfig, repo: &Path, obs: &mut Observations) -> Result<UsersRead, CheckError> {
+    let (mut conn, target) = open_sqlite(url, cfg, repo).await?;
+    let catalog = Catalog {
+        columns_sql: "SELECT name FROM pragma_table_info(?1) WHERE ?2 IS NULL OR ?2 = 'main'",
+        tables_sql: "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    };
+    let read = read_with::<sqlx::Sqlite>(&mut conn, &target, cfg, &catalog, obs).await;
+    let _ = conn.close().await;
+    read
+}
+
+/// Opens the SQLite file read-only. (SQLite has no statement timeout to set:
+/// a local file read is bounded by its size.)
+async fn open_sqlite(url: &str, cfg: &DatabaseConfig, repo: &Path) -> Result<(sqlx::SqliteConnection, Target), CheckError> {
     use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
     let opts = SqliteConnectOptions::from_str(url).map_err(|e| bad_url(cfg, &e))?;
     // A relative file is relative to the repo, not to wherever the server was started.
@@ -132,14 +145,8 @@ async fn sqlite(url: &str, cfg: &DatabaseConfig, repo: &Path, obs: &mut Observat
         )));
     }
     let opts = opts.filename(&file).read_only(true).create_if_missing(false);
-    let mut conn = connect(&target, SqliteConnection::connect_with(&opts)).await?;
-    let catalog = Catalog {
-        columns_sql: "SELECT name FROM pragma_table_info(?1) WHERE ?2 IS NULL OR ?2 = 'main'",
-        tables_sql: "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name",
-    };
-    let read = read_with::<sqlx::Sqlite>(&mut conn, &target, cfg, &catalog, obs).await;
-    let _ = conn.close().await;
-    read
+    let conn = connect(&target, SqliteConnection::connect_with(&opts)).await?;
+    Ok((conn, target))
 }
 
 fn bad_url(cfg: &DatabaseConfig, e: &sqlx::Error) -> CheckError {
@@ -372,9 +379,9 @@ fn check_columns(target: &Target, cfg: &DatabaseConfig, columns: &[String], obs:
     for (key, configured) in [("id", &c.id), ("customer_id", &c.customer_id), ("access", &c.access)] {
         let configured = configured.trim();
         if sql::is_plain_name(configured) && !has(configured) {
-            let suggestion = closest(configured, columns).map(|s| format!(" Did you mean `{s}`?")).unwrap_or_default();
+            let suggestion = closest(configured, columns).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
             return Err(CheckError::Database(format!(
-                "column `{configured}` ([database.columns] {key}) does not exist in table `{}` of {}; its columns are {}.{suggestion}",
+                "column `{configured}` ([database.columns] {key}) does not exist in table `{}` of {}: its columns are {}{suggestion}",
                 cfg.table,
                 target.describe(),
                 columns.join(", ")
@@ -401,5 +408,32 @@ impl Target {
             Some(db) => format!("{}/{db}", self.place),
             None => self.place.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sqlite_connection_refuses_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("app.db");
+        let mut rw = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=rwc", file.display())).await.unwrap();
+        sqlx::raw_sql("CREATE TABLE users (id INTEGER); INSERT INTO users VALUES (1)").execute(&mut rw).await.unwrap();
+        rw.close().await.unwrap();
+
+        let (mut conn, target) = open_sqlite("sqlite://app.db", &DatabaseConfig::default(), dir.path()).await.unwrap();
+        let err = sqlx::raw_sql("DELETE FROM users").execute(&mut conn).await.unwrap_err();
+        let shown = errors::query_error(&target, &err, 60).to_string();
+        assert!(shown.contains("tried to write"), "{shown}");
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut conn).await.unwrap();
+        assert_eq!(left, 1);
+    }
+
+    #[test]
+    fn passwords_in_urls_are_registered_as_secrets() {
+        register_password("postgres://someone:Zq8-unusual-pw@db:5432/app");
+        assert!(!secrets::redact("auth failed for Zq8-unusual-pw").contains("Zq8-unusual-pw"));
     }
 }
