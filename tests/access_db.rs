@@ -230,3 +230,42 @@ fn sqlite_errors_are_actionable() {
     assert_error(&check(no_col.path(), &url), &["column `paid`", "did you mean `has_paid_access`"]);
     assert_error(&check(repo.path(), "redis://localhost"), &["postgres://, mysql:// or sqlite://"]);
 }
+
+#[test]
+fn mariadb_styles_read_only_and_errors() {
+    let db = support::mysql::MariaServer::start();
+    let seed = seed_sql("TRUE", "FALSE");
+    let mut statements: Vec<String> = vec![
+        "CREATE DATABASE app".into(),
+        format!("CREATE USER '{RO_USER}'@'%' IDENTIFIED BY '{RO_PASSWORD}'"),
+        format!("GRANT ALL PRIVILEGES ON app.* TO '{RO_USER}'@'%'"),
+    ];
+    statements.extend(seed.split(';').map(str::trim).filter(|s| !s.is_empty()).map(|s| format!("USE app; {s}")));
+    statements.push(
+        "CREATE FUNCTION app.grant_everyone() RETURNS INT MODIFIES SQL DATA BEGIN UPDATE app.users SET has_paid_access = TRUE; RETURN 1; END"
+            .into(),
+    );
+    let refs: Vec<&str> = statements.iter().map(String::as_str).collect();
+    db.sql("mysql", &refs);
+    let url = db.url(RO_USER, RO_PASSWORD, "app");
+
+    for style in ["flag", "expression", "query"] {
+        let out = check(repo_with(&style_config(style)).path(), &url);
+        let (report, pairs) = findings(&out);
+        assert_eq!(pairs, expected(), "style {style}: {report:#}");
+        assert_eq!(report["scope"]["source"], "fixtures+mysql");
+    }
+
+    let sneaky = "[database]\nquery = \"SELECT id, stripe_customer_id AS customer_id, has_paid_access AS access FROM users WHERE grant_everyone() = 1\"\n";
+    assert_error(&check(repo_with(sneaky).path(), &url), &["tried to write"]);
+    assert_eq!(findings(&check(repo_with(&style_config("flag")).path(), &url)).1, expected(), "nothing was written");
+
+    let flag = style_config("flag");
+    assert_error(&check(repo_with(&flag).path(), &db.url(RO_USER, "wrong-password", "app")), &["authentication failed"]);
+    assert_error(&check(repo_with(&flag).path(), &db.url(RO_USER, RO_PASSWORD, "nope")), &["database `nope` does not exist"]);
+    assert_error(&check(repo_with("[database]\ntable = \"people\"\n").path(), &url), &["table `people` does not exist", "users"]);
+    assert_error(
+        &check(repo_with("[database]\n[database.columns]\ncustomer_id = \"stripe_customer\"\n").path(), &url),
+        &["did you mean `stripe_customer_id`"],
+    );
+}
