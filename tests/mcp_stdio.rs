@@ -43,6 +43,7 @@ async fn initialize_reports_billguard_identity_and_instructions() {
     assert_eq!(server.version, env!("CARGO_PKG_VERSION"));
     let instructions = info.instructions.clone().unwrap_or_default();
     assert!(instructions.contains("check_access_contract") && instructions.contains("fail"), "{instructions}");
+    assert!(instructions.contains("diff_webhook_handler"), "{instructions}");
     client.cancel().await.unwrap();
 }
 
@@ -51,7 +52,7 @@ async fn tools_list_has_exactly_the_implemented_tools_with_schemas_and_annotatio
     let client = connect(&crate_root()).await;
     let tools = client.list_all_tools().await.unwrap();
     let names: Vec<_> = tools.iter().map(|t| t.name.to_string()).collect();
-    assert_eq!(names, ["check_access_contract"], "no placeholder tools");
+    assert_eq!(names, ["check_access_contract", "diff_webhook_handler"], "no placeholder tools");
     let t = tool(&tools, "check_access_contract");
     let ann = t.annotations.as_ref().expect("annotations");
     assert_eq!((ann.read_only_hint, ann.open_world_hint), (Some(true), Some(true)));

@@ -290,13 +290,13 @@ fn fields(e: &EventModel, kind: Option<ValueKind>) -> Vec<String> {
 fn grant_and_revoke(name: &str, eb: &EventModel, ea: &EventModel, out: &mut Vec<Problem>) {
     let revoking = vocab::is_revoking_event(name);
     let grants = |e: &EventModel| -> BTreeSet<String> {
-        e.access_writes.iter().filter(|w| w.value != ValueKind::Revoke).map(|w| w.field.to_ascii_lowercase()).collect()
+        e.access_writes.iter().filter(|w| w.value != ValueKind::Revoke).map(|w| w.field.clone()).collect()
     };
     let revokes = |e: &EventModel| -> BTreeSet<String> {
         e.access_writes
             .iter()
             .filter(|w| w.value == ValueKind::Revoke || (revoking && w.value == ValueKind::Derived))
-            .map(|w| w.field.to_ascii_lowercase())
+            .map(|w| w.field.clone())
             .collect()
     };
     let opaque = |e: &EventModel, k: OpaqueKind| e.opaque.iter().any(|o| o.kind == k);

@@ -11,6 +11,9 @@ pub fn glob_match(pattern: &str, path: &str) -> bool {
             None => s.is_empty(),
             Some(b'*') if p.get(1) == Some(&b'*') => {
                 let rest = if p.get(2) == Some(&b'/') { &p[3..] } else { &p[2..] };
+                if rest.is_empty() {
+                    return true;
+                }
                 (0..=s.len()).any(|i| (i == 0 || s[i - 1] == b'/') && rec(rest, &s[i..])) || rec(rest, s)
             }
             Some(b'*') => (0..=s.len()).take_while(|&i| i == 0 || s[i - 1] != b'/').any(|i| rec(&p[1..], &s[i..])),

@@ -14,7 +14,7 @@ use super::vocab::{self, SUBSCRIPTION_STATUSES};
 const MAX_DEPTH: usize = 6;
 
 pub fn walk<'a>(idx: &Index<'a>, event: &str, body: &Body<'a>, out: &mut EventModel) {
-    let mut w = Walker { idx, event, out, guards: Vec::new(), stack: Vec::new() };
+    let mut w = Walker { idx, event, out, guards: Vec::new(), stack: Vec::new(), bindings: Vec::new() };
     match body {
         Body::Stmts(s) => w.block(s),
         Body::Func(f) => w.func(f),
@@ -32,6 +32,8 @@ struct Walker<'a, 'w> {
     /// Conditions that hold where we are; `true` = negated (an early exit's condition).
     guards: Vec<(Expr, bool)>,
     stack: Vec<*const Func>,
+    /// Parameters of the followed local functions, bound to the caller's arguments.
+    bindings: Vec<Vec<(&'a str, &'a Expr)>>,
 }
 
 impl<'a> Walker<'a, '_> {
@@ -143,7 +145,15 @@ impl<'a> Walker<'a, '_> {
 
     fn call(&mut self, c: &'a Call) {
         if let Some(f) = self.idx.resolve_call(&c.callee) {
+            let params = f.params.iter().filter(|p| *p != "self" && *p != "cls");
+            let bound: Vec<(&'a str, &'a Expr)> = params
+                .zip(c.args.iter())
+                .filter(|(_, a)| a.name.is_none())
+                .map(|(p, a)| (p.split([':', '=', '?']).next().unwrap_or(p).trim(), self.bound(&a.value)))
+                .collect();
+            self.bindings.push(bound);
             self.func(f);
+            self.bindings.pop();
             return;
         }
         if vocab::is_logging(c) {
@@ -255,17 +265,32 @@ impl<'a> Walker<'a, '_> {
             if !vocab::is_access_field(&col, self.idx.access_fields) {
                 continue;
             }
-            let kind = match param {
-                Some(p) => value_kind(&col, self.idx.value_of(p)),
+            let resolved = param.map(|p| self.idx.value_of(self.bound(p)));
+            let kind = match resolved {
+                Some(p) => value_kind(&col, p),
                 None => sql_literal_kind(&val),
             };
-            let gate = self.gate(None);
-            self.push_write(col, kind, val, line, gate, None);
+            let derived = resolved.filter(|_| kind == ValueKind::Derived);
+            let gate = self.gate(derived);
+            let text = resolved.map_or(val, |p| p.render());
+            self.push_write(col, kind, text, line, gate, derived);
         }
     }
 
+    /// A parameter's argument in the current call chain, else the expression itself.
+    fn bound(&self, e: &'a Expr) -> &'a Expr {
+        if let Expr::Ident(n) = e {
+            for frame in self.bindings.iter().rev() {
+                if let Some((_, v)) = frame.iter().find(|(p, _)| *p == n.as_str()) {
+                    return v;
+                }
+            }
+        }
+        e
+    }
+
     fn access(&mut self, field: &str, value: &'a Expr, line: u32) {
-        let resolved = self.idx.value_of(value);
+        let resolved = self.idx.value_of(self.bound(value));
         let kind = value_kind(field, resolved);
         let derived = (kind == ValueKind::Derived).then_some(resolved);
         let gate = self.gate(derived);
@@ -325,7 +350,10 @@ impl<'a> Walker<'a, '_> {
         }
         for a in &c.args {
             if let Some(n) = &a.name {
-                self.lookup_pair(n, &a.value, c.line);
+                // A write's keyword arguments are the values written, not the lookup.
+                if !write {
+                    self.lookup_pair(n, &a.value, c.line);
+                }
                 continue;
             }
             match self.idx.value_of(&a.value) {
@@ -495,6 +523,23 @@ fn positive_mention(e: &Expr, word: &str, negated: bool) -> bool {
 
 /// Collects subscription statuses a condition allows or denies.
 fn status_atoms(e: &Expr, idx: &Index, negated: bool, allow: &mut BTreeSet<String>, deny: &mut BTreeSet<String>) {
+    status_atoms_at(e, idx, negated, allow, deny, 0)
+}
+
+fn status_atoms_at(e: &Expr, idx: &Index, negated: bool, allow: &mut BTreeSet<String>, deny: &mut BTreeSet<String>, depth: u8) {
+    if depth > 4 {
+        return;
+    }
+    let status_atoms = |e: &Expr, idx: &Index, negated: bool, allow: &mut BTreeSet<String>, deny: &mut BTreeSet<String>| {
+        status_atoms_at(e, idx, negated, allow, deny, depth + 1)
+    };
+    if let Expr::Ident(_) = e {
+        let v = idx.value_of(e);
+        if !std::ptr::eq(v, e) {
+            status_atoms(v, idx, negated, allow, deny);
+        }
+        return;
+    }
     let mut put = |statuses: Vec<String>, positive: bool| {
         for s in statuses {
             if positive != negated {

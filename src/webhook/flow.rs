@@ -124,13 +124,14 @@ impl<'a> VerifyScan<'a, '_> {
                 Frame::Func => return None,
                 Frame::Try { catches, rest } => {
                     for (c, line) in catches.iter() {
-                        let stops = ends(c) || c.iter().any(|s| matches!(s, Stmt::Return { .. } | Stmt::Throw { .. }));
+                        let stops = ends(c)
+                            || c.iter().any(|s| matches!(s, Stmt::Return { .. } | Stmt::Throw { .. }))
+                            || block_answer(c).is_some_and(|a| a.status.is_error());
                         let goes_on = rest.first().is_some_and(|s| !matches!(s, Stmt::Return { .. } | Stmt::Throw { .. }));
                         if !stops && goes_on {
                             return Some(format!("a failed verification is caught at line {line} and processing continues"));
                         }
                     }
-                    return None;
                 }
                 Frame::Branch { other, cond } => {
                     let unverified_parse = other.iter().any(stmt_parses_body);
