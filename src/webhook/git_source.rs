@@ -128,6 +128,7 @@ pub fn changes(repo: &Path, base: Option<&str>) -> Result<GitChanges, CheckError
             mode_change,
             renamed: status.starts_with('R'),
             partial: false,
+            hunks: Vec::new(),
         });
         if old_mode == "120000" || new_mode == "120000" {
             changes.last_mut().expect("pushed").binary = true;
@@ -136,7 +137,7 @@ pub fn changes(repo: &Path, base: Option<&str>) -> Result<GitChanges, CheckError
     if let Ok(untracked) = git(&top, &["ls-files", "--others", "--exclude-standard", "-z"]) {
         for p in untracked.split(|b| *b == 0).filter(|p| !p.is_empty()) {
             let p = String::from_utf8_lossy(p).into_owned();
-            changes.push(FileChange { old_path: None, new_path: Some(p), before: None, after: None, binary: false, mode_change: None, renamed: false, partial: false });
+            changes.push(FileChange { old_path: None, new_path: Some(p), ..FileChange::default() });
         }
     }
     // Old versions in one `git cat-file --batch`; new versions from the working tree.

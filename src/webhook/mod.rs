@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::error::CheckError;
+use crate::paths;
 use crate::report::{Finding, Report, ScopeView};
 use lang::Language;
 use model::HandlerModel;
@@ -47,6 +48,16 @@ pub struct FileChange {
     pub renamed: bool,
     /// The versions were reconstructed from diff hunks: lines outside them are unknown.
     pub partial: bool,
+    /// The diff's hunks, when the change came from diff text.
+    pub hunks: Vec<Hunk>,
+}
+
+/// One hunk of a unified diff: where it starts in the new file, and its lines
+/// tagged ' ', '-' or '+'.
+#[derive(Debug, Clone, Default)]
+pub struct Hunk {
+    pub new_start: u32,
+    pub lines: Vec<(char, String)>,
 }
 
 /// One request to review a webhook handler diff.
@@ -113,6 +124,25 @@ pub fn env_file_names(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// When the repo's working tree holds the file the diff produced, both versions
+/// are known in full: the analysis of that file is no longer partial.
+fn complete_from_worktree(f: &mut FileChange, repo: &std::path::Path) {
+    if !f.partial {
+        return;
+    }
+    let Some(path) = f.new_path.as_deref() else { return };
+    if paths::within_repo(repo, path, "diff").is_err() {
+        return;
+    }
+    let Ok(bytes) = std::fs::read(repo.join(path)) else { return };
+    let Ok(text) = std::str::from_utf8(&bytes) else { return };
+    if let Some((before, after)) = unified_diff::complete(&f.hunks, text) {
+        f.before = Some(before.into_bytes());
+        f.after = Some(after.into_bytes());
+        f.partial = false;
+    }
+}
+
 /// Decodes a version, noting what had to be done to it.
 fn decode(bytes: &[u8], path: &str, notes: &mut Vec<String>) -> String {
     match std::str::from_utf8(bytes) {
@@ -144,7 +174,10 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
     let mut notes = Vec::new();
     let (changes, source, base, top) = match &req.diff {
         Some(text) => {
-            let files = unified_diff::parse(text).map_err(|e| CheckError::Usage(format!("bad diff: {e}")))?;
+            let mut files = unified_diff::parse(text).map_err(|e| CheckError::Usage(format!("bad diff: {e}")))?;
+            for f in &mut files {
+                complete_from_worktree(f, &req.repo);
+            }
             (files, "diff", None, None)
         }
         None => {

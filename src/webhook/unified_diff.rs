@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::FileChange;
+use super::{FileChange, Hunk};
 
 #[derive(Default)]
 struct Building {
@@ -19,6 +19,7 @@ struct Building {
     before: BTreeMap<u32, String>,
     after: BTreeMap<u32, String>,
     hunks: usize,
+    parsed: Vec<Hunk>,
 }
 
 fn strip_prefix(p: &str) -> Option<String> {
@@ -43,6 +44,38 @@ fn hunk_header(line: &str) -> Option<(u32, u32, u32, u32)> {
     let (os, on) = range(old)?;
     let (ns, nn) = range(new)?;
     Some((os, on, ns, nn))
+}
+
+/// Both versions in full, when `after` is the file the diff produced: the hunks
+/// are checked against it and reversed to get the old version.
+pub fn complete(hunks: &[Hunk], after: &str) -> Option<(String, String)> {
+    let lines: Vec<&str> = after.lines().collect();
+    let mut before: Vec<&str> = Vec::new();
+    let mut at = 0usize;
+    for h in hunks {
+        let start = (h.new_start as usize).saturating_sub(1).max(if h.lines.iter().all(|(t, _)| *t == '-') { h.new_start as usize } else { 0 });
+        if start < at || start > lines.len() {
+            return None;
+        }
+        before.extend_from_slice(&lines[at..start]);
+        at = start;
+        for (tag, body) in &h.lines {
+            match tag {
+                '-' => before.push(body),
+                _ => {
+                    if lines.get(at) != Some(&body.as_str()) {
+                        return None;
+                    }
+                    if *tag == ' ' {
+                        before.push(lines[at]);
+                    }
+                    at += 1;
+                }
+            }
+        }
+    }
+    before.extend_from_slice(&lines[at.min(lines.len())..]);
+    Some((before.join("\n") + "\n", after.to_string()))
 }
 
 fn text_of(lines: &BTreeMap<u32, String>) -> Vec<u8> {
@@ -73,6 +106,7 @@ impl Building {
             mode_change: self.mode_change,
             renamed: self.renamed,
             partial: !added && !deleted && self.hunks > 0,
+            hunks: self.parsed,
         });
     }
 }
@@ -134,6 +168,7 @@ pub fn parse(text: &str) -> Result<Vec<FileChange>, String> {
             b.binary = true;
         } else if let Some((os, on, ns, nn)) = hunk_header(line) {
             b.hunks += 1;
+            b.parsed.push(Hunk { new_start: ns, lines: Vec::new() });
             let (mut o, mut n) = (os, ns);
             let (mut o_left, mut n_left) = (on, nn);
             while o_left > 0 || n_left > 0 {
@@ -167,6 +202,9 @@ pub fn parse(text: &str) -> Result<Vec<FileChange>, String> {
                         n_left -= 1;
                     }
                     _ => break,
+                }
+                if let Some(h) = b.parsed.last_mut() {
+                    h.lines.push((tag, body.to_string()));
                 }
                 lines.next();
             }
