@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::access::{self, AccessRequest};
+use crate::webhook::{self, WebhookRequest};
 use crate::error::CheckError;
 use crate::report::{Format, Report, ScopeView};
 use crate::{demo, mcp, rules, secrets};
@@ -62,6 +63,20 @@ pub enum CheckCommand {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// A webhook handler diff: what it changes in the billing state machine (WH rules).
+    Webhook {
+        /// Unified diff to review (a file, or `-` for stdin) instead of the git working tree.
+        #[arg(long)]
+        diff: Option<PathBuf>,
+        /// Base ref to compare the working tree with (default: merge-base with the default branch, else HEAD).
+        #[arg(long)]
+        base: Option<String>,
+        /// A handler file or glob to review (repeatable; default: [webhook] paths, else detection).
+        #[arg(long = "path")]
+        paths: Vec<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -95,6 +110,20 @@ pub fn run(cli: Cli) -> ExitCode {
                 Err(e) => fail(&e),
             }
         }
+        Command::Check { check: CheckCommand::Webhook { diff, base, paths, common } } => {
+            let diff = match diff.as_deref().map(read_diff).transpose() {
+                Ok(d) => d,
+                Err(e) => return fail(&e),
+            };
+            if diff.is_some() && base.is_some() {
+                return fail(&CheckError::Usage("give either --diff or --base, not both".into()));
+            }
+            let req = WebhookRequest { repo: common.repo.clone(), base, diff, paths };
+            match webhook::check(&req) {
+                Ok(report) => emit(report, &common),
+                Err(e) => fail(&e),
+            }
+        }
     }
 }
 
@@ -106,6 +135,18 @@ fn block_on<T>(fut: impl Future<Output = Result<T, CheckError>>) -> Result<T, Ch
         .build()
         .map_err(|e| CheckError::Usage(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(fut)
+}
+
+/// Reads the diff for `check webhook --diff FILE|-`.
+fn read_diff(path: &std::path::Path) -> Result<String, CheckError> {
+    let bytes = if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map_err(|e| CheckError::input(path, format!("cannot read stdin: {e}")))?;
+        buf
+    } else {
+        std::fs::read(path).map_err(|e| CheckError::input(path, format!("cannot read the diff: {e}")))?
+    };
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 fn serve(repo: PathBuf) -> ExitCode {
@@ -140,6 +181,11 @@ fn run_demo(format: Format) -> ExitCode {
     let color = stdout_color();
     let mut out = String::new();
     let mut code = 0;
+    if format == Format::Sarif {
+        let runs: Vec<_> = results.iter().flat_map(|(_, r)| r.render(format, false).parse::<serde_json::Value>().ok()).flat_map(|v| v["runs"].as_array().cloned().unwrap_or_default()).collect();
+        let log = serde_json::json!({"version": "2.1.0", "$schema": crate::sarif::SCHEMA, "runs": runs});
+        out = serde_json::to_string_pretty(&log).expect("serializes") + "\n";
+    }
     if format == Format::Json {
         let all: Vec<_> = results
             .iter()
@@ -148,7 +194,7 @@ fn run_demo(format: Format) -> ExitCode {
         out = serde_json::to_string_pretty(&all).expect("serializes") + "\n";
     }
     for (scenario, report) in &results {
-        if format != Format::Json {
+        if format != Format::Json && format != Format::Sarif {
             let heading = format!("== demo scenario `{}`: {} ==\n", scenario.name, scenario.title);
             out.push_str(&if format == Format::Markdown { format!("## {}\n\n", heading.trim_matches(['=', ' ', '\n'])) } else { heading });
             out.push_str(&report.render(format, color));

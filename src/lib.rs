@@ -13,4 +13,6 @@ pub mod mcp;
 pub mod paths;
 pub mod report;
 pub mod rules;
+pub mod sarif;
 pub mod secrets;
+pub mod webhook;

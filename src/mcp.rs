@@ -19,6 +19,7 @@ use crate::error::CheckError;
 use crate::paths;
 use crate::report::Report;
 use crate::secrets;
+use crate::webhook::{self, WebhookRequest, WebhookScope};
 
 /// MCP results carry at most this many findings unless the caller asks otherwise.
 pub const DEFAULT_MAX_FINDINGS: usize = 50;
@@ -39,7 +40,14 @@ How to act on the result: verdict \"fail\" means at least one high finding: fix 
 the PR, then call the tool again until the verdict is not \"fail\". \"warn\" means medium/low findings: fix them or \
 say in the PR why they are acceptable. Each finding has the rule code, the entity (user:<id>, customer:<id>, \
 price:<id>, account), a message, evidence and a concrete fix. When `omitted` > 0 the full list is in report_file. \
-`notes` says what was skipped or partial: read it before concluding that all is well.";
+`notes` says what was skipped or partial: read it before concluding that all is well.
+
+When to call diff_webhook_handler: before opening a PR that touches a billing webhook handler (Stripe or Paddle \
+events: checkout, subscription, invoice), and after every edit to one. Without arguments it compares the working \
+tree (uncommitted changes included) with the merge-base of the default branch; pass `base` to pick another ref, or \
+`diff` (unified diff text) when there is no checkout. It reports what the change does to the billing state machine: \
+grants or revocations removed, events dropped, verification weakened, errors swallowed, idempotency that skips \
+updates. Fix every high finding; findings marked pre_existing were already in the base.";
 
 /// Tool arguments whose deserialization errors name the argument at fault
 /// (`argument \`fixtures_dir\`: invalid type...`), which plain serde does not.
@@ -77,6 +85,27 @@ pub struct AccessArgs {
     /// billguard.toml, else the repo's, else built-in defaults.
     #[serde(default)]
     pub config: Option<String>,
+    /// Most findings to return (default 50, at most 200). Every finding is still counted in
+    /// `summary`; the full list is written to `report_file` when some are left out.
+    #[serde(default)]
+    pub max_findings: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookArgs {
+    /// Git ref to compare the working tree (uncommitted changes included) with. Default: the
+    /// merge-base with the default branch, else HEAD. Ignored when `diff` is given.
+    #[serde(default)]
+    pub base: Option<String>,
+    /// Unified diff text to review instead of the git working tree (`git diff` output, with or
+    /// without git headers). Files are reconstructed from the hunks: the analysis is partial.
+    #[serde(default)]
+    pub diff: Option<String>,
+    /// Handler files or globs to review, relative to the repo root. Default: `[webhook] paths`
+    /// from billguard.toml, else files detected as billing webhook handlers.
+    #[serde(default)]
+    pub paths: Option<Vec<String>>,
     /// Most findings to return (default 50, at most 200). Every finding is still counted in
     /// `summary`; the full list is written to `report_file` when some are left out.
     #[serde(default)]
@@ -124,6 +153,50 @@ billing or access code; fix every high finding (verdict \"fail\") and call again
             _ = ctx.ct.cancelled() => return Ok(tool_error("cancelled by the client".into())),
         };
         Ok(finish(&repo, outcome, max))
+    }
+
+    /// Review a webhook handler diff.
+    #[tool(
+        name = "diff_webhook_handler",
+        title = "Review a webhook handler diff",
+        description = "Review a change to billing webhook handlers (TypeScript/JavaScript/Python; Stripe or Paddle) by \
+what it does to the billing state machine: access grants or revocations removed, lifecycle events no longer handled, \
+signature verification removed or weakened, errors answered 2xx, idempotency that skips updates, lookups by email, \
+unpaid statuses granting access. Compares the working tree with a base ref, or reviews diff text. Read-only. Call \
+before opening a PR that touches a webhook handler; fix every high finding (verdict \"fail\") and call again.",
+        output_schema = rmcp::handler::server::tool::schema_for_output::<Report<WebhookScope>>(),
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn diff_webhook_handler(
+        &self,
+        Parameters(Args(args)): Parameters<Args<WebhookArgs>>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let req = match self.prepare_webhook(args.base, args.diff, args.paths.unwrap_or_default()) {
+            Ok(req) => req,
+            Err(message) => return Ok(tool_error(message)),
+        };
+        let max = args.max_findings.map_or(DEFAULT_MAX_FINDINGS, |m| (m as usize).min(MAX_MAX_FINDINGS));
+        let repo = self.repo.clone();
+        let work = tokio::task::spawn_blocking(move || webhook::check(&req));
+        let outcome = tokio::select! {
+            joined = work => joined,
+            _ = ctx.ct.cancelled() => return Ok(tool_error("cancelled by the client".into())),
+        };
+        Ok(finish(&repo, outcome, max))
+    }
+
+    /// The diff is code and is not screened for secrets (the report layer redacts);
+    /// refs and paths are.
+    fn prepare_webhook(&self, base: Option<String>, diff: Option<String>, paths: Vec<String>) -> Result<WebhookRequest, String> {
+        if let Some(b) = &base {
+            secrets::refuse_secret_argument("base", b)?;
+        }
+        for p in &paths {
+            secrets::refuse_secret_argument("paths", p)?;
+            paths::within_repo(&self.repo, p.split('*').next().unwrap_or(p), "paths")?;
+        }
+        Ok(WebhookRequest { repo: self.repo.clone(), base, diff, paths })
     }
 
     fn prepare_access(&self, args: &AccessArgs) -> Result<AccessRequest, String> {

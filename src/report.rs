@@ -246,6 +246,11 @@ impl<S: Serialize> Report<S> {
             }
             Format::Text => secrets::redact(&render_text(self, color)),
             Format::Markdown => secrets::redact(&render_markdown(self)),
+            Format::Sarif => {
+                let mut v = crate::sarif::to_sarif(self);
+                secrets::redact_json(&mut v);
+                serde_json::to_string_pretty(&v).expect("serializes") + "\n"
+            }
         }
     }
 }
@@ -255,6 +260,8 @@ pub enum Format {
     Text,
     Json,
     Markdown,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
 }
 
 /// Severity first, then rule code, then entity in natural order (user:9 before user:10).
@@ -509,7 +516,7 @@ mod tests {
             vec![finding("ACC001", "user:1").evidence("leak", key), finding("ACC001", "user:2")],
             vec![format!("saw {key}")],
         );
-        for format in [Format::Text, Format::Json, Format::Markdown] {
+        for format in [Format::Text, Format::Json, Format::Markdown, Format::Sarif] {
             let out = r.render(format, false);
             assert!(!out.contains(key), "{format:?} leaked: {out}");
         }

@@ -43,6 +43,7 @@ async fn initialize_reports_billguard_identity_and_instructions() {
     assert_eq!(server.version, env!("CARGO_PKG_VERSION"));
     let instructions = info.instructions.clone().unwrap_or_default();
     assert!(instructions.contains("check_access_contract") && instructions.contains("fail"), "{instructions}");
+    assert!(instructions.contains("diff_webhook_handler"), "{instructions}");
     client.cancel().await.unwrap();
 }
 
@@ -51,7 +52,7 @@ async fn tools_list_has_exactly_the_implemented_tools_with_schemas_and_annotatio
     let client = connect(&crate_root()).await;
     let tools = client.list_all_tools().await.unwrap();
     let names: Vec<_> = tools.iter().map(|t| t.name.to_string()).collect();
-    assert_eq!(names, ["check_access_contract"], "no placeholder tools");
+    assert_eq!(names, ["check_access_contract", "diff_webhook_handler"], "no placeholder tools");
     let t = tool(&tools, "check_access_contract");
     let ann = t.annotations.as_ref().expect("annotations");
     assert_eq!((ann.read_only_hint, ann.open_world_hint), (Some(true), Some(true)));
@@ -214,4 +215,43 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), target).unwrap();
         }
     }
+}
+
+#[tokio::test]
+async fn diff_webhook_handler_reviews_diff_text_and_guards_arguments() {
+    let repo = tempfile::tempdir().unwrap();
+    let client = connect(repo.path()).await;
+    let before = std::fs::read_to_string(crate_root().join("fixtures/webhook/js-wh006-deleted-dropped/before.js")).unwrap();
+    let after = std::fs::read_to_string(crate_root().join("fixtures/webhook/js-wh006-deleted-dropped/after.js")).unwrap();
+    // A new-file diff: complete, so the whole handler is judged.
+    let plus: String = after.lines().map(|l| format!("+{l}\n")).collect();
+    let diff = format!(
+        "diff --git a/routes/webhook.js b/routes/webhook.js\nnew file mode 100644\n--- /dev/null\n+++ b/routes/webhook.js\n@@ -0,0 +1,{} @@\n{plus}",
+        after.lines().count()
+    );
+    assert!(!before.is_empty());
+    let call = |args: Value| {
+        let params = CallToolRequestParams::new("diff_webhook_handler").with_arguments(args.as_object().unwrap().clone());
+        client.call_tool(params)
+    };
+    let result = call(json!({"diff": diff})).await.unwrap();
+    assert_eq!(result.is_error, Some(false), "{}", text_of(&result));
+    let report = result.structured_content.clone().expect("structuredContent");
+    assert_eq!(report["tool"], "diff_webhook_handler");
+    assert_eq!(report["scope"]["source"], "diff");
+    assert_eq!(report["scope"]["handler_files"][0]["change"], "added");
+    let cases = [
+        (json!({"base": "whsec_4fQ9zXv2Lm8Rt1Yp6Wc3Nb7Ka1b2"}), "environment variable"),
+        (json!({"paths": ["../elsewhere/**"]}), "outside the repository"),
+        (json!({}), "not a git repository"),
+        (json!({"diff": "not a diff"}), "bad diff"),
+    ];
+    for (args, expected) in cases {
+        let result = call(args.clone()).await.unwrap();
+        let text = text_of(&result);
+        assert_eq!(result.is_error, Some(true), "{args}: {text}");
+        assert!(text.contains(expected), "{args}: {text}");
+        assert!(!text.contains("Nb7Ka1b2"), "secret echoed: {text}");
+    }
+    client.cancel().await.unwrap();
 }

@@ -1,0 +1,384 @@
+//! The pure comparison: the model of a handler before and after a change ->
+//! findings. Problems that one model shows on its own (no verification, a
+//! swallowed error...) are regressions when only the new version has them and
+//! are reported once, as low, when the base had them too. Problems that only
+//! a comparison shows (a grant removed, an event dropped) are regressions.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
+
+use super::model::{EventModel, HandlerModel, KeyedOn, OpaqueKind, StatusGate, Tolerance, ValueKind};
+use super::vocab::{self, UNPAID_STATUSES};
+use crate::report::{Finding, Severity};
+use crate::rules;
+
+/// What the comparison knows beyond the two models.
+pub struct Context<'a> {
+    /// Repo-relative path of the new version.
+    pub path: &'a str,
+    /// Variable names declared by env files and examples.
+    pub declared_env: &'a BTreeSet<String>,
+    /// Plan names used outside this handler (other files, billguard.toml).
+    pub plans_elsewhere: &'a BTreeSet<String>,
+    /// Events handled by other handler files after the change.
+    pub events_elsewhere: &'a BTreeSet<String>,
+    /// Both versions were reconstructed from diff hunks: absences are not evidence.
+    pub partial: bool,
+}
+
+/// One problem a model shows, before it becomes a finding.
+struct Problem {
+    rule: &'static str,
+    /// `""` for the handler, else the event type.
+    event: String,
+    line: u32,
+    /// The fact, as a clause: "events are processed without signature verification".
+    what: String,
+    evidence: BTreeMap<&'static str, Value>,
+}
+
+impl Problem {
+    fn new(rule: &'static str, event: &str, line: u32, what: String) -> Self {
+        Problem { rule, event: event.to_string(), line, what, evidence: BTreeMap::new() }
+    }
+    fn with(mut self, k: &'static str, v: impl Into<Value>) -> Self {
+        self.evidence.insert(k, v.into());
+        self
+    }
+}
+
+pub fn compare(before: Option<&HandlerModel>, after: &HandlerModel, ctx: &Context) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let now = absolute(after);
+    match before {
+        None => {
+            for p in now {
+                let sentence = format!("New handler: {}.", p.what);
+                out.push(finding(ctx, p, sentence, None));
+            }
+        }
+        Some(b) => {
+            let then = absolute(b);
+            for p in now {
+                match then.iter().find(|q| q.rule == p.rule && q.event == p.event) {
+                    Some(_) if ctx.partial => {}
+                    Some(_) => {
+                        let sentence = format!("Pre-existing, unchanged by this diff: {}.", p.what);
+                        out.push(finding(ctx, p, sentence, Some(Severity::Low)));
+                    }
+                    None => {
+                        let was = was(p.rule, b, &p.event);
+                        let sentence = format!("Before: {was}; after: {}.", p.what);
+                        out.push(finding(ctx, p.with("before", was), sentence, None));
+                    }
+                }
+            }
+            for p in relational(b, after, ctx) {
+                let sentence = p.what.clone();
+                out.push(finding(ctx, p, sentence, None));
+            }
+        }
+    }
+    out
+}
+
+fn finding(ctx: &Context, p: Problem, message: String, severity: Option<Severity>) -> Finding {
+    let rule = rules::get(p.rule).expect("WH rules are in the catalog");
+    let entity = if p.event.is_empty() { format!("handler:{}", ctx.path) } else { format!("handler:{}#{}", ctx.path, p.event) };
+    let mut f = Finding::new(rule, entity, message).at(ctx.path, p.line.max(1));
+    if let Some(s) = severity {
+        f.severity = s;
+        f = f.evidence("pre_existing", true);
+    }
+    if !p.event.is_empty() {
+        f = f.evidence("event", p.event.clone());
+    }
+    for (k, v) in p.evidence {
+        f = f.evidence(k, v);
+    }
+    f
+}
+
+fn is_grant_event(e: &str) -> bool {
+    matches!(e, "checkout.session.completed" | "customer.subscription.created" | "subscription.created" | "transaction.completed")
+}
+
+/// Problems a single model shows.
+fn absolute(m: &HandlerModel) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let handles = !m.events.is_empty();
+    match &m.verification {
+        None if handles => out.push(Problem::new("WH001", "", m.entry_line, "events are processed without any signature verification".into())),
+        None => {}
+        Some(v) => {
+            if v.body == super::model::BodyKind::Parsed {
+                out.push(
+                    Problem::new("WH002", "", v.line, format!("`{}` checks the signature over a parsed body (`{}`)", v.call, v.body_text))
+                        .with("body", v.body_text.clone()),
+                );
+            }
+            if let Some(reason) = &v.fail_open {
+                out.push(Problem::new("WH003", "", v.line, reason.clone()).with("verification", v.call.clone()));
+            }
+            match &v.tolerance {
+                Some(Tolerance::Disabled) => {
+                    out.push(Problem::new("WH015", "", v.line, format!("`{}` runs with the timestamp tolerance disabled", v.call)))
+                }
+                Some(Tolerance::Seconds(s)) if *s > 600.0 => out.push(
+                    Problem::new("WH015", "", v.line, format!("`{}` accepts events up to {} seconds old (default 300)", v.call, s))
+                        .with("tolerance_seconds", *s),
+                ),
+                _ => {}
+            }
+        }
+    }
+    let idem = &m.idempotency;
+    if idem.mark_before_writes {
+        let line = idem.mark.unwrap_or(m.entry_line);
+        out.push(Problem::new("WH007", "", line, format!("the event is marked processed (line {line}) before the state writes, outside a transaction with them")));
+    } else if let Some((KeyedOn::ObjectId, line)) = idem.check {
+        out.push(Problem::new("WH007", "", line, format!("the dedup check at line {line} is keyed on the object id, not the event id, so later events for the same object are skipped")));
+    }
+    if let Some(e) = m.error_paths.iter().find(|e| e.status.is_ok()) {
+        out.push(
+            Problem::new("WH010", "", e.line, format!("a processing error caught at line {} answers {}, so the provider never retries", e.line, e.status.describe()))
+                .with("status", e.status.describe()),
+        );
+    }
+    if let Some(a) = m.unhandled.filter(|a| a.status.is_error()) {
+        out.push(Problem::new("WH018", "", a.line, format!("event types without a branch answer {}", a.status.describe())));
+    }
+    for (name, ev) in &m.events {
+        if let Some(a) = ev.missing_row.filter(|a| a.status.is_error()) {
+            out.push(Problem::new("WH018", name, a.line, format!("{name}: a missing user row answers {}", a.status.describe())));
+        }
+        let grants: Vec<_> = ev.access_writes.iter().filter(|w| w.value != ValueKind::Revoke).collect();
+        if is_grant_event(name) {
+            if let Some(w) = grants.iter().find(|w| !w.payment_checked) {
+                out.push(
+                    Problem::new("WH016", name, w.line, format!("{name} grants `{}` = {} without checking payment_status or the subscription status", w.field, w.value_text))
+                        .with("field", w.field.clone()),
+                );
+            }
+        }
+        for w in &grants {
+            let widened: Vec<&str> = match &w.gate {
+                StatusGate::Allow(s) => UNPAID_STATUSES.iter().copied().filter(|u| s.contains(*u)).collect(),
+                StatusGate::Deny(s) => UNPAID_STATUSES.iter().copied().filter(|u| !s.contains(*u)).collect(),
+                StatusGate::None => Vec::new(),
+            };
+            if !widened.is_empty() {
+                out.push(
+                    Problem::new("WH011", name, w.line, format!("{name} grants `{}` for unpaid statuses ({})", w.field, widened.join(", ")))
+                        .with("field", w.field.clone())
+                        .with("unpaid_statuses_granted", widened),
+                );
+                break;
+            }
+        }
+        if let Some(w) = ev.access_writes.iter().find(|w| w.early_revoke.is_some()) {
+            let why = w.early_revoke.clone().unwrap_or_default();
+            out.push(Problem::new("WH017", name, w.line, format!("{name} revokes `{}` when {why}", w.field)).with("field", w.field.clone()));
+        }
+        let ids = ev.lookups.keys().any(|k| *k != super::model::LookupKey::Email);
+        if let (Some(line), false) = (ev.lookups.get(&super::model::LookupKey::Email), ids) {
+            out.push(Problem::new("WH009", name, *line, format!("{name} finds the user by email")));
+        }
+    }
+    out
+}
+
+/// What the base version did, for the rule a new problem belongs to.
+fn was(rule: &str, b: &HandlerModel, event: &str) -> String {
+    let v = b.verification.as_ref();
+    let ev = b.events.get(event);
+    match rule {
+        "WH001" => v.map_or("no verification either".into(), |v| format!("events were verified with `{}` at line {}", v.call, v.line)),
+        "WH002" => v.map_or("no verification".into(), |v| format!("the signature was checked over `{}`", v.body_text)),
+        "WH003" => v.map_or("no verification".into(), |_| "a failed verification stopped processing".into()),
+        "WH015" => match v.and_then(|v| v.tolerance.clone()) {
+            Some(Tolerance::Seconds(s)) => format!("the tolerance was {s} seconds"),
+            _ => "the SDK's default 300-second tolerance applied".into(),
+        },
+        "WH007" => match (b.idempotency.check, b.idempotency.mark) {
+            (Some((KeyedOn::EventId, _)), _) | (_, Some(_)) => "events were deduplicated on event.id and marked processed after the writes".into(),
+            _ => "no dedup step could skip an update".into(),
+        },
+        "WH010" => match b.error_paths.first() {
+            Some(e) => format!("a processing error answered {}", e.status.describe()),
+            None => "processing errors reached the framework, which answers 5xx".into(),
+        },
+        "WH018" => "unknown events and missing rows were acknowledged".into(),
+        "WH016" => match ev {
+            Some(e) if e.access_writes.iter().any(|w| w.value != ValueKind::Revoke) => "the grant was checked against the payment or subscription status".into(),
+            Some(_) => "this event granted nothing".into(),
+            None => "this event was not handled".into(),
+        },
+        "WH011" => match ev.and_then(|e| e.access_writes.iter().find(|w| w.value != ValueKind::Revoke)) {
+            Some(w) => match &w.gate {
+                StatusGate::Allow(s) => format!("access was granted only for {}", s.iter().cloned().collect::<Vec<_>>().join(", ")),
+                _ => "no unpaid status granted access".into(),
+            },
+            None => "no unpaid status granted access".into(),
+        },
+        "WH017" => "access was revoked only when the subscription ended".into(),
+        "WH009" => match ev {
+            Some(e) if !e.lookups.is_empty() => {
+                format!("the user was found by {}", e.lookups.keys().map(|k| k.as_str()).collect::<Vec<_>>().join(" / "))
+            }
+            _ => "the user was not looked up by email".into(),
+        },
+        _ => "not so".into(),
+    }
+}
+
+/// Problems only a comparison shows.
+fn relational(b: &HandlerModel, a: &HandlerModel, ctx: &Context) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for (name, eb) in &b.events {
+        let Some(ea) = a.events.get(name) else {
+            if eb.moves_access() && !ctx.events_elsewhere.contains(name) {
+                out.push(
+                    Problem::new("WH006", name, a.entry_line, format!("{name} moved access before (line {} of the base) and is no longer handled", eb.line))
+                        .with("fields_before", fields(eb, None)),
+                );
+            }
+            continue;
+        };
+        if eb.writes_anything() && !ea.writes_anything() {
+            out.push(
+                Problem::new("WH008", name, ea.line, format!("{name} wrote state before (line {} of the base); now it is acknowledged without any write", eb.line))
+                    .with("fields_before", fields(eb, None)),
+            );
+            continue;
+        }
+        grant_and_revoke(name, eb, ea, &mut out);
+        if let (Some(l), None) = (eb.refetch, ea.refetch) {
+            out.push(Problem::new("WH014", name, ea.line, format!("{name} refetched the object from the billing API before (line {l} of the base); now it writes the event's possibly stale snapshot")));
+        } else if let (Some(l), None) = (eb.ordering_guard, ea.ordering_guard) {
+            out.push(Problem::new("WH014", name, ea.line, format!("{name} had an event-ordering guard (line {l} of the base); now an older event can overwrite newer state")));
+        }
+    }
+    let new_vars: Vec<&String> = a.secret_vars.difference(&b.secret_vars).filter(|v| !ctx.declared_env.contains(*v)).collect();
+    if !b.secret_vars.is_empty() && !new_vars.is_empty() && a.secret_vars.is_disjoint(&b.secret_vars) {
+        let line = a.verification.as_ref().map_or(a.entry_line, |v| v.line);
+        out.push(
+            Problem::new("WH012", "", line, format!(
+                "The webhook secret came from {} before; now it comes from {}, which no env file or example declares",
+                join(&b.secret_vars), new_vars.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            ))
+            .with("before", join(&b.secret_vars))
+            .with("after", join(&a.secret_vars)),
+        );
+    }
+    plan_drift(b, a, ctx, &mut out);
+    out
+}
+
+fn join(s: &BTreeSet<String>) -> String {
+    s.iter().cloned().collect::<Vec<_>>().join(", ")
+}
+
+fn fields(e: &EventModel, kind: Option<ValueKind>) -> Vec<String> {
+    let mut f: Vec<String> = e.access_writes.iter().filter(|w| kind.is_none_or(|k| w.value == k)).map(|w| w.field.clone()).collect();
+    f.sort();
+    f.dedup();
+    f
+}
+
+fn grant_and_revoke(name: &str, eb: &EventModel, ea: &EventModel, out: &mut Vec<Problem>) {
+    let revoking = vocab::is_revoking_event(name);
+    let grants = |e: &EventModel| -> BTreeSet<String> {
+        e.access_writes.iter().filter(|w| w.value != ValueKind::Revoke).map(|w| w.field.clone()).collect()
+    };
+    let revokes = |e: &EventModel| -> BTreeSet<String> {
+        e.access_writes
+            .iter()
+            .filter(|w| w.value == ValueKind::Revoke || (revoking && w.value == ValueKind::Derived))
+            .map(|w| w.field.clone())
+            .collect()
+    };
+    let opaque = |e: &EventModel, k: OpaqueKind| e.opaque.iter().any(|o| o.kind == k);
+    let lost: Vec<String> = grants(eb).difference(&grants(ea)).cloned().collect();
+    if !lost.is_empty() && !opaque(ea, OpaqueKind::Grant) {
+        let now: Vec<String> = ea.access_writes.iter().map(|w| format!("{} = {}", w.field, w.value_text)).collect();
+        out.push(
+            Problem::new("WH004", name, ea.line, format!(
+                "{name} granted access before ({}); now it no longer sets {}{}",
+                describe_writes(eb, false), lost.join(", "),
+                if now.is_empty() { String::new() } else { format!(" (it writes {})", now.join(", ")) }
+            ))
+            .with("fields_lost", lost),
+        );
+    }
+    let lost: Vec<String> = revokes(eb).difference(&revokes(ea)).cloned().collect();
+    if !lost.is_empty() && !opaque(ea, OpaqueKind::Revoke) {
+        let still: Vec<String> = revokes(ea).into_iter().collect();
+        let tail = if still.is_empty() { String::new() } else { format!(" (it still revokes {})", still.join(", ")) };
+        out.push(
+            Problem::new("WH005", name, ea.line, format!("{name} revoked {} before; now it no longer revokes {}{tail}", describe_writes(eb, true), lost.join(", ")))
+                .with("fields_no_longer_revoked", lost),
+        );
+    }
+}
+
+fn describe_writes(e: &EventModel, revoke: bool) -> String {
+    let parts: Vec<String> = e
+        .access_writes
+        .iter()
+        .filter(|w| (w.value == ValueKind::Revoke) == revoke || w.value == ValueKind::Derived)
+        .map(|w| format!("{} = {}", w.field, w.value_text))
+        .collect();
+    let mut parts = parts;
+    parts.dedup();
+    parts.join(", ")
+}
+
+fn plan_names(m: &HandlerModel) -> BTreeSet<String> {
+    let mut names: BTreeSet<String> = m.plan_map.values().map(|(p, _)| p.clone()).collect();
+    for e in m.events.values() {
+        for w in &e.access_writes {
+            if vocab::is_plan_field(&w.field) && w.value == ValueKind::Grant {
+                names.insert(w.value_text.trim_matches(['\'', '"']).to_string());
+            }
+        }
+    }
+    names.retain(|n| !vocab::is_revoking_literal(n));
+    names
+}
+
+/// Plan names the new version writes that the base did not.
+pub fn new_plan_names(b: &HandlerModel, a: &HandlerModel) -> Vec<String> {
+    plan_names(a).difference(&plan_names(b)).cloned().collect()
+}
+
+fn plan_drift(b: &HandlerModel, a: &HandlerModel, ctx: &Context, out: &mut Vec<Problem>) {
+    let (before, after) = (plan_names(b), plan_names(a));
+    let added: Vec<&String> = after.difference(&before).filter(|n| !ctx.plans_elsewhere.contains(*n)).collect();
+    let removed: Vec<&String> = before.difference(&after).collect();
+    let remapped: Vec<String> = b
+        .plan_map
+        .iter()
+        .filter_map(|(price, (plan, _))| {
+            a.plan_map.get(price).filter(|(p2, _)| p2 != plan && !ctx.plans_elsewhere.contains(p2)).map(|(p2, _)| format!("{price}: {plan} -> {p2}"))
+        })
+        .collect();
+    if (!added.is_empty() && !removed.is_empty()) || !remapped.is_empty() {
+        let line = a.plan_map.values().map(|(_, l)| *l).min().unwrap_or(a.entry_line);
+        let what = if remapped.is_empty() {
+            format!(
+                "The handler wrote plan {} before; now it writes {}, which nothing else in the repo uses",
+                removed.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", "),
+                added.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ")
+            )
+        } else {
+            format!("The price->plan map changed ({}), and the new plan names are used nowhere else", remapped.join("; "))
+        };
+        out.push(
+            Problem::new("WH013", "", line, what)
+                .with("plans_before", json!(before.iter().collect::<Vec<_>>()))
+                .with("plans_after", json!(after.iter().collect::<Vec<_>>())),
+        );
+    }
+}

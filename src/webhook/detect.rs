@@ -1,0 +1,80 @@
+//! Which changed files are webhook handlers: configured paths (globs), or
+//! files that carry a handler's marks (billing SDK import, signature header,
+//! event type strings, a webhook route).
+
+use super::vocab::is_event_type;
+
+/// Whether `path` matches a glob with `**` (any directories), `*` and `?`.
+pub fn glob_match(pattern: &str, path: &str) -> bool {
+    fn rec(p: &[u8], s: &[u8]) -> bool {
+        match p.first() {
+            None => s.is_empty(),
+            Some(b'*') if p.get(1) == Some(&b'*') => {
+                let rest = if p.get(2) == Some(&b'/') { &p[3..] } else { &p[2..] };
+                if rest.is_empty() {
+                    return true;
+                }
+                (0..=s.len()).any(|i| (i == 0 || s[i - 1] == b'/') && rec(rest, &s[i..])) || rec(rest, s)
+            }
+            Some(b'*') => (0..=s.len()).take_while(|&i| i == 0 || s[i - 1] != b'/').any(|i| rec(&p[1..], &s[i..])),
+            Some(b'?') => !s.is_empty() && s[0] != b'/' && rec(&p[1..], &s[1..]),
+            Some(c) => s.first() == Some(c) && rec(&p[1..], &s[1..]),
+        }
+    }
+    let pattern = pattern.trim_start_matches("./");
+    rec(pattern.as_bytes(), path.as_bytes()) || (!pattern.contains('*') && path.starts_with(pattern.trim_end_matches('/')))
+}
+
+/// Quoted event-type strings in the text (`'customer.subscription.deleted'`).
+pub fn event_strings(text: &str) -> usize {
+    let mut n = 0;
+    for quote in ['\'', '"', '`'] {
+        for (i, piece) in text.split(quote).enumerate() {
+            if i % 2 == 1 && piece.len() < 80 && is_event_type(piece) {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+/// Does this file look like a billing webhook handler?
+pub fn looks_like_handler(path: &str, text: &str) -> bool {
+    let lower_path = path.to_ascii_lowercase();
+    let in_webhook_path = lower_path.contains("webhook") || lower_path.contains("stripe") || lower_path.contains("billing");
+    let sdk = [
+        "from 'stripe'", "from \"stripe\"", "require('stripe')", "require(\"stripe\")", "import stripe", "from stripe", "@paddle/",
+        "paddle_billing", "lemonsqueezy", "djstripe",
+    ]
+    .iter()
+    .any(|m| text.contains(m));
+    let lower = text.to_ascii_lowercase();
+    let signature = ["stripe-signature", "stripe_signature", "paddle-signature", "x-signature", "constructevent", "construct_event", "webhook"]
+        .iter()
+        .any(|m| lower.contains(m));
+    let events = event_strings(text);
+    (events > 0 && (sdk || signature || in_webhook_path)) || (signature && (sdk || in_webhook_path) && lower.contains("event"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("app/api/**/webhook/**", "app/api/stripe/webhook/route.ts"));
+        assert!(glob_match("app/api/**/webhook/**", "app/api/webhook/route.ts"));
+        assert!(glob_match("src/*.py", "src/hooks.py"));
+        assert!(!glob_match("src/*.py", "src/a/hooks.py"));
+        assert!(glob_match("src/billing", "src/billing/webhooks.py"));
+        assert!(!glob_match("src/billing", "lib/billing.py"));
+    }
+
+    #[test]
+    fn detects_handlers() {
+        let ts = "import Stripe from 'stripe';\nswitch (event.type) { case 'checkout.session.completed': break }";
+        assert!(looks_like_handler("app/api/pay/route.ts", ts));
+        assert!(!looks_like_handler("src/util.ts", "export const add = (a, b) => a + b;"));
+        assert!(looks_like_handler("hooks.py", "if event['type'] == 'invoice.paid':\n  pass\nimport stripe"));
+    }
+}

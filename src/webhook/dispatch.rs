@@ -1,0 +1,216 @@
+//! Where events are told apart: switch/match cases, if/elif chains (and an
+//! early return on any other type), handler maps keyed by event type, and
+//! decorators naming event types. Each handled event gets the statements or
+//! function that handle it.
+
+use std::collections::BTreeSet;
+
+use super::effects::block_answer;
+use super::extract::Index;
+use super::lang::syntax::{Expr, Func, Stmt};
+use super::model::Answer;
+use super::vocab::is_event_type;
+
+/// What handles one event.
+pub enum Body<'a> {
+    Stmts(&'a [Stmt]),
+    Func(&'a Func),
+    /// A function billguard cannot see (imported from another file).
+    Opaque(String, u32),
+}
+
+pub struct Dispatch<'a> {
+    pub event: String,
+    pub line: u32,
+    pub body: Body<'a>,
+}
+
+#[derive(Default)]
+pub struct Found<'a> {
+    pub dispatches: Vec<Dispatch<'a>>,
+    /// Lines of the statements that dispatch (switch, if chain, map lookup).
+    pub sites: BTreeSet<u32>,
+    /// Variables holding handler maps: a statement using one dispatches.
+    pub map_vars: BTreeSet<String>,
+    pub unhandled: Option<Answer>,
+}
+
+pub fn discover<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Found<'a> {
+    let mut found = Found::default();
+    scan(stmts, idx, &mut found);
+    for f in &idx.all {
+        for d in &f.decorators {
+            for s in d.strings() {
+                if is_event_type(s) {
+                    found.dispatches.push(Dispatch { event: s.to_string(), line: f.line, body: Body::Func(f) });
+                }
+            }
+        }
+        scan(&f.body, idx, &mut found);
+    }
+    found
+}
+
+fn scan<'a>(stmts: &'a [Stmt], idx: &Index<'a>, found: &mut Found<'a>) {
+    for (i, s) in stmts.iter().enumerate() {
+        match s {
+            Stmt::Switch { cases, line, .. } => {
+                let mut pending: Vec<(String, u32)> = Vec::new();
+                let mut any = false;
+                for c in cases {
+                    for l in &c.labels {
+                        if let Expr::Str(ev) = l {
+                            if is_event_type(ev) {
+                                pending.push((ev.clone(), c.line));
+                                any = true;
+                            }
+                        }
+                    }
+                    if c.is_default && any {
+                        found.unhandled = block_answer(&c.body).or(found.unhandled);
+                    }
+                    if !c.body.is_empty() || c.is_default {
+                        for (ev, l) in pending.drain(..) {
+                            found.dispatches.push(Dispatch { event: ev, line: l, body: Body::Stmts(&c.body) });
+                        }
+                    }
+                    scan(&c.body, idx, found);
+                }
+                if any {
+                    found.sites.insert(*line);
+                }
+            }
+            Stmt::If { cond, then, els, line } => {
+                let (mut pos, mut neg) = (Vec::new(), Vec::new());
+                cond_events(cond, idx, false, &mut pos, &mut neg);
+                for ev in &pos {
+                    found.dispatches.push(Dispatch { event: ev.clone(), line: *line, body: Body::Stmts(then) });
+                }
+                if !neg.is_empty() && pos.is_empty() && super::lang::syntax::ends(then) {
+                    // `if (event.type !== 'checkout.session.completed') return ...`: the rest handles it.
+                    for ev in &neg {
+                        found.dispatches.push(Dispatch { event: ev.clone(), line: *line, body: Body::Stmts(&stmts[i + 1..]) });
+                    }
+                    found.sites.insert(*line);
+                }
+                if !pos.is_empty() {
+                    found.sites.insert(*line);
+                    let chain_continues = matches!(els.as_slice(), [Stmt::If { cond, .. }] if has_events(cond, idx));
+                    if !els.is_empty() && !chain_continues {
+                        found.unhandled = block_answer(els).or(found.unhandled);
+                    }
+                }
+                missing_handler_answer(cond, then, found);
+                scan(then, idx, found);
+                scan(els, idx, found);
+            }
+            Stmt::Try { body, catches, finally, .. } => {
+                scan(body, idx, found);
+                for (c, _) in catches {
+                    scan(c, idx, found);
+                }
+                scan(finally, idx, found);
+            }
+            Stmt::Block { body, .. } => scan(body, idx, found),
+            Stmt::Assign { target, value, line } => {
+                if handler_map(value, idx, found) {
+                    match target {
+                        Expr::Ident(n) => {
+                            found.map_vars.insert(n.clone());
+                        }
+                        _ => {
+                            found.sites.insert(*line);
+                        }
+                    }
+                }
+            }
+            Stmt::Expr(e, line) | Stmt::Return { value: Some(e), line } => {
+                if handler_map(e, idx, found) {
+                    found.sites.insert(*line);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `const handler = handlers[event.type]; if (!handler) return 400`: what an unknown type answers.
+fn missing_handler_answer(cond: &Expr, then: &[Stmt], found: &mut Found) {
+    if let Expr::Unary(op, inner) = cond {
+        if op == "!" && matches!(&**inner, Expr::Ident(_)) && found.map_vars.iter().any(|m| inner.mentions(m)) {
+            found.unhandled = block_answer(then).or(found.unhandled);
+        }
+    }
+}
+
+fn has_events(cond: &Expr, idx: &Index) -> bool {
+    let (mut pos, mut neg) = (Vec::new(), Vec::new());
+    cond_events(cond, idx, false, &mut pos, &mut neg);
+    !pos.is_empty()
+}
+
+/// Event types a condition selects (`pos`) or excludes (`neg`).
+fn cond_events(e: &Expr, idx: &Index, negated: bool, pos: &mut Vec<String>, neg: &mut Vec<String>) {
+    let mut push = |evs: Vec<String>, positive: bool| {
+        if positive != negated { pos.extend(evs) } else { neg.extend(evs) }
+    };
+    match e {
+        Expr::Unary(op, a) if op == "!" || op == "not" => cond_events(a, idx, !negated, pos, neg),
+        Expr::Binary(op, l, r) if op == "&&" || op == "||" => {
+            cond_events(l, idx, negated, pos, neg);
+            cond_events(r, idx, negated, pos, neg);
+        }
+        Expr::Binary(op, l, r) if op == "==" || op == "!=" => {
+            for side in [l, r] {
+                if let Expr::Str(s) = &**side {
+                    if is_event_type(s) {
+                        push(vec![s.clone()], op == "==");
+                    }
+                }
+            }
+        }
+        Expr::Binary(op, _, r) if op == "in" || op == "not in" => push(event_list(r, idx), op == "in"),
+        Expr::Call(c) if matches!(c.callee.last_name(), "includes" | "has" | "__contains__") => {
+            if let Expr::Member(o, _) = &c.callee {
+                push(event_list(o, idx), true);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn event_list(e: &Expr, idx: &Index) -> Vec<String> {
+    match idx.value_of(e) {
+        Expr::Array(items) => items
+            .iter()
+            .filter_map(|i| match i {
+                Expr::Str(s) if is_event_type(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect(),
+        Expr::Call(c) => c.args.first().map(|a| event_list(&a.value, idx)).unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// Records the entries of an object or dict keyed by event types. True when there were any.
+fn handler_map<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>) -> bool {
+    let Expr::Object(pairs) = e else { return false };
+    let mut any = false;
+    for p in pairs {
+        let Expr::Str(ev) = &p.key else { continue };
+        if !is_event_type(ev) {
+            continue;
+        }
+        let body = match &p.value {
+            Expr::Lambda(f) => Body::Func(f),
+            callee => match idx.resolve_call(callee).or_else(|| idx.funcs.get(callee.last_name()).copied()) {
+                Some(f) => Body::Func(f),
+                None => Body::Opaque(callee.last_name().to_string(), p.line),
+            },
+        };
+        found.dispatches.push(Dispatch { event: ev.clone(), line: p.line, body });
+        any = true;
+    }
+    any
+}

@@ -1,0 +1,621 @@
+//! What handling one event does: follows its statements (and the local
+//! functions they call) and records access writes with the conditions that
+//! guard them, other state writes, user lookups, refetches and what a
+//! missing row answers.
+
+use std::collections::BTreeSet;
+
+use super::dispatch::Body;
+use super::extract::Index;
+use super::lang::syntax::{Call, Expr, Func, Pair, Stmt, ends, squash};
+use super::model::{AccessWrite, Answer, EventModel, LookupKey, Opaque, OpaqueKind, Status, StatusGate, ValueKind};
+use super::vocab::{self, SUBSCRIPTION_STATUSES};
+
+const MAX_DEPTH: usize = 6;
+
+pub fn walk<'a>(idx: &Index<'a>, event: &str, body: &Body<'a>, out: &mut EventModel) {
+    let mut w = Walker { idx, event, out, guards: Vec::new(), stack: Vec::new(), bindings: Vec::new() };
+    match body {
+        Body::Stmts(s) => w.block(s),
+        Body::Func(f) => w.func(f),
+        Body::Opaque(name, line) => {
+            let kind = vocab::opaque_kind(name).unwrap_or(OpaqueKind::Write);
+            w.out.opaque.push(Opaque { name: name.clone(), kind, line: *line });
+        }
+    }
+}
+
+struct Walker<'a, 'w> {
+    idx: &'w Index<'a>,
+    event: &'w str,
+    out: &'w mut EventModel,
+    /// Conditions that hold where we are; `true` = negated (an early exit's condition).
+    guards: Vec<(Expr, bool)>,
+    stack: Vec<*const Func>,
+    /// Parameters of the followed local functions, bound to the caller's arguments.
+    bindings: Vec<Vec<(&'a str, &'a Expr)>>,
+}
+
+impl<'a> Walker<'a, '_> {
+    fn func(&mut self, f: &'a Func) {
+        if self.stack.len() >= MAX_DEPTH || self.stack.contains(&(f as *const Func)) {
+            return;
+        }
+        self.stack.push(f);
+        self.block(&f.body);
+        self.stack.pop();
+    }
+
+    fn block(&mut self, stmts: &'a [Stmt]) {
+        let base = self.guards.len();
+        for s in stmts {
+            match s {
+                Stmt::If { cond, then, els, line } => {
+                    self.expr(cond);
+                    if ordering_guard(cond) {
+                        self.out.ordering_guard = Some(*line);
+                    }
+                    if missing_row_check(cond) {
+                        if let Some(a) = block_answer(then).filter(|a| a.status.is_error()) {
+                            self.out.missing_row.get_or_insert(a);
+                        }
+                    }
+                    self.guards.push((cond.clone(), false));
+                    self.block(then);
+                    self.guards.pop();
+                    self.guards.push((cond.clone(), true));
+                    self.block(els);
+                    self.guards.pop();
+                    if ends(then) && els.is_empty() {
+                        self.guards.push((cond.clone(), true));
+                    }
+                }
+                Stmt::Switch { subject, cases, .. } => {
+                    self.expr(subject);
+                    for c in cases {
+                        let n = self.guards.len();
+                        for l in &c.labels {
+                            self.guards.push((Expr::Binary("==".into(), Box::new(subject.clone()), Box::new(l.clone())), false));
+                        }
+                        self.block(&c.body);
+                        self.guards.truncate(n);
+                    }
+                }
+                Stmt::Try { body, catches, finally, .. } => {
+                    self.block(body);
+                    for (c, _) in catches {
+                        self.block(c);
+                    }
+                    self.block(finally);
+                }
+                Stmt::Block { head, body, .. } => {
+                    head.iter().for_each(|h| self.expr(h));
+                    self.block(body);
+                }
+                Stmt::Assign { target, value, line } => {
+                    self.expr(value);
+                    let field = match target {
+                        Expr::Member(_, f) => Some(f.as_str()),
+                        Expr::Index(_, i) => match &**i {
+                            Expr::Str(f) => Some(f.as_str()),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    if let Some(f) = field {
+                        if vocab::is_access_field(f, self.idx.access_fields) && !is_payload(target) {
+                            self.access(f, value, *line);
+                            self.out.state_writes.push(*line);
+                        }
+                    }
+                }
+                Stmt::Expr(e, _) => self.expr(e),
+                Stmt::Return { value, .. } | Stmt::Throw { value, .. } => {
+                    if let Some(v) = value {
+                        self.expr(v);
+                    }
+                }
+                Stmt::Break | Stmt::Func(_) => {}
+            }
+        }
+        self.guards.truncate(base);
+    }
+
+    fn expr(&mut self, e: &'a Expr) {
+        let mut calls: Vec<&'a Call> = Vec::new();
+        let mut lambdas: Vec<&'a Func> = Vec::new();
+        e.walk(&mut |x| match x {
+            Expr::Call(c) => {
+                calls.push(c);
+                for a in &c.args {
+                    if let Expr::Lambda(f) = &a.value {
+                        lambdas.push(f);
+                    }
+                }
+            }
+            _ => {}
+        });
+        for c in calls {
+            self.call(c);
+        }
+        for f in lambdas {
+            self.func(f);
+        }
+    }
+
+    fn call(&mut self, c: &'a Call) {
+        if let Some(f) = self.idx.resolve_call(&c.callee) {
+            let params = f.params.iter().filter(|p| *p != "self" && *p != "cls");
+            let bound: Vec<(&'a str, &'a Expr)> = params
+                .zip(c.args.iter())
+                .filter(|(_, a)| a.name.is_none())
+                .map(|(p, a)| (p.split([':', '=', '?']).next().unwrap_or(p).trim(), self.bound(&a.value)))
+                .collect();
+            self.bindings.push(bound);
+            self.func(f);
+            self.bindings.pop();
+            return;
+        }
+        if vocab::is_logging(c) {
+            return;
+        }
+        if vocab::is_refetch(c) {
+            self.out.refetch.get_or_insert(c.line);
+        }
+        let name = squash(c.callee.last_name());
+        if name.ends_with("orthrow") || name == "getobjector404" {
+            let status = if name == "getobjector404" { Status::Error(404) } else { Status::Raises };
+            self.out.missing_row.get_or_insert(Answer { status, line: c.line });
+        }
+        let write = vocab::is_db_write(c);
+        if write {
+            self.out.state_writes.push(c.line);
+            self.access_args(c);
+        }
+        if vocab::is_db_read(c) || write {
+            self.lookups(c, write);
+        } else if !vocab::is_provider_api(c) && matches!(c.callee, Expr::Ident(_) | Expr::Member(..)) && !vocab::is_response(c) {
+            let raw = c.callee.last_name();
+            if let Some(mut kind) = vocab::opaque_kind(raw) {
+                if kind == OpaqueKind::Write {
+                    // `setPro(user, false)`, `updateAccess(id, true)`: the flag says which.
+                    let s = squash(raw);
+                    if s.contains("access") || s.contains("pro") || s.contains("premium") || s.contains("plan") {
+                        match c.args.iter().find_map(|a| if let Expr::Bool(b) = a.value { Some(b) } else { None }) {
+                            Some(true) => kind = OpaqueKind::Grant,
+                            Some(false) => kind = OpaqueKind::Revoke,
+                            None => {}
+                        }
+                    }
+                }
+                self.out.opaque.push(Opaque { name: raw.to_string(), kind, line: c.line });
+            } else if let Some(key) = by_key(raw) {
+                self.out.lookups.entry(key).or_insert(c.line);
+            }
+        }
+    }
+
+    fn access_args(&mut self, c: &'a Call) {
+        let params: Vec<&'a Expr> = c.args.iter().skip(1).flat_map(|a| match &a.value {
+            Expr::Array(items) => items.iter().collect::<Vec<_>>(),
+            v => vec![v],
+        }).collect();
+        for a in &c.args {
+            if let Some(name) = &a.name {
+                if vocab::is_access_field(name, self.idx.access_fields) {
+                    self.access(name, &a.value, c.line);
+                    continue;
+                }
+            }
+            match self.idx.value_of(&a.value) {
+                Expr::Object(pairs) => self.access_object(pairs),
+                Expr::Str(s) if vocab::is_write_sql(s) => self.access_sql(s, &params, c.line),
+                _ => {}
+            }
+        }
+    }
+
+    fn access_object(&mut self, pairs: &'a [Pair]) {
+        for p in pairs {
+            let key = match &p.key {
+                Expr::Str(k) => k.as_str(),
+                _ => continue,
+            };
+            if ["where", "filter", "select", "include", "orderBy", "_where", "returning"].contains(&key) {
+                continue;
+            }
+            if vocab::is_access_field(key, self.idx.access_fields) {
+                self.access(key, &p.value, p.line);
+            } else if let Expr::Object(inner) = self.idx.value_of(&p.value) {
+                self.access_object(inner);
+            }
+        }
+    }
+
+    /// `UPDATE users SET has_paid_access = $1, plan = 'free' WHERE ...` with its parameters.
+    fn access_sql(&mut self, sql: &str, params: &[&'a Expr], line: u32) {
+        let upper = sql.to_ascii_uppercase();
+        let mut next_param = 0usize;
+        let mut assignments: Vec<(String, String)> = Vec::new();
+        if let Some(set_at) = find_word(&upper, "SET") {
+            let rest = &sql[set_at + 3..];
+            let end = ["WHERE", "RETURNING", "FROM"].iter().filter_map(|w| find_word(&rest.to_ascii_uppercase(), w)).min().unwrap_or(rest.len());
+            for part in rest[..end].split(',') {
+                if let Some((col, val)) = part.split_once('=') {
+                    assignments.push((col.trim().trim_matches(['"', '`']).to_string(), val.trim().to_string()));
+                }
+            }
+        } else if let (Some(open), Some(values_at)) = (sql.find('('), find_word(&upper, "VALUES")) {
+            let cols: Vec<&str> = sql[open + 1..].split(')').next().unwrap_or("").split(',').collect();
+            let vals_text = &sql[values_at + 6..];
+            let vals: Vec<&str> = vals_text.trim().trim_start_matches('(').split(')').next().unwrap_or("").split(',').collect();
+            for (c, v) in cols.iter().zip(vals.iter()) {
+                assignments.push((c.trim().trim_matches(['"', '`']).to_string(), v.trim().to_string()));
+            }
+        }
+        for (col, val) in assignments {
+            let param = if let Some(n) = val.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()) {
+                params.get(n.wrapping_sub(1)).copied()
+            } else if val == "?" || val == "%s" || val.starts_with(':') || val.starts_with("%(") {
+                next_param += 1;
+                params.get(next_param - 1).copied()
+            } else {
+                None
+            };
+            if !vocab::is_access_field(&col, self.idx.access_fields) {
+                continue;
+            }
+            let resolved = param.map(|p| self.idx.value_of(self.bound(p)));
+            let kind = match resolved {
+                Some(p) => value_kind(&col, p),
+                None => sql_literal_kind(&val),
+            };
+            let derived = resolved.filter(|_| kind == ValueKind::Derived);
+            let gate = self.gate(derived);
+            let text = resolved.map_or(val, |p| p.render());
+            self.push_write(col, kind, text, line, gate, derived);
+        }
+    }
+
+    /// A parameter's argument in the current call chain, else the expression itself.
+    fn bound(&self, e: &'a Expr) -> &'a Expr {
+        if let Expr::Ident(n) = e {
+            for frame in self.bindings.iter().rev() {
+                if let Some((_, v)) = frame.iter().find(|(p, _)| *p == n.as_str()) {
+                    return v;
+                }
+            }
+        }
+        e
+    }
+
+    fn access(&mut self, field: &str, value: &'a Expr, line: u32) {
+        let resolved = self.idx.value_of(self.bound(value));
+        let kind = value_kind(field, resolved);
+        let derived = (kind == ValueKind::Derived).then_some(resolved);
+        let gate = self.gate(derived);
+        self.push_write(field.to_string(), kind, value.render(), line, gate, derived);
+    }
+
+    fn push_write(&mut self, field: String, value: ValueKind, value_text: String, line: u32, gate: StatusGate, derived: Option<&Expr>) {
+        let payment_checked = gate != StatusGate::None
+            || self.guards.iter().any(|(g, _)| g.mentions("payment_status") || mentions_prop(g, "paid"))
+            || derived.is_some_and(|d| d.mentions("payment_status"));
+        let early_revoke = self.early_revoke(value, &gate, derived);
+        self.out.access_writes.push(AccessWrite { field, value, value_text, line, gate, payment_checked, early_revoke });
+    }
+
+    /// The statuses the current guards (and a derived value) let through.
+    fn gate(&self, derived: Option<&Expr>) -> StatusGate {
+        let (mut allow, mut deny) = (BTreeSet::new(), BTreeSet::new());
+        for (g, negated) in &self.guards {
+            status_atoms(g, self.idx, *negated, &mut allow, &mut deny);
+        }
+        if let Some(d) = derived {
+            status_atoms(d, self.idx, false, &mut allow, &mut deny);
+        }
+        if !allow.is_empty() {
+            StatusGate::Allow(allow)
+        } else if !deny.is_empty() {
+            StatusGate::Deny(deny)
+        } else {
+            StatusGate::None
+        }
+    }
+
+    fn early_revoke(&self, value: ValueKind, gate: &StatusGate, derived: Option<&Expr>) -> Option<String> {
+        if let Some(d) = derived {
+            return positive_mention(d, "cancel_at_period_end", false).then(|| "cancel_at_period_end".to_string());
+        }
+        if value != ValueKind::Revoke {
+            return None;
+        }
+        if self.guards.iter().any(|(g, neg)| positive_mention(g, "cancel_at_period_end", *neg)) {
+            return Some("cancel_at_period_end is set (the customer has paid until the period ends)".into());
+        }
+        match gate {
+            StatusGate::Allow(s) if s.contains("past_due") => return Some("status past_due (the first failed payment)".into()),
+            StatusGate::Deny(s) if !s.contains("past_due") && s.contains("active") => {
+                return Some("any status other than active, including past_due and trialing".into());
+            }
+            _ => {}
+        }
+        let retries_checked = self.guards.iter().any(|(g, _)| g.mentions("attempt") || g.mentions("status"));
+        (self.event == "invoice.payment_failed" && !retries_checked).then(|| "the first failed payment".to_string())
+    }
+
+    fn lookups(&mut self, c: &'a Call, write: bool) {
+        if let Some(k) = by_key(c.callee.last_name()) {
+            self.out.lookups.entry(k).or_insert(c.line);
+        }
+        for a in &c.args {
+            if let Some(n) = &a.name {
+                // A write's keyword arguments are the values written, not the lookup.
+                if !write {
+                    self.lookup_pair(n, &a.value, c.line);
+                }
+                continue;
+            }
+            match self.idx.value_of(&a.value) {
+                Expr::Object(pairs) => self.lookup_object(pairs, write, c.line),
+                Expr::Str(s) => {
+                    let upper = s.to_ascii_uppercase();
+                    if let Some(at) = find_word(&upper, "WHERE") {
+                        for col in s[at + 5..].split(|ch: char| !(ch.is_alphanumeric() || ch == '_')) {
+                            if let Some(k) = vocab::lookup_key(col) {
+                                self.out.lookups.entry(k).or_insert(c.line);
+                            }
+                        }
+                    }
+                }
+                v if !write => {
+                    let mut keys = Vec::new();
+                    v.walk(&mut |x| {
+                        if let Expr::Member(_, p) = x {
+                            keys.extend(vocab::lookup_key(p));
+                        }
+                    });
+                    for k in keys {
+                        self.out.lookups.entry(k).or_insert(c.line);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn lookup_object(&mut self, pairs: &'a [Pair], write: bool, line: u32) {
+        for p in pairs {
+            let Expr::Str(key) = &p.key else { continue };
+            let filter = matches!(key.as_str(), "where" | "filter" | "_where");
+            if filter {
+                if let Expr::Object(inner) = self.idx.value_of(&p.value) {
+                    self.lookup_object(inner, false, line);
+                }
+            } else if !write {
+                self.lookup_pair(key, &p.value, line);
+                if matches!(key.as_str(), "lt" | "lte" | "gt" | "gte") && p.value.mentions("created") {
+                    self.out.ordering_guard.get_or_insert(line);
+                }
+            }
+        }
+    }
+
+    fn lookup_pair(&mut self, key: &str, value: &'a Expr, line: u32) {
+        let by_value = {
+            let v = self.idx.value_of(value);
+            if v.mentions("client_reference_id") {
+                Some(LookupKey::ClientReferenceId)
+            } else if v.mentions("metadata") {
+                Some(LookupKey::Metadata)
+            } else {
+                None
+            }
+        };
+        if let Some(k) = vocab::lookup_key(key).or(by_value) {
+            self.out.lookups.entry(k).or_insert(line);
+        }
+    }
+}
+
+/// `findUserByEmail`, `get_user_by_customer_id`: the key named after "by".
+fn by_key(name: &str) -> Option<LookupKey> {
+    let s = squash(name);
+    let at = s.find("by")?;
+    vocab::lookup_key(&s[at + 2..])
+}
+
+fn find_word(upper: &str, word: &str) -> Option<usize> {
+    upper.match_indices(word).map(|(i, _)| i).find(|&i| {
+        let before = upper[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric() && c != '_');
+        let after = upper[i + word.len()..].chars().next().is_none_or(|c| !c.is_alphanumeric() && c != '_');
+        before && after
+    })
+}
+
+fn sql_literal_kind(val: &str) -> ValueKind {
+    let v = val.trim().trim_matches('\'').to_ascii_lowercase();
+    match v.as_str() {
+        "true" | "1" => ValueKind::Grant,
+        "false" | "0" | "null" => ValueKind::Revoke,
+        _ if val.trim().starts_with('\'') => {
+            if vocab::is_revoking_literal(&v) { ValueKind::Revoke } else { ValueKind::Grant }
+        }
+        "now()" | "current_timestamp" => ValueKind::Revoke,
+        _ => ValueKind::Derived,
+    }
+}
+
+/// What a written value does to access.
+fn value_kind(field: &str, e: &Expr) -> ValueKind {
+    let until = {
+        let f = squash(field);
+        f.ends_with("until") || f.contains("expires")
+    };
+    match e {
+        Expr::Bool(true) => ValueKind::Grant,
+        Expr::Bool(false) | Expr::Null => ValueKind::Revoke,
+        Expr::Num(n) => {
+            if n == "0" { ValueKind::Revoke } else { ValueKind::Grant }
+        }
+        Expr::Str(s) => {
+            if vocab::is_revoking_literal(s) { ValueKind::Revoke } else { ValueKind::Grant }
+        }
+        Expr::Call(c) if until && c.args.is_empty() => {
+            let n = squash(c.callee.last_name());
+            if ["date", "now", "utcnow"].contains(&n.as_str()) { ValueKind::Revoke } else { ValueKind::Derived }
+        }
+        _ => ValueKind::Derived,
+    }
+}
+
+/// Is this the event payload (`event.data.object.x = ...`), not app state?
+fn is_payload(target: &Expr) -> bool {
+    let root = vocab::receiver_root(target).unwrap_or_default();
+    ["event", "evt", "payload", "req", "request", "body", "data"].contains(&root.as_str())
+}
+
+fn mentions_prop(e: &Expr, prop: &str) -> bool {
+    let mut found = false;
+    e.walk(&mut |x| {
+        if let Expr::Member(_, p) = x {
+            found |= p == prop;
+        }
+    });
+    found
+}
+
+/// `event.created > user.lastEventAt`: an ordering guard.
+fn ordering_guard(e: &Expr) -> bool {
+    let mut found = false;
+    e.walk(&mut |x| {
+        if let Expr::Binary(op, l, r) = x {
+            if matches!(op.as_str(), "<" | ">" | "<=" | ">=") && (l.mentions("created") || r.mentions("created")) {
+                found = true;
+            }
+        }
+    });
+    found
+}
+
+/// `!user`, `user is None`, `user == null`: the row was not found.
+fn missing_row_check(cond: &Expr) -> bool {
+    match cond {
+        Expr::Unary(op, a) => op == "!" && matches!(&**a, Expr::Ident(_) | Expr::Member(..)),
+        Expr::Binary(op, l, r) => op == "==" && matches!(&**r, Expr::Null) && matches!(&**l, Expr::Ident(_)),
+        _ => false,
+    }
+}
+
+/// Does `word` appear with positive polarity (not under a negation)?
+fn positive_mention(e: &Expr, word: &str, negated: bool) -> bool {
+    match e {
+        Expr::Unary(op, a) if op == "!" => positive_mention(a, word, !negated),
+        Expr::Binary(op, l, r) if op == "&&" || op == "||" => positive_mention(l, word, negated) || positive_mention(r, word, negated),
+        Expr::Binary(op, l, r) if op == "==" || op == "!=" => {
+            let flips = matches!(&**r, Expr::Bool(false) | Expr::Null) ^ (op == "!=");
+            positive_mention(l, word, negated ^ flips)
+        }
+        Expr::Cond(c, ..) => positive_mention(c, word, negated),
+        other => !negated && other.mentions(word),
+    }
+}
+
+/// Collects subscription statuses a condition allows or denies.
+fn status_atoms(e: &Expr, idx: &Index, negated: bool, allow: &mut BTreeSet<String>, deny: &mut BTreeSet<String>) {
+    status_atoms_at(e, idx, negated, allow, deny, 0)
+}
+
+fn status_atoms_at(e: &Expr, idx: &Index, negated: bool, allow: &mut BTreeSet<String>, deny: &mut BTreeSet<String>, depth: u8) {
+    if depth > 4 {
+        return;
+    }
+    let status_atoms = |e: &Expr, idx: &Index, negated: bool, allow: &mut BTreeSet<String>, deny: &mut BTreeSet<String>| {
+        status_atoms_at(e, idx, negated, allow, deny, depth + 1)
+    };
+    if let Expr::Ident(_) = e {
+        let v = idx.value_of(e);
+        if !std::ptr::eq(v, e) {
+            status_atoms(v, idx, negated, allow, deny);
+        }
+        return;
+    }
+    let mut put = |statuses: Vec<String>, positive: bool| {
+        for s in statuses {
+            if positive != negated {
+                allow.insert(s);
+            } else {
+                deny.insert(s);
+            }
+        }
+    };
+    match e {
+        Expr::Unary(op, a) if op == "!" => status_atoms(a, idx, !negated, allow, deny),
+        Expr::Binary(op, l, r) if op == "&&" || op == "||" => {
+            status_atoms(l, idx, negated, allow, deny);
+            status_atoms(r, idx, negated, allow, deny);
+        }
+        Expr::Cond(c, ..) => status_atoms(c, idx, negated, allow, deny),
+        Expr::Binary(op, l, r) if op == "==" || op == "!=" => {
+            let (subject, lit) = match (&**l, &**r) {
+                (s, Expr::Str(v)) | (Expr::Str(v), s) => (s, v),
+                _ => return,
+            };
+            if subject.mentions("status") && SUBSCRIPTION_STATUSES.contains(&v_lower(lit).as_str()) {
+                put(vec![v_lower(lit)], op == "==");
+            }
+        }
+        Expr::Binary(op, l, r) if op == "in" || op == "not in" => {
+            if l.mentions("status") {
+                put(status_list(r, idx), op == "in");
+            }
+        }
+        Expr::Call(c) if matches!(c.callee.last_name(), "includes" | "has" | "__contains__") => {
+            if let (Expr::Member(o, _), Some(a)) = (&c.callee, c.args.first()) {
+                if a.value.mentions("status") {
+                    put(status_list(o, idx), true);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn v_lower(s: &str) -> String {
+    s.to_ascii_lowercase()
+}
+
+fn status_list(e: &Expr, idx: &Index) -> Vec<String> {
+    let v = idx.value_of(e);
+    let v = match v {
+        Expr::Call(c) => c.args.first().map(|a| idx.value_of(&a.value)).unwrap_or(v),
+        other => other,
+    };
+    v.strings().into_iter().map(v_lower).filter(|s| SUBSCRIPTION_STATUSES.contains(&s.as_str())).collect()
+}
+
+/// What a block answers when it ends: its return, throw or response call.
+pub fn block_answer(stmts: &[Stmt]) -> Option<Answer> {
+    let mut candidate = None;
+    for s in stmts {
+        match s {
+            Stmt::Return { value, line } => {
+                let status = vocab::status_of_return(value.as_ref());
+                return match (status, candidate) {
+                    (Status::Unknown, Some(c)) => Some(c),
+                    _ => Some(Answer { status, line: *line }),
+                };
+            }
+            Stmt::Throw { value, line } => return Some(Answer { status: vocab::status_of_throw(value.as_ref()), line: *line }),
+            Stmt::Expr(Expr::Call(c), line) if vocab::is_response(c) => {
+                let status = vocab::status_of_return(Some(&Expr::Call(c.clone())));
+                if squash(c.callee.last_name()) == "abort" {
+                    return Some(Answer { status, line: *line });
+                }
+                candidate = Some(Answer { status, line: *line });
+            }
+            _ => {}
+        }
+    }
+    candidate
+}

@@ -1,0 +1,228 @@
+//! Builds a [`HandlerModel`] from a parsed file: indexes functions and
+//! values, finds the event dispatch, then asks [`effects`] what each event
+//! does and [`flow`] how the handler verifies, deduplicates and answers.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::dispatch;
+use super::effects;
+use super::flow;
+use super::lang::Parsed;
+use super::lang::syntax::{Expr, Func, Stmt, squash};
+use super::model::{EventModel, HandlerModel};
+
+/// Functions by name and the values assigned to each name, file-wide.
+pub struct Index<'a> {
+    pub funcs: HashMap<&'a str, &'a Func>,
+    pub values: HashMap<&'a str, Vec<&'a Expr>>,
+    /// Names called somewhere in the file: a function nobody calls is an entry point.
+    pub called: BTreeSet<String>,
+    /// Every function and lambda, in source order.
+    pub all: Vec<&'a Func>,
+    pub access_fields: &'a [String],
+    /// The request body is parsed as JSON before the handler (express.json()).
+    pub json_middleware: bool,
+    /// The raw body is kept (express.raw(), bodyParser: false).
+    pub raw_middleware: bool,
+}
+
+impl<'a> Index<'a> {
+    pub fn new(stmts: &'a [Stmt], access_fields: &'a [String]) -> Self {
+        let mut idx = Index {
+            funcs: HashMap::new(),
+            values: HashMap::new(),
+            called: BTreeSet::new(),
+            all: Vec::new(),
+            access_fields,
+            json_middleware: false,
+            raw_middleware: false,
+        };
+        idx.stmts(stmts);
+        idx
+    }
+
+    fn stmts(&mut self, stmts: &'a [Stmt]) {
+        for s in stmts {
+            match s {
+                Stmt::Func(f) => self.func(f),
+                Stmt::Assign { target, value, .. } => {
+                    if let Some(name) = target_name(target) {
+                        self.values.entry(name).or_default().push(value);
+                        if let Expr::Lambda(f) = value {
+                            self.funcs.entry(name).or_insert(f);
+                        }
+                    }
+                    self.expr(target);
+                    self.expr(value);
+                }
+                Stmt::Expr(e, _) => self.expr(e),
+                Stmt::Return { value: Some(e), .. } | Stmt::Throw { value: Some(e), .. } => self.expr(e),
+                Stmt::If { cond, then, els, .. } => {
+                    self.expr(cond);
+                    self.stmts(then);
+                    self.stmts(els);
+                }
+                Stmt::Switch { subject, cases, .. } => {
+                    self.expr(subject);
+                    for c in cases {
+                        self.stmts(&c.body);
+                    }
+                }
+                Stmt::Try { body, catches, finally, .. } => {
+                    self.stmts(body);
+                    for (c, _) in catches {
+                        self.stmts(c);
+                    }
+                    self.stmts(finally);
+                }
+                Stmt::Block { head, body, .. } => {
+                    head.iter().for_each(|h| self.expr(h));
+                    self.stmts(body);
+                }
+                Stmt::Return { value: None, .. } | Stmt::Throw { value: None, .. } | Stmt::Break => {}
+            }
+        }
+    }
+
+    fn func(&mut self, f: &'a Func) {
+        if !f.name.is_empty() {
+            self.funcs.entry(f.name.as_str()).or_insert(f);
+        }
+        self.all.push(f);
+        f.decorators.iter().for_each(|d| self.expr(d));
+        self.stmts(&f.body);
+    }
+
+    fn expr(&mut self, e: &'a Expr) {
+        let mut lambdas = Vec::new();
+        e.walk(&mut |x| match x {
+            Expr::Call(c) => {
+                if let Expr::Ident(n) = &c.callee {
+                    self.called.insert(n.clone());
+                } else if let Expr::Member(o, n) = &c.callee {
+                    if matches!(&**o, Expr::Ident(s) if s == "this" || s == "self" || s == "cls") {
+                        self.called.insert(n.clone());
+                    }
+                }
+                match c.callee.dotted().as_deref() {
+                    Some("express.json" | "bodyParser.json" | "bodyparser.json") => self.json_middleware = true,
+                    Some("express.raw" | "bodyParser.raw" | "bodyparser.raw" | "express.text") => self.raw_middleware = true,
+                    _ => {}
+                }
+                for a in &c.args {
+                    if let Expr::Lambda(f) = &a.value {
+                        lambdas.push(&**f);
+                    }
+                }
+            }
+            Expr::Object(pairs) => {
+                for p in pairs {
+                    if matches!(&p.key, Expr::Str(k) if squash(k) == "bodyparser") && matches!(p.value, Expr::Bool(false)) {
+                        self.raw_middleware = true;
+                    }
+                    if let Expr::Lambda(f) = &p.value {
+                        lambdas.push(&**f);
+                    }
+                }
+            }
+            Expr::Lambda(f) => lambdas.push(&**f),
+            _ => {}
+        });
+        lambdas.sort_by_key(|f| f.line);
+        lambdas.dedup_by_key(|f| *f as *const Func);
+        for f in lambdas {
+            if !self.all.iter().any(|g| std::ptr::eq(*g, f)) {
+                self.func(f);
+            }
+        }
+    }
+
+    /// The local function a call's callee names: `f()`, `this.f()`, `self.f()`.
+    pub fn resolve_call(&self, callee: &Expr) -> Option<&'a Func> {
+        match callee {
+            Expr::Ident(n) => self.funcs.get(n.as_str()).copied(),
+            Expr::Member(o, n) if matches!(&**o, Expr::Ident(s) if s == "this" || s == "self" || s == "cls") => {
+                self.funcs.get(n.as_str()).copied()
+            }
+            _ => None,
+        }
+    }
+
+    /// An identifier's assigned value when there is exactly one (constants, `const x = ...`).
+    pub fn value_of(&self, e: &'a Expr) -> &'a Expr {
+        let mut cur = e;
+        for _ in 0..3 {
+            match cur {
+                Expr::Ident(n) => match self.values.get(n.as_str()).map(Vec::as_slice) {
+                    Some([only]) => cur = only,
+                    Some([first, ..]) if !matches!(first, Expr::Null) => cur = first,
+                    Some([_, second, ..]) => cur = second,
+                    _ => break,
+                },
+                _ => break,
+            }
+        }
+        cur
+    }
+}
+
+fn target_name(t: &Expr) -> Option<&str> {
+    match t {
+        Expr::Ident(n) => Some(n.as_str()),
+        _ => None,
+    }
+}
+
+/// The model of one file.
+pub fn build(parsed: &Parsed, access_fields: &[String]) -> HandlerModel {
+    let idx = Index::new(&parsed.stmts, access_fields);
+    let found = dispatch::discover(&parsed.stmts, &idx);
+    let mut model = HandlerModel { parse_error_line: parsed.error_line, ..HandlerModel::default() };
+    for d in &found.dispatches {
+        let ev = model.events.entry(d.event.clone()).or_insert_with(|| EventModel { line: d.line, ..EventModel::default() });
+        effects::walk(&idx, &d.event, &d.body, ev);
+    }
+    model.unhandled = found.unhandled;
+    model.verification = flow::verification(&parsed.stmts, &idx);
+    let handler = flow::handler_flow(&parsed.stmts, &idx, &found);
+    model.idempotency = handler.idempotency;
+    model.error_paths = handler.errors;
+    model.plan_map = plan_map(&idx);
+    model.secret_vars = flow::secret_vars(&idx, &parsed.stmts);
+    model.entry_line = found
+        .sites
+        .iter()
+        .min()
+        .copied()
+        .or(model.verification.as_ref().map(|v| v.line))
+        .unwrap_or(1);
+    model
+}
+
+/// Price id -> plan maps: object or dict literals keyed by price ids (or
+/// PRICE environment variables) with plan names as values.
+fn plan_map(idx: &Index) -> BTreeMap<String, (String, u32)> {
+    let mut out = BTreeMap::new();
+    let mut visit = |e: &Expr| {
+        e.walk(&mut |x| {
+            let Expr::Object(pairs) = x else { return };
+            for p in pairs {
+                let Expr::Str(plan) = &p.value else { continue };
+                let key = match &p.key {
+                    Expr::Str(k) if k.starts_with("price_") || k.starts_with("pri_") || k.starts_with("plan_") => k.clone(),
+                    other => match flow::env_names(other).into_iter().find(|n| n.contains("PRICE")) {
+                        Some(n) => n,
+                        None => continue,
+                    },
+                };
+                out.insert(key, (plan.clone(), p.line));
+            }
+        });
+    };
+    for vals in idx.values.values() {
+        for v in vals {
+            visit(v);
+        }
+    }
+    out
+}

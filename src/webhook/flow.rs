@@ -1,0 +1,599 @@
+//! The handler as a whole: signature verification (what it covers and what
+//! happens when it fails), idempotency (where the dedup check and the
+//! processed mark sit relative to the state writes) and what a caught error
+//! answers.
+
+use std::collections::BTreeSet;
+
+use super::dispatch::Found;
+use super::effects::block_answer;
+use super::extract::Index;
+use super::lang::syntax::{Call, Expr, Func, Stmt, ends, squash};
+use super::model::{BodyKind, ErrorPath, Idempotency, KeyedOn, Status, Tolerance, Verification};
+use super::vocab;
+
+// ---------- verification ----------
+
+enum Frame<'a> {
+    Try { catches: &'a [(Vec<Stmt>, u32)], rest: &'a [Stmt] },
+    Branch { other: &'a [Stmt], cond: &'a Expr },
+    Func,
+}
+
+struct VerifyScan<'a, 'i> {
+    idx: &'i Index<'a>,
+    frames: Vec<Frame<'a>>,
+    found: Option<Verification>,
+}
+
+pub fn verification<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Option<Verification> {
+    let mut scan = VerifyScan { idx, frames: Vec::new(), found: None };
+    scan.block(stmts);
+    scan.found
+}
+
+impl<'a> VerifyScan<'a, '_> {
+    fn block(&mut self, stmts: &'a [Stmt]) {
+        for (i, s) in stmts.iter().enumerate() {
+            if self.found.is_some() {
+                return;
+            }
+            match s {
+                Stmt::If { cond, then, els, .. } => {
+                    self.expr(cond);
+                    self.frames.push(Frame::Branch { other: els, cond });
+                    self.block(then);
+                    self.frames.pop();
+                    self.frames.push(Frame::Branch { other: then, cond });
+                    self.block(els);
+                    self.frames.pop();
+                }
+                Stmt::Try { body, catches, finally, .. } => {
+                    self.frames.push(Frame::Try { catches, rest: &stmts[i + 1..] });
+                    self.block(body);
+                    self.frames.pop();
+                    for (c, _) in catches {
+                        self.block(c);
+                    }
+                    self.block(finally);
+                }
+                Stmt::Switch { cases, .. } => cases.iter().for_each(|c| self.block(&c.body)),
+                Stmt::Block { head, body, .. } => {
+                    head.iter().for_each(|h| self.expr(h));
+                    self.block(body);
+                }
+                Stmt::Func(f) => self.func(f),
+                Stmt::Assign { value, .. } => self.expr(value),
+                Stmt::Expr(e, _) | Stmt::Return { value: Some(e), .. } | Stmt::Throw { value: Some(e), .. } => self.expr(e),
+                _ => {}
+            }
+        }
+    }
+
+    fn func(&mut self, f: &'a Func) {
+        self.frames.push(Frame::Func);
+        self.block(&f.body);
+        self.frames.pop();
+    }
+
+    fn expr(&mut self, e: &'a Expr) {
+        let mut hit: Option<&'a Call> = None;
+        let mut ternary: Option<String> = None;
+        let mut lambdas = Vec::new();
+        e.walk(&mut |x| match x {
+            Expr::Call(c) => {
+                if hit.is_none() && vocab::is_verify_call(c) {
+                    hit = Some(c);
+                }
+                for a in &c.args {
+                    if let Expr::Lambda(f) = &a.value {
+                        lambdas.push(&**f);
+                    }
+                }
+            }
+            Expr::Cond(c, a, b) => {
+                if contains_verify(a) != contains_verify(b) {
+                    ternary = Some(format!("verification runs only when `{}`; otherwise the body is used unverified", c.render()));
+                }
+            }
+            Expr::Object(pairs) => pairs.iter().for_each(|p| {
+                if let Expr::Lambda(f) = &p.value {
+                    lambdas.push(&**f);
+                }
+            }),
+            Expr::Lambda(f) => lambdas.push(&**f),
+            _ => {}
+        });
+        if let Some(c) = hit {
+            let fail_open = ternary.or_else(|| self.fail_open());
+            self.found = Some(self.describe(c, fail_open));
+            return;
+        }
+        for f in lambdas {
+            self.func(f);
+            if self.found.is_some() {
+                return;
+            }
+        }
+    }
+
+    /// Whether the enclosing statements let processing continue without a verified event.
+    fn fail_open(&self) -> Option<String> {
+        for f in self.frames.iter().rev() {
+            match f {
+                Frame::Func => return None,
+                Frame::Try { catches, rest } => {
+                    for (c, line) in catches.iter() {
+                        let stops = ends(c)
+                            || c.iter().any(|s| matches!(s, Stmt::Return { .. } | Stmt::Throw { .. }))
+                            || block_answer(c).is_some_and(|a| a.status.is_error());
+                        let goes_on = rest.first().is_some_and(|s| !matches!(s, Stmt::Return { .. } | Stmt::Throw { .. }));
+                        if !stops && goes_on {
+                            return Some(format!("a failed verification is caught at line {line} and processing continues"));
+                        }
+                    }
+                }
+                Frame::Branch { other, cond } => {
+                    let unverified_parse = other.iter().any(stmt_parses_body);
+                    let relevant = ["secret", "env", "skip", "verif", "signature", "sig", "production", "debug", "test", "dev"]
+                        .iter()
+                        .any(|w| cond.mentions(w));
+                    if unverified_parse || (relevant && !ends(other)) {
+                        return Some(format!(
+                            "verification runs only when `{}`; otherwise the event is processed unverified",
+                            cond.render()
+                        ));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    fn describe(&self, c: &'a Call, fail_open: Option<String>) -> Verification {
+        let payload = c.args.iter().find(|a| matches!(a.name.as_deref(), Some("payload" | "body" | "data"))).or(c.args.first());
+        let (body, body_text) = match payload {
+            Some(a) => (body_kind(&a.value, self.idx, 0), a.value.render()),
+            None => (BodyKind::Unknown, String::new()),
+        };
+        let name = squash(c.callee.last_name());
+        let tolerance = if name.contains("ignoringtolerance") {
+            Some(Tolerance::Disabled)
+        } else {
+            let arg = c.args.iter().find(|a| a.name.as_deref() == Some("tolerance")).or_else(|| {
+                (name.starts_with("constructevent") || name == "verifyheader").then(|| c.args.get(3)).flatten().filter(|a| a.name.is_none())
+            });
+            arg.and_then(|a| tolerance(&a.value, self.idx))
+        };
+        Verification {
+            line: c.line,
+            call: c.callee.dotted().unwrap_or_else(|| c.callee.last_name().to_string()),
+            body,
+            body_text,
+            fail_open,
+            tolerance,
+        }
+    }
+}
+
+fn contains_verify(e: &Expr) -> bool {
+    let mut found = false;
+    e.walk(&mut |x| {
+        if let Expr::Call(c) = x {
+            found |= vocab::is_verify_call(c);
+        }
+    });
+    found
+}
+
+/// `event = JSON.parse(body)`, `event = json.loads(payload)`, `event = req.body`: an unverified event.
+fn stmt_parses_body(s: &Stmt) -> bool {
+    let e = match s {
+        Stmt::Assign { value, .. } => value,
+        Stmt::Expr(e, _) | Stmt::Return { value: Some(e), .. } => e,
+        _ => return false,
+    };
+    let mut found = false;
+    e.walk(&mut |x| match x {
+        Expr::Call(c) => {
+            let d = c.callee.dotted().unwrap_or_default();
+            found |= matches!(d.as_str(), "JSON.parse" | "json.loads" | "json.load") || d.ends_with(".get_json");
+        }
+        Expr::Member(..) => {
+            let d = x.dotted().unwrap_or_default();
+            found |= matches!(d.as_str(), "req.body" | "request.json" | "request.data");
+        }
+        _ => {}
+    });
+    found
+}
+
+/// What the signature is computed over.
+fn body_kind(e: &Expr, idx: &Index, depth: u8) -> BodyKind {
+    if depth > 4 {
+        return BodyKind::Unknown;
+    }
+    match e {
+        Expr::Call(c) => {
+            for a in &c.args {
+                if body_kind(&a.value, idx, depth + 1) == BodyKind::Parsed {
+                    return BodyKind::Parsed;
+                }
+            }
+            let name = squash(c.callee.last_name());
+            match name.as_str() {
+                "stringify" | "dumps" | "json" | "getjson" | "parse" | "loads" => BodyKind::Parsed,
+                "text" | "body" | "arraybuffer" | "getdata" | "buffer" | "rawbody" | "read" | "blob" => BodyKind::Raw,
+                "tostring" | "decode" | "from" | "encode" => match &c.callee {
+                    Expr::Member(o, _) if name != "from" => body_kind(o, idx, depth + 1),
+                    _ => c.args.first().map_or(BodyKind::Unknown, |a| body_kind(&a.value, idx, depth + 1)),
+                },
+                _ => BodyKind::Unknown,
+            }
+        }
+        Expr::Ident(n) => {
+            let v = idx.value_of(e);
+            if !std::ptr::eq(v, e) {
+                return body_kind(v, idx, depth + 1);
+            }
+            let s = squash(n);
+            if s.contains("raw") || s.contains("buf") { BodyKind::Raw } else { BodyKind::Unknown }
+        }
+        Expr::Member(..) | Expr::Index(..) => {
+            let s = squash(&e.dotted().unwrap_or_default());
+            if s.contains("raw") {
+                return BodyKind::Raw;
+            }
+            match s.as_str() {
+                // Express's req.body is whatever the middleware made of it; Django's request.body is bytes.
+                "req.body" | "request.body" | "ctx.request.body" => {
+                    if idx.json_middleware && !idx.raw_middleware {
+                        BodyKind::Parsed
+                    } else if idx.raw_middleware || s == "request.body" {
+                        BodyKind::Raw
+                    } else {
+                        BodyKind::Unknown
+                    }
+                }
+                "request.data" => BodyKind::Raw,
+                _ if s.ends_with(".json") => BodyKind::Parsed,
+                _ => BodyKind::Unknown,
+            }
+        }
+        Expr::Str(_) | Expr::Object(_) => BodyKind::Parsed,
+        _ => BodyKind::Unknown,
+    }
+}
+
+fn tolerance(e: &Expr, idx: &Index) -> Option<Tolerance> {
+    let v = idx.value_of(e);
+    match v {
+        Expr::Null => Some(Tolerance::Disabled),
+        _ => {
+            let text = v.render();
+            if text.contains("Infinity") || text.contains("MAX_") || text.contains("inf") {
+                return Some(Tolerance::Disabled);
+            }
+            let secs = eval_number(v, idx)?;
+            Some(if secs <= 0.0 { Tolerance::Disabled } else { Tolerance::Seconds(secs) })
+        }
+    }
+}
+
+fn eval_number(e: &Expr, idx: &Index) -> Option<f64> {
+    match idx.value_of(e) {
+        Expr::Num(n) => n.parse().ok(),
+        Expr::Binary(op, l, r) => {
+            let (a, b) = (eval_number(l, idx)?, eval_number(r, idx)?);
+            match op.as_str() {
+                "*" => Some(a * b),
+                "+" => Some(a + b),
+                "-" => Some(a - b),
+                "/" if b != 0.0 => Some(a / b),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+// ---------- secret variables ----------
+
+/// Environment variable names read in an expression: `process.env.X`,
+/// `os.environ["X"]`, `os.getenv("X")`, `settings.X`.
+pub fn env_names(e: &Expr) -> Vec<String> {
+    let mut out = Vec::new();
+    e.walk(&mut |x| match x {
+        Expr::Member(o, name) => {
+            let d = o.dotted().unwrap_or_default();
+            if d.ends_with("process.env") || d.ends_with("import.meta.env") || d == "settings" || d == "env" || d == "config" {
+                out.push(name.clone());
+            }
+        }
+        Expr::Index(o, i) => {
+            let d = o.dotted().unwrap_or_default();
+            if let Expr::Str(s) = &**i {
+                if d.ends_with("env") || d.ends_with("environ") {
+                    out.push(s.clone());
+                }
+            }
+        }
+        Expr::Call(c) => {
+            let d = c.callee.dotted().unwrap_or_default();
+            let last = c.callee.last_name();
+            let env_call = last == "getenv"
+                || (last == "get" && (d.contains("environ") || d.ends_with("env.get") || d.ends_with("env")))
+                || matches!(d.as_str(), "env" | "config" | "Deno.env.get" | "os.Getenv");
+            if env_call {
+                if let Some(Expr::Str(s)) = c.args.first().map(|a| &a.value) {
+                    out.push(s.clone());
+                }
+            }
+        }
+        _ => {}
+    });
+    out
+}
+
+fn is_secret_name(n: &str) -> bool {
+    let u = n.to_ascii_uppercase();
+    (u.contains("WEBHOOK") && (u.contains("SECRET") || u.contains("KEY") || u.contains("SIGNING")))
+        || u.contains("SIGNING_SECRET")
+        || u.contains("ENDPOINT_SECRET")
+        || u == "WHSEC"
+}
+
+/// The variables the signing secret comes from.
+pub fn secret_vars<'a>(idx: &Index<'a>, stmts: &'a [Stmt]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut collect = |e: &Expr| {
+        for n in env_names(e) {
+            if is_secret_name(&n) {
+                out.insert(n);
+            }
+        }
+    };
+    for vals in idx.values.values() {
+        for v in vals {
+            collect(v);
+        }
+    }
+    let mut stack: Vec<&Stmt> = stmts.iter().collect();
+    for f in &idx.all {
+        stack.extend(f.body.iter());
+    }
+    for s in stack {
+        match s {
+            Stmt::Expr(e, _) | Stmt::Return { value: Some(e), .. } => collect(e),
+            Stmt::If { cond, .. } => collect(cond),
+            _ => {}
+        }
+    }
+    out
+}
+
+// ---------- idempotency and error paths ----------
+
+pub struct HandlerFlow {
+    pub idempotency: Idempotency,
+    pub errors: Vec<ErrorPath>,
+}
+
+struct FlowWalk<'a, 'i> {
+    idx: &'i Index<'a>,
+    found: &'i Found<'a>,
+    ord: u32,
+    in_tx: u32,
+    marks: Vec<(u32, u32, bool)>,
+    work: Vec<(u32, bool)>,
+    check: Option<(KeyedOn, u32)>,
+    errors: Vec<ErrorPath>,
+    stack: Vec<*const Func>,
+}
+
+/// Walks each entry point (a function nobody in the file calls) with local calls inlined.
+pub fn handler_flow<'a>(stmts: &'a [Stmt], idx: &Index<'a>, found: &Found<'a>) -> HandlerFlow {
+    let mut best: Option<FlowWalk> = None;
+    let mut errors = Vec::new();
+    let mut roots: Vec<&'a [Stmt]> = vec![stmts];
+    roots.extend(idx.all.iter().filter(|f| f.name.is_empty() || !idx.called.contains(&f.name)).map(|f| f.body.as_slice()));
+    for body in roots {
+        let mut w = FlowWalk { idx, found, ord: 0, in_tx: 0, marks: Vec::new(), work: Vec::new(), check: None, errors: Vec::new(), stack: Vec::new() };
+        w.block(body);
+        errors.append(&mut w.errors);
+        let better = match &best {
+            None => true,
+            Some(b) => (w.marks.len() + w.work.len() + usize::from(w.check.is_some())) > (b.marks.len() + b.work.len() + usize::from(b.check.is_some())),
+        };
+        if better && (!w.work.is_empty() || !w.marks.is_empty() || w.check.is_some()) {
+            best = Some(w);
+        }
+    }
+    errors.sort_by_key(|e| e.line);
+    errors.dedup();
+    let idempotency = best
+        .map(|w| {
+            let mark = w.marks.first().copied();
+            let mark_before_writes = mark.is_some_and(|(ord, _, tx)| w.work.iter().any(|(o, wtx)| *o > ord && !(tx && *wtx)));
+            Idempotency { check: w.check, mark: mark.map(|(_, line, _)| line), mark_before_writes }
+        })
+        .unwrap_or_default();
+    HandlerFlow { idempotency, errors }
+}
+
+impl<'a> FlowWalk<'a, '_> {
+    fn is_site(&self, s: &Stmt) -> bool {
+        if self.found.sites.contains(&s.line()) {
+            return true;
+        }
+        if self.found.map_vars.is_empty() {
+            return false;
+        }
+        let e = match s {
+            Stmt::Expr(e, _) | Stmt::Assign { value: e, .. } | Stmt::Return { value: Some(e), .. } => e,
+            _ => return false,
+        };
+        self.found.map_vars.iter().any(|m| e.mentions(m))
+    }
+
+    fn block(&mut self, stmts: &'a [Stmt]) {
+        for (i, s) in stmts.iter().enumerate() {
+            self.ord += 1;
+            if self.is_site(s) {
+                self.work.push((self.ord, self.in_tx > 0));
+            }
+            match s {
+                Stmt::If { cond, then, els, line } => {
+                    self.expr(cond);
+                    if ends(then) && self.check.is_none() {
+                        if let Some(key) = dedup_key(cond, self.idx) {
+                            self.check = Some((key, *line));
+                        }
+                    }
+                    self.block(then);
+                    self.block(els);
+                }
+                Stmt::Switch { subject, cases, .. } => {
+                    self.expr(subject);
+                    cases.iter().for_each(|c| self.block(&c.body));
+                }
+                Stmt::Try { body, catches, finally, .. } => {
+                    let before = self.work.len();
+                    self.block(body);
+                    let processing = self.work.len() > before;
+                    for (c, line) in catches {
+                        if processing {
+                            let answer = block_answer(c).or_else(|| block_answer(&stmts[i + 1..]));
+                            self.errors.push(ErrorPath { line: *line, status: answer.map_or(Status::Unknown, |a| a.status) });
+                        }
+                        self.block(c);
+                    }
+                    self.block(finally);
+                }
+                Stmt::Block { head, body, .. } => {
+                    let tx = head.iter().any(|h| h.mentions("transaction") || h.mentions("atomic"));
+                    self.in_tx += u32::from(tx);
+                    head.iter().for_each(|h| self.expr(h));
+                    self.block(body);
+                    self.in_tx -= u32::from(tx);
+                }
+                Stmt::Assign { value, .. } => self.expr(value),
+                Stmt::Expr(e, _) | Stmt::Return { value: Some(e), .. } | Stmt::Throw { value: Some(e), .. } => self.expr(e),
+                _ => {}
+            }
+        }
+    }
+
+    fn expr(&mut self, e: &'a Expr) {
+        let mut calls: Vec<&'a Call> = Vec::new();
+        e.walk(&mut |x| {
+            if let Expr::Call(c) = x {
+                calls.push(c);
+            }
+        });
+        for c in calls {
+            if is_mark(c, self.idx) {
+                self.marks.push((self.ord, c.line, self.in_tx > 0));
+            } else if vocab::is_db_write(c) {
+                self.work.push((self.ord, self.in_tx > 0));
+            }
+            if let Some(f) = self.idx.resolve_call(&c.callee) {
+                if self.stack.len() < 6 && !self.stack.contains(&(f as *const Func)) {
+                    self.stack.push(f);
+                    self.block(&f.body);
+                    self.stack.pop();
+                }
+            }
+            let tx = c.callee.mentions("transaction") || c.callee.mentions("atomic");
+            for a in &c.args {
+                if let Expr::Lambda(f) = &a.value {
+                    self.in_tx += u32::from(tx);
+                    self.block(&f.body);
+                    self.in_tx -= u32::from(tx);
+                }
+            }
+        }
+    }
+}
+
+/// Does the expression name the event's own id (`event.id`, `event["id"]`, `event_id`)?
+fn mentions_event_id(e: &Expr, idx: &Index, depth: u8) -> bool {
+    let mut found = false;
+    e.walk(&mut |x| {
+        if found {
+            return;
+        }
+        match x {
+            Expr::Member(o, p) if p == "id" => found = is_event_var(o),
+            Expr::Index(o, i) if matches!(&**i, Expr::Str(s) if s == "id") => found = is_event_var(o),
+            Expr::Ident(n) => {
+                let s = squash(n);
+                found = s == "eventid" || s == "evtid" || (depth < 2 && {
+                    let v = idx.value_of(x);
+                    !std::ptr::eq(v, x) && mentions_event_id(v, idx, depth + 1)
+                });
+            }
+            Expr::Str(s) => found = s.contains("event.id") || s.contains("evt.id") || s.contains("event_id"),
+            _ => {}
+        }
+    });
+    found
+}
+
+fn is_event_var(e: &Expr) -> bool {
+    matches!(squash(e.last_name()).as_str(), "event" | "evt" | "stripeevent" | "webhookevent" | "e")
+}
+
+/// Does the expression name a billing object's id (`subscription.id`, `session.id`)?
+fn mentions_object_id(e: &Expr, idx: &Index) -> bool {
+    let mut found = false;
+    let v = idx.value_of(e);
+    for x in [e, v] {
+        x.walk(&mut |y| match y {
+            Expr::Member(o, p) if p == "id" && !is_event_var(o) => found = true,
+            Expr::Index(o, i) if matches!(&**i, Expr::Str(s) if s == "id") && !is_event_var(o) => found = true,
+            _ => {}
+        });
+    }
+    found
+}
+
+/// A positive condition that reads "already processed": what it is keyed on.
+fn dedup_key(cond: &Expr, idx: &Index) -> Option<KeyedOn> {
+    if matches!(cond, Expr::Unary(..)) || matches!(cond, Expr::Binary(op, _, r) if op == "==" && matches!(**r, Expr::Null)) {
+        return None;
+    }
+    let resolved = idx.value_of(cond);
+    let named = ["processed", "duplicate", "idempot", "alreadyhandled", "seen", "handled"].iter().any(|w| cond.mentions(w) || resolved.mentions(w));
+    let reads = [cond, resolved].iter().any(|e| {
+        let mut r = false;
+        e.walk(&mut |x| {
+            if let Expr::Call(c) = x {
+                r |= vocab::is_db_read(c) || vocab::is_db_write(c);
+            }
+        });
+        r
+    });
+    if !(named || reads) {
+        return None;
+    }
+    if mentions_event_id(cond, idx, 0) || mentions_event_id(resolved, idx, 0) {
+        Some(KeyedOn::EventId)
+    } else if named && mentions_object_id(cond, idx) {
+        Some(KeyedOn::ObjectId)
+    } else {
+        None
+    }
+}
+
+/// A write recording that an event was processed.
+fn is_mark(c: &Call, idx: &Index) -> bool {
+    if !vocab::is_db_write(c) {
+        return false;
+    }
+    let chain = vocab::receiver_root(&c.callee).unwrap_or_default() + "." + &c.callee.render();
+    let named = ["processed", "webhookevent", "stripeevent", "eventlog", "idempot", "handledevent"]
+        .iter()
+        .any(|w| squash(&chain).contains(w) || c.args.iter().any(|a| a.value.strings().iter().any(|s| squash(s).contains(w))));
+    named || c.args.iter().any(|a| mentions_event_id(&a.value, idx, 0))
+}

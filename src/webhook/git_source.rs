@@ -1,0 +1,228 @@
+//! The changed files of a working tree (uncommitted changes and untracked
+//! files included) against a base, and both versions of each, through the
+//! git command line.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::FileChange;
+use crate::error::CheckError;
+
+const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+
+pub struct GitChanges {
+    /// The repository's top directory.
+    pub top: PathBuf,
+    /// How the base was chosen, e.g. "merge-base with main (1a2b3c4)".
+    pub base_label: String,
+    pub changes: Vec<FileChange>,
+}
+
+fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run git: {e}; install git or pass the diff text instead"))?;
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+    }
+}
+
+fn git_text(dir: &Path, args: &[&str]) -> Result<String, String> {
+    git(dir, args).map(|o| String::from_utf8_lossy(&o).trim().to_string())
+}
+
+fn verify(dir: &Path, rev: &str) -> Option<String> {
+    git_text(dir, &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")]).ok().filter(|s| !s.is_empty())
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(7)]
+}
+
+/// Picks the base: the given ref, else the merge-base with the default branch, else HEAD.
+fn resolve_base(top: &Path, base: Option<&str>) -> Result<(String, String), CheckError> {
+    if let Some(b) = base {
+        if b.starts_with('-') || b.contains("..") || b.trim().is_empty() {
+            return Err(CheckError::Usage(format!("base `{b}` is not a git ref; give a branch, tag or commit such as `main` or `HEAD~1`")));
+        }
+        return match verify(top, b) {
+            Some(sha) => Ok((sha.clone(), format!("{b} ({})", short(&sha)))),
+            None => Err(CheckError::Usage(format!(
+                "base ref `{b}` does not exist in this repository; give a branch, tag or commit that `git rev-parse` knows (for example `main`, `origin/main` or `HEAD~1`)"
+            ))),
+        };
+    }
+    let Some(head) = verify(top, "HEAD") else {
+        return Ok((EMPTY_TREE.to_string(), "the empty tree (no commits yet)".into()));
+    };
+    let mut candidates = Vec::new();
+    if let Ok(r) = git_text(top, &["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"]) {
+        candidates.push(r);
+    }
+    candidates.extend(["main", "master", "origin/main", "origin/master"].map(String::from));
+    for c in candidates {
+        if verify(top, &c).is_some() {
+            if let Ok(mb) = git_text(top, &["merge-base", "HEAD", &c]) {
+                if !mb.is_empty() {
+                    return Ok((mb.clone(), format!("merge-base with {c} ({})", short(&mb))));
+                }
+            }
+        }
+    }
+    Ok((head.clone(), format!("HEAD ({})", short(&head))))
+}
+
+/// Files worth reading: source files and env files.
+fn wanted(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.starts_with(".env")
+        || super::lang::Language::of_path(path).is_some()
+        || super::lang::Language::unsupported_name(path).is_some()
+}
+
+pub fn changes(repo: &Path, base: Option<&str>) -> Result<GitChanges, CheckError> {
+    if !repo.is_dir() {
+        return Err(CheckError::Usage(format!("{} is not a directory", repo.display())));
+    }
+    let top = git_text(repo, &["rev-parse", "--show-toplevel"]).map_err(|e| {
+        CheckError::Usage(format!(
+            "{} is not a git repository ({e}); run billguard inside a git checkout, or pass the diff text (`--diff FILE` on the CLI, `diff` over MCP)",
+            repo.display()
+        ))
+    })?;
+    let top = PathBuf::from(top);
+    let (base_sha, base_label) = resolve_base(&top, base)?;
+    let raw = git(&top, &["diff", "--raw", "-z", "-M", "--no-color", "--no-ext-diff", &base_sha])
+        .map_err(|e| CheckError::Usage(format!("git diff against {base_label} failed: {e}")))?;
+    let mut changes = Vec::new();
+    let mut fields = raw.split(|b| *b == 0).map(|f| String::from_utf8_lossy(f).into_owned());
+    while let Some(meta) = fields.next() {
+        let Some(meta) = meta.strip_prefix(':') else { continue };
+        let parts: Vec<&str> = meta.split(' ').collect();
+        let (old_mode, new_mode, status) = match parts.as_slice() {
+            [om, nm, _, _, st] => (om.to_string(), nm.to_string(), st.to_string()),
+            _ => continue,
+        };
+        let first = fields.next().unwrap_or_default();
+        let second = if status.starts_with('R') || status.starts_with('C') { fields.next() } else { None };
+        let (old_path, new_path) = match status.chars().next() {
+            Some('A') => (None, Some(first)),
+            Some('D') => (Some(first), None),
+            Some('R') | Some('C') => (Some(first), second),
+            _ => (Some(first.clone()), Some(first)),
+        };
+        let mode_change = (old_mode != new_mode && old_mode != "000000" && new_mode != "000000").then(|| (old_mode.clone(), new_mode.clone()));
+        changes.push(FileChange {
+            old_path,
+            new_path,
+            before: None,
+            after: None,
+            binary: false,
+            mode_change,
+            renamed: status.starts_with('R'),
+            partial: false,
+            hunks: Vec::new(),
+        });
+        if old_mode == "120000" || new_mode == "120000" {
+            changes.last_mut().expect("pushed").binary = true;
+        }
+    }
+    if let Ok(untracked) = git(&top, &["ls-files", "--others", "--exclude-standard", "-z"]) {
+        for p in untracked.split(|b| *b == 0).filter(|p| !p.is_empty()) {
+            let p = String::from_utf8_lossy(p).into_owned();
+            changes.push(FileChange { old_path: None, new_path: Some(p), ..FileChange::default() });
+        }
+    }
+    // Old versions in one `git cat-file --batch`; new versions from the working tree.
+    let olds: Vec<usize> = (0..changes.len()).filter(|&i| changes[i].old_path.as_deref().is_some_and(wanted) && !changes[i].binary).collect();
+    let specs: Vec<String> = olds.iter().map(|&i| format!("{base_sha}:{}", changes[i].old_path.as_deref().unwrap_or(""))).collect();
+    let blobs = cat_batch(&top, &specs).map_err(|e| CheckError::Usage(format!("reading the base versions failed: {e}")))?;
+    for (i, blob) in olds.into_iter().zip(blobs) {
+        changes[i].before = blob;
+    }
+    for c in &mut changes {
+        if let Some(p) = c.new_path.as_deref().filter(|p| wanted(p)) {
+            if !c.binary {
+                c.after = std::fs::read(top.join(p)).ok();
+            }
+        }
+    }
+    Ok(GitChanges { top, base_label, changes })
+}
+
+/// `git cat-file --batch` for many objects at once; `None` for a missing one.
+fn cat_batch(top: &Path, specs: &[String]) -> Result<Vec<Option<Vec<u8>>>, String> {
+    if specs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(top)
+        .args(["cat-file", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    let mut stdin = child.stdin.take().ok_or("no stdin")?;
+    let input = specs.join("\n") + "\n";
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let mut out = Vec::new();
+    child.stdout.take().ok_or("no stdout")?.read_to_end(&mut out).map_err(|e| e.to_string())?;
+    let _ = writer.join();
+    let _ = child.wait();
+    let mut blobs = Vec::new();
+    let mut at = 0;
+    for _ in specs {
+        let Some(nl) = out[at..].iter().position(|b| *b == b'\n') else { break };
+        let header = String::from_utf8_lossy(&out[at..at + nl]).into_owned();
+        at += nl + 1;
+        let parts: Vec<&str> = header.split(' ').collect();
+        match parts.as_slice() {
+            [_, "blob", size] => {
+                let size: usize = size.parse().map_err(|_| format!("bad cat-file header: {header}"))?;
+                let end = (at + size).min(out.len());
+                blobs.push(Some(out[at..end].to_vec()));
+                at = end + 1;
+            }
+            [_, _, size] => {
+                let size: usize = size.parse().unwrap_or(0);
+                at = (at + size + 1).min(out.len());
+                blobs.push(None);
+            }
+            _ => blobs.push(None),
+        }
+    }
+    blobs.resize(specs.len(), None);
+    Ok(blobs)
+}
+
+/// Env variable names declared by the env files at the repo's top (examples included).
+pub fn declared_env(top: &Path) -> Vec<String> {
+    let mut names = Vec::new();
+    let Ok(dir) = std::fs::read_dir(top) else { return names };
+    for entry in dir.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_env = name.starts_with(".env") || name.ends_with(".env") || name.contains(".env.") || name == "env.example";
+        if !is_env || !entry.path().is_file() {
+            continue;
+        }
+        if let Ok(text) = std::fs::read(entry.path()) {
+            names.extend(super::env_file_names(&String::from_utf8_lossy(&text)));
+        }
+    }
+    names
+}
+
+/// Whether a word occurs in any tracked file other than `except`.
+pub fn used_elsewhere(top: &Path, word: &str, except: &[&str]) -> bool {
+    let Ok(out) = git(top, &["grep", "-l", "-F", "-w", "-e", word]) else { return false };
+    String::from_utf8_lossy(&out).lines().any(|p| !except.contains(&p))
+}

@@ -1,0 +1,132 @@
+//! Parsing: each supported language's tree-sitter grammar, lowered into the
+//! shared [`syntax`] tree that the handler model is built from.
+
+pub mod python;
+pub mod syntax;
+pub mod typescript;
+
+use tree_sitter::{Node, Parser};
+
+use syntax::Stmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    TypeScript,
+    Tsx,
+    JavaScript,
+    Python,
+}
+
+impl Language {
+    /// The language of a file by its extension, when billguard parses it.
+    pub fn of_path(path: &str) -> Option<Language> {
+        let ext = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
+        match ext.as_str() {
+            "ts" | "mts" | "cts" => Some(Language::TypeScript),
+            "tsx" => Some(Language::Tsx),
+            "js" | "mjs" | "cjs" | "jsx" => Some(Language::JavaScript),
+            "py" => Some(Language::Python),
+            _ => None,
+        }
+    }
+
+    /// Languages the design names that billguard does not parse yet.
+    pub fn unsupported_name(path: &str) -> Option<&'static str> {
+        let ext = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
+        match ext.as_str() {
+            "rb" => Some("Ruby"),
+            "go" => Some("Go"),
+            "php" => Some("PHP"),
+            "rs" => Some("Rust"),
+            "ex" | "exs" => Some("Elixir"),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::TypeScript => "typescript",
+            Language::Tsx => "tsx",
+            Language::JavaScript => "javascript",
+            Language::Python => "python",
+        }
+    }
+
+    fn grammar(self) -> tree_sitter::Language {
+        match self {
+            Language::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
+            Language::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
+            Language::JavaScript => tree_sitter_javascript::LANGUAGE.into(),
+            Language::Python => tree_sitter_python::LANGUAGE.into(),
+        }
+    }
+}
+
+/// A parsed file: its statements, and where the grammar first gave up, if it did.
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    pub stmts: Vec<Stmt>,
+    /// 1-based line of the first syntax error; the rest of the tree is still used.
+    pub error_line: Option<u32>,
+}
+
+/// Parses source text. Syntax errors leave a partial tree, which is used.
+pub fn parse(lang: Language, text: &str) -> Parsed {
+    let mut parser = Parser::new();
+    if parser.set_language(&lang.grammar()).is_err() {
+        return Parsed { stmts: Vec::new(), error_line: Some(1) };
+    }
+    let Some(tree) = parser.parse(text, None) else {
+        return Parsed { stmts: Vec::new(), error_line: Some(1) };
+    };
+    let root = tree.root_node();
+    let src = Src { text };
+    let error_line = root.has_error().then(|| first_error(root).map_or(1, |n| src.line(n)));
+    let stmts = match lang {
+        Language::Python => python::lower_program(root, &src),
+        _ => typescript::lower_program(root, &src),
+    };
+    Parsed { stmts, error_line }
+}
+
+fn first_error(n: Node) -> Option<Node> {
+    if n.is_error() || n.is_missing() {
+        return Some(n);
+    }
+    if !n.has_error() {
+        return None;
+    }
+    let mut cursor = n.walk();
+    let children: Vec<Node> = n.children(&mut cursor).collect();
+    children.into_iter().find_map(first_error)
+}
+
+/// The source text, with helpers for node text and lines.
+pub struct Src<'a> {
+    pub text: &'a str,
+}
+
+impl Src<'_> {
+    pub fn text(&self, n: Node) -> &str {
+        self.text.get(n.byte_range()).unwrap_or("")
+    }
+    pub fn line(&self, n: Node) -> u32 {
+        n.start_position().row as u32 + 1
+    }
+    /// Node text, bounded: for nodes the model only keeps as text.
+    pub fn short(&self, n: Node) -> String {
+        let t = self.text(n);
+        let mut end = t.len().min(200);
+        while !t.is_char_boundary(end) {
+            end -= 1;
+        }
+        t[..end].to_string()
+    }
+}
+
+/// Named children of a node.
+pub fn named(n: Node) -> impl Iterator<Item = Node> {
+    let mut cursor = n.walk();
+    let v: Vec<Node> = n.named_children(&mut cursor).collect();
+    v.into_iter()
+}

@@ -1,0 +1,318 @@
+//! A small language-neutral syntax tree. Each grammar (tree-sitter) is lowered
+//! into it by its own module; the handler model is built from it once, for
+//! every language. It keeps what the model needs (calls, conditions, writes,
+//! returns, dispatch) and renders the rest as text.
+
+/// A function, method or lambda.
+#[derive(Debug, Clone, Default)]
+pub struct Func {
+    pub name: String,
+    pub params: Vec<String>,
+    pub body: Vec<Stmt>,
+    /// Python decorators (`@receiver("customer.subscription.deleted")`).
+    pub decorators: Vec<Expr>,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub labels: Vec<Expr>,
+    pub is_default: bool,
+    pub body: Vec<Stmt>,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone)]
+pub enum Stmt {
+    Expr(Expr, u32),
+    /// Declarations, assignments and augmented assignments alike.
+    Assign { target: Expr, value: Expr, line: u32 },
+    /// `elif` / `else if` chains nest in `els`.
+    If { cond: Expr, then: Vec<Stmt>, els: Vec<Stmt>, line: u32 },
+    /// `switch` and Python's `match`.
+    Switch { subject: Expr, cases: Vec<Case>, line: u32 },
+    Try { body: Vec<Stmt>, catches: Vec<(Vec<Stmt>, u32)>, finally: Vec<Stmt>, line: u32 },
+    Return { value: Option<Expr>, line: u32 },
+    Throw { value: Option<Expr>, line: u32 },
+    /// `break` / `continue`: the path ends here.
+    Break,
+    /// Loops and `with` blocks: the head expressions, then the body.
+    Block { head: Vec<Expr>, body: Vec<Stmt>, line: u32 },
+    Func(Func),
+}
+
+#[derive(Debug, Clone)]
+pub struct Arg {
+    /// Python keyword arguments.
+    pub name: Option<String>,
+    pub value: Expr,
+}
+
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub callee: Expr,
+    pub args: Vec<Arg>,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Pair {
+    pub key: Expr,
+    pub value: Expr,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone)]
+pub enum Expr {
+    Ident(String),
+    Str(String),
+    Num(String),
+    Bool(bool),
+    Null,
+    Member(Box<Expr>, String),
+    Index(Box<Expr>, Box<Expr>),
+    Call(Box<Call>),
+    /// Operators are normalised: `===` is `==`, `and` is `&&`, `is not` is `!=`.
+    Binary(String, Box<Expr>, Box<Expr>),
+    Unary(String, Box<Expr>),
+    Object(Vec<Pair>),
+    Array(Vec<Expr>),
+    Cond(Box<Expr>, Box<Expr>, Box<Expr>),
+    Lambda(Box<Func>),
+    Other(String),
+}
+
+impl Expr {
+    /// `a.b.c` for identifier/member/string-index chains; None otherwise.
+    pub fn dotted(&self) -> Option<String> {
+        match self {
+            Expr::Ident(s) => Some(s.clone()),
+            Expr::Member(o, p) => o.dotted().map(|o| format!("{o}.{p}")),
+            Expr::Index(o, i) => match &**i {
+                Expr::Str(s) => o.dotted().map(|o| format!("{o}.{s}")),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The last name of a callee or member chain: `json` for `res.status(400).json`.
+    pub fn last_name(&self) -> &str {
+        match self {
+            Expr::Ident(s) | Expr::Member(_, s) => s,
+            Expr::Index(_, i) => match &**i {
+                Expr::Str(s) => s,
+                _ => "",
+            },
+            _ => "",
+        }
+    }
+
+    /// Compact source-like text, for evidence and for classifying values.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        self.render_into(&mut out);
+        if out.len() > 160 {
+            let mut cut = 157;
+            while !out.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            out.truncate(cut);
+            out.push_str("...");
+        }
+        out
+    }
+
+    fn render_into(&self, out: &mut String) {
+        if out.len() > 400 {
+            return;
+        }
+        match self {
+            Expr::Ident(s) | Expr::Num(s) | Expr::Other(s) => out.push_str(s),
+            Expr::Str(s) => {
+                out.push('\'');
+                out.push_str(s);
+                out.push('\'');
+            }
+            Expr::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Expr::Null => out.push_str("null"),
+            Expr::Member(o, p) => {
+                o.render_into(out);
+                out.push('.');
+                out.push_str(p);
+            }
+            Expr::Index(o, i) => {
+                o.render_into(out);
+                out.push('[');
+                i.render_into(out);
+                out.push(']');
+            }
+            Expr::Call(c) => {
+                c.callee.render_into(out);
+                out.push('(');
+                for (i, a) in c.args.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    if let Some(n) = &a.name {
+                        out.push_str(n);
+                        out.push('=');
+                    }
+                    a.value.render_into(out);
+                }
+                out.push(')');
+            }
+            Expr::Binary(op, l, r) => {
+                l.render_into(out);
+                out.push(' ');
+                out.push_str(op);
+                out.push(' ');
+                r.render_into(out);
+            }
+            Expr::Unary(op, a) => {
+                out.push_str(op);
+                a.render_into(out);
+            }
+            Expr::Object(pairs) => {
+                out.push('{');
+                for (i, p) in pairs.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    p.key.render_into(out);
+                    out.push_str(": ");
+                    p.value.render_into(out);
+                }
+                out.push('}');
+            }
+            Expr::Array(items) => {
+                out.push('[');
+                for (i, e) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    e.render_into(out);
+                }
+                out.push(']');
+            }
+            Expr::Cond(c, a, b) => {
+                c.render_into(out);
+                out.push_str(" ? ");
+                a.render_into(out);
+                out.push_str(" : ");
+                b.render_into(out);
+            }
+            Expr::Lambda(_) => out.push_str("<fn>"),
+        }
+    }
+
+    /// Visits this expression and every sub-expression, not entering lambdas.
+    pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
+        f(self);
+        match self {
+            Expr::Member(o, _) => o.walk(f),
+            Expr::Index(o, i) => {
+                o.walk(f);
+                i.walk(f);
+            }
+            Expr::Call(c) => {
+                c.callee.walk(f);
+                for a in &c.args {
+                    a.value.walk(f);
+                }
+            }
+            Expr::Binary(_, l, r) => {
+                l.walk(f);
+                r.walk(f);
+            }
+            Expr::Unary(_, a) => a.walk(f),
+            Expr::Object(pairs) => {
+                for p in pairs {
+                    p.key.walk(f);
+                    p.value.walk(f);
+                }
+            }
+            Expr::Array(items) => items.iter().for_each(|e| e.walk(f)),
+            Expr::Cond(c, a, b) => {
+                c.walk(f);
+                a.walk(f);
+                b.walk(f);
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether any identifier, member name, key or string in the expression
+    /// contains `word` (case-insensitive, `_` ignored: `paymentStatus` matches `payment_status`).
+    pub fn mentions(&self, word: &str) -> bool {
+        let want = squash(word);
+        let mut found = false;
+        self.walk(&mut |e| {
+            if found {
+                return;
+            }
+            let name = match e {
+                Expr::Ident(s) | Expr::Member(_, s) | Expr::Str(s) | Expr::Other(s) => s.as_str(),
+                _ => return,
+            };
+            if squash(name).contains(&want) {
+                found = true;
+            }
+        });
+        found
+    }
+
+    /// String literals anywhere inside.
+    pub fn strings(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        self.walk(&mut |e| {
+            if let Expr::Str(s) = e {
+                out.push(s.as_str());
+            }
+        });
+        out
+    }
+
+    pub fn as_call(&self) -> Option<&Call> {
+        match self {
+            Expr::Call(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+/// Lowercase with `_` and `-` removed, so that naming styles compare equal.
+pub fn squash(s: &str) -> String {
+    s.chars().filter(|c| *c != '_' && *c != '-').flat_map(char::to_lowercase).collect()
+}
+
+impl Stmt {
+    pub fn line(&self) -> u32 {
+        match self {
+            Stmt::Expr(_, line)
+            | Stmt::Assign { line, .. }
+            | Stmt::If { line, .. }
+            | Stmt::Switch { line, .. }
+            | Stmt::Try { line, .. }
+            | Stmt::Return { line, .. }
+            | Stmt::Throw { line, .. }
+            | Stmt::Block { line, .. } => *line,
+            Stmt::Func(f) => f.line,
+            Stmt::Break => 0,
+        }
+    }
+
+    /// Whether control never continues past this statement.
+    pub fn terminates(&self) -> bool {
+        match self {
+            Stmt::Return { .. } | Stmt::Throw { .. } | Stmt::Break => true,
+            Stmt::If { then, els, .. } => ends(then) && ends(els),
+            _ => false,
+        }
+    }
+}
+
+/// Whether a block always ends in return/throw/break.
+pub fn ends(block: &[Stmt]) -> bool {
+    block.last().is_some_and(Stmt::terminates)
+}

@@ -1,0 +1,366 @@
+//! The webhook handler diff: what a change does to the billing state machine.
+//!
+//! Sources ([`git_source`], [`unified_diff`]) give the changed files with both
+//! versions; [`detect`] keeps the handlers; each version is parsed
+//! ([`lang`]) and modelled ([`extract`] -> [`model::HandlerModel`]); the pure
+//! [`compare::compare`] turns the two models into findings.
+
+pub mod compare;
+pub mod detect;
+pub mod dispatch;
+pub mod effects;
+pub mod extract;
+pub mod flow;
+pub mod git_source;
+pub mod lang;
+pub mod model;
+pub mod rules;
+pub mod unified_diff;
+pub mod vocab;
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::error::CheckError;
+use crate::paths;
+use crate::report::{Finding, Report, ScopeView};
+use lang::Language;
+use model::HandlerModel;
+
+pub const TOOL: &str = "diff_webhook_handler";
+
+/// One changed file, with whatever versions the source could give.
+#[derive(Debug, Clone, Default)]
+pub struct FileChange {
+    /// Path in the base (None for an added file).
+    pub old_path: Option<String>,
+    /// Path in the new version (None for a deleted file).
+    pub new_path: Option<String>,
+    pub before: Option<Vec<u8>>,
+    pub after: Option<Vec<u8>>,
+    pub binary: bool,
+    pub mode_change: Option<(String, String)>,
+    pub renamed: bool,
+    /// The versions were reconstructed from diff hunks: lines outside them are unknown.
+    pub partial: bool,
+    /// The diff's hunks, when the change came from diff text.
+    pub hunks: Vec<Hunk>,
+}
+
+/// One hunk of a unified diff: where it starts in the new file, and its lines
+/// tagged ' ', '-' or '+'.
+#[derive(Debug, Clone, Default)]
+pub struct Hunk {
+    pub new_start: u32,
+    pub lines: Vec<(char, String)>,
+}
+
+/// One request to review a webhook handler diff.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookRequest {
+    /// Repo root: billguard.toml, env files and (without `diff`) the git checkout.
+    pub repo: PathBuf,
+    /// Base ref to compare the working tree with (default: merge-base with the default branch, else HEAD).
+    pub base: Option<String>,
+    /// Unified diff text; when given, git is not used.
+    pub diff: Option<String>,
+    /// Handler files or globs to review (repo-relative); default: [webhook].paths, else detection.
+    pub paths: Vec<String>,
+}
+
+/// What the webhook diff examined.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct WebhookScope {
+    /// "git" (working tree against a base) or "diff" (unified diff text).
+    pub source: String,
+    /// The base compared against, in git mode.
+    pub base: Option<String>,
+    /// Files changed in the input.
+    pub files_changed: usize,
+    /// Changed files reviewed as webhook handlers, with their language.
+    pub handler_files: Vec<HandlerFile>,
+    /// True when versions were reconstructed from diff hunks (analysis is partial).
+    pub partial: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct HandlerFile {
+    pub path: String,
+    pub language: String,
+    /// added, modified, renamed or deleted.
+    pub change: String,
+    /// Event types the new version handles.
+    pub events: Vec<String>,
+}
+
+impl ScopeView for WebhookScope {
+    fn text_block(&self) -> String {
+        let mut out = format!("scope: source={}", self.source);
+        if let Some(b) = &self.base {
+            let _ = write!(out, "  base={b}");
+        }
+        let _ = writeln!(out, "  files_changed={}  handlers={}{}", self.files_changed, self.handler_files.len(), if self.partial { "  (partial)" } else { "" });
+        for h in &self.handler_files {
+            let _ = writeln!(out, "  {} [{}, {}]: {} events", h.path, h.language, h.change, h.events.len());
+        }
+        out
+    }
+}
+
+/// Names declared by an env file (`NAME=value`, `export NAME=...`, `NAME=` in examples).
+pub fn env_file_names(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| {
+            let l = l.trim().trim_start_matches("export ").trim();
+            let (name, _) = l.split_once('=')?;
+            let name = name.trim();
+            (!name.is_empty() && !name.starts_with('#') && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then(|| name.to_string())
+        })
+        .collect()
+}
+
+/// When the repo's working tree holds the file the diff produced, both versions
+/// are known in full: the analysis of that file is no longer partial.
+fn complete_from_worktree(f: &mut FileChange, repo: &std::path::Path) {
+    if !f.partial {
+        return;
+    }
+    let Some(path) = f.new_path.as_deref() else { return };
+    if paths::within_repo(repo, path, "diff").is_err() {
+        return;
+    }
+    let Ok(bytes) = std::fs::read(repo.join(path)) else { return };
+    let Ok(text) = std::str::from_utf8(&bytes) else { return };
+    if let Some((before, after)) = unified_diff::complete(&f.hunks, text) {
+        f.before = Some(before.into_bytes());
+        f.after = Some(after.into_bytes());
+        f.partial = false;
+    }
+}
+
+/// Decodes a version, noting what had to be done to it.
+fn decode(bytes: &[u8], path: &str, notes: &mut Vec<String>) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => {
+            notes.push(format!("{path}: not valid UTF-8; invalid bytes were replaced before parsing"));
+            String::from_utf8_lossy(bytes).into_owned()
+        }
+    }
+}
+
+/// Parses and models one version of a file.
+pub fn model_of(lang: Language, text: &str, access_fields: &[String]) -> HandlerModel {
+    extract::build(&lang::parse(lang, text), access_fields)
+}
+
+struct Analyzed {
+    path: String,
+    old_path: Option<String>,
+    change: &'static str,
+    lang: Language,
+    before: Option<HandlerModel>,
+    after: Option<HandlerModel>,
+    partial: bool,
+}
+
+pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
+    let (config, _) = Config::discover(&req.repo, None)?;
+    let mut notes = Vec::new();
+    let (changes, source, base, top) = match &req.diff {
+        Some(text) => {
+            let mut files = unified_diff::parse(text).map_err(|e| CheckError::Usage(format!("bad diff: {e}")))?;
+            for f in &mut files {
+                complete_from_worktree(f, &req.repo);
+            }
+            (files, "diff", None, None)
+        }
+        None => {
+            let g = git_source::changes(&req.repo, req.base.as_deref())?;
+            (g.changes, "git", Some(g.base_label), Some(g.top))
+        }
+    };
+    let mut declared: BTreeSet<String> = top.as_deref().map(git_source::declared_env).unwrap_or_default().into_iter().collect();
+    let globs: Vec<String> = if req.paths.is_empty() { config.webhook.paths.clone() } else { req.paths.clone() };
+    let mut analyzed = Vec::new();
+    for c in &changes {
+        let shown = c.new_path.clone().or_else(|| c.old_path.clone()).unwrap_or_default();
+        let name = shown.rsplit('/').next().unwrap_or(&shown);
+        if name.starts_with(".env") {
+            if let Some(a) = &c.after {
+                declared.extend(env_file_names(&String::from_utf8_lossy(a)));
+            }
+            continue;
+        }
+        if let Some(analysis) = analyze_change(c, &shown, &globs, &config.webhook.access_fields, &mut notes) {
+            analyzed.push(analysis);
+        }
+    }
+    let mut findings = Vec::new();
+    let mut plans_elsewhere: BTreeSet<String> = config.access.plans.values().cloned().collect();
+    if let Some(top) = &top {
+        let handler_paths: Vec<&str> = analyzed.iter().map(|a| a.path.as_str()).collect();
+        for a in &analyzed {
+            let (Some(b), Some(m)) = (&a.before, &a.after) else { continue };
+            for name in compare::new_plan_names(b, m) {
+                if git_source::used_elsewhere(top, &name, &handler_paths) {
+                    plans_elsewhere.insert(name);
+                }
+            }
+        }
+    }
+    for (i, a) in analyzed.iter().enumerate() {
+        let elsewhere: BTreeSet<String> = analyzed
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .filter_map(|(_, o)| o.after.as_ref())
+            .flat_map(|m| m.events.keys().cloned())
+            .collect();
+        let ctx = compare::Context {
+            path: &a.path,
+            declared_env: &declared,
+            plans_elsewhere: &plans_elsewhere,
+            events_elsewhere: &elsewhere,
+            partial: a.partial,
+        };
+        match (&a.before, &a.after) {
+            (b, Some(m)) => findings.extend(compare::compare(b.as_ref(), m, &ctx)),
+            (Some(b), None) => findings.extend(deleted_handler(&a.path, b, &elsewhere)),
+            (None, None) => {}
+        }
+    }
+    let partial = analyzed.iter().any(|a| a.partial);
+    if partial {
+        notes.push(
+            "partial analysis: files were reconstructed from the diff's hunks, so code outside them is unknown; pre-existing problems are not reported. Give `base` in a git checkout for a full review."
+                .into(),
+        );
+    }
+    if analyzed.is_empty() {
+        notes.push(format!(
+            "no webhook handler among the {} changed file(s); set [webhook] paths in billguard.toml (or the `paths` argument) if a handler was missed",
+            changes.len()
+        ));
+    }
+    let scope = WebhookScope {
+        source: source.into(),
+        base,
+        files_changed: changes.len(),
+        handler_files: analyzed
+            .iter()
+            .map(|a| HandlerFile {
+                path: match &a.old_path {
+                    Some(o) if a.change == "renamed" => format!("{o} -> {}", a.path),
+                    _ => a.path.clone(),
+                },
+                language: a.lang.name().into(),
+                change: a.change.into(),
+                events: a.after.as_ref().or(a.before.as_ref()).map(|m| m.events.keys().cloned().collect()).unwrap_or_default(),
+            })
+            .collect(),
+        partial,
+    };
+    Ok(Report::new(TOOL, scope, findings, notes))
+}
+
+fn analyze_change(c: &FileChange, shown: &str, globs: &[String], fields: &[String], notes: &mut Vec<String>) -> Option<Analyzed> {
+    let configured = globs.iter().any(|g| detect::glob_match(g, shown) || c.old_path.as_deref().is_some_and(|o| detect::glob_match(g, o)));
+    if !globs.is_empty() && !configured {
+        return None;
+    }
+    let Some(lang) = Language::of_path(shown) else {
+        if let Some(name) = Language::unsupported_name(shown) {
+            let text = c.after.as_ref().or(c.before.as_ref()).map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
+            if configured || detect::looks_like_handler(shown, &text) {
+                notes.push(format!("{shown}: {name} handlers are not analysed yet (supported: TypeScript, TSX, JavaScript, Python)"));
+            }
+        }
+        return None;
+    };
+    if c.binary {
+        notes.push(format!("{shown}: binary content, skipped"));
+        return None;
+    }
+    let is_binary = |b: &Option<Vec<u8>>| b.as_ref().is_some_and(|b| b[..b.len().min(8000)].contains(&0));
+    if is_binary(&c.before) || is_binary(&c.after) {
+        notes.push(format!("{shown}: binary content, skipped"));
+        return None;
+    }
+    let before = c.before.as_ref().map(|b| decode(b, shown, notes));
+    let after = c.after.as_ref().map(|b| decode(b, shown, notes));
+    let is_handler = configured
+        || before.as_deref().is_some_and(|t| detect::looks_like_handler(c.old_path.as_deref().unwrap_or(shown), t))
+        || after.as_deref().is_some_and(|t| detect::looks_like_handler(shown, t));
+    if !is_handler {
+        return None;
+    }
+    if let Some((old, new)) = &c.mode_change {
+        notes.push(format!("{shown}: file mode changed from {old} to {new}"));
+    }
+    let change = match (&c.old_path, &c.new_path) {
+        (None, _) => "added",
+        (_, None) => "deleted",
+        (Some(o), Some(n)) if o != n || c.renamed => "renamed",
+        _ => "modified",
+    };
+    let mut model = |text: &Option<String>, which: &str| {
+        text.as_deref().map(|t| {
+            let m = model_of(lang, t, fields);
+            if let Some(line) = m.parse_error_line {
+                if !c.partial {
+                    notes.push(format!("{shown} ({which}): syntax error near line {line}; the rest of the file was analysed from the partial tree"));
+                }
+            }
+            m
+        })
+    };
+    let before_model = model(&before, "base version");
+    let after_model = model(&after, "new version");
+    if change == "renamed" {
+        notes.push(format!("{} was renamed to {shown}; the two versions were compared", c.old_path.as_deref().unwrap_or("")));
+    }
+    Some(Analyzed {
+        path: shown.to_string(),
+        old_path: c.old_path.clone(),
+        change,
+        lang,
+        before: before_model,
+        after: after_model,
+        partial: c.partial,
+    })
+}
+
+/// A deleted handler: its access-moving events must be handled somewhere else.
+fn deleted_handler(path: &str, b: &HandlerModel, elsewhere: &BTreeSet<String>) -> Vec<Finding> {
+    let rule = crate::rules::get("WH006").expect("catalog");
+    b.events
+        .iter()
+        .filter(|(name, e)| e.moves_access() && !elsewhere.contains(*name))
+        .map(|(name, e)| {
+            Finding::new(
+                rule,
+                format!("handler:{path}#{name}"),
+                format!("{path} handled {name} (line {} of the base) and was deleted; no other changed handler handles it now", e.line),
+            )
+            .evidence("event", name.clone())
+            .evidence("deleted_file", path.to_string())
+        })
+        .collect()
+}
+
+/// Reviews one handler given as two texts (None before = a new file), with
+/// default configuration: the engine without any source, for tests and fixtures.
+pub fn review_texts(path: &str, before: Option<&str>, after: &str) -> Result<Vec<Finding>, String> {
+    let lang = Language::of_path(path).ok_or_else(|| format!("{path}: not a supported language"))?;
+    let b = before.map(|t| model_of(lang, t, &[]));
+    let a = model_of(lang, after, &[]);
+    let empty = BTreeSet::new();
+    let ctx = compare::Context { path, declared_env: &empty, plans_elsewhere: &empty, events_elsewhere: &empty, partial: false };
+    Ok(compare::compare(b.as_ref(), &a, &ctx))
+}

@@ -1,0 +1,218 @@
+//! The language-neutral model of a webhook handler: which events it handles
+//! and what each does to access, plus verification, idempotency, error paths,
+//! user lookup and refetches. Built by [`super::extract`], compared by
+//! [`super::compare`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct HandlerModel {
+    /// Event type -> what handling it does.
+    pub events: BTreeMap<String, EventModel>,
+    pub verification: Option<Verification>,
+    pub idempotency: Idempotency,
+    /// Catch blocks around event processing, and what they answer.
+    pub error_paths: Vec<ErrorPath>,
+    /// What an event type with no branch of its own answers (default / final else).
+    pub unhandled: Option<Answer>,
+    /// Price id -> plan name maps written in the handler.
+    pub plan_map: BTreeMap<String, (String, u32)>,
+    /// Environment variables holding the webhook signing secret.
+    pub secret_vars: BTreeSet<String>,
+    /// Line of the first syntax error, when the file did not parse cleanly.
+    pub parse_error_line: Option<u32>,
+    /// Line of the handler's entry point (the function that dispatches events), or 1.
+    pub entry_line: u32,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct EventModel {
+    /// Where the event's branch starts (case label, if, map entry, decorator).
+    pub line: u32,
+    pub access_writes: Vec<AccessWrite>,
+    /// Lines of database writes of any kind on this event's path.
+    pub state_writes: Vec<u32>,
+    /// Calls into code billguard cannot see (other files) whose names say they change state.
+    pub opaque: Vec<Opaque>,
+    /// How the user row is found.
+    pub lookups: BTreeMap<LookupKey, u32>,
+    /// Line of a refetch of the current object from the billing API.
+    pub refetch: Option<u32>,
+    /// Line of an event-ordering guard (event.created compared with a stored value).
+    pub ordering_guard: Option<u32>,
+    /// A missing row answers non-2xx (or throws).
+    pub missing_row: Option<Answer>,
+}
+
+impl EventModel {
+    pub fn writes_anything(&self) -> bool {
+        !self.state_writes.is_empty() || !self.access_writes.is_empty() || self.opaque.iter().any(|o| o.kind != OpaqueKind::Other)
+    }
+    pub fn moves_access(&self) -> bool {
+        !self.access_writes.is_empty() || self.opaque.iter().any(|o| matches!(o.kind, OpaqueKind::Grant | OpaqueKind::Revoke))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueKind {
+    /// true, a paid plan, a future date.
+    Grant,
+    /// false, null, 'free', 'canceled'.
+    Revoke,
+    /// Computed from billing data (`sub.status === 'active'`, `PLANS[price]`): grants or revokes.
+    Derived,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "statuses")]
+pub enum StatusGate {
+    /// No status condition.
+    None,
+    /// Access only for these statuses.
+    Allow(BTreeSet<String>),
+    /// Access for every status except these.
+    Deny(BTreeSet<String>),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AccessWrite {
+    pub field: String,
+    pub value: ValueKind,
+    /// The value as written, e.g. `true` or `'free'`.
+    pub value_text: String,
+    pub line: u32,
+    /// Which subscription statuses this write applies to (from guards or the value).
+    pub gate: StatusGate,
+    /// A payment_status / paid-status check guards the write.
+    pub payment_checked: bool,
+    /// Revocation triggered by cancel_at_period_end or past_due: why, when so.
+    pub early_revoke: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpaqueKind {
+    Grant,
+    Revoke,
+    Write,
+    Other,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Opaque {
+    pub name: String,
+    pub kind: OpaqueKind,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LookupKey {
+    CustomerId,
+    ClientReferenceId,
+    Metadata,
+    SubscriptionId,
+    Email,
+}
+
+impl LookupKey {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LookupKey::CustomerId => "customer id",
+            LookupKey::ClientReferenceId => "client_reference_id",
+            LookupKey::Metadata => "metadata",
+            LookupKey::SubscriptionId => "subscription id",
+            LookupKey::Email => "email",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BodyKind {
+    Raw,
+    Parsed,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Verification {
+    pub line: u32,
+    /// The verifying call, e.g. `stripe.webhooks.constructEvent`.
+    pub call: String,
+    /// What the signature is computed over.
+    pub body: BodyKind,
+    pub body_text: String,
+    /// A failed verification does not stop processing (caught and carried on, or a skip path).
+    pub fail_open: Option<String>,
+    /// Timestamp tolerance in seconds when given; `Some(0)` means disabled.
+    pub tolerance: Option<Tolerance>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "seconds")]
+pub enum Tolerance {
+    Seconds(f64),
+    Disabled,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyedOn {
+    EventId,
+    ObjectId,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Idempotency {
+    /// Dedup check with an early return, and what it is keyed on.
+    pub check: Option<(KeyedOn, u32)>,
+    /// The "mark processed" write.
+    pub mark: Option<u32>,
+    /// The mark is written before the event's state writes, outside a transaction with them.
+    pub mark_before_writes: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "status")]
+pub enum Status {
+    /// A 2xx answer (explicit or the framework's default for a returned body).
+    Ok(u16),
+    /// A non-2xx answer.
+    Error(u16),
+    /// An exception leaves the handler (the framework answers 5xx).
+    Raises,
+    Unknown,
+}
+
+impl Status {
+    pub fn is_ok(self) -> bool {
+        matches!(self, Status::Ok(_))
+    }
+    pub fn is_error(self) -> bool {
+        matches!(self, Status::Error(_) | Status::Raises)
+    }
+    pub fn describe(self) -> String {
+        match self {
+            Status::Ok(c) | Status::Error(c) => c.to_string(),
+            Status::Raises => "an exception (5xx)".into(),
+            Status::Unknown => "an unknown status".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Answer {
+    pub status: Status,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ErrorPath {
+    /// The catch clause.
+    pub line: u32,
+    pub status: Status,
+}
