@@ -36,6 +36,12 @@ impl CheckError {
         CheckError::Input { path: path.to_path_buf(), line, column, message }
     }
 
+    /// A streaming parse error, located by reading the document again up to its offset.
+    pub fn stream(path: &Path, err: &crate::access::json_stream::StreamError, document: impl std::io::Read) -> Self {
+        let (line, column) = crate::access::json_stream::locate(document, err.offset);
+        CheckError::Input { path: path.to_path_buf(), line: Some(line), column: Some(column), message: err.message.clone() }
+    }
+
     /// Which kind of problem, for the first word of an error message.
     pub fn kind(&self) -> &'static str {
         match self {

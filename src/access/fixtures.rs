@@ -59,8 +59,13 @@ impl FixtureDir {
 /// Reads the subscriptions file into `obs`.
 pub fn read_subscriptions(path: &Path, obs: &mut Observations) -> Result<ListInfo, CheckError> {
     let file = File::open(path).map_err(|e| CheckError::input(path, format!("cannot open: {e}")))?;
-    let info = subscriptions_json::read_subscriptions(BufReader::with_capacity(1 << 20, file), obs)
-        .map_err(|e| CheckError::json(path, &e))?;
+    let info = subscriptions_json::read_subscriptions(file, obs, parser_threads()).map_err(|e| {
+        let reopened = File::open(path).map(BufReader::new);
+        match reopened {
+            Ok(doc) => CheckError::stream(path, &e, doc),
+            Err(_) => CheckError::input(path, e.message.clone()),
+        }
+    })?;
     if info.has_more {
         obs.notes.push(format!(
             "{} says has_more: it holds only the first page of the list, so customers on later pages look unsubscribed",
@@ -70,9 +75,17 @@ pub fn read_subscriptions(path: &Path, obs: &mut Observations) -> Result<ListInf
     Ok(info)
 }
 
+/// Parser threads for large files: every core, at least two.
+pub fn parser_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()).max(2)
+}
+
 /// Reads `db/users.json` into `obs`.
 pub fn read_users(path: &Path, config: &Config, obs: &mut Observations) -> Result<usize, CheckError> {
     let file = File::open(path).map_err(|e| CheckError::input(path, format!("cannot open: {e}")))?;
     let keys = UserKeys::from_columns(&config.database.columns);
-    users_json::read_users(BufReader::with_capacity(1 << 20, file), &keys, obs).map_err(|e| CheckError::json(path, &e))
+    users_json::read_users(file, &keys, obs, parser_threads()).map_err(|e| match File::open(path) {
+        Ok(doc) => CheckError::stream(path, &e, BufReader::new(doc)),
+        Err(_) => CheckError::input(path, e.message.clone()),
+    })
 }

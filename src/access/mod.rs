@@ -7,7 +7,9 @@
 pub mod contract;
 pub mod db;
 pub mod fixtures;
+pub mod json_stream;
 pub mod model;
+pub mod strings;
 pub mod rules;
 pub mod subscriptions_json;
 pub mod users_json;
@@ -159,9 +161,9 @@ pub fn check_embedded(
     };
     let mut obs = Observations::default();
     subscriptions_json::read_subscriptions_slice(subscriptions, &mut obs)
-        .map_err(|e| CheckError::json(&path("stripe/subscriptions.json"), &e))?;
+        .map_err(|e| CheckError::stream(&path("stripe/subscriptions.json"), &e, subscriptions))?;
     let keys = users_json::UserKeys::from_columns(&config.database.columns);
-    users_json::read_users_slice(users, &keys, &mut obs).map_err(|e| CheckError::json(&path("db/users.json"), &e))?;
+    users_json::read_users_slice(users, &keys, &mut obs).map_err(|e| CheckError::stream(&path("db/users.json"), &e, users))?;
     let scope = AccessScope {
         users: obs.users.len(),
         subscriptions: obs.subscriptions.len(),

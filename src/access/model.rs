@@ -5,13 +5,12 @@
 //! integers, and a million rows stay in tens of megabytes.
 
 use smallvec::SmallVec;
-use string_interner::{DefaultStringInterner, DefaultSymbol, Symbol as _};
 
-pub type Sym = DefaultSymbol;
+pub use super::strings::{Strings, Sym};
 
 /// Dense index of a symbol, for per-string tables.
 pub fn sym_index(s: Sym) -> usize {
-    s.to_usize()
+    s.index()
 }
 
 /// A subscription status, lower-cased. Provider spellings that mean the same
@@ -32,7 +31,7 @@ pub enum Status {
 
 impl Status {
     /// Parses a status case-insensitively; unknown spellings are interned.
-    pub fn parse(raw: &str, strings: &mut DefaultStringInterner) -> Status {
+    pub fn parse(raw: &str, strings: &mut Strings) -> Status {
         let lower = raw.trim().to_ascii_lowercase();
         Status::known(&lower).unwrap_or_else(|| Status::Other(strings.get_or_intern(&lower)))
     }
@@ -51,7 +50,7 @@ impl Status {
         })
     }
 
-    pub fn as_str<'a>(&self, strings: &'a DefaultStringInterner) -> &'a str {
+    pub fn as_str<'a>(&self, strings: &'a Strings) -> &'a str {
         match self {
             Status::Active => "active",
             Status::Trialing => "trialing",
@@ -92,7 +91,7 @@ pub struct UserRow {
 /// Everything one evaluation looks at.
 #[derive(Debug, Default)]
 pub struct Observations {
-    pub strings: DefaultStringInterner,
+    pub strings: Strings,
     pub subscriptions: Vec<Subscription>,
     pub users: Vec<UserRow>,
     /// Whether the users carry a plan at all (no plan column: plan checks are skipped).

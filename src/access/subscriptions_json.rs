@@ -10,11 +10,13 @@ use std::borrow::Cow;
 use std::fmt;
 use std::io::Read;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use smallvec::SmallVec;
 
+use super::json_stream::{self, ArrayAt, Element, StreamError};
 use super::model::{Observations, Status, Subscription};
+use super::strings::Parsed;
 
 /// What the file said about itself besides its subscriptions.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -24,106 +26,65 @@ pub struct ListInfo {
     pub count: usize,
 }
 
-/// Parses subscriptions from `reader` into `obs`.
-pub fn read_subscriptions<R: Read>(reader: R, obs: &mut Observations) -> Result<ListInfo, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    let info = TopLevel { obs }.deserialize(&mut de)?;
-    de.end()?;
-    Ok(info)
-}
-
-/// Parses subscriptions from bytes (fixtures compiled into the binary).
-pub fn read_subscriptions_slice(bytes: &[u8], obs: &mut Observations) -> Result<ListInfo, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let info = TopLevel { obs }.deserialize(&mut de)?;
-    de.end()?;
-    Ok(info)
-}
-
-struct TopLevel<'o> {
-    obs: &'o mut Observations,
-}
-
-impl<'de> DeserializeSeed<'de> for TopLevel<'_> {
-    type Value = ListInfo;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<ListInfo, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for TopLevel<'_> {
-    type Value = ListInfo;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a list object with `data`, or an array of subscriptions")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<ListInfo, A::Error> {
-        let count = Elements { obs: self.obs }.visit_seq(seq)?;
-        Ok(ListInfo { has_more: false, count })
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ListInfo, A::Error> {
-        let mut info = ListInfo::default();
-        let mut saw_data = false;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match key.as_ref() {
-                "data" => {
-                    info.count = map.next_value_seed(Elements { obs: &mut *self.obs })?;
-                    saw_data = true;
-                }
-                "has_more" => info.has_more |= map.next_value::<Option<bool>>()?.unwrap_or(false),
-                "meta" => info.has_more |= map.next_value::<PaddleMeta>()?.pagination.has_more,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
+/// Parses subscriptions from `reader` into `obs`, parsing on `workers` threads.
+pub fn read_subscriptions<R: Read>(reader: R, obs: &mut Observations, workers: usize) -> Result<ListInfo, StreamError> {
+    let mut count = 0usize;
+    let envelope = json_stream::parse_array(reader, ArrayAt::RootOrData, workers, parse_element, |block, batch: Vec<PreSubscription>| {
+        count += batch.len();
+        obs.subscriptions.reserve(batch.len());
+        for pre in batch {
+            let sub = pre.commit(block, obs);
+            obs.subscriptions.push(sub);
         }
-        if !saw_data {
-            return Err(de::Error::custom("a list object must have a `data` array of subscriptions"));
+    })?;
+    let paddle_more = envelope.members.get("meta").and_then(|m| m.pointer("/pagination/has_more")).and_then(|v| v.as_bool());
+    let stripe_more = envelope.members.get("has_more").and_then(|v| v.as_bool());
+    Ok(ListInfo { has_more: paddle_more.or(stripe_more).unwrap_or(false), count })
+}
+
+/// Parses subscriptions from bytes (fixtures compiled into the binary, API pages).
+pub fn read_subscriptions_slice(bytes: &[u8], obs: &mut Observations) -> Result<ListInfo, StreamError> {
+    read_subscriptions(bytes, obs, 1)
+}
+
+fn parse_element(e: Element<'_>) -> Result<PreSubscription, StreamError> {
+    let fail = |message: String| StreamError { offset: e.offset, message };
+    let raw: RawSubscription =
+        serde_json::from_slice(e.bytes).map_err(|err| json_stream::element_error(&e, &err, &format!("subscription #{}", e.position)))?;
+    raw.into_pre(&e).map_err(fail)
+}
+
+/// A subscription parsed on a worker; strings still point into its block.
+struct PreSubscription {
+    id: Parsed,
+    customer: Parsed,
+    status: PreStatus,
+    prices: SmallVec<[Parsed; 1]>,
+    cancel_at_period_end: bool,
+    period_start: Option<i64>,
+    period_end: Option<i64>,
+}
+
+enum PreStatus {
+    Known(Status),
+    Other(Box<str>),
+}
+
+impl PreSubscription {
+    fn commit(self, block: &[u8], obs: &mut Observations) -> Subscription {
+        let status = match self.status {
+            PreStatus::Known(s) => s,
+            PreStatus::Other(raw) => Status::Other(obs.strings.get_or_intern(&raw)),
+        };
+        Subscription {
+            id: obs.strings.push_unindexed(self.id.as_str(block)),
+            customer: self.customer.intern(block, &mut obs.strings),
+            status,
+            prices: self.prices.iter().map(|p| p.intern(block, &mut obs.strings)).collect(),
+            cancel_at_period_end: self.cancel_at_period_end,
+            period_start: self.period_start,
+            period_end: self.period_end,
         }
-        Ok(info)
-    }
-}
-
-#[derive(Deserialize, Default)]
-struct PaddleMeta {
-    #[serde(default)]
-    pagination: PaddlePagination,
-}
-
-#[derive(Deserialize, Default)]
-struct PaddlePagination {
-    #[serde(default)]
-    has_more: bool,
-}
-
-struct Elements<'o> {
-    obs: &'o mut Observations,
-}
-
-impl<'de> DeserializeSeed<'de> for Elements<'_> {
-    type Value = usize;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Elements<'_> {
-    type Value = usize;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of subscriptions")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
-        let mut n = 0;
-        while let Some(raw) = seq.next_element::<RawSubscription>()? {
-            n += 1;
-            let sub = raw.into_subscription(self.obs, n).map_err(de::Error::custom)?;
-            self.obs.subscriptions.push(sub);
-        }
-        Ok(n)
     }
 }
 
@@ -324,9 +285,10 @@ fn unix(ts: &Option<Timestamp>) -> Result<Option<i64>, String> {
 }
 
 impl RawSubscription<'_> {
-    /// `n` is the 1-based position in the list, for error messages.
-    fn into_subscription(self, obs: &mut Observations, n: usize) -> Result<Subscription, String> {
-        let id = self.id.as_deref().filter(|s| !s.is_empty()).ok_or_else(|| format!("subscription #{n} has no `id`"))?;
+    fn into_pre(self, e: &Element<'_>) -> Result<PreSubscription, String> {
+        let n = e.position;
+        let text = |s: &Cow<'_, str>, keyed: bool| Parsed::new(s, e.bytes, e.in_block, keyed);
+        let id = self.id.as_ref().filter(|s| !s.is_empty()).ok_or_else(|| format!("subscription #{n} has no `id`"))?;
         let where_ = || format!("subscription #{n} ({id})");
         let customer = self
             .customer
@@ -336,13 +298,13 @@ impl RawSubscription<'_> {
             .ok_or_else(|| format!("{} has no `customer` (Stripe), `customer_id` (Paddle) or `customerId`", where_()))?;
         let status = self.status.ok_or_else(|| format!("{} has no `status`", where_()))?;
 
-        let mut prices: SmallVec<[_; 2]> = SmallVec::new();
+        let mut prices: SmallVec<[Parsed; 1]> = SmallVec::new();
         let mut item_start = None;
         let mut item_end = None;
         for item in self.items.map(|i| i.0).unwrap_or_default() {
             let price = item.price.and_then(|p| p.0).or(item.price_id).or_else(|| item.plan.and_then(|p| p.0));
             if let Some(p) = price {
-                prices.push(obs.strings.get_or_intern(p.as_ref()));
+                prices.push(text(&p, true));
             }
             if item_start.is_none() {
                 item_start = unix(&item.current_period_start).map_err(|e| format!("{}: {e}", where_()))?;
@@ -350,12 +312,12 @@ impl RawSubscription<'_> {
             }
         }
         for p in self.price_ids.unwrap_or_default() {
-            prices.push(obs.strings.get_or_intern(p.as_ref()));
+            prices.push(text(&p, true));
         }
         if prices.is_empty()
             && let Some(plan) = self.plan.and_then(|p| p.0)
         {
-            prices.push(obs.strings.get_or_intern(plan.as_ref()));
+            prices.push(text(&plan, true));
         }
 
         let err = |e: String| format!("{}: {e}", where_());
@@ -381,11 +343,17 @@ impl RawSubscription<'_> {
             cancel_at_period_end = true;
             period_end = unix(&change.effective_at).map_err(err)?.or(period_end);
         }
-
-        Ok(Subscription {
-            id: obs.strings.get_or_intern(id),
-            customer: obs.strings.get_or_intern(customer.trim()),
-            status: Status::parse(&status, &mut obs.strings),
+        let trimmed = customer.trim();
+        let customer = if trimmed.len() == customer.len() { customer } else { Cow::Owned(trimmed.to_string()) };
+        let lower = status.trim().to_ascii_lowercase();
+        let status = match Status::known(&lower) {
+            Some(s) => PreStatus::Known(s),
+            None => PreStatus::Other(lower.into()),
+        };
+        Ok(PreSubscription {
+            id: text(id, false),
+            customer: text(&customer, true),
+            status,
             prices,
             cancel_at_period_end,
             period_start,
@@ -400,7 +368,7 @@ mod tests {
 
     fn read(json: &str) -> (Observations, ListInfo) {
         let mut obs = Observations::default();
-        let info = read_subscriptions(json.as_bytes(), &mut obs).unwrap();
+        let info = read_subscriptions(json.as_bytes(), &mut obs, 2).unwrap();
         (obs, info)
     }
 
@@ -464,14 +432,15 @@ mod tests {
     #[test]
     fn errors_name_the_element_and_position() {
         let mut obs = Observations::default();
-        let err = read_subscriptions(r#"[{"id":"s1","status":"active"}]"#.as_bytes(), &mut obs).unwrap_err();
-        assert!(err.to_string().contains("subscription #1 (s1) has no `customer`"), "{err}");
-        let err = read_subscriptions("[{\"id\":\"s1\",\n\"status\": }]".as_bytes(), &mut obs).unwrap_err();
-        assert_eq!(err.line(), 2);
-        let err = read_subscriptions(r#"{"object":"list"}"#.as_bytes(), &mut obs).unwrap_err();
-        assert!(err.to_string().contains("`data`"), "{err}");
-        let err = read_subscriptions(r#"[{"id":"s1","customer":"c","status":"active","current_period_start":"yesterday"}]"#.as_bytes(), &mut obs)
+        let err = read_subscriptions(r#"[{"id":"s1","status":"active"}]"#.as_bytes(), &mut obs, 1).unwrap_err();
+        assert!(err.message.contains("subscription #1 (s1) has no `customer`"), "{err:?}");
+        let doc = "[{\"id\":\"s1\",\n\"status\": }]";
+        let err = read_subscriptions(doc.as_bytes(), &mut obs, 1).unwrap_err();
+        assert_eq!(crate::access::json_stream::locate(doc.as_bytes(), err.offset).0, 2, "points at the error itself: {err:?}");
+        let err = read_subscriptions(r#"{"object":"list"}"#.as_bytes(), &mut obs, 1).unwrap_err();
+        assert!(err.message.contains("`data`"), "{err:?}");
+        let err = read_subscriptions(r#"[{"id":"s1","customer":"c","status":"active","current_period_start":"yesterday"}]"#.as_bytes(), &mut obs, 1)
             .unwrap_err();
-        assert!(err.to_string().contains("RFC 3339"), "{err}");
+        assert!(err.message.contains("RFC 3339"), "{err:?}");
     }
 }

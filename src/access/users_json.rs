@@ -8,9 +8,11 @@ use std::borrow::Cow;
 use std::fmt;
 use std::io::Read;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
+use super::json_stream::{self, ArrayAt, Element, StreamError};
 use super::model::{Observations, UserRow};
+use super::strings::Parsed;
 use crate::config::ColumnsConfig;
 
 /// The JSON keys a users file is read with.
@@ -43,75 +45,64 @@ fn key_for(configured: &str, canonical: &str) -> String {
     if is_plain_name(configured) { configured.to_string() } else { canonical.to_string() }
 }
 
-pub fn read_users<R: Read>(reader: R, keys: &UserKeys, obs: &mut Observations) -> Result<usize, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    let n = Rows { keys, obs }.deserialize(&mut de)?;
-    de.end()?;
-    Ok(n)
-}
-
-pub fn read_users_slice(bytes: &[u8], keys: &UserKeys, obs: &mut Observations) -> Result<usize, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let n = Rows { keys, obs }.deserialize(&mut de)?;
-    de.end()?;
-    Ok(n)
-}
-
-struct Rows<'k, 'o> {
-    keys: &'k UserKeys,
-    obs: &'o mut Observations,
-}
-
-impl<'de> DeserializeSeed<'de> for Rows<'_, '_> {
-    type Value = usize;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Rows<'_, '_> {
-    type Value = usize;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of user rows")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
-        let mut n = 0;
-        loop {
-            let row = seq.next_element_seed(Row { keys: self.keys, obs: &mut *self.obs, n: n + 1 })?;
-            match row {
-                Some(user) => {
-                    n += 1;
-                    self.obs.users.push(user);
-                }
-                None => return Ok(n),
+pub fn read_users<R: Read>(reader: R, keys: &UserKeys, obs: &mut Observations, workers: usize) -> Result<usize, StreamError> {
+    let mut count = 0usize;
+    let parse = |e: Element<'_>| -> Result<PreUser, StreamError> {
+        let mut de = serde_json::Deserializer::from_slice(e.bytes);
+        Row { keys, element: &e }.deserialize(&mut de).map_err(|err| json_stream::element_error(&e, &err, &format!("users.json row {}", e.position)))
+    };
+    json_stream::parse_array(reader, ArrayAt::Root, workers, parse, |block, batch: Vec<PreUser>| {
+        count += batch.len();
+        obs.users.reserve(batch.len());
+        for pre in batch {
+            if pre.has_plan {
+                obs.plan_tracked = true;
             }
+            let user = UserRow {
+                id: pre.id.intern(block, &mut obs.strings),
+                customer: pre.customer.map(|c| c.intern(block, &mut obs.strings)),
+                access: pre.access,
+                plan: pre.plan.map(|p| p.intern(block, &mut obs.strings)),
+            };
+            obs.users.push(user);
         }
-    }
+    })?;
+    Ok(count)
 }
 
-struct Row<'k, 'o> {
+pub fn read_users_slice(bytes: &[u8], keys: &UserKeys, obs: &mut Observations) -> Result<usize, StreamError> {
+    read_users(bytes, keys, obs, 1)
+}
+
+/// A user row parsed on a worker; strings still point into its block.
+struct PreUser {
+    id: Parsed,
+    customer: Option<Parsed>,
+    access: bool,
+    plan: Option<Parsed>,
+    has_plan: bool,
+}
+
+struct Row<'k, 'e, 'b> {
     keys: &'k UserKeys,
-    obs: &'o mut Observations,
-    n: usize,
+    element: &'e Element<'b>,
 }
 
-impl<'de> DeserializeSeed<'de> for Row<'_, '_> {
-    type Value = UserRow;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<UserRow, D::Error> {
+impl<'de> DeserializeSeed<'de> for Row<'_, '_, '_> {
+    type Value = PreUser;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<PreUser, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for Row<'_, '_> {
-    type Value = UserRow;
+impl<'de> Visitor<'de> for Row<'_, '_, '_> {
+    type Value = PreUser;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a user row object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UserRow, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PreUser, A::Error> {
         let keys = self.keys;
         let (mut id, mut customer, mut access, mut plan) = (None, None, None, None);
         let mut has_plan = false;
@@ -130,54 +121,60 @@ impl<'de> Visitor<'de> for Row<'_, '_> {
                 map.next_value::<IgnoredAny>()?;
             }
         }
-        let n = self.n;
-        let id = id.filter(|s| !s.is_empty()).ok_or_else(|| {
-            de::Error::custom(format!(
-                "users.json row {n} has no `{}` value; rows are read by the column names in [database.columns]",
-                keys.id
-            ))
+        let n = self.element.position;
+        let id = id.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
+            de::Error::custom(format!("no `{}` value; rows are read by the column names in [database.columns]", keys.id))
         })?;
         let access = match access {
             None => {
                 return Err(de::Error::custom(format!(
-                    "users.json row {n} (id {id}) has no `{}` field; rows are read by the column names in [database.columns]",
+                    "row {n} (id {id}) has no `{}` field; rows are read by the column names in [database.columns]",
                     keys.access
                 )));
             }
             Some(v) => v.as_access().ok_or_else(|| {
                 de::Error::custom(format!(
-                    "users.json row {n} (id {id}): `{}` is {}, which is not boolean-like (use true/false, 0/1, \"t\"/\"f\", \"yes\"/\"no\")",
+                    "row {n} (id {id}): `{}` is {}, which is not boolean-like (use true/false, 0/1, \"t\"/\"f\", \"yes\"/\"no\")",
                     keys.access,
                     v.describe()
                 ))
             })?,
         };
-        if has_plan {
-            self.obs.plan_tracked = true;
-        }
-        let obs = self.obs;
-        let customer = customer.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(|c| obs.strings.get_or_intern(c));
-        let plan = plan.map(|p| obs.strings.get_or_intern(p));
-        Ok(UserRow { id: obs.strings.get_or_intern(id.trim()), customer, access, plan })
+        let e = self.element;
+        let text = |s: &Cow<'_, str>| Parsed::new(s, e.bytes, e.in_block, true);
+        let trim = |s: Cow<'de, str>| -> Cow<'de, str> {
+            match s {
+                Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+                Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
+            }
+        };
+        let customer = customer.map(trim).filter(|c| !c.is_empty());
+        Ok(PreUser {
+            id: text(&trim(id)),
+            customer: customer.as_ref().map(text),
+            access,
+            plan: plan.as_ref().map(text),
+            has_plan,
+        })
     }
 }
 
 /// A JSON scalar cell; nested values are refused.
-enum Scalar {
+enum Scalar<'a> {
     Null,
     Bool(bool),
     Int(i64),
     Float(f64),
-    Text(String),
+    Text(Cow<'a, str>),
 }
 
-impl Scalar {
-    fn into_text(self) -> Option<String> {
+impl<'a> Scalar<'a> {
+    fn into_text(self) -> Option<Cow<'a, str>> {
         match self {
             Scalar::Null => None,
-            Scalar::Bool(b) => Some(b.to_string()),
-            Scalar::Int(i) => Some(i.to_string()),
-            Scalar::Float(f) => Some(f.to_string()),
+            Scalar::Bool(b) => Some(Cow::Owned(b.to_string())),
+            Scalar::Int(i) => Some(Cow::Owned(i.to_string())),
+            Scalar::Float(f) => Some(Cow::Owned(f.to_string())),
             Scalar::Text(s) => Some(s),
         }
     }
@@ -207,40 +204,43 @@ impl Scalar {
     }
 }
 
-impl<'de> serde::Deserialize<'de> for Scalar {
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Scalar<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Scalar;
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Scalar<'a>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a string, number, boolean or null")
             }
-            fn visit_unit<E>(self) -> Result<Scalar, E> {
+            fn visit_unit<E>(self) -> Result<Scalar<'a>, E> {
                 Ok(Scalar::Null)
             }
-            fn visit_none<E>(self) -> Result<Scalar, E> {
+            fn visit_none<E>(self) -> Result<Scalar<'a>, E> {
                 Ok(Scalar::Null)
             }
-            fn visit_bool<E>(self, v: bool) -> Result<Scalar, E> {
+            fn visit_bool<E>(self, v: bool) -> Result<Scalar<'a>, E> {
                 Ok(Scalar::Bool(v))
             }
-            fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
+            fn visit_i64<E>(self, v: i64) -> Result<Scalar<'a>, E> {
                 Ok(Scalar::Int(v))
             }
-            fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
-                Ok(i64::try_from(v).map_or(Scalar::Text(v.to_string()), Scalar::Int))
+            fn visit_u64<E>(self, v: u64) -> Result<Scalar<'a>, E> {
+                Ok(i64::try_from(v).map_or(Scalar::Text(Cow::Owned(v.to_string())), Scalar::Int))
             }
-            fn visit_f64<E>(self, v: f64) -> Result<Scalar, E> {
+            fn visit_f64<E>(self, v: f64) -> Result<Scalar<'a>, E> {
                 Ok(Scalar::Float(v))
             }
-            fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
-                Ok(Scalar::Text(v.to_string()))
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Scalar<'a>, E> {
+                Ok(Scalar::Text(Cow::Borrowed(v)))
             }
-            fn visit_string<E>(self, v: String) -> Result<Scalar, E> {
-                Ok(Scalar::Text(v))
+            fn visit_str<E>(self, v: &str) -> Result<Scalar<'a>, E> {
+                Ok(Scalar::Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Scalar<'a>, E> {
+                Ok(Scalar::Text(Cow::Owned(v)))
             }
         }
-        d.deserialize_any(V)
+        d.deserialize_any(V(std::marker::PhantomData))
     }
 }
 
@@ -260,7 +260,7 @@ mod tests {
           {"id": "2", "stripe_customer_id": "  ", "has_paid_access": "f", "plan": null},
           {"id": 3, "stripe_customer_id": null, "has_paid_access": 1}
         ]"#;
-        assert_eq!(read_users(json.as_bytes(), &keys(), &mut obs).unwrap(), 3);
+        assert_eq!(read_users(json.as_bytes(), &keys(), &mut obs, 2).unwrap(), 3);
         assert!(obs.plan_tracked);
         let u = &obs.users;
         assert_eq!((obs.str(u[0].id), u[0].access, u[0].plan.map(|p| obs.str(p))), ("1", true, Some("pro")));
@@ -279,7 +279,7 @@ mod tests {
         let keys = UserKeys::from_columns(&cols);
         assert_eq!((keys.id.as_str(), keys.access.as_str(), keys.plan.as_deref()), ("user_id", "access", Some("plan")));
         let mut obs = Observations::default();
-        read_users(r#"[{"user_id":"u1","customer":"c","access":"yes"}]"#.as_bytes(), &keys, &mut obs).unwrap();
+        read_users(r#"[{"user_id":"u1","customer":"c","access":"yes"}]"#.as_bytes(), &keys, &mut obs, 1).unwrap();
         assert!(obs.users[0].access);
         assert!(!obs.plan_tracked, "no row has the plan key");
     }
@@ -287,13 +287,13 @@ mod tests {
     #[test]
     fn bad_rows_are_named() {
         let mut obs = Observations::default();
-        let err = read_users(r#"[{"id":7,"has_paid_access":"maybe"}]"#.as_bytes(), &keys(), &mut obs).unwrap_err();
-        assert!(err.to_string().contains("row 1 (id 7)") && err.to_string().contains("\"maybe\""), "{err}");
-        let err = read_users(r#"[{"id":7}]"#.as_bytes(), &keys(), &mut obs).unwrap_err();
-        assert!(err.to_string().contains("no `has_paid_access` field"), "{err}");
-        let err = read_users(r#"[{"has_paid_access":true}]"#.as_bytes(), &keys(), &mut obs).unwrap_err();
-        assert!(err.to_string().contains("no `id` value"), "{err}");
-        let err = read_users(r#"{"id":1}"#.as_bytes(), &keys(), &mut obs).unwrap_err();
-        assert!(err.to_string().contains("array"), "{err}");
+        let err = read_users(r#"[{"id":7,"has_paid_access":"maybe"}]"#.as_bytes(), &keys(), &mut obs, 1).unwrap_err();
+        assert!(err.message.contains("row 1 (id 7)") && err.message.contains("\"maybe\""), "{err:?}");
+        let err = read_users(r#"[{"id":7}]"#.as_bytes(), &keys(), &mut obs, 1).unwrap_err();
+        assert!(err.message.contains("no `has_paid_access` field"), "{err:?}");
+        let err = read_users(r#"[{"has_paid_access":true}]"#.as_bytes(), &keys(), &mut obs, 1).unwrap_err();
+        assert!(err.message.contains("users.json row 1") && err.message.contains("no `id` value"), "{err:?}");
+        let err = read_users(r#"{"id":1}"#.as_bytes(), &keys(), &mut obs, 1).unwrap_err();
+        assert!(err.message.contains("array"), "{err:?}");
     }
 }

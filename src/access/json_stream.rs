@@ -1,0 +1,554 @@
+//! Streams the elements of a large JSON array to parser threads.
+//!
+//! Billing exports are one big array (bare, or the `data` member of a list
+//! object). Parsing it as one document is single-threaded and needs either
+//! the whole file in memory or a slow byte-at-a-time reader. Instead, one
+//! thread reads fixed-size blocks and finds where each element starts and
+//! ends (tracking only strings and nesting, not values); whole elements go
+//! in batches to worker threads that parse them from borrowed slices; the
+//! caller receives the parsed batches in file order.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::sync::{Arc, Mutex, mpsc};
+
+/// Bytes read per block; an element larger than this grows the block.
+const BLOCK: usize = 4 << 20;
+
+/// What the document held besides the array.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Envelope {
+    /// Top-level members of a list object other than the array (e.g. `has_more`, `meta`).
+    pub members: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Where a problem is: a byte offset into the document, turned into a line
+/// and column by the caller (only on the error path).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamError {
+    pub offset: u64,
+    pub message: String,
+}
+
+/// Which array of the document holds the elements.
+#[derive(Debug, Clone, Copy)]
+pub enum ArrayAt {
+    /// The document is the array, or a list object whose `data` member is.
+    RootOrData,
+    /// The document must be the array itself.
+    Root,
+}
+
+/// One element handed to the parser: its bytes and where they are.
+pub struct Element<'a> {
+    pub bytes: &'a [u8],
+    /// Absolute offset in the document, for error messages.
+    pub offset: u64,
+    /// Offset of `bytes` within the batch's block, so that parsed strings can
+    /// be kept as spans of the block instead of copies.
+    pub in_block: usize,
+    /// 1-based position in the array.
+    pub position: usize,
+}
+
+struct Batch {
+    seq: usize,
+    data: Vec<u8>,
+    /// (start, end) within `data`, absolute offset of `data[0]`, first position.
+    ranges: Vec<(usize, usize)>,
+    base: u64,
+    first_position: usize,
+}
+
+/// Reads the array elements of `reader`, parses each with `parse` on
+/// `workers` threads, and hands every parsed batch to `consume` in order,
+/// with the block its elements were parsed from.
+pub fn parse_array<R, T, P, C>(
+    mut reader: R,
+    at: ArrayAt,
+    workers: usize,
+    parse: P,
+    mut consume: C,
+) -> Result<Envelope, StreamError>
+where
+    R: Read,
+    T: Send,
+    P: Fn(Element<'_>) -> Result<T, StreamError> + Sync,
+    C: FnMut(&[u8], Vec<T>),
+{
+    let (batch_tx, batch_rx) = mpsc::sync_channel::<Batch>(workers * 2);
+    let batch_rx = Arc::new(Mutex::new(batch_rx));
+    type Done<T> = (usize, Result<(Vec<u8>, Vec<T>), StreamError>);
+    let (done_tx, done_rx) = mpsc::channel::<Done<T>>();
+
+    std::thread::scope(|scope| {
+        for _ in 0..workers.max(1) {
+            let rx = Arc::clone(&batch_rx);
+            let tx = done_tx.clone();
+            let parse = &parse;
+            scope.spawn(move || {
+                loop {
+                    let next = rx.lock().map(|r| r.recv());
+                    let Ok(Ok(batch)) = next else { return };
+                    let parsed = batch
+                        .ranges
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &(s, e))| {
+                            parse(Element {
+                                bytes: &batch.data[s..e],
+                                offset: batch.base + s as u64,
+                                in_block: s,
+                                position: batch.first_position + i,
+                            })
+                        })
+                        .collect::<Result<Vec<T>, StreamError>>()
+                        .map(|items| (batch.data, items));
+                    if tx.send((batch.seq, parsed)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+
+        // Results arrive out of order; hand them on in order.
+        type Pending<T> = BTreeMap<usize, Result<(Vec<u8>, Vec<T>), StreamError>>;
+        let mut pending: Pending<T> = BTreeMap::new();
+        let mut next_seq = 0usize;
+        let mut first_error: Option<StreamError> = None;
+        let mut drain = |pending: &mut Pending<T>, next_seq: &mut usize, first_error: &mut Option<StreamError>| {
+            while let Some(result) = pending.remove(next_seq) {
+                *next_seq += 1;
+                match result {
+                    Ok((data, items)) if first_error.is_none() => consume(&data, items),
+                    Ok(_) => {}
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
+                }
+            }
+        };
+
+        let split = split_blocks(&mut reader, at, |batch| {
+            // Collect finished batches while the reader runs ahead.
+            while let Ok((seq, r)) = done_rx.try_recv() {
+                pending.insert(seq, r);
+            }
+            drain(&mut pending, &mut next_seq, &mut first_error);
+            first_error.is_none() && batch_tx.send(batch).is_ok()
+        });
+        drop(batch_tx);
+        for (seq, r) in done_rx.iter() {
+            pending.insert(seq, r);
+            drain(&mut pending, &mut next_seq, &mut first_error);
+        }
+        match (split, first_error) {
+            (_, Some(e)) => Err(e),
+            (Err(e), None) => Err(e),
+            (Ok(envelope), None) => Ok(envelope),
+        }
+    })
+}
+
+/// Splits the document into batches of whole elements. `send` returns false
+/// to stop early (a parse error was found).
+fn split_blocks<R: Read>(reader: &mut R, at: ArrayAt, mut send: impl FnMut(Batch) -> bool) -> Result<Envelope, StreamError> {
+    let mut s = Scanner { buf: Vec::with_capacity(BLOCK), base: 0, pos: 0, eof: false };
+    s.fill(reader)?;
+    let mut envelope = Envelope::default();
+    s.skip_ws(reader)?;
+    match s.peek() {
+        Some(b'[') => {}
+        Some(b'{') if matches!(at, ArrayAt::RootOrData) => {
+            s.pos += 1;
+            // Members before `data` are captured; `data` must be an array.
+            loop {
+                s.skip_ws_and(reader, b',')?;
+                match s.peek() {
+                    Some(b'}') => return Err(s.error("a list object must have a `data` array")),
+                    Some(b'"') => {}
+                    _ => return Err(s.error("expected a member name")),
+                }
+                let key = s.read_string(reader)?;
+                s.skip_ws(reader)?;
+                if s.peek() != Some(b':') {
+                    return Err(s.error("expected `:` after a member name"));
+                }
+                s.pos += 1;
+                s.skip_ws(reader)?;
+                if key == "data" {
+                    if s.peek() != Some(b'[') {
+                        return Err(s.error("`data` must be an array"));
+                    }
+                    break;
+                }
+                let value = s.read_value(reader)?;
+                envelope.members.insert(key, value);
+            }
+        }
+        _ => return Err(s.error("expected an array of elements, or a list object with a `data` array")),
+    }
+    s.pos += 1; // '['
+
+    let mut seq = 0;
+    let mut position = 1;
+    loop {
+        // Gather as many whole elements as the block holds.
+        let mut ranges = Vec::new();
+        let mut closed = false;
+        loop {
+            s.skip_ws_and_in_block(b',');
+            match s.peek() {
+                None if s.eof => return Err(s.error("the document ends inside the array (truncated?)")),
+                None => break,
+                Some(b']') => {
+                    s.pos += 1;
+                    closed = true;
+                    break;
+                }
+                Some(_) => match value_end(&s.buf, s.pos) {
+                    Ok(Some(end)) => {
+                        ranges.push((s.pos, end));
+                        s.pos = end;
+                    }
+                    Ok(None) if s.eof => return Err(s.error("the document ends inside an element (truncated?)")),
+                    Ok(None) => break,
+                    Err(at) => {
+                        s.pos = at;
+                        return Err(s.error("unexpected character in an element"));
+                    }
+                },
+            }
+        }
+        if !ranges.is_empty() {
+            // The batch owns this block; the unread tail moves to a fresh one.
+            let tail = s.buf[s.pos..].to_vec();
+            let data = std::mem::replace(&mut s.buf, Vec::with_capacity(BLOCK.max(tail.len() * 2)));
+            let n = ranges.len();
+            let batch = Batch { seq, data, ranges, base: s.base, first_position: position };
+            s.base += s.pos as u64;
+            s.buf.extend_from_slice(&tail);
+            s.pos = 0;
+            seq += 1;
+            position += n;
+            if !send(batch) {
+                return Ok(envelope);
+            }
+        }
+        if closed {
+            break;
+        }
+        s.more(reader)?;
+    }
+
+    // Members after the array.
+    loop {
+        s.skip_ws_and(reader, b',')?;
+        match s.peek() {
+            None => return Ok(envelope),
+            Some(b'}') => {
+                s.pos += 1;
+                s.skip_ws(reader)?;
+                return match s.peek() {
+                    None => Ok(envelope),
+                    Some(_) => Err(s.error("trailing characters after the document")),
+                };
+            }
+            Some(b'"') => {
+                let key = s.read_string(reader)?;
+                s.skip_ws(reader)?;
+                if s.peek() != Some(b':') {
+                    return Err(s.error("expected `:` after a member name"));
+                }
+                s.pos += 1;
+                s.skip_ws(reader)?;
+                let value = s.read_value(reader)?;
+                envelope.members.insert(key, value);
+            }
+            Some(_) => return Err(s.error("unexpected character after the array")),
+        }
+    }
+}
+
+struct Scanner {
+    buf: Vec<u8>,
+    /// Absolute offset of buf[0].
+    base: u64,
+    pos: usize,
+    eof: bool,
+}
+
+impl Scanner {
+    fn error(&self, message: &str) -> StreamError {
+        StreamError { offset: self.base + self.pos as u64, message: message.to_string() }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.buf.get(self.pos).copied()
+    }
+
+    /// Appends up to one block from the reader.
+    fn fill<R: Read>(&mut self, reader: &mut R) -> Result<(), StreamError> {
+        if self.eof {
+            return Ok(());
+        }
+        let old = self.buf.len();
+        self.buf.resize(old + BLOCK, 0);
+        let mut got = 0;
+        while got < BLOCK {
+            match reader.read(&mut self.buf[old + got..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.buf.truncate(old + got);
+                    return Err(self.error(&format!("read error: {e}")));
+                }
+            }
+        }
+        self.buf.truncate(old + got);
+        Ok(())
+    }
+
+    /// Drops what was consumed and reads more.
+    fn more<R: Read>(&mut self, reader: &mut R) -> Result<(), StreamError> {
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.base += self.pos as u64;
+            self.pos = 0;
+        }
+        self.fill(reader)
+    }
+
+    fn skip_ws<R: Read>(&mut self, reader: &mut R) -> Result<(), StreamError> {
+        loop {
+            while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+                self.pos += 1;
+            }
+            if self.pos < self.buf.len() || self.eof {
+                return Ok(());
+            }
+            self.more(reader)?;
+        }
+    }
+
+    fn skip_ws_and<R: Read>(&mut self, reader: &mut R, sep: u8) -> Result<(), StreamError> {
+        self.skip_ws(reader)?;
+        if self.peek() == Some(sep) {
+            self.pos += 1;
+            self.skip_ws(reader)?;
+        }
+        Ok(())
+    }
+
+    /// Whitespace and one separator within the current block only.
+    fn skip_ws_and_in_block(&mut self, sep: u8) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+            self.pos += 1;
+        }
+        if self.peek() == Some(sep) {
+            self.pos += 1;
+            while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+                self.pos += 1;
+            }
+        }
+    }
+
+    /// A whole value at `pos` (reading more as needed), parsed.
+    fn read_value<R: Read>(&mut self, reader: &mut R) -> Result<serde_json::Value, StreamError> {
+        loop {
+            match value_end(&self.buf, self.pos) {
+                Ok(Some(end)) => {
+                    let v = serde_json::from_slice(&self.buf[self.pos..end]).map_err(|e| self.error(&e.to_string()))?;
+                    self.pos = end;
+                    return Ok(v);
+                }
+                Ok(None) if self.eof => return Err(self.error("the document ends inside a value (truncated?)")),
+                Ok(None) => self.more(reader)?,
+                Err(at) => {
+                    self.pos = at;
+                    return Err(self.error("unexpected character"));
+                }
+            }
+        }
+    }
+
+    fn read_string<R: Read>(&mut self, reader: &mut R) -> Result<String, StreamError> {
+        match self.read_value(reader)? {
+            serde_json::Value::String(s) => Ok(s),
+            _ => Err(self.error("expected a string")),
+        }
+    }
+}
+
+/// The end (exclusive) of the JSON value starting at `start`, `Ok(None)` when
+/// the buffer ends first, `Err(offset)` on a character no value can hold
+/// there. Validates only structure (strings and nesting); the parser checks
+/// the rest.
+fn value_end(buf: &[u8], start: usize) -> Result<Option<usize>, usize> {
+    let mut i = start;
+    let mut depth = 0usize;
+    while i < buf.len() {
+        match buf[i] {
+            b'"' => {
+                i += 1;
+                loop {
+                    match memchr::memchr2(b'"', b'\\', &buf[i..]) {
+                        None => return Ok(None),
+                        Some(k) if buf[i + k] == b'\\' => i += k + 2,
+                        Some(k) => {
+                            i += k + 1;
+                            break;
+                        }
+                    }
+                    if i > buf.len() {
+                        return Ok(None);
+                    }
+                }
+                if depth == 0 {
+                    return Ok(Some(i));
+                }
+                continue;
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                if depth == 0 {
+                    return Err(i);
+                }
+                depth -= 1;
+                if depth == 0 {
+                    return Ok(Some(i + 1));
+                }
+            }
+            b',' | b':' if depth == 0 => return Err(i),
+            b' ' | b'\n' | b'\r' | b'\t' | b',' | b':' => {}
+            _ if depth == 0 => {
+                // A scalar at top level: runs to the next delimiter.
+                let len = buf[i..].iter().position(|c| matches!(c, b',' | b']' | b'}' | b' ' | b'\n' | b'\r' | b'\t'));
+                return Ok(len.map(|n| i + n));
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(None)
+}
+
+/// A serde_json error inside an element, as a [`StreamError`] at the exact
+/// offset in the document (serde_json counts lines within the element).
+pub fn element_error(e: &Element<'_>, err: &serde_json::Error, context: &str) -> StreamError {
+    let text = err.to_string();
+    let message = match text.rfind(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    };
+    let mut offset = 0usize;
+    if err.line() > 0 {
+        let mut line = 1;
+        for (i, b) in e.bytes.iter().enumerate() {
+            if line == err.line() {
+                offset = i + err.column().saturating_sub(1);
+                break;
+            }
+            if *b == b'\n' {
+                line += 1;
+            }
+        }
+    }
+    StreamError { offset: e.offset + offset.min(e.bytes.len()) as u64, message: format!("{context}: {message}") }
+}
+
+/// 1-based line and column of a byte offset, found by reading the document again.
+pub fn locate<R: Read>(mut reader: R, offset: u64) -> (usize, usize) {
+    let (mut line, mut col, mut seen) = (1usize, 1usize, 0u64);
+    let mut buf = vec![0u8; 1 << 16];
+    while seen < offset {
+        let n = match reader.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let take = n.min((offset - seen) as usize);
+        for &b in &buf[..take] {
+            if b == b'\n' {
+                line += 1;
+                col = 1;
+            } else if b & 0xC0 != 0x80 {
+                col += 1;
+            }
+        }
+        seen += take as u64;
+    }
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(doc: &str, at: ArrayAt, workers: usize) -> Result<(Vec<String>, Envelope), StreamError> {
+        let mut out = Vec::new();
+        let env = parse_array(
+            doc.as_bytes(),
+            at,
+            workers,
+            |e| Ok((e.position, String::from_utf8(e.bytes.to_vec()).unwrap(), e.offset)),
+            |_, batch: Vec<(usize, String, u64)>| {
+                for (p, s, off) in batch {
+                    assert_eq!(&doc[off as usize..off as usize + s.len()], s);
+                    out.push(format!("{p}:{s}"));
+                }
+            },
+        )?;
+        Ok((out, env))
+    }
+
+    #[test]
+    fn splits_bare_arrays_and_list_objects() {
+        let (items, env) = collect(r#" [ {"a": "x,]}\"y"}, {"b": [1, {"c": 2}]} ,3 ,"s"] "#, ArrayAt::RootOrData, 2).unwrap();
+        assert_eq!(items, [r#"1:{"a": "x,]}\"y"}"#, r#"2:{"b": [1, {"c": 2}]}"#, "3:3", "4:\"s\""]);
+        assert!(env.members.is_empty());
+        let (items, env) =
+            collect(r#"{"object":"list","data":[{"id":1},{"id":2}],"has_more":true,"meta":{"x":[1]}}"#, ArrayAt::RootOrData, 3).unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(env.members["has_more"], true);
+        assert_eq!(env.members["object"], "list");
+        assert_eq!(env.members["meta"]["x"][0], 1);
+        assert_eq!(collect("[]", ArrayAt::RootOrData, 1).unwrap().0.len(), 0);
+    }
+
+    #[test]
+    fn elements_across_block_boundaries_keep_order() {
+        let big = "x".repeat(BLOCK / 3);
+        let doc = format!("[{}]", (0..20).map(|i| format!(r#"{{"i":{i},"pad":"{big}"}}"#)).collect::<Vec<_>>().join(","));
+        let (items, _) = collect(&doc, ArrayAt::RootOrData, 2).unwrap();
+        assert_eq!(items.len(), 20);
+        for (i, item) in items.iter().enumerate() {
+            assert!(item.starts_with(&format!("{}:{{\"i\":{i},", i + 1)), "{}", &item[..20]);
+        }
+    }
+
+    #[test]
+    fn truncated_and_malformed_documents_are_errors() {
+        let e = collect(r#"[{"a":1},{"b":"#, ArrayAt::RootOrData, 1).unwrap_err();
+        assert!(e.message.contains("truncated"), "{e:?}");
+        assert!(collect(r#"{"object":"list"}"#, ArrayAt::RootOrData, 1).unwrap_err().message.contains("`data`"));
+        assert!(collect(r#"{"data":[1]}"#, ArrayAt::Root, 1).is_err());
+        assert!(collect(r#"[{"a":1}}]"#, ArrayAt::RootOrData, 1).is_err());
+        assert!(collect(r#"[1] x"#, ArrayAt::RootOrData, 1).is_err());
+        let err = parse_array(r#"[{"a":1},{"a":2}]"#.as_bytes(), ArrayAt::Root, 2, |e| {
+            if e.position == 2 { Err(StreamError { offset: e.offset, message: "bad".into() }) } else { Ok(()) }
+        }, |_, _| {})
+        .unwrap_err();
+        assert_eq!(err.offset, 9);
+    }
+
+    #[test]
+    fn locates_offsets() {
+        assert_eq!(locate("ab\ncd\né".as_bytes(), 4), (2, 2));
+        assert_eq!(locate("ab".as_bytes(), 0), (1, 1));
+    }
+}

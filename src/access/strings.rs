@@ -1,0 +1,182 @@
+//! The string table behind [`Sym`]: every distinct string stored once in one
+//! arena, keyed by its 128-bit xxh3 hash.
+//!
+//! Why not a general interner: lookups here never compare strings. The hash
+//! is computed where the string is parsed (on a worker thread), and the table
+//! only maps hash -> symbol, so a million lookups cost a million integer
+//! probes. At 128 bits two distinct ids colliding is not a practical concern
+//! (p < 1e-26 for billions of strings).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A string in the table; dense, in first-seen order, usable as a vector index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sym(u32);
+
+impl Sym {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// The key of a string: its 128-bit xxh3 hash.
+pub fn key(s: &str) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(s.as_bytes())
+}
+
+/// The keys are already uniform hashes: use their low bits as is.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u128(&mut self, n: u128) {
+        self.0 = n as u64;
+    }
+}
+
+#[derive(Default)]
+pub struct Strings {
+    arena: String,
+    /// (start, len) of each symbol in `arena`.
+    spans: Vec<(u32, u32)>,
+    index: HashMap<u128, Sym, BuildHasherDefault<PassThrough>>,
+}
+
+impl std::fmt::Debug for Strings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Strings({} symbols, {} bytes)", self.spans.len(), self.arena.len())
+    }
+}
+
+impl Strings {
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    pub fn reserve(&mut self, symbols: usize, bytes: usize) {
+        self.spans.reserve(symbols);
+        self.index.reserve(symbols);
+        self.arena.reserve(bytes);
+    }
+
+    fn push(&mut self, s: &str) -> Sym {
+        let start = u32::try_from(self.arena.len()).expect("string table over 4 GiB");
+        self.arena.push_str(s);
+        self.spans.push((start, s.len() as u32));
+        Sym((self.spans.len() - 1) as u32)
+    }
+
+    pub fn get_or_intern(&mut self, s: &str) -> Sym {
+        self.intern_keyed(key(s), s)
+    }
+
+    /// Interns `s` whose [`key`] the caller already computed.
+    pub fn intern_keyed(&mut self, key: u128, s: &str) -> Sym {
+        if let Some(sym) = self.index.get(&key) {
+            return *sym;
+        }
+        let sym = self.push(s);
+        self.index.insert(key, sym);
+        sym
+    }
+
+    /// Stores a string that needs no lookup later (a subscription id): no
+    /// hashing, no table entry. `get` will not find it.
+    pub fn push_unindexed(&mut self, s: &str) -> Sym {
+        self.push(s)
+    }
+
+    pub fn get(&self, s: &str) -> Option<Sym> {
+        self.index.get(&key(s)).copied()
+    }
+
+    pub fn resolve(&self, sym: Sym) -> Option<&str> {
+        let (start, len) = *self.spans.get(sym.index())?;
+        self.arena.get(start as usize..(start + len) as usize)
+    }
+}
+
+/// A string parsed on a worker thread, to be interned on the owning thread:
+/// a span of the block it was parsed from (no copy), or a copy when JSON
+/// escapes made the parser build a new string; with its key when it will be
+/// looked up.
+#[derive(Debug)]
+pub struct Parsed {
+    pub key: u128,
+    place: Place,
+}
+
+#[derive(Debug)]
+enum Place {
+    Span(u32, u32),
+    Owned(Box<str>),
+}
+
+impl Parsed {
+    /// `element` is the slice `s` was parsed from, found at `in_block` in its block.
+    pub fn new(s: &std::borrow::Cow<'_, str>, element: &[u8], in_block: usize, keyed: bool) -> Parsed {
+        let key = if keyed { key(s) } else { 0 };
+        let place = match s {
+            std::borrow::Cow::Borrowed(b) => {
+                let at = (b.as_ptr() as usize).wrapping_sub(element.as_ptr() as usize);
+                if at <= element.len() && at + b.len() <= element.len() {
+                    Place::Span((in_block + at) as u32, b.len() as u32)
+                } else {
+                    Place::Owned((*b).into())
+                }
+            }
+            std::borrow::Cow::Owned(o) => Place::Owned(o.as_str().into()),
+        };
+        Parsed { key, place }
+    }
+
+    pub fn as_str<'a>(&'a self, block: &'a [u8]) -> &'a str {
+        match &self.place {
+            Place::Span(start, len) => {
+                std::str::from_utf8(&block[*start as usize..(*start + *len) as usize]).expect("spans of parsed strings are UTF-8")
+            }
+            Place::Owned(s) => s,
+        }
+    }
+
+    /// Interns into `strings` (keyed), resolving against `block`.
+    pub fn intern(&self, block: &[u8], strings: &mut Strings) -> Sym {
+        strings.intern_keyed(self.key, self.as_str(block))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interns_once_and_resolves() {
+        let mut s = Strings::default();
+        let a = s.get_or_intern("cus_a");
+        let b = s.get_or_intern("cus_b");
+        assert_eq!(s.get_or_intern("cus_a"), a);
+        assert_ne!(a, b);
+        assert_eq!(s.resolve(b), Some("cus_b"));
+        assert_eq!(s.get("cus_b"), Some(b));
+        assert_eq!(s.get("cus_c"), None);
+        assert_eq!((a.index(), b.index()), (0, 1), "dense, first-seen order");
+        let id = s.push_unindexed("sub_1");
+        assert_eq!(s.resolve(id), Some("sub_1"));
+        assert_eq!(s.get("sub_1"), None);
+        assert_eq!(s.intern_keyed(key("cus_a"), "cus_a"), a);
+        assert_eq!(s.len(), 3);
+    }
+}
