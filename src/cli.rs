@@ -233,7 +233,7 @@ fn show_rules(code: Option<&str>) -> ExitCode {
 /// Renders a report, writes the report file if asked, and picks the exit code.
 fn emit<S: ScopeView>(mut report: Report<S>, common: &CommonArgs) -> ExitCode {
     if let Some(path) = &common.report_file {
-        let full = serde_json::to_string_pretty(&report.to_json_value()).expect("serializes") + "\n";
+        let full = report.to_json_text();
         if let Err(e) = std::fs::write(path, full) {
             eprintln!("billguard: input error: cannot write --report-file {}: {e}", path.display());
             return ExitCode::from(2);

@@ -240,7 +240,7 @@ pub fn bound_and_save<S: Serialize>(repo: &Path, report: &mut Report<S>, max: us
     if report.findings.len() <= max {
         return;
     }
-    let full = report.to_json_value();
+    let full = report.to_json_text();
     match paths::save_report(repo, &report.tool, &full) {
         Ok(rel) => report.report_file = Some(rel),
         Err(e) => report.notes.push(format!("the full report could not be written under .billguard/reports/: {e}")),

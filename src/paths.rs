@@ -42,14 +42,13 @@ fn normalize(p: &Path) -> PathBuf {
 
 /// Writes a full report as JSON under `<repo>/.billguard/reports/` and returns
 /// its repo-relative path.
-pub fn save_report(repo: &Path, tool: &str, report: &serde_json::Value) -> io::Result<String> {
+pub fn save_report(repo: &Path, tool: &str, report_json: &str) -> io::Result<String> {
     static SEQ: AtomicU32 = AtomicU32::new(0);
     let dir = repo.join(".billguard").join("reports");
     std::fs::create_dir_all(&dir)?;
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
     let name = format!("{tool}-{stamp}-{}-{}.json", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed));
-    let text = serde_json::to_string_pretty(report).map_err(io::Error::other)?;
-    std::fs::write(dir.join(&name), text + "\n")?;
+    std::fs::write(dir.join(&name), report_json)?;
     Ok(format!(".billguard/reports/{name}"))
 }
 
@@ -73,7 +72,7 @@ mod tests {
     #[test]
     fn reports_are_saved_under_dot_billguard() {
         let repo = tempfile::tempdir().unwrap();
-        let rel = save_report(repo.path(), "check_access_contract", &serde_json::json!({"a": 1})).unwrap();
+        let rel = save_report(repo.path(), "check_access_contract", "{\n  \"a\": 1\n}\n").unwrap();
         assert!(rel.starts_with(".billguard/reports/check_access_contract-"), "{rel}");
         let text = std::fs::read_to_string(repo.path().join(&rel)).unwrap();
         assert!(text.contains("\"a\": 1"));

@@ -234,16 +234,21 @@ impl<S: Serialize> Report<S> {
         value
     }
 
+    /// The report as pretty JSON text, redacted. Serialized straight to text
+    /// (no intermediate value tree: a large report would double in memory)
+    /// and redacted as text, which covers every string and key alike.
+    pub fn to_json_text(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("a report always serializes");
+        s.push('\n');
+        secrets::redact(&s)
+    }
+
     pub fn render(&self, format: Format, color: bool) -> String
     where
         S: ScopeView,
     {
         match format {
-            Format::Json => {
-                let mut s = serde_json::to_string_pretty(&self.to_json_value()).expect("serializes");
-                s.push('\n');
-                s
-            }
+            Format::Json => self.to_json_text(),
             Format::Text => secrets::redact(&render_text(self, color)),
             Format::Markdown => secrets::redact(&render_markdown(self)),
             Format::Sarif => {

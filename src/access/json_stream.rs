@@ -293,25 +293,16 @@ impl Scanner {
         if self.eof {
             return Ok(());
         }
-        let old = self.buf.len();
-        self.buf.resize(old + BLOCK, 0);
-        let mut got = 0;
-        while got < BLOCK {
-            match reader.read(&mut self.buf[old + got..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    break;
-                }
-                Ok(n) => got += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.buf.truncate(old + got);
-                    return Err(self.error(&format!("read error: {e}")));
-                }
+        self.buf.reserve(BLOCK);
+        // read_to_end on a `take` fills spare capacity without zeroing it first.
+        // Fewer bytes than asked for means the reader reached its end.
+        match reader.by_ref().take(BLOCK as u64).read_to_end(&mut self.buf) {
+            Ok(n) => {
+                self.eof = n < BLOCK;
+                Ok(())
             }
+            Err(e) => Err(self.error(&format!("read error: {e}"))),
         }
-        self.buf.truncate(old + got);
-        Ok(())
     }
 
     /// Drops what was consumed and reads more.

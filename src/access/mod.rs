@@ -96,7 +96,10 @@ pub async fn check(req: &AccessRequest) -> Result<Report<AccessScope>, CheckErro
         )));
     }
 
+    let started = std::time::Instant::now();
     obs = read_blocking(obs, subs_path.clone(), |p, o| fixtures::read_subscriptions(p, o).map(|_| ())).await?;
+    tracing::debug!(subscriptions = obs.subscriptions.len(), ms = started.elapsed().as_millis() as u64, "read subscriptions");
+    let started = std::time::Instant::now();
     let users_source = match &users_file {
         Some(path) => {
             let cfg = config.clone();
@@ -105,6 +108,7 @@ pub async fn check(req: &AccessRequest) -> Result<Report<AccessScope>, CheckErro
         }
         None => db::read_users(&config.database, &req.repo, &mut obs).await?.source,
     };
+    tracing::debug!(users = obs.users.len(), ms = started.elapsed().as_millis() as u64, "read users");
     if let Some(note) = found.and_then(|f| f.note) {
         obs.notes.push(note);
     }
@@ -186,7 +190,9 @@ fn assemble(obs: Observations, config: &Config, provider: BillingProvider, scope
         plan_field: columns.plan.clone().unwrap_or_else(|| "plan".into()),
         key_mode: None,
     };
+    let started = std::time::Instant::now();
     let outcome = contract::evaluate(&obs, &config.access, &labels, now);
+    tracing::debug!(findings = outcome.findings.len(), ms = started.elapsed().as_millis() as u64, "evaluated the contract");
     let mut notes = obs.notes;
     notes.extend(outcome.notes);
     if !obs.plan_tracked && !config.access.plans.is_empty() {

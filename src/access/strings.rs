@@ -152,8 +152,11 @@ impl Parsed {
         }
     }
 
-    /// Interns into `strings` (keyed), resolving against `block`.
+    /// Interns into `strings` (keyed), resolving against `block` only when new.
     pub fn intern(&self, block: &[u8], strings: &mut Strings) -> Sym {
+        if let Some(sym) = strings.index.get(&self.key) {
+            return *sym;
+        }
         strings.intern_keyed(self.key, self.as_str(block))
     }
 }
