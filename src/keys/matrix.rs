@@ -125,7 +125,8 @@ pub fn build(obs: &Observations) -> Matrix {
 }
 
 impl Cell {
-    fn short(&self, read_by_code: bool, complete: bool) -> String {
+    fn short(&self, read_by_code: bool, env: &MatrixEnv) -> String {
+        let complete = env.complete && env.kind != EnvKind::Template;
         match self.status {
             CellStatus::Set => match (&self.value, &self.kind, &self.mode) {
                 (Some(v), _, _) => v.clone(),
@@ -133,7 +134,7 @@ impl Cell {
                 _ => "set".into(),
             },
             CellStatus::Declared => "declared".into(),
-            CellStatus::Empty => if read_by_code { "EMPTY" } else { "empty" }.into(),
+            CellStatus::Empty => if read_by_code && complete { "EMPTY" } else { "empty" }.into(),
             CellStatus::Placeholder => "placeholder".into(),
             CellStatus::Missing if read_by_code && complete => "MISSING".into(),
             CellStatus::Missing => "-".into(),
@@ -150,7 +151,7 @@ impl Matrix {
             .iter()
             .map(|r| {
                 let mut row = vec![format!("{}{}", r.variable, if r.read_by_code { " *" } else { "" })];
-                row.extend(r.cells.iter().zip(&self.environments).map(|(c, e)| c.short(r.read_by_code, e.complete)));
+                row.extend(r.cells.iter().zip(&self.environments).map(|(c, e)| c.short(r.read_by_code, e)));
                 row
             })
             .collect();

@@ -12,7 +12,7 @@ pub static RULES: &[Rule] = &[
         finds: "A test-mode key (sk_test_, rk_test_, pk_test_, pdl_sdbx_apikey_) in a production environment.",
         why: "Production checkouts create test sessions: customers \"pay\" with test cards, nothing is charged, and the revenue dashboard stays at zero while traffic looks healthy.",
         example: ".env.production sets STRIPE_SECRET_KEY=sk_test_…a1b2, so /api/checkout returns cs_test_ sessions.",
-        fix: "Put the live key (sk_live_/rk_live_/pk_live_) in the production environment's secret store and redeploy.",
+        fix: "Put the live keys (sk_live_, rk_live_, pk_live_) in the production environment's secret store and redeploy.",
     },
     Rule {
         code: "KEY002",
@@ -101,7 +101,7 @@ pub static RULES: &[Rule] = &[
         severity: Severity::Medium,
         finds: "A placeholder or documentation sample key (sk_test_xxx, changeme, Stripe's public docs keys) in an environment.",
         why: "The environment looks configured but every API call fails with an invalid key, or runs against Stripe's shared docs account.",
-        example: "staging sets STRIPE_SECRET_KEY=sk_test_4eC39HqLyjWDarjtT1zdp7dc (the key from Stripe's API docs).",
+        example: "staging sets STRIPE_SECRET_KEY to the sample test key printed in Stripe's API reference, or to sk_test_xxx.",
         fix: "Set a real key of the environment's mode from the dashboard.",
     },
     Rule {
