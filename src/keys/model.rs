@@ -135,9 +135,13 @@ impl Environment {
         }
     }
 
-    /// The winning assignment of a name.
+    /// The winning assignment of a name: the last one whose value was seen,
+    /// else the last declaration (`${VAR}` in a compose file refers to a value
+    /// set elsewhere, so it does not hide one billguard read).
     pub fn get(&self, name: &str) -> Option<&Assignment> {
-        self.assignments.iter().rev().find(|a| a.name == name)
+        let mut of_name = self.assignments.iter().rev().filter(|a| a.name == name);
+        let last = of_name.clone().next()?;
+        of_name.find(|a| a.value.is_some()).or(Some(last))
     }
 
     /// The winning value, if set and not empty.
@@ -274,6 +278,7 @@ mod tests {
         }
         env.assignments.push(Assignment { name: "E".into(), value: Some(" ".into()), origin: Origin::file(".env", 3) });
         env.assignments.push(Assignment { name: "D".into(), value: None, origin: Origin::other("workflow") });
+        env.assignments.push(Assignment { name: "X".into(), value: None, origin: Origin::other("compose") });
         assert_eq!(env.value("X"), Some("b"));
         assert!(!env.is_set("E") && env.get("E").is_some());
         assert!(env.is_set("D") && env.value("D").is_none());
