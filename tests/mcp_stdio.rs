@@ -14,8 +14,12 @@ fn crate_root() -> PathBuf {
 }
 
 async fn connect(repo: &Path) -> RunningService<RoleClient, ()> {
+    connect_with(repo, &[]).await
+}
+
+async fn connect_with(repo: &Path, flags: &[&str]) -> RunningService<RoleClient, ()> {
     let transport = TokioChildProcess::new(tokio::process::Command::new(env!("CARGO_BIN_EXE_billguard")).configure(|cmd| {
-        cmd.arg("serve").arg("--repo").arg(repo).env("BILLGUARD_LOG", "warn");
+        cmd.arg("serve").arg("--repo").arg(repo).args(flags).env("BILLGUARD_LOG", "warn");
     }))
     .expect("spawn billguard serve");
     ().serve(transport).await.expect("initialize")
@@ -51,15 +55,17 @@ async fn tools_list_has_exactly_the_implemented_tools_with_schemas_and_annotatio
     let client = connect(&crate_root()).await;
     let tools = client.list_all_tools().await.unwrap();
     let names: Vec<_> = tools.iter().map(|t| t.name.to_string()).collect();
-    assert_eq!(names, ["check_access_contract"], "no placeholder tools");
-    let t = tool(&tools, "check_access_contract");
-    let ann = t.annotations.as_ref().expect("annotations");
-    assert_eq!((ann.read_only_hint, ann.open_world_hint), (Some(true), Some(true)));
-    let out = t.output_schema.as_ref().expect("outputSchema");
-    assert_eq!(out["type"], "object");
-    let required: Vec<_> = out["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-    for key in ["tool", "verdict", "summary", "scope", "findings", "omitted", "notes", "report_file"] {
-        assert!(required.contains(&key), "outputSchema must require {key}: {required:?}");
+    assert_eq!(names, ["check_access_contract", "check_key_mode"], "no placeholder tools");
+    for name in ["check_access_contract", "check_key_mode"] {
+        let t = tool(&tools, name);
+        let ann = t.annotations.as_ref().expect("annotations");
+        assert_eq!((ann.read_only_hint, ann.open_world_hint), (Some(true), Some(true)));
+        let out = t.output_schema.as_ref().expect("outputSchema");
+        assert_eq!(out["type"], "object");
+        let required: Vec<_> = out["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        for key in ["tool", "verdict", "summary", "scope", "findings", "omitted", "notes", "report_file"] {
+            assert!(required.contains(&key), "{name} outputSchema must require {key}: {required:?}");
+        }
     }
     client.cancel().await.unwrap();
 }

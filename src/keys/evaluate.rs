@@ -444,7 +444,7 @@ fn api_probe(probe: &ApiProbe, obs: &Observations, settings: &Settings, out: &mu
                 "probe_api {}: price {} (from {}) does not exist for this key",
                 probe.environment, price.id, price.source
             )),
-            PriceOutcome::Error(e) => out.notes.push(format!("probe_api {}: price {}: {e}", probe.environment, price.id)),
+            PriceOutcome::Error { message: e } => out.notes.push(format!("probe_api {}: price {}: {e}", probe.environment, price.id)),
             PriceOutcome::Found { .. } => {}
         }
     }

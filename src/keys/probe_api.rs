@@ -38,7 +38,7 @@ pub enum PriceOutcome {
     /// 404 saying that a similar object exists in the other mode.
     OtherMode { exists_in: String },
     NotFound,
-    Error(String),
+    Error { message: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -169,8 +169,8 @@ pub fn probe(req: &ApiRequest) -> ApiProbe {
                     PriceOutcome::NotFound
                 }
             }
-            Ok(Answer::Status(s, v)) => PriceOutcome::Error(explain(&path, s, &v, "rak_plan_read")),
-            Err(e) => PriceOutcome::Error(secrets::redact(&e)),
+            Ok(Answer::Status(s, v)) => PriceOutcome::Error { message: explain(&path, s, &v, "rak_plan_read") },
+            Err(e) => PriceOutcome::Error { message: secrets::redact(&e) },
         };
         out.prices.push(PriceCheck { id: id.clone(), source: source.clone(), outcome });
     }
@@ -212,4 +212,24 @@ fn list_endpoints(client: &Client) -> Result<Vec<Endpoint>, String> {
         after = data.last().and_then(|e| e["id"].as_str()).map(str::to_string);
     }
     Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_price_outcome_serializes() {
+        for outcome in [
+            PriceOutcome::Found { livemode: true },
+            PriceOutcome::OtherMode { exists_in: "test".into() },
+            PriceOutcome::NotFound,
+            PriceOutcome::Error { message: "HTTP 500".into() },
+        ] {
+            let check = PriceCheck { id: "price_1".into(), source: "[access.plans]".into(), outcome };
+            let v = serde_json::to_value(&check).unwrap();
+            assert_eq!(v["id"], "price_1");
+            assert!(v["outcome"].is_string(), "{v}");
+        }
+    }
 }
