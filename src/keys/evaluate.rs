@@ -249,7 +249,7 @@ pub fn is_test_path(path: &str) -> bool {
 
 /// KEY006 and KEY007: variables the code reads that the environment lacks.
 fn missing_variables(env: &Environment, required: &BTreeMap<&str, bool>, obs: &Observations, out: &mut Outcome) {
-    if !env.judges_absence() || !env.failed.is_empty() && env.assignments.is_empty() {
+    if !env.judges_absence() || (!env.failed.is_empty() && env.assignments.is_empty()) {
         return;
     }
     let severity = if env.kind == EnvKind::Production { Severity::High } else { Severity::Medium };

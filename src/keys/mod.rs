@@ -330,7 +330,8 @@ fn protect(envs: &[Environment]) {
     for a in envs.iter().flat_map(|e| &e.assignments) {
         let Some(v) = a.value.as_deref() else { continue };
         let upper = a.name.to_ascii_uppercase();
-        if secrets::classify(v).is_none() && !upper.contains("PRICE") && SECRET_WORDS.iter().any(|w| upper.contains(w)) {
+        let plain = upper.contains("PRICE") || ["_URL", "_URI", "_HOST", "_PORT", "_MODE", "_ENV"].iter().any(|s| upper.ends_with(s));
+        if secrets::classify(v).is_none() && !plain && SECRET_WORDS.iter().any(|w| upper.contains(w)) {
             secrets::register_secret(v);
         }
     }
