@@ -8,30 +8,10 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
-use support::{crate_root, fake_key, materialize};
+use support::{check_keys, crate_root, fake_key, materialize, rule_entities};
 
 fn billguard(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_billguard")).current_dir(dir).args(args).output().expect("run billguard")
-}
-
-fn report(dir: &Path, extra: &[&str]) -> (Value, Output) {
-    let mut args = vec!["check", "keys", "--format", "json"];
-    args.extend_from_slice(extra);
-    let out = billguard(dir, &args);
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
-    (v, out)
-}
-
-fn pairs(v: &Value) -> Vec<(String, String)> {
-    let mut p: Vec<_> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| (f["rule"].as_str().unwrap().to_string(), f["entity"].as_str().unwrap().to_string()))
-        .collect();
-    p.sort();
-    p
 }
 
 #[test]
@@ -45,7 +25,7 @@ fn every_fixture_scenario_gives_its_expected_findings_and_leaks_nothing() {
         let name = scenario.file_name().unwrap().to_string_lossy().to_string();
         let expected: Value = serde_json::from_str(&std::fs::read_to_string(scenario.join("expected.json")).unwrap()).unwrap();
         let repo = materialize(&scenario.join("repo"), true);
-        let (v, out) = report(repo.path(), &[]);
+        let (v, out) = check_keys(repo.path(), &[]);
         let mut want: Vec<(String, String)> = expected["findings"]
             .as_array()
             .unwrap()
@@ -53,7 +33,7 @@ fn every_fixture_scenario_gives_its_expected_findings_and_leaks_nothing() {
             .map(|p| (p[0].as_str().unwrap().to_string(), p[1].as_str().unwrap().to_string()))
             .collect();
         want.sort();
-        assert_eq!(pairs(&v), want, "{name}: {}", serde_json::to_string_pretty(&v).unwrap());
+        assert_eq!(rule_entities(&v), want, "{name}: {}", serde_json::to_string_pretty(&v).unwrap());
         assert_eq!(v["verdict"], expected["verdict"], "{name}");
         let code = if expected["verdict"] == "fail" { 1 } else { 0 };
         assert_eq!(out.status.code(), Some(code), "{name}");
@@ -79,7 +59,7 @@ fn every_fixture_scenario_gives_its_expected_findings_and_leaks_nothing() {
 #[test]
 fn the_matrix_is_in_every_format() {
     let repo = materialize(&crate_root().join("fixtures/keys/staging-unwired/repo"), true);
-    let (v, _) = report(repo.path(), &[]);
+    let (v, _) = check_keys(repo.path(), &[]);
     let m = &v["scope"]["matrix"];
     let envs: Vec<_> = m["environments"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
     assert_eq!(envs, ["production", "staging"]);
@@ -101,9 +81,9 @@ fn the_matrix_is_in_every_format() {
 fn env_flag_picks_and_defines_environments() {
     let repo = materialize(&crate_root().join("fixtures/keys/healthy/repo"), true);
     std::fs::write(repo.path().join("prod.env"), format!("STRIPE_SECRET_KEY={}\n", fake_key("sk_test_"))).unwrap();
-    let (v, out) = report(repo.path(), &["--env", "production=prod.env", "--env", "development"]);
+    let (v, out) = check_keys(repo.path(), &["--env", "production=prod.env", "--env", "development"]);
     assert_eq!(out.status.code(), Some(1));
-    let p = pairs(&v);
+    let p = rule_entities(&v);
     assert!(p.contains(&("KEY001".into(), "env:production/STRIPE_SECRET_KEY".into())), "{p:?}");
     assert!(p.contains(&("KEY006".into(), "env:production/STRIPE_WEBHOOK_SECRET".into())), "{p:?}");
     let envs: Vec<_> = v["scope"]["matrix"]["environments"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap().to_string()).collect();
@@ -127,7 +107,7 @@ fn process_environment_is_an_environment() {
         .output()
         .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let p = pairs(&v);
+    let p = rule_entities(&v);
     assert!(p.contains(&("KEY001".into(), "env:process/STRIPE_SECRET_KEY".into())), "{p:?}");
     assert!(!String::from_utf8_lossy(&out.stdout).contains(&key));
 }
@@ -146,13 +126,13 @@ fn commands_run_and_their_failures_are_notes() {
     )
     .unwrap();
     let start = std::time::Instant::now();
-    let (v, _) = report(repo.path(), &[]);
+    let (v, _) = check_keys(repo.path(), &[]);
     assert!(start.elapsed().as_secs() < 15, "the hanging command was killed");
     let notes = v["notes"].to_string();
     assert!(notes.contains("staging: command") && notes.contains("exited with exit status: 2") && notes.contains("permission denied"), "{notes}");
     assert!(notes.contains("hanging: command") && notes.contains("timed out after 1 s"), "{notes}");
     assert!(!v.to_string().contains(&live), "stderr is redacted");
-    let p = pairs(&v);
+    let p = rule_entities(&v);
     // production came from the command: live key, read by the code: no finding there;
     // staging and hanging could not be read, so their absence is not judged.
     assert!(p.iter().all(|(_, e)| e.starts_with("env:development") || e.starts_with("env:production")), "{p:?}");
@@ -167,20 +147,20 @@ fn bad_env_files_are_notes_and_the_rest_is_still_checked() {
     std::fs::write(repo.path().join(".env.staging"), b"\0\0binary\xff").unwrap();
     std::fs::write(repo.path().join(".env.test"), b"STRIPE_SECRET_KEY=sk_live_caf\xe9\nA=1\n").unwrap();
     std::fs::write(repo.path().join(".env.production"), format!("STRIPE_SECRET_KEY={}\n", fake_key("sk_test_"))).unwrap();
-    let (v, out) = report(repo.path(), &[]);
+    let (v, out) = check_keys(repo.path(), &[]);
     assert_eq!(out.status.code(), Some(1), "the production test key is still found");
     let notes = v["notes"].to_string();
     assert!(notes.contains(".env.staging (staging): is a binary file"), "{notes}");
     assert!(notes.contains(".env.test: line 1: invalid UTF-8"), "{notes}");
-    assert!(pairs(&v).contains(&("KEY001".into(), "env:production/STRIPE_SECRET_KEY".into())));
-    assert!(!pairs(&v).iter().any(|(_, e)| e.starts_with("env:staging")), "an unreadable environment's absence is not judged");
+    assert!(rule_entities(&v).contains(&("KEY001".into(), "env:production/STRIPE_SECRET_KEY".into())));
+    assert!(!rule_entities(&v).iter().any(|(_, e)| e.starts_with("env:staging")), "an unreadable environment's absence is not judged");
 }
 
 #[test]
 fn outside_git_key004_is_skipped_with_a_note() {
     let repo = materialize(&crate_root().join("fixtures/keys/committed-and-deployed/repo"), false);
-    let (v, _) = report(repo.path(), &[]);
-    assert!(!pairs(&v).iter().any(|(r, _)| r == "KEY004"));
+    let (v, _) = check_keys(repo.path(), &[]);
+    assert!(!rule_entities(&v).iter().any(|(r, _)| r == "KEY004"));
     assert!(v["notes"].to_string().contains("KEY004"), "{}", v["notes"]);
     assert!(v["scope"]["tracked_files"].is_null());
 }
@@ -189,7 +169,7 @@ fn outside_git_key004_is_skipped_with_a_note() {
 fn no_environments_is_a_pass_with_a_note_and_bad_config_is_exit_2() {
     let repo = tempfile::tempdir().unwrap();
     std::fs::write(repo.path().join("app.js"), "process.env.STRIPE_SECRET_KEY").unwrap();
-    let (v, out) = report(repo.path(), &[]);
+    let (v, out) = check_keys(repo.path(), &[]);
     assert_eq!(out.status.code(), Some(0));
     assert!(v["notes"].to_string().contains("no environment to judge"), "{}", v["notes"]);
     std::fs::write(repo.path().join("billguard.toml"), "[keys.environments.production]\nfile = [\".env\"]\n").unwrap();

@@ -4,34 +4,9 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::{Value, json};
-use support::{TestServer, crate_root, fake_key, json as answer, materialize};
-
-fn run(dir: &Path, args: &[&str]) -> (Value, Output) {
-    let out = Command::new(env!("CARGO_BIN_EXE_billguard"))
-        .current_dir(dir)
-        .args(["check", "keys", "--format", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
-    (v, out)
-}
-
-fn rules(v: &Value) -> Vec<(String, String)> {
-    let mut p: Vec<_> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| (f["rule"].as_str().unwrap().to_string(), f["entity"].as_str().unwrap().to_string()))
-        .collect();
-    p.sort();
-    p
-}
+use support::{TestServer, check_keys, crate_root, fake_key, json as answer, materialize, rule_entities};
 
 fn healthy() -> support::Materialized {
     materialize(&crate_root().join("fixtures/keys/healthy/repo"), true)
@@ -44,9 +19,9 @@ fn a_production_checkout_answering_cs_test_is_key009() {
     let server = TestServer::start(move |_| answer(200, body.clone()));
     let repo = healthy();
     let url = server.url("/api/checkout");
-    let (v, out) = run(repo.path(), &["--probe-url", &url]);
+    let (v, out) = check_keys(repo.path(), &["--probe-url", &url]);
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(rules(&v), [("KEY009".to_string(), format!("probe:{url}"))]);
+    assert_eq!(rule_entities(&v), [("KEY009".to_string(), format!("probe:{url}"))]);
     let f = &v["findings"][0];
     assert!(f["message"].as_str().unwrap().contains("cs_test_"), "{f}");
     let seen = server.seen.lock().unwrap().clone();
@@ -62,9 +37,9 @@ fn a_live_checkout_is_quiet_and_the_body_is_configurable() {
     let server = TestServer::start(|_| answer(200, json!({"url": "https://checkout.stripe.com/c/pay/cs_live_a1B2c3D4e5F6g7H8i9"})));
     let repo = healthy();
     std::fs::write(repo.path().join("billguard.toml"), "[keys]\nprobe_body = '{\"price\": \"price_1Pro\"}'\n").unwrap();
-    let (v, out) = run(repo.path(), &["--probe-url", &server.url("/checkout")]);
+    let (v, out) = check_keys(repo.path(), &["--probe-url", &server.url("/checkout")]);
     assert_eq!(out.status.code(), Some(0), "{v}");
-    assert_eq!(rules(&v), []);
+    assert_eq!(rule_entities(&v), []);
     assert_eq!(v["scope"]["checkout_probe"]["artefacts"][0]["mode"], "live");
     assert_eq!(server.seen.lock().unwrap()[0].body, "{\"price\": \"price_1Pro\"}");
 }
@@ -78,12 +53,12 @@ fn redirects_are_followed_and_a_stripe_location_is_read_not_fetched() {
         _ => (404, vec![], "not found".into()),
     });
     let repo = healthy();
-    let (v, _) = run(repo.path(), &["--probe-url", &server.url("/buy")]);
-    assert_eq!(rules(&v).len(), 1, "{v}");
+    let (v, _) = check_keys(repo.path(), &["--probe-url", &server.url("/buy")]);
+    assert_eq!(rule_entities(&v).len(), 1, "{v}");
     assert_eq!(v["scope"]["checkout_probe"]["redirects"].as_array().unwrap().len(), 2);
     let methods: Vec<_> = server.seen.lock().unwrap().iter().map(|s| s.method.clone()).collect();
     assert_eq!(methods, ["POST", "GET"], "303 turns the POST into a GET, and Stripe is not contacted");
-    let (v, out) = run(repo.path(), &["--probe-url", &server.url("/loop")]);
+    let (v, out) = check_keys(repo.path(), &["--probe-url", &server.url("/loop")]);
     assert_eq!(out.status.code(), Some(0));
     assert!(v["notes"].to_string().contains("redirected more than 5 times"), "{}", v["notes"]);
 }
@@ -101,16 +76,16 @@ fn html_errors_refusals_and_hangs_are_notes_not_findings() {
     });
     let repo = healthy();
     std::fs::write(repo.path().join("billguard.toml"), "[keys]\nprobe_timeout_secs = 1\n").unwrap();
-    let (v, out) = run(repo.path(), &["--probe-url", &server.url("/page")]);
-    assert_eq!((out.status.code(), rules(&v).len()), (Some(0), 0));
+    let (v, out) = check_keys(repo.path(), &["--probe-url", &server.url("/page")]);
+    assert_eq!((out.status.code(), rule_entities(&v).len()), (Some(0), 0));
     assert!(v["notes"].to_string().contains("answered an HTML page"), "{}", v["notes"]);
-    let (v, _) = run(repo.path(), &["--probe-url", &server.url("/broken")]);
+    let (v, _) = check_keys(repo.path(), &["--probe-url", &server.url("/broken")]);
     assert!(v["notes"].to_string().contains("answered HTTP 500"), "{}", v["notes"]);
-    let (v, _) = run(repo.path(), &["--probe-url", &server.url("/slow")]);
+    let (v, _) = check_keys(repo.path(), &["--probe-url", &server.url("/slow")]);
     assert!(v["notes"].to_string().contains("within 1 s"), "{}", v["notes"]);
     // A port nobody listens on.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let (v, out) = run(repo.path(), &["--probe-url", &format!("http://{closed}/checkout")]);
+    let (v, out) = check_keys(repo.path(), &["--probe-url", &format!("http://{closed}/checkout")]);
     assert_eq!(out.status.code(), Some(0));
     assert!(v["notes"].to_string().contains("connection refused or unreachable"), "{}", v["notes"]);
     // The other checks still ran: the matrix is there.
@@ -122,8 +97,8 @@ fn get_mode_reads_payment_links_in_pages() {
     let server = TestServer::start(|_| (200, vec![("Content-Type", "text/html".into())], "<a href=\"https://buy.stripe.com/test_6oE8zK1xQ\">Buy</a>".into()));
     let repo = healthy();
     std::fs::write(repo.path().join("billguard.toml"), "[keys]\nprobe_method = \"GET\"\n").unwrap();
-    let (v, _) = run(repo.path(), &["--probe-url", &server.url("/pricing")]);
-    assert_eq!(rules(&v).len(), 1, "{v}");
+    let (v, _) = check_keys(repo.path(), &["--probe-url", &server.url("/pricing")]);
+    assert_eq!(rule_entities(&v).len(), 1, "{v}");
     assert!(v["findings"][0]["message"].as_str().unwrap().contains("payment link"));
     assert_eq!(server.seen.lock().unwrap()[0].method, "GET");
 }
@@ -175,10 +150,10 @@ fn the_api_probe_finds_prices_of_the_other_mode_and_webhook_gaps() {
         ),
     )
     .unwrap();
-    let (v, out) = run(repo.path(), &["--probe-api"]);
+    let (v, out) = check_keys(repo.path(), &["--probe-api"]);
     assert_eq!(out.status.code(), Some(1), "{v}");
     assert_eq!(
-        rules(&v),
+        rule_entities(&v),
         [("KEY010".to_string(), "env:production/price_1TestOnly".to_string()), ("KEY012".to_string(), "env:production".to_string())]
     );
     let gap = v["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "KEY012").unwrap();
@@ -203,12 +178,12 @@ fn an_organization_key_in_the_wrong_mode_and_a_rejected_key() {
     std::fs::write(repo.path().join(".env.staging"), format!("STRIPE_SECRET_KEY={org}\n")).unwrap();
     std::fs::write(repo.path().join(".env.production"), "STRIPE_SECRET_KEY=rk_live_\n").unwrap();
     std::fs::write(repo.path().join("billguard.toml"), format!("[billing]\napi_base = \"{}\"\n", server.url(""))).unwrap();
-    let (v, _) = run(repo.path(), &["--probe-api", "--env", "staging"]);
-    assert!(rules(&v).contains(&("KEY010".to_string(), "env:staging/STRIPE_SECRET_KEY".to_string())), "{v}");
+    let (v, _) = check_keys(repo.path(), &["--probe-api", "--env", "staging"]);
+    assert!(rule_entities(&v).contains(&("KEY010".to_string(), "env:staging/STRIPE_SECRET_KEY".to_string())), "{v}");
     assert!(!v.to_string().contains(&org));
     // No server at all: a note per environment, never an abort.
     drop(server);
-    let (v, out) = run(repo.path(), &["--probe-api", "--env", "staging"]);
+    let (v, out) = check_keys(repo.path(), &["--probe-api", "--env", "staging"]);
     assert_ne!(out.status.code(), Some(2));
     assert!(v["notes"].to_string().contains("cannot connect"), "{}", v["notes"]);
 }
@@ -218,7 +193,7 @@ fn no_network_unless_asked() {
     let server = emulator();
     let repo = healthy();
     std::fs::write(repo.path().join("billguard.toml"), format!("[billing]\napi_base = \"{}\"\n", server.url(""))).unwrap();
-    let (v, _) = run(repo.path(), &[]);
+    let (v, _) = check_keys(repo.path(), &[]);
     assert!(v["scope"]["api_probes"].as_array().unwrap().is_empty());
     assert!(v["scope"]["checkout_probe"].is_null());
     assert!(server.seen.lock().unwrap().is_empty());

@@ -14,12 +14,8 @@ fn crate_root() -> PathBuf {
 }
 
 async fn connect(repo: &Path) -> RunningService<RoleClient, ()> {
-    connect_with(repo, &[]).await
-}
-
-async fn connect_with(repo: &Path, flags: &[&str]) -> RunningService<RoleClient, ()> {
     let transport = TokioChildProcess::new(tokio::process::Command::new(env!("CARGO_BIN_EXE_billguard")).configure(|cmd| {
-        cmd.arg("serve").arg("--repo").arg(repo).args(flags).env("BILLGUARD_LOG", "warn");
+        cmd.arg("serve").arg("--repo").arg(repo).env("BILLGUARD_LOG", "warn");
     }))
     .expect("spawn billguard serve");
     ().serve(transport).await.expect("initialize")

@@ -107,7 +107,7 @@ impl Builder<'_> {
     }
 
     /// A map or a `NAME=value` list, as compose and k8s-style lists write it.
-    fn from_value(&mut self, v: &Value, out: &mut Vec<Assignment>, literal: fn(&str) -> Option<String>) {
+    fn add_from(&mut self, v: &Value, out: &mut Vec<Assignment>, literal: fn(&str) -> Option<String>) {
         match v {
             Value::Object(map) => {
                 for (k, val) in map {
@@ -217,7 +217,7 @@ fn compose(root: &Path, text: &str, b: &mut Builder<'_>) -> Result<Vec<DeclaredE
                     }
                 }
             }
-            b.from_value(&service["environment"], &mut out, compose_literal);
+            b.add_from(&service["environment"], &mut out, compose_literal);
         }
     }
     Ok(one(rel, name, kind, out))
@@ -228,7 +228,7 @@ fn workflow(text: &str, b: &mut Builder<'_>) -> Result<Vec<DeclaredEnv>, String>
     let mut envs: Vec<DeclaredEnv> = Vec::new();
     for doc in yaml_docs(text)? {
         let mut top = Vec::new();
-        b.from_value(&doc["env"], &mut top, workflow_literal);
+        b.add_from(&doc["env"], &mut top, workflow_literal);
         let Some(jobs) = doc["jobs"].as_object() else { continue };
         for (job_id, job) in jobs {
             let named = job["environment"].as_str().or_else(|| job["environment"]["name"].as_str()).filter(|s| !s.contains("${{"));
@@ -240,10 +240,10 @@ fn workflow(text: &str, b: &mut Builder<'_>) -> Result<Vec<DeclaredEnv>, String>
                 }
             };
             let mut assignments = top.clone();
-            b.from_value(&job["env"], &mut assignments, workflow_literal);
+            b.add_from(&job["env"], &mut assignments, workflow_literal);
             if let Some(steps) = job["steps"].as_array() {
                 for step in steps {
-                    b.from_value(&step["env"], &mut assignments, workflow_literal);
+                    b.add_from(&step["env"], &mut assignments, workflow_literal);
                 }
             }
             match envs.iter_mut().find(|e| e.name == name) {
@@ -267,9 +267,9 @@ fn kubernetes(text: &str, b: &mut Builder<'_>) -> Result<Vec<DeclaredEnv>, Strin
         };
         let mut out = Vec::new();
         match doc["kind"].as_str().unwrap_or("") {
-            "ConfigMap" => b.from_value(&doc["data"], &mut out, plain_literal),
+            "ConfigMap" => b.add_from(&doc["data"], &mut out, plain_literal),
             "Secret" => {
-                b.from_value(&doc["stringData"], &mut out, plain_literal);
+                b.add_from(&doc["stringData"], &mut out, plain_literal);
                 if let Some(data) = doc["data"].as_object() {
                     for (k, v) in data {
                         let decoded = v.as_str().and_then(base64_decode).and_then(|d| String::from_utf8(d).ok());
@@ -315,7 +315,7 @@ fn fly(text: &str, b: &mut Builder<'_>) -> Result<Vec<DeclaredEnv>, String> {
     let app = doc["app"].as_str().unwrap_or("");
     let (name, kind) = implied(&format!("{} {app}", b.rel), EnvKind::Production);
     let mut out = Vec::new();
-    b.from_value(&doc["env"], &mut out, plain_literal);
+    b.add_from(&doc["env"], &mut out, plain_literal);
     Ok(one(b.rel, name, kind, by_line(out)))
 }
 
@@ -324,8 +324,8 @@ fn vercel(text: &str, b: &mut Builder<'_>) -> Result<Vec<DeclaredEnv>, String> {
     // `@name` values refer to Vercel secrets: declared, unseen.
     let literal: fn(&str) -> Option<String> = |s| (!s.starts_with('@')).then(|| s.to_string());
     let mut out = Vec::new();
-    b.from_value(&doc["build"]["env"], &mut out, literal);
-    b.from_value(&doc["env"], &mut out, literal);
+    b.add_from(&doc["build"]["env"], &mut out, literal);
+    b.add_from(&doc["env"], &mut out, literal);
     Ok(one(b.rel, "production".into(), EnvKind::Production, out))
 }
 
@@ -333,7 +333,7 @@ fn netlify(text: &str, b: &mut Builder<'_>) -> Result<Vec<DeclaredEnv>, String> 
     let doc = toml_value(text)?;
     let mut envs = Vec::new();
     let mut base = Vec::new();
-    b.from_value(&doc["build"]["environment"], &mut base, plain_literal);
+    b.add_from(&doc["build"]["environment"], &mut base, plain_literal);
     envs.extend(one(b.rel, "production".into(), EnvKind::Production, by_line(base)));
     if let Some(contexts) = doc["context"].as_object() {
         for (ctx, table) in contexts {
@@ -344,7 +344,7 @@ fn netlify(text: &str, b: &mut Builder<'_>) -> Result<Vec<DeclaredEnv>, String> 
                 other => (other.to_string(), EnvKind::infer(other)),
             };
             let mut out = Vec::new();
-            b.from_value(&table["environment"], &mut out, plain_literal);
+            b.add_from(&table["environment"], &mut out, plain_literal);
             let out = by_line(out);
             match envs.iter_mut().find(|e: &&mut DeclaredEnv| e.name == name) {
                 Some(e) => e.assignments.extend(out),

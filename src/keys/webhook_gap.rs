@@ -95,7 +95,7 @@ mod tests {
     #[test]
     fn an_enabled_endpoint_with_every_event_covers() {
         let all = ep("we_1", "https://www.example.com/api/webhooks", "enabled", &["*"], true);
-        assert_eq!(judge(&[all.clone()], Some("https://example.com"), Mode::Live, &req()), Verdict::Covered);
+        assert_eq!(judge(std::slice::from_ref(&all), Some("https://example.com"), Mode::Live, &req()), Verdict::Covered);
         let mut events: Vec<&str> = LIFECYCLE_EVENTS.to_vec();
         events.retain(|e| *e != "invoice.paid");
         events.push("invoice.payment_succeeded");

@@ -6,10 +6,37 @@
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
+
+use serde_json::Value;
 
 pub fn crate_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `billguard check keys --format json ARGS` in `dir`: the report and the process output.
+pub fn check_keys(dir: &Path, args: &[&str]) -> (Value, Output) {
+    let out = Command::new(env!("CARGO_BIN_EXE_billguard"))
+        .current_dir(dir)
+        .args(["check", "keys", "--format", "json"])
+        .args(args)
+        .output()
+        .expect("run billguard");
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
+    (v, out)
+}
+
+/// The report's findings as sorted (rule, entity) pairs.
+pub fn rule_entities(v: &Value) -> Vec<(String, String)> {
+    let mut p: Vec<_> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["rule"].as_str().unwrap().to_string(), f["entity"].as_str().unwrap().to_string()))
+        .collect();
+    p.sort();
+    p
 }
 
 /// A random key: the prefix and 32 random alphanumerics (never a real key).
