@@ -306,8 +306,9 @@ mod tests {
     #[test]
     fn live_keys_and_webhook_events() {
         let mut scan = Scan::default();
-        let text = "// webhook handler\nconst k = 'sk_live_4fQ9zXv2Lm8Rt1Yp6Wc3';\ncase 'customer.subscription.deleted':\ncase \"invoice.paid\":\n";
-        scan_text("api/webhook.ts", text, &[], &mut scan);
+        let key = crate::keys::evaluate_tests::fake_key("sk_live_");
+        let text = format!("// webhook handler\nconst k = '{key}';\ncase 'customer.subscription.deleted':\ncase \"invoice.paid\":\n");
+        scan_text("api/webhook.ts", &text, &[], &mut scan);
         assert_eq!(scan.live_keys.len(), 1);
         assert_eq!(scan.live_keys[0].line, 2);
         assert_eq!(scan.events.iter().cloned().collect::<Vec<_>>(), ["customer.subscription.deleted", "invoice.paid"]);

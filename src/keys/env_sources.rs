@@ -516,9 +516,10 @@ mod tests {
         std::fs::write(dir.path().join("marker"), "x").unwrap();
         let out = run_command("ls; echo A=1", dir.path(), Duration::from_secs(10), None).unwrap();
         assert!(out.contains("marker") && out.contains("A=1"), "{out}");
-        let err = run_command("echo 'boom sk_live_4fQ9zXv2Lm8Rt1Yp6Wc3Nb7Ka1b2' >&2; exit 3", dir.path(), Duration::from_secs(10), None).unwrap_err();
+        let key = crate::keys::evaluate_tests::fake_key("sk_live_");
+        let err = run_command(&format!("echo 'boom {key}' >&2; exit 3"), dir.path(), Duration::from_secs(10), None).unwrap_err();
         assert!(err.contains("exit status: 3") && err.contains("boom"), "{err}");
-        assert!(!err.contains("Nb7Ka1b2") && err.contains("sk_live_…"), "stderr is redacted: {err}");
+        assert!(!err.contains(&key) && err.contains("sk_live_…"), "stderr is redacted: {err}");
         let start = Instant::now();
         let err = run_command("echo partial; sleep 30", dir.path(), Duration::from_millis(300), None).unwrap_err();
         assert!(err.contains("timed out"), "{err}");

@@ -73,8 +73,9 @@ mod tests {
 
     #[test]
     fn the_value_must_fit_the_wanted_name() {
-        let sk = classify("sk_live_51Hq2dLm8Rt1Yp6Wc3Nb7Ka9Zx0Vb4Nm");
-        let wh = classify("whsec_51Hq2dLm8Rt1Yp6Wc3Nb7Ka9Zx0Vb4Nm");
+        let fake = crate::keys::evaluate_tests::fake_key;
+        let sk = classify(&fake("sk_live_"));
+        let wh = classify(&fake("whsec_"));
         let cands = ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SIGNING_SECRET"];
         let class = |n: &str| if n == "STRIPE_SECRET_KEY" { sk } else { wh };
         assert_eq!(best("STRIPE_RESTRICTED_KEY", &cands, class), Some("STRIPE_SECRET_KEY"));

@@ -285,9 +285,10 @@ mod tests {
     #[test]
     fn misfiled_keys() {
         let c = |v: &str| secrets::classify(v).unwrap();
-        let sk = c("sk_live_51Hq2dLm8Rt1Yp6Wc3Nb7Ka9Zx0Vb4Nm");
-        let pk = c("pk_live_51Hq2dLm8Rt1Yp6Wc3Nb7Ka9Zx0Vb4Nm");
-        let wh = c("whsec_51Hq2dLm8Rt1Yp6Wc3Nb7Ka9Zx0Vb4Nm");
+        let fake = crate::keys::evaluate_tests::fake_key;
+        let sk = c(&fake("sk_live_"));
+        let pk = c(&fake("pk_live_"));
+        let wh = c(&fake("whsec_"));
         assert!(misfiled("NEXT_PUBLIC_STRIPE_KEY", &sk).unwrap().contains("browser"));
         assert!(misfiled("VITE_STRIPE_SECRET_KEY", &sk).is_some());
         assert!(misfiled("STRIPE_WEBHOOK_SECRET", &sk).unwrap().contains("webhook"));
