@@ -117,7 +117,7 @@ fn per_assignment_rules(env: &Environment, obs: &Observations, out: &mut Outcome
                 "KEY001",
                 env,
                 a,
-                format!("{} in production environment {} is a test-mode {} ({fp})", a.name, env.name, kind_label(class.kind)),
+                format!("{} in {} is a test-mode {} ({fp})", a.name, env.label(), kind_label(class.kind)),
             )
             .evidence("key", fp.as_str())
             .evidence("mode", "test");
@@ -128,7 +128,7 @@ fn per_assignment_rules(env: &Environment, obs: &Observations, out: &mut Outcome
                 "KEY003",
                 env,
                 a,
-                format!("{} in {} environment {} is a live {} ({fp})", a.name, env.kind.as_str(), env.name, kind_label(class.kind)),
+                format!("{} in {} is a live {} ({fp})", a.name, env.label(), kind_label(class.kind)),
             )
             .evidence("key", fp.as_str())
             .evidence("mode", "live");
@@ -287,7 +287,7 @@ fn missing_variables(env: &Environment, required: &BTreeMap<&str, bool>, obs: &O
                 let mut f = Finding::new(
                     rule("KEY006"),
                     env.entity(Some(var)),
-                    format!("the code reads {var} ({}:{}), but {} environment {} {how}", first.path, first.line, env.kind.as_str(), env.name),
+                    format!("the code reads {var} ({}:{}), but {} {how}", first.path, first.line, env.label()),
                 );
                 f = match env.get(var).and_then(|a| a.origin.path.clone().zip(a.origin.line)) {
                     Some((p, l)) => f.at(p, l),
@@ -319,12 +319,10 @@ fn committed_live_keys(obs: &Observations, out: &mut Outcome) {
         }
     }
     let Some(tracked) = &obs.tracked else {
-        if !hits.is_empty() {
-            out.notes.push(format!(
-                "not a git repository (or git is unavailable): live keys were seen in {} place(s) but whether git tracks them (KEY004) was not checked",
-                hits.len()
-            ));
-        }
+        out.notes.push(format!(
+            "KEY004 (live secret committed) skipped: not a git repository, or git is unavailable{}",
+            if hits.is_empty() { String::new() } else { format!("; live keys were seen in {} place(s)", hits.len()) }
+        ));
         return;
     };
     let mut seen = HashSet::new();

@@ -165,6 +165,11 @@ impl Environment {
         self.complete && self.kind != EnvKind::Template
     }
 
+    /// How messages name the environment: `production`, or `prod-eu (production)`.
+    pub fn label(&self) -> String {
+        if self.name == self.kind.as_str() { self.name.clone() } else { format!("{} ({})", self.name, self.kind.as_str()) }
+    }
+
     /// `env:<name>/<variable>` or `env:<name>`.
     pub fn entity(&self, variable: Option<&str>) -> String {
         match variable {
