@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::access::{self, AccessRequest};
 use crate::webhook::{self, WebhookRequest};
 use crate::error::CheckError;
+use crate::keys::{self, KeysRequest};
 use crate::report::{Format, Report, ScopeView};
 use crate::{demo, mcp, rules, secrets};
 
@@ -32,6 +33,10 @@ pub enum Command {
         /// Repository root: tool paths resolve here and may not leave it.
         #[arg(long, default_value = ".")]
         repo: PathBuf,
+        /// Let check_key_mode run the `command` sources of [keys.environments] (off by
+        /// default: a repository's config must not run code through an agent's tool call).
+        #[arg(long)]
+        allow_commands: bool,
     },
     /// Run the checks on fixtures built into the binary (no files, keys or network).
     Demo {
@@ -77,6 +82,25 @@ pub enum CheckCommand {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Test vs live keys, missing or misnamed variables and probes, per environment.
+    Keys {
+        /// billguard.toml to use (default: the repo's).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Judge exactly these environments: NAME=FILE reads a dotenv file, NAME picks a
+        /// configured or discovered one, `process` is this process's environment. Repeatable.
+        #[arg(long = "env", value_name = "NAME[=FILE]")]
+        env: Vec<String>,
+        /// POST to this production checkout endpoint and read the session's mode
+        /// (creates an unpaid Checkout Session).
+        #[arg(long)]
+        probe_url: Option<String>,
+        /// Ask the Stripe API (read-only) about each environment's key, prices and webhook endpoints.
+        #[arg(long)]
+        probe_api: bool,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -100,7 +124,7 @@ pub struct CommonArgs {
 /// Runs the CLI and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Serve { repo } => serve(repo),
+        Command::Serve { repo, allow_commands } => serve(repo, allow_commands),
         Command::Demo { format } => run_demo(format),
         Command::Rules { code } => show_rules(code.as_deref()),
         Command::Check { check: CheckCommand::Access { config, fixtures, common } } => {
@@ -120,6 +144,25 @@ pub fn run(cli: Cli) -> ExitCode {
             }
             let req = WebhookRequest { repo: common.repo.clone(), base, diff, paths };
             match webhook::check(&req) {
+                Ok(report) => emit(report, &common),
+                Err(e) => fail(&e),
+            }
+        }
+        Command::Check { check: CheckCommand::Keys { config, env, probe_url, probe_api, common } } => {
+            let environments = match env.iter().map(|s| keys::env_sources::EnvSpec::parse(s)).collect::<Result<Vec<_>, _>>() {
+                Ok(specs) => specs,
+                Err(e) => return fail(&CheckError::Usage(format!("--env {e}"))),
+            };
+            let req = KeysRequest {
+                repo: common.repo.clone(),
+                config,
+                environments,
+                probe_url,
+                probe_api,
+                allow_commands: true,
+                cancel: None,
+            };
+            match keys::check(&req) {
                 Ok(report) => emit(report, &common),
                 Err(e) => fail(&e),
             }
@@ -149,7 +192,7 @@ fn read_diff(path: &std::path::Path) -> Result<String, CheckError> {
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-fn serve(repo: PathBuf) -> ExitCode {
+fn serve(repo: PathBuf, allow_commands: bool) -> ExitCode {
     if !repo.is_dir() {
         eprintln!("billguard: usage error: --repo {} is not a directory", repo.display());
         return ExitCode::from(2);
@@ -161,7 +204,7 @@ fn serve(repo: PathBuf) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(mcp::serve(repo)) {
+    match runtime.block_on(mcp::serve(repo, allow_commands)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("billguard: MCP server error: {}", secrets::redact(&e.to_string()));

@@ -135,6 +135,18 @@ pub struct KeysConfig {
     pub variables: Vec<String>,
     pub probe_api: bool,
     pub probe_env: Option<String>,
+    /// The production checkout endpoint to probe (opt-in: a POST creates an unpaid session).
+    pub probe_url: Option<String>,
+    /// POST (default) or GET (for pages that embed payment links).
+    pub probe_method: Option<String>,
+    /// JSON body of the checkout probe's POST.
+    pub probe_body: Option<String>,
+    /// Seconds per probe request (default 10).
+    pub probe_timeout_secs: Option<u64>,
+    /// Seconds a `command` source may run before it is killed (default 20).
+    pub command_timeout_secs: Option<u64>,
+    /// Events a webhook endpoint must receive (default: the subscription lifecycle).
+    pub webhook_events: Vec<String>,
     pub environments: BTreeMap<String, EnvironmentConfig>,
 }
 
@@ -145,6 +157,8 @@ pub struct EnvironmentConfig {
     pub command: Option<String>,
     /// production | staging | development | test; inferred from the name when absent.
     pub kind: Option<String>,
+    /// The environment's public URL; webhook endpoints must point at it.
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -337,10 +351,15 @@ comped_users = ["usr_1", 42]
 files = [".env.production"]
 [keys.environments.staging]
 files = [".env.staging"]
+[keys.environments.heroku]
+command = "heroku config --shell -a myapp"
+kind = "production"
+url = "https://example.com"
 [webhook]
 "#,
         )
         .unwrap();
+        assert_eq!(c.keys.environments["heroku"].url.as_deref(), Some("https://example.com"));
         assert_eq!(c.access.granting_statuses, ["active", "trialing"]);
         assert_eq!(c.access.comped_users, ["usr_1", "42"]);
         assert_eq!(c.access.plans["price_1ProMonthly"], "pro");
@@ -359,6 +378,17 @@ files = [".env.staging"]
         let err = parse("[acess]\npast_due_grace_days = 3\n").unwrap_err();
         assert!(err.message.contains("did you mean `access`"), "{}", err.message);
         assert_eq!(err.line, Some(1));
+    }
+
+    #[test]
+    fn keys_probe_settings_parse_and_typos_are_caught() {
+        let c = parse("[keys]\nprobe_url = \"https://example.com/api/checkout\"\nprobe_method = \"GET\"\nprobe_timeout_secs = 3\ncommand_timeout_secs = 5\nwebhook_events = [\"invoice.paid\"]\n").unwrap();
+        assert_eq!(c.keys.probe_url.as_deref(), Some("https://example.com/api/checkout"));
+        assert_eq!((c.keys.probe_timeout_secs, c.keys.command_timeout_secs), (Some(3), Some(5)));
+        let err = parse("[keys]\nprobe_ur = \"x\"\n").unwrap_err();
+        assert!(err.message.contains("did you mean `probe_url`"), "{}", err.message);
+        let err = parse("[keys.environments.production]\nfile = [\".env\"]\n").unwrap_err();
+        assert!(err.message.contains("did you mean `files`"), "{}", err.message);
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod keys;
 pub mod mcp;
 pub mod paths;
 pub mod report;

@@ -14,7 +14,12 @@ use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt, tool, tool_handler,
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::access::{self, AccessRequest, AccessScope};
+use crate::keys::env_sources::EnvSpec;
+use crate::keys::{self, KeysRequest, KeysScope};
 use crate::error::CheckError;
 use crate::paths;
 use crate::report::Report;
@@ -47,7 +52,14 @@ events: checkout, subscription, invoice), and after every edit to one. Without a
 tree (uncommitted changes included) with the merge-base of the default branch; pass `base` to pick another ref, or \
 `diff` (unified diff text) when there is no checkout. It reports what the change does to the billing state machine: \
 grants or revocations removed, events dropped, verification weakened, errors swallowed, idempotency that skips \
-updates. Fix every high finding; findings marked pre_existing were already in the base.";
+updates. Fix every high finding; findings marked pre_existing were already in the base.
+
+When to call check_key_mode: after changing env files, deployment config (compose, workflows, manifests, fly.toml, \
+vercel.json, netlify.toml) or code that reads billing variables, and before a deploy or launch. It reports test keys in \
+production, live keys elsewhere or committed to git, mixed modes, variables the code reads that an environment lacks \
+or names differently, misfiled keys and disabled safeguards, with a matrix (scope.matrix) of environment x variable. \
+probe_url and probe_api reach the network and are opt-in: probe_url POSTs to a checkout endpoint (this creates an \
+unpaid session); probe_api makes read-only Stripe API calls with each environment's key.";
 
 /// Tool arguments whose deserialization errors name the argument at fault
 /// (`argument \`fixtures_dir\`: invalid type...`), which plain serde does not.
@@ -112,16 +124,117 @@ pub struct WebhookArgs {
     pub max_findings: Option<u32>,
 }
 
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyModeArgs {
+    /// Judge exactly these environments. Each is NAME (a configured or discovered environment,
+    /// or `process` for the server's own environment) or NAME=FILE (a dotenv file, relative to
+    /// the repo root). Default: [keys.environments] from billguard.toml, else the discovered
+    /// .env files and deployment files.
+    #[serde(default)]
+    pub environments: Option<Vec<String>>,
+    /// Production checkout endpoint to POST to (overrides [keys] probe_url). Reaches the network
+    /// and creates an unpaid Checkout Session; the response is read for cs_test_/cs_live_ sessions
+    /// and payment links.
+    #[serde(default)]
+    pub probe_url: Option<String>,
+    /// Ask the Stripe API (read-only GETs) with each environment's key: its mode, whether the
+    /// configured prices exist in that mode, and the webhook endpoints. Default: [keys] probe_api.
+    #[serde(default)]
+    pub probe_api: Option<bool>,
+    /// billguard.toml to use, relative to the repo root. Default: the repo's, else built-in defaults.
+    #[serde(default)]
+    pub config: Option<String>,
+    /// Most findings to return (default 50, at most 200). Every finding is still counted in
+    /// `summary`; the full list is written to `report_file` when some are left out.
+    #[serde(default)]
+    pub max_findings: Option<u32>,
+}
+
 #[derive(Debug, Clone)]
 pub struct BillguardServer {
     repo: PathBuf,
+    allow_commands: bool,
     tool_router: ToolRouter<Self>,
 }
 
 #[tool_router]
 impl BillguardServer {
     pub fn new(repo: PathBuf) -> Self {
-        BillguardServer { repo, tool_router: Self::tool_router() }
+        BillguardServer { repo, allow_commands: false, tool_router: Self::tool_router() }
+    }
+
+    /// Lets check_key_mode run `command` sources (`billguard serve --allow-commands`).
+    pub fn allow_commands(mut self, allow: bool) -> Self {
+        self.allow_commands = allow;
+        self
+    }
+
+    /// Check key mode and wiring per environment.
+    #[tool(
+        name = "check_key_mode",
+        title = "Check key mode and wiring",
+        description = "For every environment (env files, deployment files, configured commands): test keys in \
+production, live keys outside production or committed to git, mixed modes, mode switches that contradict the keys, \
+billing variables the code reads that an environment lacks or names differently, misfiled keys (a secret key in a \
+NEXT_PUBLIC_ variable) and disabled safeguards. Returns a matrix of environment x variable (redacted). Optional \
+probes reach the network: probe_url POSTs to the production checkout endpoint (creates an unpaid session) and \
+probe_api reads the Stripe API with each environment's key. Fix every high finding (verdict \"fail\") and call again.",
+        output_schema = rmcp::handler::server::tool::schema_for_output::<Report<KeysScope>>(),
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+    )]
+    async fn check_key_mode(
+        &self,
+        Parameters(Args(args)): Parameters<Args<KeyModeArgs>>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let mut req = match self.prepare_keys(&args) {
+            Ok(req) => req,
+            Err(message) => return Ok(tool_error(message)),
+        };
+        let max = args.max_findings.map_or(DEFAULT_MAX_FINDINGS, |m| (m as usize).min(MAX_MAX_FINDINGS));
+        let cancel = Arc::new(AtomicBool::new(false));
+        req.cancel = Some(cancel.clone());
+        let repo = self.repo.clone();
+        let work = tokio::task::spawn_blocking(move || keys::check(&req));
+        let outcome = tokio::select! {
+            joined = work => joined,
+            _ = ctx.ct.cancelled() => {
+                cancel.store(true, Ordering::Relaxed);
+                return Ok(tool_error("cancelled by the client".into()));
+            }
+        };
+        Ok(finish(&repo, outcome, max))
+    }
+
+    fn prepare_keys(&self, args: &KeyModeArgs) -> Result<KeysRequest, String> {
+        let envs = args.environments.clone().unwrap_or_default();
+        for e in &envs {
+            secrets::refuse_secret_argument("environments", e)?;
+        }
+        for (name, value) in [("probe_url", &args.probe_url), ("config", &args.config)] {
+            if let Some(v) = value {
+                secrets::refuse_secret_argument(name, v)?;
+            }
+        }
+        let mut specs = Vec::new();
+        for e in &envs {
+            let spec = EnvSpec::parse(e).map_err(|m| format!("argument `environments`: {m}"))?;
+            if let Some(file) = &spec.file {
+                paths::within_repo(&self.repo, file, "environments")?;
+            }
+            specs.push(spec);
+        }
+        let config = args.config.as_deref().map(|c| paths::within_repo(&self.repo, c, "config")).transpose()?;
+        Ok(KeysRequest {
+            repo: self.repo.clone(),
+            config,
+            environments: specs,
+            probe_url: args.probe_url.clone(),
+            probe_api: args.probe_api.unwrap_or(false),
+            allow_commands: self.allow_commands,
+            cancel: None,
+        })
     }
 
     /// Compare billing state with the app database.
@@ -266,9 +379,9 @@ impl ServerHandler for BillguardServer {
 }
 
 /// Serves MCP on stdin/stdout until the client closes stdin.
-pub async fn serve(repo: PathBuf) -> anyhow::Result<()> {
-    tracing::info!(repo = %repo.display(), "billguard MCP server starting on stdio");
-    let service = BillguardServer::new(repo).serve(rmcp::transport::stdio()).await?;
+pub async fn serve(repo: PathBuf, allow_commands: bool) -> anyhow::Result<()> {
+    tracing::info!(repo = %repo.display(), allow_commands, "billguard MCP server starting on stdio");
+    let service = BillguardServer::new(repo).allow_commands(allow_commands).serve(rmcp::transport::stdio()).await?;
     service.waiting().await?;
     Ok(())
 }

@@ -24,7 +24,7 @@ pub struct Rule {
 
 /// Every rule family, in catalog order. A check's rules join here when the
 /// check exists: a code listed is a code billguard reports.
-const FAMILIES: &[&[Rule]] = &[crate::access::rules::RULES, crate::webhook::rules::RULES];
+const FAMILIES: &[&[Rule]] = &[crate::access::rules::RULES, crate::keys::rules::RULES, crate::webhook::rules::RULES];
 
 /// Every rule in the catalog.
 pub fn all() -> impl Iterator<Item = &'static Rule> {

@@ -52,15 +52,18 @@ async fn tools_list_has_exactly_the_implemented_tools_with_schemas_and_annotatio
     let client = connect(&crate_root()).await;
     let tools = client.list_all_tools().await.unwrap();
     let names: Vec<_> = tools.iter().map(|t| t.name.to_string()).collect();
-    assert_eq!(names, ["check_access_contract", "diff_webhook_handler"], "no placeholder tools");
-    let t = tool(&tools, "check_access_contract");
-    let ann = t.annotations.as_ref().expect("annotations");
-    assert_eq!((ann.read_only_hint, ann.open_world_hint), (Some(true), Some(true)));
-    let out = t.output_schema.as_ref().expect("outputSchema");
-    assert_eq!(out["type"], "object");
-    let required: Vec<_> = out["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-    for key in ["tool", "verdict", "summary", "scope", "findings", "omitted", "notes", "report_file"] {
-        assert!(required.contains(&key), "outputSchema must require {key}: {required:?}");
+    assert_eq!(names, ["check_access_contract", "check_key_mode", "diff_webhook_handler"], "no placeholder tools");
+    // (tool, open world): the webhook review reads only the repo.
+    for (name, open_world) in [("check_access_contract", true), ("check_key_mode", true), ("diff_webhook_handler", false)] {
+        let t = tool(&tools, name);
+        let ann = t.annotations.as_ref().expect("annotations");
+        assert_eq!((ann.read_only_hint, ann.open_world_hint), (Some(true), Some(open_world)), "{name}");
+        let out = t.output_schema.as_ref().expect("outputSchema");
+        assert_eq!(out["type"], "object");
+        let required: Vec<_> = out["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        for key in ["tool", "verdict", "summary", "scope", "findings", "omitted", "notes", "report_file"] {
+            assert!(required.contains(&key), "{name} outputSchema must require {key}: {required:?}");
+        }
     }
     client.cancel().await.unwrap();
 }

@@ -1,0 +1,343 @@
+//! One walk over the files git would include (the `ignore` crate): which
+//! billing variables the code reads, per language; which live secret keys sit
+//! in files; which Stripe events webhook code names; and which env files and
+//! deployment files (compose, workflows, manifests) exist.
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use regex::Regex;
+
+use super::declared::{self, DeclaredKind};
+use super::env_sources::dotenv_role;
+use super::model::{CodeRef, KeyInFile, is_billing};
+
+const MAX_FILE: u64 = 1 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lang {
+    Js,
+    Python,
+    Ruby,
+    Go,
+    Php,
+    Rust,
+    Elixir,
+}
+
+fn lang_of(path: &str) -> Option<Lang> {
+    let ext = path.rsplit_once('.').map(|(_, e)| e)?;
+    Some(match ext {
+        "js" | "jsx" | "ts" | "tsx" | "mjs" | "cjs" | "mts" | "cts" | "vue" | "svelte" | "astro" => Lang::Js,
+        "py" => Lang::Python,
+        "rb" | "rake" | "erb" => Lang::Ruby,
+        "go" => Lang::Go,
+        "php" => Lang::Php,
+        "rs" => Lang::Rust,
+        "ex" | "exs" | "heex" => Lang::Elixir,
+        _ => return None,
+    })
+}
+
+/// The read patterns of a language; the first capture group that matched is the name.
+fn pattern(lang: Lang) -> &'static Regex {
+    static RES: OnceLock<Vec<Regex>> = OnceLock::new();
+    let all = RES.get_or_init(|| {
+        [
+            // process.env.X, process.env['X'], import.meta.env.X, Deno.env.get('X'), Bun.env.X
+            r#"process\.env\.([A-Za-z_]\w*)|process\.env\[\s*['"`]([A-Za-z_]\w*)['"`]\s*\]|import\.meta\.env\.([A-Za-z_]\w*)|Deno\.env\.get\(\s*['"]([A-Za-z_]\w*)['"]|Bun\.env\.([A-Za-z_]\w*)"#,
+            // os.environ['X'], os.environ.get('X'), os.getenv('X'), environ[...] / getenv(...) after from-imports
+            r#"(?:os\.)?environ(?:\.get\(|\[)\s*['"]([A-Za-z_]\w*)['"]|(?:os\.)?getenv\(\s*['"]([A-Za-z_]\w*)['"]"#,
+            // ENV['X'], ENV.fetch('X'), ENV.fetch 'X'
+            r#"ENV\[\s*['"]([A-Za-z_]\w*)['"]\s*\]|ENV\.fetch\(?\s*['"]([A-Za-z_]\w*)['"]"#,
+            // os.Getenv("X"), os.LookupEnv("X")
+            r#"os\.(?:Getenv|LookupEnv)\(\s*"([A-Za-z_]\w*)""#,
+            // getenv('X'), env('X'), $_ENV['X'], $_SERVER['X']
+            r#"\bgetenv\(\s*['"]([A-Za-z_]\w*)['"]|\benv\(\s*['"]([A-Za-z_]\w*)['"]|\$_(?:ENV|SERVER)\[\s*['"]([A-Za-z_]\w*)['"]"#,
+            // std::env::var("X"), env::var_os("X"), env!("X"), option_env!("X")
+            r#"env::var(?:_os)?\(\s*"([A-Za-z_]\w*)"|\b(?:option_)?env!\(\s*"([A-Za-z_]\w*)""#,
+            // System.get_env("X"), System.fetch_env!("X")
+            r#"System\.(?:get_env|fetch_env!?)\(\s*"([A-Za-z_]\w*)""#,
+        ]
+        .iter()
+        .map(|re| Regex::new(re).expect("static regex"))
+        .collect()
+    });
+    &all[lang as usize]
+}
+
+/// `const { A, B: b } = process.env`
+fn js_destructuring() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"(?:const|let|var)\s*\{([^}]*)\}\s*=\s*process\.env\b").expect("static regex"))
+}
+
+fn live_key_pattern() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"\b(?:sk|rk)_live_[A-Za-z0-9]{10,}|\bpdl_live_apikey_[A-Za-z0-9_]{10,}").expect("static regex"))
+}
+
+fn event_pattern() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r#"['"`]((?:checkout\.session|customer\.subscription|invoice|payment_intent|charge|customer|entitlements\.active_entitlement_summary)\.[a-z_]+(?:\.[a-z_]+)?)['"`]"#)
+            .expect("static regex")
+    })
+}
+
+/// 1-based line numbers for byte offsets visited in increasing order.
+struct Lines<'a> {
+    text: &'a str,
+    pos: usize,
+    line: u32,
+}
+
+impl Lines<'_> {
+    fn at(&mut self, offset: usize) -> u32 {
+        if offset < self.pos {
+            self.pos = 0;
+            self.line = 1;
+        }
+        self.line += self.text.as_bytes()[self.pos..offset].iter().filter(|b| **b == b'\n').count() as u32;
+        self.pos = offset;
+        self.line
+    }
+}
+
+/// What the walk found.
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub refs: Vec<CodeRef>,
+    pub live_keys: Vec<KeyInFile>,
+    pub events: BTreeSet<String>,
+    pub files: usize,
+    /// Repo-relative `.env*` files seen (git-ignored ones are found separately).
+    pub dotenv_files: Vec<String>,
+    pub declared_files: Vec<(String, DeclaredKind)>,
+    /// Every repo-relative file walked.
+    pub walked: HashSet<String>,
+    pub skipped_large: usize,
+}
+
+/// Reads of billing variables, live keys and webhook event names in one file's text.
+pub fn scan_text(path: &str, text: &str, extra: &[String], scan: &mut Scan) {
+    if let Some(lang) = lang_of(path) {
+        let mut lines = Lines { text, pos: 0, line: 1 };
+        for caps in pattern(lang).captures_iter(text) {
+            let Some(m) = caps.iter().skip(1).flatten().next() else { continue };
+            if is_billing(m.as_str(), extra) {
+                let line = lines.at(m.start());
+                scan.refs.push(CodeRef { name: m.as_str().to_string(), path: path.to_string(), line });
+            }
+        }
+        if lang == Lang::Js && text.contains("process.env") {
+            for caps in js_destructuring().captures_iter(text) {
+                let inner = caps.get(1).expect("group 1");
+                let line = lines.at(inner.start());
+                for part in inner.as_str().split(',') {
+                    let name = part.split([':', '=']).next().unwrap_or("").trim();
+                    if !name.is_empty() && is_billing(name, extra) {
+                        scan.refs.push(CodeRef { name: name.to_string(), path: path.to_string(), line });
+                    }
+                }
+            }
+        }
+        if text.contains("webhook") || text.contains("Webhook") || text.contains("WEBHOOK") {
+            scan.events.extend(event_pattern().captures_iter(text).map(|c| c[1].to_string()));
+        }
+    }
+    let mut lines = Lines { text, pos: 0, line: 1 };
+    for m in live_key_pattern().find_iter(text) {
+        let line = lines.at(m.start());
+        scan.live_keys.push(KeyInFile { path: path.to_string(), line, value: m.as_str().to_string() });
+    }
+}
+
+fn rel_path(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+/// Reads a file for scanning: None for large, unreadable or binary files.
+fn read_text(path: &Path, len: u64) -> Option<String> {
+    if len > MAX_FILE {
+        return None;
+    }
+    let bytes = std::fs::read(path).ok()?;
+    if bytes.iter().take(8192).any(|b| *b == 0) {
+        return None;
+    }
+    Some(match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
+/// Walks the repository (honouring .gitignore, .ignore and .git/info/exclude;
+/// hidden files included, `.git` and `node_modules` never entered).
+pub fn scan_repo(root: &Path, extra: &[String]) -> Scan {
+    let shared = Mutex::new(Scan::default());
+    let files = AtomicUsize::new(0);
+    let large = AtomicUsize::new(0);
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .git_ignore(true)
+        .git_global(false)
+        .git_exclude(true)
+        .require_git(false)
+        .parents(false)
+        .filter_entry(|e| !matches!(e.file_name().to_str(), Some(".git" | "node_modules" | ".billguard")))
+        .threads(std::thread::available_parallelism().map_or(2, |n| n.get().min(8)))
+        .build_parallel();
+    walker.run(|| {
+        Box::new(|entry| {
+            let Ok(entry) = entry else { return ignore::WalkState::Continue };
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                return ignore::WalkState::Continue;
+            }
+            files.fetch_add(1, Ordering::Relaxed);
+            let rel = rel_path(root, entry.path());
+            let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            let mut local = Scan::default();
+            let name = rel.rsplit('/').next().unwrap_or(&rel);
+            if dotenv_role(name).is_some() {
+                local.dotenv_files.push(rel.clone());
+            }
+            match read_text(entry.path(), len) {
+                Some(text) => {
+                    scan_text(&rel, &text, extra, &mut local);
+                    if let Some(kind) = declared::kind_of(&rel, &text) {
+                        local.declared_files.push((rel.clone(), kind));
+                    }
+                }
+                None if len > MAX_FILE => {
+                    large.fetch_add(1, Ordering::Relaxed);
+                }
+                None => {}
+            }
+            let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
+            s.walked.insert(rel);
+            s.refs.append(&mut local.refs);
+            s.live_keys.append(&mut local.live_keys);
+            s.events.append(&mut local.events);
+            s.dotenv_files.append(&mut local.dotenv_files);
+            s.declared_files.append(&mut local.declared_files);
+            ignore::WalkState::Continue
+        })
+    });
+    let mut scan = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+    scan.files = files.into_inner();
+    scan.skipped_large = large.into_inner();
+    scan.refs.sort();
+    scan.live_keys.sort();
+    scan.dotenv_files.sort();
+    scan.declared_files.sort_by(|a, b| a.0.cmp(&b.0));
+    scan
+}
+
+/// Looks for live keys in files the walk did not read (tracked but ignored, e.g. force-added).
+pub fn scan_files(root: &Path, rels: &[&String], scan: &mut Scan) {
+    for rel in rels {
+        let path = root.join(rel.as_str());
+        let Ok(meta) = std::fs::metadata(&path) else { continue };
+        if let Some(text) = read_text(&path, meta.len()) {
+            let mut lines = Lines { text: &text, pos: 0, line: 1 };
+            for m in live_key_pattern().find_iter(&text) {
+                let line = lines.at(m.start());
+                scan.live_keys.push(KeyInFile { path: rel.to_string(), line, value: m.as_str().to_string() });
+            }
+        }
+    }
+}
+
+/// Dotenv files in `dir` (repo-relative `prefix`), including git-ignored ones.
+pub fn dotenv_files_in(root: &Path, prefix: &str) -> Vec<String> {
+    let dir = if prefix.is_empty() { root.to_path_buf() } else { root.join(prefix) };
+    let Ok(read) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut out: Vec<String> = read
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| dotenv_role(n).is_some())
+        .map(|n| if prefix.is_empty() { n } else { format!("{prefix}/{n}") })
+        .collect();
+    out.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reads(path: &str, text: &str) -> Vec<(String, u32)> {
+        let mut scan = Scan::default();
+        scan_text(path, text, &["APP_CHECKOUT_KEY".to_string()], &mut scan);
+        scan.refs.iter().map(|r| (r.name.clone(), r.line)).collect()
+    }
+
+    fn names(v: &[(String, u32)]) -> Vec<&str> {
+        v.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
+    #[test]
+    fn every_language_reads_are_found_with_lines() {
+        let js = "const a = process.env.STRIPE_SECRET_KEY;\nconst b = process.env['STRIPE_WEBHOOK_SECRET'];\nconst c = import.meta.env.VITE_STRIPE_PK;\nconst d = process.env.NODE_ENV;\nconst { STRIPE_PRICE_PRO, OTHER } = process.env;\n";
+        assert_eq!(
+            reads("web/app.ts", js),
+            [("STRIPE_SECRET_KEY".into(), 1), ("STRIPE_WEBHOOK_SECRET".into(), 2), ("VITE_STRIPE_PK".into(), 3), ("STRIPE_PRICE_PRO".into(), 5)]
+        );
+        let py = "import os\nk = os.environ['STRIPE_SECRET_KEY']\nw = os.getenv(\"STRIPE_WEBHOOK_SECRET\")\np = os.environ.get('PADDLE_API_KEY', '')\n";
+        assert_eq!(names(&reads("app.py", py)), ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "PADDLE_API_KEY"]);
+        let rb = "Stripe.api_key = ENV['STRIPE_SECRET_KEY']\nsecret = ENV.fetch(\"STRIPE_WEBHOOK_SECRET\")\nx = ENV.fetch 'BILLING_MODE'\n";
+        assert_eq!(names(&reads("config/stripe.rb", rb)), ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "BILLING_MODE"]);
+        let go = "key := os.Getenv(\"STRIPE_SECRET_KEY\")\n_, ok := os.LookupEnv(\"STRIPE_PRICE_ID\")\n";
+        assert_eq!(names(&reads("main.go", go)), ["STRIPE_SECRET_KEY", "STRIPE_PRICE_ID"]);
+        let php = "$k = getenv('STRIPE_SECRET_KEY');\n$w = env('STRIPE_WEBHOOK_SECRET');\n$p = $_ENV['PADDLE_API_KEY'];\n";
+        assert_eq!(names(&reads("app.php", php)), ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "PADDLE_API_KEY"]);
+        let rs = "let k = std::env::var(\"STRIPE_SECRET_KEY\")?;\nlet w = env::var_os(\"STRIPE_WEBHOOK_SECRET\");\n";
+        assert_eq!(names(&reads("src/main.rs", rs)), ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"]);
+        let ex = "config :stripity_stripe, api_key: System.get_env(\"STRIPE_SECRET_KEY\")\nSystem.fetch_env!(\"APP_CHECKOUT_KEY\")\n";
+        assert_eq!(names(&reads("config/runtime.exs", ex)), ["STRIPE_SECRET_KEY", "APP_CHECKOUT_KEY"]);
+        assert!(reads("README.md", "process.env.STRIPE_SECRET_KEY").is_empty(), "docs are not code");
+    }
+
+    #[test]
+    fn live_keys_and_webhook_events() {
+        let mut scan = Scan::default();
+        let key = crate::keys::evaluate_tests::fake_key("sk_live_");
+        let text = format!("// webhook handler\nconst k = '{key}';\ncase 'customer.subscription.deleted':\ncase \"invoice.paid\":\n");
+        scan_text("api/webhook.ts", &text, &[], &mut scan);
+        assert_eq!(scan.live_keys.len(), 1);
+        assert_eq!(scan.live_keys[0].line, 2);
+        assert_eq!(scan.events.iter().cloned().collect::<Vec<_>>(), ["customer.subscription.deleted", "invoice.paid"]);
+        let mut plain = Scan::default();
+        scan_text("notes.txt", "sk_live_short and sk_test_4fQ9zXv2Lm8Rt1Yp6Wc3", &[], &mut plain);
+        assert!(plain.live_keys.is_empty());
+    }
+
+    #[test]
+    fn the_walk_honours_gitignore_and_sees_hidden_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        std::fs::create_dir_all(root.join("node_modules/x")).unwrap();
+        std::fs::create_dir_all(root.join(".github/workflows")).unwrap();
+        std::fs::write(root.join(".gitignore"), "dist/\n.env.production\n").unwrap();
+        std::fs::write(root.join("src/a.ts"), "process.env.STRIPE_SECRET_KEY").unwrap();
+        std::fs::create_dir_all(root.join("dist")).unwrap();
+        std::fs::write(root.join("dist/a.js"), "process.env.STRIPE_IGNORED").unwrap();
+        std::fs::write(root.join("node_modules/x/i.js"), "process.env.STRIPE_DEP").unwrap();
+        std::fs::write(root.join(".env.example"), "STRIPE_SECRET_KEY=\n").unwrap();
+        std::fs::write(root.join(".env.production"), "STRIPE_SECRET_KEY=x\n").unwrap();
+        std::fs::write(root.join(".github/workflows/ci.yml"), "on: push\njobs: {}\n").unwrap();
+        std::fs::write(root.join("bin.dat"), b"\0\0process.env.STRIPE_BIN").unwrap();
+        let scan = scan_repo(root, &[]);
+        assert_eq!(scan.refs.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["STRIPE_SECRET_KEY"]);
+        assert_eq!(scan.dotenv_files, [".env.example"]);
+        assert_eq!(scan.declared_files, [(".github/workflows/ci.yml".to_string(), DeclaredKind::Workflow)]);
+        assert!(!scan.walked.contains("dist/a.js") && scan.walked.contains("src/a.ts"));
+        assert_eq!(dotenv_files_in(root, ""), [".env.example", ".env.production"]);
+    }
+}
