@@ -225,20 +225,21 @@ fn run_demo(format: Format) -> ExitCode {
     let mut out = String::new();
     let mut code = 0;
     if format == Format::Sarif {
-        let runs: Vec<_> = results.iter().flat_map(|(_, r)| r.render(format, false).parse::<serde_json::Value>().ok()).flat_map(|v| v["runs"].as_array().cloned().unwrap_or_default()).collect();
+        let runs: Vec<_> = results.iter().flat_map(|run| run.report.render(format, false).parse::<serde_json::Value>().ok()).flat_map(|v| v["runs"].as_array().cloned().unwrap_or_default()).collect();
         let log = serde_json::json!({"version": "2.1.0", "$schema": crate::sarif::SCHEMA, "runs": runs});
         out = serde_json::to_string_pretty(&log).expect("serializes") + "\n";
     }
     if format == Format::Json {
         let all: Vec<_> = results
             .iter()
-            .map(|(s, r)| serde_json::json!({"scenario": s.name, "report": r.to_json_value()}))
+            .map(|run| serde_json::json!({"scenario": run.name, "report": run.report.to_json_value()}))
             .collect();
         out = serde_json::to_string_pretty(&all).expect("serializes") + "\n";
     }
-    for (scenario, report) in &results {
+    for run in &results {
+        let report = &run.report;
         if format != Format::Json && format != Format::Sarif {
-            let heading = format!("== demo scenario `{}`: {} ==\n", scenario.name, scenario.title);
+            let heading = format!("== demo scenario `{}`: {} ==\n", run.name, run.title);
             out.push_str(&if format == Format::Markdown { format!("## {}\n\n", heading.trim_matches(['=', ' ', '\n'])) } else { heading });
             out.push_str(&report.render(format, color));
             out.push('\n');
@@ -246,7 +247,7 @@ fn run_demo(format: Format) -> ExitCode {
         code = code.max(report.exit_code(false));
     }
     if format == Format::Text {
-        out.push_str("The demo ran on fixtures built into billguard. Try `billguard check access --fixtures DIR` on your own data,\nand `billguard rules ACC001` for what a rule means.\n");
+        out.push_str("The demo ran on fixtures built into billguard. Try `billguard check access --fixtures DIR` on your own data,\n`billguard check webhook` before a PR that touches a webhook handler, `billguard check keys` before a deploy,\nand `billguard rules ACC001` for what a rule means.\n");
     }
     print_stdout(&out);
     ExitCode::from(code as u8)

@@ -183,6 +183,20 @@ impl<S: Serialize> Report<S> {
         Report { tool: tool.to_string(), verdict, summary, scope, findings, omitted: 0, notes, report_file: None }
     }
 
+    /// The same report with its scope turned into another type (e.g. JSON for a mixed list).
+    pub fn map_scope<T>(self, f: impl FnOnce(S) -> T) -> Report<T> {
+        Report {
+            tool: self.tool,
+            verdict: self.verdict,
+            summary: self.summary,
+            scope: f(self.scope),
+            findings: self.findings,
+            omitted: self.omitted,
+            notes: self.notes,
+            report_file: self.report_file,
+        }
+    }
+
     /// Exit status per DESIGN.md: 1 on fail (or on any finding with `strict`), else 0.
     pub fn exit_code(&self, strict: bool) -> i32 {
         let failing = self.verdict == Verdict::Fail || (strict && self.summary.by_rule.values().sum::<usize>() > 0);

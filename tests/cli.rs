@@ -43,6 +43,7 @@ fn demo_needs_nothing_and_exits_1_on_its_leak() {
     let text = stdout(&out);
     assert!(text.contains("PASS") && text.contains("FAIL"), "{text}");
     assert!(text.contains("ACC001 revenue-leak"), "{text}");
+    assert!(text.contains("WH005 revocation-removed"), "the demo reviews a webhook change too: {text}");
     assert!(!text.contains('\x1b'), "no colour when stdout is not a terminal");
     assert_eq!(stdout(&billguard(empty.path(), &["demo"])), text, "the demo is deterministic");
     let json: Value = serde_json::from_slice(&billguard(empty.path(), &["demo", "--format", "json"]).stdout).unwrap();
