@@ -133,7 +133,11 @@ fn explain(failure: &Failure, key: &Key, collector: &Collector, obs: &Observatio
         _ => "",
     };
     let (code, detail) = live::error_message(body).map_or((None, None), |(c, d)| (c, Some(d)));
-    let said = detail.map(|d| format!(" Paddle says: \"{d}\"")).unwrap_or_default();
+    let said = match (&detail, &code) {
+        (Some(d), Some(c)) => format!(" Paddle says: \"{d}\" ({c})"),
+        (Some(d), None) => format!(" Paddle says: \"{d}\""),
+        _ => String::new(),
+    };
     let invalid = matches!(code.as_deref(), Some("invalid_token" | "authentication_missing" | "authentication_malformed"));
     let message = match failure.status() {
         Some(401) | Some(403) if invalid || failure.status() == Some(401) => format!(

@@ -101,10 +101,17 @@ pub async fn read(cfg: &BillingConfig, key: &Key, obs: &mut Observations, hooks:
     }
 
     let started = std::time::Instant::now();
-    walk_all(&api, &base, walks, &mut collector, obs).await.map_err(|e| match e {
+    let filters_ignored = walk_all(&api, &base, walks, &mut collector, obs).await.map_err(|e| match e {
         WalkError::Request(f) => explain(&f, key, &collector, obs),
         WalkError::Check(e) => e,
     })?;
+    if filters_ignored {
+        notes.push(
+            "the API returned subscriptions outside the `created` window asked for, so the list was no longer split into \
+             windows (slower, still complete)"
+                .to_string(),
+        );
+    }
     tracing::info!(
         subscriptions = obs.subscriptions.len(),
         pages = collector.pages,
@@ -138,14 +145,16 @@ enum WalkError {
 
 /// Pages through `walks` concurrently, splitting windows while there is room.
 /// Dropping this future (cancellation) aborts every request in flight.
+/// Returns whether the server ignored `created` filters (splitting then stops).
 async fn walk_all(
     api: &Arc<Api>,
     base: &Url,
     walks: Vec<Walk>,
     collector: &mut Collector,
     obs: &mut Observations,
-) -> Result<(), WalkError> {
+) -> Result<bool, WalkError> {
     let limit = api.policy.max_in_flight;
+    let mut filters_ignored = false;
     let mut queue: VecDeque<Walk> = walks.into();
     let mut tasks: JoinSet<(Walk, Result<(Page, ListPage), Failure>)> = JoinSet::new();
     loop {
@@ -162,10 +171,15 @@ async fn walk_all(
                 (walk, fetched)
             });
         }
-        let Some(joined) = tasks.join_next().await else { return Ok(()) };
+        let Some(joined) = tasks.join_next().await else { return Ok(filters_ignored) };
         let (walk, fetched) = joined.map_err(|e| WalkError::Check(CheckError::Billing(format!("internal error: a Stripe request task failed: {e}"))))?;
         let (page, list) = fetched.map_err(WalkError::Request)?;
         collector.add(&page, obs).map_err(WalkError::Check)?;
+        let outside = |c: &Option<i64>| c.is_some_and(|c| walk.gte.is_some_and(|g| c < g) || walk.lte.is_some_and(|l| c > l));
+        if list.data.iter().any(|e| outside(&e.created)) {
+            // Windows would overlap without end; deduplication keeps the count right.
+            filters_ignored = true;
+        }
         if !list.has_more {
             continue;
         }
@@ -180,6 +194,7 @@ async fn walk_all(
         let mut next = Walk { after: Some(last.id.clone()), ..walk };
         let room = limit.saturating_sub(tasks.len() + queue.len() + 1);
         if room > 0
+            && !filters_ignored
             && next.test_clock.is_none()
             && let Some(newest_left) = last.created
         {
