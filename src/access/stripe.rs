@@ -198,7 +198,12 @@ async fn walk_all(
             && next.test_clock.is_none()
             && let Some(newest_left) = last.created
         {
-            let pieces = split(next.gte.unwrap_or(0), newest_left, (room + 1).min(MAX_PIECES));
+            let lo = next.gte.unwrap_or(0);
+            // Pages left at this page's density: no more windows than that, or the
+            // tail of the fetch would be spent on nearly empty pages.
+            let span = list.data.first().and_then(|f| f.created).map_or(1, |newest| (newest - newest_left).max(1));
+            let pages_left = usize::try_from((newest_left - lo) / span + 1).unwrap_or(usize::MAX);
+            let pieces = split(lo, newest_left, (room + 1).min(MAX_PIECES).min(pages_left));
             if let Some((&(lo, hi), older)) = pieces.split_last() {
                 // The cursor stays with the newest piece: it holds the cursor's own timestamp.
                 next.gte = Some(lo);
