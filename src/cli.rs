@@ -57,7 +57,8 @@ pub enum CheckCommand {
         /// billguard.toml to use (default: the fixtures directory's, else the repo's).
         #[arg(long)]
         config: Option<PathBuf>,
-        /// Directory with stripe/subscriptions.json (or paddle/) and db/users.json.
+        /// Directory with stripe/subscriptions.json (or paddle/) and db/users.json. A side it
+        /// lacks is read live: subscriptions from the billing API ([billing]), users from the database.
         #[arg(long)]
         fixtures: Option<PathBuf>,
         #[command(flatten)]

@@ -37,9 +37,13 @@ fn repo(config: &str, users: &[Value]) -> tempfile::TempDir {
     repo
 }
 
+/// `[billing]` for the emulator; `extra` lines add keys or override the defaults here.
 fn stripe_config(emu: &Emulator, extra: &str) -> String {
+    let defaults = [("rate_limit", "200"), ("request_timeout_secs", "5"), ("max_retries", "2")];
+    let overridden = |k: &str| extra.lines().any(|l| l.split('=').next().map(str::trim) == Some(k));
+    let kept: String = defaults.iter().filter(|(k, _)| !overridden(k)).map(|(k, v)| format!("{k} = {v}\n")).collect();
     format!(
-        "[billing]\nprovider = \"stripe\"\nsecret_env = \"{KEY_ENV}\"\napi_base = \"{}\"\nrate_limit = 200\nrequest_timeout_secs = 5\nmax_retries = 2\n{extra}\n\
+        "[billing]\nprovider = \"stripe\"\nsecret_env = \"{KEY_ENV}\"\napi_base = \"{}\"\n{kept}{extra}\n\
          [access.plans]\nprice_pro = \"pro\"\nprice_team = \"team\"\n",
         emu.base
     )
@@ -98,11 +102,34 @@ fn subscription_requests(emu: &Emulator) -> Vec<String> {
     emu.seen().into_iter().map(|s| s.target).filter(|t| t.starts_with("/v1/subscriptions")).collect()
 }
 
-/// A small account: two pages, users consistent with it.
-fn small_stripe(key: &str) -> (Emulator, Vec<Value>) {
-    let subs = stripe_subs(150, NEWEST, TWO_YEARS);
-    let users = users_for(&subs);
-    (Emulator::start(key, subs, vec![]), users)
+/// A small Stripe account (150 subscriptions, two pages) with matching users,
+/// served to a random test-mode key.
+struct Small {
+    key: String,
+    emu: Emulator,
+    users: Vec<Value>,
+}
+
+impl Small {
+    fn new() -> Small {
+        let key = random_key("rk_test_");
+        let subs = stripe_subs(150, NEWEST, TWO_YEARS);
+        let users = users_for(&subs);
+        Small { emu: Emulator::start(&key, subs, vec![]), key, users }
+    }
+
+    /// `check access` with `extra` lines in `[billing]`, and the right key.
+    fn check(&self, extra: &str) -> Output {
+        self.check_with_key(extra, Some(&self.key))
+    }
+
+    fn check_with_key(&self, extra: &str, key: Option<&str>) -> Output {
+        check(repo(&stripe_config(&self.emu, extra), &self.users).path(), key)
+    }
+
+    fn fails(&self, extra: &str, needles: &[&str]) -> String {
+        assert_failed(&self.check(extra), &self.key, needles)
+    }
 }
 
 #[test]
@@ -194,47 +221,40 @@ fn test_clock_subscriptions_are_left_out_unless_asked() {
 
 #[test]
 fn rate_limited_requests_wait_for_retry_after() {
-    let key = random_key("rk_test_");
-    let (emu, users) = small_stripe(&key);
-    emu.inject("/v1/subscriptions?status=all&limit=100", Fault::too_many_requests("1"), 2);
+    let s = Small::new();
+    s.emu.inject("/v1/subscriptions?status=all&limit=100", Fault::too_many_requests("1"), 2);
     let started = Instant::now();
-    let out = check(repo(&stripe_config(&emu, ""), &users).path(), Some(&key));
-    let r = report(&out);
+    let r = report(&s.check(""));
     assert_eq!(r["scope"]["subscriptions"], 150);
     assert!(started.elapsed() >= Duration::from_secs(2), "waited Retry-After twice: {:?}", started.elapsed());
-    let first = subscription_requests(&emu).iter().filter(|t| t.as_str() == "/v1/subscriptions?status=all&limit=100").count();
+    let first = subscription_requests(&s.emu).iter().filter(|t| t.as_str() == "/v1/subscriptions?status=all&limit=100").count();
     assert_eq!(first, 3, "two 429s, then the answer");
 }
 
 #[test]
 fn a_429_asking_for_a_long_wait_ends_the_fetch() {
-    let key = random_key("rk_test_");
-    let (emu, users) = small_stripe(&key);
-    emu.inject("/v1/subscriptions", Fault::too_many_requests("3600"), 1);
-    let out = check(repo(&stripe_config(&emu, ""), &users).path(), Some(&key));
-    assert_failed(&out, &key, &["asks to wait 3600 s", "no finding was computed"]);
+    let s = Small::new();
+    s.emu.inject("/v1/subscriptions", Fault::too_many_requests("3600"), 1);
+    s.fails("", &["asks to wait 3600 s", "no finding was computed"]);
 }
 
 #[test]
 fn stripe_should_retry_false_is_not_retried() {
-    let key = random_key("rk_test_");
-    let (emu, users) = small_stripe(&key);
-    emu.inject("/v1/subscriptions", Fault::server_error_no_retry(), 1);
-    let out = check(repo(&stripe_config(&emu, ""), &users).path(), Some(&key));
-    let request = format!("GET {}/v1/subscriptions?status=all&limit=100", emu.base);
-    assert_failed(&out, &key, &["billing API error", &request, "HTTP 500", "no finding was computed", "after 0 subscriptions"]);
-    assert_eq!(subscription_requests(&emu).len(), 1, "Stripe-Should-Retry: false is final");
+    let s = Small::new();
+    s.emu.inject("/v1/subscriptions", Fault::server_error_no_retry(), 1);
+    let request = format!("GET {}/v1/subscriptions?status=all&limit=100", s.emu.base);
+    s.fails("", &["billing API error", &request, "HTTP 500", "no finding was computed", "after 0 subscriptions"]);
+    assert_eq!(subscription_requests(&s.emu).len(), 1, "Stripe-Should-Retry: false is final");
 }
 
 #[test]
 fn a_server_error_is_retried_then_succeeds() {
-    let key = random_key("rk_test_");
-    let (emu, users) = small_stripe(&key);
-    emu.inject("starting_after=", Fault::server_error(500), 1);
-    let out = check(repo(&stripe_config(&emu, ""), &users).path(), Some(&key));
+    let s = Small::new();
+    s.emu.inject("starting_after=", Fault::server_error(500), 1);
+    let out = s.check("");
     let r = report(&out);
     assert_eq!((r["scope"]["subscriptions"].as_u64(), out.status.code()), (Some(150), Some(0)), "{}", stderr(&out));
-    let retried = subscription_requests(&emu);
+    let retried = subscription_requests(&s.emu);
     let cursor: Vec<_> = retried.iter().filter(|t| t.contains("starting_after=")).collect();
     assert_eq!(cursor.len(), 2, "the failed page was asked for again: {retried:?}");
     assert_eq!(cursor[0], cursor[1]);
@@ -242,60 +262,48 @@ fn a_server_error_is_retried_then_succeeds() {
 
 #[test]
 fn persistent_server_errors_fail_after_the_retries() {
-    let key = random_key("rk_test_");
-    let (emu, users) = small_stripe(&key);
-    emu.inject("starting_after=", Fault::server_error(503), 100);
-    let out = check(repo(&stripe_config(&emu, ""), &users).path(), Some(&key));
-    let err = assert_failed(&out, &key, &["HTTP 503", "(after 3 attempts)", "starting_after=", "The fetch stopped after"]);
+    let s = Small::new();
+    s.emu.inject("starting_after=", Fault::server_error(503), 100);
+    let err = s.fails("", &["HTTP 503", "(after 3 attempts)", "starting_after=", "The fetch stopped after"]);
     assert!(err.contains("no finding was computed from the incomplete list"), "{err}");
 }
 
 #[test]
 fn slow_responses_time_out_and_are_retried() {
-    let key = random_key("rk_test_");
-    let (emu, users) = small_stripe(&key);
-    let config = stripe_config(&emu, "").replace("request_timeout_secs = 5", "request_timeout_secs = 1");
-    emu.inject("/v1/subscriptions", Fault::Delay(Duration::from_secs(4)), 1);
+    let s = Small::new();
+    s.emu.inject("/v1/subscriptions", Fault::Delay(Duration::from_secs(4)), 1);
     let started = Instant::now();
-    let r = report(&check(repo(&config, &users).path(), Some(&key)));
+    let r = report(&s.check("request_timeout_secs = 1"));
     assert_eq!(r["scope"]["subscriptions"], 150);
     let took = started.elapsed();
     assert!(took >= Duration::from_secs(1) && took < Duration::from_secs(4), "timed out after 1 s, then retried: {took:?}");
 
-    emu.inject("/v1/subscriptions", Fault::Delay(Duration::from_secs(4)), 100);
-    let config = config.replace("max_retries = 2", "max_retries = 1");
-    let out = check(repo(&config, &users).path(), Some(&key));
-    assert_failed(&out, &key, &["no complete response within 1 s", "(after 2 attempts)", "/v1/subscriptions?status=all"]);
+    s.emu.inject("/v1/subscriptions", Fault::Delay(Duration::from_secs(4)), 100);
+    s.fails("request_timeout_secs = 1\nmax_retries = 1", &["no complete response within 1 s", "(after 2 attempts)", "/v1/subscriptions?status=all"]);
 }
 
 #[test]
 fn a_truncated_body_is_an_error_naming_the_request() {
-    let key = random_key("rk_test_");
-    let (emu, users) = small_stripe(&key);
-    emu.inject("starting_after=", Fault::Truncated, 1);
-    let out = check(repo(&stripe_config(&emu, ""), &users).path(), Some(&key));
-    assert_failed(&out, &key, &["truncated JSON", "starting_after=", "no finding was computed"]);
+    let s = Small::new();
+    s.emu.inject("starting_after=", Fault::Truncated, 1);
+    s.fails("", &["truncated JSON", "starting_after=", "no finding was computed"]);
 }
 
 #[test]
 fn a_body_that_is_not_json_is_an_error_naming_the_request() {
-    let key = random_key("rk_test_");
-    let (emu, users) = small_stripe(&key);
+    let s = Small::new();
     let html = Fault::Status { status: 200, headers: vec![], body: "<html><body>Welcome to the captive portal</body></html>".into() };
-    emu.inject("/v1/subscriptions", html, 1);
-    let out = check(repo(&stripe_config(&emu, ""), &users).path(), Some(&key));
-    assert_failed(&out, &key, &["not JSON", "<html>", &format!("GET {}/v1/subscriptions?status=all&limit=100", emu.base)]);
+    s.emu.inject("/v1/subscriptions", html, 1);
+    s.fails("", &["not JSON", "<html>", &format!("GET {}/v1/subscriptions?status=all&limit=100", s.emu.base)]);
 }
 
 #[test]
 fn a_dropped_connection_is_retried() {
-    let key = random_key("rk_test_");
-    let (emu, users) = small_stripe(&key);
-    emu.inject("starting_after=", Fault::Drop, 1);
-    let out = check(repo(&stripe_config(&emu, ""), &users).path(), Some(&key));
-    let r = report(&out);
-    assert_eq!(r["scope"]["subscriptions"], 150, "{}", stderr(&out));
-    assert_eq!(subscription_requests(&emu).iter().filter(|t| t.contains("starting_after=")).count(), 2);
+    let s = Small::new();
+    s.emu.inject("starting_after=", Fault::Drop, 1);
+    let out = s.check("");
+    assert_eq!(report(&out)["scope"]["subscriptions"], 150, "{}", stderr(&out));
+    assert_eq!(subscription_requests(&s.emu).iter().filter(|t| t.contains("starting_after=")).count(), 2);
 }
 
 #[test]
@@ -309,35 +317,29 @@ fn a_refused_connection_fails_after_the_retries() {
 
 #[test]
 fn an_invalid_key_is_a_redacted_401() {
-    let key = random_key("rk_live_");
-    let (emu, users) = small_stripe(&random_key("rk_live_"));
-    let out = check(repo(&stripe_config(&emu, ""), &users).path(), Some(&key));
-    let tail = &key[key.len() - 4..];
-    assert_failed(&out, &key, &["rejected the key", "as invalid", "HTTP 401", KEY_ENV, &format!("rk_live_…{tail}")]);
-    assert_eq!(emu.seen().len(), 1, "a 401 is not retried");
+    let s = Small::new();
+    let wrong = random_key("rk_live_");
+    let tail = &wrong[wrong.len() - 4..];
+    let out = s.check_with_key("", Some(&wrong));
+    assert_failed(&out, &wrong, &["rejected the key", "as invalid", "HTTP 401", KEY_ENV, &format!("rk_live_…{tail}")]);
+    assert_eq!(s.emu.seen().len(), 1, "a 401 is not retried");
 }
 
 #[test]
 fn a_missing_permission_is_named_with_how_to_grant_it() {
-    let key = random_key("rk_test_");
-    let (emu, users) = small_stripe(&key);
-    emu.deny("rak_subscription_read");
-    let out = check(repo(&stripe_config(&emu, ""), &users).path(), Some(&key));
-    assert_failed(&out, &key, &["lacks the permission `rak_subscription_read`", "HTTP 403", "Billing > Subscriptions", "Read"]);
-
-    let out = check(repo(&stripe_config(&emu, "include_test_clocks = true"), &users).path(), Some(&key));
+    let s = Small::new();
+    s.emu.deny("rak_subscription_read");
+    s.fails("", &["lacks the permission `rak_subscription_read`", "HTTP 403", "Billing > Subscriptions", "Read"]);
     // The emulator names the permission it was told to deny; Stripe names the endpoint's.
-    assert_failed(&out, &key, &["HTTP 403", "/v1/test_helpers/test_clocks"]);
+    s.fails("include_test_clocks = true", &["HTTP 403", "/v1/test_helpers/test_clocks"]);
 }
 
 #[test]
 fn test_clock_permission_is_named_when_stripe_does_not_say() {
-    let key = random_key("rk_test_");
-    let (emu, users) = small_stripe(&key);
+    let s = Small::new();
     let bare_403 = Fault::Status { status: 403, headers: vec![], body: "{}".into() };
-    emu.inject("/v1/test_helpers/test_clocks", bare_403, 1);
-    let out = check(repo(&stripe_config(&emu, "include_test_clocks = true"), &users).path(), Some(&key));
-    assert_failed(&out, &key, &["`rak_billing_clock_read`", "Billing > Test clocks"]);
+    s.emu.inject("/v1/test_helpers/test_clocks", bare_403, 1);
+    s.fails("include_test_clocks = true", &["`rak_billing_clock_read`", "Billing > Test clocks"]);
 }
 
 #[test]
@@ -362,12 +364,12 @@ fn unknown_customers_are_acc010_naming_the_key_mode() {
 
 #[test]
 fn a_missing_key_variable_is_a_usage_error_naming_it() {
-    let (emu, users) = small_stripe(&random_key("rk_test_"));
-    let out = check(repo(&stripe_config(&emu, ""), &users).path(), None);
+    let s = Small::new();
+    let out = s.check_with_key("", None);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(err.contains("usage error") && err.contains(&format!("{KEY_ENV} ([billing] secret_env) is not set")), "{err}");
-    assert!(emu.seen().is_empty(), "no request without a key");
+    assert!(s.emu.seen().is_empty(), "no request without a key");
 }
 
 // ---- Paddle ----------------------------------------------------------------
@@ -388,6 +390,14 @@ fn paddle_users(subs: &[PaddleSub]) -> Vec<Value> {
             json!({"id": format!("p{i}"), "paddle_customer_id": s.customer, "has_paid_access": access, "plan": if access { "pro" } else { "free" }})
         })
         .collect()
+}
+
+/// `n` Paddle subscriptions on the emulator, with matching users, for a random sandbox key.
+fn paddle_account(n: usize) -> (String, Emulator, Vec<Value>) {
+    let key = paddle_key();
+    let subs = paddle_subs(n);
+    let users = paddle_users(&subs);
+    (key.clone(), Emulator::start(&key, vec![], subs), users)
 }
 
 fn paddle_key() -> String {
@@ -441,10 +451,7 @@ fn paddle_keys_without_a_marker_need_paddle_environment() {
 
 #[test]
 fn paddle_key_and_permission_errors() {
-    let key = paddle_key();
-    let subs = paddle_subs(10);
-    let users = paddle_users(&subs);
-    let emu = Emulator::start(&key, vec![], subs);
+    let (key, emu, users) = paddle_account(10);
     let wrong = paddle_key();
     let out = check(repo(&paddle_config(&emu, ""), &users).path(), Some(&wrong));
     assert_failed(&out, &wrong, &["Paddle rejected the key", "invalid_token", "Invalid or revoked API key", "pdl_sdbx_apikey_…"]);
@@ -456,10 +463,7 @@ fn paddle_key_and_permission_errors() {
 
 #[test]
 fn paddle_faults_are_retried_or_reported() {
-    let key = paddle_key();
-    let subs = paddle_subs(450);
-    let users = paddle_users(&subs);
-    let emu = Emulator::start(&key, vec![], subs);
+    let (key, emu, users) = paddle_account(450);
     let paddle_429 = Fault::Status {
         status: 429,
         headers: vec![("retry-after", "0".into())],

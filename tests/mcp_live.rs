@@ -39,6 +39,15 @@ fn random_key() -> String {
     format!("rk_test_{body}")
 }
 
+/// An account of `n` subscriptions on the emulator, with matching users, for a random key.
+fn account(n: usize) -> (String, Emulator, Vec<serde_json::Value>) {
+    let key = random_key();
+    let subs = stripe_subs(n, 1_767_000_000, 2 * 365 * 86_400);
+    let users = users_for(&subs);
+    let emu = Emulator::start(&key, subs, vec![]);
+    (key, emu, users)
+}
+
 fn repo_for(emu: &Emulator, users: &[serde_json::Value], rate: u32) -> tempfile::TempDir {
     let repo = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(repo.path().join("fx/db")).unwrap();
@@ -66,10 +75,7 @@ fn call_request() -> ClientRequest {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn progress_notifications_follow_the_pages() {
-    let key = random_key();
-    let subs = stripe_subs(1_200, 1_767_000_000, 2 * 365 * 86_400);
-    let users = users_for(&subs);
-    let emu = Emulator::start(&key, subs, vec![]);
+    let (key, emu, users) = account(1_200);
     emu.set_latency(Duration::from_millis(40));
     // A slow rate, so that pages arrive over a second or two.
     let repo = repo_for(&emu, &users, 8);
@@ -97,10 +103,7 @@ async fn progress_notifications_follow_the_pages() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancellation_drops_every_request_in_flight() {
-    let key = random_key();
-    let subs = stripe_subs(3_000, 1_767_000_000, 2 * 365 * 86_400);
-    let users = users_for(&subs);
-    let emu = Emulator::start(&key, subs, vec![]);
+    let (key, emu, users) = account(3_000);
     let repo = repo_for(&emu, &users, 50);
     let client = connect(repo.path(), &key, Recorder::default()).await;
 

@@ -254,9 +254,23 @@ fn json_response(status: StatusCode, body: String) -> Response {
     (status, [("content-type", "application/json")], body).into_response()
 }
 
-/// Records the request, waits the latency, applies a matching fault.
-/// Returns the response to send instead of the normal one, if any.
-async fn prologue(shared: &Shared, uri: &Uri, headers: &HeaderMap) -> Result<Option<Fault>, Response> {
+/// Every handler's start: counts the request in flight (until the returned
+/// guard drops), records it, waits the latency and applies a matching fault.
+/// Err is the response to send instead of the normal one; Ok carries a body fault.
+async fn prologue(shared: &Arc<Shared>, uri: &Uri, headers: &HeaderMap) -> Result<(InFlight, Option<Fault>), Response> {
+    let guard = InFlight::enter(shared);
+    let fault = prologue_fault(shared, uri, headers).await?;
+    Ok((guard, fault))
+}
+
+/// [`prologue`] for Stripe's endpoints: also checks the key and its permissions.
+async fn stripe_prologue(shared: &Arc<Shared>, uri: &Uri, headers: &HeaderMap) -> Result<(InFlight, Option<Fault>), Response> {
+    let started = prologue(shared, uri, headers).await?;
+    stripe_auth(shared, headers)?;
+    Ok(started)
+}
+
+async fn prologue_fault(shared: &Shared, uri: &Uri, headers: &HeaderMap) -> Result<Option<Fault>, Response> {
     let target = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     shared.seen.lock().unwrap().push(Seen {
@@ -339,14 +353,10 @@ const STRIPE_PARAMS: &[&str] =
     &["status", "limit", "starting_after", "created[gte]", "created[lte]", "created[gt]", "created[lt]", "test_clock"];
 
 async fn stripe_list(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap, Query(params): Query<Params>) -> Response {
-    let _guard = InFlight::enter(&shared);
-    let fault = match prologue(&shared, &uri, &headers).await {
-        Ok(f) => f,
+    let (_in_flight, fault) = match stripe_prologue(&shared, &uri, &headers).await {
+        Ok(started) => started,
         Err(r) => return r,
     };
-    if let Err(r) = stripe_auth(&shared, &headers) {
-        return r;
-    }
     if let Some((k, _)) = params.iter().find(|(k, _)| !STRIPE_PARAMS.contains(&k.as_str())) {
         return json_response(StatusCode::BAD_REQUEST, stripe_error(&format!("Received unknown parameter: {k}"), "invalid_request_error"));
     }
@@ -402,14 +412,10 @@ async fn stripe_list(State(shared): State<Arc<Shared>>, uri: Uri, headers: Heade
 }
 
 async fn stripe_clocks(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap, Query(params): Query<Params>) -> Response {
-    let _guard = InFlight::enter(&shared);
-    let fault = match prologue(&shared, &uri, &headers).await {
-        Ok(f) => f,
+    let (_in_flight, fault) = match stripe_prologue(&shared, &uri, &headers).await {
+        Ok(started) => started,
         Err(r) => return r,
     };
-    if let Err(r) = stripe_auth(&shared, &headers) {
-        return r;
-    }
     let clocks = &shared.data.clocks;
     let from = param(&params, "starting_after").and_then(|a| clocks.iter().position(|c| c == a)).map_or(0, |p| p + 1);
     let limit: usize = param(&params, "limit").map_or(10, |l| l.parse().unwrap_or(10));
@@ -429,9 +435,8 @@ fn paddle_error(status: StatusCode, code: &str, detail: &str) -> Response {
 }
 
 async fn paddle_list(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap, Query(params): Query<Params>) -> Response {
-    let _guard = InFlight::enter(&shared);
-    let fault = match prologue(&shared, &uri, &headers).await {
-        Ok(f) => f,
+    let (_in_flight, fault) = match prologue(&shared, &uri, &headers).await {
+        Ok(started) => started,
         Err(r) => return r,
     };
     let given = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
