@@ -84,6 +84,19 @@ pub enum FailureKind {
     Body(String),
 }
 
+impl FailureKind {
+    /// A short label without any response text, for logs (which the report's redaction does not see).
+    pub fn summary(&self) -> String {
+        match self {
+            FailureKind::Status { status, .. } => format!("HTTP {status}"),
+            FailureKind::Timeout { .. } => "timeout".into(),
+            FailureKind::Connection(_) => "connection".into(),
+            FailureKind::RetryAfterTooLong { secs } => format!("retry-after {secs} s"),
+            FailureKind::Body(_) => "body".into(),
+        }
+    }
+}
+
 /// A failed request: which one, how many attempts, and why.
 #[derive(Debug, Clone)]
 pub struct Failure {
@@ -213,7 +226,7 @@ impl Api {
                 let mut paused = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
                 *paused = Some(paused.map_or(until, |p| p.max(until)));
             }
-            tracing::debug!(%request, attempt, wait_ms = wait.as_millis() as u64, cause = ?kind, "retrying");
+            tracing::debug!(%request, attempt, wait_ms = wait.as_millis() as u64, cause = kind.summary(), "retrying");
             tokio::time::sleep(wait).await;
         }
     }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use super::http::{Failure, Page, Policy};
+use super::http::{Failure, FailureKind, Page, Policy};
 use super::model::{Observations, Sym};
 use super::subscriptions_json;
 use super::{paddle, stripe};
@@ -259,16 +259,30 @@ impl Collector {
 
     /// The error for a fetch that stopped: where, why, how far it got, and that nothing was concluded.
     pub fn incomplete(&self, request: &str, why: &str, read: usize) -> CheckError {
-        CheckError::Billing(secrets::redact(&format!(
-            "reading {} subscriptions failed at `{request}`: {why}. The fetch stopped after {read} subscriptions in {} pages; \
-             no finding was computed from the incomplete list. Run the check again; if it keeps failing, the message above says what to fix",
-            self.provider, self.pages
-        )))
+        self.stopped(request, why, read, "Run the check again; if the list keeps coming back malformed, report it with the request above")
     }
 
-    /// [`Collector::incomplete`] for a failed request.
+    /// [`Collector::incomplete`] for a failed request, with what to do about its kind of failure.
     pub fn failed(&self, failure: &Failure, obs: &Observations) -> CheckError {
-        self.incomplete(&failure.request, &failure.cause(), obs.subscriptions.len())
+        let hint = match &failure.kind {
+            FailureKind::Status { status, .. } if *status == 429 || *status >= 500 => {
+                "The provider kept failing or rate limiting: run the check again later, or lower [billing] rate_limit"
+            }
+            FailureKind::Status { .. } => "The provider refused the request: check [billing] api_base and the key's account",
+            FailureKind::RetryAfterTooLong { .. } => "The account is rate limited: run the check again after the wait, or lower [billing] rate_limit",
+            FailureKind::Timeout { .. } => "Raise [billing] request_timeout_secs if the provider is slow, or run the check again",
+            FailureKind::Connection(_) => "Check the network (a proxy or firewall?) and [billing] api_base, then run the check again",
+            FailureKind::Body(_) => "Something between billguard and the provider (a proxy, a captive portal) may be altering responses",
+        };
+        self.stopped(&failure.request, &failure.cause(), obs.subscriptions.len(), hint)
+    }
+
+    fn stopped(&self, request: &str, why: &str, read: usize, hint: &str) -> CheckError {
+        CheckError::Billing(secrets::redact(&format!(
+            "reading {} subscriptions failed at `{request}`: {why}. The fetch stopped after {read} subscriptions in {} pages; \
+             no finding was computed from the incomplete list. {hint}",
+            self.provider, self.pages
+        )))
     }
 
     /// A note when the same subscription came back on two pages.
