@@ -62,7 +62,8 @@ pub enum CheckCommand {
         /// billguard.toml to use (default: the fixtures directory's, else the repo's).
         #[arg(long)]
         config: Option<PathBuf>,
-        /// Directory with stripe/subscriptions.json (or paddle/) and db/users.json.
+        /// Directory with stripe/subscriptions.json (or paddle/) and db/users.json. A side it
+        /// lacks is read live: subscriptions from the billing API ([billing]), users from the database.
         #[arg(long)]
         fixtures: Option<PathBuf>,
         #[command(flatten)]
@@ -129,7 +130,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Rules { code } => show_rules(code.as_deref()),
         Command::Check { check: CheckCommand::Access { config, fixtures, common } } => {
             let req = AccessRequest { repo: common.repo.clone(), fixtures_dir: fixtures, config, now: access::now() };
-            match block_on(access::check(&req)) {
+            let line = ProgressLine::default();
+            let result = block_on(access::check_with(&req, &line.hooks()));
+            line.finish();
+            match result {
                 Ok(report) => emit(report, &common),
                 Err(e) => fail(&e),
             }
@@ -178,6 +182,38 @@ fn block_on<T>(fut: impl Future<Output = Result<T, CheckError>>) -> Result<T, Ch
         .build()
         .map_err(|e| CheckError::Usage(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(fut)
+}
+
+/// A progress line on stderr while a live billing fetch runs, drawn only when
+/// stderr is a terminal and only once the first page has arrived.
+#[derive(Default)]
+struct ProgressLine(std::sync::Arc<std::sync::OnceLock<indicatif::ProgressBar>>);
+
+impl ProgressLine {
+    fn hooks(&self) -> access::Hooks {
+        if !std::io::stderr().is_terminal() {
+            return access::Hooks::default();
+        }
+        let cell = std::sync::Arc::clone(&self.0);
+        let report: access::ProgressFn = std::sync::Arc::new(move |p: &access::Progress| {
+            let bar = cell.get_or_init(|| {
+                let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+                );
+                bar.enable_steady_tick(std::time::Duration::from_millis(120));
+                bar
+            });
+            bar.set_message(p.message());
+        });
+        access::Hooks { progress: Some(report) }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = self.0.get() {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 /// Reads the diff for `check webhook --diff FILE|-`.

@@ -47,12 +47,40 @@ pub struct BillingConfig {
     pub secret_env: String,
     /// Emulators and tests only.
     pub api_base: Option<String>,
+    /// Requests per second to the provider's API. Default: Stripe 90 with a live key,
+    /// 20 with a test key (under Stripe's 100 and 25); Paddle 4 (its 240 a minute).
+    pub rate_limit: Option<u32>,
+    /// Stripe test mode: also read subscriptions attached to test clocks, which
+    /// Stripe leaves out of lists unless asked for clock by clock.
+    pub include_test_clocks: bool,
+    /// Paddle keys issued before 2025-05 carry no mode: `sandbox` or `production`.
+    pub paddle_environment: Option<PaddleEnvironment>,
+    /// Timeout of each API request, seconds.
+    pub request_timeout_secs: u64,
+    /// Retries of one request after a 429, a 5xx, a timeout or a dropped connection.
+    pub max_retries: u32,
 }
 
 impl Default for BillingConfig {
     fn default() -> Self {
-        BillingConfig { provider: BillingProvider::Stripe, secret_env: "STRIPE_SECRET_KEY".into(), api_base: None }
+        BillingConfig {
+            provider: BillingProvider::Stripe,
+            secret_env: "STRIPE_SECRET_KEY".into(),
+            api_base: None,
+            rate_limit: None,
+            include_test_clocks: false,
+            paddle_environment: None,
+            request_timeout_secs: 30,
+            max_retries: 5,
+        }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PaddleEnvironment {
+    Sandbox,
+    Production,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -389,6 +417,23 @@ url = "https://example.com"
         assert!(err.message.contains("did you mean `probe_url`"), "{}", err.message);
         let err = parse("[keys.environments.production]\nfile = [\".env\"]\n").unwrap_err();
         assert!(err.message.contains("did you mean `files`"), "{}", err.message);
+    }
+
+    #[test]
+    fn live_billing_keys_parse_with_defaults() {
+        let c = parse("").unwrap();
+        assert_eq!((c.billing.rate_limit, c.billing.include_test_clocks, c.billing.request_timeout_secs, c.billing.max_retries), (None, false, 30, 5));
+        let c = parse(
+            "[billing]\nprovider = \"paddle\"\nsecret_env = \"PADDLE_API_KEY\"\nrate_limit = 3\npaddle_environment = \"sandbox\"\n\
+             include_test_clocks = true\nrequest_timeout_secs = 5\nmax_retries = 1\n",
+        )
+        .unwrap();
+        assert_eq!(c.billing.paddle_environment, Some(PaddleEnvironment::Sandbox));
+        assert_eq!((c.billing.rate_limit, c.billing.include_test_clocks, c.billing.request_timeout_secs), (Some(3), true, 5));
+        let err = parse("[billing]\npaddle_environment = \"live\"\n").unwrap_err();
+        assert!(err.message.contains("sandbox") && err.message.contains("production"), "{}", err.message);
+        let err = parse("[billing]\nrate_limits = 3\n").unwrap_err();
+        assert!(err.message.contains("did you mean `rate_limit`"), "{}", err.message);
     }
 
     #[test]

@@ -17,6 +17,9 @@ pub enum CheckError {
     Usage(String),
     /// The app database could not be read (connect, auth, schema, query).
     Database(String),
+    /// The billing provider's API could not be read completely (key, permission,
+    /// network, a malformed page): no finding is computed from a partial list.
+    Billing(String),
 }
 
 impl CheckError {
@@ -49,6 +52,7 @@ impl CheckError {
             CheckError::Input { .. } => "input error",
             CheckError::Usage(_) => "usage error",
             CheckError::Database(_) => "database error",
+            CheckError::Billing(_) => "billing API error",
         }
     }
 }
@@ -64,7 +68,7 @@ impl fmt::Display for CheckError {
                 }
                 write!(f, ": {message}")
             }
-            CheckError::Usage(m) | CheckError::Database(m) => f.write_str(m),
+            CheckError::Usage(m) | CheckError::Database(m) | CheckError::Billing(m) => f.write_str(m),
         }
     }
 }

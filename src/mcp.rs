@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
+use rmcp::model::{CallToolResult, ContentBlock, Implementation, ProgressNotificationParam, ServerCapabilities, ServerConfig};
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt, tool, tool_handler, tool_router};
 use schemars::JsonSchema;
@@ -39,7 +39,9 @@ billguard.toml instead).
 When to call check_access_contract: after changing anything that decides who has paid access (webhook handlers, \
 checkout or subscription code, the users table or its access/plan columns, price ids), and before opening the PR. \
 Give fixtures_dir to check recorded billing data (stripe/subscriptions.json or paddle/subscriptions.json, and \
-db/users.json) against the app's rows.
+db/users.json) against the app's rows. Without billing fixtures it reads every subscription from the Stripe or Paddle API \
+with the read-only key whose environment variable billguard.toml names ([billing] secret_env); that can take seconds \
+for large accounts (progress is reported).
 
 How to act on the result: verdict \"fail\" means at least one high finding: fix every high finding before opening \
 the PR, then call the tool again until the verdict is not \"fail\". \"warn\" means medium/low findings: fix them or \
@@ -91,6 +93,8 @@ impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Args<T> {
 pub struct AccessArgs {
     /// Fixture directory, relative to the repo root, holding stripe/subscriptions.json (or
     /// paddle/subscriptions.json) and db/users.json, and optionally its own billguard.toml.
+    /// A side it lacks is read live: subscriptions from the provider's API ([billing] in
+    /// billguard.toml), users from the database ([database]).
     #[serde(default)]
     pub fixtures_dir: Option<String>,
     /// billguard.toml to use, relative to the repo root. Default: the fixtures directory's own
@@ -260,11 +264,21 @@ billing or access code; fix every high finding (verdict \"fail\") and call again
         };
         let max = args.max_findings.map_or(DEFAULT_MAX_FINDINGS, |m| (m as usize).min(MAX_MAX_FINDINGS));
         let repo = self.repo.clone();
-        let work = tokio::spawn(async move { access::check(&req).await });
+        let (hooks, forwarder) = progress_forwarder(&ctx);
+        let work = tokio::spawn(async move { access::check_with(&req, &hooks).await });
+        let abort = work.abort_handle();
         let outcome = tokio::select! {
             joined = work => joined,
-            _ = ctx.ct.cancelled() => return Ok(tool_error("cancelled by the client".into())),
+            _ = ctx.ct.cancelled() => {
+                // Aborting the task drops every API request it has in flight.
+                abort.abort();
+                return Ok(tool_error("cancelled by the client".into()));
+            }
         };
+        // Progress notifications end before the result is sent.
+        if let Some(forwarder) = forwarder {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(2), forwarder).await;
+        }
         Ok(finish(&repo, outcome, max))
     }
 
@@ -322,6 +336,37 @@ before opening a PR that touches a webhook handler; fix every high finding (verd
         let config = args.config.as_deref().map(|c| paths::within_repo(&self.repo, c, "config")).transpose()?;
         Ok(AccessRequest { repo: self.repo.clone(), fixtures_dir, config, now: access::now() })
     }
+}
+
+/// When the client gave a progress token: hooks that forward a live fetch's
+/// progress as MCP progress notifications, and the forwarding task, which ends
+/// once the hooks are dropped. Updates coalesce, so a slow client gets the
+/// latest count rather than a backlog.
+fn progress_forwarder(ctx: &RequestContext<RoleServer>) -> (access::Hooks, Option<tokio::task::JoinHandle<()>>) {
+    let Some(token) = ctx.meta.get_progress_token() else { return (access::Hooks::default(), None) };
+    let peer = ctx.peer.clone();
+    let (tx, mut rx) = tokio::sync::watch::channel::<Option<access::Progress>>(None);
+    let forwarder = tokio::spawn(async move {
+        let mut sent = 0;
+        while rx.changed().await.is_ok() {
+            let Some(progress) = rx.borrow_and_update().clone() else { continue };
+            if progress.subscriptions <= sent && sent > 0 {
+                continue;
+            }
+            sent = progress.subscriptions;
+            let mut param = ProgressNotificationParam::new(token.clone(), progress.subscriptions as f64).with_message(progress.message());
+            if let Some(total) = progress.estimated_total {
+                param = param.with_total(total as f64);
+            }
+            if peer.notify_progress(param).await.is_err() {
+                break;
+            }
+        }
+    });
+    let report: access::ProgressFn = std::sync::Arc::new(move |p: &access::Progress| {
+        let _ = tx.send(Some(p.clone()));
+    });
+    (access::Hooks { progress: Some(report) }, Some(forwarder))
 }
 
 /// Turns a check's outcome (or its panic) into a tool result.

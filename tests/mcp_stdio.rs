@@ -15,7 +15,7 @@ fn crate_root() -> PathBuf {
 
 async fn connect(repo: &Path) -> RunningService<RoleClient, ()> {
     let transport = TokioChildProcess::new(tokio::process::Command::new(env!("CARGO_BIN_EXE_billguard")).configure(|cmd| {
-        cmd.arg("serve").arg("--repo").arg(repo).env("BILLGUARD_LOG", "warn");
+        cmd.arg("serve").arg("--repo").arg(repo).env("BILLGUARD_LOG", "warn").env_remove("STRIPE_SECRET_KEY");
     }))
     .expect("spawn billguard serve");
     ().serve(transport).await.expect("initialize")

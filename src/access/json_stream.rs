@@ -30,6 +30,12 @@ pub struct StreamError {
     pub message: String,
 }
 
+impl std::fmt::Display for StreamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (at byte {})", self.message, self.offset)
+    }
+}
+
 /// Which array of the document holds the elements.
 #[derive(Debug, Clone, Copy)]
 pub enum ArrayAt {

@@ -7,10 +7,14 @@
 pub mod contract;
 pub mod db;
 pub mod fixtures;
+pub mod http;
 pub mod json_stream;
+pub mod live;
 pub mod model;
+pub mod paddle;
 pub mod strings;
 pub mod rules;
+pub mod stripe;
 pub mod subscriptions_json;
 pub mod users_json;
 
@@ -24,6 +28,7 @@ use crate::error::CheckError;
 use crate::report::{Report, ScopeView};
 use contract::Labels;
 use fixtures::FixtureDir;
+pub use live::{Hooks, Progress, ProgressFn};
 use model::Observations;
 
 pub const TOOL: &str = "check_access_contract";
@@ -35,14 +40,21 @@ pub struct AccessScope {
     pub users: usize,
     /// Billing subscriptions read (every status).
     pub subscriptions: usize,
-    /// Where the data came from overall, e.g. "fixtures".
+    /// Where the data came from overall: billing, then users when they came from elsewhere,
+    /// e.g. "fixtures", "fixtures+postgres", "stripe-live+postgres", "paddle-live+fixtures".
     pub source: String,
-    /// Where the subscriptions came from, e.g. "fixtures:stripe/subscriptions.json".
+    /// Where the subscriptions came from, e.g. "fixtures:stripe/subscriptions.json", or
+    /// "stripe-api:https://api.stripe.com (STRIPE_SECRET_KEY rk_live_…a1b2)" for a live read.
     pub billing_source: String,
     /// Where the users came from, e.g. "fixtures:db/users.json".
     pub users_source: String,
     /// The billguard.toml used, or null for the defaults.
     pub config: Option<String>,
+    /// Live reads: the mode of the key used, "test", "live" or "unknown"; null for fixtures.
+    pub key_mode: Option<String>,
+    /// Live Stripe reads with a test-mode key: whether subscriptions on test clocks were
+    /// read ("included: …") or left out as Stripe's lists do ("excluded: …"); null otherwise.
+    pub test_clocks: Option<String>,
 }
 
 impl ScopeView for AccessScope {}
@@ -61,6 +73,11 @@ pub struct AccessRequest {
 /// Runs the access contract for a request. Each side comes from the fixtures
 /// directory when it holds that side's file, else from the configured source.
 pub async fn check(req: &AccessRequest) -> Result<Report<AccessScope>, CheckError> {
+    check_with(req, &Hooks::default()).await
+}
+
+/// [`check`] with progress reporting. Dropping the future stops every request in flight.
+pub async fn check_with(req: &AccessRequest, hooks: &Hooks) -> Result<Report<AccessScope>, CheckError> {
     let dir = req.fixtures_dir.as_ref().map(|d| req.repo.join(d));
     // A fixture's own billguard.toml describes that fixture; an explicit config wins.
     let local = dir.as_ref().map(|d| d.join(crate::config::FILE_NAME)).filter(|p| p.is_file());
@@ -72,19 +89,21 @@ pub async fn check(req: &AccessRequest) -> Result<Report<AccessScope>, CheckErro
     let found = dir.as_ref().map(|d| FixtureDir::locate(d, config.billing.provider)).transpose()?;
 
     let mut obs = Observations::default();
-    let Some((subs_path, provider)) = found.as_ref().and_then(|f| f.subscriptions.clone()) else {
-        let looked = match &found {
-            Some(f) => format!(
-                "in {} billguard looked for stripe/subscriptions.json (missing), paddle/subscriptions.json (missing) and db/users.json ({})",
-                f.dir.display(),
-                if f.users.is_some() { "found" } else { "missing" }
-            ),
-            None => "no fixtures directory was given".to_string(),
-        };
-        return Err(CheckError::Usage(format!(
-            "no billing data to compare: {looked}. Pass a fixtures directory (`--fixtures DIR` on the CLI, `fixtures_dir` over MCP) \
-             holding stripe/subscriptions.json (or paddle/subscriptions.json); reading the Stripe or Paddle API directly is not available in this version"
-        )));
+    // Billing from the fixtures when they hold subscriptions, else live from [billing].
+    let fixture_billing = found.as_ref().and_then(|f| f.subscriptions.clone());
+    let live_key = match &fixture_billing {
+        Some(_) => None,
+        None => {
+            let looked = match &found {
+                Some(f) => format!(
+                    "in {} billguard looked for stripe/subscriptions.json (missing), paddle/subscriptions.json (missing) and db/users.json ({})",
+                    f.dir.display(),
+                    if f.users.is_some() { "found" } else { "missing" }
+                ),
+                None => "no fixtures directory was given".to_string(),
+            };
+            Some(live::Key::from_env(&config.billing, &looked)?)
+        }
     };
     let users_file = found.as_ref().and_then(|f| f.users.clone());
     if users_file.is_none() && std::env::var_os(&config.database.url_env).is_none() {
@@ -96,10 +115,9 @@ pub async fn check(req: &AccessRequest) -> Result<Report<AccessScope>, CheckErro
         )));
     }
 
-    let started = std::time::Instant::now();
-    obs = read_blocking(obs, subs_path.clone(), |p, o| fixtures::read_subscriptions(p, o).map(|_| ())).await?;
-    tracing::debug!(subscriptions = obs.subscriptions.len(), ms = started.elapsed().as_millis() as u64, "read subscriptions");
-    let started = std::time::Instant::now();
+    if let Some((subs_path, _)) = &fixture_billing {
+        obs = read_blocking(obs, subs_path.clone(), |p, o| fixtures::read_subscriptions(p, o).map(|_| ())).await?;
+    }
     let users_source = match &users_file {
         Some(path) => {
             let cfg = config.clone();
@@ -108,24 +126,44 @@ pub async fn check(req: &AccessRequest) -> Result<Report<AccessScope>, CheckErro
         }
         None => db::read_users(&config.database, &req.repo, &mut obs).await?.source,
     };
-    tracing::debug!(users = obs.users.len(), ms = started.elapsed().as_millis() as u64, "read users");
-    if let Some(note) = found.and_then(|f| f.note) {
+    // Users first: a database error surfaces before a long billing fetch.
+    let (provider, billing_source, live_read) = match &fixture_billing {
+        Some((path, provider)) => (*provider, format!("fixtures:{}", shown(&req.repo, path)), None),
+        None => {
+            let key = live_key.as_ref().expect("live billing has a key");
+            let read = live::read(&config.billing, key, &mut obs, hooks).await?;
+            (config.billing.provider, read.billing_source.clone(), Some(read))
+        }
+    };
+    if let Some(note) = found.and_then(|f| f.note).filter(|_| live_read.is_none()) {
         obs.notes.push(note);
     }
-    let source = match &users_file {
-        Some(_) => "fixtures".to_string(),
-        None => format!("fixtures+{}", users_source.split(':').next().unwrap_or("database")),
+    let billing_kind = live_read.as_ref().map_or("fixtures", |r| r.source.as_str());
+    let users_kind = match &users_file {
+        Some(_) => "fixtures",
+        None => users_source.split(':').next().unwrap_or("database"),
+    };
+    let source = if billing_kind == users_kind { billing_kind.to_string() } else { format!("{billing_kind}+{users_kind}") };
+    let (key_mode, test_clocks) = match live_read {
+        Some(read) => {
+            obs.notes.extend(read.notes);
+            (Some(read.key_mode), read.test_clocks)
+        }
+        None => (None, None),
     };
     let scope = AccessScope {
         users: obs.users.len(),
         subscriptions: obs.subscriptions.len(),
         source,
-        billing_source: format!("fixtures:{}", shown(&req.repo, &subs_path)),
+        billing_source,
         users_source,
         config: config_path.map(|p| shown(&req.repo, &p)),
+        key_mode,
+        test_clocks,
     };
     let now = req.now;
-    tokio::task::spawn_blocking(move || assemble(obs, &config, provider, scope, now))
+    let key_label = live_key.map(|k| k.label());
+    tokio::task::spawn_blocking(move || assemble(obs, &config, provider, scope, key_label, now))
         .await
         .map_err(|e| CheckError::Usage(format!("internal error while comparing: {e}")))
 }
@@ -175,11 +213,21 @@ pub fn check_embedded(
         billing_source: format!("built-in:{name}/stripe/subscriptions.json"),
         users_source: format!("built-in:{name}/db/users.json"),
         config: config_text.map(|_| format!("built-in:{name}/billguard.toml")),
+        key_mode: None,
+        test_clocks: None,
     };
-    Ok(assemble(obs, &config, BillingProvider::Stripe, scope, now))
+    Ok(assemble(obs, &config, BillingProvider::Stripe, scope, None, now))
 }
 
-fn assemble(obs: Observations, config: &Config, provider: BillingProvider, scope: AccessScope, now: i64) -> Report<AccessScope> {
+/// `key_label` names the key of a live read for ACC010 ("a test-mode key (…)").
+fn assemble(
+    obs: Observations,
+    config: &Config,
+    provider: BillingProvider,
+    scope: AccessScope,
+    key_label: Option<String>,
+    now: i64,
+) -> Report<AccessScope> {
     let columns = &config.database.columns;
     let labels = Labels {
         provider: match provider {
@@ -188,7 +236,7 @@ fn assemble(obs: Observations, config: &Config, provider: BillingProvider, scope
         },
         access_field: columns.access.clone(),
         plan_field: columns.plan.clone().unwrap_or_else(|| "plan".into()),
-        key_mode: None,
+        key_mode: key_label,
     };
     let started = std::time::Instant::now();
     let outcome = contract::evaluate(&obs, &config.access, &labels, now);
