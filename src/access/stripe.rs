@@ -138,6 +138,9 @@ pub async fn read(cfg: &BillingConfig, key: &Key, obs: &mut Observations, hooks:
     })
 }
 
+/// One page of a walk, or why it could not be had.
+type Fetched = Result<(Page, ListPage), Failure>;
+
 enum WalkError {
     Request(Failure),
     Check(CheckError),
@@ -156,7 +159,7 @@ async fn walk_all(
     let limit = api.policy.max_in_flight;
     let mut filters_ignored = false;
     let mut queue: VecDeque<Walk> = walks.into();
-    let mut tasks: JoinSet<(Walk, Result<(Page, ListPage), Failure>)> = JoinSet::new();
+    let mut tasks: JoinSet<(Walk, Fetched)> = JoinSet::new();
     loop {
         while tasks.len() < limit
             && let Some(walk) = queue.pop_front()
