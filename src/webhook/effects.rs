@@ -22,6 +22,7 @@ pub fn walk<'a>(idx: &Index<'a>, event: &str, body: &Body<'a>, out: &mut EventMo
             let kind = vocab::opaque_kind(name).unwrap_or(OpaqueKind::Write);
             w.out.opaque.push(Opaque { name: name.clone(), kind, line: *line });
         }
+        Body::Inherited(base, line) => w.framework_write(base, event, *line),
     }
 }
 
@@ -115,7 +116,7 @@ impl<'a> Walker<'a, '_> {
                         self.expr(v);
                     }
                 }
-                Stmt::Break | Stmt::Func(_) => {}
+                Stmt::Break | Stmt::Func(_) | Stmt::Class { .. } => {}
             }
         }
         self.guards.truncate(base);
@@ -143,7 +144,35 @@ impl<'a> Walker<'a, '_> {
         }
     }
 
+    /// The framework base class's own handling of the event (Cashier syncs its
+    /// subscriptions table, which is what `subscribed()` reads).
+    fn framework_write(&mut self, base: &vocab::FrameworkBase, event: &str, line: u32) {
+        let Some((_, value)) = base.builtin.iter().find(|(e, _)| *e == event) else {
+            self.out.opaque.push(Opaque { name: format!("{} built-in {event} handler", base.name), kind: OpaqueKind::Write, line });
+            return;
+        };
+        self.out.state_writes.push(line);
+        self.out.access_writes.push(AccessWrite {
+            field: base.state.to_string(),
+            value: *value,
+            value_text: format!("{} built-in {event} handler", base.name),
+            line,
+            gate: StatusGate::None,
+            payment_checked: true,
+            early_revoke: None,
+        });
+    }
+
     fn call(&mut self, c: &'a Call) {
+        // `parent::handleCustomerSubscriptionDeleted($payload)` in a Cashier controller.
+        if let (Expr::Member(o, m), Some(base)) = (&c.callee, self.idx.framework()) {
+            if matches!(&**o, Expr::Ident(p) if p == "parent" || p == "super") {
+                if let Some(ev) = m.strip_prefix("handle").and_then(vocab::event_from_name) {
+                    self.framework_write(base, ev, c.line);
+                    return;
+                }
+            }
+        }
         if let Some(f) = self.idx.resolve_call(&c.callee) {
             let params = f.params.iter().filter(|p| *p != "self" && *p != "cls");
             let bound: Vec<(&'a str, &'a Expr)> = params

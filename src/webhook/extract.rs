@@ -9,6 +9,7 @@ use super::effects;
 use super::flow;
 use super::lang::Parsed;
 use super::lang::syntax::{Expr, Func, Stmt, squash};
+use super::vocab;
 use super::model::{EventModel, HandlerModel};
 
 /// Functions by name and the values assigned to each name, file-wide.
@@ -24,6 +25,15 @@ pub struct Index<'a> {
     pub json_middleware: bool,
     /// The raw body is kept (express.raw(), bodyParser: false).
     pub raw_middleware: bool,
+    /// Classes and modules, with the framework webhook base they extend.
+    pub classes: Vec<ClassInfo<'a>>,
+}
+
+pub struct ClassInfo<'a> {
+    pub name: &'a str,
+    pub parents: &'a [Expr],
+    pub line: u32,
+    pub framework: Option<&'static vocab::FrameworkBase>,
 }
 
 impl<'a> Index<'a> {
@@ -36,6 +46,7 @@ impl<'a> Index<'a> {
             access_fields,
             json_middleware: false,
             raw_middleware: false,
+            classes: Vec::new(),
         };
         idx.stmts(stmts);
         idx
@@ -80,6 +91,11 @@ impl<'a> Index<'a> {
                     self.stmts(body);
                 }
                 Stmt::Return { value: None, .. } | Stmt::Throw { value: None, .. } | Stmt::Break => {}
+                Stmt::Class { name, parents, line } => {
+                    parents.iter().for_each(|p| self.expr(p));
+                    let framework = parents.iter().filter_map(Expr::dotted).find_map(|d| vocab::framework_base(&d));
+                    self.classes.push(ClassInfo { name, parents, line: *line, framework });
+                }
             }
         }
     }
@@ -90,6 +106,7 @@ impl<'a> Index<'a> {
         }
         self.all.push(f);
         f.decorators.iter().for_each(|d| self.expr(d));
+        f.param_hints.iter().for_each(|d| self.expr(d));
         self.stmts(&f.body);
     }
 
@@ -135,6 +152,11 @@ impl<'a> Index<'a> {
                 self.func(f);
             }
         }
+    }
+
+    /// The framework base class the file's handler class extends, if any.
+    pub fn framework(&self) -> Option<&'static vocab::FrameworkBase> {
+        self.classes.iter().find_map(|c| c.framework)
     }
 
     /// The local function a call's callee names: `f()`, `this.f()`, `self.f()`.

@@ -124,6 +124,9 @@ impl<'a> VerifyScan<'a, '_> {
                 Frame::Func => return None,
                 Frame::Try { catches, rest } => {
                     for (c, line) in catches.iter() {
+                        if c.iter().any(stmt_parses_body) {
+                            return Some(format!("a failed verification is caught at line {line} and the unverified body is parsed and used"));
+                        }
                         let stops = ends(c)
                             || c.iter().any(|s| matches!(s, Stmt::Return { .. } | Stmt::Throw { .. }))
                             || block_answer(c).is_some_and(|a| a.status.is_error());
@@ -195,13 +198,10 @@ fn stmt_parses_body(s: &Stmt) -> bool {
     };
     let mut found = false;
     e.walk(&mut |x| match x {
-        Expr::Call(c) => {
-            let d = c.callee.dotted().unwrap_or_default();
-            found |= matches!(d.as_str(), "JSON.parse" | "json.loads" | "json.load") || d.ends_with(".get_json");
-        }
+        Expr::Call(c) => found |= vocab::is_body_parse(c),
         Expr::Member(..) => {
             let d = x.dotted().unwrap_or_default();
-            found |= matches!(d.as_str(), "req.body" | "request.json" | "request.data");
+            found |= matches!(d.as_str(), "req.body" | "request.json" | "request.data" | "params" | "conn.body_params" | "conn.params");
         }
         _ => {}
     });
@@ -220,10 +220,14 @@ fn body_kind(e: &Expr, idx: &Index, depth: u8) -> BodyKind {
                     return BodyKind::Parsed;
                 }
             }
+            if vocab::is_reserialize(c) || vocab::is_body_parse(c) {
+                return BodyKind::Parsed;
+            }
             let name = squash(c.callee.last_name());
             match name.as_str() {
-                "stringify" | "dumps" | "json" | "getjson" | "parse" | "loads" => BodyKind::Parsed,
-                "text" | "body" | "arraybuffer" | "getdata" | "buffer" | "rawbody" | "read" | "blob" => BodyKind::Raw,
+                "stringify" | "dumps" | "json" | "getjson" | "parse" | "loads" | "all" | "input" | "tojson" => BodyKind::Parsed,
+                "text" | "body" | "arraybuffer" | "getdata" | "buffer" | "rawbody" | "read" | "blob" | "readall" | "getrawdata" | "getcontent"
+                | "filegetcontents" | "readbody" | "rawpost" | "streamgetcontents" => BodyKind::Raw,
                 "tostring" | "decode" | "from" | "encode" => match &c.callee {
                     Expr::Member(o, _) if name != "from" => body_kind(o, idx, depth + 1),
                     _ => c.args.first().map_or(BodyKind::Unknown, |a| body_kind(&a.value, idx, depth + 1)),
@@ -241,8 +245,11 @@ fn body_kind(e: &Expr, idx: &Index, depth: u8) -> BodyKind {
         }
         Expr::Member(..) | Expr::Index(..) => {
             let s = squash(&e.dotted().unwrap_or_default());
-            if s.contains("raw") {
+            if s.contains("raw") || s.ends_with(".read") || s.ends_with("getcontent") {
                 return BodyKind::Raw;
+            }
+            if s.ends_with(".tojson") || s.ends_with("bodyparams") || s == "params" || s.ends_with(".params") {
+                return BodyKind::Parsed;
             }
             match s.as_str() {
                 // Express's req.body is whatever the middleware made of it; Django's request.body is bytes.
@@ -311,7 +318,7 @@ pub fn env_names(e: &Expr) -> Vec<String> {
             }
         }
         Expr::Index(o, i) => {
-            let d = o.dotted().unwrap_or_default();
+            let d = o.dotted().unwrap_or_default().to_ascii_lowercase();
             if let Expr::Str(s) = &**i {
                 if d.ends_with("env") || d.ends_with("environ") {
                     out.push(s.clone());
@@ -320,12 +327,16 @@ pub fn env_names(e: &Expr) -> Vec<String> {
         }
         Expr::Call(c) => {
             let d = c.callee.dotted().unwrap_or_default();
-            let last = c.callee.last_name();
+            let lower = d.to_ascii_lowercase();
+            let last = squash(c.callee.last_name());
             let env_call = last == "getenv"
-                || (last == "get" && (d.contains("environ") || d.ends_with("env.get") || d.ends_with("env")))
-                || matches!(d.as_str(), "env" | "config" | "Deno.env.get" | "os.Getenv");
+                || last == "fetchenv"
+                || (matches!(last.as_str(), "get" | "fetch" | "var" | "lookupenv") && (lower.contains("environ") || lower.contains("env")))
+                || matches!(d.as_str(), "env" | "config" | "Deno.env.get" | "os.Getenv" | "os.LookupEnv" | "getenv");
             if env_call {
-                if let Some(Expr::Str(s)) = c.args.first().map(|a| &a.value) {
+                // `Application.fetch_env!(:app, :stripe_webhook_secret)`: the key is the last argument.
+                let arg = if lower.starts_with("application.") { c.args.last() } else { c.args.first() };
+                if let Some(Expr::Str(s)) = arg.map(|a| &a.value) {
                     out.push(s.clone());
                 }
             }

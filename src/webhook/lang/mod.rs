@@ -1,7 +1,12 @@
 //! Parsing: each supported language's tree-sitter grammar, lowered into the
 //! shared [`syntax`] tree that the handler model is built from.
 
+pub mod elixir;
+pub mod go;
+pub mod php;
 pub mod python;
+pub mod ruby;
+pub mod rust;
 pub mod syntax;
 pub mod typescript;
 
@@ -15,6 +20,11 @@ pub enum Language {
     Tsx,
     JavaScript,
     Python,
+    Ruby,
+    Go,
+    Php,
+    Rust,
+    Elixir,
 }
 
 impl Language {
@@ -26,21 +36,18 @@ impl Language {
             "tsx" => Some(Language::Tsx),
             "js" | "mjs" | "cjs" | "jsx" => Some(Language::JavaScript),
             "py" => Some(Language::Python),
+            "rb" | "rake" => Some(Language::Ruby),
+            "go" => Some(Language::Go),
+            "php" => Some(Language::Php),
+            "rs" => Some(Language::Rust),
+            "ex" | "exs" => Some(Language::Elixir),
             _ => None,
         }
     }
 
     /// Languages the design names that billguard does not parse yet.
-    pub fn unsupported_name(path: &str) -> Option<&'static str> {
-        let ext = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
-        match ext.as_str() {
-            "rb" => Some("Ruby"),
-            "go" => Some("Go"),
-            "php" => Some("PHP"),
-            "rs" => Some("Rust"),
-            "ex" | "exs" => Some("Elixir"),
-            _ => None,
-        }
+    pub fn unsupported_name(_path: &str) -> Option<&'static str> {
+        None
     }
 
     pub fn name(self) -> &'static str {
@@ -49,6 +56,11 @@ impl Language {
             Language::Tsx => "tsx",
             Language::JavaScript => "javascript",
             Language::Python => "python",
+            Language::Ruby => "ruby",
+            Language::Go => "go",
+            Language::Php => "php",
+            Language::Rust => "rust",
+            Language::Elixir => "elixir",
         }
     }
 
@@ -58,6 +70,11 @@ impl Language {
             Language::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
             Language::JavaScript => tree_sitter_javascript::LANGUAGE.into(),
             Language::Python => tree_sitter_python::LANGUAGE.into(),
+            Language::Ruby => tree_sitter_ruby::LANGUAGE.into(),
+            Language::Go => tree_sitter_go::LANGUAGE.into(),
+            Language::Php => tree_sitter_php::LANGUAGE_PHP.into(),
+            Language::Rust => tree_sitter_rust::LANGUAGE.into(),
+            Language::Elixir => tree_sitter_elixir::LANGUAGE.into(),
         }
     }
 }
@@ -84,7 +101,12 @@ pub fn parse(lang: Language, text: &str) -> Parsed {
     let error_line = root.has_error().then(|| first_error(root).map_or(1, |n| src.line(n)));
     let stmts = match lang {
         Language::Python => python::lower_program(root, &src),
-        _ => typescript::lower_program(root, &src),
+        Language::Ruby => ruby::lower_program(root, &src),
+        Language::Go => go::lower_program(root, &src),
+        Language::Php => php::lower_program(root, &src),
+        Language::Rust => rust::lower_program(root, &src),
+        Language::Elixir => elixir::lower_program(root, &src),
+        Language::TypeScript | Language::Tsx | Language::JavaScript => typescript::lower_program(root, &src),
     };
     Parsed { stmts, error_line }
 }
@@ -129,4 +151,23 @@ pub fn named(n: Node) -> impl Iterator<Item = Node> {
     let mut cursor = n.walk();
     let v: Vec<Node> = n.named_children(&mut cursor).collect();
     v.into_iter()
+}
+
+/// A qualified name (`stripe.EventTypeInvoicePaid`, `EventType::InvoicePaid`,
+/// `Stripe::Webhook`) as a member chain, or as the string an SDK constant
+/// stands for.
+pub fn qualified(segments: &[&str]) -> syntax::Expr {
+    use syntax::Expr;
+    if let Some(s) = super::vocab::sdk_constant(segments) {
+        return Expr::Str(s);
+    }
+    let mut parts = segments.iter().filter(|s| !s.is_empty());
+    let Some(first) = parts.next() else { return Expr::Other(String::new()) };
+    parts.fold(Expr::Ident(first.to_string()), |acc, p| Expr::Member(Box::new(acc), p.to_string()))
+}
+
+/// `a in list`: the normalized form of `list.include?(a)`, `in_array($a, $list)`,
+/// `slices.Contains(list, a)`, `list.contains(&a)` and `Enum.member?(list, a)`.
+pub fn member_of(item: syntax::Expr, list: syntax::Expr) -> syntax::Expr {
+    syntax::Expr::Binary("in".into(), Box::new(item), Box::new(list))
 }

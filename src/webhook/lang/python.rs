@@ -168,7 +168,7 @@ fn func(n: Node, src: &Src, decorators: Vec<Expr>) -> Func {
         .map(|p| named(p).map(|c| src.text(c.child_by_field_name("name").unwrap_or(c)).to_string()).collect())
         .unwrap_or_default();
     let body = n.child_by_field_name("body").map(|b| block(b, src)).unwrap_or_default();
-    Func { name, params, body, decorators, line: src.line(n) }
+    Func { name, params, body, decorators, line: src.line(n), ..Func::default() }
 }
 
 fn collect_strings(n: Node, src: &Src, out: &mut Vec<Expr>) {

@@ -12,6 +12,15 @@ pub struct Func {
     /// Python decorators (`@receiver("customer.subscription.deleted")`).
     pub decorators: Vec<Expr>,
     pub line: u32,
+    /// The class or module the function is defined in, when the language has them.
+    pub owner: Option<String>,
+    /// Event types a framework dispatches to this function by convention, as
+    /// written: Elixir function-head patterns (`%{"type" => "invoice.paid"}`),
+    /// Laravel Cashier method names (`handleInvoicePaid` gives `InvoicePaid`).
+    pub handles: Vec<Expr>,
+    /// Parameter defaults and extractor types: FastAPI `Depends(verify)`, axum
+    /// and actix extractors (`StripeEvent(event): StripeEvent`).
+    pub param_hints: Vec<Expr>,
 }
 
 #[derive(Debug, Clone)]
@@ -39,6 +48,10 @@ pub enum Stmt {
     /// Loops and `with` blocks: the head expressions, then the body.
     Block { head: Vec<Expr>, body: Vec<Stmt>, line: u32 },
     Func(Func),
+    /// A class or module heading: its name and what it extends, includes or
+    /// uses. Its class-level statements follow it as ordinary statements, its
+    /// methods as [`Stmt::Func`]s whose `owner` is `name`.
+    Class { name: String, parents: Vec<Expr>, line: u32 },
 }
 
 #[derive(Debug, Clone)]
@@ -298,6 +311,7 @@ impl Stmt {
             | Stmt::Throw { line, .. }
             | Stmt::Block { line, .. } => *line,
             Stmt::Func(f) => f.line,
+            Stmt::Class { line, .. } => *line,
             Stmt::Break => 0,
         }
     }
