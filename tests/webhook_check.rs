@@ -175,7 +175,9 @@ fn bad_inputs_give_clear_messages() {
     assert!(notes.contains("not valid UTF-8"), "{notes}");
     assert!(notes.contains("syntax error"), "{notes}");
     assert!(notes.contains("renamed"), "{notes}");
-    assert!(notes.contains("Ruby handlers are not analysed yet"), "{notes}");
+    let ruby = r["scope"]["handler_files"].as_array().unwrap().iter().find(|h| h["path"] == "app/billing/webhook.rb").expect("the Ruby handler is reviewed");
+    assert_eq!(ruby["language"], "ruby");
+    assert_eq!(ruby["events"], serde_json::json!(["invoice.paid"]));
 
     git(root, &["add", "-A"]);
     git(root, &["commit", "-qm", "state"]);

@@ -365,7 +365,7 @@ fn plan_drift(b: &HandlerModel, a: &HandlerModel, ctx: &Context, out: &mut Vec<P
         })
         .collect();
     if (!added.is_empty() && !removed.is_empty()) || !remapped.is_empty() {
-        let line = a.plan_map.values().map(|(_, l)| *l).min().unwrap_or(a.entry_line);
+        let line = a.plan_map.values().map(|(_, l)| *l).filter(|l| *l > 0).min().unwrap_or(a.entry_line);
         let what = if remapped.is_empty() {
             format!(
                 "The handler wrote plan {} before; now it writes {}, which nothing else in the repo uses",

@@ -61,7 +61,6 @@ pub fn discover<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Found<'a> {
         // Framework dispatch by convention: function heads, Cashier method names.
         for ev in f.handles.iter().filter_map(event_label) {
             found.dispatches.push(Dispatch { event: ev, line: f.line, body: Body::Func(f) });
-            found.sites.insert(f.line);
         }
         scan(&f.body, idx, &mut found);
     }

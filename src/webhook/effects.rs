@@ -192,7 +192,9 @@ impl<'a> Walker<'a, '_> {
             self.out.refetch.get_or_insert(c.line);
         }
         let name = squash(c.callee.last_name());
-        if name.ends_with("orthrow") || name == "getobjector404" {
+        // Finders that raise when the row is missing: `findOrFail`, `find_by!`, `Repo.get_by!`.
+        let raising_finder = c.callee.last_name().ends_with('!') && vocab::is_db_read(c) && !vocab::is_db_write(c);
+        if name.ends_with("orthrow") || name.ends_with("orfail") || name == "getobjector404" || raising_finder {
             let status = if name == "getobjector404" { Status::Error(404) } else { Status::Raises };
             self.out.missing_row.get_or_insert(Answer { status, line: c.line });
         }
@@ -225,7 +227,9 @@ impl<'a> Walker<'a, '_> {
     }
 
     fn access_args(&mut self, c: &'a Call) {
-        let params: Vec<&'a Expr> = c.args.iter().skip(1).flat_map(|a| match &a.value {
+        // Parameters follow the SQL text: `db.ExecContext(ctx, sql, a, b)`, `pool.query(sql, [a, b])`.
+        let sql_at = c.args.iter().position(|a| matches!(self.idx.value_of(&a.value), Expr::Str(s) if vocab::is_write_sql(s))).unwrap_or(0);
+        let params: Vec<&'a Expr> = c.args.iter().skip(sql_at + 1).flat_map(|a| match &a.value {
             Expr::Array(items) => items.iter().collect::<Vec<_>>(),
             v => vec![v],
         }).collect();
@@ -239,7 +243,29 @@ impl<'a> Walker<'a, '_> {
             match self.idx.value_of(&a.value) {
                 Expr::Object(pairs) => self.access_object(pairs),
                 Expr::Str(s) if vocab::is_write_sql(s) => self.access_sql(s, &params, c.line),
+                // `Repo.update(change(user, has_paid_access: true))`, `User.changeset(user, %{...})`
+                Expr::Call(inner) if vocab::is_attribute_setter(inner) => self.access_args(inner),
                 _ => {}
+            }
+        }
+        // `$user->forceFill([...])->save()`, `user.assign_attributes(...).save!`
+        let mut recv = match &c.callee {
+            Expr::Member(o, _) => Some(&**o),
+            _ => None,
+        };
+        while let Some(r) = recv {
+            match r {
+                Expr::Call(inner) => {
+                    if vocab::is_attribute_setter(inner) {
+                        self.access_args(inner);
+                    }
+                    recv = match &inner.callee {
+                        Expr::Member(o, _) => Some(&**o),
+                        _ => None,
+                    };
+                }
+                Expr::Member(o, _) => recv = Some(&**o),
+                _ => recv = None,
             }
         }
     }
@@ -353,8 +379,10 @@ impl<'a> Walker<'a, '_> {
     }
 
     fn early_revoke(&self, value: ValueKind, gate: &StatusGate, derived: Option<&Expr>) -> Option<String> {
+        // A derived value that depends on cancel_at_period_end at all (`active && !cancel_at_period_end`,
+        // `cancel_at_period_end ? false : true`) takes access away as soon as cancellation is scheduled.
         if let Some(d) = derived {
-            return positive_mention(d, "cancel_at_period_end", false).then(|| "cancel_at_period_end".to_string());
+            return d.mentions("cancel_at_period_end").then(|| "cancel_at_period_end".to_string());
         }
         if value != ValueKind::Revoke {
             return None;
@@ -380,7 +408,9 @@ impl<'a> Walker<'a, '_> {
         for a in &c.args {
             if let Some(n) = &a.name {
                 // A write's keyword arguments are the values written, not the lookup.
-                if !write {
+                if !write && matches!(n.as_str(), "where" | "filter" | "conditions") {
+                    self.lookup_members(&a.value, c.line);
+                } else if !write {
                     self.lookup_pair(n, &a.value, c.line);
                 }
                 continue;
@@ -397,18 +427,44 @@ impl<'a> Walker<'a, '_> {
                         }
                     }
                 }
+                // A query built inside a write: `Repo.update_all(from(u in User, where: ...), set: ...)`.
+                Expr::Call(inner) if write && (vocab::is_db_read(inner) || matches!(squash(inner.callee.last_name()).as_str(), "from" | "where")) => {
+                    self.lookups(inner, false)
+                }
                 v if !write => {
                     let mut keys = Vec::new();
-                    v.walk(&mut |x| {
-                        if let Expr::Member(_, p) = x {
-                            keys.extend(vocab::lookup_key(p));
+                    v.walk(&mut |x| match x {
+                        Expr::Member(_, p) => keys.extend(vocab::lookup_key(p)),
+                        Expr::Index(_, i) => {
+                            if let Expr::Str(p) = &**i {
+                                keys.extend(vocab::lookup_key(p));
+                            }
                         }
+                        _ => {}
                     });
                     for k in keys {
                         self.out.lookups.entry(k).or_insert(c.line);
                     }
                 }
                 _ => {}
+            }
+        }
+        // Laravel and Knex: `where('email', $email)`, `firstWhere('stripe_id', $id)`.
+        if squash(c.callee.last_name()).contains("where") {
+            if let Some(Expr::Str(col)) = c.args.first().map(|a| &a.value) {
+                if !col.contains(' ') {
+                    if let Some(k) = vocab::lookup_key(col) {
+                        self.out.lookups.entry(k).or_insert(c.line);
+                    }
+                }
+            }
+        }
+        // Receivers of a chain: `User::where('email', $e)->update([...])`.
+        if let Expr::Member(o, _) = &c.callee {
+            if let Expr::Call(inner) = &**o {
+                if vocab::is_db_read(inner) && !vocab::is_db_write(inner) {
+                    self.lookups(inner, false);
+                }
             }
         }
     }
@@ -427,6 +483,19 @@ impl<'a> Walker<'a, '_> {
                     self.out.ordering_guard.get_or_insert(line);
                 }
             }
+        }
+    }
+
+    /// Columns a filter expression compares: `u.stripe_customer_id == ^id`.
+    fn lookup_members(&mut self, e: &Expr, line: u32) {
+        let mut keys = Vec::new();
+        e.walk(&mut |x| {
+            if let Expr::Member(_, p) = x {
+                keys.extend(vocab::lookup_key(p));
+            }
+        });
+        for k in keys {
+            self.out.lookups.entry(k).or_insert(line);
         }
     }
 

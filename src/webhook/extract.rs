@@ -27,6 +27,10 @@ pub struct Index<'a> {
     pub raw_middleware: bool,
     /// Classes and modules, with the framework webhook base they extend.
     pub classes: Vec<ClassInfo<'a>>,
+    /// Parameter name -> its extractor type or default (axum `Json<T>`, FastAPI `Depends(...)`).
+    pub param_types: HashMap<&'a str, &'a Expr>,
+    /// Names used anywhere in expressions (identifiers, members, short strings and symbols).
+    pub mentioned: BTreeSet<&'a str>,
 }
 
 pub struct ClassInfo<'a> {
@@ -47,6 +51,8 @@ impl<'a> Index<'a> {
             json_middleware: false,
             raw_middleware: false,
             classes: Vec::new(),
+            param_types: HashMap::new(),
+            mentioned: BTreeSet::new(),
         };
         idx.stmts(stmts);
         idx
@@ -107,12 +113,23 @@ impl<'a> Index<'a> {
         self.all.push(f);
         f.decorators.iter().for_each(|d| self.expr(d));
         f.param_hints.iter().for_each(|d| self.expr(d));
+        for (p, h) in f.params.iter().zip(&f.param_hints) {
+            if !matches!(h, Expr::Null) {
+                self.param_types.entry(p.as_str()).or_insert(h);
+            }
+        }
         self.stmts(&f.body);
     }
 
     fn expr(&mut self, e: &'a Expr) {
         let mut lambdas = Vec::new();
         e.walk(&mut |x| match x {
+            Expr::Ident(n) | Expr::Member(_, n) => {
+                self.mentioned.insert(n.as_str());
+            }
+            Expr::Str(n) if n.len() < 80 => {
+                self.mentioned.insert(n.as_str());
+            }
             Expr::Call(c) => {
                 if let Expr::Ident(n) = &c.callee {
                     self.called.insert(n.clone());
@@ -227,6 +244,19 @@ fn plan_map(idx: &Index) -> BTreeMap<String, (String, u32)> {
     let mut out = BTreeMap::new();
     let mut visit = |e: &Expr| {
         e.walk(&mut |x| {
+            // `[("price_1Pro", "pro"), ...]`: a list of (price, plan) pairs.
+            if let Expr::Array(items) = x {
+                for item in items {
+                    if let Expr::Array(pair) = item {
+                        if let [Expr::Str(k), Expr::Str(plan)] = pair.as_slice() {
+                            if k.starts_with("price_") || k.starts_with("pri_") || k.starts_with("plan_") {
+                                out.insert(k.clone(), (plan.clone(), 0));
+                            }
+                        }
+                    }
+                }
+                return;
+            }
             let Expr::Object(pairs) = x else { return };
             for p in pairs {
                 let Expr::Str(plan) = &p.value else { continue };

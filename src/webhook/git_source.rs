@@ -82,9 +82,7 @@ fn resolve_base(top: &Path, base: Option<&str>) -> Result<(String, String), Chec
 /// Files worth reading: source files and env files.
 fn wanted(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
-    name.starts_with(".env")
-        || super::lang::Language::of_path(path).is_some()
-        || super::lang::Language::unsupported_name(path).is_some()
+    name.starts_with(".env") || super::lang::Language::of_path(path).is_some()
 }
 
 pub fn changes(repo: &Path, base: Option<&str>) -> Result<GitChanges, CheckError> {

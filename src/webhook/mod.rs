@@ -274,15 +274,7 @@ fn analyze_change(c: &FileChange, shown: &str, globs: &[String], fields: &[Strin
     if !globs.is_empty() && !configured {
         return None;
     }
-    let Some(lang) = Language::of_path(shown) else {
-        if let Some(name) = Language::unsupported_name(shown) {
-            let text = c.after.as_ref().or(c.before.as_ref()).map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
-            if configured || detect::looks_like_handler(shown, &text) {
-                notes.push(format!("{shown}: {name} handlers are not analysed yet (supported: TypeScript, TSX, JavaScript, Python)"));
-            }
-        }
-        return None;
-    };
+    let lang = Language::of_path(shown)?;
     if c.binary {
         notes.push(format!("{shown}: binary content, skipped"));
         return None;

@@ -150,6 +150,8 @@ pub struct Verification {
     pub fail_open: Option<String>,
     /// Timestamp tolerance in seconds when given; `Some(0)` means disabled.
     pub tolerance: Option<Tolerance>,
+    /// A weakness worth a note that no rule covers (a Paddle parser that keeps one h1).
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

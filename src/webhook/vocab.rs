@@ -301,7 +301,35 @@ pub fn is_db_read(call: &Call) -> bool {
         return false;
     }
     let name = squash(call.callee.last_name());
-    ["find", "get", "filter", "where", "select", "first", "query", "execute", "eq", "fetch", "one", "scalar", "exclude", "lookup", "load", "update", "upsert", "delete"]
+    // `PLAN_BY_PRICE.iter().find(..)`, `items.iter().any(..)`: constants and iterators, not tables.
+    let root = receiver_root(&call.callee).unwrap_or_default();
+    let chain = call.callee.render();
+    if (root.len() > 1 && root.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit()))
+        || chain.contains(".iter()")
+        || chain.contains(".into_iter()")
+    {
+        return false;
+    }
+    if name == "get" || name == "fetch" {
+        // `metadata.get("price_id")`, `headers.get(..)`, `m.get(..)`: maps, not tables.
+        let raw = match &call.callee {
+            Expr::Member(o, _) => o.render(),
+            _ => String::new(),
+        };
+        // `PLAN_BY_PRICE.fetch(..)`: a constant map.
+        if !raw.is_empty() && raw.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit()) {
+            return false;
+        }
+        let recv = squash(&raw);
+        let map_like = ["metadata", "header", "param", "env", "config", "setting", "args", "query", "map", "cache", "dict", "session["]
+            .iter()
+            .any(|w| recv.contains(w))
+            || (recv.len() <= 2 && !recv.is_empty());
+        if map_like {
+            return false;
+        }
+    }
+    ["find", "get", "filter", "where", "select", "first", "query", "execute", "eq", "fetch", "one", "scalar", "exclude", "lookup", "load", "update", "upsert", "delete", "exists"]
         .iter()
         .any(|p| name.starts_with(p))
 }
@@ -333,10 +361,11 @@ pub fn is_verify_call(call: &Call) -> bool {
         "constructevent",
         "constructeventasync",
         "constructeventignoringtolerance",
+        "constructeventwithoptions",
+        "constructeventwithtolerance",
         "verifyheader",
         "verifysignature",
         "issignaturevalid",
-        "unmarshal",
         "timingsafeequal",
         "comparedigest",
         // constant-time comparisons of hand-rolled HMAC checks
@@ -350,6 +379,8 @@ pub fn is_verify_call(call: &Call) -> bool {
     .contains(&name.as_str())
         || (name.contains("verify") && (name.contains("webhook") || name.contains("signature") || name.contains("event")))
         || (name == "equal" && call.callee.dotted().as_deref() == Some("hmac.Equal"))
+        // Paddle's Node SDK: `paddle.webhooks.unmarshal(body, secret, signature)`; not `json.Unmarshal`.
+        || (name == "unmarshal" && receiver_root(&call.callee).is_some_and(|r| !["json", "xml", "yaml", "proto", "msgpack", "toml"].contains(&r.to_ascii_lowercase().as_str())) && call.args.len() >= 3)
         // Paddle SDKs: `(new Verifier())->verify($request, $secret)`, `verifier.Verify(req)`
         || (name == "verify" && receiver_root(&call.callee).is_some_and(|r| squash(&r).contains("verifier")))
         || (name == "verify" && squash(&call.callee.render()).contains("verifier"))
@@ -548,4 +579,29 @@ pub fn is_reserialize(call: &Call) -> bool {
     let json_root = ["json", "serdejson", "jason", "poison"].contains(&root.as_str());
     ["stringify", "dumps", "tojson", "jsonencode"].contains(&name.as_str())
         || (json_root && ["tostring", "tovec", "encode", "generate", "marshal", "dump", "encodetostring"].contains(&name.as_str()))
+}
+
+/// Calls that set attributes to be saved by the call around them:
+/// `forceFill([...])`, `assign_attributes(...)`, Ecto `change(user, ...)`, `changeset(user, %{...})`.
+pub fn is_attribute_setter(call: &Call) -> bool {
+    let name = squash(call.callee.last_name());
+    ["fill", "forcefill", "assignattributes", "attributes", "change", "changeset", "cast", "updatechangeset", "merge"].contains(&name.as_str())
+        || name.ends_with("changeset")
+}
+
+/// Settings that make a library verify every event before the handler sees it:
+/// `StripeEvent.signing_secret = ...` (stripe_event gem).
+pub fn library_verification(target: &str) -> Option<&'static str> {
+    match target {
+        "StripeEvent.signing_secret" | "StripeEvent.signing_secrets" => Some("StripeEvent engine (signing_secret)"),
+        _ => None,
+    }
+}
+
+/// Constant-time comparisons: what a hand-rolled HMAC check ends with.
+pub fn is_constant_time_compare(call: &Call) -> bool {
+    let name = squash(call.callee.last_name());
+    ["timingsafeequal", "comparedigest", "hashequals", "securecompare", "fixedlengthsecurecompare", "constanttimecompare", "verifyslice", "constanttimeeq"]
+        .contains(&name.as_str())
+        || call.callee.dotted().as_deref() == Some("hmac.Equal")
 }

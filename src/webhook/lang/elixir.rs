@@ -6,12 +6,12 @@
 //! `case` and `with` become switches, if-chains (map patterns are conditions on
 //! the subject's fields) or try statements (`{:ok, _}` / `{:error, _}`
 //! arms and `with ... else`). Pipes are calls (`a |> f(b)` is `f(a, b)`);
-//! atoms are strings; `!`/`?` suffixes are dropped; keyword lists are objects.
+//! atoms are strings; keyword lists are objects.
 
 use tree_sitter::Node;
 
 use super::syntax::{Arg, Call, Case, Expr, Func, Pair, Stmt};
-use super::{Src, member_of, named, qualified};
+use super::{Src, concat, member_of, named, qualified};
 
 pub fn lower_program(root: Node, src: &Src) -> Vec<Stmt> {
     let mut out = Vec::new();
@@ -437,13 +437,17 @@ fn def(n: Node, src: &Src, owner: Option<&str>) -> Option<Func> {
     if let Some(g) = guard {
         conds.push(expr(g, src));
     }
-    let mut body: Vec<Stmt> = binds.into_iter().map(|(n, v)| Stmt::Assign { target: Expr::Ident(n), value: v, line: src.line(head) }).collect();
+    let mut body: Vec<Stmt> = binds
+        .into_iter()
+        .filter(|(n, v)| !matches!(v, Expr::Ident(x) if x == n))
+        .map(|(n, v)| Stmt::Assign { target: Expr::Ident(n), value: v, line: src.line(head) })
+        .collect();
     let inner = body_of(n, src, owner);
     match conds.into_iter().reduce(|a, b| Expr::Binary("&&".into(), Box::new(a), Box::new(b))) {
         Some(cond) => body.push(Stmt::If { cond, then: inner, els: Vec::new(), line: src.line(head) }),
         None => body.extend(inner),
     }
-    Some(Func { name: name.trim_end_matches(['!', '?']).to_string(), params, body, line: src.line(n), owner: owner.map(String::from), handles, ..Func::default() })
+    Some(Func { name, params, body, line: src.line(n), owner: owner.map(String::from), handles, ..Func::default() })
 }
 
 /// The variable a parameter pattern binds as a whole (`event` in `%{...} = event`).
@@ -542,7 +546,7 @@ fn call_expr(n: Node, src: &Src, piped: Option<Expr>) -> Expr {
     let callee = match target {
         Some(t) if t.kind() == "dot" => {
             let left = t.child_by_field_name("left");
-            let right = t.child_by_field_name("right").map(|r| src.text(r).trim_end_matches(['!', '?']).to_string()).unwrap_or_default();
+            let right = t.child_by_field_name("right").map(|r| src.text(r).to_string()).unwrap_or_default();
             // `event.data.object` (no parentheses, no arguments) is a field read.
             if !has_parens && args.is_empty() && left.is_some_and(|l| l.kind() != "alias") {
                 return Expr::Member(Box::new(left.map(|l| expr(l, src)).unwrap_or(Expr::Null)), right);
@@ -558,11 +562,11 @@ fn call_expr(n: Node, src: &Src, piped: Option<Expr>) -> Expr {
                 None => Expr::Ident(right),
             }
         }
-        Some(t) => Expr::Ident(src.text(t).trim_end_matches(['!', '?']).to_string()),
+        Some(t) => Expr::Ident(src.text(t).to_string()),
         None => Expr::Null,
     };
     let name = callee.last_name().to_string();
-    if matches!(callee.dotted().as_deref(), Some("Enum.member")) && args.len() == 2 {
+    if matches!(callee.dotted().as_deref(), Some("Enum.member?")) && args.len() == 2 {
         let item = args.pop().map(|a| a.value).unwrap_or(Expr::Null);
         let list = args.pop().map(|a| a.value).unwrap_or(Expr::Null);
         return member_of(item, list);
@@ -581,7 +585,15 @@ fn expr(n: Node, src: &Src) -> Expr {
         }
         "atom" | "quoted_atom" => Expr::Str(src.text(n).trim_start_matches(':').trim_matches('"').to_string()),
         "keyword" => Expr::Str(key_text(n, src)),
-        "string" | "charlist" => Expr::Str(string_value(n, src)),
+        "string" | "charlist" => concat(
+            named(n)
+                .filter_map(|c| match c.kind() {
+                    "quoted_content" | "escape_sequence" => Some(Expr::Str(src.text(c).to_string())),
+                    "interpolation" => c.named_child(0).map(|e| expr(e, src)),
+                    _ => None,
+                })
+                .collect(),
+        ),
         "sigil" => Expr::Str(named(n).filter(|c| c.kind() == "quoted_content").map(|c| src.text(c)).collect::<Vec<_>>().join("")),
         "integer" | "float" => Expr::Num(src.text(n).replace('_', "")),
         "boolean" => Expr::Bool(src.text(n) == "true"),

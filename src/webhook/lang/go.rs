@@ -93,8 +93,9 @@ fn stmts(list: &[Node], cx: &Cx) -> Vec<Stmt> {
     let mut i = 0;
     while i < list.len() {
         let n = list[i];
-        // `v, err := f()` followed by `if err != nil { ... }`.
-        if let (Some(err), Some(next)) = (error_target(n, cx), list.get(i + 1)) {
+        // `v, err := f()` (or a switch whose cases set `err`) followed by `if err != nil { ... }`.
+        let err = error_target(n, cx).or_else(|| list.get(i + 1).and_then(|next| checked_var(*next, cx)).filter(|v| assigns(n, v, cx)));
+        if let (Some(err), Some(next)) = (err, list.get(i + 1)) {
             if next.kind() == "if_statement" && next.child_by_field_name("initializer").is_none() && checks_error(*next, &err, cx) {
                 let mut body = Vec::new();
                 stmt(n, cx, &mut body);
@@ -130,6 +131,27 @@ fn error_target(n: Node, cx: &Cx) -> Option<String> {
     let name = cx.src.text(last);
     let call = named(right).any(|r| r.kind() == "call_expression");
     (call && last.kind() == "identifier" && name != "_").then(|| name.to_string())
+}
+
+/// The variable an `if v != nil` checks.
+fn checked_var(ifn: Node, cx: &Cx) -> Option<String> {
+    if ifn.kind() != "if_statement" || ifn.child_by_field_name("initializer").is_some() {
+        return None;
+    }
+    let t = cx.src.text(ifn.child_by_field_name("condition")?).replace(' ', "");
+    t.strip_suffix("!=nil").filter(|v| v.chars().all(|c| c.is_alphanumeric() || c == '_')).map(String::from)
+}
+
+/// Whether a statement (a switch, an if) assigns `var` somewhere inside.
+fn assigns(n: Node, var: &str, cx: &Cx) -> bool {
+    if matches!(n.kind(), "short_var_declaration" | "assignment_statement") {
+        if let Some(l) = n.child_by_field_name("left") {
+            if named(l).any(|t| cx.src.text(t) == var) {
+                return true;
+            }
+        }
+    }
+    n.kind() != "func_literal" && named(n).any(|c| assigns(c, var, cx))
 }
 
 /// `if err != nil` (or `if !ok` / `if !valid` for a boolean result).

@@ -45,11 +45,6 @@ impl Language {
         }
     }
 
-    /// Languages the design names that billguard does not parse yet.
-    pub fn unsupported_name(_path: &str) -> Option<&'static str> {
-        None
-    }
-
     pub fn name(self) -> &'static str {
         match self {
             Language::TypeScript => "typescript",
@@ -170,4 +165,36 @@ pub fn qualified(segments: &[&str]) -> syntax::Expr {
 /// `slices.Contains(list, a)`, `list.contains(&a)` and `Enum.member?(list, a)`.
 pub fn member_of(item: syntax::Expr, list: syntax::Expr) -> syntax::Expr {
     syntax::Expr::Binary("in".into(), Box::new(item), Box::new(list))
+}
+
+/// A string with interpolations (`"#{ts}:#{raw}"`, `"$ts:$raw"`) as the
+/// concatenation of its parts, so that what it is built from stays visible;
+/// a plain string stays a string.
+pub fn concat(parts: Vec<syntax::Expr>) -> syntax::Expr {
+    use syntax::Expr;
+    if parts.iter().all(|p| matches!(p, Expr::Str(_))) {
+        let text: String = parts.iter().map(|p| if let Expr::Str(s) = p { s.as_str() } else { "" }).collect();
+        return Expr::Str(text);
+    }
+    let mut it = parts.into_iter();
+    let first = it.next().unwrap_or(Expr::Str(String::new()));
+    it.fold(first, |acc, p| Expr::Binary("+".into(), Box::new(acc), Box::new(p)))
+}
+
+/// A `match`/`case` whose arms are plain values, as one conditional value:
+/// `match ($status) { 'active', 'trialing' => true, default => false }` is
+/// `status in ['active', 'trialing'] ? true : false`. None when an arm is not
+/// a plain value (a call, a block), so the caller keeps the switch.
+pub fn match_value(subject: &syntax::Expr, arms: Vec<(Vec<syntax::Expr>, syntax::Expr)>, default: Option<syntax::Expr>) -> Option<syntax::Expr> {
+    use syntax::Expr;
+    let plain = |e: &Expr| matches!(e, Expr::Str(_) | Expr::Num(_) | Expr::Bool(_) | Expr::Null | Expr::Ident(_) | Expr::Member(..));
+    if arms.is_empty() || !arms.iter().all(|(l, v)| !l.is_empty() && plain(v)) || !default.as_ref().is_none_or(plain) {
+        return None;
+    }
+    let mut value = default.unwrap_or(Expr::Null);
+    for (labels, v) in arms.into_iter().rev() {
+        let cond = member_of(subject.clone(), Expr::Array(labels));
+        value = Expr::Cond(Box::new(cond), Box::new(v), Box::new(value));
+    }
+    Some(value)
 }

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 use super::syntax::{Arg, Call, Case, Expr, Func, Pair, Stmt};
-use super::{Src, member_of, named, qualified};
+use super::{Src, concat, member_of, named, qualified};
 use crate::webhook::vocab;
 
 struct Cx<'a, 's> {
@@ -72,7 +72,15 @@ fn stmt(n: Node, cx: &Cx, owner: Option<&str>, out: &mut Vec<Stmt>) {
     let line = src.line(n);
     match n.kind() {
         "php_tag" | "text_interpolation" | "comment" | "namespace_use_declaration" | "empty_statement" | "declare_statement"
-        | "interface_declaration" | "enum_declaration" | "const_declaration" | "property_declaration" | "use_declaration" => {}
+        | "interface_declaration" | "enum_declaration" | "property_declaration" | "use_declaration" => {}
+        "const_declaration" => {
+            for el in named(n).filter(|c| c.kind() == "const_element") {
+                let kids: Vec<Node> = named(el).collect();
+                if let [name, value, ..] = kids.as_slice() {
+                    out.push(Stmt::Assign { target: Expr::Ident(src.text(*name).to_string()), value: expr(*value, cx), line: src.line(el) });
+                }
+            }
+        }
         "namespace_definition" => {
             if let Some(b) = n.child_by_field_name("body") {
                 out.extend(block(Some(b), cx, owner));
@@ -177,7 +185,11 @@ fn expr_stmt(e: Node, cx: &Cx, line: u32, out: &mut Vec<Stmt>) {
         "assignment_expression" | "augmented_assignment_expression" | "reference_assignment_expression" => {
             let (Some(l), Some(r)) = (e.child_by_field_name("left"), e.child_by_field_name("right")) else { return };
             if r.kind() == "match_expression" {
-                out.push(match_stmt(r, cx, MatchUse::Assign(expr(l, cx))));
+                let target = expr(l, cx);
+                match match_as_value(r, cx) {
+                    Some(value) => out.push(Stmt::Assign { target, value, line }),
+                    None => out.push(match_stmt(r, cx, MatchUse::Assign(target))),
+                }
             } else {
                 out.push(Stmt::Assign { target: expr(l, cx), value: expr(r, cx), line });
             }
@@ -222,6 +234,25 @@ fn match_stmt(n: Node, cx: &Cx, usage: MatchUse) -> Stmt {
     Stmt::Switch { subject, cases, line: src.line(n) }
 }
 
+/// `match ($x) { 'a' => true, default => false }` with plain arm values, as one value.
+fn match_as_value(n: Node, cx: &Cx) -> Option<Expr> {
+    let subject = expr(n.child_by_field_name("condition")?, cx);
+    let mut arms = Vec::new();
+    let mut default = None;
+    for arm in named(n.child_by_field_name("body")?) {
+        let value = expr(arm.child_by_field_name("return_expression")?, cx);
+        match arm.kind() {
+            "match_default_expression" => default = Some(value),
+            "match_conditional_expression" => {
+                let labels = named(arm.child_by_field_name("conditional_expressions")?).map(|x| expr(x, cx)).collect();
+                arms.push((labels, value));
+            }
+            _ => {}
+        }
+    }
+    super::match_value(&subject, arms, default)
+}
+
 fn if_stmt(n: Node, cx: &Cx, owner: Option<&str>) -> Stmt {
     let cond = n.child_by_field_name("condition").map(|c| expr(c, cx)).unwrap_or(Expr::Null);
     let then = block(n.child_by_field_name("body"), cx, owner);
@@ -252,9 +283,7 @@ fn func(n: Node, cx: &Cx, owner: Option<&str>) -> Func {
         for c in named(p) {
             if let Some(v) = c.child_by_field_name("name") {
                 params.push(src.text(v).trim_start_matches('$').to_string());
-            }
-            if let Some(t) = c.child_by_field_name("type") {
-                param_hints.push(class_ref(src.text(t), cx));
+                param_hints.push(c.child_by_field_name("type").map(|t| class_ref(src.text(t), cx)).unwrap_or(Expr::Null));
             }
         }
     }
@@ -312,14 +341,37 @@ fn expr(n: Node, cx: &Cx) -> Expr {
         "variable_name" => Expr::Ident(src.text(n).trim_start_matches('$').to_string()),
         "name" | "relative_scope" => Expr::Ident(src.text(n).to_string()),
         "qualified_name" | "namespace_name" => class_ref(src.text(n), cx),
-        "string" | "encapsed_string" | "nowdoc" | "heredoc" => Expr::Str(string_value(n, src)),
+        "string" | "nowdoc" => Expr::Str(string_value(n, src)),
+        "encapsed_string" | "heredoc" => concat(
+            named(n)
+                .filter_map(|c| match c.kind() {
+                    "string_content" | "string_value" | "escape_sequence" => Some(Expr::Str(src.text(c).to_string())),
+                    "variable_name" | "member_access_expression" | "subscript_expression" | "dynamic_variable_name" => Some(expr(c, cx)),
+                    "complex_string_part" | "expression" => c.named_child(0).map(|e| expr(e, cx)),
+                    _ => None,
+                })
+                .collect(),
+        ),
         "integer" | "float" => Expr::Num(src.text(n).replace('_', "")),
         "boolean" => Expr::Bool(src.text(n).eq_ignore_ascii_case("true")),
         "null" => Expr::Null,
         "member_access_expression" | "nullsafe_member_access_expression" => Expr::Member(Box::new(field("object")), name_of("name")),
         "member_call_expression" | "nullsafe_member_call_expression" => {
-            let callee = Expr::Member(Box::new(field("object")), name_of("name"));
-            call(callee, args(n.child_by_field_name("arguments"), cx), line)
+            let object = field("object");
+            let method = name_of("name");
+            let mut a = args(n.child_by_field_name("arguments"), cx);
+            // PDO: `$pdo->prepare($sql)->execute([$a, $b])` is one statement with its parameters.
+            if method == "execute" {
+                if let Expr::Call(prep) = &object {
+                    if let (Expr::Member(db, m), Some(sql)) = (&prep.callee, prep.args.first()) {
+                        if m == "prepare" {
+                            a.insert(0, sql.clone());
+                            return call(Expr::Member(db.clone(), method), a, line);
+                        }
+                    }
+                }
+            }
+            call(Expr::Member(Box::new(object), method), a, line)
         }
         "scoped_call_expression" => {
             let scope = n.child_by_field_name("scope").map(|s| expr(s, cx)).unwrap_or(Expr::Null);
@@ -329,6 +381,8 @@ fn expr(n: Node, cx: &Cx) -> Expr {
             let parts: Vec<Node> = named(n).collect();
             match parts.as_slice() {
                 [scope, name] if src.text(*name) == "class" => class_ref(src.text(*scope), cx),
+                // `self::PLANS`, `static::PLANS`: the class constant by name.
+                [scope, name] if matches!(src.text(*scope), "self" | "static") => Expr::Ident(src.text(*name).to_string()),
                 [scope, name] => {
                     let scope_text = match class_ref(src.text(*scope), cx).dotted() {
                         Some(d) => d,

@@ -2,7 +2,7 @@
 //! routes, stripe_event `subscribe` blocks, ActiveRecord calls.
 //!
 //! Method calls without arguments (`event.data.object`) are member reads;
-//! `!`/`?` suffixes are dropped (`update!` is `update`); symbols are strings;
+//! symbols are strings;
 //! trailing `key: value` arguments are named arguments; `rescue`/`else`/
 //! `ensure` in a method body make it a try statement; `list.include?(x)` is
 //! `x in list`; `unless` is a negated `if`.
@@ -10,7 +10,7 @@
 use tree_sitter::Node;
 
 use super::syntax::{Arg, Call, Case, Expr, Func, Pair, Stmt};
-use super::{Src, member_of, named, qualified};
+use super::{Src, concat, member_of, named, qualified};
 
 pub fn lower_program(root: Node, src: &Src) -> Vec<Stmt> {
     let mut out = Vec::new();
@@ -170,7 +170,7 @@ fn if_stmt(n: Node, src: &Src, owner: Option<&str>) -> Stmt {
 }
 
 fn method(n: Node, src: &Src, owner: Option<&str>) -> Func {
-    let name = n.child_by_field_name("name").map(|c| src.text(c).trim_end_matches(['!', '?']).to_string()).unwrap_or_default();
+    let name = n.child_by_field_name("name").map(|c| src.text(c).to_string()).unwrap_or_default();
     let params = n.child_by_field_name("parameters").map(|p| params(p, src)).unwrap_or_default();
     let mut b = Vec::new();
     if let Some(x) = n.child_by_field_name("body") {
@@ -246,7 +246,7 @@ fn key_text(k: Node, src: &Src) -> String {
 }
 
 fn call(n: Node, src: &Src) -> Expr {
-    let method = call_name(n, src).trim_end_matches(['!', '?']).to_string();
+    let method = call_name(n, src).to_string();
     let receiver = n.child_by_field_name("receiver").map(|r| expr(r, src));
     let mut a = n.child_by_field_name("arguments").map(|a| args(a, src)).unwrap_or_default();
     let blk = n.child_by_field_name("block");
@@ -256,7 +256,7 @@ fn call(n: Node, src: &Src) -> Expr {
     let has_args = n.child_by_field_name("arguments").is_some() || blk.is_some();
     match receiver {
         // `%w[active trialing].include?(sub.status)` is `sub.status in [...]`.
-        Some(r) if method == "include" && a.len() == 1 && a[0].name.is_none() => member_of(a.remove(0).value, r),
+        Some(r) if method == "include?" && a.len() == 1 && a[0].name.is_none() => member_of(a.remove(0).value, r),
         Some(r) if method == "new" && !has_args => Expr::Call(Box::new(Call { callee: r, args: Vec::new(), line: src.line(n) })),
         Some(r) if method == "call" && has_args => Expr::Call(Box::new(Call { callee: r, args: a, line: src.line(n) })),
         Some(r) if !has_args => Expr::Member(Box::new(r), method),
@@ -287,7 +287,15 @@ fn expr(n: Node, src: &Src) -> Expr {
             Expr::Ident(src.text(n).to_string())
         }
         "scope_resolution" => scoped(n, src),
-        "string" | "bare_string" => Expr::Str(string_value(n, src)),
+        "string" | "bare_string" => concat(
+            named(n)
+                .filter_map(|c| match c.kind() {
+                    "string_content" | "escape_sequence" => Some(Expr::Str(src.text(c).to_string())),
+                    "interpolation" => c.named_child(0).map(|e| expr(e, src)),
+                    _ => None,
+                })
+                .collect(),
+        ),
         "simple_symbol" | "delimited_symbol" | "hash_key_symbol" | "bare_symbol" => Expr::Str(symbol(n, src)),
         "integer" | "float" => Expr::Num(src.text(n).replace('_', "")),
         "true" => Expr::Bool(true),

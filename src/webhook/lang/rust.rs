@@ -67,9 +67,9 @@ fn attribute(a: Node, src: &Src) -> Expr {
     Expr::Call(Box::new(Call { callee: Expr::Ident(name), args, line: src.line(a) }))
 }
 
-/// `StripeEvent`, `FromRequest<S>` -> the name without generics.
+/// `StripeEvent`, `FromRequest<S>`, `&str` -> the name without generics or references.
 fn type_name(t: Node, src: &Src) -> String {
-    let text = src.text(t);
+    let text = src.text(t).trim_start_matches('&').trim_start_matches("mut ").trim_start_matches('[').trim_end_matches(']');
     text.split('<').next().unwrap_or(text).rsplit("::").next().unwrap_or(text).trim().to_string()
 }
 
@@ -80,15 +80,15 @@ fn func(n: Node, src: &Src, owner: Option<&str>) -> Func {
     if let Some(p) = n.child_by_field_name("parameters") {
         for c in named(p) {
             match c.kind() {
-                "self_parameter" => params.push("self".to_string()),
+                "self_parameter" => {
+                    params.push("self".to_string());
+                    param_hints.push(Expr::Null);
+                }
                 "parameter" => {
                     let pat = c.child_by_field_name("pattern");
                     params.push(pat.map(|x| pattern_binding(x, src)).unwrap_or_default());
-                    if let Some(t) = c.child_by_field_name("type") {
-                        param_hints.push(Expr::Ident(type_name(t, src)));
-                    }
+                    param_hints.push(c.child_by_field_name("type").map(|t| Expr::Ident(type_name(t, src))).unwrap_or(Expr::Null));
                 }
-                "closure_parameters" | "identifier" => params.push(src.text(c).to_string()),
                 _ => {}
             }
         }
@@ -331,7 +331,10 @@ fn labels_of(p: Node, src: &Src, out: &mut Vec<Expr>) {
             if let Some(t) = p.child_by_field_name("type") {
                 out.push(expr(t, src));
             }
+            // `Some(("h1", v))`: literals inside the pattern.
+            named(p).filter(|c| Some(*c) != p.child_by_field_name("type")).for_each(|c| labels_of(c, src, out));
         }
+        "tuple_pattern" => named(p).for_each(|c| labels_of(c, src, out)),
         _ => {}
     }
 }
@@ -417,12 +420,16 @@ fn macro_call(n: Node, src: &Src) -> Expr {
     let segments: Vec<&str> = path.split("::").collect();
     let callee = qualified(&segments);
     let name = segments.last().copied().unwrap_or("");
-    let logging = ["info", "warn", "error", "debug", "trace", "println", "eprintln", "print", "eprint", "dbg", "format", "panic", "assert", "todo"];
+    let logging = ["info", "warn", "error", "debug", "trace", "println", "eprintln", "print", "eprint", "dbg", "panic", "assert", "todo"];
     if logging.contains(&name) {
-        let c = Call { callee, args: Vec::new(), line };
-        return if name == "panic" || name == "todo" { Expr::Call(Box::new(c)) } else { Expr::Call(Box::new(c)) };
+        return Expr::Call(Box::new(Call { callee, args: Vec::new(), line }));
     }
     let mut a = n.named_children(&mut n.walk()).find(|c| c.kind() == "token_tree").map(|t| macro_args(t, src)).unwrap_or_default();
+    if name == "format" || name == "write" {
+        // `format!("{ts}:{body}")`: inline arguments are read by name.
+        let inline: Vec<String> = a.iter().filter_map(|x| if let Expr::Str(s) = &x.value { Some(s.clone()) } else { None }).flat_map(|s| placeholders(&s)).collect();
+        a.extend(inline.into_iter().map(|n| Arg { name: None, value: Expr::Ident(n) }));
+    }
     if name == "matches" && a.len() == 2 {
         let pattern = a.pop().map(|x| x.value).unwrap_or(Expr::Null);
         let subject = a.pop().map(|x| x.value).unwrap_or(Expr::Null);
@@ -431,6 +438,16 @@ fn macro_call(n: Node, src: &Src) -> Expr {
         return member_of(subject, Expr::Array(alts));
     }
     Expr::Call(Box::new(Call { callee, args: a, line }))
+}
+
+/// The names in `{name}` / `{name:?}` placeholders of a format string.
+fn placeholders(s: &str) -> Vec<String> {
+    s.split('{')
+        .skip(1)
+        .filter_map(|p| p.split('}').next())
+        .map(|p| p.split(':').next().unwrap_or("").trim().to_string())
+        .filter(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_') && !p.chars().all(|c| c.is_ascii_digit()))
+        .collect()
 }
 
 fn flatten_or(e: Expr, out: &mut Vec<Expr>) {

@@ -294,9 +294,10 @@ impl Expr {
     }
 }
 
-/// Lowercase with `_` and `-` removed, so that naming styles compare equal.
+/// Lowercase with `_` and `-` removed, so that naming styles compare equal;
+/// Ruby and Elixir `!`/`?` suffixes are dropped too (`update!` is `update`).
 pub fn squash(s: &str) -> String {
-    s.chars().filter(|c| *c != '_' && *c != '-').flat_map(char::to_lowercase).collect()
+    s.chars().filter(|c| !matches!(c, '_' | '-' | '!' | '?')).flat_map(char::to_lowercase).collect()
 }
 
 impl Stmt {
