@@ -1,0 +1,391 @@
+//! Verification that lives outside the handler file: Express middleware on the
+//! route, Rails `before_action` filters (in the controller, a concern or a
+//! parent controller), Plugs and router pipelines, FastAPI dependencies,
+//! Laravel route middleware, router layers (axum, chi, gin) and library plugs
+//! (`Stripe.WebhookPlug`).
+//!
+//! One side of the repository (the base or the working tree) is scanned at a
+//! time: every file is parsed with the same front ends as handlers; a
+//! *verifier* is a named function, class or module whose body verifies a
+//! signature (or a router group that mounts one); a *mount* is a statement
+//! that names a verifier together with the handler (a route registration, a
+//! pipeline and its scope), or a filter, plug, include, parent class or
+//! dependency in the handler file itself that names a verifier defined
+//! elsewhere. Each handler file gets the first mount found.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::extract::{self, Index};
+use super::flow::each_expr;
+use super::lang::syntax::{Expr, Func, Stmt};
+use super::lang::{self, Language};
+use super::model::ExternalVerification;
+use super::{detect, vocab};
+
+/// One side of the repository: path -> text, for the files worth scanning.
+pub type Tree = BTreeMap<String, String>;
+
+/// Words a file must contain (case-insensitively) to be worth parsing.
+pub const MARKERS: &[&str] = &[
+    "webhook", "signature", "verif", "before_action", "plug", "depends", "middleware", "layer", "hmac", "construct_event",
+    "constructevent", "stripeevent", "paddle",
+];
+
+/// Names too generic to link a mount to a verifier or a handler.
+const GENERIC: &[&str] = &[
+    "call", "handle", "invoke", "__invoke", "__call__", "verify", "init", "new", "process", "run", "before", "after", "dispatch",
+    "middleware", "create", "index", "webhook", "webhooks", "post", "handler", "main", "show", "update", "perform", "router", "app",
+    "routes", "controller", "request", "response", "event", "events", "from_request", "from_request_parts", "ServeHTTP", "__construct",
+];
+
+/// Calls that take a filter or middleware off a route or controller.
+const UNMOUNT: &[&str] = &["skip_before_action", "skip_before_filter", "skip_action_callback", "withoutmiddleware", "without_middleware", "skip_plug"];
+
+/// Library plugs and middleware that verify signatures themselves.
+const LIBRARY_VERIFIERS: &[(&str, &str)] = &[
+    ("WebhookPlug", "Stripe.WebhookPlug (stripity_stripe)"),
+    ("VerifyWebhookSignature", "Laravel Cashier VerifyWebhookSignature middleware"),
+];
+
+#[derive(Debug, Clone)]
+struct Verifier {
+    path: String,
+    line: u32,
+    /// The verifying call, or what the verifier mounts.
+    call: String,
+    display: String,
+    /// For a class or module: the method it runs (`verify_stripe_signature`), which a
+    /// `skip_before_action` can take off again.
+    via: Option<String>,
+}
+
+struct Site {
+    line: u32,
+    depth: u32,
+    names: BTreeSet<String>,
+    text: String,
+    unmount: bool,
+}
+
+struct FileFacts {
+    path: String,
+    /// Verifier name -> where it verifies.
+    verifiers: Vec<(String, Verifier)>,
+    /// Names the file defines: functions, methods, classes, modules.
+    defines: BTreeSet<String>,
+    handler: bool,
+    verified_in_file: bool,
+    sites: Vec<Site>,
+}
+
+/// What a scan found on one side.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// Handler path -> the verification mounted on it from outside the file.
+    pub links: BTreeMap<String, ExternalVerification>,
+    /// Names that verify on this side.
+    pub verifiers: BTreeSet<String>,
+}
+
+/// The last segment of a qualified name: `MyAppWeb.Plugs.StripeSignature` -> `StripeSignature`.
+fn key(name: &str) -> String {
+    let t = name.trim_start_matches([':', '@', '\\']).trim_end_matches("::class");
+    t.rsplit(['.', ':', '\\', '#', '/']).next().unwrap_or(t).to_string()
+}
+
+fn usable(name: &str) -> bool {
+    name.len() >= 4 && !GENERIC.contains(&name)
+}
+
+/// Names an expression mentions: identifiers, member names, strings, symbols.
+fn names_in(e: &Expr, out: &mut BTreeSet<String>) {
+    e.walk(&mut |x| match x {
+        Expr::Ident(n) | Expr::Member(_, n) => {
+            out.insert(key(n));
+            if let Some(d) = x.dotted() {
+                out.insert(key(&d));
+            }
+        }
+        Expr::Str(s) if s.len() < 120 => {
+            out.insert(key(s));
+            // Rails routes: `to: "stripe_webhooks#create"` names StripeWebhooksController.
+            if let Some((controller, _)) = s.split_once('#') {
+                out.insert(camel(controller) + "Controller");
+            }
+        }
+        _ => {}
+    });
+}
+
+fn camel(snake: &str) -> String {
+    snake.rsplit('/').next().unwrap_or(snake).split('_').map(|w| {
+        let mut c = w.chars();
+        c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+    }).collect()
+}
+
+fn stmt_exprs(s: &Stmt) -> Vec<&Expr> {
+    match s {
+        Stmt::Expr(e, _) | Stmt::Return { value: Some(e), .. } | Stmt::Throw { value: Some(e), .. } => vec![e],
+        Stmt::Assign { target, value, .. } => vec![target, value],
+        Stmt::If { cond, .. } => vec![cond],
+        Stmt::Switch { subject, .. } => vec![subject],
+        Stmt::Block { head, .. } => head.iter().collect(),
+        Stmt::Class { parents, .. } => parents.iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Every statement, at every depth (lambda bodies and functions included), with
+/// the names it mentions (its nested statements' names included).
+fn sites(stmts: &[Stmt], depth: u32, out: &mut Vec<Site>) -> BTreeSet<String> {
+    let mut all = BTreeSet::new();
+    for s in stmts {
+        let mut names = BTreeSet::new();
+        let mut unmount = false;
+        for e in stmt_exprs(s) {
+            names_in(e, &mut names);
+            e.walk(&mut |x| {
+                if let Expr::Call(c) = x {
+                    unmount |= UNMOUNT.contains(&c.callee.last_name().to_ascii_lowercase().as_str());
+                }
+            });
+            // Lambdas passed to calls: router blocks, `do ... end` bodies.
+            let mut lambdas: Vec<&Func> = Vec::new();
+            e.walk(&mut |x| {
+                if let Expr::Lambda(f) = x {
+                    lambdas.push(f);
+                }
+                if let Expr::Call(c) = x {
+                    lambdas.extend(c.args.iter().filter_map(|a| if let Expr::Lambda(f) = &a.value { Some(&**f) } else { None }));
+                }
+            });
+            for f in lambdas {
+                names.extend(sites(&f.body, depth + 1, out));
+            }
+        }
+        match s {
+            Stmt::If { then, els, .. } => {
+                names.extend(sites(then, depth + 1, out));
+                names.extend(sites(els, depth + 1, out));
+            }
+            Stmt::Switch { cases, .. } => cases.iter().for_each(|c| names.extend(sites(&c.body, depth + 1, out))),
+            Stmt::Try { body, catches, finally, .. } => {
+                names.extend(sites(body, depth + 1, out));
+                catches.iter().for_each(|(c, _)| names.extend(sites(c, depth + 1, out)));
+                names.extend(sites(finally, depth + 1, out));
+            }
+            Stmt::Block { body, .. } => names.extend(sites(body, depth + 1, out)),
+            Stmt::Func(f) => {
+                let mut head = BTreeSet::new();
+                for d in f.decorators.iter().chain(&f.param_hints) {
+                    names_in(d, &mut head);
+                }
+                if !head.is_empty() {
+                    out.push(Site { line: f.line, depth: depth + 1, names: head, text: format!("{} (decorators and parameters)", f.name), unmount: false });
+                }
+                sites(&f.body, depth + 1, out);
+                continue;
+            }
+            _ => {}
+        }
+        let text = match s {
+            Stmt::Class { name, parents, .. } => format!("{name} < {}", parents.iter().map(Expr::render).collect::<Vec<_>>().join(", ")),
+            _ => stmt_exprs(s).first().map(|e| e.render()).unwrap_or_default(),
+        };
+        all.extend(names.iter().cloned());
+        out.push(Site { line: s.line(), depth, names, text, unmount });
+    }
+    all
+}
+
+/// `before_action :verify`, `plug :verify`, `before_request(verify)`: a class-level filter.
+fn is_filter_mount(text: &str) -> bool {
+    let head = text.split(['(', ' ']).next().unwrap_or("");
+    ["before_action", "prepend_before_action", "before_filter", "plug", "before_request", "middleware", "use"].contains(&head)
+}
+
+fn contains_verify(f: &Func) -> Option<(u32, String)> {
+    let mut found = None;
+    each_expr(&f.body, &mut |e| {
+        e.walk(&mut |x| {
+            if let Expr::Call(c) = x {
+                if found.is_none() && vocab::is_verify_call(c) {
+                    found = Some((c.line, c.callee.dotted().unwrap_or_else(|| c.callee.last_name().to_string())));
+                }
+            }
+        });
+    });
+    found
+}
+
+fn facts(path: &str, text: &str) -> Option<FileFacts> {
+    let lang = Language::of_path(path)?;
+    let parsed = lang::parse(lang, text);
+    let idx = Index::new(&parsed.stmts, &[]);
+    let mut verifiers: Vec<(String, Verifier)> = Vec::new();
+    let mut defines = BTreeSet::new();
+    // Functions that verify, directly or through a local function.
+    let mut verifying: BTreeMap<String, (u32, String)> = BTreeMap::new();
+    for _ in 0..2 {
+        for f in &idx.all {
+            if f.name.is_empty() || verifying.contains_key(&f.name) {
+                continue;
+            }
+            let direct = contains_verify(f);
+            let via = || {
+                let mut hit = None;
+                each_expr(&f.body, &mut |e| {
+                    e.walk(&mut |x| {
+                        if let Expr::Call(c) = x {
+                            if let Some(v) = idx.resolve_call(&c.callee).and_then(|g| verifying.get(&g.name)) {
+                                hit.get_or_insert_with(|| v.clone());
+                            }
+                        }
+                    });
+                });
+                hit
+            };
+            if let Some(v) = direct.or_else(via) {
+                verifying.insert(f.name.clone(), v);
+            }
+        }
+    }
+    let mut all_sites = Vec::new();
+    sites(&parsed.stmts, 0, &mut all_sites);
+    for f in &idx.all {
+        if !f.name.is_empty() && usable(&f.name) {
+            defines.insert(key(&f.name));
+        }
+        if let Some(o) = &f.owner {
+            defines.insert(key(o));
+        }
+        let Some((line, call)) = verifying.get(&f.name).filter(|_| !f.name.is_empty()) else { continue };
+        let v = Verifier { path: path.to_string(), line: *line, call: call.clone(), display: f.name.clone(), via: None };
+        if usable(&f.name) {
+            verifiers.push((key(&f.name), v.clone()));
+        }
+        // A class or module verifies for whoever uses it when the verifying method is its
+        // entry point (a Plug's `call`, a Rack or Laravel middleware, an extractor), or when
+        // it mounts the method itself (`included do before_action :verify_signature end`).
+        let Some(o) = &f.owner else { continue };
+        let entry = ["call", "handle", "__invoke", "__call__", "from_request", "from_request_parts", "before", "process_request", "dispatch", "ServeHTTP"]
+            .contains(&f.name.as_str());
+        let mount = all_sites.iter().find(|s| is_filter_mount(&s.text) && s.names.contains(&key(&f.name)));
+        if entry || mount.is_some() {
+            let line = mount.map_or(v.line, |m| m.line);
+            verifiers.push((key(o), Verifier { display: o.clone(), line, via: Some(key(&f.name)), ..v }));
+        }
+    }
+    for c in &idx.classes {
+        defines.insert(key(c.name));
+    }
+    let model = extract::build(&parsed, &[]);
+    let handler = !model.events.is_empty() && detect::looks_like_handler(path, text);
+    defines.retain(|d| usable(d));
+    Some(FileFacts { path: path.to_string(), verifiers, defines, handler, verified_in_file: model.verification.is_some(), sites: all_sites })
+}
+
+/// Scans one side of the repository.
+pub fn scan(tree: &Tree) -> Scan {
+    let files: Vec<FileFacts> = tree.iter().filter_map(|(p, t)| facts(p, t)).collect();
+    let mut verifiers: BTreeMap<String, Verifier> = BTreeMap::new();
+    for (name, display) in LIBRARY_VERIFIERS {
+        verifiers.insert(name.to_string(), Verifier { path: String::new(), line: 0, call: display.to_string(), display: display.to_string(), via: None });
+    }
+    for f in &files {
+        for (name, v) in &f.verifiers {
+            verifiers.entry(name.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    // Router groups that mount a verifier (`pipeline :stripe do plug Verify end`,
+    // `Route::middleware(...)->group(...)`) verify whatever is routed through them.
+    for _ in 0..2 {
+        let mut derived = Vec::new();
+        for f in &files {
+            for s in &f.sites {
+                let Some(v) = s.names.iter().find_map(|n| verifiers.get(n)) else { continue };
+                let group = s.text.split(['(', ' ', ',']).next().unwrap_or("");
+                if !matches!(group, "pipeline" | "group" | "Route.middleware") {
+                    continue;
+                }
+                let label = s.text.split('\'').nth(1).map(key).filter(|l| usable(l) && !verifiers.contains_key(l));
+                if let Some(label) = label {
+                    derived.push((label, Verifier { path: f.path.clone(), line: s.line, call: v.call.clone(), display: format!("{} (mounts {})", s.text, v.display), via: None }));
+                }
+            }
+        }
+        if derived.is_empty() {
+            break;
+        }
+        for (n, v) in derived {
+            verifiers.entry(n).or_insert(v);
+        }
+    }
+    let mut links = BTreeMap::new();
+    for h in files.iter().filter(|f| f.handler) {
+        let own: BTreeSet<&String> = h.verifiers.iter().map(|(n, _)| n).collect();
+        let unmounted: BTreeSet<&String> = h.sites.iter().filter(|s| s.unmount).flat_map(|s| s.names.iter()).collect();
+        let skipped = |n: &String, v: &Verifier| unmounted.contains(n) || v.via.as_ref().is_some_and(|m| unmounted.contains(m));
+        let external = |n: &String| verifiers.get(n).filter(|v| v.path != h.path && !own.contains(n) && !skipped(n, v));
+        // (a) In the handler file: a filter, plug, include, parent class or dependency naming a verifier defined elsewhere.
+        let mut found: Option<(&Site, &str, &Verifier)> = None;
+        for s in h.sites.iter().filter(|s| !s.unmount) {
+            if let Some((n, v)) = s.names.iter().find_map(|n| external(n).map(|v| (n, v))) {
+                if found.is_none_or(|(f, _, _)| s.depth > f.depth) {
+                    found = Some((s, n.as_str(), v));
+                }
+            }
+        }
+        let mut mount_path = h.path.clone();
+        // (b) Elsewhere: a statement naming both a verifier and this handler (a route, a scope, a plug's options).
+        if found.is_none() {
+            for g in files.iter().filter(|g| g.path != h.path) {
+                for s in g.sites.iter().filter(|s| !s.unmount && s.names.iter().any(|n| h.defines.contains(n))) {
+                    if let Some((n, v)) = s.names.iter().find_map(|n| verifiers.get(n).filter(|v| v.path != h.path).map(|v| (n, v))) {
+                        if found.is_none_or(|(f, _, _)| mount_path == g.path && s.depth > f.depth) {
+                            found = Some((s, n.as_str(), v));
+                            mount_path = g.path.clone();
+                        }
+                    }
+                }
+                if found.is_some() {
+                    break;
+                }
+            }
+        }
+        let Some((site, name, v)) = found else { continue };
+        let _ = h.verified_in_file;
+        links.insert(
+            h.path.clone(),
+            ExternalVerification {
+                verifier: if v.display == v.call { v.display.clone() } else { format!("{} ({})", v.display, v.call) },
+                verifier_name: name.to_string(),
+                verifier_path: if v.path.is_empty() { "(library)".into() } else { v.path.clone() },
+                verifier_line: v.line,
+                mount_path,
+                mount_line: site.line,
+                mount: site.text.clone(),
+            },
+        );
+    }
+    Scan { links, verifiers: verifiers.keys().cloned().collect() }
+}
+
+/// Where a line of the base version of a file sits in the new version: lines
+/// before the changed region keep their number, lines after it shift, lines
+/// inside it map to the region's start.
+pub fn map_line(before: &str, after: &str, line: u32) -> u32 {
+    let b: Vec<&str> = before.lines().collect();
+    let a: Vec<&str> = after.lines().collect();
+    let prefix = b.iter().zip(&a).take_while(|(x, y)| x == y).count();
+    let suffix = b.iter().rev().zip(a.iter().rev()).take_while(|(x, y)| x == y).count().min(b.len().min(a.len()) - prefix);
+    let l = line as usize;
+    if l <= prefix {
+        line
+    } else if l > b.len() - suffix {
+        (l + a.len() - b.len()) as u32
+    } else {
+        (prefix + 1).min(a.len().max(1)) as u32
+    }
+}
