@@ -1,28 +1,18 @@
 //! `billguard check webhook` end to end: the git working tree against a base,
 //! diff text, SARIF, and every kind of bad input.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+#[path = "support/git.rs"]
+mod git_support;
+use git_support::{billguard, git};
+
 fn fixture(case: &str, file: &str) -> String {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/webhook").join(case).join(file);
     std::fs::read_to_string(p).unwrap()
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "init.defaultBranch=main"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-fn billguard(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_billguard")).current_dir(dir).args(args).output().unwrap()
 }
 
 fn json(o: &Output) -> Value {

@@ -8,23 +8,12 @@
 //! verification from the handler into middleware.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "init.defaultBranch=main"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-fn billguard(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_billguard")).current_dir(dir).args(args).output().unwrap()
-}
+#[path = "support/git.rs"]
+mod git_support;
+use git_support::{billguard, git};
 
 fn review(dir: &Path) -> Value {
     let out = billguard(dir, &["check", "webhook", "--base", "HEAD", "--format", "json"]);
@@ -491,4 +480,127 @@ pub async fn stripe_webhook(State(state): State<AppState>, Json(event): Json<Eve
     let f = wh001(&r);
     assert_eq!(f.len(), 1, "{r}");
     assert_eq!(f[0]["location"]["path"], "src/routes.rs");
+}
+
+#[test]
+fn axum_verifying_extractor() {
+    let extractor = r#"use axum::{async_trait, body::Bytes, extract::{FromRequest, Request}, http::StatusCode};
+use stripe::{Event, Webhook};
+
+/// A Stripe event whose signature was checked.
+pub struct VerifiedEvent(pub Event);
+
+#[async_trait]
+impl<S: Send + Sync> FromRequest<S> for VerifiedEvent {
+    type Rejection = StatusCode;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let signature = req.headers().get("stripe-signature").and_then(|v| v.to_str().ok()).map(str::to_owned).ok_or(StatusCode::BAD_REQUEST)?;
+        let body = String::from_request(req, state).await.map_err(|_| StatusCode::BAD_REQUEST)?;
+        let secret = std::env::var("STRIPE_WEBHOOK_SECRET").map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+        let event = Webhook::construct_event(&body, &signature, &secret).map_err(|_| StatusCode::BAD_REQUEST)?;
+        Ok(VerifiedEvent(event))
+    }
+}
+"#;
+    let handler = r#"use axum::{extract::State, http::StatusCode};
+use stripe::EventType;
+
+use crate::extract::VerifiedEvent;
+
+pub async fn stripe_webhook(State(db): State<sqlx::PgPool>, VerifiedEvent(event): VerifiedEvent) -> StatusCode {
+    if event.type_ == EventType::CustomerSubscriptionDeleted {
+        let _ = sqlx::query("UPDATE users SET has_paid_access = false WHERE stripe_customer_id = $1")
+            .bind(event.id.as_str())
+            .execute(&db)
+            .await;
+    }
+    StatusCode::OK
+}
+"#;
+    let dir = repo(&[("src/extract.rs", extractor), ("src/webhooks.rs", handler)]);
+    let root = dir.path();
+    assert_found_outside(root, "src/webhooks.rs", "// Stripe webhooks", "src/extract.rs:15", "src/webhooks.rs:7");
+    // The handler takes the body as JSON instead of the verifying extractor.
+    edit(root, "src/webhooks.rs", "VerifiedEvent(event): VerifiedEvent", "axum::Json(event): axum::Json<stripe::Event>");
+    let r = review(root);
+    let f = wh001(&r);
+    assert_eq!(f.len(), 1, "{r}");
+    assert_eq!(f[0]["location"]["path"], "src/webhooks.rs");
+}
+
+#[test]
+fn gin_group_middleware() {
+    let middleware = r#"package middleware
+
+import (
+	"io"
+	"net/http"
+	"os"
+
+	"github.com/gin-gonic/gin"
+	"github.com/stripe/stripe-go/v82/webhook"
+)
+
+// VerifyStripe checks the Stripe-Signature header and keeps the event in the context.
+func VerifyStripe() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		payload, err := io.ReadAll(c.Request.Body)
+		if err != nil {
+			c.AbortWithStatus(http.StatusServiceUnavailable)
+			return
+		}
+		event, err := webhook.ConstructEvent(payload, c.GetHeader("Stripe-Signature"), os.Getenv("STRIPE_WEBHOOK_SECRET"))
+		if err != nil {
+			c.AbortWithStatus(http.StatusBadRequest)
+			return
+		}
+		c.Set("stripeEvent", event)
+		c.Next()
+	}
+}
+"#;
+    let routes = r#"package server
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"example.com/app/handlers"
+	"example.com/app/middleware"
+)
+
+func Routes(r *gin.Engine, h *handlers.Billing) {
+	hooks := r.Group("/webhooks", middleware.VerifyStripe())
+	hooks.POST("/stripe", h.StripeWebhook)
+}
+"#;
+    let handler = r#"package handlers
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/stripe/stripe-go/v82"
+	"gorm.io/gorm"
+)
+
+type Billing struct{ DB *gorm.DB }
+
+func (b *Billing) StripeWebhook(c *gin.Context) {
+	event := c.MustGet("stripeEvent").(stripe.Event)
+	switch event.Type {
+	case stripe.EventTypeCustomerSubscriptionDeleted:
+		b.DB.Table("accounts").Where("stripe_customer_id = ?", event.Data.Object["customer"]).Update("has_paid_access", false)
+	}
+	c.Status(http.StatusOK)
+}
+"#;
+    let dir = repo(&[("middleware/stripe.go", middleware), ("server/routes.go", routes), ("handlers/billing_webhook.go", handler)]);
+    let root = dir.path();
+    assert_found_outside(root, "handlers/billing_webhook.go", "// Stripe webhooks", "server/routes.go:11", "server/routes.go:12");
+    edit(root, "server/routes.go", r#"r.Group("/webhooks", middleware.VerifyStripe())"#, r#"r.Group("/webhooks")"#);
+    let r = review(root);
+    let f = wh001(&r);
+    assert_eq!(f.len(), 1, "{r}");
+    assert_eq!(f[0]["location"]["path"], "server/routes.go");
 }

@@ -25,6 +25,8 @@ NOISE = {
     "stripe-event-initializer.rb": [('Stripe.api_key = ENV.fetch("STRIPE_SECRET_KEY")', 'Stripe.api_key = ENV.fetch("STRIPE_SECRET_KEY")\nStripe.log_level = Stripe::LEVEL_INFO')],
     "paddle-rails.rb": [('Rails.logger.info("ignoring paddle event #{event["event_type"]}")', 'Rails.logger.debug("paddle event #{event["event_type"]} not handled")')],
     "go-nethttp-sql.go": [('log.Printf("stripe webhook: ignoring %s", event.Type)', 'log.Printf("stripe webhook: event %s not handled", event.Type)')],
+    "go-gin-gorm.go": [('c.JSON(http.StatusOK, gin.H{"received": true})', 'c.JSON(http.StatusOK, gin.H{"received": true, "id": event.ID})')],
+    "actix-sqlx.rs": [('log::error!("stripe webhook {} failed: {err}", event.id);', 'log::error!("stripe webhook {} ({}) failed: {err}", event.id, event.type_);')],
     "paddle-go.go": [('log.Printf("paddle webhook: ignoring %s", event.EventType)', 'log.Printf("paddle webhook: %s not handled", event.EventType)')],
     "laravel-cashier.php": [("use Illuminate\\Support\\Facades\\Log;\n", "use Illuminate\\Support\\Facades\\Log;\nuse Illuminate\\Support\\Str;\n")],
     "plain-php-pdo.php": [("error_log('stripe webhook: ignoring ' . $event->type);", "error_log(sprintf('stripe webhook: %s not handled', $event->type));")],
@@ -1263,6 +1265,67 @@ case("ex-paddle-wh005-plan-only", PPL, ["WH005"], "Cancellation only downgrades 
 case("ex-paddle-safe-rename", PPL, [], "Rename the signature helper", [
     ("if valid_signature?(header, raw,", "if paddle_signature_valid?(header, raw,"),
     ("  defp valid_signature?(header, raw, secret) do", "  defp paddle_signature_valid?(header, raw, secret) do"),
+], safe=True)
+
+GG, AC = "go-gin-gorm.go", "actix-sqlx.rs"
+case("go-gin-wh005-plan-only", GG, ["WH005"], "Cancellation only resets the plan", [
+    ('Updates(map[string]any{"has_paid_access": false, "plan": "free"})', 'Updates(map[string]any{"plan": "free"})'),
+])
+case("go-gin-wh011-not-canceled", GG, ["WH011"], "Keep access for every subscription that is not canceled", [
+    ("active := sub.Status == stripe.SubscriptionStatusActive || sub.Status == stripe.SubscriptionStatusTrialing", "active := sub.Status != stripe.SubscriptionStatusCanceled"),
+])
+case("go-gin-safe-update-column", GG, [], "Use UpdateColumn to skip hooks", [
+    ('.Update("has_paid_access", active).Error', '.UpdateColumn("has_paid_access", active).Error'),
+], safe=True)
+case("rs-actix-wh002-json", AC, ["WH002"], "Take the event with the Json extractor", [
+    ("payload: web::Bytes, pool: web::Data<PgPool>) -> HttpResponse {", "payload: web::Json<serde_json::Value>, pool: web::Data<PgPool>) -> HttpResponse {"),
+    ("""    let Ok(body) = std::str::from_utf8(&payload) else {
+        return HttpResponse::BadRequest().finish();
+    };""", """    let body = serde_json::to_string(&payload.into_inner()).unwrap_or_default();"""),
+])
+case("rs-actix-wh005-plan-only", AC, ["WH005"], "Cancellation only resets the plan", [
+    ("\"UPDATE accounts SET has_paid_access = false, plan = 'free' WHERE stripe_customer_id = $1\"", "\"UPDATE accounts SET plan = 'free' WHERE stripe_customer_id = $1\""),
+])
+case("rs-actix-safe-reorder", AC, [], "Handle deletions first", [
+    ("""        EventType::CustomerSubscriptionUpdated => match &event.data.object {
+            EventObject::Subscription(sub) => {
+                let entitled = matches!(sub.status, SubscriptionStatus::Active | SubscriptionStatus::Trialing);
+                sqlx::query("UPDATE accounts SET has_paid_access = $1 WHERE stripe_customer_id = $2")
+                    .bind(entitled)
+                    .bind(sub.customer.id().to_string())
+                    .execute(pool.get_ref())
+                    .await
+            }
+            _ => return HttpResponse::Ok().finish(),
+        },
+        EventType::CustomerSubscriptionDeleted => match &event.data.object {
+            EventObject::Subscription(sub) => {
+                sqlx::query("UPDATE accounts SET has_paid_access = false, plan = 'free' WHERE stripe_customer_id = $1")
+                    .bind(sub.customer.id().to_string())
+                    .execute(pool.get_ref())
+                    .await
+            }
+            _ => return HttpResponse::Ok().finish(),
+        },""", """        EventType::CustomerSubscriptionDeleted => match &event.data.object {
+            EventObject::Subscription(sub) => {
+                sqlx::query("UPDATE accounts SET has_paid_access = false, plan = 'free' WHERE stripe_customer_id = $1")
+                    .bind(sub.customer.id().to_string())
+                    .execute(pool.get_ref())
+                    .await
+            }
+            _ => return HttpResponse::Ok().finish(),
+        },
+        EventType::CustomerSubscriptionUpdated => match &event.data.object {
+            EventObject::Subscription(sub) => {
+                let entitled = matches!(sub.status, SubscriptionStatus::Active | SubscriptionStatus::Trialing);
+                sqlx::query("UPDATE accounts SET has_paid_access = $1 WHERE stripe_customer_id = $2")
+                    .bind(entitled)
+                    .bind(sub.customer.id().to_string())
+                    .execute(pool.get_ref())
+                    .await
+            }
+            _ => return HttpResponse::Ok().finish(),
+        },"""),
 ], safe=True)
 
 

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use super::dispatch::Body;
 use super::extract::Index;
-use super::lang::syntax::{Call, Expr, Func, Pair, Stmt, ends, squash};
+use super::lang::syntax::{Arg, Call, Expr, Func, Pair, Stmt, ends, squash};
 use super::model::{AccessWrite, Answer, EventModel, LookupKey, Opaque, OpaqueKind, Status, StatusGate, ValueKind};
 use super::vocab::{self, SUBSCRIPTION_STATUSES};
 
@@ -233,6 +233,13 @@ impl<'a> Walker<'a, '_> {
             Expr::Array(items) => items.iter().collect::<Vec<_>>(),
             v => vec![v],
         }).collect();
+        // GORM and Eloquent: `.Update("has_paid_access", false)`, `->update('plan', 'free')`.
+        if let [Arg { name: None, value: Expr::Str(col) }, Arg { name: None, value }] = c.args.as_slice() {
+            if vocab::is_access_field(col, self.idx.access_fields) && !col.contains(' ') {
+                self.access(col, value, c.line);
+                return;
+            }
+        }
         for a in &c.args {
             if let Some(name) = &a.name {
                 if vocab::is_access_field(name, self.idx.access_fields) {
@@ -449,10 +456,11 @@ impl<'a> Walker<'a, '_> {
                 _ => {}
             }
         }
-        // Laravel and Knex: `where('email', $email)`, `firstWhere('stripe_id', $id)`.
+        // Laravel, Knex, GORM: `where('email', $email)`, `firstWhere('stripe_id', $id)`,
+        // `Where("stripe_customer_id = ?", id)`.
         if squash(c.callee.last_name()).contains("where") {
-            if let Some(Expr::Str(col)) = c.args.first().map(|a| &a.value) {
-                if !col.contains(' ') {
+            if let Some(Expr::Str(cond)) = c.args.first().map(|a| &a.value) {
+                for col in cond.split(|ch: char| !(ch.is_alphanumeric() || ch == '_')) {
                     if let Some(k) = vocab::lookup_key(col) {
                         self.out.lookups.entry(k).or_insert(c.line);
                     }

@@ -65,6 +65,24 @@ struct Site {
     names: BTreeSet<String>,
     text: String,
     unmount: bool,
+    /// A router or group this statement sets up: `grp := r.Group("/hooks", Verify())`,
+    /// `webhooks.use(verifyStripe)`. What it mounts applies to routes added to it.
+    alias: Option<String>,
+}
+
+/// Calls that make or configure a router group.
+const GROUP_CALLS: &[&str] = &["group", "router", "with", "middleware", "use", "layer", "routelayer", "wrap", "scope", "apirouter", "blueprint"];
+
+fn alias_of(s: &Stmt) -> Option<String> {
+    let group = |c: &super::lang::syntax::Call| GROUP_CALLS.contains(&super::lang::syntax::squash(c.callee.last_name()).as_str());
+    match s {
+        Stmt::Assign { target: Expr::Ident(t), value: Expr::Call(c), .. } if group(c) => Some(key(t)),
+        Stmt::Expr(Expr::Call(c), _) if group(c) => match &c.callee {
+            Expr::Member(recv, _) => recv.dotted().map(|d| key(&d)),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 struct FileFacts {
@@ -74,7 +92,6 @@ struct FileFacts {
     /// Names the file defines: functions, methods, classes, modules.
     defines: BTreeSet<String>,
     handler: bool,
-    verified_in_file: bool,
     sites: Vec<Site>,
 }
 
@@ -182,7 +199,8 @@ fn sites(stmts: &[Stmt], depth: u32, out: &mut Vec<Site>) -> BTreeSet<String> {
                     names_in(d, &mut head);
                 }
                 if !head.is_empty() {
-                    out.push(Site { line: f.line, depth: depth + 1, names: head, text: format!("{} (decorators and parameters)", f.name), unmount: false });
+                    let text = format!("{} (decorators and parameters)", f.name);
+                    out.push(Site { line: f.line, depth: depth + 1, names: head, text, unmount: false, alias: None });
                 }
                 sites(&f.body, depth + 1, out);
                 continue;
@@ -194,7 +212,7 @@ fn sites(stmts: &[Stmt], depth: u32, out: &mut Vec<Site>) -> BTreeSet<String> {
             _ => stmt_exprs(s).first().map(|e| e.render()).unwrap_or_default(),
         };
         all.extend(names.iter().cloned());
-        out.push(Site { line: s.line(), depth, names, text, unmount });
+        out.push(Site { line: s.line(), depth, names, text, unmount, alias: alias_of(s) });
     }
     all
 }
@@ -283,12 +301,13 @@ fn facts(path: &str, text: &str) -> Option<FileFacts> {
     let model = extract::build(&parsed, &[]);
     let handler = !model.events.is_empty() && detect::looks_like_handler(path, text);
     defines.retain(|d| usable(d));
-    Some(FileFacts { path: path.to_string(), verifiers, defines, handler, verified_in_file: model.verification.is_some(), sites: all_sites })
+    Some(FileFacts { path: path.to_string(), verifiers, defines, handler, sites: all_sites })
 }
 
 /// Scans one side of the repository.
 pub fn scan(tree: &Tree) -> Scan {
-    let files: Vec<FileFacts> = tree.iter().filter_map(|(p, t)| facts(p, t)).collect();
+    let entries: Vec<(&String, &String)> = tree.iter().collect();
+    let files: Vec<FileFacts> = super::par_map(&entries, |(p, t)| facts(p, t)).into_iter().flatten().collect();
     let mut verifiers: BTreeMap<String, Verifier> = BTreeMap::new();
     for (name, display) in LIBRARY_VERIFIERS {
         verifiers.insert(name.to_string(), Verifier { path: String::new(), line: 0, call: display.to_string(), display: display.to_string(), via: None });
@@ -298,18 +317,16 @@ pub fn scan(tree: &Tree) -> Scan {
             verifiers.entry(name.clone()).or_insert_with(|| v.clone());
         }
     }
-    // Router groups that mount a verifier (`pipeline :stripe do plug Verify end`,
-    // `Route::middleware(...)->group(...)`) verify whatever is routed through them.
+    // Named router pipelines and groups that mount a verifier (`pipeline :stripe do plug Verify end`,
+    // `grp := r.Group("/hooks", Verify())`, `hooks.use(verify)`) verify whatever is routed
+    // through them (`pipe_through :stripe`, `grp.POST(...)`, `hooks.post(...)`).
     for _ in 0..2 {
         let mut derived = Vec::new();
         for f in &files {
             for s in &f.sites {
                 let Some(v) = s.names.iter().find_map(|n| verifiers.get(n)) else { continue };
-                let group = s.text.split(['(', ' ', ',']).next().unwrap_or("");
-                if !matches!(group, "pipeline" | "group" | "Route.middleware") {
-                    continue;
-                }
-                let label = s.text.split('\'').nth(1).map(key).filter(|l| usable(l) && !verifiers.contains_key(l));
+                let label = if s.text.starts_with("pipeline(") { s.text.split('\'').nth(1).map(key) } else { s.alias.clone() };
+                let label = label.filter(|l| usable(l) && !verifiers.contains_key(l) && !s.names.iter().all(|n| n == l));
                 if let Some(label) = label {
                     derived.push((label, Verifier { path: f.path.clone(), line: s.line, call: v.call.clone(), display: format!("{} (mounts {})", s.text, v.display), via: None }));
                 }
@@ -355,7 +372,6 @@ pub fn scan(tree: &Tree) -> Scan {
             }
         }
         let Some((site, name, v)) = found else { continue };
-        let _ = h.verified_in_file;
         links.insert(
             h.path.clone(),
             ExternalVerification {

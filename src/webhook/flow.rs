@@ -435,8 +435,8 @@ fn body_kind(e: &Expr, idx: &Index, depth: u8) -> BodyKind {
                 "text" | "body" | "arraybuffer" | "getdata" | "buffer" | "rawbody" | "read" | "blob" | "readall" | "getrawdata" | "getcontent"
                 | "filegetcontents" | "readbody" | "rawpost" | "streamgetcontents" => BodyKind::Raw,
                 "tostring" | "decode" | "from" | "encode" | "asbytes" | "tobytes" | "asref" | "bytes" | "unwrap" | "expect" | "unwrapordefault"
-                | "unwrapor" | "clone" | "asstr" | "into" | "trim" => match &c.callee {
-                    Expr::Member(o, _) if name != "from" => body_kind(o, idx, depth + 1),
+                | "unwrapor" | "clone" | "asstr" | "into" | "trim" | "fromutf8" | "fromutf8lossy" => match &c.callee {
+                    Expr::Member(o, _) if !name.starts_with("from") => body_kind(o, idx, depth + 1),
                     _ => c.args.first().map_or(BodyKind::Unknown, |a| body_kind(&a.value, idx, depth + 1)),
                 },
                 _ => BodyKind::Unknown,

@@ -162,6 +162,19 @@ fn decode(bytes: &[u8], path: &str, notes: &mut Vec<String>) -> String {
     }
 }
 
+/// `f` over `items` on up to four threads, results in the order of `items`.
+pub(crate) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4).min(items.len().max(1));
+    if threads <= 1 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items.chunks(chunk).map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().expect("a webhook analysis thread panicked")).collect()
+    })
+}
+
 /// Parses and models one version of a file.
 pub fn model_of(lang: Language, text: &str, access_fields: &[String]) -> HandlerModel {
     extract::build(&lang::parse(lang, text), access_fields)
@@ -286,7 +299,7 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
     };
     let mut declared: BTreeSet<String> = top.as_deref().map(git_source::declared_env).unwrap_or_default().into_iter().collect();
     let globs: Vec<String> = if req.paths.is_empty() { config.webhook.paths.clone() } else { req.paths.clone() };
-    let mut analyzed = Vec::new();
+    let mut sources = Vec::new();
     for c in &changes {
         let shown = c.new_path.clone().or_else(|| c.old_path.clone()).unwrap_or_default();
         let name = shown.rsplit('/').next().unwrap_or(&shown);
@@ -296,9 +309,15 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
             }
             continue;
         }
-        if let Some(analysis) = analyze_change(c, &shown, &globs, &config.webhook.access_fields, &mut notes) {
-            analyzed.push(analysis);
-        }
+        sources.push((c, shown));
+    }
+    let mut analyzed = Vec::new();
+    for (analysis, mut file_notes) in par_map(&sources, |(c, shown)| {
+        let mut file_notes = Vec::new();
+        (analyze_change(c, shown, &globs, &config.webhook.access_fields, &mut file_notes), file_notes)
+    }) {
+        notes.append(&mut file_notes);
+        analyzed.extend(analysis);
     }
     // Verification outside the handler files: only worth a scan when handlers changed (or
     // files that may mount verification did, in git mode).

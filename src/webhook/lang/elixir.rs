@@ -11,7 +11,7 @@
 use tree_sitter::Node;
 
 use super::syntax::{Arg, Call, Case, Expr, Func, Pair, Stmt};
-use super::{Src, concat, member_of, named, qualified};
+use super::{Src, concat, member_of, named, pairs, qualified};
 
 pub fn lower_program(root: Node, src: &Src) -> Vec<Stmt> {
     let mut out = Vec::new();
@@ -166,7 +166,7 @@ fn call_stmt(n: Node, src: &Src, owner: Option<&str>, out: &mut Vec<Stmt>) {
                     Arm { cond, binds: Vec::new(), body: stmts_of(c.child_by_field_name("right"), src, owner), line: src.line(*c), label: None }
                 })
                 .collect();
-            out.extend(if_chain(arms, line));
+            out.extend(if_chain(arms));
         }
         "case" => {
             let subject = args.first().map(|a| expr(*a, src)).unwrap_or(Expr::Null);
@@ -221,7 +221,7 @@ struct Arm {
     label: Option<Expr>,
 }
 
-fn if_chain(arms: Vec<Arm>, line: u32) -> Vec<Stmt> {
+fn if_chain(arms: Vec<Arm>) -> Vec<Stmt> {
     let mut els: Vec<Stmt> = Vec::new();
     for arm in arms.into_iter().rev() {
         let mut body: Vec<Stmt> = arm.binds.into_iter().map(|(n, v)| Stmt::Assign { target: Expr::Ident(n), value: v, line: arm.line }).collect();
@@ -231,7 +231,6 @@ fn if_chain(arms: Vec<Arm>, line: u32) -> Vec<Stmt> {
             None => body,
         };
     }
-    let _ = line;
     els
 }
 
@@ -302,7 +301,7 @@ fn case_stmt(subject: &Expr, clauses: &[Node], src: &Src, owner: Option<&str>, l
             a
         })
         .collect();
-    let mut chain = if_chain(arms, line);
+    let mut chain = if_chain(arms);
     if chain.len() == 1 {
         chain.remove(0)
     } else {
@@ -565,13 +564,11 @@ fn call_expr(n: Node, src: &Src, piped: Option<Expr>) -> Expr {
         Some(t) => Expr::Ident(src.text(t).to_string()),
         None => Expr::Null,
     };
-    let name = callee.last_name().to_string();
     if matches!(callee.dotted().as_deref(), Some("Enum.member?")) && args.len() == 2 {
         let item = args.pop().map(|a| a.value).unwrap_or(Expr::Null);
         let list = args.pop().map(|a| a.value).unwrap_or(Expr::Null);
         return member_of(item, list);
     }
-    let _ = name;
     Expr::Call(Box::new(Call { callee, args, line }))
 }
 
@@ -646,16 +643,7 @@ fn expr(n: Node, src: &Src) -> Expr {
         "map" => Expr::Object(
             map_entries(n, src).into_iter().map(|(k, v)| Pair { key: Expr::Str(k), value: expr(v, src), line: src.line(v) }).collect(),
         ),
-        "keywords" => Expr::Object(
-            named(n)
-                .filter(|p| p.kind() == "pair")
-                .map(|p| Pair {
-                    key: p.child_by_field_name("key").map(|k| Expr::Str(key_text(k, src))).unwrap_or(Expr::Null),
-                    value: p.child_by_field_name("value").map(|v| expr(v, src)).unwrap_or(Expr::Null),
-                    line: src.line(p),
-                })
-                .collect(),
-        ),
+        "keywords" => Expr::Object(pairs(n, src, |k| Expr::Str(key_text(k, src)), |v| expr(v, src))),
         "list" => {
             let items: Vec<Node> = named(n).filter(|c| c.kind() != "comment").collect();
             match items.as_slice() {

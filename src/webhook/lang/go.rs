@@ -197,8 +197,7 @@ fn stmt(n: Node, cx: &Cx, out: &mut Vec<Stmt>) {
             if let Some(init) = n.child_by_field_name("initializer") {
                 let mut body = Vec::new();
                 stmt(init, cx, &mut body);
-                if let Some(err) = error_target(init, cx).filter(|e| checks_error(n, e, cx)) {
-                    let _ = err;
+                if error_target(init, cx).is_some_and(|e| checks_error(n, &e, cx)) {
                     out.push(try_of(body, n, cx));
                     return;
                 }

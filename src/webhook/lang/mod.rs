@@ -198,3 +198,16 @@ pub fn match_value(subject: &syntax::Expr, arms: Vec<(Vec<syntax::Expr>, syntax:
     }
     Some(value)
 }
+
+/// The `pair` children of a node (a Ruby hash, Elixir keywords) as object pairs,
+/// with the language's own reading of keys.
+pub fn pairs(n: Node, src: &Src, key: impl Fn(Node) -> syntax::Expr, value: impl Fn(Node) -> syntax::Expr) -> Vec<syntax::Pair> {
+    named(n)
+        .filter(|p| p.kind() == "pair")
+        .map(|p| syntax::Pair {
+            key: p.child_by_field_name("key").map(&key).unwrap_or(syntax::Expr::Null),
+            value: p.child_by_field_name("value").map(&value).unwrap_or(syntax::Expr::Null),
+            line: src.line(p),
+        })
+        .collect()
+}

@@ -10,7 +10,7 @@
 use tree_sitter::Node;
 
 use super::syntax::{Arg, Call, Case, Expr, Func, Pair, Stmt};
-use super::{Src, concat, member_of, named, qualified};
+use super::{Src, concat, member_of, named, pairs, qualified};
 
 pub fn lower_program(root: Node, src: &Src) -> Vec<Stmt> {
     let mut out = Vec::new();
@@ -307,16 +307,7 @@ fn expr(n: Node, src: &Src) -> Expr {
             let idx = named(n).nth(1).map(|i| expr(i, src)).unwrap_or(Expr::Null);
             Expr::Index(Box::new(obj), Box::new(idx))
         }
-        "hash" => Expr::Object(
-            named(n)
-                .filter(|c| c.kind() == "pair")
-                .map(|p| Pair {
-                    key: p.child_by_field_name("key").map(|k| Expr::Str(key_text(k, src))).unwrap_or(Expr::Null),
-                    value: p.child_by_field_name("value").map(|v| expr(v, src)).unwrap_or(Expr::Null),
-                    line: src.line(p),
-                })
-                .collect(),
-        ),
+        "hash" => Expr::Object(pairs(n, src, |k| Expr::Str(key_text(k, src)), |v| expr(v, src))),
         "array" | "string_array" | "symbol_array" => Expr::Array(named(n).filter(|c| c.kind() != "comment").map(|c| expr(c, src)).collect()),
         "binary" => {
             let l = n.child_by_field_name("left").map(|c| expr(c, src)).unwrap_or(Expr::Null);
