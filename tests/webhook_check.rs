@@ -205,3 +205,34 @@ fn webhook_secrets_in_code_never_reach_the_output() {
         assert!(all.contains("WH003"), "{format}: {all}");
     }
 }
+
+#[test]
+fn paddle_signature_parser_that_keeps_one_h1_is_noted() {
+    let base = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tools/webhook-fixture-bases/paddle-rails.rb")).unwrap();
+    // Only the last h1 survives: `to_h` keeps one value per key.
+    let one_h1 = base
+        .replace(
+            "    signatures = parts.select { |key, _| key == \"h1\" }.map(&:last)\n",
+            "    signature = parts.to_h[\"h1\"]\n",
+        )
+        .replace("return false if ts.nil? || signatures.empty?", "return false if ts.nil? || signature.nil?")
+        .replace(
+            "    signatures.any? { |signature| ActiveSupport::SecurityUtils.secure_compare(expected, signature) }",
+            "    ActiveSupport::SecurityUtils.secure_compare(expected, signature)",
+        );
+    assert_ne!(base, one_h1);
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q"]);
+    std::fs::create_dir_all(dir.path().join("app/controllers")).unwrap();
+    std::fs::write(dir.path().join("app/controllers/paddle_webhooks_controller.rb"), &base).unwrap();
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "paddle"]);
+    let r = json(&billguard(dir.path(), &["check", "webhook", "--base", "HEAD", "--format", "json"]));
+    assert!(r["findings"].as_array().unwrap().is_empty(), "{r}");
+    std::fs::write(dir.path().join("app/controllers/paddle_webhooks_controller.rb"), &one_h1).unwrap();
+    let r = json(&billguard(dir.path(), &["check", "webhook", "--base", "HEAD", "--format", "json"]));
+    assert!(r["findings"].as_array().unwrap().iter().all(|f| f["severity"] != "high"), "{r}");
+    assert!(r["notes"].to_string().contains("only one h1 signature"), "{r}");
+    let v = r["scope"]["handler_files"][0]["verification"].as_str().unwrap();
+    assert!(v.contains("Paddle-Signature"), "{v}");
+}

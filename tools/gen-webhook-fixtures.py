@@ -590,6 +590,36 @@ case("rb-safe-reorder-log", RA, [], "Reorder event branches and add logging", [
       when "checkout.session.completed"
         handle_checkout_completed(event.data.object)"""),
 ], safe=True)
+case("rb-safe-handler-map", RA, [], "Dispatch through a handler map instead of a case statement", [
+    ("""  def create
+""", """  HANDLERS = {
+    "checkout.session.completed" => :handle_checkout_completed,
+    "customer.subscription.created" => :handle_subscription_changed,
+    "customer.subscription.updated" => :handle_subscription_changed,
+    "customer.subscription.deleted" => :handle_subscription_deleted,
+    "invoice.payment_failed" => :handle_payment_failed,
+  }.freeze
+
+  def create
+"""),
+    ("""      case event.type
+      when "checkout.session.completed"
+        handle_checkout_completed(event.data.object)
+      when "customer.subscription.created", "customer.subscription.updated"
+        handle_subscription_changed(event.data.object)
+      when "customer.subscription.deleted"
+        handle_subscription_deleted(event.data.object)
+      when "invoice.payment_failed"
+        handle_payment_failed(event.data.object)
+      else
+        Rails.logger.info("unhandled stripe event #{event.type}")
+      end""", """      handler = HANDLERS[event.type]
+      if handler
+        send(handler, event.data.object)
+      else
+        Rails.logger.info("unhandled stripe event #{event.type}")
+      end"""),
+], safe=True)
 case("rb-safe-stripe-event-paused", SE, [], "Revoke access when a subscription is paused", [
     ("""  events.subscribe "invoice.paid" do |event|""", """  events.subscribe "customer.subscription.paused" do |event|
     subscription = event.data.object

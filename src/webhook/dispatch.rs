@@ -216,6 +216,11 @@ fn event_list(e: &Expr, idx: &Index) -> Vec<String> {
 
 /// Records the entries of an object or dict keyed by event types. True when there were any.
 fn handler_map<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>) -> bool {
+    // `{...}.freeze` (Ruby), `Map.new(...)`: the literal inside.
+    let e = match e {
+        Expr::Member(inner, m) if m == "freeze" => &**inner,
+        other => other,
+    };
     let Expr::Object(pairs) = e else { return false };
     let mut any = false;
     for p in pairs {
@@ -225,6 +230,8 @@ fn handler_map<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>) -> bool 
         }
         let body = match &p.value {
             Expr::Lambda(f) => Body::Func(f),
+            // `"invoice.paid" => :handle_invoice_paid` (Ruby symbols, PHP method names).
+            Expr::Str(name) if idx.funcs.contains_key(name.as_str()) => Body::Func(idx.funcs[name.as_str()]),
             callee => match idx.resolve_call(callee).or_else(|| idx.funcs.get(callee.last_name()).copied()) {
                 Some(f) => Body::Func(f),
                 None => Body::Opaque(callee.last_name().to_string(), p.line),
