@@ -298,8 +298,7 @@ fn facts(path: &str, text: &str) -> Option<FileFacts> {
     for c in &idx.classes {
         defines.insert(key(c.name));
     }
-    let model = extract::build(&parsed, &[]);
-    let handler = !model.events.is_empty() && detect::looks_like_handler(path, text);
+    let handler = detect::looks_like_handler(path, text) && !extract::build(&parsed, &[]).events.is_empty();
     defines.retain(|d| usable(d));
     Some(FileFacts { path: path.to_string(), verifiers, defines, handler, sites: all_sites })
 }
@@ -339,6 +338,12 @@ pub fn scan(tree: &Tree) -> Scan {
             verifiers.entry(n).or_insert(v);
         }
     }
+    // Statements that name a verifier: the only places a mount can be.
+    let mounting: Vec<(&FileFacts, &Site, &String, &Verifier)> = files
+        .iter()
+        .flat_map(|g| g.sites.iter().filter(|s| !s.unmount).map(move |s| (g, s)))
+        .filter_map(|(g, s)| s.names.iter().find_map(|n| verifiers.get_key_value(n)).map(|(n, v)| (g, s, n, v)))
+        .collect();
     let mut links = BTreeMap::new();
     for h in files.iter().filter(|f| f.handler) {
         let own: BTreeSet<&String> = h.verifiers.iter().map(|(n, _)| n).collect();
@@ -357,17 +362,16 @@ pub fn scan(tree: &Tree) -> Scan {
         let mut mount_path = h.path.clone();
         // (b) Elsewhere: a statement naming both a verifier and this handler (a route, a scope, a plug's options).
         if found.is_none() {
-            for g in files.iter().filter(|g| g.path != h.path) {
-                for s in g.sites.iter().filter(|s| !s.unmount && s.names.iter().any(|n| h.defines.contains(n))) {
-                    if let Some((n, v)) = s.names.iter().find_map(|n| verifiers.get(n).filter(|v| v.path != h.path).map(|v| (n, v))) {
-                        if found.is_none_or(|(f, _, _)| mount_path == g.path && s.depth > f.depth) {
-                            found = Some((s, n.as_str(), v));
-                            mount_path = g.path.clone();
-                        }
-                    }
+            for (g, s, n, v) in mounting.iter().filter(|(g, ..)| g.path != h.path) {
+                if v.path == h.path || !s.names.iter().any(|d| h.defines.contains(d)) {
+                    continue;
                 }
-                if found.is_some() {
+                if found.is_some() && mount_path != g.path {
                     break;
+                }
+                if found.is_none_or(|(f, _, _)| s.depth > f.depth) {
+                    found = Some((s, n.as_str(), v));
+                    mount_path = g.path.clone();
                 }
             }
         }

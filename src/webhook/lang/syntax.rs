@@ -268,7 +268,9 @@ impl Expr {
                 Expr::Ident(s) | Expr::Member(_, s) | Expr::Str(s) | Expr::Other(s) => s.as_str(),
                 _ => return,
             };
-            if squash(name).contains(&want) {
+            let mut buf = String::with_capacity(name.len());
+            squash_into(name, &mut buf);
+            if buf.contains(&want) {
                 found = true;
             }
         });
@@ -297,7 +299,19 @@ impl Expr {
 /// Lowercase with `_` and `-` removed, so that naming styles compare equal;
 /// Ruby and Elixir `!`/`?` suffixes are dropped too (`update!` is `update`).
 pub fn squash(s: &str) -> String {
-    s.chars().filter(|c| !matches!(c, '_' | '-' | '!' | '?')).flat_map(char::to_lowercase).collect()
+    let mut out = String::with_capacity(s.len());
+    squash_into(s, &mut out);
+    out
+}
+
+fn squash_into(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '_' | '-' | '!' | '?' => {}
+            c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
+            c => out.extend(c.to_lowercase()),
+        }
+    }
 }
 
 impl Stmt {
