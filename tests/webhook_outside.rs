@@ -604,3 +604,37 @@ func (b *Billing) StripeWebhook(c *gin.Context) {
     assert_eq!(f.len(), 1, "{r}");
     assert_eq!(f[0]["location"]["path"], "server/routes.go");
 }
+
+#[test]
+fn cashier_config_turns_the_signature_middleware_off() {
+    let controller = std::fs::read_to_string(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tools/webhook-fixture-bases/laravel-cashier.php")).unwrap();
+    let config = r#"<?php
+
+return [
+    'key' => env('STRIPE_KEY'),
+    'secret' => env('STRIPE_SECRET'),
+    'webhook' => [
+        'secret' => env('STRIPE_WEBHOOK_SECRET'),
+        'tolerance' => env('STRIPE_WEBHOOK_TOLERANCE', 300),
+    ],
+    'currency' => env('CASHIER_CURRENCY', 'usd'),
+];
+"#;
+    let dir = repo(&[("app/Http/Controllers/StripeWebhookController.php", &controller), ("config/cashier.php", config)]);
+    let root = dir.path();
+    // The controller verifies through its parent (Cashier's constructor registers the middleware).
+    edit(root, "app/Http/Controllers/StripeWebhookController.php", "use Illuminate\\Support\\Facades\\Log;", "use Illuminate\\Support\\Facades\\Log; // logging");
+    let r = review(root);
+    assert!(wh001(&r).is_empty(), "{r}");
+    assert!(r["scope"]["handler_files"][0]["verification"].as_str().unwrap().contains("Cashier"), "{r}");
+    git(root, &["checkout", "-q", "--", "."]);
+    // The secret is switched off in the config: Cashier registers no middleware; the controller is untouched.
+    edit(root, "config/cashier.php", "'secret' => env('STRIPE_WEBHOOK_SECRET'),", "'secret' => null, // set per environment");
+    assert_removed_at(root, "app/Http/Controllers/StripeWebhookController.php", "config/cashier.php", 7);
+    git(root, &["checkout", "-q", "--", "."]);
+    // A week-long tolerance in the config is WH015.
+    edit(root, "config/cashier.php", "env('STRIPE_WEBHOOK_TOLERANCE', 300)", "env('STRIPE_WEBHOOK_TOLERANCE', 604800)");
+    edit(root, "app/Http/Controllers/StripeWebhookController.php", "use Illuminate\\Support\\Facades\\Log;", "use Illuminate\\Support\\Facades\\Log; // logging");
+    let r = review(root);
+    assert!(r["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "WH015" && f["severity"] == "high"), "{r}");
+}

@@ -973,6 +973,31 @@ case("php-paddle-wh002-parsed", PLV, ["WH002"], "Sign-check the decoded payload"
 case("php-paddle-wh005-plan-only", PLV, ["WH005"], "Cancellation only downgrades the plan", [
     ("->update(['has_paid_access' => false, 'plan' => 'free']);", "->update(['plan' => 'free']);"),
 ])
+case("php-paddle-safe-match-dispatch", PLV, [], "Dispatch with a match expression", [
+    ("""        switch ($event['event_type']) {
+            case 'subscription.activated':
+            case 'subscription.updated':
+                $entitled = in_array($data['status'], ['active', 'trialing'], true);
+                Account::where('paddle_customer_id', $data['customer_id'])->update(['has_paid_access' => $entitled]);
+                break;
+            case 'subscription.canceled':
+                Account::where('paddle_customer_id', $data['customer_id'])->update(['has_paid_access' => false, 'plan' => 'free']);
+                break;
+            default:
+                Log::info('ignoring paddle event ' . $event['event_type']);
+        }""", """        match ($event['event_type']) {
+            'subscription.activated', 'subscription.updated' => $this->syncAccess($data),
+            'subscription.canceled' => Account::where('paddle_customer_id', $data['customer_id'])->update(['has_paid_access' => false, 'plan' => 'free']),
+            default => Log::info('ignoring paddle event ' . $event['event_type']),
+        };"""),
+    ("""    /** Paddle-Signature: ts=...;h1=...[;h1=... during a secret rotation] */""", """    private function syncAccess(array $data): void
+    {
+        $entitled = in_array($data['status'], ['active', 'trialing'], true);
+        Account::where('paddle_customer_id', $data['customer_id'])->update(['has_paid_access' => $entitled]);
+    }
+
+    /** Paddle-Signature: ts=...;h1=...[;h1=... during a secret rotation] */"""),
+], safe=True)
 case("php-paddle-safe-match", PLV, [], "Use a match expression for the entitlement", [
     ("""                $entitled = in_array($data['status'], ['active', 'trialing'], true);""", """                $entitled = match ($data['status']) {
                     'active', 'trialing' => true,

@@ -76,11 +76,14 @@ pub fn compare(before: Option<&HandlerModel>, after: &HandlerModel, ctx: &Contex
                         let was = was(p.rule, b, &p.event);
                         let mut p = p.with("before", was.clone());
                         let mut sentence = format!("Before: {was}; after: {}.", p.what);
-                        if let (Some(e), None, Some((path, line))) = (&b.external, &after.external, ctx.verification_removed_at) {
+                        if let (None, Some((path, line))) = (&after.external, ctx.verification_removed_at) {
                             if p.rule == "WH001" {
                                 // The handler may be unchanged: point at the removal.
-                                sentence = format!("{sentence} The verification mounted from outside the handler was removed or unmounted at {path}:{line}.");
-                                p = p.with("removed_at", format!("{path}:{line}")).with("verified_by_before", e.describe());
+                                sentence = format!("{sentence} The verification that lived outside the handler was removed, unmounted or switched off at {path}:{line}.");
+                                p = p.with("removed_at", format!("{path}:{line}"));
+                                if let Some(e) = &b.external {
+                                    p = p.with("verified_by_before", e.describe());
+                                }
                                 p.path = Some(path.to_string());
                                 p.line = line;
                             }

@@ -92,6 +92,8 @@ struct FileFacts {
     /// Names the file defines: functions, methods, classes, modules.
     defines: BTreeSet<String>,
     handler: bool,
+    /// The handler verifies through a framework base class (Cashier).
+    framework_verified: bool,
     sites: Vec<Site>,
 }
 
@@ -102,6 +104,8 @@ pub struct Scan {
     pub links: BTreeMap<String, ExternalVerification>,
     /// Names that verify on this side.
     pub verifiers: BTreeSet<String>,
+    /// Handlers that verify through a framework base class whose configuration can switch it off.
+    pub framework_handlers: BTreeSet<String>,
 }
 
 /// The last segment of a qualified name: `MyAppWeb.Plugs.StripeSignature` -> `StripeSignature`.
@@ -298,9 +302,11 @@ fn facts(path: &str, text: &str) -> Option<FileFacts> {
     for c in &idx.classes {
         defines.insert(key(c.name));
     }
-    let handler = detect::looks_like_handler(path, text) && !extract::build(&parsed, &[]).events.is_empty();
+    let model = detect::looks_like_handler(path, text).then(|| extract::build(&parsed, &[]));
+    let handler = model.as_ref().is_some_and(|m| !m.events.is_empty());
+    let framework_verified = model.as_ref().and_then(|m| m.verification.as_ref()).is_some_and(|v| v.call.starts_with("Cashier"));
     defines.retain(|d| usable(d));
-    Some(FileFacts { path: path.to_string(), verifiers, defines, handler, sites: all_sites })
+    Some(FileFacts { path: path.to_string(), verifiers, defines, handler, framework_verified, sites: all_sites })
 }
 
 /// Scans one side of the repository.
@@ -389,7 +395,8 @@ pub fn scan(tree: &Tree) -> Scan {
             },
         );
     }
-    Scan { links, verifiers: verifiers.keys().cloned().collect() }
+    let framework_handlers = files.iter().filter(|f| f.handler && f.framework_verified).map(|f| f.path.clone()).collect();
+    Scan { links, verifiers: verifiers.keys().cloned().collect(), framework_handlers }
 }
 
 /// Where a line of the base version of a file sits in the new version: lines
@@ -408,4 +415,44 @@ pub fn map_line(before: &str, after: &str, line: u32) -> u32 {
     } else {
         (prefix + 1).min(a.len().max(1)) as u32
     }
+}
+
+/// What `config/cashier.php` says about the signature middleware Cashier's
+/// webhook controller registers: it does so only when `webhook.secret`
+/// (`webhook_secret` for Cashier Paddle) is set. The line that turns it off,
+/// and the configured tolerance when it is a number.
+pub struct CashierConfig {
+    pub disabled_at: Option<u32>,
+    pub tolerance: Option<f64>,
+}
+
+pub const CASHIER_CONFIG: &str = "config/cashier.php";
+
+pub fn cashier_config(tree: &Tree) -> Option<CashierConfig> {
+    let text = tree.get(CASHIER_CONFIG)?;
+    let parsed = lang::parse(Language::Php, text);
+    let root = parsed.stmts.iter().find_map(|s| match s {
+        Stmt::Return { value: Some(Expr::Object(pairs)), .. } => Some(pairs),
+        _ => None,
+    })?;
+    let get = |pairs: &[super::lang::syntax::Pair], k: &str| pairs.iter().find(|p| matches!(&p.key, Expr::Str(s) if s == k)).cloned();
+    // A value that is certainly empty: null, '' or false (an env() read may be set anywhere).
+    let empty = |e: &Expr| matches!(e, Expr::Null | Expr::Bool(false)) || matches!(e, Expr::Str(s) if s.is_empty());
+    let number = |e: &Expr| match e {
+        Expr::Num(n) => n.parse::<f64>().ok(),
+        Expr::Call(c) => c.args.get(1).and_then(|a| if let Expr::Num(n) = &a.value { n.parse().ok() } else { None }),
+        _ => None,
+    };
+    if let Some(paddle) = get(root, "webhook_secret") {
+        return Some(CashierConfig { disabled_at: empty(&paddle.value).then_some(paddle.line), tolerance: None });
+    }
+    let webhook = get(root, "webhook")?;
+    let Expr::Object(inner) = &webhook.value else { return None };
+    let secret = get(inner, "secret");
+    let disabled_at = match &secret {
+        Some(p) => empty(&p.value).then_some(p.line),
+        None => Some(webhook.line),
+    };
+    let tolerance = get(inner, "tolerance").and_then(|p| number(&p.value));
+    Some(CashierConfig { disabled_at, tolerance })
 }

@@ -31,7 +31,7 @@ use crate::error::CheckError;
 use crate::paths;
 use crate::report::{Finding, Report, ScopeView};
 use lang::Language;
-use model::HandlerModel;
+use model::{ExternalVerification, HandlerModel};
 
 pub const TOOL: &str = "diff_webhook_handler";
 
@@ -241,9 +241,18 @@ fn attach_outside(analyzed: &mut Vec<Analyzed>, base: &external::Tree, after: &e
             m.external = sa.links.get(&a.path).cloned();
         }
     }
-    for (path, link) in &sb.links {
+    // Unchanged handlers whose outside verification went away: a removed mount, or a
+    // Cashier config that now switches the signature middleware off.
+    let (cb, ca) = (external::cashier_config(base), external::cashier_config(after));
+    let cashier_off = ca.as_ref().is_some_and(|c| c.disabled_at.is_some()) && !cb.as_ref().is_some_and(|c| c.disabled_at.is_some());
+    let mut lost: Vec<(&String, Option<&ExternalVerification>)> =
+        sb.links.iter().filter(|(p, _)| !sa.links.contains_key(*p)).map(|(p, l)| (p, Some(l))).collect();
+    if cashier_off {
+        lost.extend(sa.framework_handlers.iter().map(|p| (p, None)));
+    }
+    for (path, link) in lost {
         let known = analyzed.iter().any(|a| a.path == *path || a.old_path.as_deref() == Some(path.as_str()));
-        if known || sa.links.contains_key(path) {
+        if known {
             continue;
         }
         let Some(lang) = Language::of_path(path) else { continue };
@@ -251,7 +260,7 @@ fn attach_outside(analyzed: &mut Vec<Analyzed>, base: &external::Tree, after: &e
         let Some(text) = text else { continue };
         let model = model_of(lang, &text, fields);
         let mut before = model.clone();
-        before.external = Some(link.clone());
+        before.external = link.cloned();
         analyzed.push(Analyzed {
             path: path.clone(),
             old_path: None,
@@ -262,6 +271,24 @@ fn attach_outside(analyzed: &mut Vec<Analyzed>, base: &external::Tree, after: &e
             partial: false,
             removed_at: None,
         });
+    }
+    // Cashier's controller verifies only when config/cashier.php sets the webhook secret.
+    for a in analyzed.iter_mut() {
+        for (model, config) in [(&mut a.before, &cb), (&mut a.after, &ca)] {
+            let (Some(m), Some(c)) = (model.as_mut(), config) else { continue };
+            if !m.verification.as_ref().is_some_and(|v| v.call.starts_with("Cashier")) {
+                continue;
+            }
+            if c.disabled_at.is_some() {
+                m.verification = None;
+            } else if let (Some(v), Some(t)) = (m.verification.as_mut(), c.tolerance) {
+                v.tolerance = Some(if t <= 0.0 { model::Tolerance::Disabled } else { model::Tolerance::Seconds(t) });
+            }
+        }
+        let cashier_before = a.before.as_ref().is_some_and(|m| m.verification.as_ref().is_some_and(|v| v.call.starts_with("Cashier")));
+        if let (true, Some(line)) = (cashier_before, ca.as_ref().and_then(|c| c.disabled_at)) {
+            a.removed_at = Some((external::CASHIER_CONFIG.to_string(), line));
+        }
     }
     let text_of = |tree: &external::Tree, p: &str| tree.get(p).cloned().or_else(|| repo_top.and_then(|t| std::fs::read_to_string(t.join(p)).ok()));
     for a in analyzed.iter_mut() {

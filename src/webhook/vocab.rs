@@ -176,11 +176,11 @@ pub static CASHIER_PADDLE: FrameworkBase = FrameworkBase {
 pub fn framework_base(parent: &str) -> Option<&'static FrameworkBase> {
     let segments: Vec<&str> = parent.split(['.', '\\', ':']).filter(|s| !s.is_empty()).collect();
     let last = segments.last().copied().unwrap_or("");
-    let cashier = segments.iter().any(|s| *s == "Cashier") || last == "CashierController";
+    let cashier = segments.contains(&"Cashier") || last == "CashierController";
     if !cashier || !(last == "WebhookController" || last == "CashierController") {
         return None;
     }
-    Some(if segments.iter().any(|s| *s == "Paddle") { &CASHIER_PADDLE } else { &CASHIER_STRIPE })
+    Some(if segments.contains(&"Paddle") { &CASHIER_PADDLE } else { &CASHIER_STRIPE })
 }
 
 /// Events whose handling usually revokes (or may revoke) access.
