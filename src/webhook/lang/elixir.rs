@@ -11,7 +11,7 @@
 use tree_sitter::Node;
 
 use super::syntax::{Arg, Call, Case, Expr, Func, Pair, Stmt};
-use super::{Src, concat, member_of, named, pairs, qualified};
+use super::{Src, interpolated, member_of, named, pairs, qualified};
 
 pub fn lower_program(root: Node, src: &Src) -> Vec<Stmt> {
     let mut out = Vec::new();
@@ -582,15 +582,7 @@ fn expr(n: Node, src: &Src) -> Expr {
         }
         "atom" | "quoted_atom" => Expr::Str(src.text(n).trim_start_matches(':').trim_matches('"').to_string()),
         "keyword" => Expr::Str(key_text(n, src)),
-        "string" | "charlist" => concat(
-            named(n)
-                .filter_map(|c| match c.kind() {
-                    "quoted_content" | "escape_sequence" => Some(Expr::Str(src.text(c).to_string())),
-                    "interpolation" => c.named_child(0).map(|e| expr(e, src)),
-                    _ => None,
-                })
-                .collect(),
-        ),
+        "string" | "charlist" => interpolated(n, src, &["quoted_content", "escape_sequence"], |e| Some(expr(e, src))),
         "sigil" => Expr::Str(named(n).filter(|c| c.kind() == "quoted_content").map(|c| src.text(c)).collect::<Vec<_>>().join("")),
         "integer" | "float" => Expr::Num(src.text(n).replace('_', "")),
         "boolean" => Expr::Bool(src.text(n) == "true"),

@@ -167,6 +167,25 @@ pub fn member_of(item: syntax::Expr, list: syntax::Expr) -> syntax::Expr {
     syntax::Expr::Binary("in".into(), Box::new(item), Box::new(list))
 }
 
+/// A string node with interpolations: its literal pieces (children of the
+/// `content` kinds) and its embedded expressions (`#{...}` interpolation
+/// children, or whatever `embedded` lowers), concatenated.
+pub fn interpolated(n: Node, src: &Src, content: &[&str], embedded: impl Fn(Node) -> Option<syntax::Expr>) -> syntax::Expr {
+    concat(
+        named(n)
+            .filter_map(|c| {
+                if content.contains(&c.kind()) {
+                    Some(syntax::Expr::Str(src.text(c).to_string()))
+                } else if c.kind() == "interpolation" {
+                    c.named_child(0).and_then(&embedded)
+                } else {
+                    embedded(c)
+                }
+            })
+            .collect(),
+    )
+}
+
 /// A string with interpolations (`"#{ts}:#{raw}"`, `"$ts:$raw"`) as the
 /// concatenation of its parts, so that what it is built from stays visible;
 /// a plain string stays a string.

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 use super::syntax::{Arg, Call, Case, Expr, Func, Pair, Stmt};
-use super::{Src, concat, member_of, named, qualified};
+use super::{Src, interpolated, member_of, named, qualified};
 use crate::webhook::vocab;
 
 struct Cx<'a, 's> {
@@ -342,16 +342,11 @@ fn expr(n: Node, cx: &Cx) -> Expr {
         "name" | "relative_scope" => Expr::Ident(src.text(n).to_string()),
         "qualified_name" | "namespace_name" => class_ref(src.text(n), cx),
         "string" | "nowdoc" => Expr::Str(string_value(n, src)),
-        "encapsed_string" | "heredoc" => concat(
-            named(n)
-                .filter_map(|c| match c.kind() {
-                    "string_content" | "string_value" | "escape_sequence" => Some(Expr::Str(src.text(c).to_string())),
-                    "variable_name" | "member_access_expression" | "subscript_expression" | "dynamic_variable_name" => Some(expr(c, cx)),
-                    "complex_string_part" | "expression" => c.named_child(0).map(|e| expr(e, cx)),
-                    _ => None,
-                })
-                .collect(),
-        ),
+        "encapsed_string" | "heredoc" => interpolated(n, src, &["string_content", "string_value", "escape_sequence"], |c| match c.kind() {
+            "variable_name" | "member_access_expression" | "subscript_expression" | "dynamic_variable_name" => Some(expr(c, cx)),
+            "complex_string_part" | "expression" => c.named_child(0).map(|e| expr(e, cx)),
+            _ => None,
+        }),
         "integer" | "float" => Expr::Num(src.text(n).replace('_', "")),
         "boolean" => Expr::Bool(src.text(n).eq_ignore_ascii_case("true")),
         "null" => Expr::Null,

@@ -10,7 +10,7 @@
 use tree_sitter::Node;
 
 use super::syntax::{Arg, Call, Case, Expr, Func, Pair, Stmt};
-use super::{Src, concat, member_of, named, pairs, qualified};
+use super::{Src, interpolated, member_of, named, pairs, qualified};
 
 pub fn lower_program(root: Node, src: &Src) -> Vec<Stmt> {
     let mut out = Vec::new();
@@ -287,15 +287,7 @@ fn expr(n: Node, src: &Src) -> Expr {
             Expr::Ident(src.text(n).to_string())
         }
         "scope_resolution" => scoped(n, src),
-        "string" | "bare_string" => concat(
-            named(n)
-                .filter_map(|c| match c.kind() {
-                    "string_content" | "escape_sequence" => Some(Expr::Str(src.text(c).to_string())),
-                    "interpolation" => c.named_child(0).map(|e| expr(e, src)),
-                    _ => None,
-                })
-                .collect(),
-        ),
+        "string" | "bare_string" => interpolated(n, src, &["string_content", "escape_sequence"], |e| Some(expr(e, src))),
         "simple_symbol" | "delimited_symbol" | "hash_key_symbol" | "bare_symbol" => Expr::Str(symbol(n, src)),
         "integer" | "float" => Expr::Num(src.text(n).replace('_', "")),
         "true" => Expr::Bool(true),
