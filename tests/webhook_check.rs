@@ -1,28 +1,18 @@
 //! `billguard check webhook` end to end: the git working tree against a base,
 //! diff text, SARIF, and every kind of bad input.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+#[path = "support/git.rs"]
+mod git_support;
+use git_support::{billguard, git};
+
 fn fixture(case: &str, file: &str) -> String {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/webhook").join(case).join(file);
     std::fs::read_to_string(p).unwrap()
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "init.defaultBranch=main"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-fn billguard(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_billguard")).current_dir(dir).args(args).output().unwrap()
 }
 
 fn json(o: &Output) -> Value {
@@ -175,7 +165,9 @@ fn bad_inputs_give_clear_messages() {
     assert!(notes.contains("not valid UTF-8"), "{notes}");
     assert!(notes.contains("syntax error"), "{notes}");
     assert!(notes.contains("renamed"), "{notes}");
-    assert!(notes.contains("Ruby handlers are not analysed yet"), "{notes}");
+    let ruby = r["scope"]["handler_files"].as_array().unwrap().iter().find(|h| h["path"] == "app/billing/webhook.rb").expect("the Ruby handler is reviewed");
+    assert_eq!(ruby["language"], "ruby");
+    assert_eq!(ruby["events"], serde_json::json!(["invoice.paid"]));
 
     git(root, &["add", "-A"]);
     git(root, &["commit", "-qm", "state"]);
@@ -212,4 +204,35 @@ fn webhook_secrets_in_code_never_reach_the_output() {
         assert!(!all.contains(secret), "{format} leaked: {all}");
         assert!(all.contains("WH003"), "{format}: {all}");
     }
+}
+
+#[test]
+fn paddle_signature_parser_that_keeps_one_h1_is_noted() {
+    let base = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tools/webhook-fixture-bases/paddle-rails.rb")).unwrap();
+    // Only the last h1 survives: `to_h` keeps one value per key.
+    let one_h1 = base
+        .replace(
+            "    signatures = parts.select { |key, _| key == \"h1\" }.map(&:last)\n",
+            "    signature = parts.to_h[\"h1\"]\n",
+        )
+        .replace("return false if ts.nil? || signatures.empty?", "return false if ts.nil? || signature.nil?")
+        .replace(
+            "    signatures.any? { |signature| ActiveSupport::SecurityUtils.secure_compare(expected, signature) }",
+            "    ActiveSupport::SecurityUtils.secure_compare(expected, signature)",
+        );
+    assert_ne!(base, one_h1);
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q"]);
+    std::fs::create_dir_all(dir.path().join("app/controllers")).unwrap();
+    std::fs::write(dir.path().join("app/controllers/paddle_webhooks_controller.rb"), &base).unwrap();
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "paddle"]);
+    let r = json(&billguard(dir.path(), &["check", "webhook", "--base", "HEAD", "--format", "json"]));
+    assert!(r["findings"].as_array().unwrap().is_empty(), "{r}");
+    std::fs::write(dir.path().join("app/controllers/paddle_webhooks_controller.rb"), &one_h1).unwrap();
+    let r = json(&billguard(dir.path(), &["check", "webhook", "--base", "HEAD", "--format", "json"]));
+    assert!(r["findings"].as_array().unwrap().iter().all(|f| f["severity"] != "high"), "{r}");
+    assert!(r["notes"].to_string().contains("only one h1 signature"), "{r}");
+    let v = r["scope"]["handler_files"][0]["verification"].as_str().unwrap();
+    assert!(v.contains("Paddle-Signature"), "{v}");
 }

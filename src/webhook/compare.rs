@@ -25,6 +25,9 @@ pub struct Context<'a> {
     pub events_elsewhere: &'a BTreeSet<String>,
     /// Both versions were reconstructed from diff hunks: absences are not evidence.
     pub partial: bool,
+    /// Where verification mounted from another file was removed (or stopped
+    /// verifying), in the new tree: the location of a WH001 it causes.
+    pub verification_removed_at: Option<(&'a str, u32)>,
 }
 
 /// One problem a model shows, before it becomes a finding.
@@ -33,6 +36,8 @@ struct Problem {
     /// `""` for the handler, else the event type.
     event: String,
     line: u32,
+    /// Another file than the handler, when the problem was caused there.
+    path: Option<String>,
     /// The fact, as a clause: "events are processed without signature verification".
     what: String,
     evidence: BTreeMap<&'static str, Value>,
@@ -40,7 +45,7 @@ struct Problem {
 
 impl Problem {
     fn new(rule: &'static str, event: &str, line: u32, what: String) -> Self {
-        Problem { rule, event: event.to_string(), line, what, evidence: BTreeMap::new() }
+        Problem { rule, event: event.to_string(), line, path: None, what, evidence: BTreeMap::new() }
     }
     fn with(mut self, k: &'static str, v: impl Into<Value>) -> Self {
         self.evidence.insert(k, v.into());
@@ -69,8 +74,21 @@ pub fn compare(before: Option<&HandlerModel>, after: &HandlerModel, ctx: &Contex
                     }
                     None => {
                         let was = was(p.rule, b, &p.event);
-                        let sentence = format!("Before: {was}; after: {}.", p.what);
-                        out.push(finding(ctx, p.with("before", was), sentence, None));
+                        let mut p = p.with("before", was.clone());
+                        let mut sentence = format!("Before: {was}; after: {}.", p.what);
+                        if let (None, Some((path, line))) = (&after.external, ctx.verification_removed_at) {
+                            if p.rule == "WH001" {
+                                // The handler may be unchanged: point at the removal.
+                                sentence = format!("{sentence} The verification that lived outside the handler was removed, unmounted or switched off at {path}:{line}.");
+                                p = p.with("removed_at", format!("{path}:{line}"));
+                                if let Some(e) = &b.external {
+                                    p = p.with("verified_by_before", e.describe());
+                                }
+                                p.path = Some(path.to_string());
+                                p.line = line;
+                            }
+                        }
+                        out.push(finding(ctx, p, sentence, None));
                     }
                 }
             }
@@ -86,7 +104,7 @@ pub fn compare(before: Option<&HandlerModel>, after: &HandlerModel, ctx: &Contex
 fn finding(ctx: &Context, p: Problem, message: String, severity: Option<Severity>) -> Finding {
     let rule = rules::get(p.rule).expect("WH rules are in the catalog");
     let entity = if p.event.is_empty() { format!("handler:{}", ctx.path) } else { format!("handler:{}#{}", ctx.path, p.event) };
-    let mut f = Finding::new(rule, entity, message).at(ctx.path, p.line.max(1));
+    let mut f = Finding::new(rule, entity, message).at(p.path.as_deref().unwrap_or(ctx.path), p.line.max(1));
     if let Some(s) = severity {
         f.severity = s;
         f = f.evidence("pre_existing", true);
@@ -109,7 +127,9 @@ fn absolute(m: &HandlerModel) -> Vec<Problem> {
     let mut out = Vec::new();
     let handles = !m.events.is_empty();
     match &m.verification {
-        None if handles => out.push(Problem::new("WH001", "", m.entry_line, "events are processed without any signature verification".into())),
+        None if handles && m.external.is_none() => {
+            out.push(Problem::new("WH001", "", m.entry_line, "events are processed without any signature verification".into()))
+        }
         None => {}
         Some(v) => {
             if v.body == super::model::BodyKind::Parsed {
@@ -194,7 +214,11 @@ fn was(rule: &str, b: &HandlerModel, event: &str) -> String {
     let v = b.verification.as_ref();
     let ev = b.events.get(event);
     match rule {
-        "WH001" => v.map_or("no verification either".into(), |v| format!("events were verified with `{}` at line {}", v.call, v.line)),
+        "WH001" => match (v, &b.external) {
+            (Some(v), _) => format!("events were verified with `{}` at line {}", v.call, v.line),
+            (None, Some(e)) => format!("events were verified outside the handler by {}", e.describe()),
+            (None, None) => "no verification either".into(),
+        },
         "WH002" => v.map_or("no verification".into(), |v| format!("the signature was checked over `{}`", v.body_text)),
         "WH003" => v.map_or("no verification".into(), |_| "a failed verification stopped processing".into()),
         "WH015" => match v.and_then(|v| v.tolerance.clone()) {
@@ -365,7 +389,7 @@ fn plan_drift(b: &HandlerModel, a: &HandlerModel, ctx: &Context, out: &mut Vec<P
         })
         .collect();
     if (!added.is_empty() && !removed.is_empty()) || !remapped.is_empty() {
-        let line = a.plan_map.values().map(|(_, l)| *l).min().unwrap_or(a.entry_line);
+        let line = a.plan_map.values().map(|(_, l)| *l).filter(|l| *l > 0).min().unwrap_or(a.entry_line);
         let what = if remapped.is_empty() {
             format!(
                 "The handler wrote plan {} before; now it writes {}, which nothing else in the repo uses",

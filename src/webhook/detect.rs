@@ -45,6 +45,9 @@ pub fn looks_like_handler(path: &str, text: &str) -> bool {
     let sdk = [
         "from 'stripe'", "from \"stripe\"", "require('stripe')", "require(\"stripe\")", "import stripe", "from stripe", "@paddle/",
         "paddle_billing", "lemonsqueezy", "djstripe",
+        // Ruby, Go, PHP, Rust, Elixir SDKs and frameworks
+        "Stripe::", "StripeEvent", "stripe-go", "paddle-go-sdk", "Stripe\\", "Laravel\\Cashier", "Laravel\\Paddle", "use stripe::",
+        "stripe::{", "Stripe.Webhook", "Stripe.Event", "Stripe.WebhookPlug", "Paddle\\SDK",
     ]
     .iter()
     .any(|m| text.contains(m));
@@ -52,7 +55,8 @@ pub fn looks_like_handler(path: &str, text: &str) -> bool {
     let signature = ["stripe-signature", "stripe_signature", "paddle-signature", "x-signature", "constructevent", "construct_event", "webhook"]
         .iter()
         .any(|m| lower.contains(m));
-    let events = event_strings(text);
+    // SDK constants (`stripe.EventTypeInvoicePaid`, `EventType::InvoicePaid`) and Cashier methods count as event types.
+    let events = event_strings(text) + text.matches("EventType").count() + usize::from(text.contains("function handleCustomerSubscription"));
     (events > 0 && (sdk || signature || in_webhook_path)) || (signature && (sdk || in_webhook_path) && lower.contains("event"))
 }
 
@@ -76,5 +80,7 @@ mod tests {
         assert!(looks_like_handler("app/api/pay/route.ts", ts));
         assert!(!looks_like_handler("src/util.ts", "export const add = (a, b) => a + b;"));
         assert!(looks_like_handler("hooks.py", "if event['type'] == 'invoice.paid':\n  pass\nimport stripe"));
+        assert!(looks_like_handler("internal/billing/handler.go", "import \"github.com/stripe/stripe-go/v82\"\nswitch event.Type { case stripe.EventTypeInvoicePaid: }"));
+        assert!(looks_like_handler("src/routes.rs", "use stripe::{EventType, Webhook};\nmatch event.type_ { EventType::InvoicePaid => {} _ => {} }"));
     }
 }

@@ -9,7 +9,7 @@ use super::effects::block_answer;
 use super::extract::Index;
 use super::lang::syntax::{Expr, Func, Stmt};
 use super::model::Answer;
-use super::vocab::is_event_type;
+use super::vocab::{self, FrameworkBase, is_event_type};
 
 /// What handles one event.
 pub enum Body<'a> {
@@ -17,6 +17,18 @@ pub enum Body<'a> {
     Func(&'a Func),
     /// A function billguard cannot see (imported from another file).
     Opaque(String, u32),
+    /// A framework base class's own handler (Cashier), not overridden here.
+    Inherited(&'static FrameworkBase, u32),
+}
+
+/// The event type a dispatch label names: a string literal, or a constant or
+/// method-derived name (`InvoicePaid`, `EventName.SubscriptionCanceled`).
+pub fn event_label(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Str(s) if is_event_type(s) => Some(s.clone()),
+        Expr::Ident(_) | Expr::Member(..) => vocab::event_from_name(e.last_name()).map(String::from),
+        _ => None,
+    }
 }
 
 pub struct Dispatch<'a> {
@@ -46,7 +58,20 @@ pub fn discover<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Found<'a> {
                 }
             }
         }
+        // Framework dispatch by convention: function heads, Cashier method names.
+        for ev in f.handles.iter().filter_map(event_label) {
+            found.dispatches.push(Dispatch { event: ev, line: f.line, body: Body::Func(f) });
+        }
         scan(&f.body, idx, &mut found);
+    }
+    // A framework base class handles some events itself unless a subclass overrides them.
+    for class in &idx.classes {
+        let Some(base) = class.framework else { continue };
+        for (event, _) in base.builtin {
+            if !found.dispatches.iter().any(|d| d.event == *event) {
+                found.dispatches.push(Dispatch { event: event.to_string(), line: class.line, body: Body::Inherited(base, class.line) });
+            }
+        }
     }
     found
 }
@@ -59,11 +84,9 @@ fn scan<'a>(stmts: &'a [Stmt], idx: &Index<'a>, found: &mut Found<'a>) {
                 let mut any = false;
                 for c in cases {
                     for l in &c.labels {
-                        if let Expr::Str(ev) = l {
-                            if is_event_type(ev) {
-                                pending.push((ev.clone(), c.line));
-                                any = true;
-                            }
+                        if let Some(ev) = event_label(l) {
+                            pending.push((ev, c.line));
+                            any = true;
                         }
                     }
                     if c.is_default && any {
@@ -125,7 +148,7 @@ fn scan<'a>(stmts: &'a [Stmt], idx: &Index<'a>, found: &mut Found<'a>) {
                 }
             }
             Stmt::Expr(e, line) | Stmt::Return { value: Some(e), line } => {
-                if handler_map(e, idx, found) {
+                if handler_map(e, idx, found) || subscriptions(e, idx, found) {
                     found.sites.insert(*line);
                 }
             }
@@ -162,10 +185,8 @@ fn cond_events(e: &Expr, idx: &Index, negated: bool, pos: &mut Vec<String>, neg:
         }
         Expr::Binary(op, l, r) if op == "==" || op == "!=" => {
             for side in [l, r] {
-                if let Expr::Str(s) = &**side {
-                    if is_event_type(s) {
-                        push(vec![s.clone()], op == "==");
-                    }
+                if let Some(ev) = event_label(side).filter(|_| matches!(&**side, Expr::Str(_))) {
+                    push(vec![ev], op == "==");
                 }
             }
         }
@@ -195,6 +216,11 @@ fn event_list(e: &Expr, idx: &Index) -> Vec<String> {
 
 /// Records the entries of an object or dict keyed by event types. True when there were any.
 fn handler_map<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>) -> bool {
+    // `{...}.freeze` (Ruby), `Map.new(...)`: the literal inside.
+    let e = match e {
+        Expr::Member(inner, m) if m == "freeze" => &**inner,
+        other => other,
+    };
     let Expr::Object(pairs) = e else { return false };
     let mut any = false;
     for p in pairs {
@@ -204,6 +230,8 @@ fn handler_map<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>) -> bool 
         }
         let body = match &p.value {
             Expr::Lambda(f) => Body::Func(f),
+            // `"invoice.paid" => :handle_invoice_paid` (Ruby symbols, PHP method names).
+            Expr::Str(name) if idx.funcs.contains_key(name.as_str()) => Body::Func(idx.funcs[name.as_str()]),
             callee => match idx.resolve_call(callee).or_else(|| idx.funcs.get(callee.last_name()).copied()) {
                 Some(f) => Body::Func(f),
                 None => Body::Opaque(callee.last_name().to_string(), p.line),
@@ -211,6 +239,50 @@ fn handler_map<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>) -> bool 
         };
         found.dispatches.push(Dispatch { event: ev.clone(), line: p.line, body });
         any = true;
+    }
+    any
+}
+
+/// Calls that register a handler for an event type: stripe_event's
+/// `events.subscribe "customer.subscription.deleted" do |event| ... end`,
+/// `webhooks.on("invoice.paid", handler)`. True when there were any.
+fn subscriptions<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>) -> bool {
+    let mut any = false;
+    let mut calls = Vec::new();
+    e.walk(&mut |x| {
+        if let Expr::Call(c) = x {
+            calls.push(&**c);
+        }
+    });
+    for c in calls {
+        let events: Vec<String> = c.args.iter().filter_map(|a| match &a.value {
+            Expr::Str(s) if is_event_type(s) => Some(s.clone()),
+            _ => None,
+        }).collect();
+        if events.is_empty() {
+            continue;
+        }
+        let handler = c.args.iter().rev().find_map(|a| match &a.value {
+            Expr::Lambda(f) => Some(Body::Func(f)),
+            Expr::Ident(_) | Expr::Member(..) => idx.resolve_call(&a.value).or_else(|| idx.funcs.get(a.value.last_name()).copied()).map(Body::Func),
+            // `subscribe "x", CancelSubscription.new`: the object's `call` method.
+            Expr::Call(k) if k.args.is_empty() => {
+                let class = k.callee.last_name();
+                idx.all.iter().copied().find(|f| f.owner.as_deref().is_some_and(|o| o == class || o.ends_with(&format!("::{class}"))) && f.name == "call").map(Body::Func)
+                    .or_else(|| Some(Body::Opaque(class.to_string(), c.line)))
+            }
+            _ => None,
+        });
+        let Some(handler) = handler else { continue };
+        for ev in events {
+            let body = match &handler {
+                Body::Func(f) => Body::Func(f),
+                Body::Opaque(n, l) => Body::Opaque(n.clone(), *l),
+                _ => continue,
+            };
+            found.dispatches.push(Dispatch { event: ev, line: c.line, body });
+            any = true;
+        }
     }
     any
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use super::dispatch::Body;
 use super::extract::Index;
-use super::lang::syntax::{Call, Expr, Func, Pair, Stmt, ends, squash};
+use super::lang::syntax::{Arg, Call, Expr, Func, Pair, Stmt, ends, squash};
 use super::model::{AccessWrite, Answer, EventModel, LookupKey, Opaque, OpaqueKind, Status, StatusGate, ValueKind};
 use super::vocab::{self, SUBSCRIPTION_STATUSES};
 
@@ -22,6 +22,7 @@ pub fn walk<'a>(idx: &Index<'a>, event: &str, body: &Body<'a>, out: &mut EventMo
             let kind = vocab::opaque_kind(name).unwrap_or(OpaqueKind::Write);
             w.out.opaque.push(Opaque { name: name.clone(), kind, line: *line });
         }
+        Body::Inherited(base, line) => w.framework_write(base, event, *line),
     }
 }
 
@@ -115,7 +116,7 @@ impl<'a> Walker<'a, '_> {
                         self.expr(v);
                     }
                 }
-                Stmt::Break | Stmt::Func(_) => {}
+                Stmt::Break | Stmt::Func(_) | Stmt::Class { .. } => {}
             }
         }
         self.guards.truncate(base);
@@ -143,7 +144,35 @@ impl<'a> Walker<'a, '_> {
         }
     }
 
+    /// The framework base class's own handling of the event (Cashier syncs its
+    /// subscriptions table, which is what `subscribed()` reads).
+    fn framework_write(&mut self, base: &vocab::FrameworkBase, event: &str, line: u32) {
+        let Some((_, value)) = base.builtin.iter().find(|(e, _)| *e == event) else {
+            self.out.opaque.push(Opaque { name: format!("{} built-in {event} handler", base.name), kind: OpaqueKind::Write, line });
+            return;
+        };
+        self.out.state_writes.push(line);
+        self.out.access_writes.push(AccessWrite {
+            field: base.state.to_string(),
+            value: *value,
+            value_text: format!("{} built-in {event} handler", base.name),
+            line,
+            gate: StatusGate::None,
+            payment_checked: true,
+            early_revoke: None,
+        });
+    }
+
     fn call(&mut self, c: &'a Call) {
+        // `parent::handleCustomerSubscriptionDeleted($payload)` in a Cashier controller.
+        if let (Expr::Member(o, m), Some(base)) = (&c.callee, self.idx.framework()) {
+            if matches!(&**o, Expr::Ident(p) if p == "parent" || p == "super") {
+                if let Some(ev) = m.strip_prefix("handle").and_then(vocab::event_from_name) {
+                    self.framework_write(base, ev, c.line);
+                    return;
+                }
+            }
+        }
         if let Some(f) = self.idx.resolve_call(&c.callee) {
             let params = f.params.iter().filter(|p| *p != "self" && *p != "cls");
             let bound: Vec<(&'a str, &'a Expr)> = params
@@ -163,7 +192,9 @@ impl<'a> Walker<'a, '_> {
             self.out.refetch.get_or_insert(c.line);
         }
         let name = squash(c.callee.last_name());
-        if name.ends_with("orthrow") || name == "getobjector404" {
+        // Finders that raise when the row is missing: `findOrFail`, `find_by!`, `Repo.get_by!`.
+        let raising_finder = c.callee.last_name().ends_with('!') && vocab::is_db_read(c) && !vocab::is_db_write(c);
+        if name.ends_with("orthrow") || name.ends_with("orfail") || name == "getobjector404" || raising_finder {
             let status = if name == "getobjector404" { Status::Error(404) } else { Status::Raises };
             self.out.missing_row.get_or_insert(Answer { status, line: c.line });
         }
@@ -196,10 +227,19 @@ impl<'a> Walker<'a, '_> {
     }
 
     fn access_args(&mut self, c: &'a Call) {
-        let params: Vec<&'a Expr> = c.args.iter().skip(1).flat_map(|a| match &a.value {
+        // Parameters follow the SQL text: `db.ExecContext(ctx, sql, a, b)`, `pool.query(sql, [a, b])`.
+        let sql_at = c.args.iter().position(|a| matches!(self.idx.value_of(&a.value), Expr::Str(s) if vocab::is_write_sql(s))).unwrap_or(0);
+        let params: Vec<&'a Expr> = c.args.iter().skip(sql_at + 1).flat_map(|a| match &a.value {
             Expr::Array(items) => items.iter().collect::<Vec<_>>(),
             v => vec![v],
         }).collect();
+        // GORM and Eloquent: `.Update("has_paid_access", false)`, `->update('plan', 'free')`.
+        if let [Arg { name: None, value: Expr::Str(col) }, Arg { name: None, value }] = c.args.as_slice() {
+            if vocab::is_access_field(col, self.idx.access_fields) && !col.contains(' ') {
+                self.access(col, value, c.line);
+                return;
+            }
+        }
         for a in &c.args {
             if let Some(name) = &a.name {
                 if vocab::is_access_field(name, self.idx.access_fields) {
@@ -210,7 +250,29 @@ impl<'a> Walker<'a, '_> {
             match self.idx.value_of(&a.value) {
                 Expr::Object(pairs) => self.access_object(pairs),
                 Expr::Str(s) if vocab::is_write_sql(s) => self.access_sql(s, &params, c.line),
+                // `Repo.update(change(user, has_paid_access: true))`, `User.changeset(user, %{...})`
+                Expr::Call(inner) if vocab::is_attribute_setter(inner) => self.access_args(inner),
                 _ => {}
+            }
+        }
+        // `$user->forceFill([...])->save()`, `user.assign_attributes(...).save!`
+        let mut recv = match &c.callee {
+            Expr::Member(o, _) => Some(&**o),
+            _ => None,
+        };
+        while let Some(r) = recv {
+            match r {
+                Expr::Call(inner) => {
+                    if vocab::is_attribute_setter(inner) {
+                        self.access_args(inner);
+                    }
+                    recv = match &inner.callee {
+                        Expr::Member(o, _) => Some(&**o),
+                        _ => None,
+                    };
+                }
+                Expr::Member(o, _) => recv = Some(&**o),
+                _ => recv = None,
             }
         }
     }
@@ -324,8 +386,10 @@ impl<'a> Walker<'a, '_> {
     }
 
     fn early_revoke(&self, value: ValueKind, gate: &StatusGate, derived: Option<&Expr>) -> Option<String> {
+        // A derived value that depends on cancel_at_period_end at all (`active && !cancel_at_period_end`,
+        // `cancel_at_period_end ? false : true`) takes access away as soon as cancellation is scheduled.
         if let Some(d) = derived {
-            return positive_mention(d, "cancel_at_period_end", false).then(|| "cancel_at_period_end".to_string());
+            return d.mentions("cancel_at_period_end").then(|| "cancel_at_period_end".to_string());
         }
         if value != ValueKind::Revoke {
             return None;
@@ -351,7 +415,9 @@ impl<'a> Walker<'a, '_> {
         for a in &c.args {
             if let Some(n) = &a.name {
                 // A write's keyword arguments are the values written, not the lookup.
-                if !write {
+                if !write && matches!(n.as_str(), "where" | "filter" | "conditions") {
+                    self.lookup_members(&a.value, c.line);
+                } else if !write {
                     self.lookup_pair(n, &a.value, c.line);
                 }
                 continue;
@@ -368,18 +434,45 @@ impl<'a> Walker<'a, '_> {
                         }
                     }
                 }
+                // A query built inside a write: `Repo.update_all(from(u in User, where: ...), set: ...)`.
+                Expr::Call(inner) if write && (vocab::is_db_read(inner) || matches!(squash(inner.callee.last_name()).as_str(), "from" | "where")) => {
+                    self.lookups(inner, false)
+                }
                 v if !write => {
                     let mut keys = Vec::new();
-                    v.walk(&mut |x| {
-                        if let Expr::Member(_, p) = x {
-                            keys.extend(vocab::lookup_key(p));
+                    v.walk(&mut |x| match x {
+                        Expr::Member(_, p) => keys.extend(vocab::lookup_key(p)),
+                        Expr::Index(_, i) => {
+                            if let Expr::Str(p) = &**i {
+                                keys.extend(vocab::lookup_key(p));
+                            }
                         }
+                        _ => {}
                     });
                     for k in keys {
                         self.out.lookups.entry(k).or_insert(c.line);
                     }
                 }
                 _ => {}
+            }
+        }
+        // Laravel, Knex, GORM: `where('email', $email)`, `firstWhere('stripe_id', $id)`,
+        // `Where("stripe_customer_id = ?", id)`.
+        if squash(c.callee.last_name()).contains("where") {
+            if let Some(Expr::Str(cond)) = c.args.first().map(|a| &a.value) {
+                for col in cond.split(|ch: char| !(ch.is_alphanumeric() || ch == '_')) {
+                    if let Some(k) = vocab::lookup_key(col) {
+                        self.out.lookups.entry(k).or_insert(c.line);
+                    }
+                }
+            }
+        }
+        // Receivers of a chain: `User::where('email', $e)->update([...])`.
+        if let Expr::Member(o, _) = &c.callee {
+            if let Expr::Call(inner) = &**o {
+                if vocab::is_db_read(inner) && !vocab::is_db_write(inner) {
+                    self.lookups(inner, false);
+                }
             }
         }
     }
@@ -398,6 +491,19 @@ impl<'a> Walker<'a, '_> {
                     self.out.ordering_guard.get_or_insert(line);
                 }
             }
+        }
+    }
+
+    /// Columns a filter expression compares: `u.stripe_customer_id == ^id`.
+    fn lookup_members(&mut self, e: &Expr, line: u32) {
+        let mut keys = Vec::new();
+        e.walk(&mut |x| {
+            if let Expr::Member(_, p) = x {
+                keys.extend(vocab::lookup_key(p));
+            }
+        });
+        for k in keys {
+            self.out.lookups.entry(k).or_insert(line);
         }
     }
 

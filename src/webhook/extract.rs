@@ -9,6 +9,7 @@ use super::effects;
 use super::flow;
 use super::lang::Parsed;
 use super::lang::syntax::{Expr, Func, Stmt, squash};
+use super::vocab;
 use super::model::{EventModel, HandlerModel};
 
 /// Functions by name and the values assigned to each name, file-wide.
@@ -24,6 +25,19 @@ pub struct Index<'a> {
     pub json_middleware: bool,
     /// The raw body is kept (express.raw(), bodyParser: false).
     pub raw_middleware: bool,
+    /// Classes and modules, with the framework webhook base they extend.
+    pub classes: Vec<ClassInfo<'a>>,
+    /// Parameter name -> its extractor type or default (axum `Json<T>`, FastAPI `Depends(...)`).
+    pub param_types: HashMap<&'a str, &'a Expr>,
+    /// Names used anywhere in expressions (identifiers, members, short strings and symbols).
+    pub mentioned: BTreeSet<&'a str>,
+}
+
+pub struct ClassInfo<'a> {
+    pub name: &'a str,
+    pub parents: &'a [Expr],
+    pub line: u32,
+    pub framework: Option<&'static vocab::FrameworkBase>,
 }
 
 impl<'a> Index<'a> {
@@ -36,6 +50,9 @@ impl<'a> Index<'a> {
             access_fields,
             json_middleware: false,
             raw_middleware: false,
+            classes: Vec::new(),
+            param_types: HashMap::new(),
+            mentioned: BTreeSet::new(),
         };
         idx.stmts(stmts);
         idx
@@ -80,6 +97,11 @@ impl<'a> Index<'a> {
                     self.stmts(body);
                 }
                 Stmt::Return { value: None, .. } | Stmt::Throw { value: None, .. } | Stmt::Break => {}
+                Stmt::Class { name, parents, line } => {
+                    parents.iter().for_each(|p| self.expr(p));
+                    let framework = parents.iter().filter_map(Expr::dotted).find_map(|d| vocab::framework_base(&d));
+                    self.classes.push(ClassInfo { name, parents, line: *line, framework });
+                }
             }
         }
     }
@@ -90,12 +112,24 @@ impl<'a> Index<'a> {
         }
         self.all.push(f);
         f.decorators.iter().for_each(|d| self.expr(d));
+        f.param_hints.iter().for_each(|d| self.expr(d));
+        for (p, h) in f.params.iter().zip(&f.param_hints) {
+            if !matches!(h, Expr::Null) {
+                self.param_types.entry(p.as_str()).or_insert(h);
+            }
+        }
         self.stmts(&f.body);
     }
 
     fn expr(&mut self, e: &'a Expr) {
         let mut lambdas = Vec::new();
         e.walk(&mut |x| match x {
+            Expr::Ident(n) | Expr::Member(_, n) => {
+                self.mentioned.insert(n.as_str());
+            }
+            Expr::Str(n) if n.len() < 80 => {
+                self.mentioned.insert(n.as_str());
+            }
             Expr::Call(c) => {
                 if let Expr::Ident(n) = &c.callee {
                     self.called.insert(n.clone());
@@ -135,6 +169,11 @@ impl<'a> Index<'a> {
                 self.func(f);
             }
         }
+    }
+
+    /// The framework base class the file's handler class extends, if any.
+    pub fn framework(&self) -> Option<&'static vocab::FrameworkBase> {
+        self.classes.iter().find_map(|c| c.framework)
     }
 
     /// The local function a call's callee names: `f()`, `this.f()`, `self.f()`.
@@ -205,6 +244,19 @@ fn plan_map(idx: &Index) -> BTreeMap<String, (String, u32)> {
     let mut out = BTreeMap::new();
     let mut visit = |e: &Expr| {
         e.walk(&mut |x| {
+            // `[("price_1Pro", "pro"), ...]`: a list of (price, plan) pairs.
+            if let Expr::Array(items) = x {
+                for item in items {
+                    if let Expr::Array(pair) = item {
+                        if let [Expr::Str(k), Expr::Str(plan)] = pair.as_slice() {
+                            if k.starts_with("price_") || k.starts_with("pri_") || k.starts_with("plan_") {
+                                out.insert(k.clone(), (plan.clone(), 0));
+                            }
+                        }
+                    }
+                }
+                return;
+            }
             let Expr::Object(pairs) = x else { return };
             for p in pairs {
                 let Expr::Str(plan) = &p.value else { continue };

@@ -17,19 +17,68 @@ use super::vocab;
 enum Frame<'a> {
     Try { catches: &'a [(Vec<Stmt>, u32)], rest: &'a [Stmt] },
     Branch { other: &'a [Stmt], cond: &'a Expr },
-    Func,
+    Func(&'a Func),
+    Loop,
 }
 
 struct VerifyScan<'a, 'i> {
     idx: &'i Index<'a>,
+    top: &'a [Stmt],
     frames: Vec<Frame<'a>>,
     found: Option<Verification>,
 }
 
 pub fn verification<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Option<Verification> {
-    let mut scan = VerifyScan { idx, frames: Vec::new(), found: None };
+    let mut scan = VerifyScan { idx, top: stmts, frames: Vec::new(), found: None };
     scan.block(stmts);
-    scan.found
+    scan.found.or_else(|| library_verification(stmts, idx)).or_else(|| framework_verification(idx))
+}
+
+/// A library configured to verify before the handler runs (`StripeEvent.signing_secret = ...`).
+fn library_verification(stmts: &[Stmt], idx: &Index) -> Option<Verification> {
+    stmts.iter().find_map(|s| match s {
+        Stmt::Assign { target, value, line } => {
+            let what = vocab::library_verification(&target.dotted()?)?;
+            let unset = matches!(idx.value_of(value), Expr::Null | Expr::Str(_) if value.strings().iter().all(|s| s.is_empty()));
+            Some(Verification {
+                line: *line,
+                call: what.to_string(),
+                body: BodyKind::Raw,
+                body_text: String::new(),
+                fail_open: unset.then(|| format!("`{}` is set to an empty value, so events are not verified", target.render())),
+                tolerance: None,
+                note: None,
+            })
+        }
+        _ => None,
+    })
+}
+
+/// A framework base class that verifies for its subclasses (Cashier's
+/// WebhookController registers its signature middleware in its constructor),
+/// unless the subclass overrides the constructor without calling the parent's.
+fn framework_verification(idx: &Index) -> Option<Verification> {
+    let class = idx.classes.iter().find(|c| c.framework.is_some())?;
+    let base = class.framework?;
+    let ctor = idx.all.iter().find(|f| f.owner.as_deref() == Some(class.name) && matches!(f.name.as_str(), "__construct" | "initialize" | "constructor"));
+    if let Some(ctor) = ctor {
+        let mut calls_parent = false;
+        for s in &ctor.body {
+            if let Stmt::Expr(e, _) = s {
+                e.walk(&mut |x| {
+                    if let Expr::Call(c) = x {
+                        if let Expr::Member(o, m) = &c.callee {
+                            calls_parent |= matches!(&**o, Expr::Ident(p) if p == "parent" || p == "super") && m == &ctor.name;
+                        }
+                    }
+                });
+            }
+        }
+        if !calls_parent {
+            return None;
+        }
+    }
+    Some(Verification { line: class.line, call: base.verification.to_string(), body: BodyKind::Raw, body_text: String::new(), fail_open: None, tolerance: None, note: None })
 }
 
 impl<'a> VerifyScan<'a, '_> {
@@ -60,7 +109,9 @@ impl<'a> VerifyScan<'a, '_> {
                 Stmt::Switch { cases, .. } => cases.iter().for_each(|c| self.block(&c.body)),
                 Stmt::Block { head, body, .. } => {
                     head.iter().for_each(|h| self.expr(h));
+                    self.frames.push(Frame::Loop);
                     self.block(body);
+                    self.frames.pop();
                 }
                 Stmt::Func(f) => self.func(f),
                 Stmt::Assign { value, .. } => self.expr(value),
@@ -71,7 +122,12 @@ impl<'a> VerifyScan<'a, '_> {
     }
 
     fn func(&mut self, f: &'a Func) {
-        self.frames.push(Frame::Func);
+        // A verifying helper that nothing calls or mentions any more verifies nothing.
+        let verifier_name = ["verif", "valid", "signature", "hmac"].iter().any(|w| squash(&f.name).contains(w));
+        if !f.name.is_empty() && verifier_name && !self.idx.mentioned.contains(f.name.as_str()) {
+            return;
+        }
+        self.frames.push(Frame::Func(f));
         self.block(&f.body);
         self.frames.pop();
     }
@@ -84,6 +140,13 @@ impl<'a> VerifyScan<'a, '_> {
             Expr::Call(c) => {
                 if hit.is_none() && vocab::is_verify_call(c) {
                     hit = Some(c);
+                }
+                // `construct_event(..).unwrap_or_else(|_| serde_json::from_str(..))`: a failure falls back.
+                if let Expr::Member(recv, m) = &c.callee {
+                    let fallback = matches!(squash(m).as_str(), "unwraporelse" | "unwrapor" | "unwrapordefault" | "orelse" | "rescue");
+                    if fallback && contains_verify(recv) {
+                        ternary = Some(format!("a failed verification falls back through `.{m}(...)` and processing continues"));
+                    }
                 }
                 for a in &c.args {
                     if let Expr::Lambda(f) = &a.value {
@@ -121,9 +184,13 @@ impl<'a> VerifyScan<'a, '_> {
     fn fail_open(&self) -> Option<String> {
         for f in self.frames.iter().rev() {
             match f {
-                Frame::Func => return None,
+                Frame::Func(_) => return None,
+                Frame::Loop => {}
                 Frame::Try { catches, rest } => {
                     for (c, line) in catches.iter() {
+                        if c.iter().any(stmt_parses_body) {
+                            return Some(format!("a failed verification is caught at line {line} and the unverified body is parsed and used"));
+                        }
                         let stops = ends(c)
                             || c.iter().any(|s| matches!(s, Stmt::Return { .. } | Stmt::Throw { .. }))
                             || block_answer(c).is_some_and(|a| a.status.is_error());
@@ -165,15 +232,157 @@ impl<'a> VerifyScan<'a, '_> {
             });
             arg.and_then(|a| tolerance(&a.value, self.idx))
         };
-        Verification {
-            line: c.line,
-            call: c.callee.dotted().unwrap_or_else(|| c.callee.last_name().to_string()),
-            body,
-            body_text,
-            fail_open,
-            tolerance,
+        let call = c.callee.dotted().unwrap_or_else(|| c.callee.last_name().to_string());
+        if vocab::is_constant_time_compare(c) {
+            return self.hand_rolled(c, call, fail_open);
+        }
+        Verification { line: c.line, call, body, body_text, fail_open, tolerance, note: None }
+    }
+
+    /// A hand-rolled HMAC check (`hash_equals`, `secure_compare`, `hmac.compare_digest`):
+    /// what the HMAC covers, whether the timestamp is checked, and (Paddle) whether
+    /// every `h1` signature is tried.
+    fn hand_rolled(&self, c: &'a Call, call: String, fail_open: Option<String>) -> Verification {
+        let scope_func = self.frames.iter().find_map(|f| match f {
+            Frame::Func(f) if !f.name.is_empty() => Some(*f),
+            _ => None,
+        });
+        let scope: &[Stmt] = scope_func.map_or(self.top, |f| f.body.as_slice());
+        let mut strings: Vec<String> = Vec::new();
+        let mut time_checks: Vec<&Expr> = Vec::new();
+        let mut messages: Vec<&Expr> = Vec::new();
+        each_expr(scope, &mut |e| {
+            e.walk(&mut |x| match x {
+                Expr::Str(s) => strings.push(s.to_ascii_lowercase()),
+                Expr::Binary(op, l, r) if matches!(op.as_str(), "<" | ">" | "<=" | ">=") => {
+                    if is_time(l) {
+                        time_checks.push(r);
+                    } else if is_time(r) {
+                        time_checks.push(l);
+                    }
+                }
+                // The message, not the key: skip literals and the secret.
+                Expr::Call(k) if is_hmac_call(k) => messages.extend(
+                    k.args.iter().map(|a| &a.value).filter(|v| !matches!(v, Expr::Str(_)) && !v.mentions("secret") && !v.mentions("key") && env_names(v).is_empty()),
+                ),
+                _ => {}
+            });
+        });
+        let paddle = strings.iter().any(|s| s == "h1" || s.contains("paddle-signature"));
+        let stripe = strings.iter().any(|s| s == "v1" || s == "t" || s.contains("stripe-signature"));
+        let header = if paddle { "Paddle-Signature" } else if stripe { "Stripe-Signature" } else { "signature" };
+        let tolerance = match time_checks.first() {
+            Some(limit) => eval_number(limit, self.idx).map(|n| if n <= 0.0 { Tolerance::Disabled } else { Tolerance::Seconds(n) }),
+            None if paddle || stripe => Some(Tolerance::Disabled),
+            None => None,
+        };
+        let body = messages.iter().map(|m| message_kind(m, self.idx)).fold(BodyKind::Unknown, |acc, k| match (acc, k) {
+            (BodyKind::Parsed, _) | (_, BodyKind::Parsed) => BodyKind::Parsed,
+            (BodyKind::Raw, _) | (_, BodyKind::Raw) => BodyKind::Raw,
+            _ => BodyKind::Unknown,
+        });
+        let body_text = messages.first().map(|m| m.render()).unwrap_or_default();
+        // Every h1 is tried when the comparison runs in a loop or a callback (`any?`, `some`).
+        let all_signatures = self.frames.iter().rev().take_while(|f| !matches!(f, Frame::Func(g) if !g.name.is_empty())).any(|f| matches!(f, Frame::Loop | Frame::Func(_)));
+        let note = (paddle && !all_signatures).then(|| {
+            "only one h1 signature of the Paddle-Signature header is compared: while a secret is being rotated Paddle sends one h1 per secret, and events whose matching h1 is not the one kept are rejected (and retried)".to_string()
+        });
+        let name = c.callee.last_name();
+        Verification { line: c.line, call: format!("HMAC check of the {header} header ({name})"), body, body_text: if body_text.is_empty() { call } else { body_text }, fail_open, tolerance, note }
+    }
+}
+
+/// Visits every expression in statements, functions and lambdas included.
+pub fn each_expr<'a>(stmts: &'a [Stmt], f: &mut dyn FnMut(&'a Expr)) {
+    fn lambdas<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
+        f(e);
+        let mut inner: Vec<&'a Func> = Vec::new();
+        e.walk(&mut |x| {
+            if let Expr::Lambda(l) = x {
+                inner.push(l);
+            }
+            if let Expr::Call(c) = x {
+                for a in &c.args {
+                    if let Expr::Lambda(l) = &a.value {
+                        inner.push(l);
+                    }
+                }
+            }
+        });
+        for l in inner {
+            each_expr(&l.body, f);
         }
     }
+    for s in stmts {
+        match s {
+            Stmt::Expr(e, _) | Stmt::Return { value: Some(e), .. } | Stmt::Throw { value: Some(e), .. } => lambdas(e, f),
+            Stmt::Assign { target, value, .. } => {
+                lambdas(target, f);
+                lambdas(value, f);
+            }
+            Stmt::If { cond, then, els, .. } => {
+                lambdas(cond, f);
+                each_expr(then, f);
+                each_expr(els, f);
+            }
+            Stmt::Switch { subject, cases, .. } => {
+                lambdas(subject, f);
+                for c in cases {
+                    c.labels.iter().for_each(|l| lambdas(l, f));
+                    each_expr(&c.body, f);
+                }
+            }
+            Stmt::Try { body, catches, finally, .. } => {
+                each_expr(body, f);
+                catches.iter().for_each(|(c, _)| each_expr(c, f));
+                each_expr(finally, f);
+            }
+            Stmt::Block { head, body, .. } => {
+                head.iter().for_each(|h| lambdas(h, f));
+                each_expr(body, f);
+            }
+            Stmt::Func(g) => each_expr(&g.body, f),
+            _ => {}
+        }
+    }
+}
+
+/// `Time.now.to_i`, `time()`, `System.system_time(:second)`, `ts`: a side of a timestamp check.
+fn is_time(e: &Expr) -> bool {
+    let mut found = false;
+    e.walk(&mut |x| {
+        let name = match x {
+            Expr::Call(c) => squash(c.callee.last_name()),
+            Expr::Member(_, n) => squash(n),
+            Expr::Ident(n) => squash(n),
+            _ => return,
+        };
+        found |= ["now", "time", "unix", "timestamp", "systemtime", "utcnow", "currenttime", "since", "ts", "elapsed"].contains(&name.as_str());
+    });
+    found
+}
+
+/// HMAC computations: `hash_hmac(...)`, `OpenSSL::HMAC.hexdigest(...)`, `hmac.new(...)`,
+/// `:crypto.mac(...)`, `mac.update(...)`, `crypto.createHmac(...).update(...)`.
+fn is_hmac_call(c: &Call) -> bool {
+    let d = squash(&c.callee.render());
+    let name = squash(c.callee.last_name());
+    d.contains("hmac") || name == "mac" || (name == "update" && (d.starts_with("mac.") || d.contains("hmac"))) || name == "newmac"
+}
+
+/// What an HMAC message is built from: parsed data anywhere in it makes it parsed.
+fn message_kind(e: &Expr, idx: &Index) -> BodyKind {
+    let mut kind = BodyKind::Unknown;
+    e.walk(&mut |x| {
+        if matches!(x, Expr::Ident(_) | Expr::Member(..) | Expr::Call(_) | Expr::Index(..)) {
+            match body_kind(x, idx, 0) {
+                BodyKind::Parsed => kind = BodyKind::Parsed,
+                BodyKind::Raw if kind != BodyKind::Parsed => kind = BodyKind::Raw,
+                _ => {}
+            }
+        }
+    });
+    kind
 }
 
 fn contains_verify(e: &Expr) -> bool {
@@ -195,13 +404,10 @@ fn stmt_parses_body(s: &Stmt) -> bool {
     };
     let mut found = false;
     e.walk(&mut |x| match x {
-        Expr::Call(c) => {
-            let d = c.callee.dotted().unwrap_or_default();
-            found |= matches!(d.as_str(), "JSON.parse" | "json.loads" | "json.load") || d.ends_with(".get_json");
-        }
+        Expr::Call(c) => found |= vocab::is_body_parse(c),
         Expr::Member(..) => {
             let d = x.dotted().unwrap_or_default();
-            found |= matches!(d.as_str(), "req.body" | "request.json" | "request.data");
+            found |= matches!(d.as_str(), "req.body" | "request.json" | "request.data" | "params" | "conn.body_params" | "conn.params");
         }
         _ => {}
     });
@@ -215,17 +421,22 @@ fn body_kind(e: &Expr, idx: &Index, depth: u8) -> BodyKind {
     }
     match e {
         Expr::Call(c) => {
-            for a in &c.args {
+            for a in c.args.iter().filter(|a| !matches!(a.value, Expr::Str(_) | Expr::Num(_) | Expr::Object(_))) {
                 if body_kind(&a.value, idx, depth + 1) == BodyKind::Parsed {
                     return BodyKind::Parsed;
                 }
             }
+            if vocab::is_reserialize(c) || vocab::is_body_parse(c) {
+                return BodyKind::Parsed;
+            }
             let name = squash(c.callee.last_name());
             match name.as_str() {
-                "stringify" | "dumps" | "json" | "getjson" | "parse" | "loads" => BodyKind::Parsed,
-                "text" | "body" | "arraybuffer" | "getdata" | "buffer" | "rawbody" | "read" | "blob" => BodyKind::Raw,
-                "tostring" | "decode" | "from" | "encode" => match &c.callee {
-                    Expr::Member(o, _) if name != "from" => body_kind(o, idx, depth + 1),
+                "stringify" | "dumps" | "json" | "getjson" | "parse" | "loads" | "all" | "input" | "tojson" => BodyKind::Parsed,
+                "text" | "body" | "arraybuffer" | "getdata" | "buffer" | "rawbody" | "read" | "blob" | "readall" | "getrawdata" | "getcontent"
+                | "filegetcontents" | "readbody" | "rawpost" | "streamgetcontents" => BodyKind::Raw,
+                "tostring" | "decode" | "from" | "encode" | "asbytes" | "tobytes" | "asref" | "bytes" | "unwrap" | "expect" | "unwrapordefault"
+                | "unwrapor" | "clone" | "asstr" | "into" | "trim" | "fromutf8" | "fromutf8lossy" => match &c.callee {
+                    Expr::Member(o, _) if !name.starts_with("from") => body_kind(o, idx, depth + 1),
                     _ => c.args.first().map_or(BodyKind::Unknown, |a| body_kind(&a.value, idx, depth + 1)),
                 },
                 _ => BodyKind::Unknown,
@@ -236,13 +447,22 @@ fn body_kind(e: &Expr, idx: &Index, depth: u8) -> BodyKind {
             if !std::ptr::eq(v, e) {
                 return body_kind(v, idx, depth + 1);
             }
+            // axum/actix extractors: `body: String` / `Bytes` is raw, `Json(v): Json<T>` is parsed.
+            match idx.param_types.get(n.as_str()).map(|t| squash(t.last_name())) {
+                Some(t) if ["string", "bytes", "body", "bytesmut", "vecu8", "str", "u8"].contains(&t.as_str()) => return BodyKind::Raw,
+                Some(t) if ["json", "form", "query"].contains(&t.as_str()) => return BodyKind::Parsed,
+                _ => {}
+            }
             let s = squash(n);
             if s.contains("raw") || s.contains("buf") { BodyKind::Raw } else { BodyKind::Unknown }
         }
         Expr::Member(..) | Expr::Index(..) => {
             let s = squash(&e.dotted().unwrap_or_default());
-            if s.contains("raw") {
+            if s.contains("raw") || s.ends_with(".read") || s.ends_with("getcontent") {
                 return BodyKind::Raw;
+            }
+            if s.ends_with(".tojson") || s.ends_with("bodyparams") || s == "params" || s.ends_with(".params") {
+                return BodyKind::Parsed;
             }
             match s.as_str() {
                 // Express's req.body is whatever the middleware made of it; Django's request.body is bytes.
@@ -261,6 +481,17 @@ fn body_kind(e: &Expr, idx: &Index, depth: u8) -> BodyKind {
             }
         }
         Expr::Str(_) | Expr::Object(_) => BodyKind::Parsed,
+        // `ts + ":" + body`, `"#{ts}:#{raw}"`: the kind of the body part.
+        Expr::Binary(op, l, r) if matches!(op.as_str(), "+" | "." | "<>") => {
+            let kinds = [l, r].map(|x| if matches!(**x, Expr::Str(_)) { BodyKind::Unknown } else { body_kind(x, idx, depth + 1) });
+            if kinds.contains(&BodyKind::Parsed) {
+                BodyKind::Parsed
+            } else if kinds.contains(&BodyKind::Raw) {
+                BodyKind::Raw
+            } else {
+                BodyKind::Unknown
+            }
+        }
         _ => BodyKind::Unknown,
     }
 }
@@ -268,6 +499,8 @@ fn body_kind(e: &Expr, idx: &Index, depth: u8) -> BodyKind {
 fn tolerance(e: &Expr, idx: &Index) -> Option<Tolerance> {
     let v = idx.value_of(e);
     match v {
+        // stripe-go `ConstructEventOptions{Tolerance: 72 * time.Hour}`
+        Expr::Object(pairs) => pairs.iter().find(|p| matches!(&p.key, Expr::Str(k) if squash(k) == "tolerance")).and_then(|p| tolerance(&p.value, idx)),
         Expr::Null => Some(Tolerance::Disabled),
         _ => {
             let text = v.render();
@@ -311,7 +544,7 @@ pub fn env_names(e: &Expr) -> Vec<String> {
             }
         }
         Expr::Index(o, i) => {
-            let d = o.dotted().unwrap_or_default();
+            let d = o.dotted().unwrap_or_default().to_ascii_lowercase();
             if let Expr::Str(s) = &**i {
                 if d.ends_with("env") || d.ends_with("environ") {
                     out.push(s.clone());
@@ -320,12 +553,16 @@ pub fn env_names(e: &Expr) -> Vec<String> {
         }
         Expr::Call(c) => {
             let d = c.callee.dotted().unwrap_or_default();
-            let last = c.callee.last_name();
+            let lower = d.to_ascii_lowercase();
+            let last = squash(c.callee.last_name());
             let env_call = last == "getenv"
-                || (last == "get" && (d.contains("environ") || d.ends_with("env.get") || d.ends_with("env")))
-                || matches!(d.as_str(), "env" | "config" | "Deno.env.get" | "os.Getenv");
+                || last == "fetchenv"
+                || (matches!(last.as_str(), "get" | "fetch" | "var" | "lookupenv") && (lower.contains("environ") || lower.contains("env")))
+                || matches!(d.as_str(), "env" | "config" | "Deno.env.get" | "os.Getenv" | "os.LookupEnv" | "getenv");
             if env_call {
-                if let Some(Expr::Str(s)) = c.args.first().map(|a| &a.value) {
+                // `Application.fetch_env!(:app, :stripe_webhook_secret)`: the key is the last argument.
+                let arg = if lower.starts_with("application.") { c.args.last() } else { c.args.first() };
+                if let Some(Expr::Str(s)) = arg.map(|a| &a.value) {
                     out.push(s.clone());
                 }
             }
@@ -340,6 +577,7 @@ fn is_secret_name(n: &str) -> bool {
     (u.contains("WEBHOOK") && (u.contains("SECRET") || u.contains("KEY") || u.contains("SIGNING")))
         || u.contains("SIGNING_SECRET")
         || u.contains("ENDPOINT_SECRET")
+        || (u.contains("NOTIFICATION") && u.contains("SECRET"))
         || u == "WHSEC"
 }
 
@@ -364,7 +602,7 @@ pub fn secret_vars<'a>(idx: &Index<'a>, stmts: &'a [Stmt]) -> BTreeSet<String> {
     }
     for s in stack {
         match s {
-            Stmt::Expr(e, _) | Stmt::Return { value: Some(e), .. } => collect(e),
+            Stmt::Expr(e, _) | Stmt::Return { value: Some(e), .. } | Stmt::Assign { value: e, .. } => collect(e),
             Stmt::If { cond, .. } => collect(cond),
             _ => {}
         }
@@ -445,7 +683,9 @@ impl<'a> FlowWalk<'a, '_> {
             match s {
                 Stmt::If { cond, then, els, line } => {
                     self.expr(cond);
-                    if ends(then) && self.check.is_none() {
+                    // An early exit, or (if/else as an expression) a branch that only answers.
+                    let exits = ends(then) || (!els.is_empty() && block_answer(then).is_some() && !then.iter().any(|s| matches!(s, Stmt::Assign { .. })));
+                    if exits && self.check.is_none() {
                         if let Some(key) = dedup_key(cond, self.idx) {
                             self.check = Some((key, *line));
                         }
@@ -492,10 +732,13 @@ impl<'a> FlowWalk<'a, '_> {
             }
         });
         for c in calls {
+            // `tx.ExecContext(...)`, `trx.insert(...)`: a write through a transaction handle.
+            let via_tx = vocab::receiver_root(&c.callee).is_some_and(|r| matches!(squash(&r).as_str(), "tx" | "trx" | "txn" | "transaction"));
+            let in_tx = self.in_tx > 0 || via_tx;
             if is_mark(c, self.idx) {
-                self.marks.push((self.ord, c.line, self.in_tx > 0));
+                self.marks.push((self.ord, c.line, in_tx));
             } else if vocab::is_db_write(c) {
-                self.work.push((self.ord, self.in_tx > 0));
+                self.work.push((self.ord, in_tx));
             }
             if let Some(f) = self.idx.resolve_call(&c.callee) {
                 if self.stack.len() < 6 && !self.stack.contains(&(f as *const Func)) {

@@ -14,6 +14,8 @@ const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
 pub struct GitChanges {
     /// The repository's top directory.
     pub top: PathBuf,
+    /// The base commit (or the empty tree).
+    pub base_sha: String,
     /// How the base was chosen, e.g. "merge-base with main (1a2b3c4)".
     pub base_label: String,
     pub changes: Vec<FileChange>,
@@ -82,9 +84,7 @@ fn resolve_base(top: &Path, base: Option<&str>) -> Result<(String, String), Chec
 /// Files worth reading: source files and env files.
 fn wanted(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
-    name.starts_with(".env")
-        || super::lang::Language::of_path(path).is_some()
-        || super::lang::Language::unsupported_name(path).is_some()
+    name.starts_with(".env") || super::lang::Language::of_path(path).is_some()
 }
 
 pub fn changes(repo: &Path, base: Option<&str>) -> Result<GitChanges, CheckError> {
@@ -154,7 +154,7 @@ pub fn changes(repo: &Path, base: Option<&str>) -> Result<GitChanges, CheckError
             }
         }
     }
-    Ok(GitChanges { top, base_label, changes })
+    Ok(GitChanges { top, base_sha, base_label, changes })
 }
 
 /// `git cat-file --batch` for many objects at once; `None` for a missing one.
@@ -225,4 +225,52 @@ pub fn declared_env(top: &Path) -> Vec<String> {
 pub fn used_elsewhere(top: &Path, word: &str, except: &[&str]) -> bool {
     let Ok(out) = git(top, &["grep", "-l", "-F", "-w", "-e", word]) else { return false };
     String::from_utf8_lossy(&out).lines().any(|p| !except.contains(&p))
+}
+
+/// Source files that mention any of `words` (case-insensitive), with their
+/// text: at a commit (`rev`), or in the working tree (tracked and untracked,
+/// not ignored). Bounded: the first 3,000 files under 1 MB each.
+pub fn tree_files(top: &Path, rev: Option<&str>, words: &[&str]) -> std::collections::BTreeMap<String, String> {
+    let mut args: Vec<String> = vec!["grep".into(), "-l".into(), "-I".into(), "-i".into(), "-F".into(), "-z".into()];
+    if rev.is_none() {
+        args.push("--untracked".into());
+    }
+    for w in words {
+        args.push("-e".into());
+        args.push((*w).into());
+    }
+    if let Some(r) = rev {
+        args.push(r.into());
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let Ok(out) = git(top, &refs) else { return Default::default() };
+    let prefix = rev.map(|r| format!("{r}:")).unwrap_or_default();
+    let paths: Vec<String> = out
+        .split(|b| *b == 0)
+        .filter(|p| !p.is_empty())
+        .map(|p| String::from_utf8_lossy(p).trim_start_matches(prefix.as_str()).to_string())
+        .filter(|p| super::lang::Language::of_path(p).is_some())
+        .take(3000)
+        .collect();
+    let mut files = std::collections::BTreeMap::new();
+    match rev {
+        Some(r) => {
+            let specs: Vec<String> = paths.iter().map(|p| format!("{r}:{p}")).collect();
+            for (p, blob) in paths.iter().zip(cat_batch(top, &specs).unwrap_or_default()) {
+                if let Some(b) = blob.filter(|b| b.len() < 1 << 20) {
+                    files.insert(p.clone(), String::from_utf8_lossy(&b).into_owned());
+                }
+            }
+        }
+        None => {
+            for p in paths {
+                if let Ok(b) = std::fs::read(top.join(&p)) {
+                    if b.len() < 1 << 20 {
+                        files.insert(p, String::from_utf8_lossy(&b).into_owned());
+                    }
+                }
+            }
+        }
+    }
+    files
 }

@@ -9,6 +9,7 @@ pub mod compare;
 pub mod detect;
 pub mod dispatch;
 pub mod effects;
+pub mod external;
 pub mod extract;
 pub mod flow;
 pub mod git_source;
@@ -30,7 +31,7 @@ use crate::error::CheckError;
 use crate::paths;
 use crate::report::{Finding, Report, ScopeView};
 use lang::Language;
-use model::HandlerModel;
+use model::{ExternalVerification, HandlerModel};
 
 pub const TOOL: &str = "diff_webhook_handler";
 
@@ -92,10 +93,14 @@ pub struct WebhookScope {
 pub struct HandlerFile {
     pub path: String,
     pub language: String,
-    /// added, modified, renamed or deleted.
+    /// added, modified, renamed, deleted, or unchanged (the file did not change but
+    /// the verification mounted on it from another file did).
     pub change: String,
     /// Event types the new version handles.
     pub events: Vec<String>,
+    /// Where the new version's events are verified: in the file, or outside it
+    /// (middleware, filter, plug, dependency, router layer) with both locations.
+    pub verification: Option<String>,
 }
 
 impl ScopeView for WebhookScope {
@@ -107,6 +112,9 @@ impl ScopeView for WebhookScope {
         let _ = writeln!(out, "  files_changed={}  handlers={}{}", self.files_changed, self.handler_files.len(), if self.partial { "  (partial)" } else { "" });
         for h in &self.handler_files {
             let _ = writeln!(out, "  {} [{}, {}]: {} events", h.path, h.language, h.change, h.events.len());
+            if let Some(v) = &h.verification {
+                let _ = writeln!(out, "    verified {v}");
+            }
         }
         out
     }
@@ -154,6 +162,19 @@ fn decode(bytes: &[u8], path: &str, notes: &mut Vec<String>) -> String {
     }
 }
 
+/// `f` over `items` on up to four threads, results in the order of `items`.
+pub(crate) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4).min(items.len().max(1));
+    if threads <= 1 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items.chunks(chunk).map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().expect("a webhook analysis thread panicked")).collect()
+    })
+}
+
 /// Parses and models one version of a file.
 pub fn model_of(lang: Language, text: &str, access_fields: &[String]) -> HandlerModel {
     extract::build(&lang::parse(lang, text), access_fields)
@@ -167,27 +188,145 @@ struct Analyzed {
     before: Option<HandlerModel>,
     after: Option<HandlerModel>,
     partial: bool,
+    /// Where verification mounted from outside the file was removed, in the new tree.
+    removed_at: Option<(String, u32)>,
+}
+
+/// Both sides of the repository for the outside-the-file scan: the base tree
+/// (git: the base commit; diff text: the working tree with the diff's old
+/// versions put back) and the working tree.
+fn outside_trees(req: &WebhookRequest, changes: &[FileChange], top: Option<&std::path::Path>, base_sha: Option<&str>) -> Option<(external::Tree, external::Tree)> {
+    let top = match top {
+        Some(t) => t.to_path_buf(),
+        None => {
+            let out = std::process::Command::new("git").arg("-C").arg(&req.repo).args(["rev-parse", "--show-toplevel"]).output().ok()?;
+            if !out.status.success() {
+                return None;
+            }
+            PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+        }
+    };
+    let after = git_source::tree_files(&top, None, external::MARKERS);
+    let base = match base_sha {
+        Some(sha) => git_source::tree_files(&top, Some(sha), external::MARKERS),
+        None => {
+            let mut base = after.clone();
+            for c in changes {
+                if c.partial {
+                    continue;
+                }
+                if let Some(n) = &c.new_path {
+                    base.remove(n);
+                }
+                if let (Some(o), Some(b)) = (&c.old_path, &c.before) {
+                    base.insert(o.clone(), String::from_utf8_lossy(b).into_owned());
+                }
+            }
+            base
+        }
+    };
+    Some((base, after))
+}
+
+/// Attaches verification mounted from outside each handler file (base and new
+/// tree), adds handlers whose outside verification was removed while the file
+/// itself did not change, and locates each removal in the new tree.
+fn attach_outside(analyzed: &mut Vec<Analyzed>, base: &external::Tree, after: &external::Tree, repo_top: Option<&std::path::Path>, fields: &[String]) {
+    let (sb, sa) = (external::scan(base), external::scan(after));
+    for a in analyzed.iter_mut() {
+        if let Some(b) = &mut a.before {
+            b.external = sb.links.get(a.old_path.as_deref().unwrap_or(&a.path)).cloned();
+        }
+        if let Some(m) = &mut a.after {
+            m.external = sa.links.get(&a.path).cloned();
+        }
+    }
+    // Unchanged handlers whose outside verification went away: a removed mount, or a
+    // Cashier config that now switches the signature middleware off.
+    let (cb, ca) = (external::cashier_config(base), external::cashier_config(after));
+    let cashier_off = ca.as_ref().is_some_and(|c| c.disabled_at.is_some()) && !cb.as_ref().is_some_and(|c| c.disabled_at.is_some());
+    let mut lost: Vec<(&String, Option<&ExternalVerification>)> =
+        sb.links.iter().filter(|(p, _)| !sa.links.contains_key(*p)).map(|(p, l)| (p, Some(l))).collect();
+    if cashier_off {
+        lost.extend(sa.framework_handlers.iter().map(|p| (p, None)));
+    }
+    for (path, link) in lost {
+        let known = analyzed.iter().any(|a| a.path == *path || a.old_path.as_deref() == Some(path.as_str()));
+        if known {
+            continue;
+        }
+        let Some(lang) = Language::of_path(path) else { continue };
+        let text = after.get(path).cloned().or_else(|| repo_top.and_then(|t| std::fs::read_to_string(t.join(path)).ok()));
+        let Some(text) = text else { continue };
+        let model = model_of(lang, &text, fields);
+        let mut before = model.clone();
+        before.external = link.cloned();
+        analyzed.push(Analyzed {
+            path: path.clone(),
+            old_path: None,
+            change: "unchanged",
+            lang,
+            before: Some(before),
+            after: Some(model),
+            partial: false,
+            removed_at: None,
+        });
+    }
+    // Cashier's controller verifies only when config/cashier.php sets the webhook secret.
+    for a in analyzed.iter_mut() {
+        for (model, config) in [(&mut a.before, &cb), (&mut a.after, &ca)] {
+            let (Some(m), Some(c)) = (model.as_mut(), config) else { continue };
+            if !m.verification.as_ref().is_some_and(|v| v.call.starts_with("Cashier")) {
+                continue;
+            }
+            if c.disabled_at.is_some() {
+                m.verification = None;
+            } else if let (Some(v), Some(t)) = (m.verification.as_mut(), c.tolerance) {
+                v.tolerance = Some(if t <= 0.0 { model::Tolerance::Disabled } else { model::Tolerance::Seconds(t) });
+            }
+        }
+        let cashier_before = a.before.as_ref().is_some_and(|m| m.verification.as_ref().is_some_and(|v| v.call.starts_with("Cashier")));
+        if let (true, Some(line)) = (cashier_before, ca.as_ref().and_then(|c| c.disabled_at)) {
+            a.removed_at = Some((external::CASHIER_CONFIG.to_string(), line));
+        }
+    }
+    let text_of = |tree: &external::Tree, p: &str| tree.get(p).cloned().or_else(|| repo_top.and_then(|t| std::fs::read_to_string(t.join(p)).ok()));
+    for a in analyzed.iter_mut() {
+        let (Some(b), Some(m)) = (&a.before, &a.after) else { continue };
+        let (Some(link), None) = (&b.external, &m.external) else { continue };
+        // The mount went away while the verifier still verifies; else the verifier changed.
+        let (path, line) = if sa.verifiers.contains(&link.verifier_name) || link.verifier_line == 0 {
+            (link.mount_path.clone(), link.mount_line)
+        } else {
+            (link.verifier_path.clone(), link.verifier_line)
+        };
+        let line = match (text_of(base, &path), text_of(after, &path)) {
+            (Some(old), Some(new)) => external::map_line(&old, &new, line),
+            _ => line,
+        };
+        a.removed_at = Some((path, line));
+    }
 }
 
 pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
     let (config, _) = Config::discover(&req.repo, None)?;
     let mut notes = Vec::new();
-    let (changes, source, base, top) = match &req.diff {
+    let (changes, source, base, top, base_sha) = match &req.diff {
         Some(text) => {
             let mut files = unified_diff::parse(text).map_err(|e| CheckError::Usage(format!("bad diff: {e}")))?;
             for f in &mut files {
                 complete_from_worktree(f, &req.repo);
             }
-            (files, "diff", None, None)
+            (files, "diff", None, None, None)
         }
         None => {
             let g = git_source::changes(&req.repo, req.base.as_deref())?;
-            (g.changes, "git", Some(g.base_label), Some(g.top))
+            (g.changes, "git", Some(g.base_label), Some(g.top), Some(g.base_sha))
         }
     };
     let mut declared: BTreeSet<String> = top.as_deref().map(git_source::declared_env).unwrap_or_default().into_iter().collect();
     let globs: Vec<String> = if req.paths.is_empty() { config.webhook.paths.clone() } else { req.paths.clone() };
-    let mut analyzed = Vec::new();
+    let mut sources = Vec::new();
     for c in &changes {
         let shown = c.new_path.clone().or_else(|| c.old_path.clone()).unwrap_or_default();
         let name = shown.rsplit('/').next().unwrap_or(&shown);
@@ -197,8 +336,22 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
             }
             continue;
         }
-        if let Some(analysis) = analyze_change(c, &shown, &globs, &config.webhook.access_fields, &mut notes) {
-            analyzed.push(analysis);
+        sources.push((c, shown));
+    }
+    let mut analyzed = Vec::new();
+    for (analysis, mut file_notes) in par_map(&sources, |(c, shown)| {
+        let mut file_notes = Vec::new();
+        (analyze_change(c, shown, &globs, &config.webhook.access_fields, &mut file_notes), file_notes)
+    }) {
+        notes.append(&mut file_notes);
+        analyzed.extend(analysis);
+    }
+    // Verification outside the handler files: only worth a scan when handlers changed (or
+    // files that may mount verification did, in git mode).
+    let worth_scanning = !analyzed.is_empty() || (top.is_some() && changes.iter().any(|c| c.new_path.as_deref().or(c.old_path.as_deref()).is_some_and(|p| Language::of_path(p).is_some())));
+    if worth_scanning {
+        if let Some((tb, ta)) = outside_trees(req, &changes, top.as_deref(), base_sha.as_deref()) {
+            attach_outside(&mut analyzed, &tb, &ta, top.as_deref(), &config.webhook.access_fields);
         }
     }
     let mut findings = Vec::new();
@@ -228,11 +381,21 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
             plans_elsewhere: &plans_elsewhere,
             events_elsewhere: &elsewhere,
             partial: a.partial,
+            verification_removed_at: a.removed_at.as_ref().map(|(p, l)| (p.as_str(), *l)),
         };
         match (&a.before, &a.after) {
+            // A handler pulled in by the outside scan did not change: only its regressions count.
+            (b, Some(m)) if a.change == "unchanged" => {
+                findings.extend(compare::compare(b.as_ref(), m, &ctx).into_iter().filter(|f| f.evidence.get("pre_existing").is_none()))
+            }
             (b, Some(m)) => findings.extend(compare::compare(b.as_ref(), m, &ctx)),
             (Some(b), None) => findings.extend(deleted_handler(&a.path, b, &elsewhere)),
             (None, None) => {}
+        }
+    }
+    for a in &analyzed {
+        if let Some(note) = a.after.as_ref().and_then(|m| m.verification.as_ref()).and_then(|v| v.note.as_ref()) {
+            notes.push(format!("{}: {note}", a.path));
         }
     }
     let partial = analyzed.iter().any(|a| a.partial);
@@ -262,6 +425,11 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
                 language: a.lang.name().into(),
                 change: a.change.into(),
                 events: a.after.as_ref().or(a.before.as_ref()).map(|m| m.events.keys().cloned().collect()).unwrap_or_default(),
+                verification: a.after.as_ref().and_then(|m| match (&m.verification, &m.external) {
+                    (Some(v), _) => Some(format!("in the file by {} (line {})", v.call, v.line)),
+                    (None, Some(e)) => Some(format!("outside the file by {}", e.describe())),
+                    (None, None) => None,
+                }),
             })
             .collect(),
         partial,
@@ -274,15 +442,7 @@ fn analyze_change(c: &FileChange, shown: &str, globs: &[String], fields: &[Strin
     if !globs.is_empty() && !configured {
         return None;
     }
-    let Some(lang) = Language::of_path(shown) else {
-        if let Some(name) = Language::unsupported_name(shown) {
-            let text = c.after.as_ref().or(c.before.as_ref()).map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
-            if configured || detect::looks_like_handler(shown, &text) {
-                notes.push(format!("{shown}: {name} handlers are not analysed yet (supported: TypeScript, TSX, JavaScript, Python)"));
-            }
-        }
-        return None;
-    };
+    let lang = Language::of_path(shown)?;
     if c.binary {
         notes.push(format!("{shown}: binary content, skipped"));
         return None;
@@ -333,6 +493,7 @@ fn analyze_change(c: &FileChange, shown: &str, globs: &[String], fields: &[Strin
         before: before_model,
         after: after_model,
         partial: c.partial,
+        removed_at: None,
     })
 }
 
@@ -361,6 +522,13 @@ pub fn review_texts(path: &str, before: Option<&str>, after: &str) -> Result<Vec
     let b = before.map(|t| model_of(lang, t, &[]));
     let a = model_of(lang, after, &[]);
     let empty = BTreeSet::new();
-    let ctx = compare::Context { path, declared_env: &empty, plans_elsewhere: &empty, events_elsewhere: &empty, partial: false };
+    let ctx = compare::Context {
+        path,
+        declared_env: &empty,
+        plans_elsewhere: &empty,
+        events_elsewhere: &empty,
+        partial: false,
+        verification_removed_at: None,
+    };
     Ok(compare::compare(b.as_ref(), &a, &ctx))
 }

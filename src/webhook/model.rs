@@ -25,6 +25,31 @@ pub struct HandlerModel {
     pub parse_error_line: Option<u32>,
     /// Line of the handler's entry point (the function that dispatches events), or 1.
     pub entry_line: u32,
+    /// Verification mounted on this handler from another file (set by the repo scan).
+    pub external: Option<ExternalVerification>,
+}
+
+/// A signature check that lives outside the handler file and is mounted on it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExternalVerification {
+    /// What verifies, e.g. `verifyStripeSignature (stripe.webhooks.constructEvent)`.
+    pub verifier: String,
+    /// The name the mount refers to.
+    pub verifier_name: String,
+    pub verifier_path: String,
+    pub verifier_line: u32,
+    /// Where it is mounted on the handler: a route, filter, plug, dependency or parent class.
+    pub mount_path: String,
+    pub mount_line: u32,
+    pub mount: String,
+}
+
+impl ExternalVerification {
+    /// `verifyStripeSignature (...) at src/middleware/stripe.ts:4, mounted at src/routes.ts:12`
+    pub fn describe(&self) -> String {
+        let at = if self.verifier_line > 0 { format!(" at {}:{}", self.verifier_path, self.verifier_line) } else { String::new() };
+        format!("{}{at}, mounted at {}:{}", self.verifier, self.mount_path, self.mount_line)
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -150,6 +175,8 @@ pub struct Verification {
     pub fail_open: Option<String>,
     /// Timestamp tolerance in seconds when given; `Some(0)` means disabled.
     pub tolerance: Option<Tolerance>,
+    /// A weakness worth a note that no rule covers (a Paddle parser that keeps one h1).
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

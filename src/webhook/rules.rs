@@ -9,10 +9,10 @@ pub static RULES: &[Rule] = &[
         code: "WH001",
         name: "signature-verification-removed",
         severity: Severity::High,
-        finds: "Events are no longer verified: no constructEvent / construct_event / Paddle unmarshal (or verifying helper) on the handler's path.",
+        finds: "Events are no longer verified: no constructEvent / construct_event / ConstructEvent / Paddle verifier (or verifying helper) on the handler's path, in the file or mounted on it from outside (middleware, before_action, Plug, dependency, router layer, Cashier's signature middleware).",
         why: "Anyone who knows the URL can post a fake checkout.session.completed and get paid access for free.",
         example: "`const event = stripe.webhooks.constructEvent(body, sig, secret)` became `const event = await req.json()`.",
-        fix: "Verify every event with the SDK over the raw body: stripe.webhooks.constructEvent(rawBody, signatureHeader, webhookSecret) (Python: stripe.Webhook.construct_event), and answer 400 when it throws.",
+        fix: "Verify every event with the SDK over the raw body: stripe.webhooks.constructEvent(rawBody, signatureHeader, webhookSecret) (Python and Ruby: construct_event, Go: webhook.ConstructEvent, PHP: \\Stripe\\Webhook::constructEvent), and answer 400 when it throws; or keep the verifying middleware mounted on the webhook route.",
     },
     Rule {
         code: "WH002",
@@ -21,7 +21,7 @@ pub static RULES: &[Rule] = &[
         finds: "The signature is checked over a parsed or re-serialized body (JSON.stringify(req.body), await req.json(), json.dumps) instead of the raw bytes.",
         why: "Re-serialized JSON never matches the signature: every webhook fails with 400, so paying users are never marked paid (or someone 'fixes' it by removing verification).",
         example: "`constructEvent(JSON.stringify(req.body), sig, secret)` behind `app.use(express.json())`.",
-        fix: "Pass the raw request body: `await req.text()` (Next.js), `express.raw({ type: 'application/json' })` on the route, `request.body` (Django), `await request.body()` (FastAPI), `request.get_data()` (Flask).",
+        fix: "Pass the raw request body: `await req.text()` (Next.js), `express.raw({ type: 'application/json' })` on the route, `request.body` (Django), `await request.body()` (FastAPI), `request.get_data()` (Flask), `request.raw_post` (Rails), `io.ReadAll(r.Body)` (Go), `$request->getContent()` / `file_get_contents('php://input')` (PHP), a `String` or `Bytes` extractor (axum, actix), the raw body cached by a body reader (Plug). For a hand-rolled Paddle check, the HMAC covers `ts:raw_body`.",
     },
     Rule {
         code: "WH003",

@@ -32,9 +32,160 @@ pub fn is_event_type(s: &str) -> bool {
         && rest.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
 }
 
+/// Event types known by name, so that SDK constants and framework method names
+/// (`EventTypeCustomerSubscriptionDeleted`, `handleInvoicePaid`) map back to them.
+pub const KNOWN_EVENTS: &[&str] = &[
+    // Stripe
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+    "customer.created",
+    "customer.updated",
+    "customer.deleted",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "customer.subscription.paused",
+    "customer.subscription.resumed",
+    "customer.subscription.trial_will_end",
+    "customer.subscription.pending_update_applied",
+    "customer.subscription.pending_update_expired",
+    "invoice.paid",
+    "invoice.payment_succeeded",
+    "invoice.payment_failed",
+    "invoice.payment_action_required",
+    "invoice.upcoming",
+    "invoice.finalized",
+    "invoice.marked_uncollectible",
+    "invoice.voided",
+    "invoice.overdue",
+    "charge.succeeded",
+    "charge.refunded",
+    "charge.failed",
+    "charge.dispute.created",
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "payment_method.attached",
+    "payment_method.automatically_updated",
+    "entitlements.active_entitlement_summary.updated",
+    // Paddle Billing
+    "subscription.created",
+    "subscription.activated",
+    "subscription.updated",
+    "subscription.trialing",
+    "subscription.past_due",
+    "subscription.paused",
+    "subscription.resumed",
+    "subscription.canceled",
+    "subscription.imported",
+    "transaction.created",
+    "transaction.ready",
+    "transaction.billed",
+    "transaction.paid",
+    "transaction.completed",
+    "transaction.payment_failed",
+    "transaction.past_due",
+    "transaction.canceled",
+    "adjustment.created",
+    "adjustment.updated",
+];
+
+/// `CustomerSubscriptionDeleted`, `customer_subscription_deleted` or
+/// `CUSTOMER_SUBSCRIPTION_DELETED` -> `customer.subscription.deleted`.
+pub fn event_from_name(name: &str) -> Option<&'static str> {
+    let s = squash(name);
+    KNOWN_EVENTS.iter().copied().find(|e| squash(&e.replace('.', "")) == s)
+}
+
+/// The string an SDK constant stands for, from the segments of its qualified
+/// name: Go `stripe.EventTypeInvoicePaid`, Rust `EventType::InvoicePaid`, PHP
+/// `\Stripe\Event::INVOICE_PAID`, Paddle `EventTypeName::SubscriptionCanceled`,
+/// `stripe.SubscriptionStatusPastDue`, `SubscriptionStatus::Active`,
+/// `CheckoutSessionPaymentStatus::Paid`.
+pub fn sdk_constant(segments: &[&str]) -> Option<String> {
+    let (last, parent) = match segments {
+        [.., p, l] => (*l, Some(*p)),
+        [l] => (*l, None),
+        [] => return None,
+    };
+    let status = |s: &str, allowed: &[&str]| -> Option<String> {
+        let q = squash(s);
+        allowed.iter().find(|a| squash(a) == q).map(|a| a.to_string())
+    };
+    const PAYMENT_STATUSES: &[&str] = &["paid", "unpaid", "no_payment_required"];
+    for prefix in ["EventTypeName", "EventType"] {
+        if let Some(rest) = last.strip_prefix(prefix).filter(|r| r.starts_with(|c: char| c.is_ascii_uppercase())) {
+            return event_from_name(rest).map(String::from);
+        }
+    }
+    if let Some(rest) = last.strip_prefix("CheckoutSessionPaymentStatus").filter(|r| !r.is_empty()) {
+        return status(rest, PAYMENT_STATUSES);
+    }
+    if let Some(rest) = last.strip_prefix("SubscriptionStatus").filter(|r| !r.is_empty()) {
+        return status(rest, SUBSCRIPTION_STATUSES);
+    }
+    match parent {
+        Some("EventType" | "EventTypeName" | "EventName") => event_from_name(last).map(String::from),
+        Some("Event") if last.chars().all(|c| c.is_ascii_uppercase() || c == '_') => event_from_name(last).map(String::from),
+        Some("SubscriptionStatus") => status(last, SUBSCRIPTION_STATUSES),
+        Some("CheckoutSessionPaymentStatus" | "PaymentStatus") => status(last, PAYMENT_STATUSES),
+        _ => None,
+    }
+}
+
+/// A framework's webhook controller that verifies signatures and handles some
+/// events itself; subclasses override `handle{EventName}` methods.
+pub struct FrameworkBase {
+    pub name: &'static str,
+    /// What verifies the signature for every subclass (unless a constructor override drops it).
+    pub verification: &'static str,
+    /// The state the framework's own handlers write.
+    pub state: &'static str,
+    /// Events the base class handles itself, and what that does to access.
+    pub builtin: &'static [(&'static str, super::model::ValueKind)],
+}
+
+pub static CASHIER_STRIPE: FrameworkBase = FrameworkBase {
+    name: "Laravel Cashier (Stripe)",
+    verification: "Cashier WebhookController (VerifyWebhookSignature middleware, registered by the parent constructor)",
+    state: "subscriptions (Cashier)",
+    builtin: &[
+        ("customer.subscription.created", super::model::ValueKind::Derived),
+        ("customer.subscription.updated", super::model::ValueKind::Derived),
+        ("customer.subscription.deleted", super::model::ValueKind::Revoke),
+        ("customer.deleted", super::model::ValueKind::Revoke),
+    ],
+};
+
+pub static CASHIER_PADDLE: FrameworkBase = FrameworkBase {
+    name: "Laravel Cashier (Paddle)",
+    verification: "Cashier Paddle WebhookController (VerifyWebhookSignature middleware, registered by the parent constructor)",
+    state: "subscriptions (Cashier)",
+    builtin: &[
+        ("subscription.created", super::model::ValueKind::Derived),
+        ("subscription.updated", super::model::ValueKind::Derived),
+        ("subscription.paused", super::model::ValueKind::Revoke),
+        ("subscription.canceled", super::model::ValueKind::Revoke),
+        ("transaction.completed", super::model::ValueKind::Derived),
+    ],
+};
+
+/// The framework base a class extends, by the parent's qualified name
+/// (`Laravel.Cashier.Http.Controllers.WebhookController`).
+pub fn framework_base(parent: &str) -> Option<&'static FrameworkBase> {
+    let segments: Vec<&str> = parent.split(['.', '\\', ':']).filter(|s| !s.is_empty()).collect();
+    let last = segments.last().copied().unwrap_or("");
+    let cashier = segments.contains(&"Cashier") || last == "CashierController";
+    if !cashier || !(last == "WebhookController" || last == "CashierController") {
+        return None;
+    }
+    Some(if segments.contains(&"Paddle") { &CASHIER_PADDLE } else { &CASHIER_STRIPE })
+}
+
 /// Events whose handling usually revokes (or may revoke) access.
 pub fn is_revoking_event(e: &str) -> bool {
-    ["deleted", "paused", "payment_failed", "canceled", "cancelled", "unpaid", "refunded", "dispute", "uncollectible", "updated", "expired"]
+    ["deleted", "paused", "payment_failed", "canceled", "cancelled", "unpaid", "refunded", "dispute", "uncollectible", "updated", "expired", "past_due"]
         .iter()
         .any(|w| e.contains(w))
 }
@@ -79,12 +230,18 @@ pub fn is_revoking_literal(s: &str) -> bool {
 
 /// Log and print calls: they neither write state nor answer.
 pub fn is_logging(call: &Call) -> bool {
-    let dotted = call.callee.dotted().unwrap_or_default().to_ascii_lowercase();
+    let dotted = call.callee.dotted().or_else(|| receiver_root(&call.callee)).unwrap_or_default().to_ascii_lowercase();
     let root = dotted.split('.').next().unwrap_or("");
-    ["console", "logger", "log", "logging", "sentry", "print", "debug", "tracer", "metrics", "statsd"].contains(&root)
+    [
+        "console", "logger", "log", "logging", "sentry", "print", "debug", "tracer", "metrics", "statsd", "tracing", "println", "eprintln",
+        "fmt", "slog", "logrus", "zap", "puts", "echo", "errorlog", "iex",
+    ]
+    .contains(&root)
         || dotted.starts_with("self.logger")
         || dotted.starts_with("this.logger")
-        || ["captureexception", "capturemessage", "print"].contains(&squash(call.callee.last_name()).as_str())
+        || dotted.starts_with("rails.logger")
+        || dotted.starts_with("self.log.")
+        || ["captureexception", "capturemessage", "print", "errorlog", "inspect"].contains(&squash(call.callee.last_name()).as_str())
 }
 
 /// Calls to the billing provider's API (`stripe.subscriptions.update`): not app state.
@@ -107,6 +264,9 @@ const WRITE_METHODS: &[&str] = &[
     "update", "updatemany", "updateone", "updatebyid", "upsert", "create", "createmany", "insert", "insertone", "insertmany",
     "save", "set", "delete", "deletemany", "destroy", "bulkupdate", "bulkcreate", "updateorcreate", "merge",
     "findoneandupdate", "findbyidandupdate", "increment", "decrement", "add", "put", "values", "hset", "setex",
+    // ActiveRecord, Eloquent, GORM, Ecto
+    "updateall", "updates", "updatecolumn", "updatecolumns", "updateattribute", "updateattributes", "insertall", "upsertall",
+    "deleteall", "destroyall", "insertorupdate", "updateorinsert", "forcedelete", "savequietly", "updatequietly", "touch",
 ];
 
 /// Does this call write to the app's database (or another store)?
@@ -121,8 +281,9 @@ pub fn is_db_write(call: &Call) -> bool {
         return !["headers", "res", "response", "url", "params", "searchparams", "map", "cache", "metadata", "self"].contains(&root.as_str())
             || name != "set";
     }
-    if ["execute", "executeraw", "query", "queryraw", "raw", "sql", "run", "exec", "executemany", "unsafe"].contains(&name.as_str())
-        || name.starts_with("execute")
+    if ["execute", "executeraw", "query", "queryraw", "raw", "sql", "run", "exec", "executemany", "unsafe", "statement", "affectingstatement"]
+        .contains(&name.as_str())
+        || name.starts_with("exec")
     {
         return call.args.iter().any(|a| a.value.strings().iter().any(|s| is_write_sql(s)));
     }
@@ -140,7 +301,35 @@ pub fn is_db_read(call: &Call) -> bool {
         return false;
     }
     let name = squash(call.callee.last_name());
-    ["find", "get", "filter", "where", "select", "first", "query", "execute", "eq", "fetch", "one", "scalar", "exclude", "lookup", "load", "update", "upsert", "delete"]
+    // `PLAN_BY_PRICE.iter().find(..)`, `items.iter().any(..)`: constants and iterators, not tables.
+    let root = receiver_root(&call.callee).unwrap_or_default();
+    let chain = call.callee.render();
+    if (root.len() > 1 && root.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit()))
+        || chain.contains(".iter()")
+        || chain.contains(".into_iter()")
+    {
+        return false;
+    }
+    if name == "get" || name == "fetch" {
+        // `metadata.get("price_id")`, `headers.get(..)`, `m.get(..)`: maps, not tables.
+        let raw = match &call.callee {
+            Expr::Member(o, _) => o.render(),
+            _ => String::new(),
+        };
+        // `PLAN_BY_PRICE.fetch(..)`: a constant map.
+        if !raw.is_empty() && raw.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit()) {
+            return false;
+        }
+        let recv = squash(&raw);
+        let map_like = ["metadata", "header", "param", "env", "config", "setting", "args", "query", "map", "cache", "dict", "session["]
+            .iter()
+            .any(|w| recv.contains(w))
+            || (recv.len() <= 2 && !recv.is_empty());
+        if map_like {
+            return false;
+        }
+    }
+    ["find", "get", "filter", "where", "select", "first", "query", "execute", "eq", "fetch", "one", "scalar", "exclude", "lookup", "load", "update", "upsert", "delete", "exists"]
         .iter()
         .any(|p| name.starts_with(p))
 }
@@ -156,7 +345,7 @@ pub fn lookup_key(name: &str) -> Option<LookupKey> {
         Some(LookupKey::Metadata)
     } else if s.contains("customerdetails") {
         None
-    } else if s.contains("customer") {
+    } else if s.contains("customer") || ["stripeid", "paddleid", "processorid"].contains(&s.as_str()) {
         Some(LookupKey::CustomerId)
     } else if s.contains("subscriptionid") || s == "subscription" {
         Some(LookupKey::SubscriptionId)
@@ -172,15 +361,29 @@ pub fn is_verify_call(call: &Call) -> bool {
         "constructevent",
         "constructeventasync",
         "constructeventignoringtolerance",
+        "constructeventwithoptions",
+        "constructeventwithtolerance",
         "verifyheader",
         "verifysignature",
         "issignaturevalid",
-        "unmarshal",
         "timingsafeequal",
         "comparedigest",
+        // constant-time comparisons of hand-rolled HMAC checks
+        "hashequals",
+        "securecompare",
+        "fixedlengthsecurecompare",
+        "constanttimecompare",
+        "verifyslice",
+        "constanttimeeq",
     ]
     .contains(&name.as_str())
         || (name.contains("verify") && (name.contains("webhook") || name.contains("signature") || name.contains("event")))
+        || (name == "equal" && call.callee.dotted().as_deref() == Some("hmac.Equal"))
+        // Paddle's Node SDK: `paddle.webhooks.unmarshal(body, secret, signature)`; not `json.Unmarshal`.
+        || (name == "unmarshal" && receiver_root(&call.callee).is_some_and(|r| !["json", "xml", "yaml", "proto", "msgpack", "toml"].contains(&r.to_ascii_lowercase().as_str())) && call.args.len() >= 3)
+        // Paddle SDKs: `(new Verifier())->verify($request, $secret)`, `verifier.Verify(req)`
+        || (name == "verify" && receiver_root(&call.callee).is_some_and(|r| squash(&r).contains("verifier")))
+        || (name == "verify" && squash(&call.callee.render()).contains("verifier"))
 }
 
 /// Calls that refetch the current object from the billing API.
@@ -211,24 +414,59 @@ pub fn opaque_kind(name: &str) -> Option<super::model::OpaqueKind> {
     }
 }
 
-/// A status code from a name such as `HTTP_400_BAD_REQUEST` or `HTTPStatus.OK`.
+const NAMED_STATUSES: &[(&str, u16)] = &[
+    ("ok", 200),
+    ("created", 201),
+    ("accepted", 202),
+    ("no_content", 204),
+    ("bad_request", 400),
+    ("unauthorized", 401),
+    ("forbidden", 403),
+    ("not_found", 404),
+    ("unprocessable_entity", 422),
+    ("unprocessable_content", 422),
+    ("internal_server_error", 500),
+    ("service_unavailable", 503),
+];
+
+/// A status written as a Ruby symbol or Elixir atom: `:bad_request`, `:ok`.
+pub fn named_status(s: &str) -> Option<u16> {
+    NAMED_STATUSES.iter().find(|(n, _)| *n == s).map(|(_, c)| *c)
+}
+
+/// A status code from a name such as `HTTP_400_BAD_REQUEST`, `HTTPStatus.OK`,
+/// `http.StatusBadRequest` or `StatusCode::BAD_REQUEST`.
 fn status_from_name(name: &str) -> Option<u16> {
     let digits: String = name.chars().filter(|c| c.is_ascii_digit()).collect();
     if digits.len() == 3 {
         return digits.parse().ok();
     }
-    let upper = name.to_ascii_uppercase();
-    let named = [("OK", 200), ("NO_CONTENT", 204), ("ACCEPTED", 202), ("BAD_REQUEST", 400), ("UNAUTHORIZED", 401), ("FORBIDDEN", 403), ("NOT_FOUND", 404), ("INTERNAL_SERVER_ERROR", 500)];
-    named.iter().find(|(n, _)| upper.ends_with(n)).map(|(_, c)| *c)
+    let last = name.rsplit(['.', ':']).next().unwrap_or(name);
+    let lower = name.to_ascii_lowercase();
+    let qualified = lower.contains("status") || lower.contains("http") || last.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+    if !qualified {
+        return None;
+    }
+    let s = squash(name);
+    NAMED_STATUSES.iter().find(|(n, _)| s.ends_with(&squash(n))).map(|(_, c)| *c)
 }
 
 fn number(e: &Expr) -> Option<u16> {
     match e {
         Expr::Num(n) => n.parse().ok(),
         Expr::Ident(_) | Expr::Member(..) => e.dotted().and_then(|d| status_from_name(&d)),
+        Expr::Str(s) => named_status(s),
         _ => None,
     }
 }
+
+/// Calls whose arguments carry the status: `res.status(400)`, `http.Error(w, msg, 400)`,
+/// `c.JSON(http.StatusOK, ...)`, `send_resp(conn, 400, "")`, `head :bad_request`,
+/// `response('...', 200)`, `http_response_code(400)`.
+const STATUS_ARG_CALLS: &[&str] = &[
+    "status", "sendstatus", "abort", "writehead", "writeheader", "head", "sendresp", "putstatus", "abortwithstatus",
+    "abortwithstatusjson", "httpresponsecode", "error", "response", "json", "string", "resp",
+];
 
 /// The explicit status a response expression carries, if any.
 fn explicit_status(e: &Expr) -> Option<u16> {
@@ -240,8 +478,9 @@ fn explicit_status(e: &Expr) -> Option<u16> {
         match x {
             Expr::Call(c) => {
                 let name = squash(c.callee.last_name());
-                if (name == "status" || name == "sendstatus" || name == "abort" || name == "writehead") && !c.args.is_empty() {
-                    found = number(&c.args[0].value);
+                let error_call = name == "error" && receiver_root(&c.callee).is_none_or(|r| r != "http");
+                if STATUS_ARG_CALLS.contains(&name.as_str()) && !error_call {
+                    found = c.args.iter().filter(|a| a.name.is_none()).find_map(|a| number(&a.value));
                 }
                 for a in &c.args {
                     if matches!(a.name.as_deref(), Some("status" | "status_code")) {
@@ -249,7 +488,7 @@ fn explicit_status(e: &Expr) -> Option<u16> {
                     }
                 }
                 if found.is_none() {
-                    let named = [("badrequest", 400), ("servererror", 500), ("notfound", 404), ("forbidden", 403)];
+                    let named = [("badrequest", 400), ("servererror", 500), ("notfound", 404), ("forbidden", 403), ("unauthorized", 401)];
                     found = named.iter().find(|(n, _)| name.contains(n)).map(|(_, c)| *c);
                 }
             }
@@ -258,6 +497,13 @@ fn explicit_status(e: &Expr) -> Option<u16> {
                     if matches!(&p.key, Expr::Str(k) if k == "status" || k == "statusCode" || k == "status_code") {
                         found = found.or_else(|| number(&p.value));
                     }
+                }
+            }
+            // A returned status constant: `StatusCode::BAD_REQUEST`, `Err(StatusCode::...)`.
+            Expr::Member(..) => {
+                let d = x.dotted().unwrap_or_default();
+                if squash(&d).starts_with("statuscode.") || squash(&d).starts_with("httpstatus.") {
+                    found = status_from_name(&d);
                 }
             }
             _ => {}
@@ -283,6 +529,8 @@ pub fn status_of_return(value: Option<&Expr>) -> Status {
         return classify(code);
     }
     match e {
+        // Rust: a handler returning `Err(...)` without a status answers 5xx.
+        Expr::Call(c) if matches!(&c.callee, Expr::Ident(n) if n == "Err") => Status::Raises,
         Expr::Object(_) | Expr::Str(_) => Status::Ok(200),
         Expr::Call(c) if is_response(c) => Status::Ok(200),
         _ => Status::Unknown,
@@ -301,10 +549,59 @@ pub fn status_of_throw(value: Option<&Expr>) -> Status {
 pub fn is_response(c: &Call) -> bool {
     let name = squash(c.callee.last_name());
     let root = receiver_root(&c.callee).unwrap_or_default().to_ascii_lowercase();
-    ["res", "response", "reply", "ctx", "c"].contains(&root.as_str())
+    let http_error = name == "error" && root == "http";
+    ["res", "response", "reply", "ctx", "c", "w", "httpresponse", "conn"].contains(&root.as_str())
+        || http_error
         || [
             "response", "nextresponse", "json", "send", "sendstatus", "jsonify", "httpresponse", "jsonresponse", "plaintextresponse", "end",
-            "makeresponse", "abort", "httpresponsebadrequest", "httpresponseservererror", "text",
+            "makeresponse", "abort", "httpresponsebadrequest", "httpresponseservererror", "text", "head", "render", "sendresp", "putstatus",
+            "httpresponsecode", "abortwithstatus", "abortwithstatusjson", "writeheader",
         ]
         .contains(&name.as_str())
+}
+
+/// Calls that parse a request body into data without verifying it:
+/// `JSON.parse`, `json.loads`, `Jason.decode!`, `json_decode`, `serde_json::from_str`.
+pub fn is_body_parse(call: &Call) -> bool {
+    let d = call.callee.dotted().unwrap_or_default();
+    let name = squash(call.callee.last_name());
+    matches!(d.as_str(), "JSON.parse" | "json.loads" | "json.load" | "Jason.decode" | "Poison.decode" | "JSON.decode" | "json.Unmarshal" | "Stripe.Event.construct_from" | "Stripe::Event.construct_from")
+        || d.ends_with(".get_json")
+        || name == "jsondecode"
+        || name == "constructfrom"
+        || (d.starts_with("serde_json.") && name.starts_with("from"))
+}
+
+/// Calls that re-serialize parsed data: what a signature can never match.
+pub fn is_reserialize(call: &Call) -> bool {
+    let name = squash(call.callee.last_name());
+    let root = receiver_root(&call.callee).map(|r| squash(&r)).unwrap_or_default();
+    let json_root = ["json", "serdejson", "jason", "poison"].contains(&root.as_str());
+    ["stringify", "dumps", "tojson", "jsonencode"].contains(&name.as_str())
+        || (json_root && ["tostring", "tovec", "encode", "generate", "marshal", "dump", "encodetostring"].contains(&name.as_str()))
+}
+
+/// Calls that set attributes to be saved by the call around them:
+/// `forceFill([...])`, `assign_attributes(...)`, Ecto `change(user, ...)`, `changeset(user, %{...})`.
+pub fn is_attribute_setter(call: &Call) -> bool {
+    let name = squash(call.callee.last_name());
+    ["fill", "forcefill", "assignattributes", "attributes", "change", "changeset", "cast", "updatechangeset", "merge"].contains(&name.as_str())
+        || name.ends_with("changeset")
+}
+
+/// Settings that make a library verify every event before the handler sees it:
+/// `StripeEvent.signing_secret = ...` (stripe_event gem).
+pub fn library_verification(target: &str) -> Option<&'static str> {
+    match target {
+        "StripeEvent.signing_secret" | "StripeEvent.signing_secrets" => Some("StripeEvent engine (signing_secret)"),
+        _ => None,
+    }
+}
+
+/// Constant-time comparisons: what a hand-rolled HMAC check ends with.
+pub fn is_constant_time_compare(call: &Call) -> bool {
+    let name = squash(call.callee.last_name());
+    ["timingsafeequal", "comparedigest", "hashequals", "securecompare", "fixedlengthsecurecompare", "constanttimecompare", "verifyslice", "constanttimeeq"]
+        .contains(&name.as_str())
+        || call.callee.dotted().as_deref() == Some("hmac.Equal")
 }

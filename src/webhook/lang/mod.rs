@@ -1,7 +1,12 @@
 //! Parsing: each supported language's tree-sitter grammar, lowered into the
 //! shared [`syntax`] tree that the handler model is built from.
 
+pub mod elixir;
+pub mod go;
+pub mod php;
 pub mod python;
+pub mod ruby;
+pub mod rust;
 pub mod syntax;
 pub mod typescript;
 
@@ -15,6 +20,11 @@ pub enum Language {
     Tsx,
     JavaScript,
     Python,
+    Ruby,
+    Go,
+    Php,
+    Rust,
+    Elixir,
 }
 
 impl Language {
@@ -26,19 +36,11 @@ impl Language {
             "tsx" => Some(Language::Tsx),
             "js" | "mjs" | "cjs" | "jsx" => Some(Language::JavaScript),
             "py" => Some(Language::Python),
-            _ => None,
-        }
-    }
-
-    /// Languages the design names that billguard does not parse yet.
-    pub fn unsupported_name(path: &str) -> Option<&'static str> {
-        let ext = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
-        match ext.as_str() {
-            "rb" => Some("Ruby"),
-            "go" => Some("Go"),
-            "php" => Some("PHP"),
-            "rs" => Some("Rust"),
-            "ex" | "exs" => Some("Elixir"),
+            "rb" | "rake" => Some(Language::Ruby),
+            "go" => Some(Language::Go),
+            "php" => Some(Language::Php),
+            "rs" => Some(Language::Rust),
+            "ex" | "exs" => Some(Language::Elixir),
             _ => None,
         }
     }
@@ -49,6 +51,11 @@ impl Language {
             Language::Tsx => "tsx",
             Language::JavaScript => "javascript",
             Language::Python => "python",
+            Language::Ruby => "ruby",
+            Language::Go => "go",
+            Language::Php => "php",
+            Language::Rust => "rust",
+            Language::Elixir => "elixir",
         }
     }
 
@@ -58,6 +65,11 @@ impl Language {
             Language::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
             Language::JavaScript => tree_sitter_javascript::LANGUAGE.into(),
             Language::Python => tree_sitter_python::LANGUAGE.into(),
+            Language::Ruby => tree_sitter_ruby::LANGUAGE.into(),
+            Language::Go => tree_sitter_go::LANGUAGE.into(),
+            Language::Php => tree_sitter_php::LANGUAGE_PHP.into(),
+            Language::Rust => tree_sitter_rust::LANGUAGE.into(),
+            Language::Elixir => tree_sitter_elixir::LANGUAGE.into(),
         }
     }
 }
@@ -84,7 +96,12 @@ pub fn parse(lang: Language, text: &str) -> Parsed {
     let error_line = root.has_error().then(|| first_error(root).map_or(1, |n| src.line(n)));
     let stmts = match lang {
         Language::Python => python::lower_program(root, &src),
-        _ => typescript::lower_program(root, &src),
+        Language::Ruby => ruby::lower_program(root, &src),
+        Language::Go => go::lower_program(root, &src),
+        Language::Php => php::lower_program(root, &src),
+        Language::Rust => rust::lower_program(root, &src),
+        Language::Elixir => elixir::lower_program(root, &src),
+        Language::TypeScript | Language::Tsx | Language::JavaScript => typescript::lower_program(root, &src),
     };
     Parsed { stmts, error_line }
 }
@@ -129,4 +146,87 @@ pub fn named(n: Node) -> impl Iterator<Item = Node> {
     let mut cursor = n.walk();
     let v: Vec<Node> = n.named_children(&mut cursor).collect();
     v.into_iter()
+}
+
+/// A qualified name (`stripe.EventTypeInvoicePaid`, `EventType::InvoicePaid`,
+/// `Stripe::Webhook`) as a member chain, or as the string an SDK constant
+/// stands for.
+pub fn qualified(segments: &[&str]) -> syntax::Expr {
+    use syntax::Expr;
+    if let Some(s) = super::vocab::sdk_constant(segments) {
+        return Expr::Str(s);
+    }
+    let mut parts = segments.iter().filter(|s| !s.is_empty());
+    let Some(first) = parts.next() else { return Expr::Other(String::new()) };
+    parts.fold(Expr::Ident(first.to_string()), |acc, p| Expr::Member(Box::new(acc), p.to_string()))
+}
+
+/// `a in list`: the normalized form of `list.include?(a)`, `in_array($a, $list)`,
+/// `slices.Contains(list, a)`, `list.contains(&a)` and `Enum.member?(list, a)`.
+pub fn member_of(item: syntax::Expr, list: syntax::Expr) -> syntax::Expr {
+    syntax::Expr::Binary("in".into(), Box::new(item), Box::new(list))
+}
+
+/// A string node with interpolations: its literal pieces (children of the
+/// `content` kinds) and its embedded expressions (`#{...}` interpolation
+/// children, or whatever `embedded` lowers), concatenated.
+pub fn interpolated(n: Node, src: &Src, content: &[&str], embedded: impl Fn(Node) -> Option<syntax::Expr>) -> syntax::Expr {
+    concat(
+        named(n)
+            .filter_map(|c| {
+                if content.contains(&c.kind()) {
+                    Some(syntax::Expr::Str(src.text(c).to_string()))
+                } else if c.kind() == "interpolation" {
+                    c.named_child(0).and_then(&embedded)
+                } else {
+                    embedded(c)
+                }
+            })
+            .collect(),
+    )
+}
+
+/// A string with interpolations (`"#{ts}:#{raw}"`, `"$ts:$raw"`) as the
+/// concatenation of its parts, so that what it is built from stays visible;
+/// a plain string stays a string.
+pub fn concat(parts: Vec<syntax::Expr>) -> syntax::Expr {
+    use syntax::Expr;
+    if parts.iter().all(|p| matches!(p, Expr::Str(_))) {
+        let text: String = parts.iter().map(|p| if let Expr::Str(s) = p { s.as_str() } else { "" }).collect();
+        return Expr::Str(text);
+    }
+    let mut it = parts.into_iter();
+    let first = it.next().unwrap_or(Expr::Str(String::new()));
+    it.fold(first, |acc, p| Expr::Binary("+".into(), Box::new(acc), Box::new(p)))
+}
+
+/// A `match`/`case` whose arms are plain values, as one conditional value:
+/// `match ($status) { 'active', 'trialing' => true, default => false }` is
+/// `status in ['active', 'trialing'] ? true : false`. None when an arm is not
+/// a plain value (a call, a block), so the caller keeps the switch.
+pub fn match_value(subject: &syntax::Expr, arms: Vec<(Vec<syntax::Expr>, syntax::Expr)>, default: Option<syntax::Expr>) -> Option<syntax::Expr> {
+    use syntax::Expr;
+    let plain = |e: &Expr| matches!(e, Expr::Str(_) | Expr::Num(_) | Expr::Bool(_) | Expr::Null | Expr::Ident(_) | Expr::Member(..));
+    if arms.is_empty() || !arms.iter().all(|(l, v)| !l.is_empty() && plain(v)) || !default.as_ref().is_none_or(plain) {
+        return None;
+    }
+    let mut value = default.unwrap_or(Expr::Null);
+    for (labels, v) in arms.into_iter().rev() {
+        let cond = member_of(subject.clone(), Expr::Array(labels));
+        value = Expr::Cond(Box::new(cond), Box::new(v), Box::new(value));
+    }
+    Some(value)
+}
+
+/// The `pair` children of a node (a Ruby hash, Elixir keywords) as object pairs,
+/// with the language's own reading of keys.
+pub fn pairs(n: Node, src: &Src, key: impl Fn(Node) -> syntax::Expr, value: impl Fn(Node) -> syntax::Expr) -> Vec<syntax::Pair> {
+    named(n)
+        .filter(|p| p.kind() == "pair")
+        .map(|p| syntax::Pair {
+            key: p.child_by_field_name("key").map(&key).unwrap_or(syntax::Expr::Null),
+            value: p.child_by_field_name("value").map(&value).unwrap_or(syntax::Expr::Null),
+            line: src.line(p),
+        })
+        .collect()
 }

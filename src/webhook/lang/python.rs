@@ -167,8 +167,13 @@ fn func(n: Node, src: &Src, decorators: Vec<Expr>) -> Func {
         .child_by_field_name("parameters")
         .map(|p| named(p).map(|c| src.text(c.child_by_field_name("name").unwrap_or(c)).to_string()).collect())
         .unwrap_or_default();
+    // FastAPI dependencies live in parameter defaults: `event = Depends(verified_event)`.
+    let param_hints = n
+        .child_by_field_name("parameters")
+        .map(|p| named(p).map(|c| c.child_by_field_name("value").map(|v| expr(v, src)).unwrap_or(Expr::Null)).collect())
+        .unwrap_or_default();
     let body = n.child_by_field_name("body").map(|b| block(b, src)).unwrap_or_default();
-    Func { name, params, body, decorators, line: src.line(n) }
+    Func { name, params, body, decorators, line: src.line(n), param_hints, ..Func::default() }
 }
 
 fn collect_strings(n: Node, src: &Src, out: &mut Vec<Expr>) {

@@ -12,6 +12,15 @@ pub struct Func {
     /// Python decorators (`@receiver("customer.subscription.deleted")`).
     pub decorators: Vec<Expr>,
     pub line: u32,
+    /// The class or module the function is defined in, when the language has them.
+    pub owner: Option<String>,
+    /// Event types a framework dispatches to this function by convention, as
+    /// written: Elixir function-head patterns (`%{"type" => "invoice.paid"}`),
+    /// Laravel Cashier method names (`handleInvoicePaid` gives `InvoicePaid`).
+    pub handles: Vec<Expr>,
+    /// Parameter defaults and extractor types: FastAPI `Depends(verify)`, axum
+    /// and actix extractors (`StripeEvent(event): StripeEvent`).
+    pub param_hints: Vec<Expr>,
 }
 
 #[derive(Debug, Clone)]
@@ -39,6 +48,10 @@ pub enum Stmt {
     /// Loops and `with` blocks: the head expressions, then the body.
     Block { head: Vec<Expr>, body: Vec<Stmt>, line: u32 },
     Func(Func),
+    /// A class or module heading: its name and what it extends, includes or
+    /// uses. Its class-level statements follow it as ordinary statements, its
+    /// methods as [`Stmt::Func`]s whose `owner` is `name`.
+    Class { name: String, parents: Vec<Expr>, line: u32 },
 }
 
 #[derive(Debug, Clone)]
@@ -255,7 +268,9 @@ impl Expr {
                 Expr::Ident(s) | Expr::Member(_, s) | Expr::Str(s) | Expr::Other(s) => s.as_str(),
                 _ => return,
             };
-            if squash(name).contains(&want) {
+            let mut buf = String::with_capacity(name.len());
+            squash_into(name, &mut buf);
+            if buf.contains(&want) {
                 found = true;
             }
         });
@@ -281,9 +296,22 @@ impl Expr {
     }
 }
 
-/// Lowercase with `_` and `-` removed, so that naming styles compare equal.
+/// Lowercase with `_` and `-` removed, so that naming styles compare equal;
+/// Ruby and Elixir `!`/`?` suffixes are dropped too (`update!` is `update`).
 pub fn squash(s: &str) -> String {
-    s.chars().filter(|c| *c != '_' && *c != '-').flat_map(char::to_lowercase).collect()
+    let mut out = String::with_capacity(s.len());
+    squash_into(s, &mut out);
+    out
+}
+
+fn squash_into(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '_' | '-' | '!' | '?' => {}
+            c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
+            c => out.extend(c.to_lowercase()),
+        }
+    }
 }
 
 impl Stmt {
@@ -298,6 +326,7 @@ impl Stmt {
             | Stmt::Throw { line, .. }
             | Stmt::Block { line, .. } => *line,
             Stmt::Func(f) => f.line,
+            Stmt::Class { line, .. } => *line,
             Stmt::Break => 0,
         }
     }

@@ -184,7 +184,7 @@ fn func(n: Node, src: &Src) -> Func {
         Some(b) => vec![Stmt::Return { value: Some(expr(b, src)), line: src.line(b) }],
         None => Vec::new(),
     };
-    Func { name, params, body, decorators: Vec::new(), line: src.line(n) }
+    Func { name, params, body, line: src.line(n), ..Func::default() }
 }
 
 fn op(n: Node, src: &Src) -> String {

@@ -1,0 +1,21 @@
+//! Running git and the billguard binary in a test repository. Included with
+//! `#[path = "support/git.rs"] mod git_support;` by the webhook tests.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs git in `dir` with a fixed identity and default branch; fails the test on error.
+pub fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "init.defaultBranch=main"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Runs the billguard binary in `dir`.
+pub fn billguard(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_billguard")).current_dir(dir).args(args).output().unwrap()
+}
