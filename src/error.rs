@@ -27,18 +27,6 @@ impl CheckError {
         CheckError::Input { path: path.to_path_buf(), line: None, column: None, message: message.into() }
     }
 
-    /// A JSON error located in its file; serde_json's own " at line L column C"
-    /// suffix is dropped because the location leads the message.
-    pub fn json(path: &Path, err: &serde_json::Error) -> Self {
-        let text = err.to_string();
-        let message = match text.rfind(" at line ") {
-            Some(i) if err.line() > 0 => text[..i].to_string(),
-            _ => text,
-        };
-        let (line, column) = if err.line() > 0 { (Some(err.line()), Some(err.column())) } else { (None, None) };
-        CheckError::Input { path: path.to_path_buf(), line, column, message }
-    }
-
     /// A streaming parse error, located by reading the document again up to its offset.
     pub fn stream(path: &Path, err: &crate::access::json_stream::StreamError, document: impl std::io::Read) -> Self {
         let (line, column) = crate::access::json_stream::locate(document, err.offset);

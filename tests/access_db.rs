@@ -80,13 +80,7 @@ fn check(repo: &Path, url: &str) -> Output {
 fn findings(out: &Output) -> (Value, Vec<(String, String)>) {
     let report: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: stdout={} stderr={}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
-    let mut pairs: Vec<(String, String)> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| (f["rule"].as_str().unwrap().to_string(), f["entity"].as_str().unwrap().to_string()))
-        .collect();
-    pairs.sort();
+    let pairs = support::rule_entities(&report);
     (report, pairs)
 }
 

@@ -9,6 +9,7 @@
 
 #[path = "support/billing_emulator.rs"]
 mod billing_emulator;
+mod support;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -67,17 +68,6 @@ fn report(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!("{e}: exit {:?}\nstdout={}\nstderr={}", out.status.code(), String::from_utf8_lossy(&out.stdout), stderr(out))
     })
-}
-
-fn pairs(report: &Value) -> Vec<(String, String)> {
-    let mut p: Vec<_> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| (f["rule"].as_str().unwrap().to_string(), f["entity"].as_str().unwrap().to_string()))
-        .collect();
-    p.sort();
-    p
 }
 
 fn expect(list: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -148,7 +138,7 @@ fn stripe_reads_every_status_through_concurrent_created_windows() {
 
     let out = check(repo.path(), Some(&key));
     let r = report(&out);
-    assert_eq!(pairs(&r), expect(&[("ACC001", "user:u1"), ("ACC002", "user:u3")]), "{r:#}");
+    assert_eq!(support::rule_entities(&r), expect(&[("ACC001", "user:u1"), ("ACC002", "user:u3")]), "{r:#}");
     assert_eq!(out.status.code(), Some(1));
     let scope = &r["scope"];
     assert_eq!(scope["subscriptions"], 2_500, "canceled ones included: status=all");
@@ -184,7 +174,7 @@ fn overlapping_windows_count_each_subscription_once() {
     let out = check(repo(&stripe_config(&emu, ""), &users).path(), Some(&key));
     let r = report(&out);
     assert_eq!(r["scope"]["subscriptions"], 450, "{r:#}");
-    assert_eq!(pairs(&r), expect(&[]));
+    assert_eq!(support::rule_entities(&r), expect(&[]));
     assert_eq!(r["scope"]["key_mode"], "live");
     assert_eq!(r["scope"]["test_clocks"], Value::Null, "test clocks exist only in test mode");
     let notes = r["notes"].to_string();
@@ -207,12 +197,12 @@ fn test_clock_subscriptions_are_left_out_unless_asked() {
     assert_eq!(r["scope"]["subscriptions"], 117, "Stripe leaves clock subscriptions out of the list");
     assert!(r["scope"]["test_clocks"].as_str().unwrap().contains("include_test_clocks = true"), "{}", r["scope"]);
     // u5 and u6 are active on a clock: they look unsubscribed (ACC002) when clocks are left out.
-    assert!(pairs(&r).contains(&("ACC002".into(), "user:u5".into())), "{:?}", pairs(&r));
+    assert!(support::rule_entities(&r).contains(&("ACC002".into(), "user:u5".into())), "{:?}", support::rule_entities(&r));
 
     let out = check(repo(&stripe_config(&emu, "include_test_clocks = true"), &users).path(), Some(&key));
     let r = report(&out);
     assert_eq!(r["scope"]["subscriptions"], 120, "{r:#}");
-    assert_eq!(pairs(&r), expect(&[]));
+    assert_eq!(support::rule_entities(&r), expect(&[]));
     assert!(r["scope"]["test_clocks"].as_str().unwrap().starts_with("included: subscriptions on 2 test clocks"), "{}", r["scope"]);
     let seen: Vec<_> = emu.seen().into_iter().map(|s| s.target).collect();
     assert!(seen.iter().any(|t| t.starts_with("/v1/test_helpers/test_clocks?limit=100")), "{seen:?}");
@@ -354,7 +344,7 @@ fn unknown_customers_are_acc010_naming_the_key_mode() {
     }));
     let out = check(repo(&stripe_config(&emu, ""), &users).path(), Some(&key));
     let r = report(&out);
-    assert_eq!(pairs(&r), expect(&[("ACC010", "account")]), "{r:#}");
+    assert_eq!(support::rule_entities(&r), expect(&[("ACC010", "account")]), "{r:#}");
     let f = &r["findings"][0];
     let message = f["message"].as_str().unwrap();
     assert!(message.contains("6 of 8") && message.contains("a test-mode key") && message.contains(KEY_ENV), "{message}");
@@ -421,7 +411,7 @@ fn paddle_follows_next_through_every_page_and_maps_statuses() {
     emu.set_latency(Duration::from_millis(5));
     let out = check(repo(&paddle_config(&emu, ""), &users).path(), Some(&key));
     let r = report(&out);
-    assert_eq!(pairs(&r), expect(&[("ACC001", "user:p3"), ("ACC002", "user:p4"), ("ACC002", "user:p5")]), "{r:#}");
+    assert_eq!(support::rule_entities(&r), expect(&[("ACC001", "user:p3"), ("ACC002", "user:p4"), ("ACC002", "user:p5")]), "{r:#}");
     assert_eq!(r["scope"]["subscriptions"], 450);
     assert_eq!(r["scope"]["source"], "paddle-live+fixtures");
     assert_eq!(r["scope"]["key_mode"], "test");

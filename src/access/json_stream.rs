@@ -176,13 +176,7 @@ fn split_blocks<R: Read>(reader: &mut R, at: ArrayAt, mut send: impl FnMut(Batch
                     Some(b'"') => {}
                     _ => return Err(s.error("expected a member name")),
                 }
-                let key = s.read_string(reader)?;
-                s.skip_ws(reader)?;
-                if s.peek() != Some(b':') {
-                    return Err(s.error("expected `:` after a member name"));
-                }
-                s.pos += 1;
-                s.skip_ws(reader)?;
+                let key = s.read_member_name(reader)?;
                 if key == "data" {
                     if s.peek() != Some(b'[') {
                         return Err(s.error("`data` must be an array"));
@@ -262,13 +256,7 @@ fn split_blocks<R: Read>(reader: &mut R, at: ArrayAt, mut send: impl FnMut(Batch
                 };
             }
             Some(b'"') => {
-                let key = s.read_string(reader)?;
-                s.skip_ws(reader)?;
-                if s.peek() != Some(b':') {
-                    return Err(s.error("expected `:` after a member name"));
-                }
-                s.pos += 1;
-                s.skip_ws(reader)?;
+                let key = s.read_member_name(reader)?;
                 let value = s.read_value(reader)?;
                 envelope.members.insert(key, value);
             }
@@ -374,11 +362,18 @@ impl Scanner {
         }
     }
 
-    fn read_string<R: Read>(&mut self, reader: &mut R) -> Result<String, StreamError> {
-        match self.read_value(reader)? {
-            serde_json::Value::String(s) => Ok(s),
-            _ => Err(self.error("expected a string")),
+    /// `"name" :` and the whitespace after it; the value comes next.
+    fn read_member_name<R: Read>(&mut self, reader: &mut R) -> Result<String, StreamError> {
+        let serde_json::Value::String(name) = self.read_value(reader)? else {
+            return Err(self.error("expected a member name"));
+        };
+        self.skip_ws(reader)?;
+        if self.peek() != Some(b':') {
+            return Err(self.error("expected `:` after a member name"));
         }
+        self.pos += 1;
+        self.skip_ws(reader)?;
+        Ok(name)
     }
 }
 
@@ -435,28 +430,13 @@ fn value_end(buf: &[u8], start: usize) -> Result<Option<usize>, usize> {
     Ok(None)
 }
 
-/// A serde_json error inside an element, as a [`StreamError`] at the exact
-/// offset in the document (serde_json counts lines within the element).
-pub fn element_error(e: &Element<'_>, err: &serde_json::Error, context: &str) -> StreamError {
+/// A parse error inside an element, as a [`StreamError`] at its offset in
+/// the document. sonic-rs appends its own position and a snippet; the caller
+/// locates the error in the whole document instead, so that part is dropped.
+pub fn element_error(e: &Element<'_>, err: &sonic_rs::Error, context: &str) -> StreamError {
     let text = err.to_string();
-    let message = match text.rfind(" at line ") {
-        Some(i) => text[..i].to_string(),
-        None => text,
-    };
-    let mut offset = 0usize;
-    if err.line() > 0 {
-        let mut line = 1;
-        for (i, b) in e.bytes.iter().enumerate() {
-            if line == err.line() {
-                offset = i + err.column().saturating_sub(1);
-                break;
-            }
-            if *b == b'\n' {
-                line += 1;
-            }
-        }
-    }
-    StreamError { offset: e.offset + offset.min(e.bytes.len()) as u64, message: format!("{context}: {message}") }
+    let message = text.split(" at line ").next().unwrap_or(&text).trim();
+    StreamError { offset: e.offset + err.offset().min(e.bytes.len()) as u64, message: format!("{context}: {message}") }
 }
 
 /// 1-based line and column of a byte offset, found by reading the document again.

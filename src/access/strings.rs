@@ -85,10 +85,15 @@ impl Strings {
 
     /// Interns `s` whose [`key`] the caller already computed.
     pub fn intern_keyed(&mut self, key: u128, s: &str) -> Sym {
+        self.intern_keyed_with(key, || s)
+    }
+
+    /// Like [`Strings::intern_keyed`], producing the string only when it is new.
+    fn intern_keyed_with<'s>(&mut self, key: u128, s: impl FnOnce() -> &'s str) -> Sym {
         if let Some(sym) = self.index.get(&key) {
             return *sym;
         }
-        let sym = self.push(s);
+        let sym = self.push(s());
         self.index.insert(key, sym);
         sym
     }
@@ -154,10 +159,7 @@ impl Parsed {
 
     /// Interns into `strings` (keyed), resolving against `block` only when new.
     pub fn intern(&self, block: &[u8], strings: &mut Strings) -> Sym {
-        if let Some(sym) = strings.index.get(&self.key) {
-            return *sym;
-        }
-        strings.intern_keyed(self.key, self.as_str(block))
+        strings.intern_keyed_with(self.key, || self.as_str(block))
     }
 }
 

@@ -49,17 +49,9 @@ pub fn read_subscriptions_slice(bytes: &[u8], obs: &mut Observations) -> Result<
 
 fn parse_element(e: Element<'_>) -> Result<PreSubscription, StreamError> {
     let fail = |message: String| StreamError { offset: e.offset, message };
-    let raw: RawSubscription = sonic_rs::from_slice(e.bytes).map_err(|err| StreamError {
-        offset: e.offset + err.offset().min(e.bytes.len()) as u64,
-        message: format!("subscription #{}: {}", e.position, sonic_message(&err)),
-    })?;
+    let raw: RawSubscription =
+        sonic_rs::from_slice(e.bytes).map_err(|err| json_stream::element_error(&e, &err, &format!("subscription #{}", e.position)))?;
     raw.into_pre(&e).map_err(fail)
-}
-
-/// sonic-rs appends its own position and a snippet; the caller locates the error itself.
-fn sonic_message(err: &sonic_rs::Error) -> String {
-    let text = err.to_string();
-    text.split(" at line ").next().unwrap_or(&text).trim().to_string()
 }
 
 /// A subscription parsed on a worker; strings still point into its block.

@@ -49,10 +49,9 @@ pub fn read_users<R: Read>(reader: R, keys: &UserKeys, obs: &mut Observations, w
     let mut count = 0usize;
     let parse = |e: Element<'_>| -> Result<PreUser, StreamError> {
         let mut de = sonic_rs::Deserializer::from_slice(e.bytes);
-        Row { keys, element: &e }.deserialize(&mut de).map_err(|err| StreamError {
-            offset: e.offset + err.offset().min(e.bytes.len()) as u64,
-            message: format!("users.json row {}: {}", e.position, err.to_string().split(" at line ").next().unwrap_or_default().trim()),
-        })
+        Row { keys, element: &e }
+            .deserialize(&mut de)
+            .map_err(|err| json_stream::element_error(&e, &err, &format!("users.json row {}", e.position)))
     };
     json_stream::parse_array(reader, ArrayAt::Root, workers, parse, |block, batch: Vec<PreUser>| {
         count += batch.len();
