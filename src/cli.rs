@@ -330,7 +330,10 @@ fn emit<S: ScopeView>(mut report: Report<S>, common: &CommonArgs) -> ExitCode {
         }
     }
     let code = report.exit_code(common.strict);
-    print_stdout(&report.render(common.format, stdout_color()));
+    let started = std::time::Instant::now();
+    let rendered = report.render(common.format, stdout_color());
+    tracing::debug!(bytes = rendered.len(), ms = started.elapsed().as_millis() as u64, "rendered the report");
+    print_stdout(&rendered);
     ExitCode::from(code as u8)
 }
 

@@ -218,19 +218,14 @@ impl<'a> Evaluation<'a> {
     }
 
     fn check_users(&mut self) {
-        let comped: HashSet<Sym> = self.cfg.comped_users.iter().filter_map(|id| self.obs.strings.get(id.trim())).collect();
-        let mut seen = vec![false; self.obs.strings.len()];
-        let mut duplicates: Vec<&str> = Vec::new();
+        let comped: HashSet<&str> = self.cfg.comped_users.iter().map(|id| id.trim()).collect();
         // ACC010 bookkeeping: users with access and a customer id, and those whose
         // customer has no subscription of any status.
         let (mut linked_with_access, mut unknown_customers) = (0usize, Vec::new());
 
         for user in &self.obs.users {
             let id = self.s(user.id);
-            if std::mem::replace(&mut seen[sym_index(user.id)], true) {
-                duplicates.push(id);
-            }
-            let is_comped = comped.contains(&user.id);
+            let is_comped = !comped.is_empty() && comped.contains(id);
             let Some(customer) = user.customer else {
                 if user.access && !is_comped {
                     self.findings.push(
@@ -305,10 +300,10 @@ impl<'a> Evaluation<'a> {
             );
         } else {
             for user in unknown_customers {
-                if comped.contains(&user.id) {
+                let id = self.s(user.id);
+                if comped.contains(id) {
                     continue;
                 }
-                let id = self.s(user.id);
                 let customer = self.s(user.customer.expect("only linked users are collected"));
                 self.findings.push(
                     Finding::new(
@@ -327,6 +322,7 @@ impl<'a> Evaluation<'a> {
             }
         }
 
+        let mut duplicates = self.duplicate_user_ids();
         if !duplicates.is_empty() {
             duplicates.sort();
             duplicates.dedup();
@@ -336,6 +332,16 @@ impl<'a> Evaluation<'a> {
                 list(&duplicates, 5)
             ));
         }
+    }
+
+    /// User ids on more than one row. Ids are not in the string table's
+    /// index (nothing looks them up), so equal ids are found by sorting
+    /// their hashes, with the text deciding between equal hashes.
+    fn duplicate_user_ids(&self) -> Vec<&'a str> {
+        let users = &self.obs.users;
+        let mut keyed: Vec<(u64, &'a str)> = users.iter().map(|u| self.s(u.id)).map(|id| (xxhash_rust::xxh3::xxh3_64(id.as_bytes()), id)).collect();
+        keyed.sort_unstable();
+        keyed.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0].1).collect()
     }
 
     fn revenue_leak(&mut self, id: &str, customer: Sym, entitling: &[usize]) {

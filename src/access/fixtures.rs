@@ -58,14 +58,17 @@ impl FixtureDir {
 
 /// Reads the subscriptions file into `obs`.
 pub fn read_subscriptions(path: &Path, obs: &mut Observations) -> Result<ListInfo, CheckError> {
+    let started = std::time::Instant::now();
     let file = File::open(path).map_err(|e| CheckError::input(path, format!("cannot open: {e}")))?;
-    let info = subscriptions_json::read_subscriptions(file, obs, parser_threads()).map_err(|e| {
+    let len = file.metadata().ok().map(|m| m.len());
+    let info = subscriptions_json::read_subscriptions(file, len, obs, parser_threads()).map_err(|e| {
         let reopened = File::open(path).map(BufReader::new);
         match reopened {
             Ok(doc) => CheckError::stream(path, &e, doc),
             Err(_) => CheckError::input(path, e.message.clone()),
         }
     })?;
+    tracing::debug!(subscriptions = info.count, ms = started.elapsed().as_millis() as u64, "read the subscriptions file");
     if info.has_more {
         obs.notes.push(format!(
             "{} says has_more: it holds only the first page of the list, so customers on later pages look unsubscribed",
@@ -82,10 +85,14 @@ pub fn parser_threads() -> usize {
 
 /// Reads `db/users.json` into `obs`.
 pub fn read_users(path: &Path, config: &Config, obs: &mut Observations) -> Result<usize, CheckError> {
+    let started = std::time::Instant::now();
     let file = File::open(path).map_err(|e| CheckError::input(path, format!("cannot open: {e}")))?;
+    let len = file.metadata().ok().map(|m| m.len());
     let keys = UserKeys::from_columns(&config.database.columns);
-    users_json::read_users(file, &keys, obs, parser_threads()).map_err(|e| match File::open(path) {
+    let users = users_json::read_users(file, len, &keys, obs, parser_threads()).map_err(|e| match File::open(path) {
         Ok(doc) => CheckError::stream(path, &e, BufReader::new(doc)),
         Err(_) => CheckError::input(path, e.message.clone()),
-    })
+    })?;
+    tracing::debug!(users, ms = started.elapsed().as_millis() as u64, "read the users file");
+    Ok(users)
 }

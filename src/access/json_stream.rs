@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::{Arc, Mutex, mpsc};
 
+use super::structural::{self, Stop};
+
 /// Bytes read per block; an element larger than this grows the block.
 const BLOCK: usize = 4 << 20;
 
@@ -20,6 +22,16 @@ const BLOCK: usize = 4 << 20;
 pub struct Envelope {
     /// Top-level members of a list object other than the array (e.g. `has_more`, `meta`).
     pub members: serde_json::Map<String, serde_json::Value>,
+}
+
+/// How many more times the first batch's growth a document of `total`
+/// bytes will need, when that batch ended at `read_to` (a little over, so
+/// that the last batch does not trigger a doubling).
+pub fn growth_after_first(total: Option<u64>, read_to: u64) -> f64 {
+    match total {
+        Some(total) if read_to > 0 && total > read_to => (total as f64 / read_to as f64 - 1.0) * 1.05,
+        _ => 0.0,
+    }
 }
 
 /// Where a problem is: a byte offset into the document, turned into a line
@@ -64,11 +76,14 @@ struct Batch {
     ranges: Vec<(usize, usize)>,
     base: u64,
     first_position: usize,
+    /// Document offset of the end of the batch's last element.
+    read_to: u64,
 }
 
 /// Reads the array elements of `reader`, parses each with `parse` on
 /// `workers` threads, and hands every parsed batch to `consume` in order,
-/// with the block its elements were parsed from.
+/// with the block its elements were parsed from and the document bytes read
+/// so far (so a consumer can size its tables from the first batch).
 pub fn parse_array<R, T, P, C>(
     mut reader: R,
     at: ArrayAt,
@@ -80,11 +95,14 @@ where
     R: Read,
     T: Send,
     P: Fn(Element<'_>) -> Result<T, StreamError> + Sync,
-    C: FnMut(&[u8], Vec<T>),
+    C: FnMut(&[u8], Vec<T>, u64),
 {
     let (batch_tx, batch_rx) = mpsc::sync_channel::<Batch>(workers * 2);
     let batch_rx = Arc::new(Mutex::new(batch_rx));
-    type Done<T> = (usize, Result<(Vec<u8>, Vec<T>), StreamError>);
+    type Done<T> = (usize, Result<(Vec<u8>, Vec<T>, u64), StreamError>);
+    // Blocks go back to the reader once consumed: reusing them saves the
+    // page faults and allocator churn of a fresh 4 MiB block per batch.
+    let (recycle_tx, recycle_rx) = mpsc::channel::<Vec<u8>>();
     let (done_tx, done_rx) = mpsc::channel::<Done<T>>();
 
     std::thread::scope(|scope| {
@@ -109,7 +127,7 @@ where
                             })
                         })
                         .collect::<Result<Vec<T>, StreamError>>()
-                        .map(|items| (batch.data, items));
+                        .map(|items| (batch.data, items, batch.read_to));
                     if tx.send((batch.seq, parsed)).is_err() {
                         return;
                     }
@@ -119,7 +137,7 @@ where
         drop(done_tx);
 
         // Results arrive out of order; hand them on in order.
-        type Pending<T> = BTreeMap<usize, Result<(Vec<u8>, Vec<T>), StreamError>>;
+        type Pending<T> = BTreeMap<usize, Result<(Vec<u8>, Vec<T>, u64), StreamError>>;
         let mut pending: Pending<T> = BTreeMap::new();
         let mut next_seq = 0usize;
         let mut first_error: Option<StreamError> = None;
@@ -127,7 +145,10 @@ where
             while let Some(result) = pending.remove(next_seq) {
                 *next_seq += 1;
                 match result {
-                    Ok((data, items)) if first_error.is_none() => consume(&data, items),
+                    Ok((data, items, read_to)) if first_error.is_none() => {
+                        consume(&data, items, read_to);
+                        let _ = recycle_tx.send(data);
+                    }
                     Ok(_) => {}
                     Err(e) => {
                         first_error.get_or_insert(e);
@@ -136,7 +157,7 @@ where
             }
         };
 
-        let split = split_blocks(&mut reader, at, |batch| {
+        let split = split_blocks(&mut reader, at, &recycle_rx, |batch| {
             // Collect finished batches while the reader runs ahead.
             while let Ok((seq, r)) = done_rx.try_recv() {
                 pending.insert(seq, r);
@@ -159,7 +180,12 @@ where
 
 /// Splits the document into batches of whole elements. `send` returns false
 /// to stop early (a parse error was found).
-fn split_blocks<R: Read>(reader: &mut R, at: ArrayAt, mut send: impl FnMut(Batch) -> bool) -> Result<Envelope, StreamError> {
+fn split_blocks<R: Read>(
+    reader: &mut R,
+    at: ArrayAt,
+    recycled: &mpsc::Receiver<Vec<u8>>,
+    mut send: impl FnMut(Batch) -> bool,
+) -> Result<Envelope, StreamError> {
     let mut s = Scanner { buf: Vec::with_capacity(BLOCK), base: 0, pos: 0, eof: false };
     s.fill(reader)?;
     let mut envelope = Envelope::default();
@@ -199,6 +225,25 @@ fn split_blocks<R: Read>(reader: &mut R, at: ArrayAt, mut send: impl FnMut(Batch
         let mut closed = false;
         loop {
             s.skip_ws_and_in_block(b',');
+            if let Some(b'{' | b'[') = s.peek() {
+                // The fast path takes every object and array element it can;
+                // the byte-by-byte path below takes the rest, and the errors.
+                match structural::split_containers(&s.buf, s.pos, &mut ranges) {
+                    Stop::Closed(at) => {
+                        s.pos = at + 1;
+                        closed = true;
+                        break;
+                    }
+                    Stop::NeedMore(at) if !s.eof => {
+                        s.pos = at;
+                        break;
+                    }
+                    Stop::NeedMore(at) | Stop::Other(at) => {
+                        s.pos = at;
+                        s.skip_ws_and_in_block(b',');
+                    }
+                }
+            }
             match s.peek() {
                 None if s.eof => return Err(s.error("the document ends inside the array (truncated?)")),
                 None => break,
@@ -224,9 +269,18 @@ fn split_blocks<R: Read>(reader: &mut R, at: ArrayAt, mut send: impl FnMut(Batch
         if !ranges.is_empty() {
             // The batch owns this block; the unread tail moves to a fresh one.
             let tail = s.buf[s.pos..].to_vec();
-            let data = std::mem::replace(&mut s.buf, Vec::with_capacity(BLOCK.max(tail.len() * 2)));
+            let fresh = match recycled.try_recv() {
+                Ok(mut block) => {
+                    block.clear();
+                    block.reserve(BLOCK.max(tail.len() * 2));
+                    block
+                }
+                Err(_) => Vec::with_capacity(BLOCK.max(tail.len() * 2)),
+            };
+            let data = std::mem::replace(&mut s.buf, fresh);
             let n = ranges.len();
-            let batch = Batch { seq, data, ranges, base: s.base, first_position: position };
+            let read_to = s.base + s.pos as u64;
+            let batch = Batch { seq, data, ranges, base: s.base, first_position: position, read_to };
             s.base += s.pos as u64;
             s.buf.extend_from_slice(&tail);
             s.pos = 0;
@@ -473,7 +527,7 @@ mod tests {
             at,
             workers,
             |e| Ok((e.position, String::from_utf8(e.bytes.to_vec()).unwrap(), e.offset)),
-            |_, batch: Vec<(usize, String, u64)>| {
+            |_, batch: Vec<(usize, String, u64)>, _| {
                 for (p, s, off) in batch {
                     assert_eq!(&doc[off as usize..off as usize + s.len()], s);
                     out.push(format!("{p}:{s}"));
@@ -518,7 +572,7 @@ mod tests {
         assert!(collect(r#"[1] x"#, ArrayAt::RootOrData, 1).is_err());
         let err = parse_array(r#"[{"a":1},{"a":2}]"#.as_bytes(), ArrayAt::Root, 2, |e| {
             if e.position == 2 { Err(StreamError { offset: e.offset, message: "bad".into() }) } else { Ok(()) }
-        }, |_, _| {})
+        }, |_, _, _| {})
         .unwrap_err();
         assert_eq!(err.offset, 9);
     }

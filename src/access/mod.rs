@@ -8,13 +8,16 @@ pub mod contract;
 pub mod db;
 pub mod fixtures;
 pub mod http;
+pub mod json_cursor;
 pub mod json_stream;
 pub mod live;
 pub mod model;
 pub mod paddle;
 pub mod strings;
+pub mod structural;
 pub mod rules;
 pub mod stripe;
+pub mod subscriptions_fast;
 pub mod subscriptions_json;
 pub mod users_json;
 
@@ -221,7 +224,7 @@ pub fn check_embedded(
 
 /// `key_label` names the key of a live read for ACC010 ("a test-mode key (…)").
 fn assemble(
-    obs: Observations,
+    mut obs: Observations,
     config: &Config,
     provider: BillingProvider,
     scope: AccessScope,
@@ -239,6 +242,8 @@ fn assemble(
         key_mode: key_label,
     };
     let started = std::time::Instant::now();
+    obs.link_customers();
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "linked customer ids");
     let outcome = contract::evaluate(&obs, &config.access, &labels, now);
     tracing::debug!(findings = outcome.findings.len(), ms = started.elapsed().as_millis() as u64, "evaluated the contract");
     let mut notes = obs.notes;

@@ -73,10 +73,7 @@ impl Strings {
     }
 
     fn push(&mut self, s: &str) -> Sym {
-        let start = u32::try_from(self.arena.len()).expect("string table over 4 GiB");
-        self.arena.push_str(s);
-        self.spans.push((start, s.len() as u32));
-        Sym((self.spans.len() - 1) as u32)
+        push(&mut self.arena, &mut self.spans, s)
     }
 
     pub fn get_or_intern(&mut self, s: &str) -> Sym {
@@ -90,12 +87,27 @@ impl Strings {
 
     /// Like [`Strings::intern_keyed`], producing the string only when it is new.
     fn intern_keyed_with<'s>(&mut self, key: u128, s: impl FnOnce() -> &'s str) -> Sym {
-        if let Some(sym) = self.index.get(&key) {
-            return *sym;
+        // One probe: the entry either holds the symbol or is where it goes.
+        match self.index.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => *e.get(),
+            std::collections::hash_map::Entry::Vacant(e) => *e.insert(push(&mut self.arena, &mut self.spans, s())),
         }
-        let sym = self.push(s());
-        self.index.insert(key, sym);
-        sym
+    }
+
+    /// What the table holds, to size it for a larger read (see [`Strings::reserve_like`]).
+    pub fn size(&self) -> (usize, usize, usize) {
+        (self.spans.len(), self.index.len(), self.arena.len())
+    }
+
+    /// Reserves room for `times` more reads like the one that grew the table
+    /// from `before` to now: a large file is sized once from its first batch,
+    /// instead of growing (and copying) a dozen times.
+    pub fn reserve_like(&mut self, before: (usize, usize, usize), times: f64) {
+        let (spans, index, arena) = self.size();
+        let more = |now: usize, then: usize| ((now - then) as f64 * times) as usize;
+        self.spans.reserve(more(spans, before.0));
+        self.index.reserve(more(index, before.1));
+        self.arena.reserve(more(arena, before.2));
     }
 
     /// Stores a string that needs no lookup later (a subscription id): no
@@ -112,6 +124,15 @@ impl Strings {
         let (start, len) = *self.spans.get(sym.index())?;
         self.arena.get(start as usize..(start + len) as usize)
     }
+}
+
+/// Appends `s` to the arena (a free function so that a pending index entry
+/// can stay borrowed meanwhile).
+fn push(arena: &mut String, spans: &mut Vec<(u32, u32)>, s: &str) -> Sym {
+    let start = u32::try_from(arena.len()).expect("string table over 4 GiB");
+    arena.push_str(s);
+    spans.push((start, s.len() as u32));
+    Sym((spans.len() - 1) as u32)
 }
 
 /// A string parsed on a worker thread, to be interned on the owning thread:

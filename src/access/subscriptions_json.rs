@@ -17,6 +17,7 @@ use smallvec::SmallVec;
 use super::json_stream::{self, ArrayAt, Element, StreamError};
 use super::model::{Observations, Status, Subscription};
 use super::strings::Parsed;
+use super::subscriptions_fast;
 
 /// What the file said about itself besides its subscriptions.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -27,16 +28,25 @@ pub struct ListInfo {
 }
 
 /// Parses subscriptions from `reader` into `obs`, parsing on `workers` threads.
-pub fn read_subscriptions<R: Read>(reader: R, obs: &mut Observations, workers: usize) -> Result<ListInfo, StreamError> {
+/// `len` is the document's size when known, to size the tables once.
+pub fn read_subscriptions<R: Read>(reader: R, len: Option<u64>, obs: &mut Observations, workers: usize) -> Result<ListInfo, StreamError> {
     let mut count = 0usize;
-    let envelope = json_stream::parse_array(reader, ArrayAt::RootOrData, workers, parse_element, |block, batch: Vec<PreSubscription>| {
+    let consume = |block: &[u8], batch: Vec<PreSubscription>, read_to: u64| {
+        let first = count == 0;
+        let before = obs.strings.size();
         count += batch.len();
         obs.subscriptions.reserve(batch.len());
         for pre in batch {
             let sub = pre.commit(block, obs);
             obs.subscriptions.push(sub);
         }
-    })?;
+        if first {
+            let times = json_stream::growth_after_first(len, read_to);
+            obs.strings.reserve_like(before, times);
+            obs.subscriptions.reserve((count as f64 * times) as usize);
+        }
+    };
+    let envelope = json_stream::parse_array(reader, ArrayAt::RootOrData, workers, parse_element, consume)?;
     let paddle_more = envelope.members.get("meta").and_then(|m| m.pointer("/pagination/has_more")).and_then(|v| v.as_bool());
     let stripe_more = envelope.members.get("has_more").and_then(|v| v.as_bool());
     Ok(ListInfo { has_more: paddle_more.or(stripe_more).unwrap_or(false), count })
@@ -44,13 +54,16 @@ pub fn read_subscriptions<R: Read>(reader: R, obs: &mut Observations, workers: u
 
 /// Parses subscriptions from bytes (fixtures compiled into the binary, API pages).
 pub fn read_subscriptions_slice(bytes: &[u8], obs: &mut Observations) -> Result<ListInfo, StreamError> {
-    read_subscriptions(bytes, obs, 1)
+    read_subscriptions(bytes, Some(bytes.len() as u64), obs, 1)
 }
 
 fn parse_element(e: Element<'_>) -> Result<PreSubscription, StreamError> {
     let fail = |message: String| StreamError { offset: e.offset, message };
-    let raw: RawSubscription =
-        sonic_rs::from_slice(e.bytes).map_err(|err| json_stream::element_error(&e, &err, &format!("subscription #{}", e.position)))?;
+    let raw: RawSubscription = match subscriptions_fast::read(e.bytes) {
+        Ok(raw) => raw,
+        Err(_) => sonic_rs::from_slice(e.bytes)
+            .map_err(|err| json_stream::element_error(&e, &err, &format!("subscription #{}", e.position)))?,
+    };
     raw.into_pre(&e).map_err(fail)
 }
 
@@ -78,7 +91,8 @@ impl PreSubscription {
         };
         Subscription {
             id: obs.strings.push_unindexed(self.id.as_str(block)),
-            customer: self.customer.intern(block, &mut obs.strings),
+            // Linked to the users' customer ids later, by Observations::link_customers.
+            customer: obs.strings.push_unindexed(self.customer.as_str(block)),
             status,
             prices: self.prices.iter().map(|p| p.intern(block, &mut obs.strings)).collect(),
             cancel_at_period_end: self.cancel_at_period_end,
@@ -92,75 +106,75 @@ impl PreSubscription {
 /// checked in [`RawSubscription::into_subscription`].
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct RawSubscription<'a> {
+pub(super) struct RawSubscription<'a> {
     #[serde(borrow)]
-    id: Option<Cow<'a, str>>,
+    pub(super) id: Option<Cow<'a, str>>,
     /// Stripe: a customer id, or the expanded Customer object.
     #[serde(borrow)]
-    customer: Option<IdOrObject<'a>>,
+    pub(super) customer: Option<IdOrObject<'a>>,
     /// Paddle `customer_id`, normalized `customerId`.
     #[serde(borrow, alias = "customerId")]
-    customer_id: Option<Cow<'a, str>>,
+    pub(super) customer_id: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    status: Option<Cow<'a, str>>,
+    pub(super) status: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    items: Option<Items<'a>>,
+    pub(super) items: Option<Items<'a>>,
     /// Legacy Stripe subscriptions carry a top-level plan.
     #[serde(borrow)]
-    plan: Option<IdOrObject<'a>>,
+    pub(super) plan: Option<IdOrObject<'a>>,
     #[serde(borrow, rename = "priceIds")]
-    price_ids: Option<Vec<Cow<'a, str>>>,
+    pub(super) price_ids: Option<Vec<Cow<'a, str>>>,
     #[serde(alias = "cancelAtPeriodEnd")]
-    cancel_at_period_end: Option<bool>,
+    pub(super) cancel_at_period_end: Option<bool>,
     #[serde(borrow, alias = "currentPeriodStart")]
-    current_period_start: Option<Timestamp<'a>>,
+    pub(super) current_period_start: Option<Timestamp<'a>>,
     #[serde(borrow, alias = "currentPeriodEnd")]
-    current_period_end: Option<Timestamp<'a>>,
+    pub(super) current_period_end: Option<Timestamp<'a>>,
     /// Paddle: `{starts_at, ends_at}` as RFC 3339.
     #[serde(borrow)]
-    current_billing_period: Option<Period<'a>>,
+    pub(super) current_billing_period: Option<Period<'a>>,
     /// Paddle: `{action: "cancel", effective_at}`.
     #[serde(borrow)]
-    scheduled_change: Option<ScheduledChange<'a>>,
+    pub(super) scheduled_change: Option<ScheduledChange<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Item<'a> {
+pub(super) struct Item<'a> {
     #[serde(borrow)]
-    price: Option<IdOrObject<'a>>,
+    pub(super) price: Option<IdOrObject<'a>>,
     #[serde(borrow)]
-    price_id: Option<Cow<'a, str>>,
+    pub(super) price_id: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    plan: Option<IdOrObject<'a>>,
+    pub(super) plan: Option<IdOrObject<'a>>,
     /// API 2025-03-31 and later: the period lives on the item.
     #[serde(borrow)]
-    current_period_start: Option<Timestamp<'a>>,
+    pub(super) current_period_start: Option<Timestamp<'a>>,
     #[serde(borrow)]
-    current_period_end: Option<Timestamp<'a>>,
+    pub(super) current_period_end: Option<Timestamp<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Period<'a> {
+pub(super) struct Period<'a> {
     #[serde(borrow)]
-    starts_at: Option<Timestamp<'a>>,
+    pub(super) starts_at: Option<Timestamp<'a>>,
     #[serde(borrow)]
-    ends_at: Option<Timestamp<'a>>,
+    pub(super) ends_at: Option<Timestamp<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct ScheduledChange<'a> {
+pub(super) struct ScheduledChange<'a> {
     #[serde(borrow)]
-    action: Option<Cow<'a, str>>,
+    pub(super) action: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    effective_at: Option<Timestamp<'a>>,
+    pub(super) effective_at: Option<Timestamp<'a>>,
 }
 
 /// Stripe item lists (`{"object":"list","data":[...]}`) or Paddle item arrays.
 #[derive(Default)]
-struct Items<'a>(Vec<Item<'a>>);
+pub(super) struct Items<'a>(pub(super) SmallVec<[Item<'a>; 1]>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Items<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -171,17 +185,17 @@ impl<'de: 'a, 'a> Deserialize<'de> for Items<'a> {
                 f.write_str("a list object or an array of items")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Items<'a>, A::Error> {
-                let mut items = Vec::new();
+                let mut items = SmallVec::new();
                 while let Some(item) = seq.next_element()? {
                     items.push(item);
                 }
                 Ok(Items(items))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Items<'a>, A::Error> {
-                let mut items = Vec::new();
+                let mut items = SmallVec::new();
                 while let Some(key) = map.next_key::<Cow<'de, str>>()? {
                     if key == "data" {
-                        items = map.next_value()?;
+                        items = map.next_value::<Vec<Item<'a>>>()?.into();
                     } else {
                         map.next_value::<IgnoredAny>()?;
                     }
@@ -189,7 +203,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Items<'a> {
                 Ok(Items(items))
             }
             fn visit_unit<E>(self) -> Result<Items<'a>, E> {
-                Ok(Items(Vec::new()))
+                Ok(Items(SmallVec::new()))
             }
         }
         d.deserialize_any(V(std::marker::PhantomData))
@@ -197,7 +211,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Items<'a> {
 }
 
 /// An id as a string, or an expanded object carrying `id`.
-struct IdOrObject<'a>(Option<Cow<'a, str>>);
+pub(super) struct IdOrObject<'a>(pub(super) Option<Cow<'a, str>>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for IdOrObject<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -236,7 +250,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for IdOrObject<'a> {
 }
 
 /// Unix seconds, or an RFC 3339 string (Paddle).
-enum Timestamp<'a> {
+pub(super) enum Timestamp<'a> {
     Unix(i64),
     Text(Cow<'a, str>),
 }
@@ -345,14 +359,13 @@ impl RawSubscription<'_> {
         }
         let trimmed = customer.trim();
         let customer = if trimmed.len() == customer.len() { customer } else { Cow::Owned(trimmed.to_string()) };
-        let lower = status.trim().to_ascii_lowercase();
-        let status = match Status::known(&lower) {
+        let status = match Status::known_any_case(status.trim()) {
             Some(s) => PreStatus::Known(s),
-            None => PreStatus::Other(lower.into()),
+            None => PreStatus::Other(status.trim().to_ascii_lowercase().into()),
         };
         Ok(PreSubscription {
             id: text(id, false),
-            customer: text(&customer, true),
+            customer: text(&customer, false),
             status,
             prices,
             cancel_at_period_end,
@@ -368,7 +381,7 @@ mod tests {
 
     fn read(json: &str) -> (Observations, ListInfo) {
         let mut obs = Observations::default();
-        let info = read_subscriptions(json.as_bytes(), &mut obs, 2).unwrap();
+        let info = read_subscriptions(json.as_bytes(), None, &mut obs, 2).unwrap();
         (obs, info)
     }
 
@@ -432,14 +445,14 @@ mod tests {
     #[test]
     fn errors_name_the_element_and_position() {
         let mut obs = Observations::default();
-        let err = read_subscriptions(r#"[{"id":"s1","status":"active"}]"#.as_bytes(), &mut obs, 1).unwrap_err();
+        let err = read_subscriptions_slice(r#"[{"id":"s1","status":"active"}]"#.as_bytes(), &mut obs).unwrap_err();
         assert!(err.message.contains("subscription #1 (s1) has no `customer`"), "{err:?}");
         let doc = "[{\"id\":\"s1\",\n\"status\": }]";
-        let err = read_subscriptions(doc.as_bytes(), &mut obs, 1).unwrap_err();
+        let err = read_subscriptions_slice(doc.as_bytes(), &mut obs).unwrap_err();
         assert_eq!(crate::access::json_stream::locate(doc.as_bytes(), err.offset).0, 2, "points at the error itself: {err:?}");
-        let err = read_subscriptions(r#"{"object":"list"}"#.as_bytes(), &mut obs, 1).unwrap_err();
+        let err = read_subscriptions_slice(r#"{"object":"list"}"#.as_bytes(), &mut obs).unwrap_err();
         assert!(err.message.contains("`data`"), "{err:?}");
-        let err = read_subscriptions(r#"[{"id":"s1","customer":"c","status":"active","current_period_start":"yesterday"}]"#.as_bytes(), &mut obs, 1)
+        let err = read_subscriptions_slice(r#"[{"id":"s1","customer":"c","status":"active","current_period_start":"yesterday"}]"#.as_bytes(), &mut obs)
             .unwrap_err();
         assert!(err.message.contains("RFC 3339"), "{err:?}");
     }

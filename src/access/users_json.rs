@@ -10,6 +10,7 @@ use std::io::Read;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
+use super::json_cursor::{Cursor, Got, Miss};
 use super::json_stream::{self, ArrayAt, Element, StreamError};
 use super::model::{Observations, UserRow};
 use super::strings::Parsed;
@@ -45,15 +46,21 @@ fn key_for(configured: &str, canonical: &str) -> String {
     if is_plain_name(configured) { configured.to_string() } else { canonical.to_string() }
 }
 
-pub fn read_users<R: Read>(reader: R, keys: &UserKeys, obs: &mut Observations, workers: usize) -> Result<usize, StreamError> {
+/// Parses user rows from `reader` into `obs`; `len` is the document's size when known.
+pub fn read_users<R: Read>(reader: R, len: Option<u64>, keys: &UserKeys, obs: &mut Observations, workers: usize) -> Result<usize, StreamError> {
     let mut count = 0usize;
     let parse = |e: Element<'_>| -> Result<PreUser, StreamError> {
+        if let Ok(user) = read_fast(keys, &e) {
+            return Ok(user);
+        }
         let mut de = sonic_rs::Deserializer::from_slice(e.bytes);
         Row { keys, element: &e }
             .deserialize(&mut de)
             .map_err(|err| json_stream::element_error(&e, &err, &format!("users.json row {}", e.position)))
     };
-    json_stream::parse_array(reader, ArrayAt::Root, workers, parse, |block, batch: Vec<PreUser>| {
+    let consume = |block: &[u8], batch: Vec<PreUser>, read_to: u64| {
+        let first = count == 0;
+        let before = obs.strings.size();
         count += batch.len();
         obs.users.reserve(batch.len());
         for pre in batch {
@@ -61,19 +68,27 @@ pub fn read_users<R: Read>(reader: R, keys: &UserKeys, obs: &mut Observations, w
                 obs.plan_tracked = true;
             }
             let user = UserRow {
-                id: pre.id.intern(block, &mut obs.strings),
-                customer: pre.customer.map(|c| c.intern(block, &mut obs.strings)),
+                // Ids are only ever printed, never looked up: no index entry.
+                id: obs.strings.push_unindexed(pre.id.as_str(block)),
+                // Linked to the subscriptions' customer ids later, by Observations::link_customers.
+                customer: pre.customer.map(|c| obs.strings.push_unindexed(c.as_str(block))),
                 access: pre.access,
                 plan: pre.plan.map(|p| p.intern(block, &mut obs.strings)),
             };
             obs.users.push(user);
         }
-    })?;
+        if first {
+            let times = json_stream::growth_after_first(len, read_to);
+            obs.strings.reserve_like(before, times);
+            obs.users.reserve((count as f64 * times) as usize);
+        }
+    };
+    json_stream::parse_array(reader, ArrayAt::Root, workers, parse, consume)?;
     Ok(count)
 }
 
 pub fn read_users_slice(bytes: &[u8], keys: &UserKeys, obs: &mut Observations) -> Result<usize, StreamError> {
-    read_users(bytes, keys, obs, 1)
+    read_users(bytes, Some(bytes.len() as u64), keys, obs, 1)
 }
 
 /// A user row parsed on a worker; strings still point into its block.
@@ -106,58 +121,113 @@ impl<'de> Visitor<'de> for Row<'_, '_, '_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PreUser, A::Error> {
         let keys = self.keys;
-        let (mut id, mut customer, mut access, mut plan) = (None, None, None, None);
-        let mut has_plan = false;
+        let mut cells = Cells::default();
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             let key = key.as_ref();
             if key == keys.id {
-                id = map.next_value::<Scalar>()?.into_text();
+                cells.id = map.next_value::<Scalar>()?.into_text();
             } else if key == keys.customer_id {
-                customer = map.next_value::<Scalar>()?.into_text();
+                cells.customer = map.next_value::<Scalar>()?.into_text();
             } else if key == keys.access {
-                access = Some(map.next_value::<Scalar>()?);
+                cells.access = Some(map.next_value::<Scalar>()?);
             } else if keys.plan.as_deref() == Some(key) {
-                has_plan = true;
-                plan = map.next_value::<Scalar>()?.into_text();
+                cells.has_plan = true;
+                cells.plan = map.next_value::<Scalar>()?.into_text();
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
         }
-        let n = self.element.position;
-        let id = id.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
-            de::Error::custom(format!("no `{}` value; rows are read by the column names in [database.columns]", keys.id))
-        })?;
-        let access = match access {
+        cells.finish(keys, self.element).map_err(de::Error::custom)
+    }
+}
+
+/// The cells of one row that the contract reads.
+#[derive(Default)]
+struct Cells<'a> {
+    id: Option<Cow<'a, str>>,
+    customer: Option<Cow<'a, str>>,
+    access: Option<Scalar<'a>>,
+    plan: Option<Cow<'a, str>>,
+    has_plan: bool,
+}
+
+impl<'a> Cells<'a> {
+    /// The row, or what is wrong with it.
+    fn finish(self, keys: &UserKeys, e: &Element<'_>) -> Result<PreUser, String> {
+        let n = e.position;
+        let id = self
+            .id
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| format!("no `{}` value; rows are read by the column names in [database.columns]", keys.id))?;
+        let access = match self.access {
             None => {
-                return Err(de::Error::custom(format!(
+                return Err(format!(
                     "row {n} (id {id}) has no `{}` field; rows are read by the column names in [database.columns]",
                     keys.access
-                )));
+                ));
             }
             Some(v) => v.as_access().ok_or_else(|| {
-                de::Error::custom(format!(
+                format!(
                     "row {n} (id {id}): `{}` is {}, which is not boolean-like (use true/false, 0/1, \"t\"/\"f\", \"yes\"/\"no\")",
                     keys.access,
                     v.describe()
-                ))
+                )
             })?,
         };
-        let e = self.element;
         let text = |s: &Cow<'_, str>| Parsed::new(s, e.bytes, e.in_block, true);
-        let trim = |s: Cow<'de, str>| -> Cow<'de, str> {
+        let trim = |s: Cow<'a, str>| -> Cow<'a, str> {
             match s {
                 Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
                 Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
             }
         };
-        let customer = customer.map(trim).filter(|c| !c.is_empty());
+        let customer = self.customer.map(trim).filter(|c| !c.is_empty());
         Ok(PreUser {
-            id: text(&trim(id)),
-            customer: customer.as_ref().map(text),
+            id: Parsed::new(&trim(id), e.bytes, e.in_block, false),
+            customer: customer.as_ref().map(|c| Parsed::new(c, e.bytes, e.in_block, false)),
             access,
-            plan: plan.as_ref().map(text),
-            has_plan,
+            plan: self.plan.as_ref().map(text),
+            has_plan: self.has_plan,
         })
+    }
+}
+
+/// The fast path for one row (see [`super::json_cursor`]): `Miss` sends it to serde,
+/// which also words any error.
+fn read_fast(keys: &UserKeys, e: &Element<'_>) -> Got<PreUser> {
+    let mut c = Cursor::new(e.bytes).ok_or(Miss)?;
+    let mut cells = Cells::default();
+    c.object(|c, name| {
+        if name == keys.id {
+            cells.id = text_cell(c)?;
+        } else if name == keys.customer_id {
+            cells.customer = text_cell(c)?;
+        } else if name == keys.access {
+            cells.access = Some(match c.peek() {
+                Some(b'"') => Scalar::Text(Cow::Borrowed(c.str()?)),
+                Some(b't' | b'f') => Scalar::Bool(c.bool()?),
+                Some(b'n') if c.null() => Scalar::Null,
+                _ => Scalar::Int(c.int()?.1),
+            });
+        } else if keys.plan.as_deref() == Some(name) {
+            cells.has_plan = true;
+            cells.plan = text_cell(c)?;
+        } else {
+            c.skip()?;
+        }
+        Ok(())
+    })?;
+    c.end()?;
+    cells.finish(keys, e).map_err(|_| Miss)
+}
+
+/// A cell read as text: a string, or an integer's digits as written (which
+/// is how serde's path prints it); other types go to serde.
+fn text_cell<'a>(c: &mut Cursor<'a>) -> Got<Option<Cow<'a, str>>> {
+    match c.peek() {
+        Some(b'"') => Ok(Some(Cow::Borrowed(c.str()?))),
+        Some(b'n') if c.null() => Ok(None),
+        _ => Ok(Some(Cow::Borrowed(c.int()?.0))),
     }
 }
 
@@ -262,7 +332,7 @@ mod tests {
           {"id": "2", "stripe_customer_id": "  ", "has_paid_access": "f", "plan": null},
           {"id": 3, "stripe_customer_id": null, "has_paid_access": 1}
         ]"#;
-        assert_eq!(read_users(json.as_bytes(), &keys(), &mut obs, 2).unwrap(), 3);
+        assert_eq!(read_users(json.as_bytes(), None, &keys(), &mut obs, 2).unwrap(), 3);
         assert!(obs.plan_tracked);
         let u = &obs.users;
         assert_eq!((obs.str(u[0].id), u[0].access, u[0].plan.map(|p| obs.str(p))), ("1", true, Some("pro")));
@@ -281,7 +351,7 @@ mod tests {
         let keys = UserKeys::from_columns(&cols);
         assert_eq!((keys.id.as_str(), keys.access.as_str(), keys.plan.as_deref()), ("user_id", "access", Some("plan")));
         let mut obs = Observations::default();
-        read_users(r#"[{"user_id":"u1","customer":"c","access":"yes"}]"#.as_bytes(), &keys, &mut obs, 1).unwrap();
+        read_users(r#"[{"user_id":"u1","customer":"c","access":"yes"}]"#.as_bytes(), None, &keys, &mut obs, 1).unwrap();
         assert!(obs.users[0].access);
         assert!(!obs.plan_tracked, "no row has the plan key");
     }
@@ -289,13 +359,13 @@ mod tests {
     #[test]
     fn bad_rows_are_named() {
         let mut obs = Observations::default();
-        let err = read_users(r#"[{"id":7,"has_paid_access":"maybe"}]"#.as_bytes(), &keys(), &mut obs, 1).unwrap_err();
+        let err = read_users(r#"[{"id":7,"has_paid_access":"maybe"}]"#.as_bytes(), None, &keys(), &mut obs, 1).unwrap_err();
         assert!(err.message.contains("row 1 (id 7)") && err.message.contains("\"maybe\""), "{err:?}");
-        let err = read_users(r#"[{"id":7}]"#.as_bytes(), &keys(), &mut obs, 1).unwrap_err();
+        let err = read_users(r#"[{"id":7}]"#.as_bytes(), None, &keys(), &mut obs, 1).unwrap_err();
         assert!(err.message.contains("no `has_paid_access` field"), "{err:?}");
-        let err = read_users(r#"[{"has_paid_access":true}]"#.as_bytes(), &keys(), &mut obs, 1).unwrap_err();
+        let err = read_users(r#"[{"has_paid_access":true}]"#.as_bytes(), None, &keys(), &mut obs, 1).unwrap_err();
         assert!(err.message.contains("users.json row 1") && err.message.contains("no `id` value"), "{err:?}");
-        let err = read_users(r#"{"id":1}"#.as_bytes(), &keys(), &mut obs, 1).unwrap_err();
+        let err = read_users(r#"{"id":1}"#.as_bytes(), None, &keys(), &mut obs, 1).unwrap_err();
         assert!(err.message.contains("array"), "{err:?}");
     }
 }

@@ -1,0 +1,323 @@
+//! A zero-copy reader for the few members the access contract needs from
+//! each array element, skipping the rest.
+//!
+//! Why not only serde: a subscription carries forty-odd members of which the
+//! contract reads eight, and a generic deserializer spends most of its time
+//! on the other thirty-odd and on allocating the nested ones. This reader
+//! walks the element once, borrows every string it returns, and validates
+//! what it skips (structure, literals, numbers).
+//!
+//! It handles the plain cases only. Anything else (an escape in a string it
+//! returns, a float where an id is expected, a duplicate member, a value of
+//! an unexpected type) is a [`Miss`]: the caller parses that element with the
+//! full parser, which also words every error. So the fast path never decides
+//! an error message, and both paths accept the same documents.
+
+/// The element needs the full parser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Miss;
+
+pub type Got<T> = Result<T, Miss>;
+
+/// Nesting deeper than this is left to the full parser (which has its own limit).
+const MAX_DEPTH: usize = 64;
+
+pub struct Cursor<'a> {
+    text: &'a str,
+    at: usize,
+    depth: usize,
+}
+
+impl<'a> Cursor<'a> {
+    /// A cursor over one element; `None` when it is not UTF-8 (the full parser says where).
+    pub fn new(bytes: &'a [u8]) -> Option<Self> {
+        let text = simdutf8::basic::from_utf8(bytes).ok()?;
+        Some(Cursor { text, at: 0, depth: 0 })
+    }
+
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes().get(self.at) {
+            self.at += 1;
+        }
+    }
+
+    /// The next significant byte, after whitespace.
+    pub fn peek(&mut self) -> Option<u8> {
+        self.skip_ws();
+        self.bytes().get(self.at).copied()
+    }
+
+    fn expect(&mut self, c: u8) -> Got<()> {
+        if self.peek() == Some(c) {
+            self.at += 1;
+            Ok(())
+        } else {
+            Err(Miss)
+        }
+    }
+
+    /// The element is over: only whitespace may follow.
+    pub fn end(&mut self) -> Got<()> {
+        if self.peek().is_none() { Ok(()) } else { Err(Miss) }
+    }
+
+    /// A string without escapes or control characters, borrowed.
+    pub fn str(&mut self) -> Got<&'a str> {
+        self.expect(b'"')?;
+        // A plain loop: these strings are ids of a few dozen bytes, shorter
+        // than what a vectorised search needs to pay off.
+        let b = self.bytes();
+        let start = self.at;
+        let mut i = start;
+        loop {
+            match b.get(i) {
+                Some(b'"') => break,
+                Some(&c) if c != b'\\' && c >= 0x20 => i += 1,
+                _ => return Err(Miss),
+            }
+        }
+        self.at = i + 1;
+        Ok(&self.text[start..i])
+    }
+
+    /// `null`, consumed; false (and nothing consumed) for anything else.
+    pub fn null(&mut self) -> bool {
+        if self.peek() == Some(b'n') && self.bytes()[self.at..].starts_with(b"null") {
+            self.at += 4;
+            true
+        } else {
+            false
+        }
+    }
+
+    pub fn bool(&mut self) -> Got<bool> {
+        let rest = match self.peek() {
+            Some(b't' | b'f') => &self.bytes()[self.at..],
+            _ => return Err(Miss),
+        };
+        if rest.starts_with(b"true") {
+            self.at += 4;
+            Ok(true)
+        } else if rest.starts_with(b"false") {
+            self.at += 5;
+            Ok(false)
+        } else {
+            Err(Miss)
+        }
+    }
+
+    /// An integer in canonical form (what `i64::to_string` would print),
+    /// as its text and value. Fractions, exponents and `-0` are misses.
+    pub fn int(&mut self) -> Got<(&'a str, i64)> {
+        self.skip_ws();
+        let start = self.at;
+        let b = self.bytes();
+        let mut i = start;
+        if b.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        let digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 || (digits > 1 && b[i] == b'0') || matches!(b.get(i + digits), Some(b'.' | b'e' | b'E')) {
+            return Err(Miss);
+        }
+        let text = &self.text[start..i + digits];
+        if text == "-0" {
+            return Err(Miss);
+        }
+        let value = text.parse::<i64>().map_err(|_| Miss)?;
+        self.at = i + digits;
+        Ok((text, value))
+    }
+
+    /// The members of an object, each handed to `member` with its name; the
+    /// callback must consume the value.
+    pub fn object(&mut self, mut member: impl FnMut(&mut Self, &'a str) -> Got<()>) -> Got<()> {
+        self.expect(b'{')?;
+        self.nest()?;
+        if self.peek() == Some(b'}') {
+            self.at += 1;
+            self.depth -= 1;
+            return Ok(());
+        }
+        loop {
+            let name = self.str()?;
+            self.expect(b':')?;
+            member(self, name)?;
+            match self.peek() {
+                Some(b',') => self.at += 1,
+                Some(b'}') => {
+                    self.at += 1;
+                    self.depth -= 1;
+                    return Ok(());
+                }
+                _ => return Err(Miss),
+            }
+        }
+    }
+
+    /// The items of an array, each handed to `item`, which must consume it.
+    pub fn array(&mut self, mut item: impl FnMut(&mut Self) -> Got<()>) -> Got<()> {
+        self.expect(b'[')?;
+        self.nest()?;
+        if self.peek() == Some(b']') {
+            self.at += 1;
+            self.depth -= 1;
+            return Ok(());
+        }
+        loop {
+            item(self)?;
+            match self.peek() {
+                Some(b',') => self.at += 1,
+                Some(b']') => {
+                    self.at += 1;
+                    self.depth -= 1;
+                    return Ok(());
+                }
+                _ => return Err(Miss),
+            }
+        }
+    }
+
+    fn nest(&mut self) -> Got<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH { Err(Miss) } else { Ok(()) }
+    }
+
+    /// Skips any value, checking that it is well-formed JSON.
+    pub fn skip(&mut self) -> Got<()> {
+        match self.peek().ok_or(Miss)? {
+            b'"' => self.skip_str(),
+            b'{' => self.object(|c, _| c.skip()),
+            b'[' => self.array(Cursor::skip),
+            b't' | b'f' => self.bool().map(drop),
+            b'n' => {
+                if self.null() {
+                    Ok(())
+                } else {
+                    Err(Miss)
+                }
+            }
+            _ => self.skip_number(),
+        }
+    }
+
+    /// A string that may hold escapes.
+    fn skip_str(&mut self) -> Got<()> {
+        self.expect(b'"')?;
+        let b = self.bytes();
+        let mut i = self.at;
+        loop {
+            match *b.get(i).ok_or(Miss)? {
+                b'"' => break,
+                b'\\' => match b.get(i + 1) {
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
+                    Some(b'u') if b.len() >= i + 6 && b[i + 2..i + 6].iter().all(u8::is_ascii_hexdigit) => i += 6,
+                    _ => return Err(Miss),
+                },
+                _ => i += 1,
+            }
+        }
+        self.at = i + 1;
+        Ok(())
+    }
+
+    /// `-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`
+    fn skip_number(&mut self) -> Got<()> {
+        let b = self.bytes();
+        let mut i = self.at;
+        let digits = |i: usize| b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if b.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        let n = digits(i);
+        if n == 0 || (n > 1 && b[i] == b'0') {
+            return Err(Miss);
+        }
+        i += n;
+        if b.get(i) == Some(&b'.') {
+            let n = digits(i + 1);
+            if n == 0 {
+                return Err(Miss);
+            }
+            i += 1 + n;
+        }
+        if let Some(b'e' | b'E') = b.get(i) {
+            i += 1;
+            if let Some(b'+' | b'-') = b.get(i) {
+                i += 1;
+            }
+            let n = digits(i);
+            if n == 0 {
+                return Err(Miss);
+            }
+            i += n;
+        }
+        self.at = i;
+        Ok(())
+    }
+}
+
+/// Records that member `bit` was seen; a second sighting is a [`Miss`]
+/// (the full parser reports duplicate members).
+pub fn once(seen: &mut u32, bit: u32) -> Got<()> {
+    if *seen & (1 << bit) != 0 {
+        return Err(Miss);
+    }
+    *seen |= 1 << bit;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cursor(s: &str) -> Cursor<'_> {
+        Cursor::new(s.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn reads_members_and_skips_the_rest() {
+        let doc = r#" {"id":"s1","n":-12,"x":{"y":[1,2.5e-3,true,null,"a\"b\u00e9"]},"ok":false} "#;
+        let mut c = cursor(doc);
+        let mut got = Vec::new();
+        c.object(|c, name| {
+            match name {
+                "id" => got.push(c.str()?.to_string()),
+                "n" => got.push(c.int()?.0.to_string()),
+                "ok" => got.push(c.bool()?.to_string()),
+                _ => c.skip()?,
+            }
+            Ok(())
+        })
+        .unwrap();
+        c.end().unwrap();
+        assert_eq!(got, ["s1", "-12", "false"]);
+    }
+
+    #[test]
+    fn plain_cases_only() {
+        assert_eq!(cursor(r#""a\nb""#).str(), Err(Miss), "escapes go to the full parser");
+        assert_eq!(cursor("1.5").int(), Err(Miss));
+        assert_eq!(cursor("-0").int(), Err(Miss));
+        assert_eq!(cursor("007").int(), Err(Miss));
+        assert_eq!(cursor("99999999999999999999").int(), Err(Miss));
+        assert_eq!(cursor("42").int(), Ok(("42", 42)));
+        let mut seen = 0;
+        assert_eq!(once(&mut seen, 3), Ok(()));
+        assert_eq!(once(&mut seen, 3), Err(Miss));
+    }
+
+    #[test]
+    fn malformed_values_are_misses() {
+        for bad in [r#"{"a":tru}"#, r#"{"a":1,}"#, r#"{"a" 1}"#, r#"[1 2]"#, r#"{"a":"x}"#, r#"{"a":01}"#, r#"{"a":"\x"}"#, "{\"a\":1.}"] {
+            assert_eq!(cursor(bad).skip(), Err(Miss), "{bad}");
+        }
+        assert!(Cursor::new(b"\"\xff\"").is_none());
+        let deep = "[".repeat(100) + &"]".repeat(100);
+        assert_eq!(cursor(&deep).skip(), Err(Miss));
+    }
+}
