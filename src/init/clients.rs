@@ -65,7 +65,7 @@ pub(super) fn plan_client(p: &mut Planner<'_>, client: Client, repo_abs: &Path) 
 fn windsurf_snippet(repo_abs: &Path) -> String {
     // Windsurf's documented entry has no `type`; stdio is implied by `command`.
     let mut entry = json_entry(&repo_abs.display().to_string());
-    entry.remove("type");
+    entry.shift_remove("type");
     let doc = json!({"mcpServers": {SERVER_NAME: entry}});
     format!(
         "Windsurf: its MCP config is global, so init does not write it. Add this to\n\
