@@ -190,6 +190,14 @@ fn clients_are_detected_from_their_files() {
     assert!(repo.path().join(".vscode/mcp.json").is_file() && repo.path().join(".mcp.json").is_file());
     assert!(!repo.path().join(".cursor").exists(), "Cursor was not detected");
 
+    // Claude Code also reads .claude/CLAUDE.md: the section goes where the notes already are.
+    let repo = tempfile::tempdir().unwrap();
+    write(repo.path(), ".claude/CLAUDE.md", "# notes\n");
+    let out = ok(&init(repo.path(), &[]));
+    assert!(out.contains("Detected Claude Code (.claude/)"), "{out}");
+    assert!(read(repo.path(), ".claude/CLAUDE.md").contains(AGENTS_SECTION));
+    assert!(!repo.path().join("CLAUDE.md").exists());
+
     let repo = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(repo.path().join(".codex")).unwrap();
     std::fs::create_dir_all(repo.path().join(".cursor")).unwrap();
