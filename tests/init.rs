@@ -169,6 +169,7 @@ fn existing_entries_and_text_survive() {
     let out = ok(&init(dir, &["--cursor", "--claude", "--vscode", "--codex"]));
     assert_eq!(snapshot(dir), again, "{out}");
     assert_eq!(read(dir, "CLAUDE.md").matches(START_MARKER).count(), 1);
+    assert_eq!(read(dir, "AGENTS.md").matches(START_MARKER).count(), 1, "Claude Code and Codex share one section");
 }
 
 #[test]
