@@ -322,12 +322,14 @@ fn no_secret_from_env_files_reaches_any_written_file() {
     let password = ["hunter", "2", "Xy9"].concat();
     let db_url = format!("postgres://app:{password}@db.internal:5432/app");
     write(dir, "package.json", r#"{"dependencies": {"stripe": "18", "pg": "8"}}"#);
+    // A URL written into the schema itself is not an env var: it must not be copied either.
+    write(dir, "prisma/schema.prisma", &format!("datasource db {{\n  provider = \"postgresql\"\n  url = \"{db_url}\"\n}}\n"));
     write(dir, ".env", &format!("STRIPE_SECRET_KEY={live}\nDATABASE_URL={db_url}\nSTRIPE_WEBHOOK_SECRET={hook}\n"));
     write(dir, ".env.production", &format!("export STRIPE_RESTRICTED_KEY=\"{restricted}\"\nPADDLE_API_KEY={paddle}\n"));
-    let env_files = [".env", ".env.production"].map(PathBuf::from);
+    let inputs = [".env", ".env.production", "prisma/schema.prisma"].map(PathBuf::from);
     let out = ok(&init(dir, &["--cursor", "--claude", "--vscode", "--codex", "--windsurf"]));
     let secrets = [live.as_str(), restricted.as_str(), hook.as_str(), paddle.as_str(), password.as_str(), db_url.as_str()];
-    for (path, bytes) in snapshot(dir).iter().filter(|(p, _)| !env_files.contains(p)) {
+    for (path, bytes) in snapshot(dir).iter().filter(|(p, _)| !inputs.contains(p)) {
         let text = String::from_utf8_lossy(bytes);
         for secret in secrets {
             assert!(!text.contains(secret), "{} carries a value from an env file", path.display());
