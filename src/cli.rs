@@ -48,6 +48,29 @@ pub enum Command {
         #[command(subcommand)]
         check: CheckCommand,
     },
+    /// Connect coding agents to billguard: each client's MCP entry, the agent
+    /// guidance, and a starter billguard.toml. No client flag: detect them from the
+    /// files present, else set up Cursor and Claude Code.
+    Init {
+        /// Repository root.
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+        /// .cursor/mcp.json and .cursor/rules/billguard.mdc.
+        #[arg(long)]
+        cursor: bool,
+        /// .mcp.json and the billguard section of CLAUDE.md (and of AGENTS.md when it exists).
+        #[arg(long)]
+        claude: bool,
+        /// .vscode/mcp.json.
+        #[arg(long)]
+        vscode: bool,
+        /// .codex/config.toml and the billguard section of AGENTS.md.
+        #[arg(long)]
+        codex: bool,
+        /// Prints the entry for Windsurf's global config (init does not write it).
+        #[arg(long)]
+        windsurf: bool,
+    },
     /// The rule catalog, or one rule explained.
     Rules {
         /// A rule code such as ACC001.
@@ -128,6 +151,18 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve { repo, allow_commands } => serve(repo, allow_commands),
         Command::Demo { format } => run_demo(format),
         Command::Rules { code } => show_rules(code.as_deref()),
+        Command::Init { repo, cursor, claude, vscode, codex, windsurf } => {
+            use crate::init::Client;
+            let flags = [(cursor, Client::Cursor), (claude, Client::Claude), (vscode, Client::Vscode), (codex, Client::Codex), (windsurf, Client::Windsurf)];
+            let clients: Vec<Client> = flags.into_iter().filter(|(on, _)| *on).map(|(_, c)| c).collect();
+            match crate::init::run(&repo, &clients) {
+                Ok(summary) => {
+                    print_stdout(&summary);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            }
+        }
         Command::Check { check: CheckCommand::Access { config, fixtures, common } } => {
             let req = AccessRequest { repo: common.repo.clone(), fixtures_dir: fixtures, config, now: access::now() };
             let line = ProgressLine::default();

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod init;
 pub mod keys;
 pub mod mcp;
 pub mod paths;

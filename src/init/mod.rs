@@ -1,0 +1,293 @@
+//! `billguard init`: connects a coding agent's editor to billguard.
+//!
+//! It writes each client's MCP server entry, the agent guidance (the Cursor
+//! rule, a marked section in CLAUDE.md / AGENTS.md) and a starter
+//! `billguard.toml`. Everything is planned first, as data, from the files as
+//! they are: a malformed file stops the run before anything is written, and a
+//! second run plans the same bytes, so it changes nothing.
+
+mod clients;
+mod detect;
+mod merge_json;
+mod merge_toml;
+mod section;
+mod starter_config;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::error::CheckError;
+
+pub use detect::{Stack, detect_clients, detect_stack};
+pub use section::{END_MARKER, START_MARKER};
+pub use starter_config::render as render_starter_config;
+
+/// The Cursor rule, installed as `.cursor/rules/billguard.mdc`.
+pub const CURSOR_RULE: &str = include_str!("../../cursor-rules/billguard.mdc");
+/// The same guidance as a marked section of CLAUDE.md and AGENTS.md.
+pub const AGENTS_SECTION: &str = include_str!("../../cursor-rules/agents-section.md");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Client {
+    Cursor,
+    Claude,
+    Vscode,
+    Codex,
+    Windsurf,
+}
+
+impl Client {
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Client::Cursor => "Cursor",
+            Client::Claude => "Claude Code",
+            Client::Vscode => "VS Code",
+            Client::Codex => "Codex",
+            Client::Windsurf => "Windsurf",
+        }
+    }
+}
+
+/// What nothing detected sets up: the two clients whose project files
+/// (`.cursor/`, `.mcp.json`) are most often committed with a repository.
+pub const DEFAULT_CLIENTS: [Client; 2] = [Client::Cursor, Client::Claude];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Updated => "updated",
+            Status::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// One file the run creates, updates or leaves as it is.
+#[derive(Debug, Clone)]
+pub struct FileChange {
+    /// Relative to the repository root.
+    pub path: PathBuf,
+    pub status: Status,
+    pub contents: String,
+    pub note: Option<String>,
+}
+
+/// How the clients were chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    Flags,
+    Detected(Vec<String>),
+    Default,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub repo: PathBuf,
+    pub clients: Vec<Client>,
+    pub selection: Selection,
+    pub changes: Vec<FileChange>,
+    /// Text for the person to act on (Windsurf's global config is not ours to write).
+    pub printed: Vec<String>,
+    /// One line per detected fact of the stack, for the summary.
+    pub detected: Vec<String>,
+}
+
+/// A parse problem inside a file, before the file's path is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl Located {
+    pub fn at(text: &str, offset: usize, message: impl Into<String>) -> Self {
+        let (line, column) = crate::config::line_col(text, offset);
+        Located { line: Some(line), column: Some(column), message: message.into() }
+    }
+
+    pub fn nowhere(message: impl Into<String>) -> Self {
+        Located { line: None, column: None, message: message.into() }
+    }
+
+    fn in_file(self, path: &Path) -> CheckError {
+        CheckError::Input {
+            path: path.to_path_buf(),
+            line: self.line,
+            column: self.column,
+            message: format!("{}; nothing was written", self.message),
+        }
+    }
+}
+
+/// Collects edits per file, so that two clients editing the same file
+/// (AGENTS.md for Claude Code and Codex) make one change.
+struct Planner<'a> {
+    repo: &'a Path,
+    files: Vec<(PathBuf, Option<String>, String, Option<String>)>,
+}
+
+impl<'a> Planner<'a> {
+    fn new(repo: &'a Path) -> Self {
+        Planner { repo, files: Vec::new() }
+    }
+
+    /// Whether the file exists now or an earlier edit of this run creates it.
+    fn exists(&self, rel: &str) -> bool {
+        self.files.iter().any(|(p, ..)| p == Path::new(rel)) || self.repo.join(rel).is_file()
+    }
+
+    fn edit(&mut self, rel: &str, f: impl FnOnce(Option<&str>) -> Result<String, Located>) -> Result<(), CheckError> {
+        let path = PathBuf::from(rel);
+        let index = match self.files.iter().position(|(p, ..)| *p == path) {
+            Some(i) => i,
+            None => {
+                let original = read_existing(&self.repo.join(rel))?;
+                let current = original.clone().unwrap_or_default();
+                self.files.push((path.clone(), original, current, None));
+                self.files.len() - 1
+            }
+        };
+        let entry = &mut self.files[index];
+        let input = if entry.1.is_none() && entry.2.is_empty() { None } else { Some(entry.2.as_str()) };
+        entry.2 = f(input).map_err(|e| e.in_file(&self.repo.join(rel)))?;
+        Ok(())
+    }
+
+    fn note(&mut self, rel: &str, note: String) {
+        if let Some(entry) = self.files.iter_mut().find(|(p, ..)| p == Path::new(rel)) {
+            entry.3 = Some(note);
+        }
+    }
+
+    fn finish(self) -> Vec<FileChange> {
+        self.files
+            .into_iter()
+            .map(|(path, original, contents, note)| {
+                let status = match &original {
+                    None => Status::Created,
+                    Some(old) if *old == contents => Status::Unchanged,
+                    Some(_) => Status::Updated,
+                };
+                FileChange { path, status, contents, note }
+            })
+            .collect()
+    }
+}
+
+/// The file's text, or None when it does not exist.
+fn read_existing(path: &Path) -> Result<Option<String>, CheckError> {
+    match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| CheckError::input(path, "is not UTF-8 text; nothing was written")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(CheckError::input(path, format!("cannot read: {e}; nothing was written"))),
+    }
+}
+
+/// Plans the run without writing anything. `requested` empty: detect the clients.
+pub fn plan(repo: &Path, requested: &[Client]) -> Result<Plan, CheckError> {
+    if !repo.is_dir() {
+        return Err(CheckError::Usage(format!("--repo {} is not a directory", repo.display())));
+    }
+    let (mut clients, selection) = if requested.is_empty() {
+        let (found, reasons) = detect_clients(repo);
+        if found.is_empty() { (DEFAULT_CLIENTS.to_vec(), Selection::Default) } else { (found, Selection::Detected(reasons)) }
+    } else {
+        (requested.to_vec(), Selection::Flags)
+    };
+    clients.sort();
+    clients.dedup();
+
+    let repo_abs = repo.canonicalize().unwrap_or_else(|_| repo.to_path_buf());
+    let mut planner = Planner::new(repo);
+    let mut printed = Vec::new();
+    for &client in &clients {
+        if let Some(text) = clients::plan_client(&mut planner, client, &repo_abs)? {
+            printed.push(text);
+        }
+    }
+
+    let mut detected = Vec::new();
+    let config_rel = crate::config::FILE_NAME;
+    if planner.repo.join(config_rel).exists() {
+        planner.edit(config_rel, |old| Ok(old.unwrap_or_default().to_string()))?;
+        planner.note(config_rel, "already exists; init never overwrites it".into());
+    } else {
+        let stack = detect_stack(repo);
+        detected = stack.facts();
+        let text = render_starter_config(&stack);
+        planner.edit(config_rel, |_| Ok(text))?;
+        planner.note(config_rel, "starter config from the detected stack: review it".into());
+    }
+    Ok(Plan { repo: repo.to_path_buf(), clients, selection, changes: planner.finish(), printed, detected })
+}
+
+/// Writes the created and updated files.
+pub fn apply(plan: &Plan) -> Result<(), CheckError> {
+    for change in plan.changes.iter().filter(|c| c.status != Status::Unchanged) {
+        let path = plan.repo.join(&change.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| CheckError::input(parent, format!("cannot create the directory: {e}")))?;
+        }
+        std::fs::write(&path, &change.contents).map_err(|e| CheckError::input(&path, format!("cannot write: {e}")))?;
+    }
+    Ok(())
+}
+
+/// Plans, writes, and returns the summary for stdout.
+pub fn run(repo: &Path, requested: &[Client]) -> Result<String, CheckError> {
+    let plan = plan(repo, requested)?;
+    apply(&plan)?;
+    Ok(render_summary(&plan))
+}
+
+pub fn render_summary(plan: &Plan) -> String {
+    let mut out = String::new();
+    let names: Vec<&str> = plan.clients.iter().map(|c| c.display_name()).collect();
+    match &plan.selection {
+        Selection::Flags => {}
+        Selection::Detected(reasons) => {
+            let _ = writeln!(out, "Detected {} ({}).", names.join(", "), reasons.join(", "));
+        }
+        Selection::Default => {
+            let _ = writeln!(
+                out,
+                "No editor configuration found (.cursor/, .mcp.json, CLAUDE.md, .claude/, .vscode/, .codex/, .windsurf*):\n\
+                 setting up Cursor and Claude Code. Pass --vscode, --codex or --windsurf for the others."
+            );
+        }
+    }
+    let _ = writeln!(out, "billguard init for {}:", names.join(", "));
+    let width = plan.changes.iter().map(|c| c.path.display().to_string().len()).max().unwrap_or(0);
+    for change in &plan.changes {
+        let path = change.path.display().to_string();
+        let note = change.note.as_deref().map(|n| format!("  ({n})")).unwrap_or_default();
+        let row = format!("  {:<9}  {path:<width$}{note}", change.status.as_str());
+        let _ = writeln!(out, "{}", row.trim_end());
+    }
+    if !plan.detected.is_empty() {
+        let _ = writeln!(out, "Detected in the stack:");
+        for fact in &plan.detected {
+            let _ = writeln!(out, "  - {fact}");
+        }
+    }
+    for text in &plan.printed {
+        out.push('\n');
+        out.push_str(text);
+        if !text.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out.push('\n');
+    out.push_str(&clients::next_steps(&plan.clients));
+    out
+}
