@@ -36,6 +36,13 @@ impl Default for Labels {
     }
 }
 
+/// What one part of the evaluation found.
+#[derive(Default)]
+struct Out {
+    findings: Vec<Finding>,
+    notes: Vec<String>,
+}
+
 pub struct Outcome {
     pub findings: Vec<Finding>,
     pub notes: Vec<String>,
@@ -112,10 +119,28 @@ impl<'a> Evaluation<'a> {
     fn run(mut self) -> Outcome {
         self.classify_subscriptions();
         self.index();
-        self.check_users();
-        self.check_customers();
-        self.check_prices();
-        Outcome { findings: self.findings, notes: self.notes }
+        // The per-user and the per-customer checks only read: they run side by
+        // side, and the outcome is the same as one after the other (findings
+        // are sorted by the report; notes keep this order).
+        let this = &self;
+        let (users, (customers, prices)) = std::thread::scope(|scope| {
+            let others = scope.spawn(|| {
+                let (mut customers, mut prices) = (Out::default(), Out::default());
+                this.check_customers(&mut customers);
+                this.check_prices(&mut prices);
+                (customers, prices)
+            });
+            let mut users = Out::default();
+            this.check_users(&mut users);
+            (users, others.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+        });
+        let mut findings = self.findings;
+        let mut notes = self.notes;
+        for out in [users, customers, prices] {
+            findings.extend(out.findings);
+            notes.extend(out.notes);
+        }
+        Outcome { findings, notes }
     }
 
     fn s(&self, sym: Sym) -> &'a str {
@@ -217,7 +242,7 @@ impl<'a> Evaluation<'a> {
         sub.status.as_str(&self.obs.strings)
     }
 
-    fn check_users(&mut self) {
+    fn check_users(&self, out: &mut Out) {
         let comped: HashSet<&str> = self.cfg.comped_users.iter().map(|id| id.trim()).collect();
         // ACC010 bookkeeping: users with access and a customer id, and those whose
         // customer has no subscription of any status.
@@ -228,7 +253,7 @@ impl<'a> Evaluation<'a> {
             let is_comped = !comped.is_empty() && comped.contains(id);
             let Some(customer) = user.customer else {
                 if user.access && !is_comped {
-                    self.findings.push(
+                    out.findings.push(
                         Finding::new(
                             rule("ACC008"),
                             format!("user:{id}"),
@@ -266,17 +291,17 @@ impl<'a> Evaluation<'a> {
             }
 
             if !entitling.is_empty() && !user.access {
-                self.revenue_leak(id, customer, &entitling);
+                self.revenue_leak(out, id, customer, &entitling);
             } else if entitling.is_empty() && user.access && !is_comped {
                 if let Some(i) = grace_expired {
-                    self.grace_expired(id, customer, i);
+                    self.grace_expired(out, id, customer, i);
                 } else if has_any {
-                    self.wrongful_access(id, customer, &others);
+                    self.wrongful_access(out, id, customer, &others);
                 }
                 // No subscription at all: decided below, after ACC010.
             }
             if !entitling.is_empty() && user.access && self.obs.plan_tracked {
-                self.plan_drift(id, user.plan, &entitling);
+                self.plan_drift(out, id, user.plan, &entitling);
             }
         }
 
@@ -284,7 +309,7 @@ impl<'a> Evaluation<'a> {
         if unknown_count >= 3 && unknown_count * 2 >= linked_with_access {
             let examples: Vec<&str> = unknown_customers.iter().filter_map(|u| u.customer).map(|c| self.s(c)).take(5).collect();
             let mode = self.labels.key_mode.as_ref().map(|m| format!(" (billguard read it with {m})")).unwrap_or_default();
-            self.findings.push(
+            out.findings.push(
                 Finding::new(
                     rule("ACC010"),
                     "account",
@@ -305,7 +330,7 @@ impl<'a> Evaluation<'a> {
                     continue;
                 }
                 let customer = self.s(user.customer.expect("only linked users are collected"));
-                self.findings.push(
+                out.findings.push(
                     Finding::new(
                         rule("ACC002"),
                         format!("user:{id}"),
@@ -326,7 +351,7 @@ impl<'a> Evaluation<'a> {
         if !duplicates.is_empty() {
             duplicates.sort();
             duplicates.dedup();
-            self.notes.push(format!(
+            out.notes.push(format!(
                 "duplicate user ids in the app data ({} ids: {}): every row was checked on its own",
                 duplicates.len(),
                 list(&duplicates, 5)
@@ -344,12 +369,12 @@ impl<'a> Evaluation<'a> {
         keyed.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0].1).collect()
     }
 
-    fn revenue_leak(&mut self, id: &str, customer: Sym, entitling: &[usize]) {
+    fn revenue_leak(&self, out: &mut Out, id: &str, customer: Sym, entitling: &[usize]) {
         let subs = &self.obs.subscriptions;
         let first = &subs[entitling[0]];
         let more = if entitling.len() > 1 { format!(" (and {} more entitling)", entitling.len() - 1) } else { String::new() };
         let ids: Vec<&str> = entitling.iter().map(|&i| self.s(subs[i].id)).collect();
-        self.findings.push(
+        out.findings.push(
             Finding::new(
                 rule("ACC001"),
                 format!("user:{id}"),
@@ -373,12 +398,12 @@ impl<'a> Evaluation<'a> {
         );
     }
 
-    fn wrongful_access(&mut self, id: &str, customer: Sym, others: &[usize]) {
+    fn wrongful_access(&self, out: &mut Out, id: &str, customer: Sym, others: &[usize]) {
         let subs = &self.obs.subscriptions;
         let described: Vec<String> =
             others.iter().map(|&i| format!("{} {}", self.s(subs[i].id), self.status(&subs[i]))).collect();
         let shown: Vec<&str> = described.iter().map(String::as_str).collect();
-        self.findings.push(
+        out.findings.push(
             Finding::new(
                 rule("ACC002"),
                 format!("user:{id}"),
@@ -403,11 +428,11 @@ impl<'a> Evaluation<'a> {
         );
     }
 
-    fn grace_expired(&mut self, id: &str, customer: Sym, i: usize) {
+    fn grace_expired(&self, out: &mut Out, id: &str, customer: Sym, i: usize) {
         let sub = &self.obs.subscriptions[i];
         let start = sub.period_start.unwrap_or(self.now);
         let days = (self.now - start).max(0) / DAY;
-        self.findings.push(
+        out.findings.push(
             Finding::new(
                 rule("ACC007"),
                 format!("user:{id}"),
@@ -431,7 +456,7 @@ impl<'a> Evaluation<'a> {
 
     /// ACC003: only for an entitled user with access whose entitling
     /// subscriptions map to at least one plan. Unmapped prices are ACC004's.
-    fn plan_drift(&mut self, id: &str, plan: Option<Sym>, entitling: &[usize]) {
+    fn plan_drift(&self, out: &mut Out, id: &str, plan: Option<Sym>, entitling: &[usize]) {
         let subs = &self.obs.subscriptions;
         // (rank, price id, plan, subscription id); ranked plans first, ties by price id.
         let mut candidates: Vec<(usize, &str, &str, &str)> = Vec::new();
@@ -474,7 +499,7 @@ impl<'a> Evaluation<'a> {
             Some(p) => format!("Set {} = '{p}' for this user, and make the subscription.updated handler write the plan mapped from the price", self.labels.plan_field),
             None => format!("Set {} to one of the subscribed plans, and add [access] plan_rank to say which plan wins", self.labels.plan_field),
         };
-        self.findings.push(
+        out.findings.push(
             Finding::new(rule("ACC003"), format!("user:{id}"), format!("{} is {shown_db} but {source}", self.labels.plan_field))
                 .fix(fix)
                 .evidence("db_plan", db_plan)
@@ -490,7 +515,7 @@ impl<'a> Evaluation<'a> {
     }
 
     /// ACC005, ACC006, ACC009: per customer.
-    fn check_customers(&mut self) {
+    fn check_customers(&self, out: &mut Out) {
         // ACC005: distinct users sharing one customer id.
         let mut shared: BTreeMap<Sym, Vec<&str>> = BTreeMap::new();
         for user in &self.obs.users {
@@ -508,7 +533,7 @@ impl<'a> Evaluation<'a> {
                 continue;
             }
             let cus = self.s(customer);
-            self.findings.push(
+            out.findings.push(
                 Finding::new(
                     rule("ACC005"),
                     format!("customer:{cus}"),
@@ -536,7 +561,7 @@ impl<'a> Evaluation<'a> {
             let ids: Vec<&str> = entitling.iter().map(|s| self.s(s.id)).collect();
             if self.users_of_customer[c] == 0 {
                 let first = entitling[0];
-                self.findings.push(
+                out.findings.push(
                     Finding::new(
                         rule("ACC006"),
                         format!("customer:{cus}"),
@@ -553,7 +578,7 @@ impl<'a> Evaluation<'a> {
                 );
             }
             if entitling.len() >= 2 {
-                self.findings.push(
+                out.findings.push(
                     Finding::new(
                         rule("ACC009"),
                         format!("customer:{cus}"),
@@ -568,11 +593,11 @@ impl<'a> Evaluation<'a> {
     }
 
     /// ACC004: prices of entitling subscriptions that [access.plans] does not map.
-    fn check_prices(&mut self) {
+    fn check_prices(&self, out: &mut Out) {
         if self.cfg.plans.is_empty() {
             let any_priced = self.obs.subscriptions.iter().zip(&self.grants).any(|(s, g)| *g == Grant::Entitles && !s.prices.is_empty());
             if any_priced {
-                self.notes.push(
+                out.notes.push(
                     "[access.plans] is empty: plan checks (ACC003, ACC004) were skipped; map price ids to plan names in billguard.toml to enable them".into(),
                 );
             }
@@ -595,7 +620,7 @@ impl<'a> Evaluation<'a> {
         }
         for (price, (count, examples)) in unmapped {
             let p = self.s(price);
-            self.findings.push(
+            out.findings.push(
                 Finding::new(
                     rule("ACC004"),
                     format!("price:{p}"),

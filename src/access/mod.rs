@@ -246,9 +246,12 @@ fn assemble(
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "linked customer ids");
     let outcome = contract::evaluate(&obs, &config.access, &labels, now);
     tracing::debug!(findings = outcome.findings.len(), ms = started.elapsed().as_millis() as u64, "evaluated the contract");
-    let mut notes = obs.notes;
+    let plan_tracked = obs.plan_tracked;
+    let mut notes = std::mem::take(&mut obs.notes);
+    // The observations are done with: free them before the report is sorted.
+    drop(obs);
     notes.extend(outcome.notes);
-    if !obs.plan_tracked && !config.access.plans.is_empty() {
+    if !plan_tracked && !config.access.plans.is_empty() {
         notes.push(format!("the users carry no `{}` value: plan drift (ACC003) was not checked", labels.plan_field));
     }
     Report::new(TOOL, scope, outcome.findings, notes)
