@@ -254,7 +254,7 @@ impl<S: Serialize> Report<S> {
     pub fn to_json_text(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).expect("a report always serializes");
         s.push('\n');
-        secrets::redact(&s)
+        secrets::redact_owned(s)
     }
 
     pub fn render(&self, format: Format, color: bool) -> String

@@ -172,7 +172,12 @@ pub fn fingerprint(key: &str) -> String {
 /// Replaces every secret in `text`: keys by their fingerprint, URL credentials
 /// by `…`, and registered secret values by `[redacted]`.
 pub fn redact(text: &str) -> String {
-    let mut out = text.to_string();
+    redact_owned(text.to_string())
+}
+
+/// [`redact`] for a string the caller gives up: a large report is not copied
+/// when it holds nothing to redact.
+pub fn redact_owned(mut out: String) -> String {
     {
         let known = known_secrets().read().unwrap_or_else(|e| e.into_inner());
         for secret in known.iter() {

@@ -77,8 +77,8 @@ struct Evaluation<'a> {
     /// Per customer symbol: first subscription index, chained through `next_sub`.
     first_sub: Vec<u32>,
     next_sub: Vec<u32>,
-    /// Users per customer symbol.
-    users_of_customer: Vec<u32>,
+    /// Users per customer symbol, saturating: the rules only ask for none, one or several.
+    users_of_customer: Vec<u8>,
     plan_of_price: HashMap<Sym, &'a str>,
     findings: Vec<Finding>,
     notes: Vec<String>,
@@ -220,7 +220,8 @@ impl<'a> Evaluation<'a> {
         }
         for user in &self.obs.users {
             if let Some(c) = user.customer {
-                self.users_of_customer[sym_index(c)] += 1;
+                let n = &mut self.users_of_customer[sym_index(c)];
+                *n = n.saturating_add(1);
             }
         }
     }
@@ -363,10 +364,11 @@ impl<'a> Evaluation<'a> {
     /// index (nothing looks them up), so equal ids are found by sorting
     /// their hashes, with the text deciding between equal hashes.
     fn duplicate_user_ids(&self) -> Vec<&'a str> {
-        let users = &self.obs.users;
-        let mut keyed: Vec<(u64, &'a str)> = users.iter().map(|u| self.s(u.id)).map(|id| (xxhash_rust::xxh3::xxh3_64(id.as_bytes()), id)).collect();
-        keyed.sort_unstable();
-        keyed.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0].1).collect()
+        let id = |i: u32| self.s(self.obs.users[i as usize].id);
+        let mut keyed: Vec<(u64, u32)> =
+            (0..self.obs.users.len() as u32).map(|i| (xxhash_rust::xxh3::xxh3_64(id(i).as_bytes()), i)).collect();
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| id(a.1).cmp(id(b.1))));
+        keyed.windows(2).filter(|w| w[0].0 == w[1].0 && id(w[0].1) == id(w[1].1)).map(|w| id(w[0].1)).collect()
     }
 
     fn revenue_leak(&self, out: &mut Out, id: &str, customer: Sym, entitling: &[usize]) {

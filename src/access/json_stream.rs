@@ -114,20 +114,22 @@ where
                 loop {
                     let next = rx.lock().map(|r| r.recv());
                     let Ok(Ok(batch)) = next else { return };
+                    // Sized up front: collecting a Result grows the vector by doubling.
+                    let mut items = Vec::with_capacity(batch.ranges.len());
                     let parsed = batch
                         .ranges
                         .iter()
                         .enumerate()
-                        .map(|(i, &(s, e))| {
-                            parse(Element {
+                        .try_for_each(|(i, &(s, e))| {
+                            items.push(parse(Element {
                                 bytes: &batch.data[s..e],
                                 offset: batch.base + s as u64,
                                 in_block: s,
                                 position: batch.first_position + i,
-                            })
+                            })?);
+                            Ok(())
                         })
-                        .collect::<Result<Vec<T>, StreamError>>()
-                        .map(|items| (batch.data, items, batch.read_to));
+                        .map(|()| (batch.data, items, batch.read_to));
                     if tx.send((batch.seq, parsed)).is_err() {
                         return;
                     }

@@ -1,11 +1,12 @@
 //! The string table behind [`Sym`]: every distinct string stored once in one
 //! arena, keyed by its 128-bit xxh3 hash.
 //!
-//! Why not a general interner: lookups here never compare strings. The hash
-//! is computed where the string is parsed (on a worker thread), and the table
-//! only maps hash -> symbol, so a million lookups cost a million integer
-//! probes. At 128 bits two distinct ids colliding is not a practical concern
-//! (p < 1e-26 for billions of strings).
+//! Why not a general interner: lookups here never compare strings; the table
+//! only maps hash -> symbol. At 128 bits two distinct strings colliding is not
+//! a practical concern (p < 1e-26 for billions of strings). Strings that are
+//! only printed (subscription and user ids) or joined later by sorting
+//! (customer ids, see `Observations::link_customers`) are stored without an
+//! index entry: a lookup per row into a table of millions costs a cache miss.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -77,20 +78,10 @@ impl Strings {
     }
 
     pub fn get_or_intern(&mut self, s: &str) -> Sym {
-        self.intern_keyed(key(s), s)
-    }
-
-    /// Interns `s` whose [`key`] the caller already computed.
-    pub fn intern_keyed(&mut self, key: u128, s: &str) -> Sym {
-        self.intern_keyed_with(key, || s)
-    }
-
-    /// Like [`Strings::intern_keyed`], producing the string only when it is new.
-    fn intern_keyed_with<'s>(&mut self, key: u128, s: impl FnOnce() -> &'s str) -> Sym {
         // One probe: the entry either holds the symbol or is where it goes.
-        match self.index.entry(key) {
+        match self.index.entry(key(s)) {
             std::collections::hash_map::Entry::Occupied(e) => *e.get(),
-            std::collections::hash_map::Entry::Vacant(e) => *e.insert(push(&mut self.arena, &mut self.spans, s())),
+            std::collections::hash_map::Entry::Vacant(e) => *e.insert(push(&mut self.arena, &mut self.spans, s)),
         }
     }
 
@@ -135,52 +126,44 @@ fn push(arena: &mut String, spans: &mut Vec<(u32, u32)>, s: &str) -> Sym {
     Sym((spans.len() - 1) as u32)
 }
 
-/// A string parsed on a worker thread, to be interned on the owning thread:
+/// A string parsed on a worker thread, to be stored on the owning thread:
 /// a span of the block it was parsed from (no copy), or a copy when JSON
-/// escapes made the parser build a new string; with its key when it will be
-/// looked up.
+/// escapes made the parser build a new string.
 #[derive(Debug)]
-pub struct Parsed {
-    pub key: u128,
-    place: Place,
-}
-
-#[derive(Debug)]
-enum Place {
+pub enum Parsed {
     Span(u32, u32),
     Owned(Box<str>),
 }
 
 impl Parsed {
     /// `element` is the slice `s` was parsed from, found at `in_block` in its block.
-    pub fn new(s: &std::borrow::Cow<'_, str>, element: &[u8], in_block: usize, keyed: bool) -> Parsed {
-        let key = if keyed { key(s) } else { 0 };
-        let place = match s {
+    pub fn new(s: &std::borrow::Cow<'_, str>, element: &[u8], in_block: usize) -> Parsed {
+        match s {
             std::borrow::Cow::Borrowed(b) => {
                 let at = (b.as_ptr() as usize).wrapping_sub(element.as_ptr() as usize);
                 if at <= element.len() && at + b.len() <= element.len() {
-                    Place::Span((in_block + at) as u32, b.len() as u32)
+                    Parsed::Span((in_block + at) as u32, b.len() as u32)
                 } else {
-                    Place::Owned((*b).into())
+                    Parsed::Owned((*b).into())
                 }
             }
-            std::borrow::Cow::Owned(o) => Place::Owned(o.as_str().into()),
-        };
-        Parsed { key, place }
-    }
-
-    pub fn as_str<'a>(&'a self, block: &'a [u8]) -> &'a str {
-        match &self.place {
-            Place::Span(start, len) => {
-                std::str::from_utf8(&block[*start as usize..(*start + *len) as usize]).expect("spans of parsed strings are UTF-8")
-            }
-            Place::Owned(s) => s,
+            std::borrow::Cow::Owned(o) => Parsed::Owned(o.as_str().into()),
         }
     }
 
-    /// Interns into `strings` (keyed), resolving against `block` only when new.
+    pub fn as_str<'a>(&'a self, block: &'a [u8]) -> &'a str {
+        match self {
+            Parsed::Span(start, len) => {
+                std::str::from_utf8(&block[*start as usize..(*start + *len) as usize]).expect("spans of parsed strings are UTF-8")
+            }
+            Parsed::Owned(s) => s,
+        }
+    }
+
+    /// Interns into `strings`, resolving against `block`. Used for the few
+    /// strings that repeat (prices, plans), whose table entries stay in cache.
     pub fn intern(&self, block: &[u8], strings: &mut Strings) -> Sym {
-        strings.intern_keyed_with(self.key, || self.as_str(block))
+        strings.get_or_intern(self.as_str(block))
     }
 }
 
@@ -202,7 +185,6 @@ mod tests {
         let id = s.push_unindexed("sub_1");
         assert_eq!(s.resolve(id), Some("sub_1"));
         assert_eq!(s.get("sub_1"), None);
-        assert_eq!(s.intern_keyed(key("cus_a"), "cus_a"), a);
         assert_eq!(s.len(), 3);
     }
 }

@@ -301,7 +301,7 @@ fn unix(ts: &Option<Timestamp>) -> Result<Option<i64>, String> {
 impl RawSubscription<'_> {
     fn into_pre(self, e: &Element<'_>) -> Result<PreSubscription, String> {
         let n = e.position;
-        let text = |s: &Cow<'_, str>, keyed: bool| Parsed::new(s, e.bytes, e.in_block, keyed);
+        let text = |s: &Cow<'_, str>| Parsed::new(s, e.bytes, e.in_block);
         let id = self.id.as_ref().filter(|s| !s.is_empty()).ok_or_else(|| format!("subscription #{n} has no `id`"))?;
         let where_ = || format!("subscription #{n} ({id})");
         let customer = self
@@ -318,7 +318,7 @@ impl RawSubscription<'_> {
         for item in self.items.map(|i| i.0).unwrap_or_default() {
             let price = item.price.and_then(|p| p.0).or(item.price_id).or_else(|| item.plan.and_then(|p| p.0));
             if let Some(p) = price {
-                prices.push(text(&p, true));
+                prices.push(text(&p));
             }
             if item_start.is_none() {
                 item_start = unix(&item.current_period_start).map_err(|e| format!("{}: {e}", where_()))?;
@@ -326,12 +326,12 @@ impl RawSubscription<'_> {
             }
         }
         for p in self.price_ids.unwrap_or_default() {
-            prices.push(text(&p, true));
+            prices.push(text(&p));
         }
         if prices.is_empty()
             && let Some(plan) = self.plan.and_then(|p| p.0)
         {
-            prices.push(text(&plan, true));
+            prices.push(text(&plan));
         }
 
         let err = |e: String| format!("{}: {e}", where_());
@@ -364,8 +364,8 @@ impl RawSubscription<'_> {
             None => PreStatus::Other(status.trim().to_ascii_lowercase().into()),
         };
         Ok(PreSubscription {
-            id: text(id, false),
-            customer: text(&customer, false),
+            id: text(id),
+            customer: text(&customer),
             status,
             prices,
             cancel_at_period_end,
