@@ -323,7 +323,7 @@ before opening a PR that touches a webhook handler; fix every high finding (verd
             secrets::refuse_secret_argument("paths", p)?;
             paths::within_repo(&self.repo, p.split('*').next().unwrap_or(p), "paths")?;
         }
-        Ok(WebhookRequest { repo: self.repo.clone(), base, diff, paths })
+        Ok(WebhookRequest { repo: self.repo.clone(), base, diff, paths, config: None })
     }
 
     fn prepare_access(&self, args: &AccessArgs) -> Result<AccessRequest, String> {
