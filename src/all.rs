@@ -13,6 +13,7 @@ use std::sync::atomic::AtomicBool;
 
 use schemars::JsonSchema;
 use serde::Serialize;
+use futures_util::FutureExt as _;
 use serde_json::{Value, json};
 
 use crate::access::{self, AccessRequest, AccessScope};
@@ -119,27 +120,28 @@ pub async fn run(req: &AllRequest, hooks: &access::Hooks) -> AllReport {
     let access_req = AccessRequest { repo: req.repo.clone(), fixtures_dir: req.fixtures_dir.clone(), config: req.config.clone(), now: req.now };
     let keys_task = tokio::task::spawn_blocking(move || keys::check(&keys_req));
     let webhook_task = tokio::task::spawn_blocking(move || webhook::check(&webhook_req));
-    let hooks = hooks.clone();
-    // Spawned, so that a panic in the access check becomes its section, not ours.
-    let access_task = tokio::spawn(async move { access::check_with(&access_req, &hooks).await });
-    let (access, keys, webhook) = tokio::join!(access_task, keys_task, webhook_task);
+    // Not spawned: dropping this future (a cancelled tool call) must stop the
+    // access check's API requests. A panic in it still becomes its section.
+    let access = std::panic::AssertUnwindSafe(access::check_with(&access_req, hooks)).catch_unwind();
+    let (access, keys, webhook) = tokio::join!(access, keys_task, webhook_task);
+    let crashed = |join: tokio::task::JoinError| if join.is_panic() { "panic" } else { "aborted" };
     combine(
-        outcome(access::TOOL, access, req.fixtures_dir.is_some()),
-        outcome(keys::TOOL, keys, false),
-        outcome(webhook::TOOL, webhook, req.base.is_some()),
+        outcome(access::TOOL, access.map_err(|_| "panic"), req.fixtures_dir.is_some()),
+        outcome(keys::TOOL, keys.map_err(crashed), false),
+        outcome(webhook::TOOL, webhook.map_err(crashed), req.base.is_some()),
     )
 }
 
-fn outcome<S>(tool: &str, joined: Result<Result<Report<S>, CheckError>, tokio::task::JoinError>, asked: bool) -> Section<S> {
+fn outcome<S>(tool: &str, joined: Result<Result<Report<S>, CheckError>, &str>, asked: bool) -> Section<S> {
     match joined {
         Ok(result) => section(tool, result, asked),
-        Err(join) => {
-            tracing::error!("{tool} panicked inside check_all: {join}");
+        Err(how) => {
+            tracing::error!("{tool} crashed inside check_all ({how})");
             Section {
                 tool: tool.to_string(),
                 status: Status::Error,
                 verdict: None,
-                reason: Some(format!("internal error: the check crashed ({})", if join.is_panic() { "panic" } else { "aborted" })),
+                reason: Some(format!("internal error: the check crashed ({how})")),
                 what_to_do: Some(format!(
                     "This is a billguard bug; the other sections stand. Run {tool} on its own (or `billguard check` on the CLI) with the same inputs to reproduce it."
                 )),
