@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::access::{self, AccessRequest};
+use crate::all::{self, AllReport, AllRequest};
 use crate::webhook::{self, WebhookRequest};
 use crate::error::CheckError;
 use crate::keys::{self, KeysRequest};
@@ -43,7 +44,7 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
-    /// Run one check.
+    /// Run one check, or all of them (`check all`).
     Check {
         #[command(subcommand)]
         check: CheckCommand,
@@ -125,6 +126,23 @@ pub enum CheckCommand {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// All three checks with billguard.toml's defaults, one verdict. A check that cannot run
+    /// here (no billing data configured, not a git checkout) is reported as skipped, with what to
+    /// do. Exit 1 on fail; else 2 when a check failed to run or none ran; else 0.
+    All {
+        /// billguard.toml to use for every check (default: the repo's).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Fixtures for the access check (stripe/subscriptions.json or paddle/, db/users.json);
+        /// without them it reads live per [billing] and [database], or is skipped.
+        #[arg(long)]
+        fixtures: Option<PathBuf>,
+        /// Base ref for the webhook review (default: merge-base with the default branch, else HEAD).
+        #[arg(long)]
+        base: Option<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -181,9 +199,19 @@ pub fn run(cli: Cli) -> ExitCode {
             if diff.is_some() && base.is_some() {
                 return fail(&CheckError::Usage("give either --diff or --base, not both".into()));
             }
-            let req = WebhookRequest { repo: common.repo.clone(), base, diff, paths };
+            let req = WebhookRequest { repo: common.repo.clone(), base, diff, paths, config: None };
             match webhook::check(&req) {
                 Ok(report) => emit(report, &common),
+                Err(e) => fail(&e),
+            }
+        }
+        Command::Check { check: CheckCommand::All { config, fixtures, base, common } } => {
+            let req = AllRequest { repo: common.repo.clone(), config, fixtures_dir: fixtures, base, allow_commands: true, now: access::now(), cancel: None };
+            let line = ProgressLine::default();
+            let result = block_on(async { Ok(all::run(&req, &line.hooks()).await) });
+            line.finish();
+            match result {
+                Ok(report) => emit_all(report, &common),
                 Err(e) => fail(&e),
             }
         }
@@ -369,6 +397,28 @@ fn emit<S: ScopeView>(mut report: Report<S>, common: &CommonArgs) -> ExitCode {
     let rendered = report.render(common.format, stdout_color());
     tracing::debug!(bytes = rendered.len(), ms = started.elapsed().as_millis() as u64, "rendered the report");
     print_stdout(&rendered);
+    ExitCode::from(code as u8)
+}
+
+/// [`emit`] for `check all`: each section is cut to its share of --max-findings.
+fn emit_all(mut report: AllReport, common: &CommonArgs) -> ExitCode {
+    if let Some(path) = &common.report_file {
+        if let Err(e) = std::fs::write(path, report.to_json_text()) {
+            eprintln!("billguard: input error: cannot write --report-file {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    if let Some(max) = common.max_findings {
+        let repo = &common.repo;
+        let kept = common.report_file.as_ref().map(|p| p.display().to_string());
+        report.bound(max, &mut |tool: &str, full: &str| match &kept {
+            // The combined full report already holds every section.
+            Some(path) => Ok(path.clone()),
+            None => crate::paths::save_report(repo, tool, full).map_err(|e| format!("cannot write under .billguard/reports/: {e}")),
+        });
+    }
+    let code = report.exit_code(common.strict);
+    print_stdout(&report.render(common.format, stdout_color()));
     ExitCode::from(code as u8)
 }
 

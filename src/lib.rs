@@ -5,6 +5,7 @@
 //! ([`mcp`]) are two thin faces of the same engine.
 
 pub mod access;
+pub mod all;
 pub mod cli;
 pub mod config;
 pub mod demo;

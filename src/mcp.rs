@@ -6,11 +6,16 @@
 
 use std::path::{Path, PathBuf};
 
+use rmcp::handler::server::router::prompt::PromptRouter;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{CallToolResult, ContentBlock, Implementation, ProgressNotificationParam, ServerCapabilities, ServerConfig};
+use rmcp::model::{
+    CallToolResult, ContentBlock, GetPromptResult, Implementation, ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams,
+    ProgressNotificationParam, PromptMessage, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource, ResourceContents,
+    ResourceTemplate, Role, ServerCapabilities, ServerConfig,
+};
 use rmcp::service::RequestContext;
-use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt, tool, tool_handler, tool_router};
+use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt, prompt, prompt_handler, prompt_router, tool, tool_handler, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -18,12 +23,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::access::{self, AccessRequest, AccessScope};
+use crate::all::{self, AllReport, AllRequest};
 use crate::keys::env_sources::EnvSpec;
 use crate::keys::{self, KeysRequest, KeysScope};
 use crate::error::CheckError;
 use crate::paths;
 use crate::report::Report;
-use crate::secrets;
+use crate::{rules, secrets};
 use crate::webhook::{self, WebhookRequest, WebhookScope};
 
 /// MCP results carry at most this many findings unless the caller asks otherwise.
@@ -61,7 +67,23 @@ vercel.json, netlify.toml) or code that reads billing variables, and before a de
 production, live keys elsewhere or committed to git, mixed modes, variables the code reads that an environment lacks \
 or names differently, misfiled keys and disabled safeguards, with a matrix (scope.matrix) of environment x variable. \
 probe_url and probe_api reach the network and are opt-in: probe_url POSTs to a checkout endpoint (this creates an \
-unpaid session); probe_api makes read-only Stripe API calls with each environment's key.";
+unpaid session); probe_api makes read-only Stripe API calls with each environment's key.
+
+When to call check_all: once before opening any PR that touches billing, and again after fixing what it found. It runs \
+the three checks above with billguard.toml's defaults and returns one verdict (the worst of those that ran) with a \
+section per check (sections.access, sections.keys, sections.webhook), each holding that check's report. A section whose \
+status is \"skipped\" or \"error\" did not run: its reason and what_to_do say why and how to make it run (for example \
+pass fixtures_dir); say so in the PR rather than reading the verdict as covering it. Use the single tools to iterate on \
+one area with more options.
+
+The prompt pre_pr_billing_check (argument: base, the ref the PR merges into) walks through the whole pre-PR routine: \
+check_all, fix every high finding, re-run until the verdict is pass or warn, never paste secrets. Each rule's \
+documentation (what it finds, why it matters, an example, the fix) is a resource: billguard://rules/{code}, e.g. \
+billguard://rules/ACC001; resources/list lists every rule.";
+
+/// The MCP resource template for rule documentation.
+pub const RULE_URI_TEMPLATE: &str = "billguard://rules/{code}";
+const RULE_URI_PREFIX: &str = "billguard://rules/";
 
 /// Tool arguments whose deserialization errors name the argument at fault
 /// (`argument \`fixtures_dir\`: invalid type...`), which plain serde does not.
@@ -155,17 +177,50 @@ pub struct KeyModeArgs {
     pub max_findings: Option<u32>,
 }
 
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllArgs {
+    /// billguard.toml for every check, relative to the repo root. Default: the repo's, else
+    /// built-in defaults (the access check also uses the fixtures directory's own).
+    #[serde(default)]
+    pub config: Option<String>,
+    /// Fixture directory for the access check, relative to the repo root, holding
+    /// stripe/subscriptions.json (or paddle/subscriptions.json) and db/users.json. Without it the
+    /// access check reads live per billguard.toml ([billing], [database]), or is skipped when
+    /// those are not set up.
+    #[serde(default)]
+    pub fixtures_dir: Option<String>,
+    /// Git ref the webhook review compares the working tree with (the PR's base, e.g.
+    /// origin/main). Default: the merge-base with the default branch, else HEAD.
+    #[serde(default)]
+    pub base: Option<String>,
+    /// Most findings to return across the three checks (default 50, at most 200), shared
+    /// between them. Every finding is still counted in `summary`; a section that was cut points
+    /// to its full report in `report_file`.
+    #[serde(default)]
+    pub max_findings: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct PrePrArgs {
+    /// Git ref the pull request will merge into, e.g. origin/main. Default: the repository's
+    /// default branch (billguard uses the merge-base with origin/HEAD, main or master).
+    #[serde(default)]
+    pub base: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct BillguardServer {
     repo: PathBuf,
     allow_commands: bool,
     tool_router: ToolRouter<Self>,
+    prompt_router: PromptRouter<Self>,
 }
 
 #[tool_router]
 impl BillguardServer {
     pub fn new(repo: PathBuf) -> Self {
-        BillguardServer { repo, allow_commands: false, tool_router: Self::tool_router() }
+        BillguardServer { repo, allow_commands: false, tool_router: Self::tool_router(), prompt_router: Self::prompt_router() }
     }
 
     /// Lets check_key_mode run `command` sources (`billguard serve --allow-commands`).
@@ -313,6 +368,74 @@ before opening a PR that touches a webhook handler; fix every high finding (verd
         Ok(finish(&repo, outcome, max))
     }
 
+    /// Run every check with the config's defaults.
+    #[tool(
+        name = "check_all",
+        title = "Run every billing check",
+        description = "Run the three checks with billguard.toml's defaults and get one verdict: the access contract \
+(billing vs app users; from fixtures_dir, else live per config), key mode and wiring per environment, and a review of \
+the working tree's webhook handler changes against base. The verdict is the worst of the checks that ran; each check \
+has a section (sections.access, sections.keys, sections.webhook) with its status (ran, skipped, error), its report, or \
+the reason it did not run and what to do about it. Read-only. Call before opening a PR that touches billing; fix every \
+high finding (verdict \"fail\") and call again.",
+        output_schema = rmcp::handler::server::tool::schema_for_output::<AllReport>(),
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+    )]
+    async fn check_all(
+        &self,
+        Parameters(Args(args)): Parameters<Args<AllArgs>>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let mut req = match self.prepare_all(&args) {
+            Ok(req) => req,
+            Err(message) => return Ok(tool_error(message)),
+        };
+        let max = args.max_findings.map_or(DEFAULT_MAX_FINDINGS, |m| (m as usize).min(MAX_MAX_FINDINGS));
+        let cancel = Arc::new(AtomicBool::new(false));
+        req.cancel = Some(cancel.clone());
+        let (hooks, forwarder) = progress_forwarder(&ctx);
+        let work = tokio::spawn(async move { all::run(&req, &hooks).await });
+        let abort = work.abort_handle();
+        let outcome = tokio::select! {
+            joined = work => joined,
+            _ = ctx.ct.cancelled() => {
+                cancel.store(true, Ordering::Relaxed);
+                abort.abort();
+                return Ok(tool_error("cancelled by the client".into()));
+            }
+        };
+        if let Some(forwarder) = forwarder {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(2), forwarder).await;
+        }
+        let mut report = match outcome {
+            Ok(report) => report,
+            Err(join) => return Ok(crashed(&join)),
+        };
+        let repo = self.repo.clone();
+        report.bound(max, &mut |tool: &str, full: &str| {
+            paths::save_report(&repo, tool, full).map_err(|e| format!("writing it under .billguard/reports/ failed: {e}"))
+        });
+        Ok(CallToolResult::structured(report.to_json_value()))
+    }
+
+    fn prepare_all(&self, args: &AllArgs) -> Result<AllRequest, String> {
+        for (name, value) in [("config", &args.config), ("fixtures_dir", &args.fixtures_dir), ("base", &args.base)] {
+            if let Some(v) = value {
+                secrets::refuse_secret_argument(name, v)?;
+            }
+        }
+        let within = |value: &Option<String>, name: &str| value.as_deref().map(|v| paths::within_repo(&self.repo, v, name)).transpose();
+        Ok(AllRequest {
+            repo: self.repo.clone(),
+            config: within(&args.config, "config")?,
+            fixtures_dir: within(&args.fixtures_dir, "fixtures_dir")?,
+            base: args.base.clone(),
+            allow_commands: self.allow_commands,
+            now: access::now(),
+            cancel: None,
+        })
+    }
+
     /// The diff is code and is not screened for secrets (the report layer redacts);
     /// refs and paths are.
     fn prepare_webhook(&self, base: Option<String>, diff: Option<String>, paths: Vec<String>) -> Result<WebhookRequest, String> {
@@ -323,7 +446,7 @@ before opening a PR that touches a webhook handler; fix every high finding (verd
             secrets::refuse_secret_argument("paths", p)?;
             paths::within_repo(&self.repo, p.split('*').next().unwrap_or(p), "paths")?;
         }
-        Ok(WebhookRequest { repo: self.repo.clone(), base, diff, paths })
+        Ok(WebhookRequest { repo: self.repo.clone(), base, diff, paths, config: None })
     }
 
     fn prepare_access(&self, args: &AccessArgs) -> Result<AccessRequest, String> {
@@ -381,15 +504,17 @@ fn finish<S: Serialize>(
             CallToolResult::structured(report.to_json_value())
         }
         Ok(Err(err)) => tool_error(format!("{}: {err}", err.kind())),
-        Err(join) => {
-            tracing::error!("check panicked: {join}");
-            tool_error(format!(
-                "internal error: the check crashed ({}). This is a billguard bug; the server keeps running. \
-                 Re-run `billguard check` on the CLI with the same inputs to reproduce it.",
-                if join.is_panic() { "panic" } else { "aborted" }
-            ))
-        }
+        Err(join) => crashed(&join),
     }
+}
+
+fn crashed(join: &tokio::task::JoinError) -> CallToolResult {
+    tracing::error!("check panicked: {join}");
+    tool_error(format!(
+        "internal error: the check crashed ({}). This is a billguard bug; the server keeps running. \
+         Re-run `billguard check` on the CLI with the same inputs to reproduce it.",
+        if join.is_panic() { "panic" } else { "aborted" }
+    ))
 }
 
 /// Cuts the findings to `max`; when anything is cut, writes the full report
@@ -410,10 +535,123 @@ fn tool_error(message: String) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(secrets::redact(&message))])
 }
 
+#[prompt_router]
+impl BillguardServer {
+    /// The pre-PR routine for an agent.
+    #[prompt(
+        name = "pre_pr_billing_check",
+        title = "Pre-PR billing check",
+        description = "Check billing code before opening a pull request: run check_all against the PR's base, read the \
+verdict, fix every high finding, re-run until the verdict is pass or warn, and never paste secrets."
+    )]
+    async fn pre_pr_billing_check(&self, Parameters(args): Parameters<PrePrArgs>) -> Result<GetPromptResult, ErrorData> {
+        if let Some(base) = &args.base {
+            secrets::refuse_secret_argument("base", base).map_err(|m| ErrorData::invalid_params(m, None))?;
+        }
+        Ok(GetPromptResult::new(vec![PromptMessage::new_text(Role::User, pre_pr_steps(args.base.as_deref()))])
+            .with_description("Pre-PR billing check with billguard"))
+    }
+}
+
+/// The steps of the pre_pr_billing_check prompt.
+pub fn pre_pr_steps(base: Option<&str>) -> String {
+    let (against, call) = match base {
+        Some(b) => (format!("`{b}`"), format!("`check_all` with `{{\"base\": \"{b}\"}}`")),
+        None => ("the default branch".to_string(), "`check_all` with no arguments (it compares with the merge-base of the default branch)".to_string()),
+    };
+    format!(
+        "Before opening this pull request, check its billing code with billguard against {against}.\n\n\
+1. Call {call}. Add `fixtures_dir` when the repository has billing fixtures (stripe/subscriptions.json and \
+db/users.json). If check_all is not available, call check_access_contract, check_key_mode and diff_webhook_handler \
+(with the same base) instead.\n\
+2. Read `verdict` first: fail means at least one high finding, warn only medium or low ones, pass none. Then read every \
+section's `status`: a section that is `skipped` or `error` did not run. Do what its `what_to_do` says if you can and \
+call again; otherwise say in the PR description which check did not run and why. Read `notes` too.\n\
+3. Fix every finding whose severity is high: each gives the rule, the entity, a message, evidence, a location and a \
+fix. Change the code, configuration or data it points at; do not silence billguard, edit its config to hide a finding, \
+or delete the check. For what a rule means, read the resource billguard://rules/{{code}} (e.g. billguard://rules/WH004).\n\
+4. Call check_all again after your fixes. Repeat steps 3 and 4 until the verdict is pass or warn. For warn, fix the \
+medium and low findings too, or explain in the PR description why each one is acceptable.\n\
+5. Never paste secrets: no API keys (sk_, rk_, pk_, whsec_, pdl_ values), webhook secrets, database URLs with \
+passwords or env file contents in the chat, the PR, commit messages, code comments or tool arguments. Name \
+environment variables instead. billguard shows keys redacted (sk_live_…a1b2); keep them that way.\n\
+6. When a section's `omitted` is above 0, its full report is the `report_file` under .billguard/reports/; read it \
+there and do not commit it.\n\n\
+Finish with a short summary for the PR: the final verdict, what you fixed, and anything that was skipped or accepted."
+    )
+}
+
+/// Every rule of the catalog as a concrete resource.
+fn rule_resources() -> Vec<Resource> {
+    rules::all()
+        .map(|r| {
+            Resource::new(format!("{RULE_URI_PREFIX}{}", r.code), r.code)
+                .with_title(format!("{} {}", r.code, r.name))
+                .with_description(format!("{} ({}): {}", r.name, r.severity.as_str(), r.finds))
+                .with_mime_type("text/markdown")
+        })
+        .collect()
+}
+
+/// A rule's documentation, or a resource-not-found error that names valid codes.
+pub fn read_rule(uri: &str) -> Result<ReadResourceResult, ErrorData> {
+    let code = uri.strip_prefix(RULE_URI_PREFIX);
+    match code.and_then(rules::get) {
+        Some(rule) => Ok(ReadResourceResult::new(vec![
+            ResourceContents::text(rules::render_rule_markdown(rule), uri).with_mime_type("text/markdown"),
+        ])),
+        None => {
+            let codes: Vec<String> = rules::all().map(|r| r.code.to_string()).collect();
+            let hint = code.and_then(|c| crate::config::closest(c, &codes)).map(|c| format!(" Did you mean {RULE_URI_PREFIX}{c}?")).unwrap_or_default();
+            let what = match code {
+                Some(c) => format!("no billguard rule `{c}`"),
+                None => format!("`{uri}` is not a billguard rule URI ({RULE_URI_TEMPLATE})"),
+            };
+            Err(ErrorData::resource_not_found(
+                format!(
+                    "{what}.{hint} Rule URIs look like {RULE_URI_PREFIX}ACC001, {RULE_URI_PREFIX}KEY001 or {RULE_URI_PREFIX}WH004; \
+                     resources/list lists all {}.",
+                    codes.len()
+                ),
+                Some(serde_json::json!({"uri": uri, "examples": ["billguard://rules/ACC001", "billguard://rules/KEY001", "billguard://rules/WH004"]})),
+            ))
+        }
+    }
+}
+
 #[tool_handler(router = self.tool_router)]
+#[prompt_handler(router = self.prompt_router)]
 impl ServerHandler for BillguardServer {
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        Ok(ListResourcesResult::with_all_items(rule_resources()))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        let template = ResourceTemplate::new(RULE_URI_TEMPLATE, "rule")
+            .with_title("billguard rule documentation")
+            .with_description("What a rule finds, why it matters, an example and the fix; {code} is a rule code such as ACC001, KEY001 or WH004.")
+            .with_mime_type("text/markdown");
+        Ok(ListResourceTemplatesResult::with_all_items(vec![template]))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        read_rule(&request.uri).map(Into::into)
+    }
+
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_prompts().enable_resources().build())
             .with_server_info(
                 Implementation::new("billguard", env!("CARGO_PKG_VERSION"))
                     .with_title("billguard")

@@ -60,6 +60,22 @@ pub fn render_rule(r: &Rule) -> String {
     )
 }
 
+/// One rule's documentation as Markdown (the MCP resource `billguard://rules/{code}`).
+pub fn render_rule_markdown(r: &Rule) -> String {
+    format!(
+        "# {} {}\n\nSeverity: **{}**\n\n## What it finds\n\n{}\n\n## Why it matters\n\n{}\n\n## Example\n\n{}\n\n## Fix\n\n{}\n\n\
+         `billguard rules {}` prints this on the command line.\n",
+        r.code,
+        r.name,
+        r.severity.as_str(),
+        r.finds,
+        r.why,
+        r.example,
+        r.fix,
+        r.code
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,6 +98,8 @@ mod tests {
         assert_eq!(get("acc004").unwrap().name, "unmapped-price");
         assert!(get("ACC999").is_none());
         assert!(render_rule(get("ACC010").unwrap()).contains("wrong mode"));
+        let md = render_rule_markdown(get("WH004").unwrap());
+        assert!(md.starts_with("# WH004 access-grant-removed\n") && md.contains("## Fix"), "{md}");
         assert_eq!(render_catalog().lines().filter(|l| l.starts_with("ACC")).count(), 10);
     }
 }

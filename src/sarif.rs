@@ -28,7 +28,8 @@ fn fingerprint(f: &Finding) -> String {
     format!("{h:016x}")
 }
 
-fn result(f: &Finding, rule_index: Option<usize>) -> Value {
+/// One result; `check` names the check it came from when a run mixes checks.
+fn result(f: &Finding, rule_index: Option<usize>, check: Option<&str>) -> Value {
     let mut r = json!({
         "ruleId": f.rule,
         "level": level(f.severity),
@@ -38,6 +39,9 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     });
     if let Some(i) = rule_index {
         r["ruleIndex"] = json!(i);
+    }
+    if let Some(check) = check {
+        r["properties"]["check"] = json!(check);
     }
     if let Some(loc) = &f.location {
         r["locations"] = json!([{
@@ -52,6 +56,13 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
 
 /// The report as a SARIF log (one run). Strings are redacted by the caller.
 pub fn to_sarif<S>(report: &Report<S>) -> Value {
+    let findings: Vec<(&Finding, Option<&str>)> = report.findings.iter().map(|f| (f, None)).collect();
+    log(&report.tool, &findings, json!({"verdict": report.verdict, "omitted": report.omitted, "notes": report.notes}))
+}
+
+/// A SARIF log of one run for `tool`, with the whole rule catalog, these findings
+/// (each with the check it came from, if given) and the run's `properties`.
+pub fn log(tool: &str, findings: &[(&Finding, Option<&str>)], properties: Value) -> Value {
     let catalog: Vec<&rules::Rule> = rules::all().collect();
     let rules: Vec<Value> = catalog
         .iter()
@@ -67,7 +78,7 @@ pub fn to_sarif<S>(report: &Report<S>) -> Value {
             })
         })
         .collect();
-    let results: Vec<Value> = report.findings.iter().map(|f| result(f, catalog.iter().position(|r| r.code == f.rule))).collect();
+    let results: Vec<Value> = findings.iter().map(|(f, check)| result(f, catalog.iter().position(|r| r.code == f.rule), *check)).collect();
     json!({
         "version": "2.1.0",
         "$schema": SCHEMA,
@@ -78,9 +89,9 @@ pub fn to_sarif<S>(report: &Report<S>) -> Value {
                 "informationUri": INFORMATION_URI,
                 "rules": rules
             }},
-            "automationDetails": {"id": format!("billguard/{}/", report.tool)},
+            "automationDetails": {"id": format!("billguard/{tool}/")},
             "results": results,
-            "properties": {"verdict": report.verdict, "omitted": report.omitted, "notes": report.notes}
+            "properties": properties
         }]
     })
 }

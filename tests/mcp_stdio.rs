@@ -44,6 +44,11 @@ async fn initialize_reports_billguard_identity_and_instructions() {
     let instructions = info.instructions.clone().unwrap_or_default();
     assert!(instructions.contains("check_access_contract") && instructions.contains("fail"), "{instructions}");
     assert!(instructions.contains("diff_webhook_handler"), "{instructions}");
+    for mention in ["check_all", "pre_pr_billing_check", "billguard://rules/{code}"] {
+        assert!(instructions.contains(mention), "instructions must mention {mention}: {instructions}");
+    }
+    let caps = &info.capabilities;
+    assert!(caps.tools.is_some() && caps.prompts.is_some() && caps.resources.is_some(), "{caps:?}");
     client.cancel().await.unwrap();
 }
 
@@ -52,16 +57,21 @@ async fn tools_list_has_exactly_the_implemented_tools_with_schemas_and_annotatio
     let client = connect(&crate_root()).await;
     let tools = client.list_all_tools().await.unwrap();
     let names: Vec<_> = tools.iter().map(|t| t.name.to_string()).collect();
-    assert_eq!(names, ["check_access_contract", "check_key_mode", "diff_webhook_handler"], "no placeholder tools");
+    assert_eq!(names, ["check_access_contract", "check_all", "check_key_mode", "diff_webhook_handler"], "no placeholder tools");
     // (tool, open world): the webhook review reads only the repo.
-    for (name, open_world) in [("check_access_contract", true), ("check_key_mode", true), ("diff_webhook_handler", false)] {
+    for (name, open_world) in [("check_access_contract", true), ("check_all", true), ("check_key_mode", true), ("diff_webhook_handler", false)] {
         let t = tool(&tools, name);
         let ann = t.annotations.as_ref().expect("annotations");
         assert_eq!((ann.read_only_hint, ann.open_world_hint), (Some(true), Some(open_world)), "{name}");
         let out = t.output_schema.as_ref().expect("outputSchema");
         assert_eq!(out["type"], "object");
         let required: Vec<_> = out["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-        for key in ["tool", "verdict", "summary", "scope", "findings", "omitted", "notes", "report_file"] {
+        let keys: &[&str] = if name == "check_all" {
+            &["tool", "verdict", "complete", "summary", "sections", "notes"]
+        } else {
+            &["tool", "verdict", "summary", "scope", "findings", "omitted", "notes", "report_file"]
+        };
+        for key in keys {
             assert!(required.contains(&key), "{name} outputSchema must require {key}: {required:?}");
         }
     }
@@ -177,6 +187,13 @@ fn stdout_carries_only_protocol() {
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
+    // Debug logs of the whole exchange can outgrow a pipe's buffer: read them as they come.
+    let mut stderr_pipe = child.stderr.take().unwrap();
+    let stderr_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut stderr_pipe, &mut text).unwrap();
+        text
+    });
     let messages = [
         json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}),
         json!({"jsonrpc":"2.0","method":"notifications/initialized"}),
@@ -202,8 +219,7 @@ fn stdout_carries_only_protocol() {
     for id in 1..=4 {
         assert!(ids.contains(&json!(id)), "no response for request {id}: {lines:?}");
     }
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let stderr = stderr_reader.join().unwrap();
     assert!(stderr.contains("billguard MCP server starting"), "logs go to stderr: {stderr}");
 }
 
@@ -256,5 +272,157 @@ async fn diff_webhook_handler_reviews_diff_text_and_guards_arguments() {
         assert!(text.contains(expected), "{args}: {text}");
         assert!(!text.contains("Nb7Ka1b2"), "secret echoed: {text}");
     }
+    client.cancel().await.unwrap();
+}
+
+async fn call_tool(client: &RunningService<RoleClient, ()>, name: &'static str, args: Value) -> CallToolResult {
+    let params = CallToolRequestParams::new(name).with_arguments(args.as_object().unwrap().clone());
+    client.call_tool(params).await.expect("tools/call answers")
+}
+
+/// A repo that is not a git checkout, with access fixtures and a production env
+/// file holding a test key (built at run time: no key-shaped literal in the source).
+fn check_all_repo() -> tempfile::TempDir {
+    let repo = tempfile::tempdir().unwrap();
+    copy_dir(&crate_root().join("fixtures/access/revenue-leak"), &repo.path().join("fx"));
+    let key = format!("{}{}", "sk_test_", "51Hq8ZtLm2Xv4Rt9Yp6Wc3Nb7Ka1b2c");
+    std::fs::write(repo.path().join(".env.production"), format!("STRIPE_SECRET_KEY={key}\n")).unwrap();
+    repo
+}
+
+#[tokio::test]
+async fn check_all_combines_the_checks_and_skips_what_cannot_run() {
+    let repo = check_all_repo();
+    let client = connect(repo.path()).await;
+    let result = call_tool(&client, "check_all", json!({"fixtures_dir": "fx"})).await;
+    assert_eq!(result.is_error, Some(false), "{}", text_of(&result));
+    let all = result.structured_content.clone().expect("structuredContent");
+    assert_eq!(all["tool"], "check_all");
+    assert_eq!(all["verdict"], "fail");
+    assert_eq!(all["complete"], false);
+    let access = &all["sections"]["access"];
+    assert_eq!((access["status"].as_str(), access["verdict"].as_str()), (Some("ran"), Some("fail")));
+    assert_eq!(access["report"]["summary"]["by_rule"]["ACC001"], 1);
+    let keys = &all["sections"]["keys"];
+    assert_eq!(keys["status"], "ran");
+    assert_eq!(keys["report"]["summary"]["by_rule"]["KEY001"], 1, "{keys}");
+    assert!(!all.to_string().contains("51Hq8ZtLm2Xv4Rt9Yp6W"), "the key is redacted");
+    // Not a git checkout: the webhook review is skipped, not an error that sinks the rest.
+    let webhook = &all["sections"]["webhook"];
+    assert_eq!(webhook["status"], "skipped", "{webhook}");
+    assert!(webhook["reason"].as_str().unwrap().contains("not a git repository"), "{webhook}");
+    assert!(webhook["what_to_do"].as_str().unwrap().contains("git checkout"), "{webhook}");
+    assert!(webhook["report"].is_null());
+    let high = access["report"]["summary"]["high"].as_u64().unwrap() + keys["report"]["summary"]["high"].as_u64().unwrap();
+    assert_eq!(all["summary"]["high"].as_u64(), Some(high));
+    assert!(all["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("2 of 3 checks ran")), "{}", all["notes"]);
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn check_all_bounds_each_section_and_guards_arguments() {
+    let repo = check_all_repo();
+    let client = connect(repo.path()).await;
+    let result = call_tool(&client, "check_all", json!({"fixtures_dir": "fx", "max_findings": 2})).await;
+    let all = result.structured_content.clone().expect("structuredContent");
+    let access = &all["sections"]["access"]["report"];
+    assert_eq!(access["findings"].as_array().unwrap().len(), 1, "an even share of 2 between two sections");
+    assert_eq!(access["omitted"], 8);
+    let file = access["report_file"].as_str().expect("report_file when cut");
+    assert!(file.starts_with(".billguard/reports/check_access_contract-"), "{file}");
+    let full: Value = serde_json::from_str(&std::fs::read_to_string(repo.path().join(file)).unwrap()).unwrap();
+    assert_eq!(full["findings"].as_array().unwrap().len(), 9);
+
+    // Without fixtures or a configured billing source the access check is skipped, and says what to do.
+    let result = call_tool(&client, "check_all", json!({})).await;
+    let all = result.structured_content.clone().expect("structuredContent");
+    assert_eq!(all["sections"]["access"]["status"], "skipped");
+    assert!(all["sections"]["access"]["what_to_do"].as_str().unwrap().contains("fixtures_dir"));
+    assert_eq!(all["sections"]["keys"]["status"], "ran");
+
+    // A fixtures directory that was asked for and does not exist is an error, not a skip.
+    let result = call_tool(&client, "check_all", json!({"fixtures_dir": "nope"})).await;
+    let all = result.structured_content.clone().expect("structuredContent");
+    assert_eq!(all["sections"]["access"]["status"], "error", "{}", all["sections"]["access"]);
+
+    let cases = [
+        (json!({"base": format!("{}{}", "whsec_", "4fQ9zXv2Lm8Rt1Yp6Wc3Nb7Ka1b2")}), "environment variable"),
+        (json!({"fixtures_dir": "../.."}), "outside the repository"),
+        (json!({"max_findings": "many"}), "max_findings"),
+        (json!({"diff": "x"}), "unknown field `diff`"),
+    ];
+    for (args, expected) in cases {
+        let result = call_tool(&client, "check_all", args.clone()).await;
+        let text = text_of(&result);
+        assert_eq!(result.is_error, Some(true), "{args}: {text}");
+        assert!(text.contains(expected), "{args}: {text}");
+        assert!(!text.contains("Nb7Ka1b2"), "secret echoed: {text}");
+    }
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_pre_pr_prompt_walks_through_check_all() {
+    use rmcp::model::GetPromptRequestParams;
+    let client = connect(&crate_root()).await;
+    let prompts = client.list_all_prompts().await.unwrap();
+    let names: Vec<_> = prompts.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["pre_pr_billing_check"]);
+    let args = prompts[0].arguments.clone().unwrap_or_default();
+    assert_eq!(args.len(), 1);
+    assert_eq!((args[0].name.as_str(), args[0].required), ("base", Some(false)));
+
+    let text_of_prompt = |result: &rmcp::model::GetPromptResult| {
+        result
+            .messages
+            .iter()
+            .map(|m| m.content.as_text().unwrap_or_else(|| panic!("text content expected: {m:?}")).text.clone())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let mut with_base = serde_json::Map::new();
+    with_base.insert("base".into(), json!("origin/release"));
+    let got = client.get_prompt(GetPromptRequestParams::new("pre_pr_billing_check").with_arguments(with_base)).await.unwrap();
+    let text = text_of_prompt(&got);
+    for needle in ["check_all", "\"base\": \"origin/release\"", "verdict", "high", "pass or warn", "Never paste secrets", "billguard://rules/"] {
+        assert!(text.contains(needle), "prompt lacks {needle}: {text}");
+    }
+    let got = client.get_prompt(GetPromptRequestParams::new("pre_pr_billing_check")).await.unwrap();
+    let text = text_of_prompt(&got);
+    assert!(text.contains("default branch") && !text.contains("\"base\""), "{text}");
+
+    let mut secret = serde_json::Map::new();
+    secret.insert("base".into(), json!(format!("{}{}", "sk_live_", "4fQ9zXv2Lm8Rt1Yp6Wc3Nb7Ka1b2")));
+    let err = client.get_prompt(GetPromptRequestParams::new("pre_pr_billing_check").with_arguments(secret)).await.unwrap_err();
+    assert!(err.to_string().contains("environment variable") && !err.to_string().contains("Nb7Ka1b2"), "{err}");
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn rule_documentation_is_a_resource() {
+    use rmcp::model::{ReadResourceRequestParams, ResourceContents};
+    let client = connect(&crate_root()).await;
+    let resources = client.list_all_resources().await.unwrap();
+    let uris: Vec<_> = resources.iter().map(|r| r.uri.as_str()).collect();
+    assert_eq!(uris.len(), billguard::rules::all().count());
+    for code in ["ACC001", "KEY013", "WH018"] {
+        assert!(uris.contains(&format!("billguard://rules/{code}").as_str()), "{uris:?}");
+    }
+    assert!(resources.iter().all(|r| r.mime_type.as_deref() == Some("text/markdown")));
+
+    let templates = client.list_all_resource_templates().await.unwrap();
+    assert_eq!(templates.len(), 1);
+    assert_eq!(templates[0].uri_template, "billguard://rules/{code}");
+
+    let read = client.read_resource(ReadResourceRequestParams::new("billguard://rules/ACC001")).await.unwrap();
+    let ResourceContents::TextResourceContents { text, mime_type, uri, .. } = &read.contents[0] else { panic!("text contents expected: {read:?}") };
+    assert_eq!(uri, "billguard://rules/ACC001");
+    assert_eq!(mime_type.as_deref(), Some("text/markdown"));
+    assert!(text.starts_with("# ACC001 revenue-leak") && text.contains("## Fix"), "{text}");
+
+    let err = client.read_resource(ReadResourceRequestParams::new("billguard://rules/ACC999")).await.unwrap_err();
+    let rmcp::ServiceError::McpError(data) = &err else { panic!("an MCP error expected: {err:?}") };
+    assert_eq!(data.code, rmcp::model::ErrorCode::RESOURCE_NOT_FOUND, "{data:?}");
+    assert!(data.message.contains("ACC999") && data.message.contains("billguard://rules/ACC001"), "{}", data.message);
     client.cancel().await.unwrap();
 }

@@ -72,6 +72,8 @@ pub struct WebhookRequest {
     pub diff: Option<String>,
     /// Handler files or globs to review (repo-relative); default: [webhook].paths, else detection.
     pub paths: Vec<String>,
+    /// billguard.toml to use (repo-relative); default: the repo's.
+    pub config: Option<PathBuf>,
 }
 
 /// What the webhook diff examined.
@@ -309,7 +311,8 @@ fn attach_outside(analyzed: &mut Vec<Analyzed>, base: &external::Tree, after: &e
 }
 
 pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
-    let (config, _) = Config::discover(&req.repo, None)?;
+    let explicit = req.config.as_ref().map(|c| req.repo.join(c));
+    let (config, _) = Config::discover(&req.repo, explicit.as_deref())?;
     let mut notes = Vec::new();
     let (changes, source, base, top, base_sha) = match &req.diff {
         Some(text) => {

@@ -85,6 +85,13 @@ pub fn materialize(from: &Path, git: bool) -> Materialized {
     Materialized { dir, keys: keys.into_values().collect() }
 }
 
+/// Copies a directory tree as [`materialize`] does, without making it a repository.
+pub fn copy_dir(from: &Path, to: &Path) -> Vec<String> {
+    let mut keys = BTreeMap::new();
+    copy_tree(from, to, &mut keys);
+    keys.into_values().collect()
+}
+
 fn substitute(text: &str, keys: &mut BTreeMap<String, String>) -> String {
     let mut out = String::new();
     let mut rest = text;
