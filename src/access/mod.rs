@@ -118,16 +118,23 @@ pub async fn check_with(req: &AccessRequest, hooks: &Hooks) -> Result<Report<Acc
         )));
     }
 
+    // The two fixture files are read at the same time, each into its own
+    // observations: each read is held back by its one splitting thread.
+    let users_read = users_file.clone().map(|path| {
+        let cfg = config.clone();
+        read_blocking(Observations::default(), path, move |p, o| fixtures::read_users(p, &cfg, o).map(|_| ()))
+    });
+    let users_read = users_read.map(tokio::spawn);
     if let Some((subs_path, _)) = &fixture_billing {
         obs = read_blocking(obs, subs_path.clone(), |p, o| fixtures::read_subscriptions(p, o).map(|_| ())).await?;
     }
-    let users_source = match &users_file {
-        Some(path) => {
-            let cfg = config.clone();
-            obs = read_blocking(obs, path.clone(), move |p, o| fixtures::read_users(p, &cfg, o).map(|_| ())).await?;
+    let users_source = match (&users_file, users_read) {
+        (Some(path), Some(read)) => {
+            let users = read.await.map_err(|e| CheckError::Usage(format!("internal error while reading fixtures: {e}")))??;
+            obs.absorb(users);
             format!("fixtures:{}", shown(&req.repo, path))
         }
-        None => db::read_users(&config.database, &req.repo, &mut obs).await?.source,
+        _ => db::read_users(&config.database, &req.repo, &mut obs).await?.source,
     };
     // Users first: a database error surfaces before a long billing fetch.
     let (provider, billing_source, live_read) = match &fixture_billing {

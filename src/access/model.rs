@@ -115,6 +115,31 @@ impl Observations {
         self.strings.get_or_intern(s)
     }
 
+    /// Adds what another reader observed (the users file, read while this
+    /// one read the subscriptions).
+    pub fn absorb(&mut self, other: Observations) {
+        let moved = self.strings.absorb(other.strings);
+        let sym = |s: Sym| moved[s.index()];
+        self.subscriptions.extend(other.subscriptions.into_iter().map(|s| Subscription {
+            id: sym(s.id),
+            customer: sym(s.customer),
+            status: match s.status {
+                Status::Other(raw) => Status::Other(sym(raw)),
+                known => known,
+            },
+            prices: s.prices.iter().map(|&p| sym(p)).collect(),
+            ..s
+        }));
+        self.users.extend(other.users.into_iter().map(|u| UserRow {
+            id: sym(u.id),
+            customer: u.customer.map(sym),
+            plan: u.plan.map(sym),
+            ..u
+        }));
+        self.plan_tracked |= other.plan_tracked;
+        self.notes.extend(other.notes);
+    }
+
     /// Gives each customer id one symbol on both sides, which the contract
     /// compares by symbol. Readers of large files store customer ids without
     /// looking each one up in the string table (that random memory access per

@@ -85,6 +85,26 @@ impl Strings {
         }
     }
 
+    /// Appends every string of `other` (read on another thread) and returns
+    /// where its symbols went. Strings `other` indexed (prices, plans) join
+    /// this table's entries for the same text.
+    pub fn absorb(&mut self, other: Strings) -> Vec<Sym> {
+        let base = self.spans.len() as u32;
+        let offset = u32::try_from(self.arena.len() + other.arena.len()).expect("string table over 4 GiB") - other.arena.len() as u32;
+        self.arena.push_str(&other.arena);
+        self.spans.extend(other.spans.iter().map(|&(start, len)| (start + offset, len)));
+        let mut moved: Vec<Sym> = (0..other.spans.len() as u32).map(|i| Sym(base + i)).collect();
+        for (key, sym) in other.index {
+            match self.index.entry(key) {
+                std::collections::hash_map::Entry::Occupied(e) => moved[sym.index()] = *e.get(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(moved[sym.index()]);
+                }
+            }
+        }
+        moved
+    }
+
     /// What the table holds, to size it for a larger read (see [`Strings::reserve_like`]).
     pub fn size(&self) -> (usize, usize, usize) {
         (self.spans.len(), self.index.len(), self.arena.len())
@@ -186,5 +206,13 @@ mod tests {
         assert_eq!(s.resolve(id), Some("sub_1"));
         assert_eq!(s.get("sub_1"), None);
         assert_eq!(s.len(), 3);
+
+        let mut other = Strings::default();
+        let (o_id, o_cus, o_new) = (other.push_unindexed("user_1"), other.get_or_intern("cus_b"), other.get_or_intern("plan_x"));
+        let moved = s.absorb(other);
+        assert_eq!(s.resolve(moved[o_id.index()]), Some("user_1"));
+        assert_eq!(moved[o_cus.index()], b, "an indexed string joins the existing entry");
+        assert_eq!(s.get("plan_x"), Some(moved[o_new.index()]));
+        assert_eq!(s.resolve(moved[o_new.index()]), Some("plan_x"));
     }
 }
