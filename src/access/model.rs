@@ -163,7 +163,13 @@ impl Observations {
                 keyed.push((lo, hi, (subs + i) as u32));
             }
         }
-        keyed.sort_unstable_by_key(|&(lo, hi, _)| (lo, hi));
+        // A radix sort on the low 64 bits (a comparison sort took several
+        // times longer); the rare runs of equal low bits are then ordered by
+        // the high bits, so that equal keys end up adjacent.
+        radsort::sort_by_key(&mut keyed, |&(lo, _, _)| lo);
+        for run in keyed.chunk_by_mut(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
+            run.sort_unstable_by_key(|&(_, hi, _)| hi);
+        }
         let sym_of = |obs: &Observations, at: u32| -> Sym {
             let at = at as usize;
             if at < subs { obs.subscriptions[at].customer } else { obs.users[at - subs].customer.expect("only linked users are keyed") }
@@ -206,5 +212,60 @@ impl Observations {
         }
         self.users.push(user);
         self.users.last_mut().expect("just pushed")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Customer ids stored without an index entry, as the file readers store them.
+    fn unlinked(obs: &mut Observations, subs: &[&str], users: &[Option<&str>]) {
+        for (i, c) in subs.iter().enumerate() {
+            obs.add_subscription(&format!("sub_{i}"), "placeholder", "active", &[]).customer = obs_push(obs, c);
+        }
+        for (i, c) in users.iter().enumerate() {
+            let customer = c.map(|c| obs_push(obs, c));
+            obs.add_user(&format!("u{i}"), None, true, None).customer = customer;
+        }
+    }
+
+    fn obs_push(obs: &mut Observations, s: &str) -> Sym {
+        obs.strings.push_unindexed(s)
+    }
+
+    #[test]
+    fn linking_gives_equal_customer_ids_one_symbol() {
+        let mut obs = Observations::default();
+        unlinked(&mut obs, &["cus_A", "cus_B", "cus_A"], &[Some("cus_B"), None, Some("cus_C"), Some("cus_A")]);
+        let before: Vec<Sym> = obs.subscriptions.iter().map(|s| s.customer).collect();
+        assert_ne!(before[0], before[2], "stored apart until linked");
+        obs.link_customers();
+        let subs: Vec<Sym> = obs.subscriptions.iter().map(|s| s.customer).collect();
+        let users: Vec<Option<Sym>> = obs.users.iter().map(|u| u.customer).collect();
+        assert_eq!(subs[0], subs[2]);
+        assert_eq!(users[3], Some(subs[0]));
+        assert_eq!(users[0], Some(subs[1]));
+        assert_ne!(subs[0], subs[1]);
+        assert_eq!(users[1], None);
+        assert_eq!(obs.str(users[2].unwrap()), "cus_C");
+        assert_eq!(subs[0], before[0], "the first symbol of a run is kept");
+    }
+
+    #[test]
+    fn absorbing_another_read_keeps_strings_and_shared_entries() {
+        let mut obs = Observations::default();
+        obs.add_subscription("sub_1", "cus_A", "active", &["price_pro"]);
+        let mut users = Observations::default();
+        users.add_user("7", Some("cus_A"), true, Some("pro"));
+        users.add_subscription("sub_2", "cus_B", "Weird", &["price_pro"]);
+        obs.absorb(users);
+        obs.link_customers();
+        assert_eq!(obs.str(obs.users[0].id), "7");
+        assert_eq!(obs.users[0].customer, Some(obs.subscriptions[0].customer));
+        assert_eq!(obs.str(obs.users[0].plan.unwrap()), "pro");
+        assert_eq!(obs.subscriptions[1].prices[0], obs.subscriptions[0].prices[0], "one entry per price");
+        assert_eq!(obs.subscriptions[1].status.as_str(&obs.strings), "weird");
+        assert!(obs.plan_tracked);
     }
 }
