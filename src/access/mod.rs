@@ -118,24 +118,35 @@ pub async fn check_with(req: &AccessRequest, hooks: &Hooks) -> Result<Report<Acc
         )));
     }
 
-    // The two fixture files are read at the same time, each into its own
-    // observations: each read is held back by its one splitting thread.
-    let users_read = users_file.clone().map(|path| {
-        let cfg = config.clone();
-        read_blocking(Observations::default(), path, move |p, o| fixtures::read_users(p, &cfg, o).map(|_| ()))
-    });
-    let users_read = users_read.map(tokio::spawn);
-    if let Some((subs_path, _)) = &fixture_billing {
-        obs = read_blocking(obs, subs_path.clone(), |p, o| fixtures::read_subscriptions(p, o).map(|_| ())).await?;
-    }
-    let users_source = match (&users_file, users_read) {
-        (Some(path), Some(read)) => {
-            let users = read.await.map_err(|e| CheckError::Usage(format!("internal error while reading fixtures: {e}")))??;
-            obs.absorb(users);
-            format!("fixtures:{}", shown(&req.repo, path))
+    // The users (a fixture file or the database) are read into their own
+    // observations while the subscriptions file is read: each read is held
+    // back by one thread (splitting, or the database connection). Both run in
+    // this future, so dropping it drops both.
+    let users_read = async {
+        match &users_file {
+            Some(path) => {
+                let cfg = config.clone();
+                let users = read_blocking(Observations::default(), path.clone(), move |p, o| fixtures::read_users(p, &cfg, o).map(|_| ())).await?;
+                Ok((users, format!("fixtures:{}", shown(&req.repo, path))))
+            }
+            None => {
+                let mut users = Observations::default();
+                let source = db::read_users(&config.database, &req.repo, &mut users).await?.source;
+                Ok::<_, CheckError>((users, source))
+            }
         }
-        _ => db::read_users(&config.database, &req.repo, &mut obs).await?.source,
     };
+    let subs_read = async {
+        match &fixture_billing {
+            Some((path, _)) => read_blocking(obs, path.clone(), |p, o| fixtures::read_subscriptions(p, o).map(|_| ())).await,
+            None => Ok(obs),
+        }
+    };
+    let (subs, users) = tokio::join!(subs_read, users_read);
+    // The subscriptions' error first when both fail, as when they were read one after the other.
+    obs = subs?;
+    let (users, users_source) = users?;
+    obs.absorb(users);
     // Users first: a database error surfaces before a long billing fetch.
     let (provider, billing_source, live_read) = match &fixture_billing {
         Some((path, provider)) => (*provider, format!("fixtures:{}", shown(&req.repo, path)), None),

@@ -157,17 +157,14 @@ pub enum Parsed {
 
 impl Parsed {
     /// `element` is the slice `s` was parsed from, found at `in_block` in its block.
-    pub fn new(s: &std::borrow::Cow<'_, str>, element: &[u8], in_block: usize) -> Parsed {
-        match s {
-            std::borrow::Cow::Borrowed(b) => {
-                let at = (b.as_ptr() as usize).wrapping_sub(element.as_ptr() as usize);
-                if at <= element.len() && at + b.len() <= element.len() {
-                    Parsed::Span((in_block + at) as u32, b.len() as u32)
-                } else {
-                    Parsed::Owned((*b).into())
-                }
-            }
-            std::borrow::Cow::Owned(o) => Parsed::Owned(o.as_str().into()),
+    /// A string that JSON escapes made the parser copy lies outside the
+    /// element, and is kept as a copy.
+    pub fn new(s: &str, element: &[u8], in_block: usize) -> Parsed {
+        let at = (s.as_ptr() as usize).wrapping_sub(element.as_ptr() as usize);
+        if at <= element.len() && at + s.len() <= element.len() {
+            Parsed::Span((in_block + at) as u32, s.len() as u32)
+        } else {
+            Parsed::Owned(s.into())
         }
     }
 

@@ -301,7 +301,7 @@ fn unix(ts: &Option<Timestamp>) -> Result<Option<i64>, String> {
 impl RawSubscription<'_> {
     fn into_pre(self, e: &Element<'_>) -> Result<PreSubscription, String> {
         let n = e.position;
-        let text = |s: &Cow<'_, str>| Parsed::new(s, e.bytes, e.in_block);
+        let text = |s: &str| Parsed::new(s, e.bytes, e.in_block);
         let id = self.id.as_ref().filter(|s| !s.is_empty()).ok_or_else(|| format!("subscription #{n} has no `id`"))?;
         let where_ = || format!("subscription #{n} ({id})");
         let customer = self

@@ -174,7 +174,7 @@ impl<'a> Cells<'a> {
                 )
             })?,
         };
-        let text = |s: &Cow<'_, str>| Parsed::new(s, e.bytes, e.in_block);
+        let text = |s: &str| Parsed::new(s, e.bytes, e.in_block);
         let trim = |s: Cow<'a, str>| -> Cow<'a, str> {
             match s {
                 Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
@@ -184,9 +184,9 @@ impl<'a> Cells<'a> {
         let customer = self.customer.map(trim).filter(|c| !c.is_empty());
         Ok(PreUser {
             id: Parsed::new(&trim(id), e.bytes, e.in_block),
-            customer: customer.as_ref().map(text),
+            customer: customer.as_deref().map(text),
             access,
-            plan: self.plan.as_ref().map(text),
+            plan: self.plan.as_deref().map(text),
             has_plan: self.has_plan,
         })
     }

@@ -255,7 +255,8 @@ where
             ))
         })?;
         let plan: Option<&str> = if with_plan { row.try_get(3).map_err(|e| errors::query_error(target, &e, timeout))? } else { None };
-        let customer = customer.map(str::trim).filter(|c| !c.is_empty()).map(|c| obs.strings.get_or_intern(c));
+        // Linked to the subscriptions' customer ids later, by Observations::link_customers.
+        let customer = customer.map(str::trim).filter(|c| !c.is_empty()).map(|c| obs.strings.push_unindexed(c));
         let plan = plan.map(|p| obs.strings.get_or_intern(p));
         obs.users.push(UserRow { id: obs.strings.push_unindexed(id), customer, access, plan });
     }
