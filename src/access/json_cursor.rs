@@ -136,49 +136,57 @@ impl<'a> Cursor<'a> {
     /// The members of an object, each handed to `member` with its name; the
     /// callback must consume the value.
     pub fn object(&mut self, mut member: impl FnMut(&mut Self, &'a str) -> Got<()>) -> Got<()> {
-        self.expect(b'{')?;
-        self.nest()?;
-        if self.peek() == Some(b'}') {
-            self.at += 1;
-            self.depth -= 1;
+        if self.open(b'{', b'}')? {
             return Ok(());
         }
         loop {
             let name = self.str()?;
             self.expect(b':')?;
             member(self, name)?;
-            match self.peek() {
-                Some(b',') => self.at += 1,
-                Some(b'}') => {
-                    self.at += 1;
-                    self.depth -= 1;
-                    return Ok(());
-                }
-                _ => return Err(Miss),
+            if self.next_or_close(b'}')? {
+                return Ok(());
             }
         }
     }
 
     /// The items of an array, each handed to `item`, which must consume it.
     pub fn array(&mut self, mut item: impl FnMut(&mut Self) -> Got<()>) -> Got<()> {
-        self.expect(b'[')?;
-        self.nest()?;
-        if self.peek() == Some(b']') {
-            self.at += 1;
-            self.depth -= 1;
+        if self.open(b'[', b']')? {
             return Ok(());
         }
         loop {
             item(self)?;
-            match self.peek() {
-                Some(b',') => self.at += 1,
-                Some(b']') => {
-                    self.at += 1;
-                    self.depth -= 1;
-                    return Ok(());
-                }
-                _ => return Err(Miss),
+            if self.next_or_close(b']')? {
+                return Ok(());
             }
+        }
+    }
+
+    /// Enters a container; true when it is empty (and so already closed).
+    fn open(&mut self, start: u8, end: u8) -> Got<bool> {
+        self.expect(start)?;
+        self.nest()?;
+        self.next_or_close_with(end, false)
+    }
+
+    /// After a member or an item: true at the closing `end`, false after a comma.
+    fn next_or_close(&mut self, end: u8) -> Got<bool> {
+        self.next_or_close_with(end, true)
+    }
+
+    fn next_or_close_with(&mut self, end: u8, comma: bool) -> Got<bool> {
+        match self.peek() {
+            Some(c) if c == end => {
+                self.at += 1;
+                self.depth -= 1;
+                Ok(true)
+            }
+            Some(b',') if comma => {
+                self.at += 1;
+                Ok(false)
+            }
+            _ if comma => Err(Miss),
+            _ => Ok(false),
         }
     }
 
