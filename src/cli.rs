@@ -397,6 +397,10 @@ fn emit<S: ScopeView>(mut report: Report<S>, common: &CommonArgs) -> ExitCode {
     let rendered = report.render(common.format, stdout_color());
     tracing::debug!(bytes = rendered.len(), ms = started.elapsed().as_millis() as u64, "rendered the report");
     print_stdout(&rendered);
+    // The process ends next: freeing a large report finding by finding would
+    // only delay the exit.
+    std::mem::forget(report);
+    std::mem::forget(rendered);
     ExitCode::from(code as u8)
 }
 

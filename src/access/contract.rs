@@ -43,6 +43,12 @@ struct Out {
     notes: Vec<String>,
 }
 
+impl Out {
+    fn push(&mut self, finding: Finding) {
+        self.findings.push(finding.compact());
+    }
+}
+
 pub struct Outcome {
     pub findings: Vec<Finding>,
     pub notes: Vec<String>,
@@ -244,6 +250,8 @@ impl<'a> Evaluation<'a> {
     }
 
     fn check_users(&self, out: &mut Out) {
+        // Before any finding exists: its sort buffer is then not on top of them.
+        let mut duplicates = self.duplicate_user_ids();
         let comped: HashSet<&str> = self.cfg.comped_users.iter().map(|id| id.trim()).collect();
         // ACC010 bookkeeping: users with access and a customer id, and those whose
         // customer has no subscription of any status.
@@ -254,7 +262,7 @@ impl<'a> Evaluation<'a> {
             let is_comped = !comped.is_empty() && comped.contains(id);
             let Some(customer) = user.customer else {
                 if user.access && !is_comped {
-                    out.findings.push(
+                    out.push(
                         Finding::new(
                             rule("ACC008"),
                             format!("user:{id}"),
@@ -310,7 +318,7 @@ impl<'a> Evaluation<'a> {
         if unknown_count >= 3 && unknown_count * 2 >= linked_with_access {
             let examples: Vec<&str> = unknown_customers.iter().filter_map(|u| u.customer).map(|c| self.s(c)).take(5).collect();
             let mode = self.labels.key_mode.as_ref().map(|m| format!(" (billguard read it with {m})")).unwrap_or_default();
-            out.findings.push(
+            out.push(
                 Finding::new(
                     rule("ACC010"),
                     "account",
@@ -331,7 +339,7 @@ impl<'a> Evaluation<'a> {
                     continue;
                 }
                 let customer = self.s(user.customer.expect("only linked users are collected"));
-                out.findings.push(
+                out.push(
                     Finding::new(
                         rule("ACC002"),
                         format!("user:{id}"),
@@ -348,7 +356,6 @@ impl<'a> Evaluation<'a> {
             }
         }
 
-        let mut duplicates = self.duplicate_user_ids();
         if !duplicates.is_empty() {
             duplicates.sort();
             duplicates.dedup();
@@ -376,7 +383,7 @@ impl<'a> Evaluation<'a> {
         let first = &subs[entitling[0]];
         let more = if entitling.len() > 1 { format!(" (and {} more entitling)", entitling.len() - 1) } else { String::new() };
         let ids: Vec<&str> = entitling.iter().map(|&i| self.s(subs[i].id)).collect();
-        out.findings.push(
+        out.push(
             Finding::new(
                 rule("ACC001"),
                 format!("user:{id}"),
@@ -405,7 +412,7 @@ impl<'a> Evaluation<'a> {
         let described: Vec<String> =
             others.iter().map(|&i| format!("{} {}", self.s(subs[i].id), self.status(&subs[i]))).collect();
         let shown: Vec<&str> = described.iter().map(String::as_str).collect();
-        out.findings.push(
+        out.push(
             Finding::new(
                 rule("ACC002"),
                 format!("user:{id}"),
@@ -434,7 +441,7 @@ impl<'a> Evaluation<'a> {
         let sub = &self.obs.subscriptions[i];
         let start = sub.period_start.unwrap_or(self.now);
         let days = (self.now - start).max(0) / DAY;
-        out.findings.push(
+        out.push(
             Finding::new(
                 rule("ACC007"),
                 format!("user:{id}"),
@@ -501,7 +508,7 @@ impl<'a> Evaluation<'a> {
             Some(p) => format!("Set {} = '{p}' for this user, and make the subscription.updated handler write the plan mapped from the price", self.labels.plan_field),
             None => format!("Set {} to one of the subscribed plans, and add [access] plan_rank to say which plan wins", self.labels.plan_field),
         };
-        out.findings.push(
+        out.push(
             Finding::new(rule("ACC003"), format!("user:{id}"), format!("{} is {shown_db} but {source}", self.labels.plan_field))
                 .fix(fix)
                 .evidence("db_plan", db_plan)
@@ -535,7 +542,7 @@ impl<'a> Evaluation<'a> {
                 continue;
             }
             let cus = self.s(customer);
-            out.findings.push(
+            out.push(
                 Finding::new(
                     rule("ACC005"),
                     format!("customer:{cus}"),
@@ -563,7 +570,7 @@ impl<'a> Evaluation<'a> {
             let ids: Vec<&str> = entitling.iter().map(|s| self.s(s.id)).collect();
             if self.users_of_customer[c] == 0 {
                 let first = entitling[0];
-                out.findings.push(
+                out.push(
                     Finding::new(
                         rule("ACC006"),
                         format!("customer:{cus}"),
@@ -580,7 +587,7 @@ impl<'a> Evaluation<'a> {
                 );
             }
             if entitling.len() >= 2 {
-                out.findings.push(
+                out.push(
                     Finding::new(
                         rule("ACC009"),
                         format!("customer:{cus}"),
@@ -622,7 +629,7 @@ impl<'a> Evaluation<'a> {
         }
         for (price, (count, examples)) in unmapped {
             let p = self.s(price);
-            out.findings.push(
+            out.push(
                 Finding::new(
                     rule("ACC004"),
                     format!("price:{p}"),

@@ -266,8 +266,10 @@ fn assemble(
     tracing::debug!(findings = outcome.findings.len(), ms = started.elapsed().as_millis() as u64, "evaluated the contract");
     let plan_tracked = obs.plan_tracked;
     let mut notes = std::mem::take(&mut obs.notes);
-    // The observations are done with: free them before the report is sorted.
-    drop(obs);
+    // The observations are done with: free them (on another thread, as
+    // returning a few hundred megabytes to the system takes a while) before
+    // the report is sorted.
+    std::thread::spawn(move || drop(obs));
     notes.extend(outcome.notes);
     if !plan_tracked && !config.access.plans.is_empty() {
         notes.push(format!("the users carry no `{}` value: plan drift (ACC003) was not checked", labels.plan_field));
