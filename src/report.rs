@@ -297,8 +297,13 @@ pub enum Format {
 /// is a few hundred bytes, and a merge sort of 100k of them spent longer
 /// copying than comparing.
 fn sorted(mut findings: Vec<Finding>) -> Vec<Finding> {
+    // Each entity's natural order as plain bytes, made once: a hundred
+    // thousand findings take a couple of million comparisons.
+    let keys: Vec<(u8, &str, Vec<u8>)> =
+        findings.iter().map(|f| (f.severity.rank(), f.rule.as_str(), natural_key(&f.entity))).collect();
     let mut order: Vec<usize> = (0..findings.len()).collect();
-    order.sort_by(|&a, &b| compare_findings(&findings[a], &findings[b]));
+    order.sort_by(|&a, &b| keys[a].cmp(&keys[b]).then_with(|| findings[a].message.cmp(&findings[b].message)));
+    drop(keys);
     // Put finding order[i] at i by walking each cycle of the permutation with
     // swaps: in place, so a large report is never held twice.
     for start in 0..order.len() {
@@ -314,7 +319,9 @@ fn sorted(mut findings: Vec<Finding>) -> Vec<Finding> {
     findings
 }
 
-/// Severity first, then rule code, then entity in natural order (user:9 before user:10).
+/// Severity first, then rule code, then entity in natural order (user:9
+/// before user:10): the order [`sorted`] gives, stated plainly for its tests.
+#[cfg(test)]
 fn compare_findings(a: &Finding, b: &Finding) -> Ordering {
     a.severity
         .rank()
@@ -352,6 +359,30 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
             }
         }
     }
+}
+
+/// Bytes that compare like [`natural_cmp`] compares the text: each run of
+/// digits becomes `0`, its significant length, its significant digits and
+/// its full length. (A run starts with `0` so that it compares with any other
+/// character as a digit does: that character is never a digit.)
+pub fn natural_key(text: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(text.len() + 8);
+    let mut rest = text.as_bytes();
+    while let Some(&c) = rest.first() {
+        if c.is_ascii_digit() {
+            let n = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+            let digits = trim_zeros(&rest[..n]);
+            key.push(b'0');
+            key.extend_from_slice(&(digits.len() as u32).to_be_bytes());
+            key.extend_from_slice(digits);
+            key.extend_from_slice(&(n as u32).to_be_bytes());
+            rest = &rest[n..];
+        } else {
+            key.push(c);
+            rest = &rest[1..];
+        }
+    }
+    key
 }
 
 fn trim_zeros(d: &[u8]) -> &[u8] {
@@ -498,6 +529,17 @@ mod tests {
 
     fn finding(code: &str, entity: &str) -> Finding {
         Finding::new(rules::get(code).unwrap(), entity, format!("{code} on {entity}"))
+    }
+
+    #[test]
+    fn natural_keys_order_like_natural_cmp() {
+        let words = ["user:9", "user:10", "user:010", "user:", "user:a", "user:1a", "user:1:", "user:0", "user:00",
+            "user:99999999999999999999", "cus_A7", "cus_A07x", "price:", "a", "", "10", "9z", "user:1/", "user:1~"];
+        for a in words {
+            for b in words {
+                assert_eq!(natural_key(a).cmp(&natural_key(b)), natural_cmp(a, b), "{a:?} vs {b:?}");
+            }
+        }
     }
 
     #[test]
