@@ -189,7 +189,9 @@ pub fn redact_owned(mut out: String) -> String {
     if key_pattern().is_match(&out) {
         out = key_pattern().replace_all(&out, |c: &regex::Captures| fingerprint(&c[0])).into_owned();
     }
-    if url_credentials_pattern().is_match(&out) {
+    // Every URL has "://": a plain substring search rules out most texts
+    // faster than the pattern, which has no literal to search for.
+    if out.contains("://") && url_credentials_pattern().is_match(&out) {
         out = url_credentials_pattern().replace_all(&out, "${1}…@").into_owned();
     }
     out
