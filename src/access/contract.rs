@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use smallvec::SmallVec;
 
-use super::model::{Observations, Status, Subscription, Sym, sym_index};
+use super::model::{Observations, Status, Subscription, Sym, UserRow, sym_index};
 use crate::config::AccessConfig;
 use crate::report::Finding;
 use crate::rules;
@@ -55,6 +55,8 @@ pub struct Outcome {
 }
 
 const NONE: u32 = u32::MAX;
+/// From this many users, the per-user checks run on two threads.
+const PARALLEL_FROM: usize = 50_000;
 const DAY: i64 = 86_400;
 /// Ids listed in one finding's evidence; the count is always given in full.
 const MAX_LISTED: usize = 20;
@@ -255,9 +257,84 @@ impl<'a> Evaluation<'a> {
         let comped: HashSet<&str> = self.cfg.comped_users.iter().map(|id| id.trim()).collect();
         // ACC010 bookkeeping: users with access and a customer id, and those whose
         // customer has no subscription of any status.
-        let (mut linked_with_access, mut unknown_customers) = (0usize, Vec::new());
+        let users = &self.obs.users;
+        let (linked_with_access, unknown_customers) = if users.len() >= PARALLEL_FROM {
+            // Two halves side by side; the outcome is the same as one pass.
+            let (front, back) = users.split_at(users.len() / 2);
+            let (a, (b, mut back_out)) = std::thread::scope(|scope| {
+                let other = scope.spawn(|| {
+                    let mut back_out = Out::default();
+                    (self.check_user_rows(back, &comped, &mut back_out), back_out)
+                });
+                let a = self.check_user_rows(front, &comped, out);
+                (a, other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            });
+            out.findings.append(&mut back_out.findings);
+            out.notes.append(&mut back_out.notes);
+            (a.0 + b.0, [a.1, b.1].concat())
+        } else {
+            self.check_user_rows(users, &comped, out)
+        };
 
-        for user in &self.obs.users {
+        let unknown_count = unknown_customers.len();
+        if unknown_count >= 3 && unknown_count * 2 >= linked_with_access {
+            let examples: Vec<&str> = unknown_customers.iter().filter_map(|u| u.customer).map(|c| self.s(c)).take(5).collect();
+            let mode = self.labels.key_mode.as_ref().map(|m| format!(" (billguard read it with {m})")).unwrap_or_default();
+            out.push(
+                Finding::new(
+                    rule("ACC010"),
+                    "account",
+                    format!(
+                        "{unknown_count} of {linked_with_access} users with access link customer ids that have no subscription of any status in the {} data{mode}: wrong account or wrong mode",
+                        self.labels.provider
+                    ),
+                )
+                .evidence("users_with_access_and_customer_id", linked_with_access)
+                .evidence("customers_unknown_to_account", unknown_count)
+                .evidence("example_customer_ids", examples)
+                .evidence("key_mode", self.labels.key_mode.clone()),
+            );
+        } else {
+            for user in unknown_customers {
+                let id = self.s(user.id);
+                if comped.contains(id) {
+                    continue;
+                }
+                let customer = self.s(user.customer.expect("only linked users are collected"));
+                out.push(
+                    Finding::new(
+                        rule("ACC002"),
+                        format!("user:{id}"),
+                        format!(
+                            "{} is true but {} has no subscription for customer {customer}",
+                            self.labels.access_field, self.labels.provider
+                        ),
+                    )
+                    .fix(wrongful_fix(&self.labels.access_field))
+                    .evidence("customer_id", customer)
+                    .evidence("subscriptions", serde_json::json!([]))
+                    .evidence("db_access", true),
+                );
+            }
+        }
+
+        if !duplicates.is_empty() {
+            duplicates.sort();
+            duplicates.dedup();
+            out.notes.push(format!(
+                "duplicate user ids in the app data ({} ids: {}): every row was checked on its own",
+                duplicates.len(),
+                list(&duplicates, 5)
+            ));
+        }
+    }
+
+    /// ACC001, ACC002, ACC003, ACC007 and ACC008 for some of the users; returns
+    /// how many have access and a customer id, and those of them whose customer
+    /// has no subscription at all (ACC002 or ACC010, decided over all users).
+    fn check_user_rows(&self, users: &'a [UserRow], comped: &HashSet<&str>, out: &mut Out) -> (usize, Vec<&'a UserRow>) {
+        let (mut linked_with_access, mut unknown_customers) = (0usize, Vec::new());
+        for user in users {
             let id = self.s(user.id);
             let is_comped = !comped.is_empty() && comped.contains(id);
             let Some(customer) = user.customer else {
@@ -314,57 +391,7 @@ impl<'a> Evaluation<'a> {
             }
         }
 
-        let unknown_count = unknown_customers.len();
-        if unknown_count >= 3 && unknown_count * 2 >= linked_with_access {
-            let examples: Vec<&str> = unknown_customers.iter().filter_map(|u| u.customer).map(|c| self.s(c)).take(5).collect();
-            let mode = self.labels.key_mode.as_ref().map(|m| format!(" (billguard read it with {m})")).unwrap_or_default();
-            out.push(
-                Finding::new(
-                    rule("ACC010"),
-                    "account",
-                    format!(
-                        "{unknown_count} of {linked_with_access} users with access link customer ids that have no subscription of any status in the {} data{mode}: wrong account or wrong mode",
-                        self.labels.provider
-                    ),
-                )
-                .evidence("users_with_access_and_customer_id", linked_with_access)
-                .evidence("customers_unknown_to_account", unknown_count)
-                .evidence("example_customer_ids", examples)
-                .evidence("key_mode", self.labels.key_mode.clone()),
-            );
-        } else {
-            for user in unknown_customers {
-                let id = self.s(user.id);
-                if comped.contains(id) {
-                    continue;
-                }
-                let customer = self.s(user.customer.expect("only linked users are collected"));
-                out.push(
-                    Finding::new(
-                        rule("ACC002"),
-                        format!("user:{id}"),
-                        format!(
-                            "{} is true but {} has no subscription for customer {customer}",
-                            self.labels.access_field, self.labels.provider
-                        ),
-                    )
-                    .fix(wrongful_fix(&self.labels.access_field))
-                    .evidence("customer_id", customer)
-                    .evidence("subscriptions", serde_json::json!([]))
-                    .evidence("db_access", true),
-                );
-            }
-        }
-
-        if !duplicates.is_empty() {
-            duplicates.sort();
-            duplicates.dedup();
-            out.notes.push(format!(
-                "duplicate user ids in the app data ({} ids: {}): every row was checked on its own",
-                duplicates.len(),
-                list(&duplicates, 5)
-            ));
-        }
+        (linked_with_access, unknown_customers)
     }
 
     /// User ids on more than one row. Ids are not in the string table's

@@ -312,3 +312,23 @@ fn evaluation_is_deterministic() {
     let b = crate::report::Report::new("t", (), evaluate(&obs, &cfg(), &Labels::default(), NOW).findings, vec![]);
     assert_eq!(a, b);
 }
+
+#[test]
+fn many_users_are_checked_in_two_halves_with_the_same_outcome() {
+    let n = PARALLEL_FROM + 10_000;
+    let mut obs = Observations::default();
+    for i in 0..n {
+        let customer = format!("cus_{i}");
+        if i != 30_001 {
+            obs.add_subscription(&format!("sub_{i}"), &customer, "active", &[]);
+        }
+        // A leak in each half, and a user whose customer has no subscription at all.
+        let access = i != 10 && i != n - 10;
+        obs.add_user(&i.to_string(), Some(&customer), access, None);
+    }
+    let found = run(&obs, &cfg());
+    let last = (n - 10).to_string();
+    let user = |id: &str| format!("user:{id}");
+    let expected = pairs(&[("ACC001", &user("10")), ("ACC001", &user(&last)), ("ACC002", &user("30001"))]);
+    assert_eq!(found, expected);
+}
