@@ -15,7 +15,10 @@ use std::sync::{Arc, Mutex, mpsc};
 use super::structural::{self, Stop};
 
 /// Bytes read per block; an element larger than this grows the block.
-const BLOCK: usize = 4 << 20;
+const BLOCK: usize = 2 << 20;
+/// The first block's size. Blocks double up to [`BLOCK`]: small first blocks
+/// put every parser thread to work sooner, large later ones cost less each.
+const FIRST_BLOCK: usize = 128 << 10;
 
 /// What the document held besides the array.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -29,7 +32,7 @@ pub struct Envelope {
 /// that the last batch does not trigger a doubling).
 pub fn growth_after_first(total: Option<u64>, read_to: u64) -> f64 {
     match total {
-        Some(total) if read_to > 0 && total > read_to => (total as f64 / read_to as f64 - 1.0) * 1.05,
+        Some(total) if read_to > 0 && total > read_to => (total as f64 / read_to as f64 - 1.0) * 1.15,
         _ => 0.0,
     }
 }
@@ -188,7 +191,7 @@ fn split_blocks<R: Read>(
     recycled: &mpsc::Receiver<Vec<u8>>,
     mut send: impl FnMut(Batch) -> bool,
 ) -> Result<Envelope, StreamError> {
-    let mut s = Scanner { buf: Vec::with_capacity(BLOCK), base: 0, pos: 0, eof: false };
+    let mut s = Scanner { buf: Vec::with_capacity(FIRST_BLOCK), base: 0, pos: 0, eof: false, block: FIRST_BLOCK };
     s.fill(reader)?;
     let mut envelope = Envelope::default();
     s.skip_ws(reader)?;
@@ -274,10 +277,10 @@ fn split_blocks<R: Read>(
             let fresh = match recycled.try_recv() {
                 Ok(mut block) => {
                     block.clear();
-                    block.reserve(BLOCK.max(tail.len() * 2));
+                    block.reserve(s.block.max(tail.len() * 2));
                     block
                 }
-                Err(_) => Vec::with_capacity(BLOCK.max(tail.len() * 2)),
+                Err(_) => Vec::with_capacity(s.block.max(tail.len() * 2)),
             };
             let data = std::mem::replace(&mut s.buf, fresh);
             let n = ranges.len();
@@ -327,6 +330,8 @@ struct Scanner {
     base: u64,
     pos: usize,
     eof: bool,
+    /// Bytes the next read asks for.
+    block: usize,
 }
 
 impl Scanner {
@@ -343,12 +348,14 @@ impl Scanner {
         if self.eof {
             return Ok(());
         }
-        self.buf.reserve(BLOCK);
+        let want = self.block;
+        self.block = (self.block * 2).min(BLOCK);
+        self.buf.reserve(want);
         // read_to_end on a `take` fills spare capacity without zeroing it first.
         // Fewer bytes than asked for means the reader reached its end.
-        match reader.by_ref().take(BLOCK as u64).read_to_end(&mut self.buf) {
+        match reader.by_ref().take(want as u64).read_to_end(&mut self.buf) {
             Ok(n) => {
-                self.eof = n < BLOCK;
+                self.eof = n < want;
                 Ok(())
             }
             Err(e) => Err(self.error(&format!("read error: {e}"))),
