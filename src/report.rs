@@ -262,48 +262,9 @@ impl<S: Serialize> Report<S> {
     /// (no intermediate value tree: a large report would double in memory)
     /// and redacted as text, which covers every string and key alike.
     pub fn to_json_text(&self) -> String {
-        if self.findings.len() >= PARALLEL_JSON_FROM {
-            return self.to_json_text_in_parts();
-        }
         let mut s = serde_json::to_string_pretty(self).expect("a report always serializes");
         s.push('\n');
         secrets::redact_owned(s)
-    }
-
-    /// [`Report::to_json_text`] for a large report: the two halves of the
-    /// findings are serialized and redacted on two threads, and set into the
-    /// rest of the report. The text is the same byte for byte (a test checks
-    /// it): a finding sits at a fixed depth, so its own pretty text only needs
-    /// that depth's indentation, and no secret spans two findings.
-    fn to_json_text_in_parts(&self) -> String {
-        let rest = ReportWithoutFindings {
-            tool: &self.tool,
-            verdict: self.verdict,
-            summary: &self.summary,
-            scope: &self.scope,
-            findings: [],
-            omitted: self.omitted,
-            notes: &self.notes,
-            report_file: &self.report_file,
-        };
-        let rest = secrets::redact_owned(serde_json::to_string_pretty(&rest).expect("a report always serializes"));
-        let (front, back) = self.findings.split_at(self.findings.len() / 2);
-        let (front, back) = std::thread::scope(|scope| {
-            let back = scope.spawn(|| findings_json(back));
-            (findings_json(front), back.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-        });
-        const EMPTY: &str = "\n  \"findings\": []";
-        let at = rest.find(EMPTY).expect("the findings member is at the top level") + EMPTY.len() - 2;
-        let mut text = String::with_capacity(rest.len() + front.len() + back.len() + 16);
-        text.push_str(&rest[..at]);
-        text.push_str("[\n    ");
-        text.push_str(&front);
-        text.push_str(",\n    ");
-        text.push_str(&back);
-        text.push_str("\n  ]");
-        text.push_str(&rest[at + 2..]);
-        text.push('\n');
-        text
     }
 
     pub fn render(&self, format: Format, color: bool) -> String
@@ -330,37 +291,6 @@ pub enum Format {
     Markdown,
     /// SARIF 2.1.0, for GitHub code scanning.
     Sarif,
-}
-
-/// From this many findings, the JSON text is made on two threads.
-const PARALLEL_JSON_FROM: usize = 2_000;
-
-/// A report's members in their order, with an empty findings array, to be
-/// filled with the findings' text (see `Report::to_json_text_in_parts`).
-#[derive(Serialize)]
-struct ReportWithoutFindings<'a, S> {
-    tool: &'a str,
-    verdict: Verdict,
-    summary: &'a Summary,
-    scope: &'a S,
-    findings: [Finding; 0],
-    omitted: usize,
-    notes: &'a [String],
-    report_file: &'a Option<String>,
-}
-
-/// Findings as the items of a report's `findings` array: each pretty-printed
-/// at that depth (four spaces in), separated as serde_json separates them, redacted.
-fn findings_json(findings: &[Finding]) -> String {
-    let mut out = String::with_capacity(findings.len() * 700);
-    for (i, f) in findings.iter().enumerate() {
-        if i > 0 {
-            out.push_str(",\n    ");
-        }
-        let text = serde_json::to_string_pretty(f).expect("a finding always serializes");
-        out.push_str(&text.replace('\n', "\n    "));
-    }
-    secrets::redact_owned(out)
 }
 
 /// Findings in report order. The sort moves indices, not findings: a finding
@@ -599,34 +529,6 @@ mod tests {
 
     fn finding(code: &str, entity: &str) -> Finding {
         Finding::new(rules::get(code).unwrap(), entity, format!("{code} on {entity}"))
-    }
-
-    #[test]
-    fn large_reports_are_made_in_parts_with_the_same_text() {
-        let mut findings = Vec::new();
-        for i in 0..PARALLEL_JSON_FROM as u32 + 3 {
-            let key = ["sk", "live", "A1b2C3d4E5f6G7h8I9j0K1l2"].join("_");
-            findings.push(
-                finding(["ACC001", "ACC005", "ACC002"][(i % 3) as usize], &format!("user:{i}"))
-                    .evidence("list", serde_json::json!(["a", {"b": [1, 2]}, []]))
-                    .evidence("empty", serde_json::json!({}))
-                    .evidence("quote", "say \"hi\"\nbye")
-                    .evidence("key", if i == 7 { key } else { String::new() }),
-            );
-        }
-        findings[1].location = Some(Location { path: "src/a.ts".into(), line: 3 });
-        let scope = serde_json::json!({"nested": {"findings": [], "x": [1]}, "findings": []});
-        let report = Report::new("t", scope, findings, vec!["a note".into()]);
-        let whole = {
-            let mut s = serde_json::to_string_pretty(&report).unwrap();
-            s.push('\n');
-            secrets::redact_owned(s)
-        };
-        let parts = report.to_json_text();
-        assert_eq!(parts, whole);
-        assert!(!parts.contains("A1b2C3d4E5f6G7h8I9j0K1l2"), "redacted in the parts too");
-        let small = Report::new("t", (), vec![finding("ACC001", "user:1")], vec![]);
-        assert_eq!(small.to_json_text(), secrets::redact(&(serde_json::to_string_pretty(&small).unwrap() + "\n")));
     }
 
     #[test]
