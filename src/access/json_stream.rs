@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use super::structural::{self, Stop};
 
 /// Bytes read per block; an element larger than this grows the block.
-const BLOCK: usize = 2 << 20;
+const BLOCK: usize = 4 << 20;
 /// The first block's size. Blocks double up to [`BLOCK`]: small first blocks
 /// put every parser thread to work sooner, large later ones cost less each.
 const FIRST_BLOCK: usize = 128 << 10;
