@@ -283,9 +283,13 @@ fn assemble(
 /// that size in its heap otherwise.
 fn release_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free heap pages to the kernel.
-    unsafe {
-        libc::malloc_trim(0);
+    {
+        let started = std::time::Instant::now();
+        // SAFETY: malloc_trim only returns free heap pages to the kernel.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "returned freed memory");
     }
 }
 
