@@ -211,7 +211,7 @@ pub fn combine(access: Section<AccessScope>, keys: Section<KeysScope>, webhook: 
                 for (rule, n) in &s.by_rule {
                     *summary.by_rule.entry(rule.clone()).or_default() += n;
                 }
-                verdict = worst(verdict, v);
+                verdict = verdict.max(v);
             }
             None => {
                 let word = if status == Status::Error { "failed" } else { "skipped" };
@@ -225,15 +225,6 @@ pub fn combine(access: Section<AccessScope>, keys: Section<KeysScope>, webhook: 
         n => notes.push(format!("{n} of 3 checks ran: the verdict covers only those. Each other section's what_to_do says how to make it run.")),
     }
     AllReport { tool: TOOL.to_string(), verdict, complete: ran == 3, summary, sections: Sections { access, keys, webhook }, notes }
-}
-
-fn worst(a: Verdict, b: Verdict) -> Verdict {
-    let rank = |v: Verdict| match v {
-        Verdict::Pass => 0,
-        Verdict::Warn => 1,
-        Verdict::Fail => 2,
-    };
-    if rank(b) > rank(a) { b } else { a }
 }
 
 /// Splits `max` findings between sections that have `counts` findings: an even

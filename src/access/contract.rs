@@ -88,7 +88,7 @@ struct Evaluation<'a> {
     /// Users per customer symbol, saturating: the rules only ask for none, one or several.
     users_of_customer: Vec<u8>,
     plan_of_price: HashMap<Sym, &'a str>,
-    findings: Vec<Finding>,
+    /// What classifying the subscriptions noticed (it finds nothing itself).
     notes: Vec<String>,
 }
 
@@ -119,7 +119,6 @@ impl<'a> Evaluation<'a> {
             next_sub: vec![NONE; obs.subscriptions.len()],
             users_of_customer: vec![0; n],
             plan_of_price,
-            findings: Vec::new(),
             notes: Vec::new(),
         }
     }
@@ -142,7 +141,7 @@ impl<'a> Evaluation<'a> {
             this.check_users(&mut users);
             (users, others.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
         });
-        let mut findings = self.findings;
+        let mut findings = Vec::new();
         let mut notes = self.notes;
         for out in [users, customers, prices] {
             findings.extend(out.findings);

@@ -140,6 +140,16 @@ impl Observations {
         self.notes.extend(other.notes);
     }
 
+    /// After a document's first batch of `rows` rows, which grew the string
+    /// table from `before` and ended at byte `read_to` of `len`: room for the
+    /// rest of the document, in the table and in `rows_of` (the rows' vector).
+    /// A large file is sized once instead of growing (and copying) a dozen times.
+    pub fn reserve_rest<T>(strings: &mut Strings, rows_of: &mut Vec<T>, before: (usize, usize, usize), rows: usize, len: Option<u64>, read_to: u64) {
+        let times = super::json_stream::growth_after_first(len, read_to);
+        strings.reserve_like(before, times);
+        rows_of.reserve((rows as f64 * times) as usize);
+    }
+
     /// Gives each customer id one symbol on both sides, which the contract
     /// compares by symbol. Readers of large files store customer ids without
     /// looking each one up in the string table (that random memory access per
@@ -234,16 +244,13 @@ mod tests {
     /// Customer ids stored without an index entry, as the file readers store them.
     fn unlinked(obs: &mut Observations, subs: &[&str], users: &[Option<&str>]) {
         for (i, c) in subs.iter().enumerate() {
-            obs.add_subscription(&format!("sub_{i}"), "placeholder", "active", &[]).customer = obs_push(obs, c);
+            let customer = obs.strings.push_unindexed(c);
+            obs.add_subscription(&format!("sub_{i}"), "placeholder", "active", &[]).customer = customer;
         }
         for (i, c) in users.iter().enumerate() {
-            let customer = c.map(|c| obs_push(obs, c));
+            let customer = c.map(|c| obs.strings.push_unindexed(c));
             obs.add_user(&format!("u{i}"), None, true, None).customer = customer;
         }
-    }
-
-    fn obs_push(obs: &mut Observations, s: &str) -> Sym {
-        obs.strings.push_unindexed(s)
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The string table behind [`Sym`]: every distinct string stored once in one
-//! arena, keyed by its 128-bit xxh3 hash.
+//! The string table behind [`Sym`]: strings in one arena; those looked up
+//! (prices, plans, statuses) stored once, keyed by their 128-bit xxh3 hash.
 //!
 //! Why not a general interner: lookups here never compare strings; the table
 //! only maps hash -> symbol. At 128 bits two distinct strings colliding is not
@@ -89,8 +89,8 @@ impl Strings {
     /// where its symbols went. Strings `other` indexed (prices, plans) join
     /// this table's entries for the same text.
     pub fn absorb(&mut self, other: Strings) -> Vec<Sym> {
-        let base = self.spans.len() as u32;
-        let offset = u32::try_from(self.arena.len() + other.arena.len()).expect("string table over 4 GiB") - other.arena.len() as u32;
+        u32::try_from(self.arena.len() + other.arena.len()).expect("string table over 4 GiB");
+        let (base, offset) = (self.spans.len() as u32, self.arena.len() as u32);
         self.arena.push_str(&other.arena);
         self.spans.extend(other.spans.iter().map(|&(start, len)| (start + offset, len)));
         let mut moved: Vec<Sym> = (0..other.spans.len() as u32).map(|i| Sym(base + i)).collect();

@@ -41,9 +41,7 @@ pub fn read_subscriptions<R: Read>(reader: R, len: Option<u64>, obs: &mut Observ
             obs.subscriptions.push(sub);
         }
         if first {
-            let times = json_stream::growth_after_first(len, read_to);
-            obs.strings.reserve_like(before, times);
-            obs.subscriptions.reserve((count as f64 * times) as usize);
+            Observations::reserve_rest(&mut obs.strings, &mut obs.subscriptions, before, count, len, read_to);
         }
     };
     let envelope = json_stream::parse_array(reader, ArrayAt::RootOrData, workers, parse_element, consume)?;

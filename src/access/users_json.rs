@@ -78,9 +78,7 @@ pub fn read_users<R: Read>(reader: R, len: Option<u64>, keys: &UserKeys, obs: &m
             obs.users.push(user);
         }
         if first {
-            let times = json_stream::growth_after_first(len, read_to);
-            obs.strings.reserve_like(before, times);
-            obs.users.reserve((count as f64 * times) as usize);
+            Observations::reserve_rest(&mut obs.strings, &mut obs.users, before, count, len, read_to);
         }
     };
     json_stream::parse_array(reader, ArrayAt::Root, workers, parse, consume)?;
