@@ -10,6 +10,7 @@ pub mod fixtures;
 pub mod http;
 pub mod json_cursor;
 pub mod json_stream;
+pub mod link;
 pub mod live;
 pub mod model;
 pub mod paddle;

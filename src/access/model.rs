@@ -150,64 +150,9 @@ impl Observations {
         rows_of.reserve((rows as f64 * times) as usize);
     }
 
-    /// Gives each customer id one symbol on both sides, which the contract
-    /// compares by symbol. Readers of large files store customer ids without
-    /// looking each one up in the string table (that random memory access per
-    /// row was most of the time spent reading); one sort here joins them.
-    /// Ids are grouped by a 96-bit hash (two distinct ids colliding among
-    /// millions is below 1e-16), so no string is re-read out of order.
+    /// Gives each customer id one symbol on both sides (see [`super::link`]).
     pub fn link_customers(&mut self) {
-        let subs = self.subscriptions.len();
-        let places = subs + self.users.len();
-        // The customer symbol at each place (subscriptions, then users), in a
-        // compact array: the joining below writes to it in hash order, and
-        // the rows are then updated in one pass in their own order.
-        let mut sym_at: Vec<Sym> = Vec::with_capacity(places);
-        let mut keyed: Vec<(u64, u32, u32)> = Vec::with_capacity(places);
-        let key = |s: &str| {
-            let k = super::strings::key(s);
-            (k as u64, (k >> 64) as u32)
-        };
-        for sub in &self.subscriptions {
-            let (lo, hi) = key(self.str(sub.customer));
-            keyed.push((lo, hi, sym_at.len() as u32));
-            sym_at.push(sub.customer);
-        }
-        for user in &self.users {
-            match user.customer {
-                Some(c) => {
-                    let (lo, hi) = key(self.str(c));
-                    keyed.push((lo, hi, sym_at.len() as u32));
-                    sym_at.push(c);
-                }
-                // A placeholder that is never read: this user has no customer.
-                None => sym_at.push(user.id),
-            }
-        }
-        // A radix sort on the low 64 bits (a comparison sort took several
-        // times longer). It is stable, so each run of equal keys lists its
-        // places in order; the rare runs of equal low bits are ordered by the
-        // high bits (stably too), so that equal keys end up adjacent.
-        radsort::sort_by_key(&mut keyed, |&(lo, _, _)| lo);
-        for run in keyed.chunk_by_mut(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
-            run.sort_by_key(|&(_, hi, _)| hi);
-        }
-        // Each run takes the symbol of its first place.
-        for run in keyed.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)).filter(|run| run.len() > 1) {
-            let canonical = sym_at[run[0].2 as usize];
-            for &(_, _, at) in &run[1..] {
-                sym_at[at as usize] = canonical;
-            }
-        }
-        drop(keyed);
-        for (sub, &sym) in self.subscriptions.iter_mut().zip(&sym_at) {
-            sub.customer = sym;
-        }
-        for (user, &sym) in self.users.iter_mut().zip(&sym_at[subs..]) {
-            if user.customer.is_some() {
-                user.customer = Some(sym);
-            }
-        }
+        super::link::link_customers(self);
     }
 
     /// Test and demo helper: a subscription from plain strings.

@@ -19,6 +19,15 @@ impl Sym {
     pub fn index(self) -> usize {
         self.0 as usize
     }
+
+    /// The symbol as a plain integer, for tables that store it compactly.
+    pub(crate) fn raw(self) -> u32 {
+        self.0
+    }
+
+    pub(crate) fn from_raw(raw: u32) -> Sym {
+        Sym(raw)
+    }
 }
 
 /// The key of a string: its 128-bit xxh3 hash.
@@ -168,10 +177,20 @@ impl Parsed {
         }
     }
 
-    pub fn as_str<'a>(&'a self, block: &'a [u8]) -> &'a str {
+    /// The string, resolved against the block it was parsed from.
+    ///
+    /// # Safety
+    /// `block` must be the block whose element this was made from by
+    /// [`Parsed::new`], unchanged since: a span is then the bytes of a `&str`
+    /// and needs no second UTF-8 check (that check was a tenth of the time
+    /// spent storing each row).
+    pub unsafe fn as_str<'a>(&'a self, block: &'a [u8]) -> &'a str {
         match self {
             Parsed::Span(start, len) => {
-                std::str::from_utf8(&block[*start as usize..(*start + *len) as usize]).expect("spans of parsed strings are UTF-8")
+                let bytes = &block[*start as usize..(*start + *len) as usize];
+                debug_assert!(std::str::from_utf8(bytes).is_ok(), "a span resolved against another block");
+                // SAFETY: per this function's contract, `bytes` are those of the `&str` given to `new`.
+                unsafe { std::str::from_utf8_unchecked(bytes) }
             }
             Parsed::Owned(s) => s,
         }
@@ -179,8 +198,12 @@ impl Parsed {
 
     /// Interns into `strings`, resolving against `block`. Used for the few
     /// strings that repeat (prices, plans), whose table entries stay in cache.
-    pub fn intern(&self, block: &[u8], strings: &mut Strings) -> Sym {
-        strings.get_or_intern(self.as_str(block))
+    ///
+    /// # Safety
+    /// As for [`Parsed::as_str`].
+    pub unsafe fn intern(&self, block: &[u8], strings: &mut Strings) -> Sym {
+        // SAFETY: passed on from the caller.
+        strings.get_or_intern(unsafe { self.as_str(block) })
     }
 }
 

@@ -37,7 +37,8 @@ pub fn read_subscriptions<R: Read>(reader: R, len: Option<u64>, obs: &mut Observ
         count += batch.len();
         obs.subscriptions.reserve(batch.len());
         for pre in batch {
-            let sub = pre.commit(block, obs);
+            // SAFETY: parse_array hands each batch with the block it was parsed from.
+            let sub = unsafe { pre.commit(block, obs) };
             obs.subscriptions.push(sub);
         }
         if first {
@@ -82,17 +83,21 @@ enum PreStatus {
 }
 
 impl PreSubscription {
-    fn commit(self, block: &[u8], obs: &mut Observations) -> Subscription {
+    /// # Safety
+    /// `block` is the block this subscription was parsed from (as
+    /// `parse_array` hands each batch to its consumer).
+    unsafe fn commit(self, block: &[u8], obs: &mut Observations) -> Subscription {
         let status = match self.status {
             PreStatus::Known(s) => s,
             PreStatus::Other(raw) => Status::Other(obs.strings.get_or_intern(&raw)),
         };
         Subscription {
-            id: obs.strings.push_unindexed(self.id.as_str(block)),
+            // SAFETY (the three strings): passed on from the caller.
+            id: obs.strings.push_unindexed(unsafe { self.id.as_str(block) }),
             // Linked to the users' customer ids later, by Observations::link_customers.
-            customer: obs.strings.push_unindexed(self.customer.as_str(block)),
+            customer: obs.strings.push_unindexed(unsafe { self.customer.as_str(block) }),
             status,
-            prices: self.prices.iter().map(|p| p.intern(block, &mut obs.strings)).collect(),
+            prices: self.prices.iter().map(|p| unsafe { p.intern(block, &mut obs.strings) }).collect(),
             cancel_at_period_end: self.cancel_at_period_end,
             period_start: self.period_start,
             period_end: self.period_end,

@@ -67,13 +67,14 @@ pub fn read_users<R: Read>(reader: R, len: Option<u64>, keys: &UserKeys, obs: &m
             if pre.has_plan {
                 obs.plan_tracked = true;
             }
+            // SAFETY (the three strings): `block` is the block this batch was parsed from.
             let user = UserRow {
                 // Ids are only ever printed, never looked up: no index entry.
-                id: obs.strings.push_unindexed(pre.id.as_str(block)),
+                id: obs.strings.push_unindexed(unsafe { pre.id.as_str(block) }),
                 // Linked to the subscriptions' customer ids later, by Observations::link_customers.
-                customer: pre.customer.map(|c| obs.strings.push_unindexed(c.as_str(block))),
+                customer: pre.customer.map(|c| obs.strings.push_unindexed(unsafe { c.as_str(block) })),
                 access: pre.access,
-                plan: pre.plan.map(|p| p.intern(block, &mut obs.strings)),
+                plan: pre.plan.map(|p| unsafe { p.intern(block, &mut obs.strings) }),
             };
             obs.users.push(user);
         }
