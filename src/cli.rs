@@ -376,8 +376,8 @@ fn show_rules(code: Option<&str>) -> ExitCode {
 /// Renders a report, writes the report file if asked, and picks the exit code.
 fn emit<S: ScopeView>(mut report: Report<S>, common: &CommonArgs) -> ExitCode {
     if let Some(path) = &common.report_file {
-        let full = report.to_json_text();
-        if let Err(e) = std::fs::write(path, full) {
+        let written = std::fs::File::create(path).and_then(|mut file| report.write_json(&mut file));
+        if let Err(e) = written {
             eprintln!("billguard: input error: cannot write --report-file {}: {e}", path.display());
             return ExitCode::from(2);
         }
@@ -394,13 +394,17 @@ fn emit<S: ScopeView>(mut report: Report<S>, common: &CommonArgs) -> ExitCode {
     }
     let code = report.exit_code(common.strict);
     let started = std::time::Instant::now();
-    let rendered = report.render(common.format, stdout_color());
-    tracing::debug!(bytes = rendered.len(), ms = started.elapsed().as_millis() as u64, "rendered the report");
-    print_stdout(&rendered);
+    if common.format == Format::Json {
+        // Streamed: a large report is never held as one text.
+        let mut out = std::io::stdout().lock();
+        let _ = report.write_json(&mut out).and_then(|()| out.flush());
+    } else {
+        print_stdout(&report.render(common.format, stdout_color()));
+    }
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "rendered the report");
     // The process ends next: freeing a large report finding by finding would
     // only delay the exit.
     std::mem::forget(report);
-    std::mem::forget(rendered);
     ExitCode::from(code as u8)
 }
 

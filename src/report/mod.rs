@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use crate::rules::Rule;
 use crate::secrets;
 
+mod json;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -259,13 +261,17 @@ impl<S: Serialize> Report<S> {
         value
     }
 
-    /// The report as pretty JSON text, redacted. Serialized straight to text
-    /// (no intermediate value tree: a large report would double in memory)
-    /// and redacted as text, which covers every string and key alike.
+    /// The report as pretty JSON text, redacted (see [`Report::write_json`]).
     pub fn to_json_text(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).expect("a report always serializes");
-        s.push('\n');
-        secrets::redact_owned(s)
+        let mut out = Vec::new();
+        self.write_json(&mut out).expect("writing to memory does not fail");
+        String::from_utf8(out).expect("the JSON renderer writes UTF-8")
+    }
+
+    /// Writes the report as pretty JSON, redacted, in chunks: a large report
+    /// is never held as one text.
+    pub fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        json::write(self, out)
     }
 
     pub fn render(&self, format: Format, color: bool) -> String
