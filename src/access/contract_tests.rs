@@ -332,3 +332,19 @@ fn many_users_are_checked_in_two_halves_with_the_same_outcome() {
     let expected = pairs(&[("ACC001", &user("10")), ("ACC001", &user(&last)), ("ACC002", &user("30001"))]);
     assert_eq!(found, expected);
 }
+
+#[test]
+fn duplicate_ids_are_found_in_any_order_and_ordered_ids_have_none() {
+    let dup_note = |ids: &[&str]| {
+        let mut obs = Observations::default();
+        for id in ids {
+            obs.add_user(id, None, false, None);
+        }
+        evaluate(&obs, &cfg(), &Labels::default(), NOW).notes.into_iter().find(|n| n.contains("duplicate user ids"))
+    };
+    assert_eq!(dup_note(&["1", "2", "9", "10", "11", "a0", "b0"]), None, "ordered by id");
+    assert_eq!(dup_note(&["10", "9", "2"]), None, "distinct, out of order");
+    let note = dup_note(&["1", "2", "10", "3", "10", "4", "2"]).expect("duplicates out of order");
+    assert!(note.contains("2 ids: 2, 10"), "{note}");
+    assert!(dup_note(&["1", "2", "2", "3"]).is_some(), "adjacent duplicate");
+}

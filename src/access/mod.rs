@@ -276,7 +276,10 @@ fn assemble(
     if !plan_tracked && !config.access.plans.is_empty() {
         notes.push(format!("the users carry no `{}` value: plan drift (ACC003) was not checked", labels.plan_field));
     }
-    Report::new(TOOL, scope, outcome.findings, notes)
+    let started = std::time::Instant::now();
+    let report = Report::new(TOOL, scope, outcome.findings, notes);
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "sorted the findings");
+    report
 }
 
 /// Hands memory freed by the readers (their multi-megabyte blocks) back to

@@ -22,8 +22,16 @@ use crate::secrets;
 /// A chunk is written out once it holds this much.
 const CHUNK: usize = 256 << 10;
 
+/// From this many findings on, the second half is rendered on another
+/// thread while the first is written.
+const PARALLEL_FROM: usize = 20_000;
+
 /// Writes `report` as pretty JSON, redacted, followed by a newline.
 pub fn write<S: Serialize>(report: &Report<S>, out: &mut dyn Write) -> io::Result<()> {
+    write_split(report, out, PARALLEL_FROM)
+}
+
+fn write_split<S: Serialize>(report: &Report<S>, out: &mut dyn Write, parallel_from: usize) -> io::Result<()> {
     // The report with no findings, from serde: the findings go where its
     // empty array is. serde escapes every control character, so a raw
     // newline followed by two spaces only ever starts a member of the report.
@@ -45,18 +53,51 @@ pub fn write<S: Serialize>(report: &Report<S>, out: &mut dyn Write) -> io::Resul
         return out.write_all(secrets::redact_owned(text).as_bytes());
     }
     let (head, tail) = text.split_at(at);
-    let mut chunk = String::with_capacity(CHUNK + CHUNK / 4);
-    chunk.push_str(head);
-    for (i, finding) in report.findings.iter().enumerate() {
-        chunk.push_str(if i == 0 { "\n" } else { ",\n" });
-        finding_text(finding, &mut chunk);
-        if chunk.len() >= CHUNK {
+    let findings = &report.findings;
+    let (front, back) = findings.split_at(if findings.len() >= parallel_from { findings.len() / 2 } else { findings.len() });
+    let back_follows_front = !front.is_empty();
+    std::thread::scope(|scope| {
+        // The back half is rendered meanwhile, into redacted chunks that wait
+        // for the front half to be written.
+        let back = (!back.is_empty()).then(|| {
+            scope.spawn(move || {
+                let mut chunks = Vec::new();
+                let mut chunk = String::with_capacity(CHUNK + CHUNK / 4);
+                render(back, back_follows_front, &mut chunk, &mut |c| {
+                    chunks.push(secrets::redact_owned(std::mem::replace(c, String::with_capacity(CHUNK + CHUNK / 4))));
+                    Ok(())
+                })
+                .expect("rendering to memory does not fail");
+                chunks.push(secrets::redact_owned(chunk));
+                chunks
+            })
+        });
+        let mut chunk = String::with_capacity(CHUNK + CHUNK / 4);
+        chunk.push_str(head);
+        render(front, false, &mut chunk, &mut |c| flush(c, out))?;
+        if let Some(back) = back {
             flush(&mut chunk, out)?;
+            for c in back.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)) {
+                out.write_all(c.as_bytes())?;
+            }
+        }
+        chunk.push_str("\n  ");
+        chunk.push_str(tail);
+        flush(&mut chunk, out)
+    })
+}
+
+/// Appends `findings` to `chunk` as array elements (each after a comma but
+/// the very first), handing the chunk to `full` whenever it fills.
+fn render(findings: &[Finding], after_others: bool, chunk: &mut String, full: &mut dyn FnMut(&mut String) -> io::Result<()>) -> io::Result<()> {
+    for (i, finding) in findings.iter().enumerate() {
+        chunk.push_str(if i == 0 && !after_others { "\n" } else { ",\n" });
+        finding_text(finding, chunk);
+        if chunk.len() >= CHUNK {
+            full(chunk)?;
         }
     }
-    chunk.push_str("\n  ");
-    chunk.push_str(tail);
-    flush(&mut chunk, out)
+    Ok(())
 }
 
 /// Redacts and writes what `chunk` holds, and empties it.
@@ -127,11 +168,11 @@ fn value(v: &Value, level: usize, out: &mut String) {
             indent(level, out);
             out.push(']');
         }
-        Value::Object(map) => object(map.iter(), map.is_empty(), level, out),
+        Value::Object(map) => object(map.iter().map(|(k, v)| (k.as_str(), v)), map.is_empty(), level, out),
     }
 }
 
-fn object<'a>(members: impl Iterator<Item = (&'a String, &'a Value)>, empty: bool, level: usize, out: &mut String) {
+fn object<'a>(members: impl Iterator<Item = (&'a str, &'a Value)>, empty: bool, level: usize, out: &mut String) {
     if empty {
         out.push_str("{}");
         return;
@@ -261,7 +302,14 @@ mod tests {
         let r = Report::new("check_access_contract", scope, findings, vec![odd.to_string(), "  \"findings\": []".into()]);
         let got = rendered(&r);
         assert!(got.len() > 2 * CHUNK, "several chunks");
-        assert_eq!(got, serde_text(&r));
+        let want = serde_text(&r);
+        assert_eq!(got, want);
+        // Split in two halves, rendered on two threads.
+        for parallel_from in [1, 2, 2999] {
+            let mut split = Vec::new();
+            write_split(&r, &mut split, parallel_from).unwrap();
+            assert!(String::from_utf8(split).unwrap() == want, "split from {parallel_from}");
+        }
 
         let empty = Report::new("t", (), vec![], vec![]);
         assert_eq!(rendered(&empty), serde_text(&empty));
@@ -269,6 +317,9 @@ mod tests {
         one.findings[0].location = Some(Location { path: "a.rs".into(), line: 3 });
         one.report_file = Some("x.json".into());
         assert_eq!(rendered(&one), serde_text(&one));
+        let mut split = Vec::new();
+        write_split(&one, &mut split, 1).unwrap();
+        assert_eq!(String::from_utf8(split).unwrap(), serde_text(&one), "a lone finding in the back half");
     }
 
     #[test]
