@@ -4,11 +4,12 @@
 //! give the same findings. The decisions it implements are DESIGN.md's
 //! ("Decisions / Access"); each rule below cites the one it follows.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use smallvec::SmallVec;
 
 use super::model::{Observations, Status, Subscription, Sym, UserRow, sym_index};
+use super::strings::SymMap;
 use crate::config::AccessConfig;
 use crate::report::Finding;
 use crate::rules;
@@ -87,7 +88,7 @@ struct Evaluation<'a> {
     next_sub: Vec<u32>,
     /// Users per customer symbol, saturating: the rules only ask for none, one or several.
     users_of_customer: Vec<u8>,
-    plan_of_price: HashMap<Sym, &'a str>,
+    plan_of_price: SymMap<&'a str>,
     /// What classifying the subscriptions noticed (it finds nothing itself).
     notes: Vec<String>,
 }
@@ -501,7 +502,8 @@ impl<'a> Evaluation<'a> {
     fn plan_drift(&self, out: &mut Out, id: &str, plan: Option<Sym>, entitling: &[usize]) {
         let subs = &self.obs.subscriptions;
         // (rank, price id, plan, subscription id); ranked plans first, ties by price id.
-        let mut candidates: Vec<(usize, &str, &str, &str)> = Vec::new();
+        // Inline: this runs for nearly every paying user, and one candidate is the rule.
+        let mut candidates: SmallVec<[(usize, &str, &str, &str); 2]> = SmallVec::new();
         for &i in entitling {
             for price in &subs[i].prices {
                 if let Some(plan) = self.plan_of_price.get(price) {
@@ -515,13 +517,13 @@ impl<'a> Evaluation<'a> {
         }
         candidates.sort();
         let db_plan = plan.map(|p| self.s(p)).filter(|p| !p.trim().is_empty());
-        let (expected, accepted): (Option<&str>, Vec<&str>) = if self.cfg.plan_rank.is_empty() {
-            let mut plans: Vec<&str> = candidates.iter().map(|c| c.2).collect();
+        let (expected, accepted): (Option<&str>, SmallVec<[&str; 2]>) = if self.cfg.plan_rank.is_empty() {
+            let mut plans: SmallVec<[&str; 2]> = candidates.iter().map(|c| c.2).collect();
             plans.sort();
             plans.dedup();
             (if plans.len() == 1 { Some(plans[0]) } else { None }, plans)
         } else {
-            (Some(candidates[0].2), vec![candidates[0].2])
+            (Some(candidates[0].2), smallvec::smallvec![candidates[0].2])
         };
         if db_plan.is_some_and(|p| accepted.contains(&p)) {
             return;
@@ -546,7 +548,7 @@ impl<'a> Evaluation<'a> {
                 .fix(fix)
                 .evidence("db_plan", db_plan)
                 .evidence("expected_plan", expected)
-                .evidence("candidate_plans", accepted)
+                .evidence("candidate_plans", accepted.to_vec())
                 .evidence("price_ids", candidates.iter().map(|c| c.1).collect::<Vec<_>>())
                 .evidence("subscription_ids", {
                     let mut ids: Vec<&str> = candidates.iter().map(|c| c.3).collect();
@@ -648,7 +650,7 @@ impl<'a> Evaluation<'a> {
             }
             return;
         }
-        let mut unmapped: HashMap<Sym, (usize, Vec<&str>)> = HashMap::new();
+        let mut unmapped: SymMap<(usize, Vec<&str>)> = SymMap::default();
         for (sub, grant) in self.obs.subscriptions.iter().zip(&self.grants) {
             if *grant != Grant::Entitles {
                 continue;

@@ -53,6 +53,28 @@ impl Hasher for PassThrough {
     }
 }
 
+/// A map keyed by symbols. Looked up once or twice per row (a price's plan),
+/// where std's DoS-resistant hash cost more than the lookup: symbols are
+/// dense integers, spread over the table by one multiplication.
+pub type SymMap<V> = HashMap<Sym, V, BuildHasherDefault<SymHasher>>;
+
+#[derive(Default)]
+pub struct SymHasher(u64);
+
+impl Hasher for SymHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (self.0 ^ u64::from(n)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
 #[derive(Default)]
 pub struct Strings {
     arena: String,
