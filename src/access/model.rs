@@ -119,7 +119,7 @@ impl Observations {
     /// one read the subscriptions).
     pub fn absorb(&mut self, other: Observations) {
         let moved = self.strings.absorb(other.strings);
-        let sym = |s: Sym| moved[s.index()];
+        let sym = |s: Sym| moved.sym(s);
         self.subscriptions.extend(other.subscriptions.into_iter().map(|s| Subscription {
             id: sym(s.id),
             customer: sym(s.customer),
@@ -130,12 +130,19 @@ impl Observations {
             prices: s.prices.iter().map(|&p| sym(p)).collect(),
             ..s
         }));
-        self.users.extend(other.users.into_iter().map(|u| UserRow {
-            id: sym(u.id),
-            customer: u.customer.map(sym),
-            plan: u.plan.map(sym),
-            ..u
-        }));
+        // Renumbered in place: taken over whole when this side has no users
+        // (the common case: one reader per side), not copied.
+        let start = self.users.len();
+        if start == 0 {
+            self.users = other.users;
+        } else {
+            self.users.extend(other.users);
+        }
+        for u in &mut self.users[start..] {
+            u.id = sym(u.id);
+            u.customer = u.customer.map(sym);
+            u.plan = u.plan.map(sym);
+        }
         self.plan_tracked |= other.plan_tracked;
         self.notes.extend(other.notes);
     }

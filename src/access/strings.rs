@@ -75,6 +75,25 @@ impl Hasher for SymHasher {
     }
 }
 
+/// Where [`Strings::absorb`] put the symbols of the absorbed table: after
+/// this table's, in the same order, but for the indexed strings that this
+/// table already had.
+pub struct Moved {
+    base: u32,
+    joined: SymMap<Sym>,
+}
+
+impl Moved {
+    pub fn sym(&self, s: Sym) -> Sym {
+        if !self.joined.is_empty()
+            && let Some(&joined) = self.joined.get(&s)
+        {
+            return joined;
+        }
+        Sym(self.base + s.0)
+    }
+}
+
 #[derive(Default)]
 pub struct Strings {
     arena: String,
@@ -119,21 +138,23 @@ impl Strings {
     /// Appends every string of `other` (read on another thread) and returns
     /// where its symbols went. Strings `other` indexed (prices, plans) join
     /// this table's entries for the same text.
-    pub fn absorb(&mut self, other: Strings) -> Vec<Sym> {
+    pub fn absorb(&mut self, other: Strings) -> Moved {
         u32::try_from(self.arena.len() + other.arena.len()).expect("string table over 4 GiB");
         let (base, offset) = (self.spans.len() as u32, self.arena.len() as u32);
         self.arena.push_str(&other.arena);
         self.spans.extend(other.spans.iter().map(|&(start, len)| (start + offset, len)));
-        let mut moved: Vec<Sym> = (0..other.spans.len() as u32).map(|i| Sym(base + i)).collect();
+        let mut joined = SymMap::default();
         for (key, sym) in other.index {
             match self.index.entry(key) {
-                std::collections::hash_map::Entry::Occupied(e) => moved[sym.index()] = *e.get(),
+                std::collections::hash_map::Entry::Occupied(e) => {
+                    joined.insert(sym, *e.get());
+                }
                 std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(moved[sym.index()]);
+                    e.insert(Sym(base + sym.0));
                 }
             }
         }
-        moved
+        Moved { base, joined }
     }
 
     /// What the table holds, to size it for a larger read (see [`Strings::reserve_like`]).
@@ -252,9 +273,9 @@ mod tests {
         let mut other = Strings::default();
         let (o_id, o_cus, o_new) = (other.push_unindexed("user_1"), other.get_or_intern("cus_b"), other.get_or_intern("plan_x"));
         let moved = s.absorb(other);
-        assert_eq!(s.resolve(moved[o_id.index()]), Some("user_1"));
-        assert_eq!(moved[o_cus.index()], b, "an indexed string joins the existing entry");
-        assert_eq!(s.get("plan_x"), Some(moved[o_new.index()]));
-        assert_eq!(s.resolve(moved[o_new.index()]), Some("plan_x"));
+        assert_eq!(s.resolve(moved.sym(o_id)), Some("user_1"));
+        assert_eq!(moved.sym(o_cus), b, "an indexed string joins the existing entry");
+        assert_eq!(s.get("plan_x"), Some(moved.sym(o_new)));
+        assert_eq!(s.resolve(moved.sym(o_new)), Some("plan_x"));
     }
 }
