@@ -25,50 +25,82 @@ pub fn link_customers(obs: &mut Observations) {
     let subs = obs.subscriptions.len();
     let places = subs + obs.users.len();
     let parallel = places >= PARALLEL_FROM;
-    let obs_ref = &*obs;
-    let sub_keys = || -> Vec<Keyed> {
-        obs_ref.subscriptions.iter().enumerate().map(|(i, s)| keyed(obs_ref.str(s.customer), i)).collect()
-    };
-    let user_keys = || -> Vec<Keyed> {
-        let users = obs_ref.users.iter().enumerate();
-        users.filter_map(|(j, u)| Some(keyed(obs_ref.str(u.customer?), subs + j))).collect()
-    };
-    let (sub_keys, user_keys) = both(parallel, sub_keys, user_keys);
-    let parts = [sub_keys.as_slice(), user_keys.as_slice()];
-
-    // The customer symbol at each place, in a compact array that the runs
-    // below rewrite in hash order; the rows are updated in their own order
-    // afterwards. Atomic because the two halves write to it (never to the
-    // same place: each place is in one run, each run in one half).
-    let mut sym_at: Vec<AtomicU32> = Vec::with_capacity(places);
-    sym_at.extend(obs.subscriptions.iter().map(|s| AtomicU32::new(s.customer.raw())));
-    // A user without a customer gets a placeholder that is never read.
-    sym_at.extend(obs.users.iter().map(|u| AtomicU32::new(u.customer.unwrap_or(u.id).raw())));
-
-    let total = parts[0].len() + parts[1].len();
     // About 32 keys per bucket, at most 2^16 buckets, at least one per half.
-    let bits = (total / 32).max(2).ilog2().clamp(1, 16);
-    if parallel {
-        let (sym_at, parts) = (&sym_at, &parts);
-        std::thread::scope(|scope| {
-            let upper = scope.spawn(move || link_buckets(parts, bits, 1 << (bits - 1)..1 << bits, sym_at));
-            link_buckets(parts, bits, 0..1 << (bits - 1), sym_at);
-            upper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        });
-    } else {
-        link_buckets(&parts, bits, 0..1 << bits, &sym_at);
-    }
-    drop((sub_keys, user_keys));
+    let bits = (places / 32).max(2).ilog2().clamp(1, 16);
+    let strings = &obs.strings;
+    let (subscriptions, users) = (&obs.subscriptions, &obs.users);
+    let (sub_side, user_side) = both(
+        parallel,
+        || Side::new(bits, 0, subscriptions.iter().map(|s| (Some(s.customer), s.customer)), strings),
+        // A user without a customer gets a placeholder symbol that is never read.
+        || Side::new(bits, subs, users.iter().map(|u| (u.customer, u.id)), strings),
+    );
+    let sides = [&sub_side, &user_side];
+    both(parallel, || link_half(0, bits, sides), || link_half(1, bits, sides));
 
-    let (sub_syms, user_syms) = sym_at.split_at(subs);
-    for (sub, sym) in obs.subscriptions.iter_mut().zip(sub_syms) {
-        sub.customer = Sym::from_raw(sym.load(Relaxed));
-    }
-    for (user, sym) in obs.users.iter_mut().zip(user_syms) {
-        if user.customer.is_some() {
-            user.customer = Some(Sym::from_raw(sym.load(Relaxed)));
+    let (sub_syms, user_syms) = (&sub_side.sym_at, &user_side.sym_at);
+    let (subscriptions, users) = (&mut obs.subscriptions, &mut obs.users);
+    both(
+        parallel,
+        || {
+            for (sub, sym) in subscriptions.iter_mut().zip(sub_syms) {
+                sub.customer = Sym::from_raw(sym.load(Relaxed));
+            }
+        },
+        || {
+            for (user, sym) in users.iter_mut().zip(user_syms) {
+                if user.customer.is_some() {
+                    user.customer = Some(Sym::from_raw(sym.load(Relaxed)));
+                }
+            }
+        },
+    );
+}
+
+/// One side's places (the subscriptions, or the users): their hashes, split
+/// by the top bit into the two halves of the work, with a count per bucket,
+/// and their current symbols.
+struct Side {
+    /// Index of this side's first place among all places.
+    first: usize,
+    halves: [Vec<Keyed>; 2],
+    counts: Vec<u32>,
+    /// The customer symbol at each place, which the runs rewrite in hash
+    /// order (the rows are updated in their own order afterwards). Atomic
+    /// because both halves write to it, never to the same place: each place
+    /// is in one run, each run in one half.
+    sym_at: Vec<AtomicU32>,
+}
+
+impl Side {
+    /// `places` gives each place's customer, if any, and the symbol to keep when there is none.
+    fn new(bits: u32, first: usize, places: impl ExactSizeIterator<Item = (Option<Sym>, Sym)>, strings: &strings::Strings) -> Side {
+        let n = places.len();
+        let mut side = Side {
+            first,
+            halves: [Vec::with_capacity(n / 2 + n / 16), Vec::with_capacity(n / 2 + n / 16)],
+            counts: vec![0; 1 << bits],
+            sym_at: Vec::with_capacity(n),
+        };
+        for (j, (customer, placeholder)) in places.enumerate() {
+            side.sym_at.push(AtomicU32::new(customer.unwrap_or(placeholder).raw()));
+            if let Some(c) = customer {
+                let k = keyed(strings.resolve(c).unwrap_or("?"), first + j);
+                side.counts[bucket(&k, bits)] += 1;
+                side.halves[(k.0 >> 63) as usize].push(k);
+            }
         }
+        side
     }
+
+    fn sym_at(sides: [&Side; 2], at: u32) -> &AtomicU32 {
+        let at = at as usize;
+        if at < sides[1].first { &sides[0].sym_at[at] } else { &sides[1].sym_at[at - sides[1].first] }
+    }
+}
+
+fn bucket(k: &Keyed, bits: u32) -> usize {
+    (k.0 >> (64 - bits)) as usize
 }
 
 fn keyed(customer: &str, at: usize) -> Keyed {
@@ -88,23 +120,23 @@ fn both<A: Send, B: Send>(parallel: bool, a: impl FnOnce() -> A + Send, b: impl 
     })
 }
 
-/// Joins the places whose hashes fall in `buckets` (of `2^bits`, by top
-/// bits): sorts them by hash, then by place, so that each run of equal ids
-/// starts with its first place, whose symbol the whole run takes.
-fn link_buckets(parts: &[&[Keyed]; 2], bits: u32, buckets: std::ops::Range<usize>, sym_at: &[AtomicU32]) {
-    let bucket = |k: &Keyed| (k.0 >> (64 - bits)) as usize;
-    let mine = |k: &&Keyed| buckets.contains(&bucket(k));
+/// Joins the places whose hashes have top bit `half`: sorts them by hash,
+/// then by place (one scatter into buckets by the top `bits`, then a small
+/// sort per bucket), so that each run of equal ids starts with its first
+/// place, whose symbol the whole run takes.
+fn link_half(half: usize, bits: u32, sides: [&Side; 2]) {
+    let buckets = (half << (bits - 1))..((half + 1) << (bits - 1));
     let mut starts = vec![0usize; buckets.len() + 1];
-    for k in parts.iter().flat_map(|p| p.iter()).filter(mine) {
-        starts[bucket(k) - buckets.start + 1] += 1;
+    for (b, start) in buckets.clone().zip(&mut starts[1..]) {
+        *start = (sides[0].counts[b] + sides[1].counts[b]) as usize;
     }
     for b in 1..starts.len() {
         starts[b] += starts[b - 1];
     }
     let mut next = starts.clone();
     let mut sorted: Vec<Keyed> = vec![(0, 0, 0); starts[buckets.len()]];
-    for &k in parts.iter().flat_map(|p| p.iter()).filter(mine) {
-        let b = bucket(&k) - buckets.start;
+    for &k in sides[0].halves[half].iter().chain(&sides[1].halves[half]) {
+        let b = bucket(&k, bits) - buckets.start;
         sorted[next[b]] = k;
         next[b] += 1;
     }
@@ -113,9 +145,9 @@ fn link_buckets(parts: &[&[Keyed]; 2], bits: u32, buckets: std::ops::Range<usize
         sorted[w[0]..w[1]].sort_unstable();
     }
     for run in sorted.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)).filter(|run| run.len() > 1) {
-        let canonical = sym_at[run[0].2 as usize].load(Relaxed);
+        let canonical = Side::sym_at(sides, run[0].2).load(Relaxed);
         for &(_, _, at) in &run[1..] {
-            sym_at[at as usize].store(canonical, Relaxed);
+            Side::sym_at(sides, at).store(canonical, Relaxed);
         }
     }
 }
