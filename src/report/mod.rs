@@ -175,19 +175,14 @@ impl<S: Serialize> Report<S> {
     pub fn new(tool: &str, scope: S, findings: Vec<Finding>, mut notes: Vec<String>) -> Self {
         let findings = sorted(findings);
         let mut summary = Summary::default();
-        for f in &findings {
-            match f.severity {
-                Severity::High => summary.high += 1,
-                Severity::Medium => summary.medium += 1,
-                Severity::Low => summary.low += 1,
+        // Sorted, so each rule is one run: counted per run, not per finding.
+        for run in findings.chunk_by(|a, b| a.severity == b.severity && a.rule == b.rule) {
+            match run[0].severity {
+                Severity::High => summary.high += run.len(),
+                Severity::Medium => summary.medium += run.len(),
+                Severity::Low => summary.low += run.len(),
             }
-            // Counted without a copy of the code per finding.
-            match summary.by_rule.get_mut(&f.rule) {
-                Some(n) => *n += 1,
-                None => {
-                    summary.by_rule.insert(f.rule.clone(), 1);
-                }
-            }
+            *summary.by_rule.entry(run[0].rule.clone()).or_default() += run.len();
         }
         let verdict = if summary.high > 0 {
             Verdict::Fail
