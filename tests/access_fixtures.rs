@@ -105,7 +105,7 @@ fn run(dir: &Path) -> Result<Actual, String> {
     let mut messages = BTreeMap::new();
     let mut repeated = Vec::new();
     for f in &report.findings {
-        let pair = (f.rule.clone(), f.entity.clone());
+        let pair = (f.rule.to_string(), f.entity.clone());
         if !findings.insert(pair.clone()) {
             repeated.push(pair.clone());
         }

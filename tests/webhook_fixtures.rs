@@ -87,7 +87,7 @@ fn webhook_fixture_cases() {
     let mut extras = Vec::new();
     for c in &cases {
         let findings = review_texts(&c.path, Some(&c.before), &c.after).unwrap();
-        let got: Vec<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
+        let got: Vec<&str> = findings.iter().map(|f| &*f.rule).collect();
         let tally = by_lang.entry(c.lang).or_default();
         for r in &c.rules {
             let hit = got.contains(&r.as_str());
@@ -115,7 +115,7 @@ fn webhook_fixture_cases() {
             let more: Vec<&str> = findings
                 .iter()
                 .filter(|f| !c.rules.iter().any(|r| *r == f.rule) && f.evidence.get("pre_existing").is_none())
-                .map(|f| f.rule.as_str())
+                .map(|f| &*f.rule)
                 .collect();
             if !more.is_empty() {
                 extras.push(format!("{}: also {more:?}", c.name));

@@ -17,7 +17,7 @@ fn cfg() -> AccessConfig {
 
 fn run(obs: &Observations, cfg: &AccessConfig) -> Vec<(String, String)> {
     let mut pairs: Vec<_> =
-        evaluate(obs, cfg, &Labels::default(), NOW).findings.into_iter().map(|f| (f.rule, f.entity)).collect();
+        evaluate(obs, cfg, &Labels::default(), NOW).findings.into_iter().map(|f| (f.rule.into_owned(), f.entity)).collect();
     pairs.sort();
     pairs
 }
@@ -91,7 +91,7 @@ fn cancel_at_period_end_entitles_until_the_period_ends() {
     obs.add_user("1", Some("cus_1"), true, Some("pro"));
     obs.add_user("2", Some("cus_2"), true, Some("pro"));
     let out = evaluate(&obs, &cfg(), &Labels::default(), NOW);
-    let got: Vec<_> = out.findings.iter().map(|f| (f.rule.as_str(), f.entity.as_str())).collect();
+    let got: Vec<_> = out.findings.iter().map(|f| (&*f.rule, f.entity.as_str())).collect();
     assert_eq!(got, [("ACC002", "user:2")]);
     assert!(out.notes.iter().any(|n| n.contains("past their period end")), "{:?}", out.notes);
 }
@@ -255,7 +255,7 @@ fn acc010_replaces_acc002_when_most_customers_are_unknown() {
     let mut labels = Labels::default();
     labels.key_mode = Some("a test-mode key".into());
     let out = evaluate(&obs, &cfg(), &labels, NOW);
-    let got: Vec<_> = out.findings.iter().map(|f| (f.rule.as_str(), f.entity.as_str())).collect();
+    let got: Vec<_> = out.findings.iter().map(|f| (&*f.rule, f.entity.as_str())).collect();
     assert_eq!(got, [("ACC010", "account")]);
     assert!(out.findings[0].message.contains("3 of 4"), "{}", out.findings[0].message);
     assert!(out.findings[0].message.contains("a test-mode key"));

@@ -47,7 +47,7 @@ fn obs(envs: Vec<Environment>, code: &[&str]) -> Observations {
 }
 
 fn run(o: &Observations) -> Vec<(String, String)> {
-    let mut v: Vec<_> = evaluate(o, &Settings::default()).findings.into_iter().map(|f| (f.rule, f.entity)).collect();
+    let mut v: Vec<_> = evaluate(o, &Settings::default()).findings.into_iter().map(|f| (f.rule.into_owned(), f.entity)).collect();
     v.sort();
     v
 }
@@ -189,7 +189,7 @@ fn key007_near_miss_replaces_key006_at_its_severity() {
     let stg = env("staging", EnvKind::Staging, &[("STRIPE_SECRET_KEY", &fake_key("sk_test_"))]);
     let o = obs(vec![prod, stg], &["STRIPE_RESTRICTED_KEY", "STRIPE_WEBHOOK_SECRET"]);
     let out = evaluate(&o, &Settings::default());
-    let got: Vec<_> = out.findings.iter().map(|f| (f.rule.as_str(), f.entity.as_str(), f.severity)).collect();
+    let got: Vec<_> = out.findings.iter().map(|f| (&*f.rule, f.entity.as_str(), f.severity)).collect();
     assert!(got.contains(&("KEY007", "env:production/STRIPE_RESTRICTED_KEY", Severity::High)), "{got:?}");
     assert!(got.contains(&("KEY007", "env:production/STRIPE_WEBHOOK_SECRET", Severity::High)), "{got:?}");
     assert!(got.contains(&("KEY007", "env:staging/STRIPE_RESTRICTED_KEY", Severity::Medium)), "{got:?}");
@@ -305,7 +305,7 @@ fn key010_api_mode_and_prices_in_the_other_mode() {
     ];
     o.api_probes = vec![p];
     let out = evaluate(&o, &Settings::default());
-    let got: Vec<_> = out.findings.iter().map(|f| (f.rule.as_str(), f.entity.as_str())).collect();
+    let got: Vec<_> = out.findings.iter().map(|f| (&*f.rule, f.entity.as_str())).collect();
     assert_eq!(got, [("KEY010", "env:production/STRIPE_SECRET_KEY"), ("KEY010", "env:production/price_1Pro")]);
     assert!(out.notes.iter().any(|n| n.contains("price_gone")), "{:?}", out.notes);
     // A prefixed key in the right mode: quiet; a prefixed key in the wrong mode is KEY001's, not KEY010's.
@@ -324,7 +324,7 @@ fn key012_webhook_endpoint_gaps_include_events_the_code_handles() {
     o.handled_events.insert("customer.subscription.paused".into());
     let out = evaluate(&o, &Settings::default());
     assert_eq!(out.findings.len(), 1);
-    assert_eq!((out.findings[0].rule.as_str(), out.findings[0].entity.as_str()), ("KEY012", "env:production"));
+    assert_eq!((&*out.findings[0].rule, out.findings[0].entity.as_str()), ("KEY012", "env:production"));
     assert!(out.findings[0].message.contains("customer.subscription.paused"), "{}", out.findings[0].message);
     p.endpoints = Some(vec![]);
     o.api_probes = vec![p];

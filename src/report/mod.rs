@@ -4,6 +4,7 @@
 //! and report files (see DESIGN.md, "Report"). Every renderer redacts what it
 //! emits, so a secret that slipped into a message or evidence never leaves.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -66,16 +67,16 @@ pub struct Location {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
     /// Stable rule code, e.g. ACC001. `billguard rules CODE` explains it.
-    pub rule: String,
+    pub rule: Cow<'static, str>,
     /// The rule's short name, e.g. revenue-leak.
-    pub name: String,
+    pub name: Cow<'static, str>,
     pub severity: Severity,
     /// What the finding is about: `user:<id>`, `customer:<id>`, `price:<id>` or `account`.
     pub entity: String,
     /// One sentence: what is wrong, with the ids involved.
     pub message: String,
     /// What to change so that the finding goes away.
-    pub fix: String,
+    pub fix: Cow<'static, str>,
     /// The observed facts behind the finding.
     pub evidence: Evidence,
     /// The file and line the finding points at, when it points at code or config.
@@ -85,19 +86,21 @@ pub struct Finding {
 impl Finding {
     /// A finding of `rule` with the rule's default severity and fix.
     pub fn new(rule: &Rule, entity: impl Into<String>, message: impl Into<String>) -> Self {
+        // The catalog's own text, borrowed: a large report has a hundred
+        // thousand findings of a handful of rules.
         Finding {
-            rule: rule.code.to_string(),
-            name: rule.name.to_string(),
+            rule: Cow::Borrowed(rule.code),
+            name: Cow::Borrowed(rule.name),
             severity: rule.severity,
             entity: entity.into(),
             message: message.into(),
-            fix: rule.fix.to_string(),
+            fix: Cow::Borrowed(rule.fix),
             evidence: Evidence::default(),
             location: None,
         }
     }
 
-    pub fn fix(mut self, fix: impl Into<String>) -> Self {
+    pub fn fix(mut self, fix: impl Into<Cow<'static, str>>) -> Self {
         self.fix = fix.into();
         self
     }
@@ -112,7 +115,9 @@ impl Finding {
     pub fn compact(mut self) -> Self {
         self.evidence.shrink_to_fit();
         self.message.shrink_to_fit();
-        self.fix.shrink_to_fit();
+        if let Cow::Owned(fix) = &mut self.fix {
+            fix.shrink_to_fit();
+        }
         self
     }
 
@@ -182,7 +187,7 @@ impl<S: Serialize> Report<S> {
                 Severity::Medium => summary.medium += run.len(),
                 Severity::Low => summary.low += run.len(),
             }
-            *summary.by_rule.entry(run[0].rule.clone()).or_default() += run.len();
+            *summary.by_rule.entry(run[0].rule.to_string()).or_default() += run.len();
         }
         let verdict = if summary.high > 0 {
             Verdict::Fail
@@ -309,7 +314,7 @@ pub enum Format {
 fn sorted(mut findings: Vec<Finding>) -> Vec<Finding> {
     let mut groups: BTreeMap<(u8, &str), Vec<usize>> = BTreeMap::new();
     for (i, f) in findings.iter().enumerate() {
-        groups.entry((f.severity.rank(), f.rule.as_str())).or_default().push(i);
+        groups.entry((f.severity.rank(), &*f.rule)).or_default().push(i);
     }
     let mut order: Vec<usize> = Vec::with_capacity(findings.len());
     for group in groups.into_values() {
@@ -475,7 +480,7 @@ fn render_text<S: ScopeView>(r: &Report<S>, color: bool) -> String {
     out.push_str(&r.scope.text_block());
     for group in by_rule(&r.findings) {
         let first = &group[0];
-        let total = r.summary.by_rule.get(&first.rule).copied().unwrap_or(group.len());
+        let total = r.summary.by_rule.get(&*first.rule).copied().unwrap_or(group.len());
         let shown = if total > group.len() { format!(", {} shown", group.len()) } else { String::new() };
         let _ = writeln!(out, "\n{} {} ({}) x{}{}", p.wrap("1", &first.rule), first.name, p.severity(first.severity), total, shown);
         for f in group {
@@ -519,7 +524,7 @@ fn render_markdown<S: ScopeView>(r: &Report<S>) -> String {
         let _ = writeln!(out, "\n| rule | name | severity | count |\n|---|---|---|---|");
         for group in by_rule(&r.findings) {
             let f = &group[0];
-            let total = r.summary.by_rule.get(&f.rule).copied().unwrap_or(group.len());
+            let total = r.summary.by_rule.get(&*f.rule).copied().unwrap_or(group.len());
             let _ = writeln!(out, "| {} | {} | {} | {} |", f.rule, f.name, f.severity.as_str(), total);
         }
     }
@@ -649,7 +654,7 @@ mod tests {
         assert_eq!(r.bound(5), 27);
         assert_eq!(r.findings.len(), 5);
         assert_eq!(r.omitted, 27);
-        let rules: Vec<_> = r.findings.iter().map(|f| f.rule.as_str()).collect();
+        let rules: Vec<_> = r.findings.iter().map(|f| &*f.rule).collect();
         assert_eq!(rules, ["ACC001", "ACC001", "ACC001", "ACC005", "ACC009"]);
         assert_eq!(r.summary.by_rule["ACC001"], 30, "summary still counts everything");
         assert_eq!(r.bound(50), 0);
