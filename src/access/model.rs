@@ -206,6 +206,13 @@ mod tests {
     }
 
     #[test]
+    fn rows_stay_compact() {
+        // A million users: every byte of a row is a megabyte.
+        assert_eq!(std::mem::size_of::<Option<Sym>>(), 4);
+        assert_eq!(std::mem::size_of::<UserRow>(), 16);
+    }
+
+    #[test]
     fn linking_gives_equal_customer_ids_one_symbol() {
         let mut obs = Observations::default();
         unlinked(&mut obs, &["cus_A", "cus_B", "cus_A"], &[Some("cus_B"), None, Some("cus_C"), Some("cus_A")]);
