@@ -108,7 +108,6 @@ impl<'a> Evaluation<'a> {
             .iter()
             .filter_map(|(price, plan)| Some((obs.strings.get(price)?, plan.as_str())))
             .collect();
-        let n = obs.strings.len();
         Evaluation {
             obs,
             cfg,
@@ -116,17 +115,30 @@ impl<'a> Evaluation<'a> {
             now,
             granting,
             grants: Vec::with_capacity(obs.subscriptions.len()),
-            first_sub: vec![NONE; n],
-            next_sub: vec![NONE; obs.subscriptions.len()],
-            users_of_customer: vec![0; n],
+            // Filled by `index`.
+            first_sub: Vec::new(),
+            next_sub: Vec::new(),
+            users_of_customer: Vec::new(),
             plan_of_price,
             notes: Vec::new(),
         }
     }
 
     fn run(mut self) -> Outcome {
-        self.classify_subscriptions();
-        self.index();
+        // Classifying the subscriptions and indexing them by customer do not
+        // depend on each other: side by side on a large input.
+        let obs = self.obs;
+        if obs.subscriptions.len() + obs.users.len() >= PARALLEL_FROM {
+            let (first_sub, next_sub, users_of_customer) = std::thread::scope(|scope| {
+                let indexing = scope.spawn(|| index(obs));
+                self.classify_subscriptions();
+                indexing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            });
+            (self.first_sub, self.next_sub, self.users_of_customer) = (first_sub, next_sub, users_of_customer);
+        } else {
+            self.classify_subscriptions();
+            (self.first_sub, self.next_sub, self.users_of_customer) = index(obs);
+        }
         // The per-user and the per-customer checks only read: they run side by
         // side, and the outcome is the same as one after the other (findings
         // are sorted by the report; notes keep this order).
@@ -217,20 +229,6 @@ impl<'a> Evaluation<'a> {
                 unmeasured.len(),
                 list(&unmeasured, 3)
             ));
-        }
-    }
-
-    fn index(&mut self) {
-        for (i, sub) in self.obs.subscriptions.iter().enumerate().rev() {
-            let c = sym_index(sub.customer);
-            self.next_sub[i] = self.first_sub[c];
-            self.first_sub[c] = i as u32;
-        }
-        for user in &self.obs.users {
-            if let Some(c) = user.customer {
-                let n = &mut self.users_of_customer[sym_index(c)];
-                *n = n.saturating_add(1);
-            }
         }
     }
 
@@ -680,6 +678,25 @@ impl<'a> Evaluation<'a> {
             );
         }
     }
+}
+
+/// Per customer symbol, its first subscription (chained through the second
+/// table, one entry per subscription) and how many users link to it.
+fn index(obs: &Observations) -> (Vec<u32>, Vec<u32>, Vec<u8>) {
+    let n = obs.strings.len();
+    let (mut first_sub, mut next_sub, mut users_of_customer) = (vec![NONE; n], vec![NONE; obs.subscriptions.len()], vec![0u8; n]);
+    for (i, sub) in obs.subscriptions.iter().enumerate().rev() {
+        let c = sym_index(sub.customer);
+        next_sub[i] = first_sub[c];
+        first_sub[c] = i as u32;
+    }
+    for user in &obs.users {
+        if let Some(c) = user.customer {
+            let n = &mut users_of_customer[sym_index(c)];
+            *n = n.saturating_add(1);
+        }
+    }
+    (first_sub, next_sub, users_of_customer)
 }
 
 fn rule(code: &str) -> &'static rules::Rule {
