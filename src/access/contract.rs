@@ -175,7 +175,7 @@ impl<'a> Evaluation<'a> {
         for sub in &self.obs.subscriptions {
             let grant = if self.granting.contains(&sub.status) {
                 // cancel_at_period_end keeps entitling until the period ends.
-                match (sub.cancel_at_period_end, sub.period_end) {
+                match (sub.cancel_at_period_end, sub.period_end.get()) {
                     (true, Some(end)) if end <= self.now => {
                         ended_cancels.push(self.s(sub.id));
                         Grant::No
@@ -184,7 +184,7 @@ impl<'a> Evaluation<'a> {
                 }
             } else if sub.status == Status::PastDue && grace > 0 {
                 // past_due began when the current period started (DESIGN.md).
-                match sub.period_start {
+                match sub.period_start.get() {
                     Some(start) if start + grace <= self.now => Grant::GraceExpired,
                     Some(_) => Grant::Entitles,
                     None => {
@@ -471,7 +471,7 @@ impl<'a> Evaluation<'a> {
 
     fn grace_expired(&self, out: &mut Out, id: &str, customer: Sym, i: usize) {
         let sub = &self.obs.subscriptions[i];
-        let start = sub.period_start.unwrap_or(self.now);
+        let start = sub.period_start.get().unwrap_or(self.now);
         let days = (self.now - start).max(0) / DAY;
         out.push(
             Finding::new(

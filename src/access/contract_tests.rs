@@ -84,10 +84,10 @@ fn cancel_at_period_end_entitles_until_the_period_ends() {
     let mut obs = Observations::default();
     let s = obs.add_subscription("sub_1", "cus_1", "active", &["price_pro"]);
     s.cancel_at_period_end = true;
-    s.period_end = Some(NOW + DAY);
+    s.period_end = Some(NOW + DAY).into();
     let s = obs.add_subscription("sub_2", "cus_2", "active", &["price_pro"]);
     s.cancel_at_period_end = true;
-    s.period_end = Some(NOW - DAY);
+    s.period_end = Some(NOW - DAY).into();
     obs.add_user("1", Some("cus_1"), true, Some("pro"));
     obs.add_user("2", Some("cus_2"), true, Some("pro"));
     let out = evaluate(&obs, &cfg(), &Labels::default(), NOW);
@@ -101,9 +101,9 @@ fn past_due_grace_entitles_then_expires_into_acc007() {
     let mut c = cfg();
     c.past_due_grace_days = 7;
     let mut obs = Observations::default();
-    obs.add_subscription("sub_in", "cus_in", "past_due", &["price_pro"]).period_start = Some(NOW - 3 * DAY);
-    obs.add_subscription("sub_out", "cus_out", "PAST_DUE", &["price_pro"]).period_start = Some(NOW - 30 * DAY);
-    obs.add_subscription("sub_out2", "cus_out2", "past_due", &["price_pro"]).period_start = Some(NOW - 30 * DAY);
+    obs.add_subscription("sub_in", "cus_in", "past_due", &["price_pro"]).period_start = Some(NOW - 3 * DAY).into();
+    obs.add_subscription("sub_out", "cus_out", "PAST_DUE", &["price_pro"]).period_start = Some(NOW - 30 * DAY).into();
+    obs.add_subscription("sub_out2", "cus_out2", "past_due", &["price_pro"]).period_start = Some(NOW - 30 * DAY).into();
     obs.add_user("in", Some("cus_in"), true, Some("pro"));
     obs.add_user("in_noaccess", Some("cus_in"), false, Some("pro"));
     obs.add_user("out", Some("cus_out"), true, Some("pro"));
@@ -118,7 +118,7 @@ fn past_due_grace_entitles_then_expires_into_acc007() {
 #[test]
 fn past_due_without_grace_is_not_entitling() {
     let mut obs = Observations::default();
-    obs.add_subscription("sub_1", "cus_1", "past_due", &["price_pro"]).period_start = Some(NOW - 30 * DAY);
+    obs.add_subscription("sub_1", "cus_1", "past_due", &["price_pro"]).period_start = Some(NOW - 30 * DAY).into();
     obs.add_user("1", Some("cus_1"), true, Some("pro"));
     assert_eq!(run(&obs, &cfg()), pairs(&[("ACC002", "user:1")]), "grace 0: ACC002, never ACC007");
 }

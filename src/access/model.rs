@@ -78,10 +78,31 @@ pub struct Subscription {
     /// Price ids of the subscription's items (legacy plan ids where there is no price).
     pub prices: SmallVec<[Sym; 2]>,
     pub cancel_at_period_end: bool,
-    /// Unix seconds. The start of the current period: when past_due began, for the grace period.
-    pub period_start: Option<i64>,
-    /// Unix seconds. The end of the current period: when a scheduled cancellation takes effect.
-    pub period_end: Option<i64>,
+    /// The start of the current period: when past_due began, for the grace period.
+    pub period_start: UnixTime,
+    /// The end of the current period: when a scheduled cancellation takes effect.
+    pub period_end: UnixTime,
+}
+
+/// Unix seconds, or none: eight bytes where an `Option<i64>` takes sixteen
+/// (a million subscriptions carry two). `i64::MIN` stands for none; no
+/// timestamp is that far in the past.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnixTime(i64);
+
+impl UnixTime {
+    pub const NONE: UnixTime = UnixTime(i64::MIN);
+
+    pub fn get(self) -> Option<i64> {
+        (self != Self::NONE).then_some(self.0)
+    }
+}
+
+impl From<Option<i64>> for UnixTime {
+    /// `Some(i64::MIN)` becomes the next second: it cannot be told from none.
+    fn from(t: Option<i64>) -> Self {
+        t.map_or(Self::NONE, |t| UnixTime(t.max(i64::MIN + 1)))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -170,8 +191,8 @@ impl Observations {
             status: Status::parse(status, &mut self.strings),
             prices: prices.iter().map(|p| self.strings.get_or_intern(p)).collect(),
             cancel_at_period_end: false,
-            period_start: None,
-            period_end: None,
+            period_start: UnixTime::NONE,
+            period_end: UnixTime::NONE,
         };
         self.subscriptions.push(sub);
         self.subscriptions.last_mut().expect("just pushed")
@@ -210,6 +231,9 @@ mod tests {
         // A million users: every byte of a row is a megabyte.
         assert_eq!(std::mem::size_of::<Option<Sym>>(), 4);
         assert_eq!(std::mem::size_of::<UserRow>(), 16);
+        assert_eq!(std::mem::size_of::<Subscription>(), 64);
+        assert_eq!((UnixTime::from(Some(5)).get(), UnixTime::from(None).get()), (Some(5), None));
+        assert_eq!(UnixTime::from(Some(i64::MIN)).get(), Some(i64::MIN + 1));
     }
 
     #[test]

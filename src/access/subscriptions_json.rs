@@ -99,8 +99,8 @@ impl PreSubscription {
             status,
             prices: self.prices.iter().map(|p| unsafe { p.intern(block, &mut obs.strings) }).collect(),
             cancel_at_period_end: self.cancel_at_period_end,
-            period_start: self.period_start,
-            period_end: self.period_end,
+            period_start: self.period_start.into(),
+            period_end: self.period_end.into(),
         }
     }
 }
@@ -402,7 +402,7 @@ mod tests {
         assert_eq!(s.status, Status::Active);
         assert_eq!(obs.str(s.prices[0]), "price_pro");
         assert!(s.cancel_at_period_end);
-        assert_eq!((s.period_start, s.period_end), (Some(1700000000), Some(1702592000)));
+        assert_eq!((s.period_start.get(), s.period_end.get()), (Some(1700000000), Some(1702592000)));
     }
 
     #[test]
@@ -415,7 +415,7 @@ mod tests {
         assert_eq!(info.count, 2);
         assert_eq!(obs.str(obs.subscriptions[0].customer), "cus_B");
         assert_eq!(obs.str(obs.subscriptions[0].prices[0]), "gold");
-        assert_eq!(obs.subscriptions[0].period_start, Some(1600000000));
+        assert_eq!(obs.subscriptions[0].period_start.get(), Some(1600000000));
         assert_eq!(obs.str(obs.subscriptions[1].prices[0]), "silver");
     }
 
@@ -432,9 +432,9 @@ mod tests {
         let s = &obs.subscriptions[0];
         assert_eq!(obs.str(s.customer), "ctm_01h");
         assert_eq!(obs.str(s.prices[0]), "pri_01pro");
-        assert_eq!(s.period_start, Some(1712917128));
+        assert_eq!(s.period_start.get(), Some(1712917128));
         assert!(s.cancel_at_period_end);
-        assert_eq!(s.period_end, Some(1715509128));
+        assert_eq!(s.period_end.get(), Some(1715509128));
     }
 
     #[test]
