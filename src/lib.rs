@@ -13,6 +13,7 @@ pub mod error;
 pub mod init;
 pub mod keys;
 pub mod mcp;
+pub mod parallel;
 pub mod paths;
 pub mod report;
 pub mod rules;

@@ -11,6 +11,7 @@ use smallvec::SmallVec;
 use super::model::{Observations, Status, Subscription, Sym, UserRow, sym_index};
 use super::strings::SymMap;
 use crate::config::AccessConfig;
+use crate::parallel::join;
 use crate::report::Finding;
 use crate::rules;
 
@@ -128,32 +129,27 @@ impl<'a> Evaluation<'a> {
         // Classifying the subscriptions and indexing them by customer do not
         // depend on each other: side by side on a large input.
         let obs = self.obs;
-        if obs.subscriptions.len() + obs.users.len() >= PARALLEL_FROM {
-            let (first_sub, next_sub, users_of_customer) = std::thread::scope(|scope| {
-                let indexing = scope.spawn(|| index(obs));
-                self.classify_subscriptions();
-                indexing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            });
-            (self.first_sub, self.next_sub, self.users_of_customer) = (first_sub, next_sub, users_of_customer);
-        } else {
-            self.classify_subscriptions();
-            (self.first_sub, self.next_sub, self.users_of_customer) = index(obs);
-        }
+        let parallel = obs.subscriptions.len() + obs.users.len() >= PARALLEL_FROM;
+        let ((), index) = join(parallel, || self.classify_subscriptions(), || index(obs));
+        (self.first_sub, self.next_sub, self.users_of_customer) = index;
         // The per-user and the per-customer checks only read: they run side by
         // side, and the outcome is the same as one after the other (findings
         // are sorted by the report; notes keep this order).
         let this = &self;
-        let (users, (customers, prices)) = std::thread::scope(|scope| {
-            let others = scope.spawn(|| {
+        let (users, (customers, prices)) = join(
+            true,
+            || {
+                let mut users = Out::default();
+                this.check_users(&mut users);
+                users
+            },
+            || {
                 let (mut customers, mut prices) = (Out::default(), Out::default());
                 this.check_customers(&mut customers);
                 this.check_prices(&mut prices);
                 (customers, prices)
-            });
-            let mut users = Out::default();
-            this.check_users(&mut users);
-            (users, others.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-        });
+            },
+        );
         let mut findings = Vec::new();
         let mut notes = self.notes;
         for out in [users, customers, prices] {

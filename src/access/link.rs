@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use super::model::Observations;
 use super::strings::{self, Sym};
+use crate::parallel::join;
 
 /// A customer id's place: its hash (low 64 bits, high 32 bits) and its index
 /// among the places (the subscriptions, then the users).
@@ -29,18 +30,18 @@ pub fn link_customers(obs: &mut Observations) {
     let bits = (places / 32).max(2).ilog2().clamp(1, 16);
     let strings = &obs.strings;
     let (subscriptions, users) = (&obs.subscriptions, &obs.users);
-    let (sub_side, user_side) = both(
+    let (sub_side, user_side) = join(
         parallel,
         || Side::new(bits, 0, subscriptions.iter().map(|s| (Some(s.customer), s.customer)), strings),
         // A user without a customer gets a placeholder symbol that is never read.
         || Side::new(bits, subs, users.iter().map(|u| (u.customer, u.id)), strings),
     );
     let sides = [&sub_side, &user_side];
-    both(parallel, || link_half(0, bits, sides), || link_half(1, bits, sides));
+    join(parallel, || link_half(0, bits, sides), || link_half(1, bits, sides));
 
     let (sub_syms, user_syms) = (&sub_side.sym_at, &user_side.sym_at);
     let (subscriptions, users) = (&mut obs.subscriptions, &mut obs.users);
-    both(
+    join(
         parallel,
         || {
             for (sub, sym) in subscriptions.iter_mut().zip(sub_syms) {
@@ -106,18 +107,6 @@ fn bucket(k: &Keyed, bits: u32) -> usize {
 fn keyed(customer: &str, at: usize) -> Keyed {
     let k = strings::key(customer);
     (k as u64, (k >> 64) as u32, at as u32)
-}
-
-/// Runs `a` and `b`, side by side when `parallel`.
-fn both<A: Send, B: Send>(parallel: bool, a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
-    if !parallel {
-        return (a(), b());
-    }
-    std::thread::scope(|scope| {
-        let b = scope.spawn(b);
-        let a = a();
-        (a, b.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-    })
 }
 
 /// Joins the places whose hashes have top bit `half`: sorts them by hash,

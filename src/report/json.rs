@@ -62,9 +62,9 @@ fn write_split<S: Serialize>(report: &Report<S>, out: &mut dyn Write, parallel_f
         let back = (!back.is_empty()).then(|| {
             scope.spawn(move || {
                 let mut chunks = Vec::new();
-                let mut chunk = String::with_capacity(CHUNK + CHUNK / 4);
+                let mut chunk = chunk_buffer();
                 render(back, back_follows_front, &mut chunk, &mut |c| {
-                    chunks.push(secrets::redact_owned(std::mem::replace(c, String::with_capacity(CHUNK + CHUNK / 4))));
+                    chunks.push(secrets::redact_owned(std::mem::replace(c, chunk_buffer())));
                     Ok(())
                 })
                 .expect("rendering to memory does not fail");
@@ -72,7 +72,7 @@ fn write_split<S: Serialize>(report: &Report<S>, out: &mut dyn Write, parallel_f
                 chunks
             })
         });
-        let mut chunk = String::with_capacity(CHUNK + CHUNK / 4);
+        let mut chunk = chunk_buffer();
         chunk.push_str(head);
         render(front, false, &mut chunk, &mut |c| flush(c, out))?;
         if let Some(back) = back {
@@ -100,6 +100,11 @@ fn render(findings: &[Finding], after_others: bool, chunk: &mut String, full: &m
     Ok(())
 }
 
+/// A chunk's buffer: room for a full chunk and the finding that overfills it.
+fn chunk_buffer() -> String {
+    String::with_capacity(CHUNK + CHUNK / 4)
+}
+
 /// Redacts and writes what `chunk` holds, and empties it.
 fn flush(chunk: &mut String, out: &mut dyn Write) -> io::Result<()> {
     let redacted = secrets::redact_owned(std::mem::take(chunk));
@@ -125,7 +130,7 @@ fn finding_text(f: &Finding, out: &mut String) {
     out.push_str(",\n      \"fix\": ");
     string(&f.fix, out);
     out.push_str(",\n      \"evidence\": ");
-    object(f.evidence.iter(), f.evidence.is_empty(), 3, out);
+    object(f.evidence.iter(), 3, out);
     out.push_str(",\n      \"location\": ");
     match &f.location {
         None => out.push_str("null"),
@@ -153,41 +158,34 @@ fn value(v: &Value, level: usize, out: &mut String) {
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => out.push_str(&n.to_string()),
         Value::String(s) => string(s, out),
-        Value::Array(items) => {
-            if items.is_empty() {
-                out.push_str("[]");
-                return;
-            }
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                out.push_str(if i == 0 { "\n" } else { ",\n" });
-                indent(level + 1, out);
-                value(item, level + 1, out);
-            }
-            out.push('\n');
-            indent(level, out);
-            out.push(']');
-        }
-        Value::Object(map) => object(map.iter().map(|(k, v)| (k.as_str(), v)), map.is_empty(), level, out),
+        Value::Array(items) => container(('[', ']'), items.iter().map(|item| (None, item)), level, out),
+        Value::Object(map) => object(map.iter().map(|(k, v)| (k.as_str(), v)), level, out),
     }
 }
 
-fn object<'a>(members: impl Iterator<Item = (&'a str, &'a Value)>, empty: bool, level: usize, out: &mut String) {
-    if empty {
-        out.push_str("{}");
-        return;
-    }
-    out.push('{');
-    for (i, (k, v)) in members.enumerate() {
-        out.push_str(if i == 0 { "\n" } else { ",\n" });
+fn object<'a>(members: impl Iterator<Item = (&'a str, &'a Value)>, level: usize, out: &mut String) {
+    container(('{', '}'), members.map(|(k, v)| (Some(k), v)), level, out);
+}
+
+/// An array (no names) or an object; empty ones close on the same line.
+fn container<'a>(brackets: (char, char), items: impl Iterator<Item = (Option<&'a str>, &'a Value)>, level: usize, out: &mut String) {
+    out.push(brackets.0);
+    let mut empty = true;
+    for (name, v) in items {
+        out.push_str(if empty { "\n" } else { ",\n" });
+        empty = false;
         indent(level + 1, out);
-        string(k, out);
-        out.push_str(": ");
+        if let Some(name) = name {
+            string(name, out);
+            out.push_str(": ");
+        }
         value(v, level + 1, out);
     }
-    out.push('\n');
-    indent(level, out);
-    out.push('}');
+    if !empty {
+        out.push('\n');
+        indent(level, out);
+    }
+    out.push(brackets.1);
 }
 
 /// A JSON string, escaped as serde_json escapes: `"`, `\` and control
