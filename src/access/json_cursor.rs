@@ -68,17 +68,10 @@ impl<'a> Cursor<'a> {
     /// A string without escapes or control characters, borrowed.
     pub fn str(&mut self) -> Got<&'a str> {
         self.expect(b'"')?;
-        // A plain loop: these strings are ids of a few dozen bytes, shorter
-        // than what a vectorised search needs to pay off.
-        let b = self.bytes();
         let start = self.at;
-        let mut i = start;
-        loop {
-            match b.get(i) {
-                Some(b'"') => break,
-                Some(&c) if c != b'\\' && c >= 0x20 => i += 1,
-                _ => return Err(Miss),
-            }
+        let i = string_stop(self.bytes(), start);
+        if self.bytes().get(i) != Some(&b'"') {
+            return Err(Miss);
         }
         self.at = i + 1;
         Ok(&self.text[start..i])
@@ -219,6 +212,7 @@ impl<'a> Cursor<'a> {
         let b = self.bytes();
         let mut i = self.at;
         loop {
+            i = string_stop(b, i);
             match *b.get(i).ok_or(Miss)? {
                 b'"' => break,
                 b'\\' => match b.get(i + 1) {
@@ -226,7 +220,7 @@ impl<'a> Cursor<'a> {
                     Some(b'u') if b.len() >= i + 6 && b[i + 2..i + 6].iter().all(u8::is_ascii_hexdigit) => i += 6,
                     _ => return Err(Miss),
                 },
-                _ => i += 1,
+                _ => return Err(Miss), // a control character
             }
         }
         self.at = i + 1;
@@ -267,6 +261,39 @@ impl<'a> Cursor<'a> {
         self.at = i;
         Ok(())
     }
+}
+
+/// The index of the first byte at or after `from` that ends the plain run
+/// of a string: a quote, a backslash or a control character (`b.len()` when
+/// there is none). Strings are most of an export's bytes, so they are
+/// searched 16 bytes at a time.
+fn string_stop(b: &[u8], from: usize) -> usize {
+    let mut i = from;
+    #[cfg(target_arch = "x86_64")]
+    while i + 16 <= b.len() {
+        use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8};
+        // SAFETY: the load reads b[i..i + 16], inside the slice; SSE2 is part
+        // of the x86_64 baseline; the rest computes on registers.
+        let stops = unsafe {
+            let v = _mm_loadu_si128(b.as_ptr().add(i).cast::<__m128i>());
+            let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+            let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+            // Unsigned v <= 0x1f exactly when min(v, 0x1f) == v.
+            let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+            _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control))
+        };
+        if stops != 0 {
+            return i + stops.trailing_zeros() as usize;
+        }
+        i += 16;
+    }
+    while let Some(&c) = b.get(i) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            break;
+        }
+        i += 1;
+    }
+    i
 }
 
 /// Records that member `bit` was seen; a second sighting is a [`Miss`]
@@ -317,6 +344,27 @@ mod tests {
         let mut seen = 0;
         assert_eq!(once(&mut seen, 3), Ok(()));
         assert_eq!(once(&mut seen, 3), Err(Miss));
+    }
+
+    #[test]
+    fn string_stops_at_the_first_quote_backslash_or_control_character() {
+        // Every stop byte at every position across the 16-byte steps and the tail.
+        for len in 0..40 {
+            for at in 0..len {
+                for stop in [b'"', b'\\', 0x00, 0x1f] {
+                    let mut b = vec![b'a'; len];
+                    b[at] = stop;
+                    if at + 1 < len {
+                        b[at + 1] = b'"';
+                    }
+                    assert_eq!(string_stop(&b, 0), at, "{stop:#x} at {at} of {len}");
+                    assert_eq!(string_stop(&b, at), at);
+                }
+            }
+            // Bytes that are not stops: space, DEL and UTF-8 continuation bytes.
+            let plain: Vec<u8> = (0..len).map(|i| [b' ', 0x7f, 0x80, 0xff, b'z'][i % 5]).collect();
+            assert_eq!(string_stop(&plain, 0), len);
+        }
     }
 
     #[test]
