@@ -40,6 +40,8 @@ pub struct AllRequest {
     pub allow_commands: bool,
     /// Unix seconds, for the access check's grace periods.
     pub now: i64,
+    /// Map large fixture files (see [`AccessRequest::map_files`]).
+    pub map_files: bool,
     pub cancel: Option<Arc<AtomicBool>>,
 }
 
@@ -117,7 +119,7 @@ pub async fn run(req: &AllRequest, hooks: &access::Hooks) -> AllReport {
         cancel: req.cancel.clone(),
     };
     let webhook_req = WebhookRequest { repo: req.repo.clone(), base: req.base.clone(), diff: None, paths: Vec::new(), config: req.config.clone() };
-    let access_req = AccessRequest { repo: req.repo.clone(), fixtures_dir: req.fixtures_dir.clone(), config: req.config.clone(), now: req.now };
+    let access_req = AccessRequest { repo: req.repo.clone(), fixtures_dir: req.fixtures_dir.clone(), config: req.config.clone(), now: req.now, map_files: req.map_files };
     let keys_task = tokio::task::spawn_blocking(move || keys::check(&keys_req));
     let webhook_task = tokio::task::spawn_blocking(move || webhook::check(&webhook_req));
     // Not spawned: dropping this future (a cancelled tool call) must stop the

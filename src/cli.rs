@@ -182,7 +182,7 @@ pub fn run(cli: Cli) -> ExitCode {
             }
         }
         Command::Check { check: CheckCommand::Access { config, fixtures, common } } => {
-            let req = AccessRequest { repo: common.repo.clone(), fixtures_dir: fixtures, config, now: access::now() };
+            let req = AccessRequest { repo: common.repo.clone(), fixtures_dir: fixtures, config, now: access::now(), map_files: true };
             let line = ProgressLine::default();
             let result = block_on(access::check_with(&req, &line.hooks()));
             line.finish();
@@ -206,7 +206,7 @@ pub fn run(cli: Cli) -> ExitCode {
             }
         }
         Command::Check { check: CheckCommand::All { config, fixtures, base, common } } => {
-            let req = AllRequest { repo: common.repo.clone(), config, fixtures_dir: fixtures, base, allow_commands: true, now: access::now(), cancel: None };
+            let req = AllRequest { repo: common.repo.clone(), config, fixtures_dir: fixtures, base, allow_commands: true, now: access::now(), map_files: true, cancel: None };
             let line = ProgressLine::default();
             let result = block_on(async { Ok(all::run(&req, &line.hooks()).await) });
             line.finish();

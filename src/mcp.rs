@@ -432,6 +432,8 @@ high finding (verdict \"fail\") and call again.",
             base: args.base.clone(),
             allow_commands: self.allow_commands,
             now: access::now(),
+            // A long-lived server reads files: a mapped file truncated meanwhile would end it.
+            map_files: false,
             cancel: None,
         })
     }
@@ -457,7 +459,7 @@ high finding (verdict \"fail\") and call again.",
         }
         let fixtures_dir = args.fixtures_dir.as_deref().map(|d| paths::within_repo(&self.repo, d, "fixtures_dir")).transpose()?;
         let config = args.config.as_deref().map(|c| paths::within_repo(&self.repo, c, "config")).transpose()?;
-        Ok(AccessRequest { repo: self.repo.clone(), fixtures_dir, config, now: access::now() })
+        Ok(AccessRequest { repo: self.repo.clone(), fixtures_dir, config, now: access::now(), map_files: false })
     }
 }
 

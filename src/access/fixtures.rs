@@ -6,6 +6,8 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
+use super::json_stream::Source;
+use super::mapped::{MIN_MAPPED_LEN, MappedFile};
 use super::model::Observations;
 use super::subscriptions_json::{self, ListInfo};
 use super::users_json::{self, UserKeys};
@@ -56,12 +58,35 @@ impl FixtureDir {
     }
 }
 
-/// Reads the subscriptions file into `obs`.
-pub fn read_subscriptions(path: &Path, obs: &mut Observations) -> Result<ListInfo, CheckError> {
+/// An opened fixture file, mapped when that was asked for and pays off.
+struct Opened {
+    file: File,
+    len: Option<u64>,
+    mapped: Option<MappedFile>,
+}
+
+impl Opened {
+    fn open(path: &Path, map: bool) -> Result<Opened, CheckError> {
+        let file = File::open(path).map_err(|e| CheckError::input(path, format!("cannot open: {e}")))?;
+        let len = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+        let mapped = if map && len.is_some_and(|l| l >= MIN_MAPPED_LEN) { MappedFile::map(&file) } else { None };
+        Ok(Opened { file, len, mapped })
+    }
+
+    fn source(&self) -> Source<'_, &File> {
+        match &self.mapped {
+            Some(m) => Source::Mapped(m),
+            None => Source::Reader(&self.file),
+        }
+    }
+}
+
+/// Reads the subscriptions file into `obs`; `map` maps a large file instead
+/// of reading it (see [`super::mapped`] for when that is safe).
+pub fn read_subscriptions(path: &Path, map: bool, obs: &mut Observations) -> Result<ListInfo, CheckError> {
     let started = std::time::Instant::now();
-    let file = File::open(path).map_err(|e| CheckError::input(path, format!("cannot open: {e}")))?;
-    let len = file.metadata().ok().map(|m| m.len());
-    let info = subscriptions_json::read_subscriptions(file, len, obs, parser_threads()).map_err(|e| {
+    let opened = Opened::open(path, map)?;
+    let info = subscriptions_json::read_subscriptions(opened.source(), opened.len, obs, parser_threads()).map_err(|e| {
         let reopened = File::open(path).map(BufReader::new);
         match reopened {
             Ok(doc) => CheckError::stream(path, &e, doc),
@@ -83,13 +108,12 @@ pub fn parser_threads() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get()).max(2)
 }
 
-/// Reads `db/users.json` into `obs`.
-pub fn read_users(path: &Path, config: &Config, obs: &mut Observations) -> Result<usize, CheckError> {
+/// Reads `db/users.json` into `obs`; `map` as for [`read_subscriptions`].
+pub fn read_users(path: &Path, config: &Config, map: bool, obs: &mut Observations) -> Result<usize, CheckError> {
     let started = std::time::Instant::now();
-    let file = File::open(path).map_err(|e| CheckError::input(path, format!("cannot open: {e}")))?;
-    let len = file.metadata().ok().map(|m| m.len());
+    let opened = Opened::open(path, map)?;
     let keys = UserKeys::from_columns(&config.database.columns);
-    let users = users_json::read_users(file, len, &keys, obs, parser_threads()).map_err(|e| match File::open(path) {
+    let users = users_json::read_users(opened.source(), opened.len, &keys, obs, parser_threads()).map_err(|e| match File::open(path) {
         Ok(doc) => CheckError::stream(path, &e, BufReader::new(doc)),
         Err(_) => CheckError::input(path, e.message.clone()),
     })?;

@@ -6,16 +6,18 @@
 //! thread reads fixed-size blocks and finds where each element starts and
 //! ends (tracking only strings and nesting, not values); whole elements go
 //! in batches to worker threads that parse them from borrowed slices; the
-//! caller receives the parsed batches in file order.
+//! caller receives the parsed batches in file order. A document already in
+//! memory (a mapped file, an API page) is split in place, without copies.
 
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::{Arc, Mutex, mpsc};
 
+use super::mapped::MappedFile;
 use super::structural::{self, Stop};
 
 /// Bytes read per block; an element larger than this grows the block.
-const BLOCK: usize = 4 << 20;
+const BLOCK: usize = 1 << 20;
 /// The first block's size. Blocks double up to [`BLOCK`]: small first blocks
 /// put every parser thread to work sooner, large later ones cost less each.
 const FIRST_BLOCK: usize = 128 << 10;
@@ -60,6 +62,22 @@ pub enum ArrayAt {
     Root,
 }
 
+/// Where a document comes from.
+pub enum Source<'d, R> {
+    /// Read block by block into buffers.
+    Reader(R),
+    /// Already in memory.
+    Bytes(&'d [u8]),
+    /// A mapped file: like [`Source::Bytes`], and the pages parsed are released as the parse moves on.
+    Mapped(&'d MappedFile),
+}
+
+impl<'d> Source<'d, std::io::Empty> {
+    pub fn bytes(doc: &'d [u8]) -> Self {
+        Source::Bytes(doc)
+    }
+}
+
 /// One element handed to the parser: its bytes and where they are.
 pub struct Element<'a> {
     pub bytes: &'a [u8],
@@ -72,9 +90,25 @@ pub struct Element<'a> {
     pub position: usize,
 }
 
-struct Batch {
+/// The bytes of a batch: a block read from the reader, or a slice of the document.
+enum Block<'d> {
+    Owned(Vec<u8>),
+    Shared(&'d [u8]),
+}
+
+impl std::ops::Deref for Block<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Block::Owned(v) => v,
+            Block::Shared(s) => s,
+        }
+    }
+}
+
+struct Batch<'d> {
     seq: usize,
-    data: Vec<u8>,
+    data: Block<'d>,
     /// (start, end) within `data`, absolute offset of `data[0]`, first position.
     ranges: Vec<(usize, usize)>,
     base: u64,
@@ -86,9 +120,11 @@ struct Batch {
 /// Reads the array elements of `reader`, parses each with `parse` on
 /// `workers` threads, and hands every parsed batch to `consume` in order,
 /// with the block its elements were parsed from and the document bytes read
-/// so far (so a consumer can size its tables from the first batch).
+/// so far (so a consumer can size its tables from the first batch). The
+/// consumer takes the parsed elements out of a drain: the emptied vector
+/// goes back to the parser threads, as blocks go back to the reader.
 pub fn parse_array<R, T, P, C>(
-    mut reader: R,
+    source: Source<'_, R>,
     at: ArrayAt,
     workers: usize,
     parse: P,
@@ -98,27 +134,37 @@ where
     R: Read,
     T: Send,
     P: Fn(Element<'_>) -> Result<T, StreamError> + Sync,
-    C: FnMut(&[u8], Vec<T>, u64),
+    C: FnMut(&[u8], std::vec::Drain<'_, T>, u64),
 {
+    let (mut reader, doc, mapped) = match source {
+        Source::Reader(r) => (Some(r), None, None),
+        Source::Bytes(b) => (None, Some(b), None),
+        Source::Mapped(m) => (None, Some(m.bytes()), Some(m)),
+    };
     let (batch_tx, batch_rx) = mpsc::sync_channel::<Batch>(workers * 2);
     let batch_rx = Arc::new(Mutex::new(batch_rx));
-    type Done<T> = (usize, Result<(Vec<u8>, Vec<T>, u64), StreamError>);
+    type Done<'d, T> = (usize, Result<(Block<'d>, Vec<T>, u64), StreamError>);
     // Blocks go back to the reader once consumed: reusing them saves the
     // page faults and allocator churn of a fresh 4 MiB block per batch.
     let (recycle_tx, recycle_rx) = mpsc::channel::<Vec<u8>>();
     let (done_tx, done_rx) = mpsc::channel::<Done<T>>();
+    // Each batch's vector of parsed elements is a megabyte or so: fresh ones
+    // would each be mapped, faulted in page by page and unmapped again.
+    let spare_items: Mutex<Vec<Vec<T>>> = Mutex::new(Vec::new());
 
     std::thread::scope(|scope| {
         for _ in 0..workers.max(1) {
             let rx = Arc::clone(&batch_rx);
             let tx = done_tx.clone();
             let parse = &parse;
+            let spare_items = &spare_items;
             scope.spawn(move || {
                 loop {
                     let next = rx.lock().map(|r| r.recv());
                     let Ok(Ok(batch)) = next else { return };
                     // Sized up front: collecting a Result grows the vector by doubling.
-                    let mut items = Vec::with_capacity(batch.ranges.len());
+                    let mut items = spare_items.lock().ok().and_then(|mut s| s.pop()).unwrap_or_default();
+                    items.reserve(batch.ranges.len());
                     let parsed = batch
                         .ranges
                         .iter()
@@ -142,7 +188,7 @@ where
         drop(done_tx);
 
         // Results arrive out of order; hand them on in order.
-        type Pending<T> = BTreeMap<usize, Result<(Vec<u8>, Vec<T>, u64), StreamError>>;
+        type Pending<'d, T> = BTreeMap<usize, Result<(Block<'d>, Vec<T>, u64), StreamError>>;
         let mut pending: Pending<T> = BTreeMap::new();
         let mut next_seq = 0usize;
         let mut first_error: Option<StreamError> = None;
@@ -150,9 +196,20 @@ where
             while let Some(result) = pending.remove(next_seq) {
                 *next_seq += 1;
                 match result {
-                    Ok((data, items, read_to)) if first_error.is_none() => {
-                        consume(&data, items, read_to);
-                        let _ = recycle_tx.send(data);
+                    Ok((data, mut items, read_to)) if first_error.is_none() => {
+                        consume(&data, items.drain(..), read_to);
+                        match data {
+                            Block::Owned(block) => drop(recycle_tx.send(block)),
+                            Block::Shared(_) => {
+                                // Batches are consumed in order: nothing before this one is needed again.
+                                if let Some(m) = mapped {
+                                    m.release_before(read_to);
+                                }
+                            }
+                        }
+                        if let Ok(mut spare) = spare_items.lock() {
+                            spare.push(items);
+                        }
                     }
                     Ok(_) => {}
                     Err(e) => {
@@ -162,7 +219,11 @@ where
             }
         };
 
-        let split = split_blocks(&mut reader, at, &recycle_rx, |batch| {
+        let mut scanner = match doc {
+            Some(doc) => Scanner::over(doc),
+            None => Scanner::reading(),
+        };
+        let split = split_blocks(&mut scanner, &mut reader, at, &recycle_rx, |batch| {
             // Collect finished batches while the reader runs ahead.
             while let Ok((seq, r)) = done_rx.try_recv() {
                 pending.insert(seq, r);
@@ -185,13 +246,13 @@ where
 
 /// Splits the document into batches of whole elements. `send` returns false
 /// to stop early (a parse error was found).
-fn split_blocks<R: Read>(
-    reader: &mut R,
+fn split_blocks<'d, R: Read>(
+    s: &mut Scanner<'d>,
+    reader: &mut Option<R>,
     at: ArrayAt,
     recycled: &mpsc::Receiver<Vec<u8>>,
-    mut send: impl FnMut(Batch) -> bool,
+    mut send: impl FnMut(Batch<'d>) -> bool,
 ) -> Result<Envelope, StreamError> {
-    let mut s = Scanner { buf: Vec::with_capacity(FIRST_BLOCK), base: 0, pos: 0, eof: false, block: FIRST_BLOCK };
     s.fill(reader)?;
     let mut envelope = Envelope::default();
     s.skip_ws(reader)?;
@@ -233,7 +294,7 @@ fn split_blocks<R: Read>(
             if let Some(b'{' | b'[') = s.peek() {
                 // The fast path takes every object and array element it can;
                 // the byte-by-byte path below takes the rest, and the errors.
-                match structural::split_containers(&s.buf, s.pos, &mut ranges) {
+                match structural::split_containers(s.buf(), s.pos, &mut ranges) {
                     Stop::Closed(at) => {
                         s.pos = at + 1;
                         closed = true;
@@ -257,7 +318,7 @@ fn split_blocks<R: Read>(
                     closed = true;
                     break;
                 }
-                Some(_) => match value_end(&s.buf, s.pos) {
+                Some(_) => match value_end(s.buf(), s.pos) {
                     Ok(Some(end)) => {
                         ranges.push((s.pos, end));
                         s.pos = end;
@@ -272,23 +333,10 @@ fn split_blocks<R: Read>(
             }
         }
         if !ranges.is_empty() {
-            // The batch owns this block; the unread tail moves to a fresh one.
-            let tail = s.buf[s.pos..].to_vec();
-            let fresh = match recycled.try_recv() {
-                Ok(mut block) => {
-                    block.clear();
-                    block.reserve(s.block.max(tail.len() * 2));
-                    block
-                }
-                Err(_) => Vec::with_capacity(s.block.max(tail.len() * 2)),
-            };
-            let data = std::mem::replace(&mut s.buf, fresh);
             let n = ranges.len();
-            let read_to = s.base + s.pos as u64;
-            let batch = Batch { seq, data, ranges, base: s.base, first_position: position, read_to };
-            s.base += s.pos as u64;
-            s.buf.extend_from_slice(&tail);
-            s.pos = 0;
+            let (base, read_to) = (s.base, s.base + s.pos as u64);
+            let data = s.take_consumed(recycled);
+            let batch = Batch { seq, data, ranges, base, first_position: position, read_to };
             seq += 1;
             position += n;
             if !send(batch) {
@@ -324,9 +372,18 @@ fn split_blocks<R: Read>(
     }
 }
 
-struct Scanner {
-    buf: Vec<u8>,
-    /// Absolute offset of buf[0].
+/// What the scanner is looking at.
+enum Buf<'d> {
+    /// Bytes read so far and not yet handed on.
+    Owned(Vec<u8>),
+    /// `doc[start..end]` of a document in memory: the window grows by a
+    /// block at a time, as reads would, so batches stay the same size.
+    Window { doc: &'d [u8], start: usize, end: usize },
+}
+
+struct Scanner<'d> {
+    buf: Buf<'d>,
+    /// Absolute offset of the first byte of `buf`.
     base: u64,
     pos: usize,
     eof: bool,
@@ -334,26 +391,78 @@ struct Scanner {
     block: usize,
 }
 
-impl Scanner {
+impl<'d> Scanner<'d> {
+    fn reading() -> Self {
+        Scanner { buf: Buf::Owned(Vec::with_capacity(FIRST_BLOCK)), base: 0, pos: 0, eof: false, block: FIRST_BLOCK }
+    }
+
+    fn over(doc: &'d [u8]) -> Self {
+        Scanner { buf: Buf::Window { doc, start: 0, end: 0 }, base: 0, pos: 0, eof: false, block: FIRST_BLOCK }
+    }
+
+    fn buf(&self) -> &[u8] {
+        match &self.buf {
+            Buf::Owned(v) => v,
+            Buf::Window { doc, start, end } => &doc[*start..*end],
+        }
+    }
+
+    /// Hands on the bytes before `pos` (whole elements) as a batch's block,
+    /// keeping the unread rest.
+    fn take_consumed(&mut self, recycled: &mpsc::Receiver<Vec<u8>>) -> Block<'d> {
+        let pos = self.pos;
+        self.base += pos as u64;
+        self.pos = 0;
+        match &mut self.buf {
+            Buf::Window { doc, start, .. } => {
+                let taken = &doc[*start..*start + pos];
+                *start += pos;
+                Block::Shared(taken)
+            }
+            Buf::Owned(buf) => {
+                // The batch owns this block; the unread tail moves to another,
+                // with room for the next read after it.
+                let tail = &buf[pos..];
+                let room = tail.len() + self.block;
+                let mut fresh = recycled.try_recv().unwrap_or_default();
+                fresh.clear();
+                fresh.reserve(room);
+                fresh.extend_from_slice(tail);
+                Block::Owned(std::mem::replace(buf, fresh))
+            }
+        }
+    }
+
     fn error(&self, message: &str) -> StreamError {
         StreamError { offset: self.base + self.pos as u64, message: message.to_string() }
     }
 
     fn peek(&self) -> Option<u8> {
-        self.buf.get(self.pos).copied()
+        self.buf().get(self.pos).copied()
     }
 
-    /// Appends up to one block from the reader.
-    fn fill<R: Read>(&mut self, reader: &mut R) -> Result<(), StreamError> {
+    /// Appends up to one block from the reader, or widens the window by one.
+    fn fill<R: Read>(&mut self, reader: &mut Option<R>) -> Result<(), StreamError> {
         if self.eof {
             return Ok(());
         }
         let want = self.block;
         self.block = (self.block * 2).min(BLOCK);
-        self.buf.reserve(want);
-        // read_to_end on a `take` fills spare capacity without zeroing it first.
-        // Fewer bytes than asked for means the reader reached its end.
-        match reader.by_ref().take(want as u64).read_to_end(&mut self.buf) {
+        let read = match (&mut self.buf, reader) {
+            (Buf::Window { doc, end, .. }, _) => {
+                *end = (*end + want).min(doc.len());
+                self.eof = *end == doc.len();
+                return Ok(());
+            }
+            (Buf::Owned(buf), Some(reader)) => {
+                buf.reserve(want);
+                // read_to_end on a `take` fills spare capacity without zeroing it first.
+                // Fewer bytes than asked for means the reader reached its end.
+                reader.by_ref().take(want as u64).read_to_end(buf)
+            }
+            (Buf::Owned(_), None) => Ok(0),
+        };
+        match read {
             Ok(n) => {
                 self.eof = n < want;
                 Ok(())
@@ -363,28 +472,31 @@ impl Scanner {
     }
 
     /// Drops what was consumed and reads more.
-    fn more<R: Read>(&mut self, reader: &mut R) -> Result<(), StreamError> {
+    fn more<R: Read>(&mut self, reader: &mut Option<R>) -> Result<(), StreamError> {
         if self.pos > 0 {
-            self.buf.drain(..self.pos);
+            match &mut self.buf {
+                Buf::Owned(buf) => drop(buf.drain(..self.pos)),
+                Buf::Window { start, .. } => *start += self.pos,
+            }
             self.base += self.pos as u64;
             self.pos = 0;
         }
         self.fill(reader)
     }
 
-    fn skip_ws<R: Read>(&mut self, reader: &mut R) -> Result<(), StreamError> {
+    fn skip_ws<R: Read>(&mut self, reader: &mut Option<R>) -> Result<(), StreamError> {
         loop {
             while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
                 self.pos += 1;
             }
-            if self.pos < self.buf.len() || self.eof {
+            if self.pos < self.buf().len() || self.eof {
                 return Ok(());
             }
             self.more(reader)?;
         }
     }
 
-    fn skip_ws_and<R: Read>(&mut self, reader: &mut R, sep: u8) -> Result<(), StreamError> {
+    fn skip_ws_and<R: Read>(&mut self, reader: &mut Option<R>, sep: u8) -> Result<(), StreamError> {
         self.skip_ws(reader)?;
         if self.peek() == Some(sep) {
             self.pos += 1;
@@ -407,11 +519,11 @@ impl Scanner {
     }
 
     /// A whole value at `pos` (reading more as needed), parsed.
-    fn read_value<R: Read>(&mut self, reader: &mut R) -> Result<serde_json::Value, StreamError> {
+    fn read_value<R: Read>(&mut self, reader: &mut Option<R>) -> Result<serde_json::Value, StreamError> {
         loop {
-            match value_end(&self.buf, self.pos) {
+            match value_end(self.buf(), self.pos) {
                 Ok(Some(end)) => {
-                    let v = serde_json::from_slice(&self.buf[self.pos..end]).map_err(|e| self.error(&e.to_string()))?;
+                    let v = serde_json::from_slice(&self.buf()[self.pos..end]).map_err(|e| self.error(&e.to_string()))?;
                     self.pos = end;
                     return Ok(v);
                 }
@@ -426,7 +538,7 @@ impl Scanner {
     }
 
     /// `"name" :` and the whitespace after it; the value comes next.
-    fn read_member_name<R: Read>(&mut self, reader: &mut R) -> Result<String, StreamError> {
+    fn read_member_name<R: Read>(&mut self, reader: &mut Option<R>) -> Result<String, StreamError> {
         let serde_json::Value::String(name) = self.read_value(reader)? else {
             return Err(self.error("expected a member name"));
         };
@@ -529,14 +641,28 @@ pub fn locate<R: Read>(mut reader: R, offset: u64) -> (usize, usize) {
 mod tests {
     use super::*;
 
+    /// The elements and envelope of `doc`, the same whether it is read,
+    /// split in memory or mapped from a file.
     fn collect(doc: &str, at: ArrayAt, workers: usize) -> Result<(Vec<String>, Envelope), StreamError> {
+        let read = collect_from(doc, Source::Reader(doc.as_bytes()), at, workers);
+        let in_memory = collect_from(doc, Source::bytes(doc.as_bytes()), at, workers);
+        assert_eq!(read, in_memory, "reading and splitting in place agree");
+        let mut file = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut file, doc.as_bytes()).unwrap();
+        if let Some(mapped) = MappedFile::map(&file) {
+            assert_eq!(collect_from(doc, Source::<std::io::Empty>::Mapped(&mapped), at, workers), read, "a mapped file agrees");
+        }
+        read
+    }
+
+    fn collect_from<R: Read>(doc: &str, source: Source<'_, R>, at: ArrayAt, workers: usize) -> Result<(Vec<String>, Envelope), StreamError> {
         let mut out = Vec::new();
         let env = parse_array(
-            doc.as_bytes(),
+            source,
             at,
             workers,
             |e| Ok((e.position, String::from_utf8(e.bytes.to_vec()).unwrap(), e.offset)),
-            |_, batch: Vec<(usize, String, u64)>, _| {
+            |_, batch: std::vec::Drain<'_, (usize, String, u64)>, _| {
                 for (p, s, off) in batch {
                     assert_eq!(&doc[off as usize..off as usize + s.len()], s);
                     out.push(format!("{p}:{s}"));
@@ -579,7 +705,7 @@ mod tests {
         assert!(collect(r#"{"data":[1]}"#, ArrayAt::Root, 1).is_err());
         assert!(collect(r#"[{"a":1}}]"#, ArrayAt::RootOrData, 1).is_err());
         assert!(collect(r#"[1] x"#, ArrayAt::RootOrData, 1).is_err());
-        let err = parse_array(r#"[{"a":1},{"a":2}]"#.as_bytes(), ArrayAt::Root, 2, |e| {
+        let err = parse_array(Source::bytes(r#"[{"a":1},{"a":2}]"#.as_bytes()), ArrayAt::Root, 2, |e| {
             if e.position == 2 { Err(StreamError { offset: e.offset, message: "bad".into() }) } else { Ok(()) }
         }, |_, _, _| {})
         .unwrap_err();

@@ -11,6 +11,7 @@ pub mod http;
 pub mod json_cursor;
 pub mod json_stream;
 pub mod link;
+pub mod mapped;
 pub mod live;
 pub mod model;
 pub mod paddle;
@@ -72,6 +73,10 @@ pub struct AccessRequest {
     pub config: Option<PathBuf>,
     /// Unix seconds; the grace period is measured against it.
     pub now: i64,
+    /// Map large fixture files instead of reading them: faster, but a file
+    /// truncated meanwhile ends the process (see [`mapped`]). For one-shot
+    /// CLI runs, not for the long-lived server.
+    pub map_files: bool,
 }
 
 /// Runs the access contract for a request. Each side comes from the fixtures
@@ -123,11 +128,12 @@ pub async fn check_with(req: &AccessRequest, hooks: &Hooks) -> Result<Report<Acc
     // observations while the subscriptions file is read: each read is held
     // back by one thread (splitting, or the database connection). Both run in
     // this future, so dropping it drops both.
+    let map = req.map_files;
     let users_read = async {
         match &users_file {
             Some(path) => {
                 let cfg = config.clone();
-                let users = read_blocking(Observations::default(), path.clone(), move |p, o| fixtures::read_users(p, &cfg, o).map(|_| ())).await?;
+                let users = read_blocking(Observations::default(), path.clone(), move |p, o| fixtures::read_users(p, &cfg, map, o).map(|_| ())).await?;
                 Ok((users, format!("fixtures:{}", shown(&req.repo, path))))
             }
             None => {
@@ -139,7 +145,7 @@ pub async fn check_with(req: &AccessRequest, hooks: &Hooks) -> Result<Report<Acc
     };
     let subs_read = async {
         match &fixture_billing {
-            Some((path, _)) => read_blocking(obs, path.clone(), |p, o| fixtures::read_subscriptions(p, o).map(|_| ())).await,
+            Some((path, _)) => read_blocking(obs, path.clone(), move |p, o| fixtures::read_subscriptions(p, map, o).map(|_| ())).await,
             None => Ok(obs),
         }
     };

@@ -14,7 +14,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use smallvec::SmallVec;
 
-use super::json_stream::{self, ArrayAt, Element, StreamError};
+use super::json_stream::{self, ArrayAt, Element, Source, StreamError};
 use super::model::{Observations, Status, Subscription};
 use super::strings::Parsed;
 use super::subscriptions_fast;
@@ -29,9 +29,9 @@ pub struct ListInfo {
 
 /// Parses subscriptions from `reader` into `obs`, parsing on `workers` threads.
 /// `len` is the document's size when known, to size the tables once.
-pub fn read_subscriptions<R: Read>(reader: R, len: Option<u64>, obs: &mut Observations, workers: usize) -> Result<ListInfo, StreamError> {
+pub fn read_subscriptions<R: Read>(source: Source<'_, R>, len: Option<u64>, obs: &mut Observations, workers: usize) -> Result<ListInfo, StreamError> {
     let mut count = 0usize;
-    let consume = |block: &[u8], batch: Vec<PreSubscription>, read_to: u64| {
+    let consume = |block: &[u8], batch: std::vec::Drain<'_, PreSubscription>, read_to: u64| {
         let first = count == 0;
         let before = obs.strings.size();
         count += batch.len();
@@ -45,7 +45,7 @@ pub fn read_subscriptions<R: Read>(reader: R, len: Option<u64>, obs: &mut Observ
             Observations::reserve_rest(&mut obs.strings, &mut obs.subscriptions, before, count, len, read_to);
         }
     };
-    let envelope = json_stream::parse_array(reader, ArrayAt::RootOrData, workers, parse_element, consume)?;
+    let envelope = json_stream::parse_array(source, ArrayAt::RootOrData, workers, parse_element, consume)?;
     let paddle_more = envelope.members.get("meta").and_then(|m| m.pointer("/pagination/has_more")).and_then(|v| v.as_bool());
     let stripe_more = envelope.members.get("has_more").and_then(|v| v.as_bool());
     Ok(ListInfo { has_more: paddle_more.or(stripe_more).unwrap_or(false), count })
@@ -53,7 +53,7 @@ pub fn read_subscriptions<R: Read>(reader: R, len: Option<u64>, obs: &mut Observ
 
 /// Parses subscriptions from bytes (fixtures compiled into the binary, API pages).
 pub fn read_subscriptions_slice(bytes: &[u8], obs: &mut Observations) -> Result<ListInfo, StreamError> {
-    read_subscriptions(bytes, Some(bytes.len() as u64), obs, 1)
+    read_subscriptions(Source::bytes(bytes), Some(bytes.len() as u64), obs, 1)
 }
 
 fn parse_element(e: Element<'_>) -> Result<PreSubscription, StreamError> {
@@ -384,7 +384,7 @@ mod tests {
 
     fn read(json: &str) -> (Observations, ListInfo) {
         let mut obs = Observations::default();
-        let info = read_subscriptions(json.as_bytes(), None, &mut obs, 2).unwrap();
+        let info = read_subscriptions(Source::Reader(json.as_bytes()), None, &mut obs, 2).unwrap();
         (obs, info)
     }
 

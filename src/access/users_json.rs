@@ -11,7 +11,7 @@ use std::io::Read;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use super::json_cursor::{Cursor, Got, Miss};
-use super::json_stream::{self, ArrayAt, Element, StreamError};
+use super::json_stream::{self, ArrayAt, Element, Source, StreamError};
 use super::model::{Observations, UserRow};
 use super::strings::Parsed;
 use crate::config::ColumnsConfig;
@@ -47,7 +47,7 @@ fn key_for(configured: &str, canonical: &str) -> String {
 }
 
 /// Parses user rows from `reader` into `obs`; `len` is the document's size when known.
-pub fn read_users<R: Read>(reader: R, len: Option<u64>, keys: &UserKeys, obs: &mut Observations, workers: usize) -> Result<usize, StreamError> {
+pub fn read_users<R: Read>(source: Source<'_, R>, len: Option<u64>, keys: &UserKeys, obs: &mut Observations, workers: usize) -> Result<usize, StreamError> {
     let mut count = 0usize;
     let parse = |e: Element<'_>| -> Result<PreUser, StreamError> {
         if let Ok(user) = read_fast(keys, &e) {
@@ -58,7 +58,7 @@ pub fn read_users<R: Read>(reader: R, len: Option<u64>, keys: &UserKeys, obs: &m
             .deserialize(&mut de)
             .map_err(|err| json_stream::element_error(&e, &err, &format!("users.json row {}", e.position)))
     };
-    let consume = |block: &[u8], batch: Vec<PreUser>, read_to: u64| {
+    let consume = |block: &[u8], batch: std::vec::Drain<'_, PreUser>, read_to: u64| {
         let first = count == 0;
         let before = obs.strings.size();
         count += batch.len();
@@ -82,12 +82,12 @@ pub fn read_users<R: Read>(reader: R, len: Option<u64>, keys: &UserKeys, obs: &m
             Observations::reserve_rest(&mut obs.strings, &mut obs.users, before, count, len, read_to);
         }
     };
-    json_stream::parse_array(reader, ArrayAt::Root, workers, parse, consume)?;
+    json_stream::parse_array(source, ArrayAt::Root, workers, parse, consume)?;
     Ok(count)
 }
 
 pub fn read_users_slice(bytes: &[u8], keys: &UserKeys, obs: &mut Observations) -> Result<usize, StreamError> {
-    read_users(bytes, Some(bytes.len() as u64), keys, obs, 1)
+    read_users(Source::bytes(bytes), Some(bytes.len() as u64), keys, obs, 1)
 }
 
 /// A user row parsed on a worker; strings still point into its block.
@@ -331,7 +331,7 @@ mod tests {
           {"id": "2", "stripe_customer_id": "  ", "has_paid_access": "f", "plan": null},
           {"id": 3, "stripe_customer_id": null, "has_paid_access": 1}
         ]"#;
-        assert_eq!(read_users(json.as_bytes(), None, &keys(), &mut obs, 2).unwrap(), 3);
+        assert_eq!(read_users(Source::Reader(json.as_bytes()), None, &keys(), &mut obs, 2).unwrap(), 3);
         assert!(obs.plan_tracked);
         let u = &obs.users;
         assert_eq!((obs.str(u[0].id), u[0].access, u[0].plan.map(|p| obs.str(p))), ("1", true, Some("pro")));
@@ -350,7 +350,7 @@ mod tests {
         let keys = UserKeys::from_columns(&cols);
         assert_eq!((keys.id.as_str(), keys.access.as_str(), keys.plan.as_deref()), ("user_id", "access", Some("plan")));
         let mut obs = Observations::default();
-        read_users(r#"[{"user_id":"u1","customer":"c","access":"yes"}]"#.as_bytes(), None, &keys, &mut obs, 1).unwrap();
+        read_users(Source::Reader(r#"[{"user_id":"u1","customer":"c","access":"yes"}]"#.as_bytes()), None, &keys, &mut obs, 1).unwrap();
         assert!(obs.users[0].access);
         assert!(!obs.plan_tracked, "no row has the plan key");
     }
@@ -358,13 +358,13 @@ mod tests {
     #[test]
     fn bad_rows_are_named() {
         let mut obs = Observations::default();
-        let err = read_users(r#"[{"id":7,"has_paid_access":"maybe"}]"#.as_bytes(), None, &keys(), &mut obs, 1).unwrap_err();
+        let err = read_users(Source::Reader(r#"[{"id":7,"has_paid_access":"maybe"}]"#.as_bytes()), None, &keys(), &mut obs, 1).unwrap_err();
         assert!(err.message.contains("row 1 (id 7)") && err.message.contains("\"maybe\""), "{err:?}");
-        let err = read_users(r#"[{"id":7}]"#.as_bytes(), None, &keys(), &mut obs, 1).unwrap_err();
+        let err = read_users(Source::Reader(r#"[{"id":7}]"#.as_bytes()), None, &keys(), &mut obs, 1).unwrap_err();
         assert!(err.message.contains("no `has_paid_access` field"), "{err:?}");
-        let err = read_users(r#"[{"has_paid_access":true}]"#.as_bytes(), None, &keys(), &mut obs, 1).unwrap_err();
+        let err = read_users(Source::Reader(r#"[{"has_paid_access":true}]"#.as_bytes()), None, &keys(), &mut obs, 1).unwrap_err();
         assert!(err.message.contains("users.json row 1") && err.message.contains("no `id` value"), "{err:?}");
-        let err = read_users(r#"{"id":1}"#.as_bytes(), None, &keys(), &mut obs, 1).unwrap_err();
+        let err = read_users(Source::Reader(r#"{"id":1}"#.as_bytes()), None, &keys(), &mut obs, 1).unwrap_err();
         assert!(err.message.contains("array"), "{err:?}");
     }
 }
