@@ -189,78 +189,138 @@ impl<'a> Cursor<'a> {
     }
 
     /// Skips any value, checking that it is well-formed JSON.
+    ///
+    /// Most of an element is skipped, so this is one loop over the bytes
+    /// with the open containers kept as bits (set for an object), rather
+    /// than a call per value.
     pub fn skip(&mut self) -> Got<()> {
-        match self.peek().ok_or(Miss)? {
-            b'"' => self.skip_str(),
-            b'{' => self.object(|c, _| c.skip()),
-            b'[' => self.array(Cursor::skip),
-            b't' | b'f' => self.bool().map(drop),
-            b'n' => {
-                if self.null() {
-                    Ok(())
-                } else {
-                    Err(Miss)
-                }
-            }
-            _ => self.skip_number(),
-        }
-    }
-
-    /// A string that may hold escapes.
-    fn skip_str(&mut self) -> Got<()> {
-        self.expect(b'"')?;
         let b = self.bytes();
         let mut i = self.at;
-        loop {
-            i = string_stop(b, i);
+        // Bit d of `objects`: the container at depth d + 1 (below this value) is an object.
+        let mut objects = 0u64;
+        let mut depth = 0usize;
+        'value: loop {
+            i = ws(b, i);
             match *b.get(i).ok_or(Miss)? {
-                b'"' => break,
-                b'\\' => match b.get(i + 1) {
-                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
-                    Some(b'u') if b.len() >= i + 6 && b[i + 2..i + 6].iter().all(u8::is_ascii_hexdigit) => i += 6,
+                open @ (b'{' | b'[') => {
+                    i = ws(b, i + 1);
+                    let object = open == b'{';
+                    if b.get(i) == Some(if object { &b'}' } else { &b']' }) {
+                        i += 1;
+                    } else {
+                        if self.depth + depth >= MAX_DEPTH {
+                            return Err(Miss);
+                        }
+                        if object {
+                            objects |= 1 << depth;
+                            i = member_name(b, i)?;
+                        } else {
+                            objects &= !(1 << depth);
+                        }
+                        depth += 1;
+                        continue 'value;
+                    }
+                }
+                b'"' => i = skip_string(b, i + 1)?,
+                b't' => i = literal(b, i, b"true")?,
+                b'f' => i = literal(b, i, b"false")?,
+                b'n' => i = literal(b, i, b"null")?,
+                _ => i = skip_number(b, i)?,
+            }
+            // After a value: a comma and the next one, or closing brackets.
+            loop {
+                if depth == 0 {
+                    self.at = i;
+                    return Ok(());
+                }
+                i = ws(b, i);
+                let object = objects >> (depth - 1) & 1 == 1;
+                match b.get(i) {
+                    Some(b',') => {
+                        i = ws(b, i + 1);
+                        if object {
+                            i = member_name(b, i)?;
+                        }
+                        continue 'value;
+                    }
+                    Some(b'}') if object => {}
+                    Some(b']') if !object => {}
                     _ => return Err(Miss),
-                },
-                _ => return Err(Miss), // a control character
+                }
+                i += 1;
+                depth -= 1;
             }
         }
-        self.at = i + 1;
-        Ok(())
     }
+}
 
-    /// `-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`
-    fn skip_number(&mut self) -> Got<()> {
-        let b = self.bytes();
-        let mut i = self.at;
-        let digits = |i: usize| b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
-        if b.get(i) == Some(&b'-') {
+fn ws(b: &[u8], mut i: usize) -> usize {
+    while let Some(b' ' | b'\n' | b'\r' | b'\t') = b.get(i) {
+        i += 1;
+    }
+    i
+}
+
+fn literal(b: &[u8], i: usize, word: &[u8]) -> Got<usize> {
+    if b[i..].starts_with(word) { Ok(i + word.len()) } else { Err(Miss) }
+}
+
+/// `"name"` at `i`, whitespace and the colon: the index after the colon.
+fn member_name(b: &[u8], i: usize) -> Got<usize> {
+    if b.get(i) != Some(&b'"') {
+        return Err(Miss);
+    }
+    let i = ws(b, skip_string(b, i + 1)?);
+    if b.get(i) == Some(&b':') { Ok(i + 1) } else { Err(Miss) }
+}
+
+/// The rest of a string that may hold escapes, from just after its opening
+/// quote: the index after the closing quote.
+fn skip_string(b: &[u8], mut i: usize) -> Got<usize> {
+    loop {
+        i = string_stop(b, i);
+        match *b.get(i).ok_or(Miss)? {
+            b'"' => return Ok(i + 1),
+            b'\\' => match b.get(i + 1) {
+                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
+                Some(b'u') if b.len() >= i + 6 && b[i + 2..i + 6].iter().all(u8::is_ascii_hexdigit) => i += 6,
+                _ => return Err(Miss),
+            },
+            _ => return Err(Miss), // a control character
+        }
+    }
+}
+
+/// `-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?` at `i`: the index after it.
+fn skip_number(b: &[u8], mut i: usize) -> Got<usize> {
+    let digits = |i: usize| b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    let n = digits(i);
+    if n == 0 || (n > 1 && b[i] == b'0') {
+        return Err(Miss);
+    }
+    i += n;
+    if b.get(i) == Some(&b'.') {
+        let n = digits(i + 1);
+        if n == 0 {
+            return Err(Miss);
+        }
+        i += 1 + n;
+    }
+    if let Some(b'e' | b'E') = b.get(i) {
+        i += 1;
+        if let Some(b'+' | b'-') = b.get(i) {
             i += 1;
         }
         let n = digits(i);
-        if n == 0 || (n > 1 && b[i] == b'0') {
+        if n == 0 {
             return Err(Miss);
         }
         i += n;
-        if b.get(i) == Some(&b'.') {
-            let n = digits(i + 1);
-            if n == 0 {
-                return Err(Miss);
-            }
-            i += 1 + n;
-        }
-        if let Some(b'e' | b'E') = b.get(i) {
-            i += 1;
-            if let Some(b'+' | b'-') = b.get(i) {
-                i += 1;
-            }
-            let n = digits(i);
-            if n == 0 {
-                return Err(Miss);
-            }
-            i += n;
-        }
-        self.at = i;
-        Ok(())
     }
+    Ok(i)
 }
 
 /// The index of the first byte at or after `from` that ends the plain run
@@ -344,6 +404,38 @@ mod tests {
         let mut seen = 0;
         assert_eq!(once(&mut seen, 3), Ok(()));
         assert_eq!(once(&mut seen, 3), Err(Miss));
+    }
+
+    #[test]
+    fn skip_accepts_only_what_serde_accepts() {
+        let valid = [
+            "0", "-1.5e+3", "\"a\\u00e9\\n\"", "true", "null", "[]", "{}", " { } ", "[[],{}]", "[1,[2,[3]],{\"a\":[{}]}]",
+            "{\"a\" : 1 , \"b\":{\"c\":[true,false,null]}}", "[ \"x\" , -0.0 ]", "{\"k\\\"q\":\"v\"}",
+        ];
+        for doc in valid {
+            let mut c = cursor(doc);
+            assert_eq!(c.skip().and_then(|()| c.end()), Ok(()), "{doc}");
+        }
+        let invalid = [
+            "[1,]", "{\"a\":1,}", "[,1]", "{,}", "{\"a\"}", "{\"a\":}", "{1:2}", "[1 2]", "{\"a\":1 \"b\":2}", "[}", "{]", "[[]",
+            "{\"a\":{}", "tru", "nul", "01", "1.", ".5", "-", "1e", "\"\\x\"", "\"\\u12\"", "\"a", "[\"a\nb\"]", "{\"a\":[1}]",
+        ];
+        for doc in invalid {
+            assert!(serde_json::from_str::<serde_json::Value>(doc).is_err(), "serde rejects {doc}");
+            let mut c = cursor(doc);
+            assert_eq!(c.skip().and_then(|()| c.end()), Err(Miss), "{doc}");
+        }
+        // Nesting up to the limit is skipped; one level more goes to the full parser.
+        let nested = |n: usize| "[".repeat(n) + "1" + &"]".repeat(n);
+        assert_eq!(cursor(&nested(MAX_DEPTH)).skip(), Ok(()));
+        assert_eq!(cursor(&nested(MAX_DEPTH + 1)).skip(), Err(Miss));
+        let objects = |n: usize| "{\"a\":".repeat(n) + "1" + &"}".repeat(n);
+        assert_eq!(cursor(&objects(MAX_DEPTH)).skip(), Ok(()));
+        assert_eq!(cursor(&objects(MAX_DEPTH + 1)).skip(), Err(Miss));
+        // Skipping stops right after the value.
+        let mut c = cursor(r#"{"a":[1,{"b":2}]} , 7"#);
+        c.skip().unwrap();
+        assert_eq!(c.peek(), Some(b','));
     }
 
     #[test]
