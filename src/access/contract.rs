@@ -12,7 +12,7 @@ use super::model::{Observations, Status, Subscription, Sym, UserRow, sym_index};
 use super::strings::SymMap;
 use crate::config::AccessConfig;
 use crate::parallel::join;
-use crate::report::Finding;
+use crate::report::{Finding, Findings, Ordered};
 use crate::rules;
 
 /// Names used in messages, so that a finding speaks the app's own vocabulary.
@@ -41,7 +41,8 @@ impl Default for Labels {
 /// What one part of the evaluation found.
 #[derive(Default)]
 struct Out {
-    findings: Vec<Finding>,
+    /// Grouped by rule, noting whether each rule's findings came in report order.
+    findings: Findings,
     notes: Vec<String>,
 }
 
@@ -52,7 +53,7 @@ impl Out {
 }
 
 pub struct Outcome {
-    pub findings: Vec<Finding>,
+    pub findings: Ordered,
     pub notes: Vec<String>,
 }
 
@@ -134,7 +135,7 @@ impl<'a> Evaluation<'a> {
         (self.first_sub, self.next_sub, self.users_of_customer) = index;
         // The per-user and the per-customer checks only read: they run side by
         // side, and the outcome is the same as one after the other (findings
-        // are sorted by the report; notes keep this order).
+        // are put in report order; notes keep this order).
         let this = &self;
         let (users, (customers, prices)) = join(
             true,
@@ -150,13 +151,13 @@ impl<'a> Evaluation<'a> {
                 (customers, prices)
             },
         );
-        let mut findings = Vec::new();
+        let mut findings = Findings::default();
         let mut notes = self.notes;
         for out in [users, customers, prices] {
-            findings.extend(out.findings);
+            findings.append(out.findings);
             notes.extend(out.notes);
         }
-        Outcome { findings, notes }
+        Outcome { findings: findings.into(), notes }
     }
 
     fn s(&self, sym: Sym) -> &'a str {
@@ -263,7 +264,7 @@ impl<'a> Evaluation<'a> {
                 let a = self.check_user_rows(front, &comped, out);
                 (a, other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
             });
-            out.findings.append(&mut back_out.findings);
+            out.findings.append(back_out.findings);
             out.notes.append(&mut back_out.notes);
             (a.0 + b.0, [a.1, b.1].concat())
         } else {

@@ -324,7 +324,7 @@ mod tests {
     fn secrets_are_redacted_in_every_chunk() {
         // Built at run time so that no key-shaped literal sits in the source.
         let key = format!("{}{}", "sk_live_", "4fQ9zXv2Lm8Rt1Yp6Wc3Nb7Ka1b2");
-        let findings = (0..4000)
+        let findings: Vec<Finding> = (0..4000)
             .map(|i| Finding::new(rules::get("ACC001").unwrap(), format!("user:{i}"), format!("saw {key}")).evidence("k", key.as_str()))
             .collect();
         let r = Report::new("t", (), findings, vec![format!("note {key}")]);

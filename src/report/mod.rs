@@ -17,8 +17,10 @@ use crate::secrets;
 
 mod evidence;
 mod json;
+mod ordered;
 
 pub use evidence::Evidence;
+pub use ordered::{Findings, Ordered};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -176,9 +178,10 @@ impl ScopeView for () {}
 impl ScopeView for serde_json::Value {}
 
 impl<S: Serialize> Report<S> {
-    /// Builds a report from every finding of a check: sorts, counts, sets the verdict.
-    pub fn new(tool: &str, scope: S, findings: Vec<Finding>, mut notes: Vec<String>) -> Self {
-        let findings = sorted(findings);
+    /// Builds a report from every finding of a check: puts them in report
+    /// order (see [`Findings`]), counts them, sets the verdict.
+    pub fn new(tool: &str, scope: S, findings: impl Into<Ordered>, mut notes: Vec<String>) -> Self {
+        let findings = findings.into().into_vec();
         let mut summary = Summary::default();
         // Sorted, so each rule is one run: counted per run, not per finding.
         for run in findings.chunk_by(|a, b| a.severity == b.severity && a.rule == b.rule) {
@@ -306,46 +309,6 @@ pub enum Format {
     Markdown,
     /// SARIF 2.1.0, for GitHub code scanning.
     Sarif,
-}
-
-/// Findings in report order: severity, rule, entity in natural order, message. The findings of one rule usually come in the
-/// order of their rows, already sorted: each rule's run is only checked then.
-/// The sort moves indices, not findings: a finding is a few hundred bytes.
-fn sorted(mut findings: Vec<Finding>) -> Vec<Finding> {
-    let mut groups: BTreeMap<(u8, &str), Vec<usize>> = BTreeMap::new();
-    for (i, f) in findings.iter().enumerate() {
-        groups.entry((f.severity.rank(), &*f.rule)).or_default().push(i);
-    }
-    let mut order: Vec<usize> = Vec::with_capacity(findings.len());
-    for group in groups.into_values() {
-        let by_entity = |&a: &usize, &b: &usize| {
-            let (a, b) = (&findings[a], &findings[b]);
-            natural_cmp(&a.entity, &b.entity).then_with(|| a.message.cmp(&b.message))
-        };
-        if group.is_sorted_by(|a, b| by_entity(a, b) != Ordering::Greater) {
-            order.extend(group);
-            continue;
-        }
-        // Each entity's natural order as plain bytes, made once: a hundred
-        // thousand findings take a couple of million comparisons.
-        let keys: Vec<Vec<u8>> = group.iter().map(|&i| natural_key(&findings[i].entity)).collect();
-        let mut at: Vec<usize> = (0..group.len()).collect();
-        at.sort_by(|&a, &b| keys[a].cmp(&keys[b]).then_with(|| findings[group[a]].message.cmp(&findings[group[b]].message)));
-        order.extend(at.into_iter().map(|a| group[a]));
-    }
-    // Put finding order[i] at i by walking each cycle of the permutation with
-    // swaps: in place, so a large report is never held twice.
-    for start in 0..order.len() {
-        let mut at = start;
-        while order[at] != start {
-            let from = order[at];
-            findings.swap(at, from);
-            order[at] = at;
-            at = from;
-        }
-        order[at] = at;
-    }
-    findings
 }
 
 /// Severity first, then rule code, then entity in natural order (user:9
@@ -579,7 +542,7 @@ mod tests {
         let key = |f: &Finding| (f.rule.clone(), f.entity.clone(), f.message.clone());
         let mut plain = findings.clone();
         plain.sort_by(compare_findings);
-        let got: Vec<_> = sorted(findings).iter().map(key).collect();
+        let got: Vec<_> = Ordered::from(findings).iter().map(key).collect();
         assert_eq!(got, plain.iter().map(key).collect::<Vec<_>>());
         assert_ne!(got.first(), got.last());
     }
@@ -598,9 +561,33 @@ mod tests {
         let key = |f: &Finding| (f.rule.clone(), f.entity.clone(), f.message.clone());
         let mut plain = findings.clone();
         plain.sort_by(compare_findings);
-        let got: Vec<_> = sorted(findings).iter().map(key).collect();
+        let got: Vec<_> = Ordered::from(findings).iter().map(key).collect();
         assert_eq!(got, plain.iter().map(key).collect::<Vec<_>>());
         assert_eq!((got[0].1.as_str(), got[2].1.as_str(), got[3].1.as_str()), ("user:0", "user:4", "user:4"));
+    }
+
+    #[test]
+    fn shares_collected_apart_join_in_order_only_when_they_follow_each_other() {
+        let key = |f: &Finding| (f.rule.to_string(), f.entity.clone());
+        let share = |range: std::ops::Range<u32>| {
+            let mut f = Findings::default();
+            for i in range {
+                f.push(finding("ACC001", &format!("user:{i}")));
+                f.push(finding("ACC009", &format!("customer:{i}")));
+            }
+            f
+        };
+        for (front, back) in [(0..50, 50..100), (50..100, 0..50), (0..60, 40..100)] {
+            let mut all = share(front.clone());
+            all.append(share(back.clone()));
+            all.append(Findings::default());
+            assert_eq!(all.len(), 2 * (front.len() + back.len()));
+            let got: Vec<_> = Ordered::from(all).iter().map(key).collect();
+            let mut plain: Vec<Finding> = front.chain(back).flat_map(|i| [finding("ACC001", &format!("user:{i}")), finding("ACC009", &format!("customer:{i}"))]).collect();
+            plain.sort_by(compare_findings);
+            assert_eq!(got, plain.iter().map(key).collect::<Vec<_>>());
+        }
+        assert!(Findings::default().is_empty() && Ordered::from(Findings::default()).is_empty());
     }
 
     #[test]
