@@ -113,15 +113,28 @@ impl<'a> Cursor<'a> {
         if b.get(i) == Some(&b'-') {
             i += 1;
         }
-        let digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        // The value is accumulated while the digits are counted: one pass.
+        let mut magnitude = 0u64;
+        let mut digits = 0;
+        while let Some(&c) = b.get(i + digits) {
+            if !c.is_ascii_digit() {
+                break;
+            }
+            magnitude = magnitude.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+            digits += 1;
+        }
         if digits == 0 || (digits > 1 && b[i] == b'0') || matches!(b.get(i + digits), Some(b'.' | b'e' | b'E')) {
             return Err(Miss);
         }
         let text = &self.text[start..i + digits];
-        if text == "-0" {
-            return Err(Miss);
-        }
-        let value = text.parse::<i64>().map_err(|_| Miss)?;
+        let negative = i > start;
+        let value = match digits {
+            // Up to 18 digits cannot overflow; longer ones are left to the exact parse.
+            ..=18 if negative && magnitude == 0 => return Err(Miss), // -0
+            ..=18 if negative => -(magnitude as i64),
+            ..=18 => magnitude as i64,
+            _ => text.parse::<i64>().map_err(|_| Miss)?,
+        };
         self.at = i + digits;
         Ok((text, value))
     }
@@ -401,6 +414,14 @@ mod tests {
         assert_eq!(cursor("007").int(), Err(Miss));
         assert_eq!(cursor("99999999999999999999").int(), Err(Miss));
         assert_eq!(cursor("42").int(), Ok(("42", 42)));
+        assert_eq!(cursor("-7,").int(), Ok(("-7", -7)));
+        assert_eq!(cursor("0").int(), Ok(("0", 0)));
+        assert_eq!(cursor("-").int(), Err(Miss));
+        for n in [i64::MAX, i64::MIN, 999_999_999_999_999_999, -999_999_999_999_999_999, 1_000_000_000_000_000_000, 1_786_746_808] {
+            let text = n.to_string();
+            assert_eq!(cursor(&text).int(), Ok((text.as_str(), n)), "{n}");
+        }
+        assert_eq!(cursor("9223372036854775808").int(), Err(Miss), "one over i64::MAX");
         let mut seen = 0;
         assert_eq!(once(&mut seen, 3), Ok(()));
         assert_eq!(once(&mut seen, 3), Err(Miss));

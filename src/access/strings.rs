@@ -1,4 +1,4 @@
-//! The string table behind [`Sym`]: strings in one arena; those looked up
+//! The string table behind [`Sym`]: strings in an arena; those looked up
 //! (prices, plans, statuses) stored once, keyed by their 128-bit xxh3 hash.
 //!
 //! Why not a general interner: lookups here never compare strings; the table
@@ -102,9 +102,62 @@ impl Moved {
     }
 }
 
+/// The strings' bytes. A table absorbed from another reader keeps its own
+/// buffer as a segment instead of being copied (tens of megabytes for a
+/// million users, most of the cost in page faults); new strings go to the
+/// last segment. Offsets run on across segments.
+#[derive(Default)]
+struct Arena {
+    /// Segments that no longer grow, each with the offset of its first byte.
+    sealed: Vec<(u32, String)>,
+    /// Offset of `last`'s first byte.
+    last_start: u32,
+    last: String,
+}
+
+impl Arena {
+    fn len(&self) -> usize {
+        self.last_start as usize + self.last.len()
+    }
+
+    /// Appends `s`, returning its offset.
+    fn push(&mut self, s: &str) -> u32 {
+        let start = self.len();
+        u32::try_from(start + s.len()).expect("string table over 4 GiB");
+        self.last.push_str(s);
+        start as u32
+    }
+
+    fn get(&self, start: u32, len: u32) -> Option<&str> {
+        let (segment_start, text) = if start >= self.last_start {
+            (self.last_start, &self.last)
+        } else {
+            // A table absorbs another once or twice: a few segments at most.
+            let (at, text) = self.sealed.iter().rev().find(|(at, _)| *at <= start)?;
+            (*at, text)
+        };
+        let from = (start - segment_start) as usize;
+        text.get(from..from + len as usize)
+    }
+
+    /// Takes over `other`'s segments after this arena's bytes; returns the
+    /// offset added to `other`'s offsets.
+    fn append(&mut self, other: Arena) -> u32 {
+        let offset = u32::try_from(self.len() + other.len()).map(|_| self.len() as u32).expect("string table over 4 GiB");
+        let last = std::mem::take(&mut self.last);
+        if !last.is_empty() {
+            self.sealed.push((self.last_start, last));
+        }
+        self.sealed.extend(other.sealed.into_iter().filter(|(_, t)| !t.is_empty()).map(|(at, t)| (at + offset, t)));
+        self.last_start = other.last_start + offset;
+        self.last = other.last;
+        offset
+    }
+}
+
 #[derive(Default)]
 pub struct Strings {
-    arena: String,
+    arena: Arena,
     /// (start, len) of each symbol in `arena`.
     spans: Vec<(u32, u32)>,
     index: HashMap<u128, Sym, BuildHasherDefault<PassThrough>>,
@@ -128,7 +181,7 @@ impl Strings {
     pub fn reserve(&mut self, symbols: usize, bytes: usize) {
         self.spans.reserve(symbols);
         self.index.reserve(symbols);
-        self.arena.reserve(bytes);
+        self.arena.last.reserve(bytes);
     }
 
     fn push(&mut self, s: &str) -> Sym {
@@ -147,9 +200,8 @@ impl Strings {
     /// where its symbols went. Strings `other` indexed (prices, plans) join
     /// this table's entries for the same text.
     pub fn absorb(&mut self, other: Strings) -> Moved {
-        u32::try_from(self.arena.len() + other.arena.len()).expect("string table over 4 GiB");
-        let (base, offset) = (self.spans.len() as u32, self.arena.len() as u32);
-        self.arena.push_str(&other.arena);
+        let base = self.spans.len() as u32;
+        let offset = self.arena.append(other.arena);
         self.spans.extend(other.spans.iter().map(|&(start, len)| (start + offset, len)));
         let mut joined = SymMap::default();
         for (key, sym) in other.index {
@@ -178,7 +230,7 @@ impl Strings {
         let more = |now: usize, then: usize| ((now - then) as f64 * times) as usize;
         self.spans.reserve(more(spans, before.0));
         self.index.reserve(more(index, before.1));
-        self.arena.reserve(more(arena, before.2));
+        self.arena.last.reserve(more(arena, before.2));
     }
 
     /// Stores a string that needs no lookup later (a subscription id): no
@@ -193,15 +245,14 @@ impl Strings {
 
     pub fn resolve(&self, sym: Sym) -> Option<&str> {
         let (start, len) = *self.spans.get(sym.index())?;
-        self.arena.get(start as usize..(start + len) as usize)
+        self.arena.get(start, len)
     }
 }
 
 /// Appends `s` to the arena (a free function so that a pending index entry
 /// can stay borrowed meanwhile).
-fn push(arena: &mut String, spans: &mut Vec<(u32, u32)>, s: &str) -> Sym {
-    let start = u32::try_from(arena.len()).expect("string table over 4 GiB");
-    arena.push_str(s);
+fn push(arena: &mut Arena, spans: &mut Vec<(u32, u32)>, s: &str) -> Sym {
+    let start = arena.push(s);
     spans.push((start, s.len() as u32));
     Sym::at((spans.len() - 1) as u32)
 }
@@ -285,5 +336,40 @@ mod tests {
         assert_eq!(moved.sym(o_cus), b, "an indexed string joins the existing entry");
         assert_eq!(s.get("plan_x"), Some(moved.sym(o_new)));
         assert_eq!(s.resolve(moved.sym(o_new)), Some("plan_x"));
+    }
+
+    #[test]
+    fn absorbed_tables_keep_their_bytes_and_the_table_still_grows() {
+        // Several absorbs (one of an empty table, one of a table that itself
+        // absorbed), pushes in between and after, empty strings at the seams.
+        let mut s = Strings::default();
+        let mut want: Vec<(Sym, String)> = Vec::new();
+        let mut add = |s: &mut Strings, text: &str, want: &mut Vec<(Sym, String)>| want.push((s.push_unindexed(text), text.to_string()));
+        add(&mut s, "sub_1", &mut want);
+        add(&mut s, "", &mut want);
+        let table = |texts: &[&str]| {
+            let mut t = Strings::default();
+            let syms: Vec<Sym> = texts.iter().map(|x| t.push_unindexed(x)).collect();
+            (t, syms)
+        };
+        let (empty, _) = table(&[]);
+        s.absorb(empty);
+        add(&mut s, "sub_2", &mut want);
+        let (mut nested, mut nested_syms) = table(&["user_1", ""]);
+        let (inner, inner_syms) = table(&["user_2", "cus_é"]);
+        let moved = nested.absorb(inner);
+        nested_syms.extend(inner_syms.iter().map(|&x| moved.sym(x)));
+        let moved = s.absorb(nested);
+        for (sym, text) in nested_syms.iter().zip(["user_1", "", "user_2", "cus_é"]) {
+            want.push((moved.sym(*sym), text.to_string()));
+        }
+        add(&mut s, "after", &mut want);
+        let plan = s.get_or_intern("plan_x");
+        want.push((plan, "plan_x".into()));
+        for (sym, text) in &want {
+            assert_eq!(s.resolve(*sym), Some(text.as_str()), "{sym:?}");
+        }
+        assert_eq!(s.len(), want.len());
+        assert_eq!(s.get("plan_x"), Some(plan));
     }
 }
