@@ -120,3 +120,64 @@ pub fn read_users(path: &Path, config: &Config, map: bool, obs: &mut Observation
     tracing::debug!(users, ms = started.elapsed().as_millis() as u64, "read the users file");
     Ok(users)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A subscriptions file over [`MIN_MAPPED_LEN`], so that mapping is used when asked for.
+    fn large_file(dir: &Path, rows: usize, broken_at: Option<usize>) -> PathBuf {
+        let mut doc = String::from("{\"object\":\"list\",\"has_more\":true,\"data\":[\n");
+        for i in 0..rows {
+            let status = if broken_at == Some(i) { "act\u{1}ive" } else { "active" };
+            doc.push_str(&format!(
+                "{}{{\"id\":\"sub_{i}\",\"customer\":\"cus_{i}\",\"status\":\"{status}\",\"items\":{{\"data\":[{{\"price\":{{\"id\":\"price_{}\"}}}}]}}}}\n",
+                if i > 0 { "," } else { "" },
+                i % 3
+            ));
+        }
+        doc.push_str("]}\n");
+        assert!(doc.len() as u64 > MIN_MAPPED_LEN);
+        let path = dir.join("subscriptions.json");
+        std::fs::write(&path, doc).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_mapped_file_reads_like_a_read_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = large_file(dir.path(), 20_000, None);
+        let read = |map: bool| {
+            let mut obs = Observations::default();
+            let info = read_subscriptions(&path, map, &mut obs).unwrap();
+            let rows: Vec<(String, String, Vec<String>)> = obs
+                .subscriptions
+                .iter()
+                .map(|s| (obs.str(s.id).to_string(), obs.str(s.customer).to_string(), s.prices.iter().map(|p| obs.str(*p).to_string()).collect()))
+                .collect();
+            (info.count, info.has_more, rows, obs.notes)
+        };
+        let mapped = read(true);
+        assert_eq!(mapped.0, 20_000);
+        assert!(mapped.1, "has_more after the array is seen");
+        assert_eq!(mapped.2[19_999], ("sub_19999".to_string(), "cus_19999".to_string(), vec!["price_1".to_string()]));
+        assert_eq!(mapped, read(false));
+    }
+
+    #[test]
+    fn a_mapped_file_reports_errors_with_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = large_file(dir.path(), 20_000, Some(15_000));
+        // Line 15,002 holds row 15,000; the column points into its status.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let line = text.lines().nth(15_001).unwrap();
+        let status = line.find("\"status\"").unwrap()..line.find('\u{1}').unwrap() + 2;
+        let located = [true, false].map(|map| match read_subscriptions(&path, map, &mut Observations::default()).unwrap_err() {
+            CheckError::Input { line, column, .. } => (line, column),
+            other => panic!("{other:?}"),
+        });
+        assert_eq!(located[0], located[1], "mapped and read agree");
+        assert_eq!(located[0].0, Some(15_002));
+        assert!(located[0].1.is_some_and(|c| status.contains(&c)), "{located:?} vs {status:?}");
+    }
+}

@@ -15,7 +15,7 @@
 use std::fs::File;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use memmap2::{Mmap, UncheckedAdvice};
+use memmap2::Mmap;
 
 /// Files smaller than this are read: mapping costs more than it saves.
 pub const MIN_MAPPED_LEN: u64 = 1 << 20;
@@ -35,11 +35,10 @@ impl MappedFile {
         // another process writes the file meanwhile, the general caveat of
         // a mapping, described in the module documentation.
         let map = unsafe { Mmap::map(file) }.ok()?;
+        #[cfg(unix)]
         // Sequential hints double the kernel's read-ahead for a file not yet cached.
         let _ = map.advise(memmap2::Advice::Sequential);
-        // SAFETY: sysconf only reads a system constant.
-        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).ok().filter(|&p| p > 0).unwrap_or(4096);
-        Some(MappedFile { map, released: AtomicUsize::new(0), page })
+        Some(MappedFile { map, released: AtomicUsize::new(0), page: page_size() })
     }
 
     pub fn bytes(&self) -> &[u8] {
@@ -57,11 +56,24 @@ impl MappedFile {
             return;
         }
         self.released.store(end, Ordering::Relaxed);
+        // Elsewhere the pages stay mapped until the end of the read.
+        #[cfg(unix)]
         // SAFETY: MADV_DONTNEED on a read-only shared file mapping drops the
         // page table entries only; a later read faults the same file
         // contents back in. Nothing can observe a difference except timing.
-        let _ = unsafe { self.map.unchecked_advise_range(UncheckedAdvice::DontNeed, start, end - start) };
+        let _ = unsafe { self.map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start) };
     }
+}
+
+#[cfg(unix)]
+fn page_size() -> usize {
+    // SAFETY: sysconf only reads a system constant.
+    usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).ok().filter(|&p| p > 0).unwrap_or(4096)
+}
+
+#[cfg(not(unix))]
+fn page_size() -> usize {
+    4096
 }
 
 #[cfg(test)]

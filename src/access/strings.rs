@@ -344,7 +344,7 @@ mod tests {
         // absorbed), pushes in between and after, empty strings at the seams.
         let mut s = Strings::default();
         let mut want: Vec<(Sym, String)> = Vec::new();
-        let mut add = |s: &mut Strings, text: &str, want: &mut Vec<(Sym, String)>| want.push((s.push_unindexed(text), text.to_string()));
+        let add = |s: &mut Strings, text: &str, want: &mut Vec<(Sym, String)>| want.push((s.push_unindexed(text), text.to_string()));
         add(&mut s, "sub_1", &mut want);
         add(&mut s, "", &mut want);
         let table = |texts: &[&str]| {

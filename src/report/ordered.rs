@@ -76,7 +76,9 @@ impl Findings {
         self.groups.iter().all(|g| g.findings.is_empty())
     }
 
-    /// The index of the (rank, rule) group, made if new.
+    /// The index of the (rank, rule) group, made if new. The rule is a Cow
+    /// so that a new group borrows the catalog's code, as findings do.
+    #[allow(clippy::ptr_arg)]
     fn group(&mut self, rank: u8, rule: &Cow<'static, str>) -> usize {
         match self.groups.binary_search_by(|g| (g.rank, &*g.rule).cmp(&(rank, &**rule))) {
             Ok(at) => at,
