@@ -320,6 +320,9 @@ def bench(n, binary, runs, workdir):
         os.path.getsize(os.path.join(fixtures, p)) for p in ("stripe/subscriptions.json", "db/users.json")
     ) / 1e6
     print(f"N={n}: generated {size_mb:.0f} MB of fixtures in {gen_s:.1f} s ({fixtures})", file=sys.stderr)
+    # Written back now, so that the disk writing the fixtures (or the previous
+    # run's report) does not compete with the runs being timed.
+    os.sync()
 
     out_path = os.path.join(workdir, f"report-{n}.json")
     walls, cpus, rsss = [], [], []
@@ -328,6 +331,7 @@ def bench(n, binary, runs, workdir):
         if code not in (0, 1):
             sys.stderr.write(err)
             raise SystemExit(f"bench-access: billguard exited {code} on N={n}")
+        os.sync()
         walls.append(wall)
         cpus.append(cpu)
         rsss.append(rss)
