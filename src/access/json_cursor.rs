@@ -40,9 +40,7 @@ impl<'a> Cursor<'a> {
     }
 
     fn skip_ws(&mut self) {
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes().get(self.at) {
-            self.at += 1;
-        }
+        self.at = ws(self.bytes(), self.at);
     }
 
     /// The next significant byte, after whitespace.
@@ -267,6 +265,7 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// The index of the first byte at or after `i` that is not whitespace.
 fn ws(b: &[u8], mut i: usize) -> usize {
     while let Some(b' ' | b'\n' | b'\r' | b'\t') = b.get(i) {
         i += 1;

@@ -117,7 +117,7 @@ struct Batch<'d> {
     read_to: u64,
 }
 
-/// Reads the array elements of `reader`, parses each with `parse` on
+/// Reads the array elements of `source`, parses each with `parse` on
 /// `workers` threads, and hands every parsed batch to `consume` in order,
 /// with the block its elements were parsed from and the document bytes read
 /// so far (so a consumer can size its tables from the first batch). The
@@ -136,16 +136,15 @@ where
     P: Fn(Element<'_>) -> Result<T, StreamError> + Sync,
     C: FnMut(&[u8], std::vec::Drain<'_, T>, u64),
 {
-    let (mut reader, doc, mapped) = match source {
-        Source::Reader(r) => (Some(r), None, None),
-        Source::Bytes(b) => (None, Some(b), None),
-        Source::Mapped(m) => (None, Some(m.bytes()), Some(m)),
+    let mapped = match &source {
+        Source::Mapped(m) => Some(*m),
+        _ => None,
     };
     let (batch_tx, batch_rx) = mpsc::sync_channel::<Batch>(workers * 2);
     let batch_rx = Arc::new(Mutex::new(batch_rx));
     type Done<'d, T> = (usize, Result<(Block<'d>, Vec<T>, u64), StreamError>);
     // Blocks go back to the reader once consumed: reusing them saves the
-    // page faults and allocator churn of a fresh 4 MiB block per batch.
+    // page faults and allocator churn of a fresh block per batch.
     let (recycle_tx, recycle_rx) = mpsc::channel::<Vec<u8>>();
     let (done_tx, done_rx) = mpsc::channel::<Done<T>>();
     // Each batch's vector of parsed elements is a megabyte or so: fresh ones
@@ -219,11 +218,7 @@ where
             }
         };
 
-        let mut scanner = match doc {
-            Some(doc) => Scanner::over(doc),
-            None => Scanner::reading(),
-        };
-        let split = split_blocks(&mut scanner, &mut reader, at, &recycle_rx, |batch| {
+        let split = split_blocks(&mut Scanner::new(source), at, &recycle_rx, |batch| {
             // Collect finished batches while the reader runs ahead.
             while let Ok((seq, r)) = done_rx.try_recv() {
                 pending.insert(seq, r);
@@ -247,35 +242,34 @@ where
 /// Splits the document into batches of whole elements. `send` returns false
 /// to stop early (a parse error was found).
 fn split_blocks<'d, R: Read>(
-    s: &mut Scanner<'d>,
-    reader: &mut Option<R>,
+    s: &mut Scanner<'d, R>,
     at: ArrayAt,
     recycled: &mpsc::Receiver<Vec<u8>>,
     mut send: impl FnMut(Batch<'d>) -> bool,
 ) -> Result<Envelope, StreamError> {
-    s.fill(reader)?;
+    s.fill()?;
     let mut envelope = Envelope::default();
-    s.skip_ws(reader)?;
+    s.skip_ws()?;
     match s.peek() {
         Some(b'[') => {}
         Some(b'{') if matches!(at, ArrayAt::RootOrData) => {
             s.pos += 1;
             // Members before `data` are captured; `data` must be an array.
             loop {
-                s.skip_ws_and(reader, b',')?;
+                s.skip_ws_and(b',')?;
                 match s.peek() {
                     Some(b'}') => return Err(s.error("a list object must have a `data` array")),
                     Some(b'"') => {}
                     _ => return Err(s.error("expected a member name")),
                 }
-                let key = s.read_member_name(reader)?;
+                let key = s.read_member_name()?;
                 if key == "data" {
                     if s.peek() != Some(b'[') {
                         return Err(s.error("`data` must be an array"));
                     }
                     break;
                 }
-                let value = s.read_value(reader)?;
+                let value = s.read_value()?;
                 envelope.members.insert(key, value);
             }
         }
@@ -346,25 +340,25 @@ fn split_blocks<'d, R: Read>(
         if closed {
             break;
         }
-        s.more(reader)?;
+        s.more()?;
     }
 
     // Members after the array.
     loop {
-        s.skip_ws_and(reader, b',')?;
+        s.skip_ws_and(b',')?;
         match s.peek() {
             None => return Ok(envelope),
             Some(b'}') => {
                 s.pos += 1;
-                s.skip_ws(reader)?;
+                s.skip_ws()?;
                 return match s.peek() {
                     None => Ok(envelope),
                     Some(_) => Err(s.error("trailing characters after the document")),
                 };
             }
             Some(b'"') => {
-                let key = s.read_member_name(reader)?;
-                let value = s.read_value(reader)?;
+                let key = s.read_member_name()?;
+                let value = s.read_value()?;
                 envelope.members.insert(key, value);
             }
             Some(_) => return Err(s.error("unexpected character after the array")),
@@ -373,16 +367,16 @@ fn split_blocks<'d, R: Read>(
 }
 
 /// What the scanner is looking at.
-enum Buf<'d> {
-    /// Bytes read so far and not yet handed on.
-    Owned(Vec<u8>),
+enum Buf<'d, R> {
+    /// Bytes read so far from `reader` and not yet handed on.
+    Owned { buf: Vec<u8>, reader: R },
     /// `doc[start..end]` of a document in memory: the window grows by a
     /// block at a time, as reads would, so batches stay the same size.
     Window { doc: &'d [u8], start: usize, end: usize },
 }
 
-struct Scanner<'d> {
-    buf: Buf<'d>,
+struct Scanner<'d, R> {
+    buf: Buf<'d, R>,
     /// Absolute offset of the first byte of `buf`.
     base: u64,
     pos: usize,
@@ -391,18 +385,19 @@ struct Scanner<'d> {
     block: usize,
 }
 
-impl<'d> Scanner<'d> {
-    fn reading() -> Self {
-        Scanner { buf: Buf::Owned(Vec::with_capacity(FIRST_BLOCK)), base: 0, pos: 0, eof: false, block: FIRST_BLOCK }
-    }
-
-    fn over(doc: &'d [u8]) -> Self {
-        Scanner { buf: Buf::Window { doc, start: 0, end: 0 }, base: 0, pos: 0, eof: false, block: FIRST_BLOCK }
+impl<'d, R: Read> Scanner<'d, R> {
+    fn new(source: Source<'d, R>) -> Self {
+        let buf = match source {
+            Source::Reader(reader) => Buf::Owned { buf: Vec::with_capacity(FIRST_BLOCK), reader },
+            Source::Bytes(doc) => Buf::Window { doc, start: 0, end: 0 },
+            Source::Mapped(m) => Buf::Window { doc: m.bytes(), start: 0, end: 0 },
+        };
+        Scanner { buf, base: 0, pos: 0, eof: false, block: FIRST_BLOCK }
     }
 
     fn buf(&self) -> &[u8] {
         match &self.buf {
-            Buf::Owned(v) => v,
+            Buf::Owned { buf, .. } => buf,
             Buf::Window { doc, start, end } => &doc[*start..*end],
         }
     }
@@ -419,7 +414,7 @@ impl<'d> Scanner<'d> {
                 *start += pos;
                 Block::Shared(taken)
             }
-            Buf::Owned(buf) => {
+            Buf::Owned { buf, .. } => {
                 // The batch owns this block; the unread tail moves to another,
                 // with room for the next read after it.
                 let tail = &buf[pos..];
@@ -442,25 +437,24 @@ impl<'d> Scanner<'d> {
     }
 
     /// Appends up to one block from the reader, or widens the window by one.
-    fn fill<R: Read>(&mut self, reader: &mut Option<R>) -> Result<(), StreamError> {
+    fn fill(&mut self) -> Result<(), StreamError> {
         if self.eof {
             return Ok(());
         }
         let want = self.block;
         self.block = (self.block * 2).min(BLOCK);
-        let read = match (&mut self.buf, reader) {
-            (Buf::Window { doc, end, .. }, _) => {
+        let read = match &mut self.buf {
+            Buf::Window { doc, end, .. } => {
                 *end = (*end + want).min(doc.len());
                 self.eof = *end == doc.len();
                 return Ok(());
             }
-            (Buf::Owned(buf), Some(reader)) => {
+            Buf::Owned { buf, reader } => {
                 buf.reserve(want);
                 // read_to_end on a `take` fills spare capacity without zeroing it first.
                 // Fewer bytes than asked for means the reader reached its end.
                 reader.by_ref().take(want as u64).read_to_end(buf)
             }
-            (Buf::Owned(_), None) => Ok(0),
         };
         match read {
             Ok(n) => {
@@ -472,19 +466,19 @@ impl<'d> Scanner<'d> {
     }
 
     /// Drops what was consumed and reads more.
-    fn more<R: Read>(&mut self, reader: &mut Option<R>) -> Result<(), StreamError> {
+    fn more(&mut self) -> Result<(), StreamError> {
         if self.pos > 0 {
             match &mut self.buf {
-                Buf::Owned(buf) => drop(buf.drain(..self.pos)),
+                Buf::Owned { buf, .. } => drop(buf.drain(..self.pos)),
                 Buf::Window { start, .. } => *start += self.pos,
             }
             self.base += self.pos as u64;
             self.pos = 0;
         }
-        self.fill(reader)
+        self.fill()
     }
 
-    fn skip_ws<R: Read>(&mut self, reader: &mut Option<R>) -> Result<(), StreamError> {
+    fn skip_ws(&mut self) -> Result<(), StreamError> {
         loop {
             while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
                 self.pos += 1;
@@ -492,15 +486,15 @@ impl<'d> Scanner<'d> {
             if self.pos < self.buf().len() || self.eof {
                 return Ok(());
             }
-            self.more(reader)?;
+            self.more()?;
         }
     }
 
-    fn skip_ws_and<R: Read>(&mut self, reader: &mut Option<R>, sep: u8) -> Result<(), StreamError> {
-        self.skip_ws(reader)?;
+    fn skip_ws_and(&mut self, sep: u8) -> Result<(), StreamError> {
+        self.skip_ws()?;
         if self.peek() == Some(sep) {
             self.pos += 1;
-            self.skip_ws(reader)?;
+            self.skip_ws()?;
         }
         Ok(())
     }
@@ -519,7 +513,7 @@ impl<'d> Scanner<'d> {
     }
 
     /// A whole value at `pos` (reading more as needed), parsed.
-    fn read_value<R: Read>(&mut self, reader: &mut Option<R>) -> Result<serde_json::Value, StreamError> {
+    fn read_value(&mut self) -> Result<serde_json::Value, StreamError> {
         loop {
             match value_end(self.buf(), self.pos) {
                 Ok(Some(end)) => {
@@ -528,7 +522,7 @@ impl<'d> Scanner<'d> {
                     return Ok(v);
                 }
                 Ok(None) if self.eof => return Err(self.error("the document ends inside a value (truncated?)")),
-                Ok(None) => self.more(reader)?,
+                Ok(None) => self.more()?,
                 Err(at) => {
                     self.pos = at;
                     return Err(self.error("unexpected character"));
@@ -538,16 +532,16 @@ impl<'d> Scanner<'d> {
     }
 
     /// `"name" :` and the whitespace after it; the value comes next.
-    fn read_member_name<R: Read>(&mut self, reader: &mut Option<R>) -> Result<String, StreamError> {
-        let serde_json::Value::String(name) = self.read_value(reader)? else {
+    fn read_member_name(&mut self) -> Result<String, StreamError> {
+        let serde_json::Value::String(name) = self.read_value()? else {
             return Err(self.error("expected a member name"));
         };
-        self.skip_ws(reader)?;
+        self.skip_ws()?;
         if self.peek() != Some(b':') {
             return Err(self.error("expected `:` after a member name"));
         }
         self.pos += 1;
-        self.skip_ws(reader)?;
+        self.skip_ws()?;
         Ok(name)
     }
 }

@@ -143,7 +143,8 @@ impl Arena {
     /// Takes over `other`'s segments after this arena's bytes; returns the
     /// offset added to `other`'s offsets.
     fn append(&mut self, other: Arena) -> u32 {
-        let offset = u32::try_from(self.len() + other.len()).map(|_| self.len() as u32).expect("string table over 4 GiB");
+        u32::try_from(self.len() + other.len()).expect("string table over 4 GiB");
+        let offset = self.len() as u32;
         let last = std::mem::take(&mut self.last);
         if !last.is_empty() {
             self.sealed.push((self.last_start, last));
