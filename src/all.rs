@@ -38,6 +38,8 @@ pub struct AllRequest {
     pub base: Option<String>,
     /// Let the key check run `command` sources.
     pub allow_commands: bool,
+    /// Let the key check run the probes billguard.toml asks for.
+    pub allow_config_probes: bool,
     /// Unix seconds, for the access check's grace periods.
     pub now: i64,
     /// Map large fixture files (see [`AccessRequest::map_files`]).
@@ -116,6 +118,7 @@ pub async fn run(req: &AllRequest, hooks: &access::Hooks) -> AllReport {
         probe_url: None,
         probe_api: false,
         allow_commands: req.allow_commands,
+        allow_config_probes: req.allow_config_probes,
         cancel: req.cancel.clone(),
     };
     let webhook_req = WebhookRequest { repo: req.repo.clone(), base: req.base.clone(), diff: None, paths: Vec::new(), config: req.config.clone() };

@@ -38,6 +38,11 @@ pub enum Command {
         /// default: a repository's config must not run code through an agent's tool call).
         #[arg(long)]
         allow_commands: bool,
+        /// Let check_key_mode and check_all reach the network: the probes billguard.toml asks for
+        /// and the probe_url argument (a POST that creates an unpaid Checkout Session). Off by
+        /// default; with it, those tools no longer advertise themselves as read-only.
+        #[arg(long)]
+        allow_probes: bool,
     },
     /// Run the checks on fixtures built into the binary (no files, keys or network).
     Demo {
@@ -123,6 +128,10 @@ pub enum CheckCommand {
         /// Ask the Stripe API (read-only) about each environment's key, prices and webhook endpoints.
         #[arg(long)]
         probe_api: bool,
+        /// Run the probes billguard.toml asks for ([keys] probe_url, probe_api). Without it they are
+        /// skipped with a note: a repository's config does not reach the network unasked.
+        #[arg(long)]
+        allow_probes: bool,
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -140,6 +149,10 @@ pub enum CheckCommand {
         /// Base ref for the webhook review (default: merge-base with the default branch, else HEAD).
         #[arg(long)]
         base: Option<String>,
+        /// Run the probes billguard.toml asks for ([keys] probe_url, probe_api); skipped with a note
+        /// otherwise.
+        #[arg(long)]
+        allow_probes: bool,
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -166,7 +179,7 @@ pub struct CommonArgs {
 /// Runs the CLI and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Serve { repo, allow_commands } => serve(repo, allow_commands),
+        Command::Serve { repo, allow_commands, allow_probes } => serve(repo, allow_commands, allow_probes),
         Command::Demo { format } => run_demo(format),
         Command::Rules { code } => show_rules(code.as_deref()),
         Command::Init { repo, cursor, claude, vscode, codex, windsurf } => {
@@ -200,13 +213,13 @@ pub fn run(cli: Cli) -> ExitCode {
                 return fail(&CheckError::Usage("give either --diff or --base, not both".into()));
             }
             let req = WebhookRequest { repo: common.repo.clone(), base, diff, paths, config: None };
-            match webhook::check(&req) {
+            match on_check_thread(move || webhook::check(&req)) {
                 Ok(report) => emit(report, &common),
                 Err(e) => fail(&e),
             }
         }
-        Command::Check { check: CheckCommand::All { config, fixtures, base, common } } => {
-            let req = AllRequest { repo: common.repo.clone(), config, fixtures_dir: fixtures, base, allow_commands: true, now: access::now(), map_files: true, cancel: None };
+        Command::Check { check: CheckCommand::All { config, fixtures, base, allow_probes, common } } => {
+            let req = AllRequest { repo: common.repo.clone(), config, fixtures_dir: fixtures, base, allow_commands: true, allow_config_probes: allow_probes, now: access::now(), map_files: true, cancel: None };
             let line = ProgressLine::default();
             let result = block_on(async { Ok(all::run(&req, &line.hooks()).await) });
             line.finish();
@@ -215,7 +228,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 Err(e) => fail(&e),
             }
         }
-        Command::Check { check: CheckCommand::Keys { config, env, probe_url, probe_api, common } } => {
+        Command::Check { check: CheckCommand::Keys { config, env, probe_url, probe_api, allow_probes, common } } => {
             let environments = match env.iter().map(|s| keys::env_sources::EnvSpec::parse(s)).collect::<Result<Vec<_>, _>>() {
                 Ok(specs) => specs,
                 Err(e) => return fail(&CheckError::Usage(format!("--env {e}"))),
@@ -227,9 +240,10 @@ pub fn run(cli: Cli) -> ExitCode {
                 probe_url,
                 probe_api,
                 allow_commands: true,
+                allow_config_probes: allow_probes,
                 cancel: None,
             };
-            match keys::check(&req) {
+            match on_check_thread(move || keys::check(&req)) {
                 Ok(report) => emit(report, &common),
                 Err(e) => fail(&e),
             }
@@ -237,10 +251,25 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// Stack of every thread that runs a check: lowering deeply nested code and
+/// reading nested JSON recurse, and inputs are capped well below what this holds.
+pub const CHECK_STACK_SIZE: usize = 64 << 20;
+
+/// Runs `work` on a thread with [`CHECK_STACK_SIZE`] of stack; a panic in it
+/// becomes an internal error instead of an abort with a backtrace.
+fn on_check_thread<T: Send + 'static>(work: impl FnOnce() -> Result<T, CheckError> + Send + 'static) -> Result<T, CheckError> {
+    let spawned = std::thread::Builder::new().name("billguard-check".into()).stack_size(CHECK_STACK_SIZE).spawn(work);
+    match spawned.map_err(|e| CheckError::Usage(format!("cannot start a thread: {e}")))?.join() {
+        Ok(result) => result,
+        Err(_) => Err(CheckError::Usage("internal error: the check crashed (panic); this is a billguard bug: please report it with the inputs that caused it".into())),
+    }
+}
+
 /// Runs a future on a fresh runtime (checks read databases and APIs asynchronously).
 fn block_on<T>(fut: impl Future<Output = Result<T, CheckError>>) -> Result<T, CheckError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_stack_size(CHECK_STACK_SIZE)
         .enable_all()
         .build()
         .map_err(|e| CheckError::Usage(format!("cannot start the async runtime: {e}")))?;
@@ -291,19 +320,19 @@ fn read_diff(path: &std::path::Path) -> Result<String, CheckError> {
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-fn serve(repo: PathBuf, allow_commands: bool) -> ExitCode {
+fn serve(repo: PathBuf, allow_commands: bool, allow_probes: bool) -> ExitCode {
     if !repo.is_dir() {
         eprintln!("billguard: usage error: --repo {} is not a directory", repo.display());
         return ExitCode::from(2);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_stack_size(CHECK_STACK_SIZE).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("billguard: cannot start the async runtime: {e}");
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(mcp::serve(repo, allow_commands)) {
+    match runtime.block_on(mcp::serve(repo, mcp::Permissions { allow_commands, allow_probes })) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("billguard: MCP server error: {}", secrets::redact(&e.to_string()));
@@ -452,7 +481,7 @@ pub fn init_logging(serving: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(crate::log_writer::RedactedStderr)
         .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }

@@ -27,6 +27,7 @@ use crate::all::{self, AllReport, AllRequest};
 use crate::keys::env_sources::EnvSpec;
 use crate::keys::{self, KeysRequest, KeysScope};
 use crate::error::CheckError;
+pub use crate::tool_args::Args;
 use crate::paths;
 use crate::report::Report;
 use crate::{rules, secrets};
@@ -84,31 +85,6 @@ billguard://rules/ACC001; resources/list lists every rule.";
 /// The MCP resource template for rule documentation.
 pub const RULE_URI_TEMPLATE: &str = "billguard://rules/{code}";
 const RULE_URI_PREFIX: &str = "billguard://rules/";
-
-/// Tool arguments whose deserialization errors name the argument at fault
-/// (`argument \`fixtures_dir\`: invalid type...`), which plain serde does not.
-#[derive(Debug)]
-pub struct Args<T>(pub T);
-
-impl<T: JsonSchema> JsonSchema for Args<T> {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        T::schema_name()
-    }
-    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        T::json_schema(generator)
-    }
-}
-
-impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Args<T> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(d)?;
-        serde_path_to_error::deserialize(value).map(Args).map_err(|e| {
-            let path = e.path().to_string();
-            let at = if path == "." { String::new() } else { format!("argument `{path}`: ") };
-            serde::de::Error::custom(format!("{at}{}", e.inner()))
-        })
-    }
-}
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -209,10 +185,25 @@ pub struct PrePrArgs {
     pub base: Option<String>,
 }
 
+/// What the person starting the server allowed beyond reading files: a
+/// repository's config (untrusted input) cannot grant either.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Permissions {
+    /// Run `command` sources of [keys.environments] (`serve --allow-commands`).
+    pub allow_commands: bool,
+    /// Reach the network for probes: the config's probe_url / probe_api and the probe_url
+    /// argument (`serve --allow-probes`).
+    pub allow_probes: bool,
+}
+
+/// Tools that can POST (the checkout probe) when probes are allowed.
+const PROBING_TOOLS: [&str; 2] = ["check_key_mode", "check_all"];
+
 #[derive(Debug, Clone)]
 pub struct BillguardServer {
     repo: PathBuf,
     allow_commands: bool,
+    allow_probes: bool,
     tool_router: ToolRouter<Self>,
     prompt_router: PromptRouter<Self>,
 }
@@ -220,12 +211,23 @@ pub struct BillguardServer {
 #[tool_router]
 impl BillguardServer {
     pub fn new(repo: PathBuf) -> Self {
-        BillguardServer { repo, allow_commands: false, tool_router: Self::tool_router(), prompt_router: Self::prompt_router() }
+        BillguardServer { repo, allow_commands: false, allow_probes: false, tool_router: Self::tool_router(), prompt_router: Self::prompt_router() }
     }
 
-    /// Lets check_key_mode run `command` sources (`billguard serve --allow-commands`).
-    pub fn allow_commands(mut self, allow: bool) -> Self {
-        self.allow_commands = allow;
+    /// Applies what the person starting the server allowed. With probes allowed, the
+    /// tools that can POST stop advertising themselves as read-only.
+    pub fn with_permissions(mut self, permissions: Permissions) -> Self {
+        self.allow_commands = permissions.allow_commands;
+        self.allow_probes = permissions.allow_probes;
+        if permissions.allow_probes {
+            for name in PROBING_TOOLS {
+                if let Some(route) = self.tool_router.map.get_mut(name)
+                    && let Some(annotations) = route.attr.annotations.as_mut()
+                {
+                    annotations.read_only_hint = Some(false);
+                }
+            }
+        }
         self
     }
 
@@ -285,6 +287,12 @@ probe_api reads the Stripe API with each environment's key. Fix every high findi
             specs.push(spec);
         }
         let config = args.config.as_deref().map(|c| paths::within_repo(&self.repo, c, "config")).transpose()?;
+        if args.probe_url.is_some() && !self.allow_probes {
+            return Err("argument `probe_url`: the checkout probe POSTs to the network and creates a Checkout Session, which \
+                        this server does not do unless started with `billguard serve --allow-probes`; run `billguard check keys \
+                        --probe-url URL` on the CLI instead, or ask the person who configured the server to allow probes"
+                .to_string());
+        }
         Ok(KeysRequest {
             repo: self.repo.clone(),
             config,
@@ -292,6 +300,7 @@ probe_api reads the Stripe API with each environment's key. Fix every high findi
             probe_url: args.probe_url.clone(),
             probe_api: args.probe_api.unwrap_or(false),
             allow_commands: self.allow_commands,
+            allow_config_probes: self.allow_probes,
             cancel: None,
         })
     }
@@ -431,6 +440,7 @@ high finding (verdict \"fail\") and call again.",
             fixtures_dir: within(&args.fixtures_dir, "fixtures_dir")?,
             base: args.base.clone(),
             allow_commands: self.allow_commands,
+            allow_config_probes: self.allow_probes,
             now: access::now(),
             // A long-lived server reads files: a mapped file truncated meanwhile would end it.
             map_files: false,
@@ -664,9 +674,9 @@ impl ServerHandler for BillguardServer {
 }
 
 /// Serves MCP on stdin/stdout until the client closes stdin.
-pub async fn serve(repo: PathBuf, allow_commands: bool) -> anyhow::Result<()> {
-    tracing::info!(repo = %repo.display(), allow_commands, "billguard MCP server starting on stdio");
-    let service = BillguardServer::new(repo).allow_commands(allow_commands).serve(rmcp::transport::stdio()).await?;
+pub async fn serve(repo: PathBuf, permissions: Permissions) -> anyhow::Result<()> {
+    tracing::info!(repo = %repo.display(), allow_commands = permissions.allow_commands, allow_probes = permissions.allow_probes, "billguard MCP server starting on stdio");
+    let service = BillguardServer::new(repo).with_permissions(permissions).serve(rmcp::transport::stdio()).await?;
     service.waiting().await?;
     Ok(())
 }
@@ -696,8 +706,8 @@ mod tests {
     #[test]
     fn argument_errors_name_the_argument() {
         let err = serde_json::from_value::<Args<AccessArgs>>(serde_json::json!({"max_findings": "ten"})).unwrap_err();
-        assert!(err.to_string().starts_with("argument `max_findings`:"), "{err}");
+        assert!(err.to_string().starts_with("argument `max_findings`"), "{err}");
         let err = serde_json::from_value::<Args<AccessArgs>>(serde_json::json!({"fixture_dir": "x"})).unwrap_err();
-        assert!(err.to_string().contains("unknown field `fixture_dir`"), "{err}");
+        assert!(err.to_string().contains("unknown argument `fixture_dir`"), "{err}");
     }
 }

@@ -29,14 +29,24 @@ fn random_key(prefix: &str) -> String {
 }
 
 /// A repo with `fx/db/users.json` and `fx/billguard.toml`: billing is read live.
+/// A repository whose fixtures directory holds `config`. A repository's config may not
+/// name where keys are sent, so an `api_base` line is taken out of it and given to
+/// billguard the way an operator would, in BILLGUARD_API_BASE (see [`check`]).
 fn repo(config: &str, users: &[Value]) -> tempfile::TempDir {
     let repo = tempfile::tempdir().unwrap();
     let fx = repo.path().join("fx");
     std::fs::create_dir_all(fx.join("db")).unwrap();
     std::fs::write(fx.join("db/users.json"), serde_json::to_string(users).unwrap()).unwrap();
-    std::fs::write(fx.join("billguard.toml"), config).unwrap();
+    let (base, rest): (Vec<&str>, Vec<&str>) = config.lines().partition(|l| l.starts_with("api_base = "));
+    std::fs::write(fx.join("billguard.toml"), rest.join("\n")).unwrap();
+    if let Some(line) = base.first() {
+        std::fs::write(repo.path().join(OPERATOR_API_BASE), line.trim_start_matches("api_base = ").trim_matches('"')).unwrap();
+    }
     repo
 }
+
+/// Where [`repo`] leaves the emulator's address for [`check`].
+const OPERATOR_API_BASE: &str = "operator-api-base.txt";
 
 /// `[billing]` for the emulator; `extra` lines add keys or override the defaults here.
 fn stripe_config(emu: &Emulator, extra: &str) -> String {
@@ -53,6 +63,10 @@ fn stripe_config(emu: &Emulator, extra: &str) -> String {
 fn check(repo: &Path, key: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_billguard"));
     cmd.current_dir(repo).args(["check", "access", "--fixtures", "fx", "--format", "json"]).env("BILLGUARD_LOG", "warn");
+    match std::fs::read_to_string(repo.join(OPERATOR_API_BASE)) {
+        Ok(base) => cmd.env("BILLGUARD_API_BASE", base),
+        Err(_) => cmd.env_remove("BILLGUARD_API_BASE"),
+    };
     match key {
         Some(k) => cmd.env(KEY_ENV, k),
         None => cmd.env_remove(KEY_ENV),
@@ -294,6 +308,20 @@ fn a_dropped_connection_is_retried() {
     let out = s.check("");
     assert_eq!(report(&out)["scope"]["subscriptions"], 150, "{}", stderr(&out));
     assert_eq!(subscription_requests(&s.emu).iter().filter(|t| t.contains("starting_after=")).count(), 2);
+}
+
+#[test]
+fn a_repository_config_cannot_send_the_key_to_the_host_it_names() {
+    // The emulator stands in for an attacker's server named by a pull request's billguard.toml.
+    let s = Small::new();
+    let repo = tempfile::tempdir().unwrap();
+    let fx = repo.path().join("fx");
+    std::fs::create_dir_all(fx.join("db")).unwrap();
+    std::fs::write(fx.join("db/users.json"), serde_json::to_string(&s.users).unwrap()).unwrap();
+    std::fs::write(fx.join("billguard.toml"), format!("[billing]\nsecret_env = \"{KEY_ENV}\"\napi_base = \"{}\"\n", s.emu.base)).unwrap();
+    let out = check(repo.path(), Some(&s.key));
+    let err = assert_failed(&out, &s.key, &["api_base", "refused", "BILLGUARD_API_BASE"]);
+    assert!(s.emu.seen().is_empty(), "no request may reach the host the repository named: {err}");
 }
 
 #[test]

@@ -159,9 +159,8 @@ fn live_localstripe_against_a_seeded_database() {
     std::fs::write(
         repo.path().join("billguard.toml"),
         format!(
-            "[billing]\nsecret_env = \"{KEY_ENV}\"\napi_base = \"{}\"\n[database]\ntable = \"users\"\n\
-             [access.plans]\n\"pro-monthly\" = \"pro\"\n\"team-monthly\" = \"team\"\n",
-            server.base
+            "[billing]\nsecret_env = \"{KEY_ENV}\"\n[database]\ntable = \"users\"\n\
+             [access.plans]\n\"pro-monthly\" = \"pro\"\n\"team-monthly\" = \"team\"\n"
         ),
     )
     .unwrap();
@@ -170,6 +169,7 @@ fn live_localstripe_against_a_seeded_database() {
         .current_dir(repo.path())
         .args(["check", "access", "--format", "json"])
         .env(KEY_ENV, &key)
+        .env("BILLGUARD_API_BASE", &server.base)
         .env("DATABASE_URL", "sqlite://app.db")
         .output()
         .unwrap();

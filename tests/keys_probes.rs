@@ -6,7 +6,7 @@ mod support;
 
 
 use serde_json::{Value, json};
-use support::{TestServer, check_keys, crate_root, fake_key, json as answer, materialize, rule_entities};
+use support::{TestServer, check_keys, check_keys_with_api, crate_root, fake_key, json as answer, materialize, rule_entities};
 
 fn healthy() -> support::Materialized {
     materialize(&crate_root().join("fixtures/keys/healthy/repo"), true)
@@ -143,14 +143,13 @@ fn the_api_probe_finds_prices_of_the_other_mode_and_webhook_gaps() {
     std::fs::write(
         repo.path().join("billguard.toml"),
         format!(
-            "[billing]\napi_base = \"{}\"\n[access.plans]\nprice_1TestOnly = \"pro\"\nprice_1Team = \"team\"\n\
+            "[access.plans]\nprice_1TestOnly = \"pro\"\nprice_1Team = \"team\"\n\
              [keys.environments.production]\nfiles = [\".env.production\"]\nurl = \"https://shop.example.com\"\n\
-             [keys.environments.staging]\nfiles = [\".env.staging\"]\nurl = \"https://staging.shop.example.com\"\n",
-            server.url("")
+             [keys.environments.staging]\nfiles = [\".env.staging\"]\nurl = \"https://staging.shop.example.com\"\n"
         ),
     )
     .unwrap();
-    let (v, out) = check_keys(repo.path(), &["--probe-api"]);
+    let (v, out) = check_keys_with_api(repo.path(), Some(&server.url("")), &["--probe-api"]);
     assert_eq!(out.status.code(), Some(1), "{v}");
     assert_eq!(
         rule_entities(&v),
@@ -177,13 +176,13 @@ fn an_organization_key_in_the_wrong_mode_and_a_rejected_key() {
     let org = fake_key("sk_org_");
     std::fs::write(repo.path().join(".env.staging"), format!("STRIPE_SECRET_KEY={org}\n")).unwrap();
     std::fs::write(repo.path().join(".env.production"), "STRIPE_SECRET_KEY=rk_live_\n").unwrap();
-    std::fs::write(repo.path().join("billguard.toml"), format!("[billing]\napi_base = \"{}\"\n", server.url(""))).unwrap();
-    let (v, _) = check_keys(repo.path(), &["--probe-api", "--env", "staging"]);
+    let base = server.url("");
+    let (v, _) = check_keys_with_api(repo.path(), Some(&base), &["--probe-api", "--env", "staging"]);
     assert!(rule_entities(&v).contains(&("KEY010".to_string(), "env:staging/STRIPE_SECRET_KEY".to_string())), "{v}");
     assert!(!v.to_string().contains(&org));
     // No server at all: a note per environment, never an abort.
     drop(server);
-    let (v, out) = check_keys(repo.path(), &["--probe-api", "--env", "staging"]);
+    let (v, out) = check_keys_with_api(repo.path(), Some(&base), &["--probe-api", "--env", "staging"]);
     assert_ne!(out.status.code(), Some(2));
     assert!(v["notes"].to_string().contains("cannot connect"), "{}", v["notes"]);
 }
@@ -192,9 +191,29 @@ fn an_organization_key_in_the_wrong_mode_and_a_rejected_key() {
 fn no_network_unless_asked() {
     let server = emulator();
     let repo = healthy();
-    std::fs::write(repo.path().join("billguard.toml"), format!("[billing]\napi_base = \"{}\"\n", server.url(""))).unwrap();
-    let (v, _) = check_keys(repo.path(), &[]);
+    std::fs::write(repo.path().join("billguard.toml"), format!("[keys]\nprobe_api = true\nprobe_url = \"{}\"\n", server.url("/checkout"))).unwrap();
+    let (v, _) = check_keys_with_api(repo.path(), Some(&server.url("")), &[]);
     assert!(v["scope"]["api_probes"].as_array().unwrap().is_empty());
     assert!(v["scope"]["checkout_probe"].is_null());
-    assert!(server.seen.lock().unwrap().is_empty());
+    assert!(server.seen.lock().unwrap().is_empty(), "the config's probes need --allow-probes");
+    let notes = v["notes"].to_string();
+    assert!(notes.contains("probe_url in billguard.toml was not probed") && notes.contains("--allow-probes"), "{notes}");
+    assert!(notes.contains("probe_api in billguard.toml was not run"), "{notes}");
+    // Allowed by the person running billguard: both probes run.
+    let (v, _) = check_keys_with_api(repo.path(), Some(&server.url("")), &["--allow-probes"]);
+    assert!(!v["scope"]["checkout_probe"].is_null(), "{v}");
+    let paths: Vec<String> = server.seen.lock().unwrap().iter().map(|s| s.path.clone()).collect();
+    assert!(paths.iter().any(|p| p == "/checkout") && paths.iter().any(|p| p == "/v1/balance"), "{paths:?}");
+}
+
+#[test]
+fn the_api_probe_never_sends_keys_to_a_host_the_repository_names() {
+    let server = emulator();
+    let repo = healthy();
+    std::fs::write(repo.path().join(".env.staging"), format!("STRIPE_SECRET_KEY={}\n", fake_key("sk_test_"))).unwrap();
+    std::fs::write(repo.path().join("billguard.toml"), format!("[billing]\napi_base = \"{}\"\n", server.url(""))).unwrap();
+    let (v, _) = check_keys(repo.path(), &["--probe-api", "--allow-probes", "--env", "staging"]);
+    assert!(server.seen.lock().unwrap().is_empty(), "a key reached the host billguard.toml named");
+    let notes = v["notes"].to_string();
+    assert!(notes.contains("probe_api: not run") && notes.contains("BILLGUARD_API_BASE"), "{notes}");
 }

@@ -48,21 +48,22 @@ fn account(n: usize) -> (String, Emulator, Vec<serde_json::Value>) {
     (key, emu, users)
 }
 
-fn repo_for(emu: &Emulator, users: &[serde_json::Value], rate: u32) -> tempfile::TempDir {
+fn repo_for(users: &[serde_json::Value], rate: u32) -> tempfile::TempDir {
     let repo = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(repo.path().join("fx/db")).unwrap();
     std::fs::write(repo.path().join("fx/db/users.json"), serde_json::to_string(users).unwrap()).unwrap();
     let config = format!(
-        "[billing]\nsecret_env = \"{KEY_ENV}\"\napi_base = \"{}\"\nrate_limit = {rate}\n[access.plans]\nprice_pro = \"pro\"\nprice_team = \"team\"\n",
-        emu.base
+        "[billing]\nsecret_env = \"{KEY_ENV}\"\nrate_limit = {rate}\n[access.plans]\nprice_pro = \"pro\"\nprice_team = \"team\"\n"
     );
     std::fs::write(repo.path().join("fx/billguard.toml"), config).unwrap();
     repo
 }
 
-async fn connect(repo: &Path, key: &str, recorder: Recorder) -> RunningService<RoleClient, Recorder> {
+/// The server, started the way a person configures it: the key and the emulator's
+/// address in its environment.
+async fn connect(repo: &Path, emu: &Emulator, key: &str, recorder: Recorder) -> RunningService<RoleClient, Recorder> {
     let transport = TokioChildProcess::new(tokio::process::Command::new(env!("CARGO_BIN_EXE_billguard")).configure(|cmd| {
-        cmd.arg("serve").arg("--repo").arg(repo).env("BILLGUARD_LOG", "warn").env(KEY_ENV, key);
+        cmd.arg("serve").arg("--repo").arg(repo).env("BILLGUARD_LOG", "warn").env(KEY_ENV, key).env("BILLGUARD_API_BASE", &emu.base);
     }))
     .expect("spawn billguard serve");
     recorder.serve(transport).await.expect("initialize")
@@ -78,9 +79,9 @@ async fn progress_notifications_follow_the_pages() {
     let (key, emu, users) = account(1_200);
     emu.set_latency(Duration::from_millis(40));
     // A slow rate, so that pages arrive over a second or two.
-    let repo = repo_for(&emu, &users, 8);
+    let repo = repo_for(&users, 8);
     let recorder = Recorder::default();
-    let client = connect(repo.path(), &key, recorder.clone()).await;
+    let client = connect(repo.path(), &emu, &key, recorder.clone()).await;
 
     let handle = client.send_cancellable_request(call_request(), PeerRequestOptions::no_options()).await.unwrap();
     let result = match handle.await_response().await.unwrap() {
@@ -104,8 +105,8 @@ async fn progress_notifications_follow_the_pages() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancellation_drops_every_request_in_flight() {
     let (key, emu, users) = account(3_000);
-    let repo = repo_for(&emu, &users, 50);
-    let client = connect(repo.path(), &key, Recorder::default()).await;
+    let repo = repo_for(&users, 50);
+    let client = connect(repo.path(), &emu, &key, Recorder::default()).await;
 
     // The first page answers, so that the walk splits into windows; every window's page hangs.
     emu.inject("created[", billing_emulator::Fault::Delay(Duration::from_secs(60)), 10_000);

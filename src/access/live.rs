@@ -12,7 +12,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::Url;
 
 use super::http::{Failure, FailureKind, Page, Policy};
 use super::model::Observations;
@@ -187,24 +186,6 @@ pub fn policy(cfg: &BillingConfig, key: &Key) -> Policy {
     Policy::new(cfg.rate_limit.unwrap_or(default_rate), timeout, cfg.max_retries)
 }
 
-/// `[billing] api_base`, or the provider's own. A key is sent in clear only to this machine.
-pub fn base_url(configured: Option<&str>, default: &str) -> Result<Url, CheckError> {
-    let raw = configured.unwrap_or(default).trim().trim_end_matches('/');
-    let url = Url::parse(raw).map_err(|e| CheckError::Usage(format!("[billing] api_base `{raw}` is not a URL: {e}")))?;
-    let loopback = match url.host_str() {
-        Some("localhost") => true,
-        Some(host) => host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()),
-        None => false,
-    };
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if loopback => Ok(url),
-        _ => Err(CheckError::Usage(format!(
-            "[billing] api_base `{raw}` must be an https:// URL (plain http:// only to an emulator on this machine), so that the key is never sent in clear"
-        ))),
-    }
-}
-
 /// Reads every subscription of the configured provider into `obs` with `key`
 /// (from [`Key::from_env`]).
 pub async fn read(cfg: &BillingConfig, key: &Key, obs: &mut Observations, hooks: &Hooks) -> Result<LiveRead, CheckError> {
@@ -360,16 +341,6 @@ mod tests {
         assert_eq!(policy(&cfg(BillingProvider::Paddle, "K"), &key(&k("pdl_live_apikey_"))).rate_per_sec, 4);
         let custom = BillingConfig { rate_limit: Some(50), ..stripe };
         assert_eq!(policy(&custom, &key(&k("rk_test_"))).rate_per_sec, 50);
-    }
-
-    #[test]
-    fn api_base_must_be_https_unless_loopback() {
-        assert_eq!(base_url(None, "https://api.stripe.com").unwrap().as_str(), "https://api.stripe.com/");
-        assert!(base_url(Some("http://127.0.0.1:12111/"), "https://x").is_ok());
-        assert!(base_url(Some("http://localhost:8420"), "https://x").is_ok());
-        let err = base_url(Some("http://stripe-mock.internal:12111"), "https://x").unwrap_err().to_string();
-        assert!(err.contains("https://"), "{err}");
-        assert!(base_url(Some("not a url"), "https://x").is_err());
     }
 
     #[test]

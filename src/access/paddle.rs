@@ -25,8 +25,8 @@ use crate::config::{BillingConfig, PaddleEnvironment};
 use crate::error::CheckError;
 use crate::secrets::Mode;
 
-pub const SANDBOX_BASE: &str = "https://sandbox-api.paddle.com";
-pub const PRODUCTION_BASE: &str = "https://api.paddle.com";
+pub const SANDBOX_BASE: &str = crate::endpoints::PADDLE_SANDBOX_API;
+pub const PRODUCTION_BASE: &str = crate::endpoints::PADDLE_API;
 const PAGE_SIZE: u32 = 200;
 
 #[derive(Debug, Deserialize)]
@@ -81,7 +81,7 @@ pub async fn read(cfg: &BillingConfig, key: &Key, obs: &mut Observations, hooks:
         PaddleEnvironment::Sandbox => SANDBOX_BASE,
         PaddleEnvironment::Production => PRODUCTION_BASE,
     };
-    let base = live::base_url(cfg.api_base.as_deref(), default_base)?;
+    let base = crate::endpoints::api_base(cfg.provider, cfg.api_base.as_deref(), default_base)?;
     let api = Api::new(&key.bearer(), &[("paddle-version", "1")], live::policy(cfg, key)).map_err(CheckError::Usage)?;
     let mut collector = Collector::new("Paddle", hooks);
 

@@ -31,7 +31,7 @@ use crate::config::BillingConfig;
 use crate::error::CheckError;
 use crate::secrets::Mode;
 
-pub const DEFAULT_BASE: &str = "https://api.stripe.com";
+pub const DEFAULT_BASE: &str = crate::endpoints::STRIPE_API;
 const PAGE_SIZE: u32 = 100;
 /// Stripe opened in 2011: windows are spread from here, older ones stay in one window.
 const FLOOR: i64 = 1_293_840_000;
@@ -84,7 +84,7 @@ struct Entry {
 
 /// Reads every subscription (and, if configured in test mode, those on test clocks).
 pub async fn read(cfg: &BillingConfig, key: &Key, obs: &mut Observations, hooks: &Hooks) -> Result<LiveRead, CheckError> {
-    let base = live::base_url(cfg.api_base.as_deref(), DEFAULT_BASE)?;
+    let base = crate::endpoints::api_base(cfg.provider, cfg.api_base.as_deref(), DEFAULT_BASE)?;
     let api = Arc::new(Api::new(&key.bearer(), &[], live::policy(cfg, key)).map_err(CheckError::Usage)?);
     let mut collector = Collector::new("Stripe", hooks);
     let mut notes = Vec::new();

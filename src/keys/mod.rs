@@ -47,6 +47,10 @@ use probe_checkout::CheckoutProbe;
 pub const TOOL: &str = "check_key_mode";
 const DEFAULT_PROBE_TIMEOUT: u64 = 10;
 const DEFAULT_COMMAND_TIMEOUT: u64 = 20;
+/// What to do about a probe the config asked for and the caller did not allow.
+pub const CONFIG_PROBES_OPT_IN: &str = "a repository's config reaches the network only when the person running billguard \
+allows it: pass --allow-probes (CLI: check keys / check all; MCP: billguard serve --allow-probes), or ask for the probe \
+explicitly (--probe-url / --probe-api, or the tool's probe_url / probe_api arguments)";
 
 /// One request to check key mode.
 #[derive(Debug, Clone, Default)]
@@ -61,6 +65,9 @@ pub struct KeysRequest {
     pub probe_api: bool,
     /// Run `command` sources (the CLI does; the MCP server only with --allow-commands).
     pub allow_commands: bool,
+    /// Run the probes billguard.toml asks for (`[keys] probe_url`, `probe_api`): the CLI with
+    /// --allow-probes, the MCP server when started with --allow-probes.
+    pub allow_config_probes: bool,
     pub cancel: Option<Arc<AtomicBool>>,
 }
 
@@ -243,9 +250,18 @@ pub fn check(req: &KeysRequest) -> Result<Report<KeysScope>, CheckError> {
     obs.live_keys_in_files = std::mem::take(&mut scan.live_keys);
     obs.handled_events = std::mem::take(&mut scan.events);
 
-    // Probes, only when asked.
+    // Probes, only when asked: by the caller, or by billguard.toml when the caller allows
+    // the config's probes (a repository's config must not reach the network unasked).
     let probe_timeout = Duration::from_secs(keys.probe_timeout_secs.unwrap_or(DEFAULT_PROBE_TIMEOUT));
-    if let Some(url) = req.probe_url.clone().or_else(|| keys.probe_url.clone()) {
+    let config_probe_url = keys.probe_url.clone().filter(|_| req.allow_config_probes);
+    let config_probe_api = keys.probe_api && req.allow_config_probes;
+    if !req.allow_config_probes && req.probe_url.is_none() && keys.probe_url.is_some() {
+        obs.notes.push(format!("[keys] probe_url in billguard.toml was not probed: {CONFIG_PROBES_OPT_IN}"));
+    }
+    if !req.allow_config_probes && !req.probe_api && keys.probe_api {
+        obs.notes.push(format!("[keys] probe_api in billguard.toml was not run: {CONFIG_PROBES_OPT_IN}"));
+    }
+    if let Some(url) = req.probe_url.clone().or(config_probe_url) {
         let method = match &keys.probe_method {
             Some(m) => probe_checkout::Method::parse(m)
                 .ok_or_else(|| CheckError::Usage(format!("[keys] probe_method = \"{m}\" is not POST or GET")))?,
@@ -261,7 +277,7 @@ pub fn check(req: &KeysRequest) -> Result<Report<KeysScope>, CheckError> {
             kind,
         }));
     }
-    if req.probe_api || keys.probe_api {
+    if req.probe_api || config_probe_api {
         obs.api_probes = api_probes(&obs.environments, &config, probe_timeout, &mut obs.notes);
     }
 
@@ -377,7 +393,15 @@ fn stripe_key<'a>(env: &'a Environment, secret_env: &'a str) -> Option<(&'a str,
 }
 
 fn api_probes(envs: &[Environment], config: &Config, timeout: Duration, notes: &mut Vec<String>) -> Vec<ApiProbe> {
-    let base = config.billing.api_base.clone().unwrap_or_else(|| probe_api::DEFAULT_API_BASE.to_string());
+    // The probe is Stripe's: the key goes to Stripe's API, or to an emulator the operator named.
+    let api_base = config.billing.api_base.as_deref().filter(|_| config.billing.provider == crate::config::BillingProvider::Stripe);
+    let base = match crate::endpoints::api_base(crate::config::BillingProvider::Stripe, api_base, probe_api::DEFAULT_API_BASE) {
+        Ok(url) => url.as_str().trim_end_matches('/').to_string(),
+        Err(e) => {
+            notes.push(format!("probe_api: not run: {e}"));
+            return Vec::new();
+        }
+    };
     let mut out = Vec::new();
     for env in envs.iter().filter(|e| e.kind != EnvKind::Template) {
         let Some((variable, key)) = stripe_key(env, &config.billing.secret_env) else {

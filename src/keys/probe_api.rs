@@ -13,7 +13,7 @@ use super::model::EnvKind;
 use super::webhook_gap::Endpoint;
 use crate::secrets::{self, Mode};
 
-pub const DEFAULT_API_BASE: &str = "https://api.stripe.com";
+pub const DEFAULT_API_BASE: &str = crate::endpoints::STRIPE_API;
 const MAX_PAGES: usize = 10;
 
 /// What to probe with which key.

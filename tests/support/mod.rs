@@ -19,12 +19,19 @@ pub fn crate_root() -> PathBuf {
 
 /// `billguard check keys --format json ARGS` in `dir`: the report and the process output.
 pub fn check_keys(dir: &Path, args: &[&str]) -> (Value, Output) {
-    let out = Command::new(env!("CARGO_BIN_EXE_billguard"))
-        .current_dir(dir)
-        .args(["check", "keys", "--format", "json"])
-        .args(args)
-        .output()
-        .expect("run billguard");
+    check_keys_with_api(dir, None, args)
+}
+
+/// [`check_keys`] with the Stripe API at `api_base` (an emulator on loopback), given the
+/// way the person running billguard gives it: BILLGUARD_API_BASE, never the repo's config.
+pub fn check_keys_with_api(dir: &Path, api_base: Option<&str>, args: &[&str]) -> (Value, Output) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_billguard"));
+    cmd.current_dir(dir).args(["check", "keys", "--format", "json"]).args(args);
+    match api_base {
+        Some(base) => cmd.env("BILLGUARD_API_BASE", base),
+        None => cmd.env_remove("BILLGUARD_API_BASE"),
+    };
+    let out = cmd.output().expect("run billguard");
     let v: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
     (v, out)

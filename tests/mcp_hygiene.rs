@@ -1,0 +1,118 @@
+//! What a hostile repository or a careless argument can do to the MCP server:
+//! nothing it says reaches the network unasked, no value is echoed, and no
+//! log line carries a key.
+
+mod support;
+
+use std::process::Stdio;
+
+use rmcp::model::{CallToolRequestParams, CallToolResult};
+use rmcp::service::RunningService;
+use rmcp::transport::{ConfigureCommandExt, TokioChildProcess};
+use rmcp::{RoleClient, ServiceExt};
+use serde_json::{Value, json};
+use support::{TestServer, crate_root, fake_key, json as answer, materialize};
+
+async fn connect(repo: &std::path::Path, flags: &[&str], log: Option<(&str, &std::path::Path)>) -> RunningService<RoleClient, ()> {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_billguard"));
+    cmd.arg("serve").arg("--repo").arg(repo).args(flags);
+    let stderr = match log {
+        Some((level, file)) => {
+            cmd.env("BILLGUARD_LOG", level);
+            Stdio::from(std::fs::File::create(file).unwrap())
+        }
+        None => {
+            cmd.env("BILLGUARD_LOG", "warn");
+            Stdio::null()
+        }
+    };
+    let (transport, _) = TokioChildProcess::builder(cmd.configure(|_| {})).stderr(stderr).spawn().expect("spawn billguard serve");
+    ().serve(transport).await.expect("initialize")
+}
+
+async fn call(client: &RunningService<RoleClient, ()>, tool: &str, args: Value) -> CallToolResult {
+    let params = CallToolRequestParams::new(tool.to_string()).with_arguments(args.as_object().unwrap().clone());
+    client.call_tool(params).await.expect("tools/call answers")
+}
+
+fn text_of(result: &CallToolResult) -> String {
+    result.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect::<Vec<_>>().join("\n")
+}
+
+#[tokio::test]
+async fn argument_errors_name_the_argument_and_never_echo_its_value() {
+    let repo = materialize(&crate_root().join("fixtures/keys/healthy/repo"), true);
+    let client = connect(repo.path(), &[], None).await;
+    let key = fake_key("sk_live_");
+    let mut named_by_key = serde_json::Map::new();
+    named_by_key.insert(key.clone(), json!(true));
+    let cases = [
+        ("check_key_mode", json!({"max_findings": key}), "argument `max_findings`"),
+        ("diff_webhook_handler", json!({"paths": key}), "argument `paths`"),
+        ("check_access_contract", json!({"fixtures_dir": {"nested": key}}), "argument `fixtures_dir`"),
+        ("check_all", Value::Object(named_by_key), "unknown argument"),
+    ];
+    for (tool, args, expected) in cases {
+        let outcome = client
+            .call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(args.as_object().unwrap().clone()))
+            .await;
+        let text = match outcome {
+            Ok(result) => text_of(&result),
+            Err(e) => e.to_string(),
+        };
+        assert!(text.contains(expected), "{tool}: {text}");
+        assert!(!text.contains(&key), "{tool} echoed the value: {text}");
+    }
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn debug_and_trace_logs_are_redacted() {
+    let repo = materialize(&crate_root().join("fixtures/keys/healthy/repo"), true);
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let client = connect(repo.path(), &[], Some(("trace", log.path()))).await;
+    let key = fake_key("sk_live_");
+    let diff = format!("--- a/app/api/webhook.ts\n+++ b/app/api/webhook.ts\n@@ -1,1 +1,2 @@\n const a = 1;\n+const stripe = new Stripe('{key}');\n");
+    let result = call(&client, "diff_webhook_handler", json!({"diff": diff})).await;
+    assert!(!text_of(&result).contains(&key));
+    client.cancel().await.unwrap();
+    let logged = std::fs::read_to_string(log.path()).unwrap();
+    assert!(logged.contains("diff_webhook_handler"), "the request was logged at trace: {logged}");
+    assert!(!logged.contains(&key), "a key reached the log");
+}
+
+/// A checkout endpoint that records what reaches it.
+fn checkout_server() -> TestServer {
+    TestServer::start(|_| answer(200, json!({"url": "https://checkout.stripe.com/c/pay/cs_live_a1B2c3D4e5F6g7H8"})))
+}
+
+#[tokio::test]
+async fn the_config_s_probes_and_the_probe_url_argument_need_allow_probes() {
+    let server = checkout_server();
+    let repo = materialize(&crate_root().join("fixtures/keys/healthy/repo"), true);
+    std::fs::write(repo.path().join("billguard.toml"), format!("[keys]\nprobe_url = \"http://{}/checkout\"\n", server.addr)).unwrap();
+
+    let client = connect(repo.path(), &[], None).await;
+    for tool in ["check_key_mode", "check_all"] {
+        let result = call(&client, tool, json!({})).await;
+        assert!(result.structured_content.unwrap().to_string().contains("--allow-probes"), "{tool}: the skip is noted");
+    }
+    let refused = call(&client, "check_key_mode", json!({"probe_url": format!("http://{}/checkout", server.addr)})).await;
+    assert_eq!(refused.is_error, Some(true));
+    assert!(text_of(&refused).contains("--allow-probes"), "{}", text_of(&refused));
+    assert!(server.seen.lock().unwrap().is_empty(), "the network was reached unasked");
+    let tools = client.list_all_tools().await.unwrap();
+    let read_only = |name: &str| tools.iter().find(|t| t.name == name).unwrap().annotations.as_ref().unwrap().read_only_hint;
+    assert_eq!(read_only("check_key_mode"), Some(true));
+    client.cancel().await.unwrap();
+
+    let client = connect(repo.path(), &["--allow-probes"], None).await;
+    let tools = client.list_all_tools().await.unwrap();
+    let read_only = |name: &str| tools.iter().find(|t| t.name == name).unwrap().annotations.as_ref().unwrap().read_only_hint;
+    assert_eq!((read_only("check_key_mode"), read_only("check_all")), (Some(false), Some(false)), "a tool that can POST is not read-only");
+    assert_eq!(read_only("diff_webhook_handler"), Some(true));
+    let report = call(&client, "check_key_mode", json!({})).await.structured_content.unwrap();
+    assert!(!report["scope"]["checkout_probe"].is_null(), "{report}");
+    assert_eq!(server.seen.lock().unwrap().len(), 1);
+    client.cancel().await.unwrap();
+}
