@@ -15,6 +15,7 @@ pub mod init;
 pub mod keys;
 pub mod log_writer;
 pub mod mcp;
+pub mod mcp_transport;
 pub mod parallel;
 pub mod paths;
 pub mod report;

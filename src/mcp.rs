@@ -676,7 +676,7 @@ impl ServerHandler for BillguardServer {
 /// Serves MCP on stdin/stdout until the client closes stdin.
 pub async fn serve(repo: PathBuf, permissions: Permissions) -> anyhow::Result<()> {
     tracing::info!(repo = %repo.display(), allow_commands = permissions.allow_commands, allow_probes = permissions.allow_probes, "billguard MCP server starting on stdio");
-    let service = BillguardServer::new(repo).with_permissions(permissions).serve(rmcp::transport::stdio()).await?;
+    let service = BillguardServer::new(repo).with_permissions(permissions).serve(crate::mcp_transport::filtered(tokio::io::stdin(), tokio::io::stdout())).await?;
     service.waiting().await?;
     Ok(())
 }

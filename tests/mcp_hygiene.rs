@@ -116,3 +116,47 @@ async fn the_config_s_probes_and_the_probe_url_argument_need_allow_probes() {
     assert_eq!(server.seen.lock().unwrap().len(), 1);
     client.cancel().await.unwrap();
 }
+
+#[test]
+fn malformed_requests_with_an_id_are_answered_and_the_session_goes_on() {
+    use std::io::{BufRead, BufReader, Write};
+    let repo = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_billguard"))
+        .args(["serve", "--repo"])
+        .arg(repo.path())
+        .env("BILLGUARD_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut send = |bytes: &[u8]| {
+        stdin.write_all(bytes).unwrap();
+        stdin.write_all(b"\n").unwrap();
+        stdin.flush().unwrap();
+    };
+    send(br#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#);
+    let mut next = || serde_json::from_str::<Value>(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(next()["id"], 0);
+    send(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
+    let mut not_utf8 = br#"{"jsonrpc":"2.0","id":4,"method":"tools/list","params":{"x":""#.to_vec();
+    not_utf8.extend_from_slice(&[0xc3, 0x28]);
+    not_utf8.extend_from_slice(br#""}}"#);
+    let malformed: [(&[u8], Value, i64); 4] = [
+        (br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":[1,2]}"#, json!(1), -32602),
+        (br#"{"jsonrpc":"2.0","id":2}"#, json!(2), -32600),
+        (br#"{"jsonrpc":"1.0","id":3,"method":"tools/list"}"#, json!(3), -32600),
+        (&not_utf8, json!(4), -32700),
+    ];
+    for (line, id, code) in malformed {
+        send(line);
+        let reply = next();
+        assert_eq!((reply["id"].clone(), reply["error"]["code"].as_i64()), (id, Some(code)), "{reply}");
+    }
+    send(br#"{"jsonrpc":"2.0","id":5,"method":"ping"}"#);
+    assert_eq!(next()["id"], 5, "the session still answers");
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}

@@ -349,7 +349,7 @@ async fn check_all_bounds_each_section_and_guards_arguments() {
         (json!({"base": format!("{}{}", "whsec_", "4fQ9zXv2Lm8Rt1Yp6Wc3Nb7Ka1b2")}), "environment variable"),
         (json!({"fixtures_dir": "../.."}), "outside the repository"),
         (json!({"max_findings": "many"}), "max_findings"),
-        (json!({"diff": "x"}), "unknown field `diff`"),
+        (json!({"diff": "x"}), "unknown argument `diff`"),
     ];
     for (args, expected) in cases {
         let result = call_tool(&client, "check_all", args.clone()).await;
