@@ -418,7 +418,7 @@ fn emit<S: ScopeView>(mut report: Report<S>, common: &CommonArgs) -> ExitCode {
                     report.report_file = Some(path.display().to_string());
                 }
             }
-            None => mcp::bound_and_save(&common.repo, &mut report, max),
+            None => crate::report::bounded::bound_and_save(&common.repo, &mut report, max),
         }
     }
     let code = report.exit_code(common.strict);

@@ -30,6 +30,7 @@ use crate::error::CheckError;
 pub use crate::tool_args::Args;
 use crate::paths;
 use crate::report::Report;
+use crate::report::bounded::bound_and_save;
 use crate::{rules, secrets};
 use crate::webhook::{self, WebhookRequest, WebhookScope};
 
@@ -527,20 +528,6 @@ fn crashed(join: &tokio::task::JoinError) -> CallToolResult {
          Re-run `billguard check` on the CLI with the same inputs to reproduce it.",
         if join.is_panic() { "panic" } else { "aborted" }
     ))
-}
-
-/// Cuts the findings to `max`; when anything is cut, writes the full report
-/// under `.billguard/reports/` and points to it.
-pub fn bound_and_save<S: Serialize>(repo: &Path, report: &mut Report<S>, max: usize) {
-    if report.findings.len() <= max {
-        return;
-    }
-    let full = report.to_json_text();
-    match paths::save_report(repo, &report.tool, &full) {
-        Ok(rel) => report.report_file = Some(rel),
-        Err(e) => report.notes.push(format!("the full report could not be written under .billguard/reports/: {e}")),
-    }
-    report.bound(max);
 }
 
 fn tool_error(message: String) -> CallToolResult {

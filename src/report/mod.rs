@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::rules::Rule;
 use crate::secrets;
 
+pub mod bounded;
 mod evidence;
 mod json;
 mod ordered;

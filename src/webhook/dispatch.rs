@@ -5,21 +5,11 @@
 
 use std::collections::BTreeSet;
 
-use super::effects::block_answer;
-use super::extract::Index;
-use super::lang::syntax::{Expr, Func, Stmt};
+use super::effects::{Body, block_answer};
+use super::index::Index;
+use super::lang::syntax::{Expr, Stmt};
 use super::model::Answer;
-use super::vocab::{self, FrameworkBase, is_event_type};
-
-/// What handles one event.
-pub enum Body<'a> {
-    Stmts(&'a [Stmt]),
-    Func(&'a Func),
-    /// A function billguard cannot see (imported from another file).
-    Opaque(String, u32),
-    /// A framework base class's own handler (Cashier), not overridden here.
-    Inherited(&'static FrameworkBase, u32),
-}
+use super::vocab::{self, is_event_type};
 
 /// The event type a dispatch label names: a string literal, or a constant or
 /// method-derived name (`InvoicePaid`, `EventName.SubscriptionCanceled`).

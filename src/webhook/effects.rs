@@ -5,13 +5,22 @@
 
 use std::collections::BTreeSet;
 
-use super::dispatch::Body;
-use super::extract::Index;
+use super::index::Index;
 use super::lang::syntax::{Arg, Call, Expr, Func, Pair, Stmt, ends, squash};
 use super::model::{AccessWrite, Answer, EventModel, LookupKey, Opaque, OpaqueKind, Status, StatusGate, ValueKind};
-use super::vocab::{self, SUBSCRIPTION_STATUSES};
+use super::vocab::{self, FrameworkBase, SUBSCRIPTION_STATUSES};
 
 const MAX_DEPTH: usize = 6;
+
+/// What handles one event.
+pub enum Body<'a> {
+    Stmts(&'a [Stmt]),
+    Func(&'a Func),
+    /// A function billguard cannot see (imported from another file).
+    Opaque(String, u32),
+    /// A framework base class's own handler (Cashier), not overridden here.
+    Inherited(&'static FrameworkBase, u32),
+}
 
 pub fn walk<'a>(idx: &Index<'a>, event: &str, body: &Body<'a>, out: &mut EventModel) {
     let mut w = Walker { idx, event, out, guards: Vec::new(), stack: Vec::new(), bindings: Vec::new() };

@@ -15,7 +15,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::extract::{self, Index};
+use super::extract;
+use super::index::Index;
 use super::flow::each_expr;
 use super::lang::syntax::{Expr, Func, Stmt};
 use super::lang::{self, Language};

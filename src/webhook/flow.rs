@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use super::dispatch::Found;
 use super::effects::block_answer;
-use super::extract::Index;
+use super::index::Index;
 use super::lang::syntax::{Call, Expr, Func, Stmt, ends, squash};
 use super::model::{BodyKind, ErrorPath, Idempotency, KeyedOn, Status, Tolerance, Verification};
 use super::vocab;

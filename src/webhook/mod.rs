@@ -13,6 +13,7 @@ pub mod external;
 pub mod extract;
 pub mod flow;
 pub mod git_source;
+pub mod index;
 pub mod lang;
 pub mod model;
 pub mod rules;
