@@ -119,7 +119,15 @@ impl<'a> Walker<'a, '_> {
                         }
                     }
                 }
-                Stmt::Expr(e, _) => self.expr(e),
+                Stmt::Expr(e, _) => {
+                    self.expr(e);
+                    // Ruby calls a method without parentheses: `Service.new(x).call` is a member read.
+                    if let Expr::Member(..) = e
+                        && let Some(f) = self.idx.resolve_call(e).filter(|f| self.idx.is_external(f))
+                    {
+                        self.follow(&[], f);
+                    }
+                }
                 Stmt::Return { value, .. } | Stmt::Throw { value, .. } => {
                     if let Some(v) = value {
                         self.expr(v);
@@ -183,17 +191,34 @@ impl<'a> Walker<'a, '_> {
             }
         }
         if let Some(f) = self.idx.resolve_call(&c.callee) {
-            let params = f.params.iter().filter(|p| *p != "self" && *p != "cls");
-            let bound: Vec<(&'a str, &'a Expr)> = params
-                .zip(c.args.iter())
-                .filter(|(_, a)| a.name.is_none())
-                .map(|(p, a)| (p.split([':', '=', '?']).next().unwrap_or(p).trim(), self.bound(&a.value)))
-                .collect();
-            self.bindings.push(bound);
-            self.func(f);
-            self.bindings.pop();
-            return;
+            let seen = (self.out.access_writes.len(), self.out.state_writes.len(), self.out.opaque.len());
+            self.follow(&c.args, f);
+            let wrote = seen != (self.out.access_writes.len(), self.out.state_writes.len(), self.out.opaque.len());
+            // A helper of another file whose body shows no write billguard recognises is
+            // still judged by its name, as when it could not be seen.
+            if wrote || !self.idx.is_external(f) {
+                return;
+            }
         }
+        self.unresolved_call(c);
+    }
+
+    /// Walks a called function with its parameters bound to the call's arguments.
+    fn follow(&mut self, args: &'a [Arg], f: &'a Func) {
+        let params = f.params.iter().filter(|p| *p != "self" && *p != "cls" && *p != "$this");
+        let bound: Vec<(&'a str, &'a Expr)> = params
+            .zip(args.iter())
+            .filter(|(_, a)| a.name.is_none())
+            .map(|(p, a)| (p.split([':', '=', '?']).next().unwrap_or(p).trim(), self.bound(&a.value)))
+            .collect();
+        self.bindings.push(bound);
+        self.func(f);
+        self.bindings.pop();
+    }
+
+    /// A call billguard cannot follow: judged by what it is (a DB write or read,
+    /// a refetch, a finder that raises) or by its name.
+    fn unresolved_call(&mut self, c: &'a Call) {
         if vocab::is_logging(c) {
             return;
         }

@@ -8,14 +8,24 @@ use std::collections::BTreeMap;
 use super::dispatch;
 use super::effects;
 use super::flow;
+use super::callees::Callees;
 use super::index::Index;
+use super::resolve::Reach;
 use super::lang::Parsed;
 use super::lang::syntax::Expr;
 use super::model::{EventModel, HandlerModel};
 
 /// The model of one file.
 pub fn build(parsed: &Parsed, access_fields: &[String]) -> HandlerModel {
-    let idx = Index::new(&parsed.stmts, access_fields);
+    build_with(parsed, access_fields, None)
+}
+
+/// The model of one file whose calls into the files of `reach` are followed.
+pub fn build_with(parsed: &Parsed, access_fields: &[String], reach: Option<&Reach>) -> HandlerModel {
+    let mut idx = Index::new(&parsed.stmts, access_fields);
+    if let Some(reach) = reach {
+        idx.callees = Callees::new(reach);
+    }
     let found = dispatch::discover(&parsed.stmts, &idx);
     let mut model = HandlerModel { parse_error_line: parsed.error_line, ..HandlerModel::default() };
     for d in &found.dispatches {

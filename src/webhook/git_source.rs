@@ -274,3 +274,56 @@ pub fn tree_files(top: &Path, rev: Option<&str>, words: &[&str]) -> std::collect
     }
     files
 }
+
+/// Source files (by extension) of a commit, or of the working tree (tracked
+/// and untracked, ignored files left out) when `rev` is None.
+pub fn source_paths(top: &Path, rev: Option<&str>) -> Vec<String> {
+    let out = match rev {
+        Some(r) => git(top, &["ls-tree", "-r", "-z", "--name-only", r]),
+        None => git(top, &["ls-files", "-z", "-c", "-o", "--exclude-standard"]),
+    };
+    let Ok(out) = out else { return Vec::new() };
+    let mut paths: Vec<String> = out
+        .split(|b| *b == 0)
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| std::str::from_utf8(p).ok())
+        .filter(|p| super::lang::Language::of_path(p).is_some() && !p.starts_with(".billguard/") && !p.contains("node_modules/") && !p.starts_with("vendor/"))
+        .map(str::to_string)
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+/// The texts of `paths` at `rev`, or in the working tree (never following a
+/// symlink out of `top`); None for a missing, unreadable or oversized file.
+pub fn read_sources(top: &Path, rev: Option<&str>, paths: &[String], max_bytes: usize) -> Vec<Option<String>> {
+    let decode = |b: Vec<u8>| (b.len() <= max_bytes).then(|| String::from_utf8_lossy(&b).into_owned());
+    match rev {
+        Some(r) => {
+            let specs: Vec<String> = paths.iter().map(|p| format!("{r}:{p}")).collect();
+            let mut blobs = cat_batch(top, &specs).unwrap_or_default();
+            blobs.resize(paths.len(), None);
+            blobs.into_iter().map(|b| b.and_then(decode)).collect()
+        }
+        None => {
+            let root = top.canonicalize().unwrap_or_else(|_| top.to_path_buf());
+            paths
+                .iter()
+                .map(|p| {
+                    let real = root.join(p).canonicalize().ok().filter(|r| r.starts_with(&root))?;
+                    let meta = std::fs::metadata(&real).ok()?;
+                    if !meta.is_file() || meta.len() as usize > max_bytes {
+                        return None;
+                    }
+                    std::fs::read(&real).ok().and_then(decode)
+                })
+                .collect()
+        }
+    }
+}
+
+/// The top of the git checkout holding `dir`, when it is one.
+pub fn toplevel(dir: &Path) -> Option<std::path::PathBuf> {
+    git_text(dir, &["rev-parse", "--show-toplevel"]).ok().filter(|t| !t.is_empty()).map(std::path::PathBuf::from)
+}

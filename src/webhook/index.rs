@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use super::callees::Callees;
 use super::lang::syntax::{Expr, Func, Stmt, squash};
 use super::vocab;
 
@@ -27,6 +28,8 @@ pub struct Index<'a> {
     pub param_types: HashMap<&'a str, &'a Expr>,
     /// Names used anywhere in expressions (identifiers, members, short strings and symbols).
     pub mentioned: BTreeSet<&'a str>,
+    /// Functions of other files the handler reaches (empty without a repository).
+    pub callees: Callees<'a>,
 }
 
 pub struct ClassInfo<'a> {
@@ -49,6 +52,7 @@ impl<'a> Index<'a> {
             classes: Vec::new(),
             param_types: HashMap::new(),
             mentioned: BTreeSet::new(),
+            callees: Callees::default(),
         };
         idx.stmts(stmts);
         idx
@@ -172,15 +176,22 @@ impl<'a> Index<'a> {
         self.classes.iter().find_map(|c| c.framework)
     }
 
-    /// The local function a call's callee names: `f()`, `this.f()`, `self.f()`.
+    /// The function a call's callee names: `f()`, `this.f()`, `self.f()` in
+    /// this file first, then in the files the handler reaches.
     pub fn resolve_call(&self, callee: &Expr) -> Option<&'a Func> {
         match callee {
-            Expr::Ident(n) => self.funcs.get(n.as_str()).copied(),
+            Expr::Ident(n) => self.funcs.get(n.as_str()).copied().or_else(|| self.callees.ident(n)),
             Expr::Member(o, n) if matches!(&**o, Expr::Ident(s) if s == "this" || s == "self" || s == "cls") => {
-                self.funcs.get(n.as_str()).copied()
+                self.funcs.get(n.as_str()).copied().or_else(|| self.callees.own_method(n))
             }
+            Expr::Member(o, n) => self.callees.member(o, n),
             _ => None,
         }
+    }
+
+    /// Whether `f` belongs to another file.
+    pub fn is_external(&self, f: &Func) -> bool {
+        self.callees.contains(f)
     }
 
     /// An identifier's assigned value when there is exactly one (constants, `const x = ...`).
@@ -188,7 +199,7 @@ impl<'a> Index<'a> {
         let mut cur = e;
         for _ in 0..3 {
             match cur {
-                Expr::Ident(n) => match self.values.get(n.as_str()).map(Vec::as_slice) {
+                Expr::Ident(n) => match self.values.get(n.as_str()).or_else(|| self.callees.values_of(n)).map(Vec::as_slice) {
                     Some([only]) => cur = only,
                     Some([first, ..]) if !matches!(first, Expr::Null) => cur = first,
                     Some([_, second, ..]) => cur = second,

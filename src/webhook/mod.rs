@@ -5,6 +5,7 @@
 //! ([`lang`]) and modelled ([`extract`] -> [`model::HandlerModel`]); the pure
 //! [`compare::compare`] turns the two models into findings.
 
+pub mod callees;
 pub mod compare;
 pub mod detect;
 pub mod dispatch;
@@ -16,6 +17,7 @@ pub mod git_source;
 pub mod index;
 pub mod lang;
 pub mod model;
+pub mod resolve;
 pub mod rules;
 pub mod unified_diff;
 pub mod vocab;
@@ -104,6 +106,9 @@ pub struct HandlerFile {
     /// Where the new version's events are verified: in the file, or outside it
     /// (middleware, filter, plug, dependency, router layer) with both locations.
     pub verification: Option<String>,
+    /// Repository files whose functions the handler's calls reach: their effects count
+    /// as the handler's (followed in both versions).
+    pub helpers: Vec<String>,
 }
 
 impl ScopeView for WebhookScope {
@@ -115,6 +120,9 @@ impl ScopeView for WebhookScope {
         let _ = writeln!(out, "  files_changed={}  handlers={}{}", self.files_changed, self.handler_files.len(), if self.partial { "  (partial)" } else { "" });
         for h in &self.handler_files {
             let _ = writeln!(out, "  {} [{}, {}]: {} events", h.path, h.language, h.change, h.events.len());
+            if !h.helpers.is_empty() {
+                let _ = writeln!(out, "    follows calls into {}", h.helpers.join(", "));
+            }
             if let Some(v) = &h.verification {
                 let _ = writeln!(out, "    verified {v}");
             }
@@ -183,6 +191,60 @@ pub fn model_of(lang: Language, text: &str, access_fields: &[String]) -> Handler
     extract::build(&lang::parse(lang, text), access_fields)
 }
 
+/// Both versions of the repository, for following a handler's calls into other files.
+struct Views {
+    before: resolve::RepoView,
+    after: resolve::RepoView,
+    cache: resolve::ParseCache,
+}
+
+impl Views {
+    /// git mode: the base commit and the working tree. Diff text inside a checkout: the
+    /// working tree, and the working tree with the diff's old versions put back.
+    fn new(top: &std::path::Path, base_sha: Option<&str>, changes: &[FileChange]) -> Option<Views> {
+        let view = |rev: Option<&str>| {
+            let (top, rev) = (top.to_path_buf(), rev.map(str::to_string));
+            let paths = git_source::source_paths(&top, rev.as_deref());
+            (!paths.is_empty()).then(|| {
+                resolve::RepoView::new(paths, Box::new(move |ps: &[String]| git_source::read_sources(&top, rev.as_deref(), ps, resolve::MAX_FILE_BYTES)))
+            })
+        };
+        let after = view(None)?;
+        let before = match base_sha {
+            Some(sha) => view(Some(sha))?,
+            None => {
+                let mut before = view(None)?;
+                for c in changes.iter().filter(|c| !c.partial) {
+                    if let Some(n) = &c.new_path {
+                        before.set(n, None);
+                    }
+                    if let (Some(o), Some(b)) = (&c.old_path, &c.before) {
+                        before.set(o, Some(String::from_utf8_lossy(b).into_owned()));
+                    }
+                }
+                before
+            }
+        };
+        Some(Views { before, after, cache: resolve::ParseCache::default() })
+    }
+}
+
+/// One version of a handler modelled with the files it reaches in `view`.
+/// Returns the model, the repository files followed and what could not be.
+fn model_in(lang: Language, path: &str, text: &str, fields: &[String], view: Option<(&resolve::RepoView, &resolve::ParseCache)>) -> (HandlerModel, Vec<String>, Vec<String>) {
+    let parsed = lang::parse(lang, text);
+    match view {
+        Some((view, cache)) => {
+            let reach = resolve::reach(view, path, lang, text, cache);
+            let model = extract::build_with(&parsed, fields, Some(&reach));
+            let followed = reach.files.iter().map(|f| f.path.clone()).collect();
+            let skipped = reach.unresolved.clone();
+            (model, followed, skipped)
+        }
+        None => (extract::build(&parsed, fields), Vec::new(), Vec::new()),
+    }
+}
+
 struct Analyzed {
     path: String,
     old_path: Option<String>,
@@ -193,6 +255,8 @@ struct Analyzed {
     partial: bool,
     /// Where verification mounted from outside the file was removed, in the new tree.
     removed_at: Option<(String, u32)>,
+    /// Repository files whose functions the handler's calls reach (either version).
+    helpers: BTreeSet<String>,
 }
 
 /// Both sides of the repository for the outside-the-file scan: the base tree
@@ -273,6 +337,7 @@ fn attach_outside(analyzed: &mut Vec<Analyzed>, base: &external::Tree, after: &e
             after: Some(model),
             partial: false,
             removed_at: None,
+            helpers: BTreeSet::new(),
         });
     }
     // Cashier's controller verifies only when config/cashier.php sets the webhook secret.
@@ -342,14 +407,22 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
         }
         sources.push((c, shown));
     }
+    // The repository, when there is one, to follow handlers into the files they call.
+    let view_top = top.clone().or_else(|| req.diff.as_ref().and_then(|_| git_source::toplevel(&req.repo)));
+    let views = view_top.as_deref().and_then(|t| Views::new(t, base_sha.as_deref(), &changes));
     let mut analyzed = Vec::new();
     for (analysis, mut file_notes) in par_map(&sources, |(c, shown)| {
         let mut file_notes = Vec::new();
-        (analyze_change(c, shown, &globs, &config.webhook.access_fields, &mut file_notes), file_notes)
+        (analyze_change(c, shown, &globs, &config.webhook.access_fields, views.as_ref(), &mut file_notes), file_notes)
     }) {
         notes.append(&mut file_notes);
         analyzed.extend(analysis);
     }
+    if let Some(views) = &views {
+        analyzed.extend(reached_through_helpers(&changes, &analyzed, views, &globs, &config.webhook.access_fields, &mut notes));
+    }
+    notes.sort();
+    notes.dedup();
     // Verification outside the handler files: only worth a scan when handlers changed (or
     // files that may mount verification did, in git mode).
     let worth_scanning = !analyzed.is_empty() || (top.is_some() && changes.iter().any(|c| c.new_path.as_deref().or(c.old_path.as_deref()).is_some_and(|p| Language::of_path(p).is_some())));
@@ -429,6 +502,7 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
                 language: a.lang.name().into(),
                 change: a.change.into(),
                 events: a.after.as_ref().or(a.before.as_ref()).map(|m| m.events.keys().cloned().collect()).unwrap_or_default(),
+                helpers: a.helpers.iter().cloned().collect(),
                 verification: a.after.as_ref().and_then(|m| match (&m.verification, &m.external) {
                     (Some(v), _) => Some(format!("in the file by {} (line {})", v.call, v.line)),
                     (None, Some(e)) => Some(format!("outside the file by {}", e.describe())),
@@ -441,7 +515,7 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
     Ok(Report::new(TOOL, scope, findings, notes))
 }
 
-fn analyze_change(c: &FileChange, shown: &str, globs: &[String], fields: &[String], notes: &mut Vec<String>) -> Option<Analyzed> {
+fn analyze_change(c: &FileChange, shown: &str, globs: &[String], fields: &[String], views: Option<&Views>, notes: &mut Vec<String>) -> Option<Analyzed> {
     let configured = globs.iter().any(|g| detect::glob_match(g, shown) || c.old_path.as_deref().is_some_and(|o| detect::glob_match(g, o)));
     if !globs.is_empty() && !configured {
         return None;
@@ -473,9 +547,16 @@ fn analyze_change(c: &FileChange, shown: &str, globs: &[String], fields: &[Strin
         (Some(o), Some(n)) if o != n || c.renamed => "renamed",
         _ => "modified",
     };
-    let mut model = |text: &Option<String>, which: &str| {
+    let mut helpers = BTreeSet::new();
+    let mut model = |text: &Option<String>, which: &str, path: &str, view: Option<&resolve::RepoView>| {
         text.as_deref().map(|t| {
-            let m = model_of(lang, t, fields);
+            // A version rebuilt from hunks is not followed: its calls may be cut.
+            let view = view.filter(|_| !c.partial).zip(views.map(|v| &v.cache));
+            let (m, followed, skipped) = model_in(lang, path, t, fields, view);
+            helpers.extend(followed);
+            if which == "new version" {
+                notes.extend(skipped);
+            }
             if let Some(line) = m.parse_error_line {
                 if !c.partial {
                     notes.push(format!("{shown} ({which}): syntax error near line {line}; the rest of the file was analysed from the partial tree"));
@@ -484,8 +565,8 @@ fn analyze_change(c: &FileChange, shown: &str, globs: &[String], fields: &[Strin
             m
         })
     };
-    let before_model = model(&before, "base version");
-    let after_model = model(&after, "new version");
+    let before_model = model(&before, "base version", c.old_path.as_deref().unwrap_or(shown), views.map(|v| &v.before));
+    let after_model = model(&after, "new version", shown, views.map(|v| &v.after));
     if change == "renamed" {
         notes.push(format!("{} was renamed to {shown}; the two versions were compared", c.old_path.as_deref().unwrap_or("")));
     }
@@ -498,6 +579,7 @@ fn analyze_change(c: &FileChange, shown: &str, globs: &[String], fields: &[Strin
         after: after_model,
         partial: c.partial,
         removed_at: None,
+        helpers,
     })
 }
 
@@ -535,4 +617,56 @@ pub fn review_texts(path: &str, before: Option<&str>, after: &str) -> Result<Vec
         verification_removed_at: None,
     };
     Ok(compare::compare(b.as_ref(), &a, &ctx))
+}
+
+/// Handlers that did not change but reach a changed helper: each is reviewed
+/// through the helper, both versions modelled with what they reach.
+fn reached_through_helpers(changes: &[FileChange], analyzed: &[Analyzed], views: &Views, globs: &[String], fields: &[String], notes: &mut Vec<String>) -> Vec<Analyzed> {
+    let changed: BTreeSet<&str> = changes
+        .iter()
+        .filter(|c| !c.partial)
+        .filter_map(|c| c.new_path.as_deref().or(c.old_path.as_deref()))
+        .filter(|p| Language::of_path(p).is_some())
+        .filter(|p| !analyzed.iter().any(|a| a.path == *p))
+        .collect();
+    if changed.is_empty() {
+        return Vec::new();
+    }
+    let handlers: Vec<String> = views
+        .after
+        .candidates(|p| !analyzed.iter().any(|a| a.path == p) && (globs.is_empty() || globs.iter().any(|g| detect::glob_match(g, p))))
+        .into_iter()
+        .filter(|(p, t)| !globs.is_empty() || detect::looks_like_handler(p, t))
+        .map(|(p, _)| p)
+        .collect();
+    let mut out = Vec::new();
+    for path in handlers {
+        let Some(lang) = Language::of_path(&path) else { continue };
+        let read = |v: &resolve::RepoView| v.read_one(&path);
+        let (Some(after_text), before_text) = (read(&views.after), read(&views.before)) else { continue };
+        let (after, after_reach, skipped) = model_in(lang, &path, &after_text, fields, Some((&views.after, &views.cache)));
+        let before = before_text.as_deref().map(|t| model_in(lang, &path, t, fields, Some((&views.before, &views.cache))));
+        let before_reach: BTreeSet<String> = before.as_ref().map(|b| b.1.iter().cloned().collect()).unwrap_or_default();
+        let touches = after_reach.iter().chain(before_reach.iter()).any(|h| changed.contains(h.as_str()));
+        if !touches {
+            continue;
+        }
+        notes.extend(skipped);
+        let mut helpers: BTreeSet<String> = after_reach.into_iter().collect();
+        helpers.extend(before_reach);
+        let via: Vec<&str> = helpers.iter().map(String::as_str).filter(|h| changed.contains(h)).collect();
+        notes.push(format!("{path} did not change but calls into changed {}: reviewed through them", via.join(", ")));
+        out.push(Analyzed {
+            path: path.clone(),
+            old_path: None,
+            change: "unchanged",
+            lang,
+            before: before.map(|b| b.0),
+            after: Some(after),
+            partial: false,
+            removed_at: None,
+            helpers,
+        });
+    }
+    out
 }

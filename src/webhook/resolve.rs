@@ -1,0 +1,753 @@
+//! The repo-wide resolver: which files a handler's calls reach.
+//!
+//! Most real handlers call helpers defined elsewhere (`upsertSubscription`,
+//! `SetUserPlanByCustomerID`, a service object, a repository method). Starting
+//! from a handler file, this follows what each file imports or names (relative
+//! modules and path aliases, Python modules, Go packages and the handler's own
+//! package, PHP namespaces, Ruby and Elixir constants, Rust modules) to the
+//! repository's files, a few hops deep, and parses them with the same
+//! tree-sitter front ends as the handler. The [`super::index::Index`] then
+//! resolves calls into them, and the effects walker follows those calls with
+//! the caller's arguments bound to the callee's parameters, exactly as it
+//! follows a call to a function of the handler's own file.
+//!
+//! Import lines are read as text: they only choose which files to parse; the
+//! files themselves go through the real parser. Parsed files are cached by
+//! path and content hash, so a helper that did not change is parsed once for
+//! both versions of every handler that reaches it.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use regex::Regex;
+
+use super::lang::{self, Language, Parsed};
+
+/// How many import hops are followed from the handler file.
+const MAX_HOPS: usize = 3;
+/// Files parsed for one handler version, at most.
+const MAX_FILES: usize = 48;
+/// Larger files (generated code, bundles) are not parsed.
+pub const MAX_FILE_BYTES: usize = 512 * 1024;
+
+/// One version of the repository: its source paths and a way to read them.
+pub struct RepoView {
+    paths: Vec<String>,
+    by_name: HashMap<String, Vec<usize>>,
+    read: Box<dyn Fn(&[String]) -> Vec<Option<String>> + Sync + Send>,
+    /// Texts that win over what `read` gives (a diff's versions of the files it changes).
+    overrides: HashMap<String, Option<String>>,
+}
+
+impl RepoView {
+    pub fn new(paths: Vec<String>, read: Box<dyn Fn(&[String]) -> Vec<Option<String>> + Sync + Send>) -> Self {
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, p) in paths.iter().enumerate() {
+            let name = p.rsplit('/').next().unwrap_or(p).to_ascii_lowercase();
+            by_name.entry(name).or_default().push(i);
+        }
+        RepoView { paths, by_name, read, overrides: HashMap::new() }
+    }
+
+    /// Replaces a file's text (None: the file does not exist in this version).
+    pub fn set(&mut self, path: &str, text: Option<String>) {
+        if text.is_some() && !self.paths.iter().any(|p| p == path) {
+            self.paths.push(path.to_string());
+            let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+            self.by_name.entry(name).or_default().push(self.paths.len() - 1);
+        }
+        self.overrides.insert(path.to_string(), text);
+    }
+
+    /// One file's text in this version.
+    pub fn read_one(&self, path: &str) -> Option<String> {
+        if !self.exists(path) {
+            return None;
+        }
+        self.read_many(&[path.to_string()]).pop().flatten()
+    }
+
+    /// Files that may be webhook handlers, by their path (`webhook`, `stripe`, `billing`...),
+    /// that pass `keep`, with their texts; at most 200.
+    pub fn candidates(&self, keep: impl Fn(&str) -> bool) -> Vec<(String, String)> {
+        const WORDS: &[&str] = &["webhook", "stripe", "paddle", "billing", "payment", "subscription", "hook", "lemon"];
+        let paths: Vec<String> = self
+            .paths
+            .iter()
+            .filter(|p| {
+                let l = p.to_ascii_lowercase();
+                WORDS.iter().any(|w| l.contains(w)) && !l.contains("test") && !l.contains("spec")
+            })
+            .filter(|p| keep(p))
+            .take(200)
+            .cloned()
+            .collect();
+        let texts = self.read_many(&paths);
+        paths.into_iter().zip(texts).filter_map(|(p, t)| t.map(|t| (p, t))).collect()
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        match self.overrides.get(path) {
+            Some(t) => t.is_some(),
+            None => self.by_name.get(&file_name(path).to_ascii_lowercase()).is_some_and(|ix| ix.iter().any(|i| self.paths[*i] == path)),
+        }
+    }
+
+    fn read_many(&self, paths: &[String]) -> Vec<Option<String>> {
+        let missing: Vec<String> = paths.iter().filter(|p| !self.overrides.contains_key(*p)).cloned().collect();
+        let mut read = (self.read)(&missing).into_iter();
+        paths.iter().map(|p| match self.overrides.get(p) { Some(t) => t.clone(), None => read.next().flatten() }).collect()
+    }
+
+    /// Paths ending in `/suffix` (or equal to it), shortest first.
+    fn with_suffix(&self, suffix: &str) -> Vec<&str> {
+        let name = file_name(suffix).to_ascii_lowercase();
+        let mut out: Vec<&str> = self
+            .by_name
+            .get(&name)
+            .into_iter()
+            .flatten()
+            .map(|i| self.paths[*i].as_str())
+            .filter(|p| p.eq_ignore_ascii_case(suffix) || (p.len() > suffix.len() && p.to_ascii_lowercase().ends_with(&format!("/{}", suffix.to_ascii_lowercase()))))
+            .collect();
+        out.sort_by_key(|p| (p.len(), p.to_string()));
+        out
+    }
+}
+
+fn file_name(p: &str) -> &str {
+    p.rsplit('/').next().unwrap_or(p)
+}
+
+fn dir_of(p: &str) -> &str {
+    p.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+/// A file the handler reaches, parsed.
+pub struct Loaded {
+    pub path: String,
+    pub lang: Language,
+    pub parsed: Arc<Parsed>,
+}
+
+/// Names a file binds to another file: `import { a as b } from './x'` binds
+/// `b` to `a` in x; `import * as x`, `import billing`, `use App\Billing` bind a
+/// module or class name to its files.
+#[derive(Debug, Clone, Default)]
+pub struct Imports {
+    /// Local name -> (the name it has in its module, the module's files).
+    pub names: HashMap<String, (String, Vec<String>)>,
+    /// Local module, namespace, package or class name -> its files.
+    pub modules: HashMap<String, Vec<String>>,
+}
+
+/// What a handler version reaches.
+#[derive(Default)]
+pub struct Reach {
+    pub files: Vec<Loaded>,
+    pub imports: Imports,
+    /// Relative imports that name no file of the repository, and files skipped.
+    pub unresolved: Vec<String>,
+}
+
+impl Reach {
+    pub fn paths(&self) -> BTreeSet<&str> {
+        self.files.iter().map(|f| f.path.as_str()).collect()
+    }
+}
+
+/// Parsed files by (path, content hash), shared by every version and handler of one review.
+#[derive(Default)]
+pub struct ParseCache {
+    parsed: Mutex<HashMap<(String, u64), Arc<Parsed>>>,
+}
+
+impl ParseCache {
+    fn get(&self, path: &str, lang: Language, text: &str) -> Arc<Parsed> {
+        let key = (path.to_string(), xxhash_rust::xxh3::xxh3_64(text.as_bytes()));
+        if let Some(p) = self.parsed.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return p.clone();
+        }
+        let parsed = Arc::new(lang::parse(lang, text));
+        self.parsed.lock().unwrap_or_else(|e| e.into_inner()).insert(key, parsed.clone());
+        parsed
+    }
+}
+
+/// Follows the handler at `path` (whose text is `text`) through the files it reaches in `view`.
+pub fn reach(view: &RepoView, path: &str, lang: Language, text: &str, cache: &ParseCache) -> Reach {
+    let mut out = Reach::default();
+    let mut seen: BTreeSet<String> = BTreeSet::from([path.to_string()]);
+    let mut frontier: Vec<(String, Language, String)> = vec![(path.to_string(), lang, text.to_string())];
+    for _ in 0..MAX_HOPS {
+        let mut wanted: Vec<String> = Vec::new();
+        for (from, from_lang, from_text) in &frontier {
+            for target in targets(view, from, *from_lang, from_text, &mut out) {
+                if seen.insert(target.clone()) {
+                    wanted.push(target);
+                }
+            }
+        }
+        let room = MAX_FILES.saturating_sub(out.files.len());
+        if wanted.len() > room {
+            out.unresolved.push(format!("{} more files reached past the first {MAX_FILES} were not followed", wanted.len() - room));
+            wanted.truncate(room);
+        }
+        if wanted.is_empty() {
+            break;
+        }
+        frontier.clear();
+        for (target, text) in wanted.iter().zip(view.read_many(&wanted)) {
+            let Some(text) = text else { continue };
+            let Some(target_lang) = Language::of_path(target) else { continue };
+            if text.len() > MAX_FILE_BYTES || looks_generated(&text) {
+                out.unresolved.push(format!("{target}: generated or minified, not followed"));
+                continue;
+            }
+            let parsed = cache.get(target, target_lang, &text);
+            out.files.push(Loaded { path: target.clone(), lang: target_lang, parsed });
+            frontier.push((target.clone(), target_lang, text));
+        }
+    }
+    out
+}
+
+/// Minified bundles: very long lines.
+fn looks_generated(text: &str) -> bool {
+    let lines = text.lines().count().max(1);
+    text.len() / lines > 400 || text.lines().take(5).any(|l| l.contains("@generated") || l.contains("DO NOT EDIT"))
+}
+
+/// The repository files `from` points at, recording the names it binds.
+fn targets(view: &RepoView, from: &str, lang: Language, text: &str, out: &mut Reach) -> Vec<String> {
+    let mut files = Vec::new();
+    let bind = |out: &mut Reach, local: Option<(&str, &str)>, module: Option<&str>, found: &[String]| {
+        if let Some((local, original)) = local {
+            out.imports.names.entry(local.to_string()).or_insert_with(|| (original.to_string(), found.to_vec()));
+        }
+        if let Some(m) = module {
+            out.imports.modules.entry(m.to_string()).or_default().extend(found.iter().cloned());
+        }
+    };
+    match lang {
+        Language::TypeScript | Language::Tsx | Language::JavaScript => {
+            for imp in js_imports(text) {
+                let found = resolve_js(view, from, &imp.spec);
+                if found.is_empty() && (imp.spec.starts_with('.') || imp.spec.starts_with("@/") || imp.spec.starts_with("~/")) {
+                    out.unresolved.push(format!("{from}: import '{}' names no file of the repository", imp.spec));
+                }
+                for (local, original) in &imp.names {
+                    bind(out, Some((local, original)), None, &found);
+                }
+                if let Some(ns) = &imp.namespace {
+                    bind(out, None, Some(ns), &found);
+                }
+                files.extend(found);
+            }
+        }
+        Language::Python => {
+            for imp in python_imports(text) {
+                let found = resolve_python(view, from, &imp.spec, &imp.names);
+                if found.is_empty() && imp.spec.starts_with('.') {
+                    out.unresolved.push(format!("{from}: import '{}' names no file of the repository", imp.spec));
+                }
+                for (local, original) in &imp.names {
+                    bind(out, Some((local, original)), None, &found);
+                }
+                if let Some(ns) = &imp.namespace {
+                    bind(out, None, Some(ns), &found);
+                }
+                files.extend(found);
+            }
+        }
+        Language::Go => {
+            // The handler's own package: every non-test file of its directory.
+            let dir = dir_of(from);
+            files.extend(view.paths.iter().filter(|p| dir_of(p) == dir && p.ends_with(".go") && !p.ends_with("_test.go") && *p != from).cloned());
+            for (alias, import_path) in go_imports(text) {
+                let last = import_path.rsplit('/').next().unwrap_or(&import_path).to_string();
+                let found: Vec<String> = package_dirs(view, &import_path)
+                    .into_iter()
+                    .flat_map(|d| view.paths.iter().filter(move |p| dir_of(p) == d && p.ends_with(".go") && !p.ends_with("_test.go")).cloned())
+                    .collect();
+                bind(out, None, Some(alias.as_deref().unwrap_or(&last)), &found);
+                files.extend(found);
+            }
+        }
+        Language::Php => {
+            for (alias, class_path) in php_uses(text) {
+                let found: Vec<String> = class_file(view, &class_path, ".php");
+                bind(out, None, Some(&alias), &found);
+                files.extend(found);
+            }
+            for c in constants(text) {
+                let found = class_file(view, &c, ".php");
+                bind(out, None, Some(&c), &found);
+                files.extend(found);
+            }
+        }
+        Language::Ruby => {
+            for c in constants(text) {
+                let snake: Vec<String> = c.split("::").map(snake_case).collect();
+                let found: Vec<String> = view.with_suffix(&format!("{}.rb", snake.join("/"))).into_iter().take(2).map(str::to_string).collect();
+                bind(out, None, Some(c.rsplit("::").next().unwrap_or(&c)), &found);
+                files.extend(found);
+            }
+        }
+        Language::Elixir => {
+            for (alias, module) in elixir_modules(text) {
+                let snake: Vec<String> = module.split('.').map(snake_case).collect();
+                let mut found: Vec<String> = Vec::new();
+                for n in (1..=snake.len().min(2)).rev() {
+                    let suffix = format!("{}.ex", snake[snake.len() - n..].join("/"));
+                    found = view.with_suffix(&suffix).into_iter().take(2).map(str::to_string).collect();
+                    if !found.is_empty() {
+                        break;
+                    }
+                }
+                bind(out, None, Some(&alias), &found);
+                files.extend(found);
+            }
+        }
+        Language::Rust => {
+            for module in rust_modules(text) {
+                let found: Vec<String> = [format!("{module}.rs"), format!("{module}/mod.rs")]
+                    .iter()
+                    .flat_map(|s| view.with_suffix(s).into_iter().take(1))
+                    .map(str::to_string)
+                    .collect();
+                let last = module.rsplit('/').next().unwrap_or(&module).to_string();
+                bind(out, None, Some(&last), &found);
+                files.extend(found);
+            }
+        }
+    }
+    files.retain(|f| f != from && view.exists(f));
+    files.sort();
+    files.dedup();
+    files
+}
+
+fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+    cell.get_or_init(|| Regex::new(pattern).expect("a valid pattern"))
+}
+
+struct Import {
+    spec: String,
+    /// (local name, original name).
+    names: Vec<(String, String)>,
+    namespace: Option<String>,
+}
+
+/// `import ... from 'x'`, `export ... from 'x'`, `require('x')`, `import('x')`.
+fn js_imports(text: &str) -> Vec<Import> {
+    static FROM: OnceLock<Regex> = OnceLock::new();
+    static REQUIRE: OnceLock<Regex> = OnceLock::new();
+    let from = re(&FROM, r#"(?s)(?:^|[;\n])\s*(?:import|export)\s+(?:type\s+)?([^;'"]*?)\s*from\s*['"]([^'"\n]+)['"]"#);
+    let require = re(&REQUIRE, r#"(?:(?:const|let|var)\s+([^=;]+?)\s*=\s*)?(?:await\s+)?(?:require|import)\(\s*['"]([^'"\n]+)['"]\s*\)"#);
+    let mut out = Vec::new();
+    for c in from.captures_iter(text) {
+        out.push(js_clause(&c[1], &c[2]));
+    }
+    for c in require.captures_iter(text) {
+        out.push(js_clause(c.get(1).map_or("", |m| m.as_str()), &c[2]));
+    }
+    out
+}
+
+/// The names an import clause binds: `d`, `{ a, b as c }`, `* as ns`, `{ a: c }` (require).
+fn js_clause(clause: &str, spec: &str) -> Import {
+    let mut imp = Import { spec: spec.to_string(), names: Vec::new(), namespace: None };
+    let clause = clause.trim();
+    let (outside, inside) = match (clause.find('{'), clause.rfind('}')) {
+        (Some(a), Some(b)) if b > a => (format!("{}{}", &clause[..a], &clause[b + 1..]), &clause[a + 1..b]),
+        _ => (clause.to_string(), ""),
+    };
+    for part in inside.split(',') {
+        let part = part.trim().trim_start_matches("type ").trim();
+        let (orig, local) = match part.split_once(" as ").or_else(|| part.split_once(':')) {
+            Some((o, l)) => (o.trim(), l.trim()),
+            None => (part, part),
+        };
+        if is_ident(orig) && is_ident(local) {
+            imp.names.push((local.to_string(), orig.to_string()));
+        }
+    }
+    for part in outside.split(',') {
+        let part = part.trim();
+        if let Some(ns) = part.strip_prefix('*').and_then(|r| r.trim().strip_prefix("as ")) {
+            imp.namespace = Some(ns.trim().to_string());
+        } else if is_ident(part) {
+            // A default import: both a function (`import handle from`) and a module object.
+            imp.names.push((part.to_string(), "default".to_string()));
+            imp.namespace = Some(part.to_string());
+        }
+    }
+    imp
+}
+
+fn is_ident(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '$') && !s.chars().next().is_some_and(|c| c.is_ascii_digit())
+}
+
+const JS_EXTENSIONS: &[&str] = &["", ".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", "/index.ts", "/index.tsx", "/index.js", "/index.mjs"];
+
+fn resolve_js(view: &RepoView, from: &str, spec: &str) -> Vec<String> {
+    let stem = spec.trim_end_matches(".js").trim_end_matches(".mjs");
+    let candidates: Vec<String> = if spec.starts_with('.') {
+        vec![join(dir_of(from), stem)]
+    } else if let Some(rest) = stem.strip_prefix("@/").or_else(|| stem.strip_prefix("~/")) {
+        // Path aliases point at the project root or its src/ (tsconfig "paths"): find the
+        // file by its suffix, nearest to the importing file first.
+        let mut found: Vec<String> = Vec::new();
+        for ext in JS_EXTENSIONS.iter().filter(|e| !e.is_empty()) {
+            found.extend(view.with_suffix(&format!("{rest}{ext}")).into_iter().map(str::to_string));
+        }
+        let top = from.split('/').next().unwrap_or("");
+        found.sort_by_key(|p| (!p.starts_with(top), p.len()));
+        return found.into_iter().take(1).collect();
+    } else {
+        // Packages (node_modules) are not the app's code.
+        return Vec::new();
+    };
+    for base in candidates {
+        for ext in JS_EXTENSIONS {
+            let p = format!("{base}{ext}");
+            if view.exists(&p) && Language::of_path(&p).is_some() {
+                return vec![p];
+            }
+        }
+    }
+    Vec::new()
+}
+
+/// `dir` joined with a relative path, `..` resolved; never above the root.
+fn join(dir: &str, rel: &str) -> String {
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for seg in rel.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    parts.join("/")
+}
+
+/// `from a.b import c as d`, `from . import x`, `import a.b as c`.
+fn python_imports(text: &str) -> Vec<Import> {
+    static FROM: OnceLock<Regex> = OnceLock::new();
+    static PLAIN: OnceLock<Regex> = OnceLock::new();
+    let from = re(&FROM, r"(?m)^[ \t]*from[ \t]+([.\w]+)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]+)");
+    let plain = re(&PLAIN, r"(?m)^[ \t]*import[ \t]+([\w.]+)(?:[ \t]+as[ \t]+(\w+))?");
+    let mut out = Vec::new();
+    for c in from.captures_iter(text) {
+        let mut imp = Import { spec: c[1].to_string(), names: Vec::new(), namespace: None };
+        for part in c[2].trim_matches(['(', ')']).split(',') {
+            let part = part.trim();
+            let (orig, local) = part.split_once(" as ").map_or((part, part), |(o, l)| (o.trim(), l.trim()));
+            if is_ident(orig) {
+                imp.names.push((local.to_string(), orig.to_string()));
+            }
+        }
+        out.push(imp);
+    }
+    for c in plain.captures_iter(text) {
+        let spec = c[1].to_string();
+        let local = c.get(2).map_or_else(|| spec.rsplit('.').next().unwrap_or(&spec).to_string(), |m| m.as_str().to_string());
+        out.push(Import { spec, names: Vec::new(), namespace: Some(local) });
+    }
+    out
+}
+
+fn resolve_python(view: &RepoView, from: &str, spec: &str, names: &[(String, String)]) -> Vec<String> {
+    let dots = spec.chars().take_while(|c| *c == '.').count();
+    let module = spec[dots..].replace('.', "/");
+    let mut bases: Vec<String> = Vec::new();
+    if dots > 0 {
+        let mut dir = dir_of(from).to_string();
+        for _ in 1..dots {
+            dir = dir_of(&dir).to_string();
+        }
+        bases.push(join(&dir, &module));
+    }
+    let mut out = Vec::new();
+    let try_module = |m: &str, out: &mut Vec<String>| {
+        for p in [format!("{m}.py"), format!("{m}/__init__.py")] {
+            if view.exists(&p) {
+                out.push(p);
+                return true;
+            }
+        }
+        false
+    };
+    if dots > 0 {
+        for b in &bases {
+            try_module(b, &mut out);
+            // `from . import billing`: the names may be modules.
+            for (_, orig) in names {
+                try_module(&join(b, orig), &mut out);
+            }
+        }
+    } else if !module.is_empty() {
+        // Absolute: the module from the repository root, or from a source root inside it.
+        for p in view.with_suffix(&format!("{module}.py")).into_iter().chain(view.with_suffix(&format!("{module}/__init__.py"))).take(1) {
+            out.push(p.to_string());
+        }
+        for (_, orig) in names {
+            if let Some(p) = view.with_suffix(&format!("{module}/{orig}.py")).first() {
+                out.push(p.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// `import "x/y"` and import blocks, with optional aliases.
+fn go_imports(text: &str) -> Vec<(Option<String>, String)> {
+    static SPEC: OnceLock<Regex> = OnceLock::new();
+    static BLOCK: OnceLock<Regex> = OnceLock::new();
+    let block = re(&BLOCK, r"(?s)\bimport\s*\((.*?)\)|\bimport\s+(\w+\s+)?(`[^`]*`|\x22[^\x22]*\x22)");
+    let spec = re(&SPEC, r#"(?m)^\s*(\w+\s+)?["`]([^"`]+)["`]"#);
+    let mut out = Vec::new();
+    for c in block.captures_iter(text) {
+        if let Some(body) = c.get(1) {
+            for s in spec.captures_iter(body.as_str()) {
+                out.push((s.get(1).map(|a| a.as_str().trim().to_string()), s[2].to_string()));
+            }
+        } else if let Some(path) = c.get(3) {
+            out.push((c.get(2).map(|a| a.as_str().trim().to_string()), path.as_str().trim_matches(['"', '`']).to_string()));
+        }
+    }
+    out
+}
+
+/// Directories of the repository that hold the Go package `import_path`: the
+/// longest suffix of the import path that is a directory with Go files.
+fn package_dirs(view: &RepoView, import_path: &str) -> Vec<String> {
+    let segs: Vec<&str> = import_path.split('/').collect();
+    for start in 0..segs.len() {
+        let suffix = segs[start..].join("/");
+        let dirs: BTreeSet<String> =
+            view.paths.iter().filter(|p| p.ends_with(".go")).map(|p| dir_of(p).to_string()).filter(|d| d == &suffix || d.ends_with(&format!("/{suffix}"))).collect();
+        if !dirs.is_empty() && (start > 0 || dirs.len() == 1) {
+            return dirs.into_iter().take(1).collect();
+        }
+        if start + 1 == segs.len() {
+            break;
+        }
+    }
+    Vec::new()
+}
+
+/// PHP `use A\B\C;`, `use A\B\C as D;`, `use A\B\{C, D};`.
+fn php_uses(text: &str) -> Vec<(String, String)> {
+    static USE: OnceLock<Regex> = OnceLock::new();
+    let pattern = re(&USE, r"(?m)^\s*use\s+([\w\\]+)(?:\\\{([^}]*)\}|\s+as\s+(\w+))?\s*;");
+    let mut out = Vec::new();
+    for c in pattern.captures_iter(text) {
+        let path = c[1].trim_matches('\\').to_string();
+        if let Some(group) = c.get(2) {
+            for item in group.as_str().split(',') {
+                let item = item.trim();
+                if is_ident(item) {
+                    out.push((item.to_string(), format!("{path}\\{item}")));
+                }
+            }
+        } else {
+            let alias = c.get(3).map_or_else(|| path.rsplit('\\').next().unwrap_or(&path).to_string(), |a| a.as_str().to_string());
+            out.push((alias, path));
+        }
+    }
+    out
+}
+
+/// The file of a class `A\B\C` (or a bare `C`): `.../B/C.php`, else `C.php`.
+fn class_file(view: &RepoView, class_path: &str, ext: &str) -> Vec<String> {
+    let segs: Vec<&str> = class_path.split(['\\', ':']).filter(|s| !s.is_empty()).collect();
+    let Some(last) = segs.last() else { return Vec::new() };
+    if segs.len() >= 2 {
+        let two = format!("{}/{last}{ext}", segs[segs.len() - 2]);
+        if let Some(p) = view.with_suffix(&two).first() {
+            return vec![p.to_string()];
+        }
+    }
+    view.with_suffix(&format!("{last}{ext}")).into_iter().take(1).map(str::to_string).collect()
+}
+
+/// Capitalised names used as call receivers: `SubscriptionService.call(...)`,
+/// `Billing::Sync.new(x).run`, `BillingService::activate(...)`.
+fn constants(text: &str) -> BTreeSet<String> {
+    static CONST: OnceLock<Regex> = OnceLock::new();
+    let pattern = re(&CONST, r"\b((?:[A-Z][A-Za-z0-9]*::)*[A-Z][A-Za-z0-9]+)(?:\.|::|->)(?:new\b|[a-z_]\w*[!?]?\s*\(|[a-z_]\w*[!?]?\b)");
+    pattern
+        .captures_iter(text)
+        .map(|c| c[1].to_string())
+        .filter(|c| !matches!(c.as_str(), "Stripe" | "Rails" | "ActiveRecord" | "JSON" | "Time" | "Date" | "DateTime" | "Log" | "Logger" | "Http" | "Response" | "Request" | "Route" | "DB" | "Str" | "Arr" | "Carbon" | "Cashier" | "Paddle" | "Config" | "Cache" | "Auth" | "Mail"))
+        .take(40)
+        .collect()
+}
+
+/// Elixir modules called or aliased: (the name used in the file, the full module).
+fn elixir_modules(text: &str) -> Vec<(String, String)> {
+    static ALIAS: OnceLock<Regex> = OnceLock::new();
+    static CALL: OnceLock<Regex> = OnceLock::new();
+    let alias = re(&ALIAS, r"(?m)^\s*alias\s+([A-Z][\w.]*)(?:\.\{([^}]*)\})?(?:,\s*as:\s*([A-Z]\w*))?");
+    let call = re(&CALL, r"\b([A-Z]\w*(?:\.[A-Z]\w*)*)\.[a-z_]\w*[!?]?\(");
+    let mut out = Vec::new();
+    for c in alias.captures_iter(text) {
+        let module = c[1].to_string();
+        if let Some(group) = c.get(2) {
+            for item in group.as_str().split(',').map(str::trim).filter(|i| !i.is_empty()) {
+                out.push((item.rsplit('.').next().unwrap_or(item).to_string(), format!("{module}.{item}")));
+            }
+        } else {
+            let local = c.get(3).map_or_else(|| module.rsplit('.').next().unwrap_or(&module).to_string(), |a| a.as_str().to_string());
+            out.push((local, module));
+        }
+    }
+    for c in call.captures_iter(text) {
+        let m = c[1].to_string();
+        if !matches!(m.as_str(), "Repo" | "Enum" | "Map" | "Logger" | "Stripe" | "Plug.Conn" | "Jason" | "String" | "DateTime" | "Ecto.Changeset") && !out.iter().any(|(l, _)| *l == m) {
+            out.push((m.rsplit('.').next().unwrap_or(&m).to_string(), m));
+        }
+    }
+    out.truncate(40);
+    out
+}
+
+/// Rust `mod x;` and `use crate::a::b` paths, as repository path stems (`a/b`).
+fn rust_modules(text: &str) -> Vec<String> {
+    static MODS: OnceLock<Regex> = OnceLock::new();
+    static USES: OnceLock<Regex> = OnceLock::new();
+    let mods = re(&MODS, r"(?m)^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;");
+    let uses = re(&USES, r"\b(?:crate|super)::((?:\w+::)*\w+)");
+    let mut out: BTreeSet<String> = mods.captures_iter(text).map(|c| c[1].to_string()).collect();
+    for c in uses.captures_iter(text) {
+        let segs: Vec<&str> = c[1].split("::").collect();
+        for n in 1..=segs.len().min(3) {
+            out.insert(segs[..n].join("/"));
+        }
+    }
+    out.into_iter().take(40).collect()
+}
+
+/// `SubscriptionService` -> `subscription_service`.
+pub fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    let chars: Vec<char> = name.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        if c.is_uppercase() {
+            let prev_lower = i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+            if i > 0 && (prev_lower || (next_lower && chars[i - 1].is_uppercase())) {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(*c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(files: &[(&str, &str)]) -> RepoView {
+        let texts: HashMap<String, String> = files.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect();
+        let paths = files.iter().map(|(p, _)| p.to_string()).collect();
+        RepoView::new(paths, Box::new(move |ps: &[String]| ps.iter().map(|p| texts.get(p).cloned()).collect()))
+    }
+
+    fn reached(files: &[(&str, &str)], handler: &str) -> (Vec<String>, Imports, Vec<String>) {
+        let v = view(files);
+        let text = files.iter().find(|(p, _)| *p == handler).unwrap().1;
+        let r = reach(&v, handler, Language::of_path(handler).unwrap(), text, &ParseCache::default());
+        (r.files.iter().map(|f| f.path.clone()).collect(), r.imports, r.unresolved)
+    }
+
+    #[test]
+    fn typescript_relative_alias_and_namespace_imports() {
+        let (files, imports, unresolved) = reached(
+            &[
+                ("app/api/webhooks/route.ts", "import { upsertSubscription as upsert } from '../../../lib/billing';\nimport * as db from '@/lib/db';\nimport Stripe from 'stripe';\nimport { gone } from './missing';\n"),
+                ("lib/billing.ts", "import { setAccess } from './access';\nexport async function upsertSubscription(s) { await setAccess(s.customer, true) }\n"),
+                ("lib/access.ts", "export async function setAccess(c, v) {}\n"),
+                ("lib/db/index.ts", "export function markPaid() {}\n"),
+            ],
+            "app/api/webhooks/route.ts",
+        );
+        assert_eq!(files, ["lib/billing.ts", "lib/db/index.ts", "lib/access.ts"]);
+        assert_eq!(imports.names["upsert"], ("upsertSubscription".to_string(), vec!["lib/billing.ts".to_string()]));
+        assert_eq!(imports.modules["db"], ["lib/db/index.ts"]);
+        assert!(unresolved.iter().any(|u| u.contains("'./missing'")), "{unresolved:?}");
+    }
+
+    #[test]
+    fn python_go_php_ruby_elixir_and_rust_modules() {
+        let (files, imports, _) = reached(
+            &[("app/webhooks.py", "from app.services.billing import activate, revoke as cancel\nfrom . import models\n"), ("app/services/billing.py", "def activate(u): pass\n"), ("app/models.py", "")],
+            "app/webhooks.py",
+        );
+        assert_eq!(files, ["app/models.py", "app/services/billing.py"]);
+        assert_eq!(imports.names["cancel"].0, "revoke");
+
+        let (files, imports, _) = reached(
+            &[
+                ("internal/http/webhook.go", "package http\nimport (\n  \"context\"\n  store \"example.com/app/internal/db\"\n)\n"),
+                ("internal/http/util.go", "package http\n"),
+                ("internal/http/util_test.go", "package http\n"),
+                ("internal/db/users.go", "package db\n"),
+            ],
+            "internal/http/webhook.go",
+        );
+        assert_eq!(files, ["internal/db/users.go", "internal/http/util.go"]);
+        assert_eq!(imports.modules["store"], ["internal/db/users.go"]);
+
+        let (files, _, _) = reached(
+            &[("app/Http/Controllers/WebhookController.php", "<?php\nuse App\\Services\\BillingService;\nclass W { function h() { BillingService::activate(1); } }\n"), ("app/Services/BillingService.php", "<?php\n")],
+            "app/Http/Controllers/WebhookController.php",
+        );
+        assert_eq!(files, ["app/Services/BillingService.php"]);
+
+        let (files, imports, _) = reached(
+            &[("app/controllers/webhooks_controller.rb", "class W\n  def create\n    Billing::SyncSubscription.new(event).call\n  end\nend\n"), ("app/services/billing/sync_subscription.rb", "")],
+            "app/controllers/webhooks_controller.rb",
+        );
+        assert_eq!(files, ["app/services/billing/sync_subscription.rb"]);
+        assert!(imports.modules.contains_key("SyncSubscription"));
+
+        let (files, _, _) = reached(
+            &[("lib/app_web/controllers/webhook_controller.ex", "defmodule AppWeb.WebhookController do\n  alias App.Billing\n  def h(conn, e), do: Billing.activate(e)\nend\n"), ("lib/app/billing.ex", "")],
+            "lib/app_web/controllers/webhook_controller.ex",
+        );
+        assert_eq!(files, ["lib/app/billing.ex"]);
+
+        let (files, _, _) = reached(&[("src/webhook.rs", "use crate::db::users::set_plan;\n"), ("src/db/users.rs", ""), ("src/db/mod.rs", "")], "src/webhook.rs");
+        assert_eq!(files, ["src/db/mod.rs", "src/db/users.rs"]);
+    }
+
+    #[test]
+    fn reach_is_bounded_and_skips_bundles() {
+        let mut files: Vec<(String, String)> = vec![("h.ts".into(), (0..60).map(|i| format!("import {{ f{i} }} from './m{i}';\n")).collect())];
+        files.extend((0..60).map(|i| (format!("m{i}.ts"), String::new())));
+        files.push(("m0.ts".into(), format!("export const x = 1;{}\n", " ".repeat(5000))));
+        files.remove(1);
+        let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+        let (loaded, _, unresolved) = reached(&refs, "h.ts");
+        assert_eq!(loaded.len(), MAX_FILES - 1, "the first {MAX_FILES} reached, less a bundle");
+        assert!(unresolved.iter().any(|u| u.contains("not followed")), "{unresolved:?}");
+        assert!(unresolved.iter().any(|u| u.contains("m0.ts: generated or minified")), "{unresolved:?}");
+    }
+
+    #[test]
+    fn snake_case_of_constants() {
+        assert_eq!(snake_case("SubscriptionService"), "subscription_service");
+        assert_eq!(snake_case("HTTPClient"), "http_client");
+        assert_eq!(snake_case("Billing"), "billing");
+    }
+}

@@ -1,0 +1,256 @@
+//! The webhook review follows a handler's calls into the repository's other
+//! files: a regression inside a helper is seen through the handler, a value
+//! passed to a helper is read as the write it becomes, and code that only
+//! moves to another file is not a change.
+
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::Value;
+
+#[path = "support/git.rs"]
+mod git_support;
+use git_support::{billguard, git};
+
+/// A git repository holding `files`, committed; returns it.
+fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q"]);
+    write(dir.path(), files);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "base"]);
+    dir
+}
+
+fn write(dir: &Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+}
+
+fn review(dir: &Path) -> (Value, Output) {
+    let out = billguard(dir, &["check", "webhook", "--base", "HEAD", "--format", "json"]);
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
+    (v, out)
+}
+
+fn high_rules(v: &Value) -> Vec<String> {
+    let mut r: Vec<String> =
+        v["findings"].as_array().unwrap().iter().filter(|f| f["severity"] == "high").map(|f| f["rule"].as_str().unwrap().to_string()).collect();
+    r.sort();
+    r.dedup();
+    r
+}
+
+const NEXT_ROUTE: &str = r#"import Stripe from 'stripe';
+import { headers } from 'next/headers';
+import { manageSubscriptionStatusChange } from '@/utils/supabase/admin';
+
+const stripe = new Stripe(process.env.STRIPE_SECRET_KEY!);
+
+export async function POST(req: Request) {
+  const body = await req.text();
+  const sig = headers().get('stripe-signature')!;
+  let event: Stripe.Event;
+  try {
+    event = stripe.webhooks.constructEvent(body, sig, process.env.STRIPE_WEBHOOK_SECRET!);
+  } catch (err) {
+    return new Response('bad signature', { status: 400 });
+  }
+  switch (event.type) {
+    case 'customer.subscription.created':
+    case 'customer.subscription.updated':
+    case 'customer.subscription.deleted': {
+      const subscription = event.data.object as Stripe.Subscription;
+      await manageSubscriptionStatusChange(subscription.id, subscription.customer as string, subscription.status);
+      break;
+    }
+  }
+  return new Response(JSON.stringify({ received: true }));
+}
+"#;
+
+const NEXT_HELPER: &str = r#"import { createClient } from '@supabase/supabase-js';
+
+const supabaseAdmin = createClient(process.env.NEXT_PUBLIC_SUPABASE_URL!, process.env.SUPABASE_SERVICE_ROLE_KEY!);
+
+export async function manageSubscriptionStatusChange(subscriptionId: string, customerId: string, status: string) {
+  const { data: customer } = await supabaseAdmin.from('customers').select('id').eq('stripe_customer_id', customerId).single();
+  const active = status === 'active' || status === 'trialing';
+  await supabaseAdmin.from('profiles').update({ has_paid_access: active }).eq('id', customer!.id);
+}
+"#;
+
+#[test]
+fn a_write_removed_inside_a_helper_is_seen_through_the_unchanged_handler() {
+    let dir = repo(&[("app/api/webhooks/route.ts", NEXT_ROUTE), ("utils/supabase/admin.ts", NEXT_HELPER)]);
+    let broken = NEXT_HELPER.replace("  await supabaseAdmin.from('profiles').update({ has_paid_access: active }).eq('id', customer!.id);\n", "");
+    write(dir.path(), &[("utils/supabase/admin.ts", &broken)]);
+    let (v, out) = review(dir.path());
+    assert_eq!(out.status.code(), Some(1), "{v:#}");
+    // Every lifecycle event wrote access through the helper; now none writes anything.
+    assert_eq!(high_rules(&v), ["WH008"], "{v:#}");
+    assert_eq!(v["summary"]["by_rule"]["WH008"], 3, "{v:#}");
+    let handler = &v["scope"]["handler_files"][0];
+    assert_eq!(handler["path"], "app/api/webhooks/route.ts");
+    assert_eq!(handler["change"], "unchanged");
+    assert!(handler["helpers"].to_string().contains("utils/supabase/admin.ts"), "{handler}");
+    assert!(v["notes"].to_string().contains("calls into changed utils/supabase/admin.ts"), "{}", v["notes"]);
+}
+
+#[test]
+fn the_same_helper_untouched_is_quiet() {
+    let dir = repo(&[("app/api/webhooks/route.ts", NEXT_ROUTE), ("utils/supabase/admin.ts", NEXT_HELPER)]);
+    write(dir.path(), &[("utils/supabase/admin.ts", &NEXT_HELPER.replace("const active", "// Entitled statuses.\n  const active"))]);
+    let (v, out) = review(dir.path());
+    assert_eq!(out.status.code(), Some(0), "{v:#}");
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+}
+
+#[test]
+fn moving_the_write_into_a_new_helper_file_is_not_a_change() {
+    let inline = NEXT_ROUTE.replace("import { manageSubscriptionStatusChange } from '@/utils/supabase/admin';\n", "import { createClient } from '@supabase/supabase-js';\nconst supabaseAdmin = createClient(process.env.NEXT_PUBLIC_SUPABASE_URL!, process.env.SUPABASE_SERVICE_ROLE_KEY!);\n").replace(
+        "      await manageSubscriptionStatusChange(subscription.id, subscription.customer as string, subscription.status);\n",
+        "      const { data: customer } = await supabaseAdmin.from('customers').select('id').eq('stripe_customer_id', subscription.customer as string).single();\n      const active = subscription.status === 'active' || subscription.status === 'trialing';\n      await supabaseAdmin.from('profiles').update({ has_paid_access: active }).eq('id', customer!.id);\n",
+    );
+    let dir = repo(&[("app/api/webhooks/route.ts", &inline)]);
+    write(dir.path(), &[("app/api/webhooks/route.ts", NEXT_ROUTE), ("utils/supabase/admin.ts", NEXT_HELPER)]);
+    let (v, out) = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "a move to a new file raised {:?}: {v:#}", high_rules(&v));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(v["scope"]["handler_files"][0]["helpers"].to_string().contains("utils/supabase/admin.ts"), "{v:#}");
+}
+
+const GO_HANDLER: &str = r#"package server
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+
+	"github.com/stripe/stripe-go/v76"
+	"github.com/stripe/stripe-go/v76/webhook"
+)
+
+func (s *Server) HandleStripeWebhook(w http.ResponseWriter, r *http.Request) {
+	payload, _ := io.ReadAll(r.Body)
+	event, err := webhook.ConstructEvent(payload, r.Header.Get("Stripe-Signature"), os.Getenv("STRIPE_WEBHOOK_SECRET"))
+	if err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	switch event.Type {
+	case "customer.subscription.deleted":
+		var sub stripe.Subscription
+		json.Unmarshal(event.Data.Raw, &sub)
+		if err := s.SetUserPlanByCustomerID(r.Context(), sub.Customer.ID, "free", false); err != nil {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+	}
+	w.WriteHeader(http.StatusOK)
+}
+"#;
+
+const GO_STORE: &str = r#"package server
+
+import "context"
+
+func (s *Server) SetUserPlanByCustomerID(ctx context.Context, customerID string, plan string, paid bool) error {
+	_, err := s.db.ExecContext(ctx, "UPDATE users SET plan = $1, has_paid_access = $2 WHERE stripe_customer_id = $3", plan, paid, customerID)
+	return err
+}
+"#;
+
+#[test]
+fn a_value_passed_to_a_helper_of_the_same_go_package_is_the_write_it_becomes() {
+    let dir = repo(&[("internal/server/webhook.go", GO_HANDLER), ("internal/server/store.go", GO_STORE)]);
+    // The cancel path now passes paid = true to the helper: access is no longer revoked.
+    write(dir.path(), &[("internal/server/webhook.go", &GO_HANDLER.replace("\"free\", false)", "\"free\", true)"))]);
+    let (v, out) = review(dir.path());
+    assert_eq!(out.status.code(), Some(1), "{v:#}");
+    assert!(high_rules(&v).contains(&"WH005".to_string()), "{:?} {v:#}", high_rules(&v));
+    assert!(v["scope"]["handler_files"][0]["helpers"].to_string().contains("internal/server/store.go"), "{v:#}");
+}
+
+const PY_VIEW: &str = r#"import stripe
+from django.conf import settings
+from django.http import HttpResponse
+from billing.services import deactivate_subscription
+
+def stripe_webhook(request):
+    try:
+        event = stripe.Webhook.construct_event(request.body, request.META["HTTP_STRIPE_SIGNATURE"], settings.STRIPE_WEBHOOK_SECRET)
+    except (ValueError, stripe.error.SignatureVerificationError):
+        return HttpResponse(status=400)
+    if event["type"] == "customer.subscription.deleted":
+        deactivate_subscription(event["data"]["object"]["customer"])
+    return HttpResponse(status=200)
+"#;
+
+const PY_SERVICE: &str = r#"from accounts.models import Profile
+
+def deactivate_subscription(customer_id):
+    profile = Profile.objects.get(stripe_customer_id=customer_id)
+    profile.is_pro = False
+    profile.save()
+"#;
+
+#[test]
+fn a_python_service_function_that_stops_revoking_is_wh005() {
+    let dir = repo(&[("billing/views/webhooks.py", PY_VIEW), ("billing/services.py", PY_SERVICE), ("accounts/models.py", "")]);
+    write(dir.path(), &[("billing/services.py", &PY_SERVICE.replace("    profile.is_pro = False\n", ""))]);
+    let (v, _) = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH005".to_string()), "{:?} {v:#}", high_rules(&v));
+}
+
+const RB_CONTROLLER: &str = r#"class StripeWebhooksController < ApplicationController
+  skip_before_action :verify_authenticity_token
+
+  def create
+    event = Stripe::Webhook.construct_event(request.body.read, request.headers["Stripe-Signature"], ENV["STRIPE_WEBHOOK_SECRET"])
+    case event.type
+    when "customer.subscription.deleted"
+      Billing::CancelSubscription.new(event.data.object).call
+    end
+    head :ok
+  rescue Stripe::SignatureVerificationError
+    head :bad_request
+  end
+end
+"#;
+
+const RB_SERVICE: &str = r#"module Billing
+  class CancelSubscription
+    def initialize(subscription)
+      @subscription = subscription
+    end
+
+    def call
+      user = User.find_by!(stripe_customer_id: @subscription.customer)
+      user.update!(has_paid_access: false, plan: "free")
+    end
+  end
+end
+"#;
+
+#[test]
+fn a_ruby_service_object_that_keeps_access_on_cancel_is_wh005() {
+    let dir = repo(&[("app/controllers/stripe_webhooks_controller.rb", RB_CONTROLLER), ("app/services/billing/cancel_subscription.rb", RB_SERVICE)]);
+    write(dir.path(), &[("app/services/billing/cancel_subscription.rb", &RB_SERVICE.replace("has_paid_access: false, plan: \"free\"", "plan: \"free\""))]);
+    let (v, _) = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH005".to_string()), "{:?} {v:#}", high_rules(&v));
+}
+
+#[test]
+fn an_import_that_names_no_file_is_a_note_and_the_review_goes_on() {
+    let route = NEXT_ROUTE.replace("@/utils/supabase/admin", "@/utils/nowhere");
+    let dir = repo(&[("app/api/webhooks/route.ts", &route)]);
+    write(dir.path(), &[("app/api/webhooks/route.ts", &format!("{route}\n// touched\n"))]);
+    let (v, out) = review(dir.path());
+    assert_ne!(out.status.code(), Some(2), "{v:#}");
+    assert!(v["notes"].to_string().contains("'@/utils/nowhere' names no file"), "{}", v["notes"]);
+}
