@@ -663,8 +663,11 @@ impl ServerHandler for BillguardServer {
 /// Serves MCP on stdin/stdout until the client closes stdin.
 pub async fn serve(repo: PathBuf, permissions: Permissions) -> anyhow::Result<()> {
     tracing::info!(repo = %repo.display(), allow_commands = permissions.allow_commands, allow_probes = permissions.allow_probes, "billguard MCP server starting on stdio");
-    let service = BillguardServer::new(repo).with_permissions(permissions).serve(crate::mcp_transport::filtered(tokio::io::stdin(), tokio::io::stdout())).await?;
+    let (transport, output) = crate::mcp_transport::filtered(tokio::io::stdin(), tokio::io::stdout());
+    let service = BillguardServer::new(repo).with_permissions(permissions).serve(transport).await?;
     service.waiting().await?;
+    // Answers the SDK wrote just before the session ended are still on their way to stdout.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), output).await;
     Ok(())
 }
 

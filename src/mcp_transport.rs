@@ -93,8 +93,10 @@ impl ClassifyLabel for serde_json::Error {
 }
 
 /// Puts the filter between `input`/`output` and the SDK: returns the pair of
-/// streams to give the SDK as its transport. The pumps end when `input` ends.
-pub fn filtered<R, W>(input: R, output: W) -> (DuplexStream, DuplexStream)
+/// streams to give the SDK as its transport, and the output pump, which ends
+/// once the SDK has dropped its side and everything it wrote is out: await it
+/// before exiting, or the last answers are lost.
+pub fn filtered<R, W>(input: R, output: W) -> ((DuplexStream, DuplexStream), tokio::task::JoinHandle<()>)
 where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
@@ -132,7 +134,7 @@ where
         let _ = to_sdk.shutdown().await;
     });
 
-    tokio::spawn(async move {
+    let pump = tokio::spawn(async move {
         let mut output = output;
         let mut sdk_lines = BufReader::new(sdk_out).lines();
         loop {
@@ -149,7 +151,7 @@ where
         }
     });
 
-    (sdk_in, from_sdk)
+    ((sdk_in, from_sdk), pump)
 }
 
 enum LineRead {
