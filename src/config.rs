@@ -222,6 +222,18 @@ pub struct ConfigError {
     pub message: String,
 }
 
+impl ConfigError {
+    /// A billguard.toml that is a symbolic link out of its repository or fixtures directory.
+    pub fn outside(path: &Path) -> ConfigError {
+        ConfigError {
+            path: path.to_path_buf(),
+            line: None,
+            column: None,
+            message: "a symbolic link to a file outside the repository; billguard reads only a billguard.toml inside it (pass --config to use another file)".into(),
+        }
+    }
+}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.path.display())?;
@@ -262,6 +274,9 @@ impl Config {
         }
         let candidate = dir.join(FILE_NAME);
         if candidate.is_file() {
+            if !crate::paths::resolves_inside(dir, &candidate) {
+                return Err(ConfigError::outside(&candidate));
+            }
             return Ok((Config::load(&candidate)?, Some(candidate)));
         }
         Ok((Config::default(), None))

@@ -21,6 +21,15 @@ pub fn within_repo(repo: &Path, given: &str, argument: &str) -> Result<PathBuf, 
     }
 }
 
+/// Whether `file` (which exists) resolves inside `dir` once every symlink is
+/// followed: a fixture or config file that links out of the repository must not be read.
+pub fn resolves_inside(dir: &Path, file: &Path) -> bool {
+    match (dir.canonicalize(), file.canonicalize()) {
+        (Ok(d), Ok(f)) => f.starts_with(d),
+        _ => false,
+    }
+}
+
 fn absolute(p: &Path) -> PathBuf {
     if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) }
 }

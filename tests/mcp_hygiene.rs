@@ -160,3 +160,33 @@ fn malformed_requests_with_an_id_are_answered_and_the_session_goes_on() {
     drop(stdin);
     assert!(child.wait().unwrap().success());
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn fixture_and_config_files_that_link_out_of_the_repository_are_not_read() {
+    let outside = tempfile::tempdir().unwrap();
+    let secret_rows = "[{\"id\": \"u1\", \"stripe_customer_id\": \"cus_OUTSIDE\", \"has_paid_access\": true}]";
+    std::fs::write(outside.path().join("users.json"), secret_rows).unwrap();
+    std::fs::write(outside.path().join("billguard.toml"), "[access]\npast_due_grace_days = 3\n").unwrap();
+    let repo = tempfile::tempdir().unwrap();
+    let fx = repo.path().join("fx");
+    std::fs::create_dir_all(fx.join("db")).unwrap();
+    std::fs::create_dir_all(fx.join("stripe")).unwrap();
+    std::fs::write(fx.join("stripe/subscriptions.json"), "[]").unwrap();
+    std::os::unix::fs::symlink(outside.path().join("users.json"), fx.join("db/users.json")).unwrap();
+
+    let client = connect(repo.path(), &[], None).await;
+    let result = call(&client, "check_access_contract", json!({"fixtures_dir": "fx"})).await;
+    assert_eq!(result.is_error, Some(true));
+    let text = text_of(&result);
+    assert!(text.contains("outside the fixtures directory") && !text.contains("cus_OUTSIDE"), "{text}");
+
+    // The repository's own billguard.toml linking out is refused too.
+    std::fs::remove_file(fx.join("db/users.json")).unwrap();
+    std::fs::write(fx.join("db/users.json"), "[]").unwrap();
+    std::os::unix::fs::symlink(outside.path().join("billguard.toml"), repo.path().join("billguard.toml")).unwrap();
+    let result = call(&client, "check_access_contract", json!({"fixtures_dir": "fx"})).await;
+    assert_eq!(result.is_error, Some(true));
+    assert!(text_of(&result).contains("outside the repository"), "{}", text_of(&result));
+    client.cancel().await.unwrap();
+}

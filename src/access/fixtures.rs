@@ -54,6 +54,12 @@ impl FixtureDir {
         };
         let users = Some(dir.join("db").join("users.json")).filter(|p| p.is_file());
         let config = Some(dir.join(crate::config::FILE_NAME)).filter(|p| p.is_file());
+        // A fixture that links out of its directory would read (and report on) any file.
+        for file in subscriptions.iter().map(|(p, _)| p).chain(users.iter()).chain(config.iter()) {
+            if !crate::paths::resolves_inside(dir, file) {
+                return Err(CheckError::input(file, "a symbolic link to a file outside the fixtures directory; billguard reads only files inside it"));
+            }
+        }
         Ok(FixtureDir { dir: dir.to_path_buf(), subscriptions, users, config, note })
     }
 }

@@ -92,6 +92,9 @@ pub async fn check_with(req: &AccessRequest, hooks: &Hooks) -> Result<Report<Acc
     let local = dir.as_ref().map(|d| d.join(crate::config::FILE_NAME)).filter(|p| p.is_file());
     let (config, config_path) = match (&req.config, local) {
         (Some(explicit), _) => Config::discover(&req.repo, Some(&req.repo.join(explicit)))?,
+        (None, Some(local)) if !crate::paths::resolves_inside(dir.as_deref().unwrap_or(&req.repo), &local) => {
+            return Err(CheckError::Config(crate::config::ConfigError::outside(&local)));
+        }
         (None, Some(local)) => (Config::load(&local)?, Some(local)),
         (None, None) => Config::discover(&req.repo, None)?,
     };
