@@ -75,7 +75,21 @@ pub struct Section<S> {
     pub what_to_do: Option<String>,
     /// The check's full report (same shape as its own tool's result) when it ran, else null.
     /// Its findings are bounded to this section's share of `max_findings`.
+    #[schemars(schema_with = "section_report_schema")]
     pub report: Option<Report<S>>,
+}
+
+/// A section's report, described once by its own tool's output schema
+/// (check_access_contract, check_key_mode, diff_webhook_handler) rather than
+/// repeated here: the three would triple tools/list.
+fn section_report_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "The check's report when it ran, else null: the same object as the outputSchema of the section's `tool` (tool, verdict, summary, scope, findings, omitted, notes, report_file).",
+        "anyOf": [
+            {"type": "object", "required": ["tool", "verdict", "summary", "scope", "findings", "omitted", "notes", "report_file"]},
+            {"type": "null"}
+        ]
+    })
 }
 
 /// The three checks' sections.

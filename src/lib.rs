@@ -23,4 +23,5 @@ pub mod rules;
 pub mod sarif;
 pub mod secrets;
 pub mod tool_args;
+pub mod tool_schema;
 pub mod webhook;

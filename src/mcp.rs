@@ -242,7 +242,7 @@ billing variables the code reads that an environment lacks or names differently,
 NEXT_PUBLIC_ variable) and disabled safeguards. Returns a matrix of environment x variable (redacted). Optional \
 probes reach the network: probe_url POSTs to the production checkout endpoint (creates an unpaid session) and \
 probe_api reads the Stripe API with each environment's key. Fix every high finding (verdict \"fail\") and call again.",
-        output_schema = rmcp::handler::server::tool::schema_for_output::<Report<KeysScope>>(),
+        output_schema = crate::tool_schema::output::<Report<KeysScope>>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
     )]
     async fn check_key_mode(
@@ -314,7 +314,7 @@ probe_api reads the Stripe API with each environment's key. Fix every high findi
 without access (revenue leak), who has access without paying, plan drift, unmapped prices, duplicate or orphan \
 customers, expired grace periods and a wrong account or mode. Read-only. Call before opening a PR that touches \
 billing or access code; fix every high finding (verdict \"fail\") and call again.",
-        output_schema = rmcp::handler::server::tool::schema_for_output::<Report<AccessScope>>(),
+        output_schema = crate::tool_schema::output::<Report<AccessScope>>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
     )]
     async fn check_access_contract(
@@ -356,7 +356,7 @@ what it does to the billing state machine: access grants or revocations removed,
 signature verification removed or weakened, errors answered 2xx, idempotency that skips updates, lookups by email, \
 unpaid statuses granting access. Compares the working tree with a base ref, or reviews diff text. Read-only. Call \
 before opening a PR that touches a webhook handler; fix every high finding (verdict \"fail\") and call again.",
-        output_schema = rmcp::handler::server::tool::schema_for_output::<Report<WebhookScope>>(),
+        output_schema = crate::tool_schema::output::<Report<WebhookScope>>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
     async fn diff_webhook_handler(
@@ -388,7 +388,7 @@ the working tree's webhook handler changes against base. The verdict is the wors
 has a section (sections.access, sections.keys, sections.webhook) with its status (ran, skipped, error), its report, or \
 the reason it did not run and what to do about it. Read-only. Call before opening a PR that touches billing; fix every \
 high finding (verdict \"fail\") and call again.",
-        output_schema = rmcp::handler::server::tool::schema_for_output::<AllReport>(),
+        output_schema = crate::tool_schema::output::<AllReport>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
     )]
     async fn check_all(

@@ -21,7 +21,9 @@ impl<T: JsonSchema> JsonSchema for Args<T> {
         T::schema_name()
     }
     fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        T::json_schema(generator)
+        let mut value = T::json_schema(generator).to_value();
+        crate::tool_schema::portable(&mut value);
+        schemars::Schema::try_from(value).unwrap_or_else(|_| T::json_schema(generator))
     }
 }
 

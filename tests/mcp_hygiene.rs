@@ -190,3 +190,24 @@ async fn fixture_and_config_files_that_link_out_of_the_repository_are_not_read()
     assert!(text_of(&result).contains("outside the repository"), "{}", text_of(&result));
     client.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn tool_schemas_are_portable_json_schema_and_compact() {
+    let repo = tempfile::tempdir().unwrap();
+    let client = connect(repo.path(), &[], None).await;
+    let tools = client.list_all_tools().await.unwrap();
+    let text = serde_json::to_string(&tools).unwrap();
+    for bad in ["\"format\":\"uint", "\"format\":\"int", "\"format\":\"double"] {
+        assert!(!text.contains(bad), "a Rust width format is left: {bad}");
+    }
+    fn no_type_arrays(v: &Value) -> bool {
+        match v {
+            Value::Object(m) => !matches!(m.get("type"), Some(Value::Array(_))) && m.values().all(no_type_arrays),
+            Value::Array(a) => a.iter().all(no_type_arrays),
+            _ => true,
+        }
+    }
+    assert!(no_type_arrays(&serde_json::to_value(&tools).unwrap()), "a `type` array is left");
+    assert!(text.len() < 36_000, "tools/list is {} characters", text.len());
+    client.cancel().await.unwrap();
+}

@@ -1,0 +1,101 @@
+//! Tool schemas every MCP client can use.
+//!
+//! schemars writes Rust's integer widths as `format: "uint32"` (strict
+//! validators such as Ajv refuse unknown formats, and the TypeScript SDK warns
+//! on each) and optional values as `type: ["string", "null"]` (some clients
+//! read only a single type). [`portable`] rewrites both into plain JSON
+//! Schema: the integer's range stays as `minimum`/`maximum`, and a nullable
+//! type becomes `anyOf` of the type and `null`.
+
+use std::sync::Arc;
+
+use schemars::JsonSchema;
+use serde_json::{Map, Value};
+
+/// The output schema of `T`, made portable.
+pub fn output<T: JsonSchema + std::any::Any>() -> Arc<Map<String, Value>> {
+    let schema = rmcp::handler::server::tool::schema_for_output::<T>();
+    let mut value = Value::Object((*schema).clone());
+    portable(&mut value);
+    match value {
+        Value::Object(map) => Arc::new(map),
+        _ => schema,
+    }
+}
+
+/// Formats that name Rust integer or float widths, not JSON Schema formats.
+fn is_width_format(format: &str) -> bool {
+    matches!(format, "int8" | "int16" | "int32" | "int64" | "uint" | "uint8" | "uint16" | "uint32" | "uint64" | "int" | "float" | "double")
+}
+
+/// Rewrites a schema in place (see the module documentation).
+pub fn portable(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            if map.get("format").and_then(Value::as_str).is_some_and(is_width_format) {
+                map.remove("format");
+            }
+            if let Some(Value::Array(types)) = map.get("type").cloned() {
+                let named: Vec<Value> = types.iter().filter(|t| t.as_str() != Some("null")).cloned().collect();
+                let nullable = named.len() < types.len();
+                if named.len() == 1 && !nullable {
+                    map.insert("type".into(), named[0].clone());
+                } else {
+                    // Keywords that describe the value itself stay outside; the rest go with its type.
+                    map.remove("type");
+                    let keep_outside = ["description", "default", "title", "examples", "$schema", "$defs"];
+                    let mut typed = Map::new();
+                    let keys: Vec<String> = map.keys().filter(|k| !keep_outside.contains(&k.as_str())).cloned().collect();
+                    for k in keys {
+                        if let Some(v) = map.remove(&k) {
+                            typed.insert(k, v);
+                        }
+                    }
+                    let mut alternatives: Vec<Value> = named
+                        .into_iter()
+                        .map(|t| {
+                            let mut alt = typed.clone();
+                            alt.insert("type".into(), t);
+                            Value::Object(alt)
+                        })
+                        .collect();
+                    if nullable {
+                        alternatives.push(serde_json::json!({"type": "null"}));
+                    }
+                    map.insert("anyOf".into(), Value::Array(alternatives));
+                }
+            }
+            for v in map.values_mut() {
+                portable(v);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(portable),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn widths_and_type_arrays_become_plain_json_schema() {
+        let mut s = json!({
+            "type": "object",
+            "properties": {
+                "n": {"type": "integer", "format": "uint32", "minimum": 0},
+                "o": {"description": "maybe", "type": ["string", "null"], "default": null},
+                "list": {"type": ["array", "null"], "items": {"type": "integer", "format": "uint64"}},
+                "when": {"type": "string", "format": "date-time"}
+            }
+        });
+        portable(&mut s);
+        assert_eq!(s["properties"]["n"], json!({"type": "integer", "minimum": 0}));
+        assert_eq!(s["properties"]["o"], json!({"description": "maybe", "default": null, "anyOf": [{"type": "string"}, {"type": "null"}]}));
+        assert_eq!(s["properties"]["list"], json!({"anyOf": [{"type": "array", "items": {"type": "integer"}}, {"type": "null"}]}));
+        assert_eq!(s["properties"]["when"]["format"], "date-time");
+        let text = s.to_string();
+        assert!(!text.contains("uint") && !text.contains("[\"string\",\"null\"]"), "{text}");
+    }
+}
