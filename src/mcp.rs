@@ -425,7 +425,8 @@ high finding (verdict \"fail\") and call again.",
         report.bound(max, &mut |tool: &str, full: &str| {
             paths::save_report(&repo, tool, full).map_err(|e| format!("writing it under .billguard/reports/ failed: {e}"))
         });
-        Ok(CallToolResult::structured(report.to_json_value()))
+        let full = report.to_json_value().to_string();
+        Ok(structured_bounded(&repo, "check_all", report.to_json_value(), Some(full)))
     }
 
     fn prepare_all(&self, args: &AllArgs) -> Result<AllRequest, String> {
@@ -514,11 +515,43 @@ fn finish<S: Serialize>(
     match outcome {
         Ok(Ok(mut report)) => {
             bound_and_save(repo, &mut report, max);
-            CallToolResult::structured(report.to_json_value())
+            let full = report.report_file.is_none().then(|| report.to_json_text());
+            let tool = report.tool.clone();
+            structured_bounded(repo, &tool, report.to_json_value(), full)
         }
         Ok(Err(err)) => tool_error(format!("{}: {err}", err.kind())),
         Err(join) => crashed(&join),
     }
+}
+
+/// The result as structured content, with every part that grows with the
+/// repository bounded (DESIGN: a result stays under ~20k tokens). When
+/// something is cut, `full` (the unbounded report) is written under
+/// `.billguard/reports/` unless the report already points to its file.
+fn structured_bounded(repo: &Path, tool: &str, mut value: serde_json::Value, full: Option<String>) -> CallToolResult {
+    let cut = crate::report::bounded::bound_json(&mut value);
+    if !cut.is_empty() {
+        let mut note = format!("result bounded for the client: {}", cut.join("; "));
+        // check_all has no report_file of its own: the note names the file.
+        let has_field = value.get("report_file").is_some();
+        if value.get("report_file").is_none_or(|f| f.is_null())
+            && let Some(full) = full
+        {
+            match paths::save_report(repo, tool, &full) {
+                Ok(rel) => {
+                    note.push_str(&format!("; everything is in {rel}"));
+                    if has_field {
+                        value["report_file"] = serde_json::Value::String(rel);
+                    }
+                }
+                Err(e) => note.push_str(&format!("; the full report could not be written: {e}")),
+            }
+        }
+        if let Some(notes) = value.get_mut("notes").and_then(|n| n.as_array_mut()) {
+            notes.push(serde_json::Value::String(note));
+        }
+    }
+    CallToolResult::structured(value)
 }
 
 fn crashed(join: &tokio::task::JoinError) -> CallToolResult {

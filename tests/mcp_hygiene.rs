@@ -211,3 +211,20 @@ async fn tool_schemas_are_portable_json_schema_and_compact() {
     assert!(text.len() < 36_000, "tools/list is {} characters", text.len());
     client.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_large_key_matrix_is_bounded_and_the_full_report_is_kept() {
+    let repo = tempfile::tempdir().unwrap();
+    let vars: String = (0..120).map(|i| format!("STRIPE_PRICE_PLAN_{i}=price_{i:04}Abc\n")).collect();
+    std::fs::write(repo.path().join(".env.production"), &vars).unwrap();
+    let client = connect(repo.path(), &[], None).await;
+    let result = call(&client, "check_key_mode", json!({"max_findings": 5})).await;
+    let report = result.structured_content.expect("structuredContent");
+    let rows = report["scope"]["matrix"]["rows"].as_array().unwrap();
+    assert!(rows.len() <= 40, "{} rows", rows.len());
+    let file = report["report_file"].as_str().expect("the full report is kept");
+    let full: Value = serde_json::from_str(&std::fs::read_to_string(repo.path().join(file)).unwrap()).unwrap();
+    assert_eq!(full["scope"]["matrix"]["rows"].as_array().unwrap().len(), 120);
+    assert!(report["notes"].to_string().contains("scope.matrix.rows: 40 of 120 shown"), "{}", report["notes"]);
+    client.cancel().await.unwrap();
+}
