@@ -236,3 +236,20 @@ fn paddle_signature_parser_that_keeps_one_h1_is_noted() {
     let v = r["scope"]["handler_files"][0]["verification"].as_str().unwrap();
     assert!(v.contains("Paddle-Signature"), "{v}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_handler_under_a_non_utf8_directory_is_said_to_be_unreviewed() {
+    use std::os::unix::ffi::OsStrExt;
+    let repo = repo_with("export const x = 1;\n");
+    let dir = repo.path().join(std::ffi::OsStr::from_bytes(b"app/api/caf\xe9"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("webhook.ts"), fixture("ts-wh004-plan-moved", "before.ts")).unwrap();
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-qm", "handler in a latin-1 directory"]);
+    std::fs::write(dir.join("webhook.ts"), fixture("ts-wh004-plan-moved", "after.ts")).unwrap();
+    let out = billguard(repo.path(), &["check", "webhook", "--base", "HEAD", "--format", "json"]);
+    let r = json(&out);
+    let notes = r["notes"].to_string();
+    assert!(notes.contains("webhook.ts: not reviewed: its path is not valid UTF-8"), "{notes}");
+}

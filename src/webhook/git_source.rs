@@ -19,6 +19,8 @@ pub struct GitChanges {
     /// How the base was chosen, e.g. "merge-base with main (1a2b3c4)".
     pub base_label: String,
     pub changes: Vec<FileChange>,
+    /// Changed files that could not be reviewed, each with why: a report must say so.
+    pub unreviewed: Vec<String>,
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
@@ -82,6 +84,9 @@ fn resolve_base(top: &Path, base: Option<&str>) -> Result<(String, String), Chec
 }
 
 /// Files worth reading: source files and env files.
+/// Prefix that marks a path git gave as bytes that are not UTF-8.
+const NOT_UTF8: &str = "\u{0}not-utf8:";
+
 fn wanted(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     name.starts_with(".env") || super::lang::Language::of_path(path).is_some()
@@ -102,7 +107,12 @@ pub fn changes(repo: &Path, base: Option<&str>) -> Result<GitChanges, CheckError
     let raw = git(&top, &["diff", "--raw", "-z", "-M", "--no-color", "--no-ext-diff", &base_sha])
         .map_err(|e| CheckError::Usage(format!("git diff against {base_label} failed: {e}")))?;
     let mut changes = Vec::new();
-    let mut fields = raw.split(|b| *b == 0).map(|f| String::from_utf8_lossy(f).into_owned());
+    let mut unreviewed = Vec::new();
+    let mut fields = raw.split(|b| *b == 0).map(|f| match std::str::from_utf8(f) {
+        Ok(s) => s.to_string(),
+        // Marked so that the change is reported as not reviewed rather than read under a wrong name.
+        Err(_) => format!("{NOT_UTF8}{}", String::from_utf8_lossy(f)),
+    });
     while let Some(meta) = fields.next() {
         let Some(meta) = meta.strip_prefix(':') else { continue };
         let parts: Vec<&str> = meta.split(' ').collect();
@@ -118,6 +128,13 @@ pub fn changes(repo: &Path, base: Option<&str>) -> Result<GitChanges, CheckError
             Some('R') | Some('C') => (Some(first), second),
             _ => (Some(first.clone()), Some(first)),
         };
+        if [&old_path, &new_path].into_iter().flatten().any(|p| p.starts_with(NOT_UTF8)) {
+            let shown = new_path.as_deref().or(old_path.as_deref()).unwrap_or_default().trim_start_matches(NOT_UTF8).to_string();
+            if wanted(&shown) {
+                unreviewed.push(format!("{shown}: not reviewed: its path is not valid UTF-8; rename it, or review this change by hand"));
+            }
+            continue;
+        }
         let mode_change = (old_mode != new_mode && old_mode != "000000" && new_mode != "000000").then(|| (old_mode.clone(), new_mode.clone()));
         changes.push(FileChange {
             old_path,
@@ -136,7 +153,13 @@ pub fn changes(repo: &Path, base: Option<&str>) -> Result<GitChanges, CheckError
     }
     if let Ok(untracked) = git(&top, &["ls-files", "--others", "--exclude-standard", "-z"]) {
         for p in untracked.split(|b| *b == 0).filter(|p| !p.is_empty()) {
-            let p = String::from_utf8_lossy(p).into_owned();
+            let Ok(p) = std::str::from_utf8(p).map(str::to_string) else {
+                let shown = String::from_utf8_lossy(p).into_owned();
+                if wanted(&shown) {
+                    unreviewed.push(format!("{shown}: not reviewed: its path is not valid UTF-8; rename it, or review this change by hand"));
+                }
+                continue;
+            };
             changes.push(FileChange { old_path: None, new_path: Some(p), ..FileChange::default() });
         }
     }
@@ -154,7 +177,7 @@ pub fn changes(repo: &Path, base: Option<&str>) -> Result<GitChanges, CheckError
             }
         }
     }
-    Ok(GitChanges { top, base_sha, base_label, changes })
+    Ok(GitChanges { top, base_sha, base_label, changes, unreviewed })
 }
 
 /// `git cat-file --batch` for many objects at once; `None` for a missing one.

@@ -390,6 +390,7 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
         }
         None => {
             let g = git_source::changes(&req.repo, req.base.as_deref())?;
+            notes.extend(g.unreviewed.iter().cloned());
             (g.changes, "git", Some(g.base_label), Some(g.top), Some(g.base_sha))
         }
     };
