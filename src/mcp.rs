@@ -203,6 +203,8 @@ const PROBING_TOOLS: [&str; 2] = ["check_key_mode", "check_all"];
 #[derive(Debug, Clone)]
 pub struct BillguardServer {
     repo: PathBuf,
+    /// The client's first root, once asked, when the server was started on `.`.
+    roots: Arc<tokio::sync::OnceCell<Option<PathBuf>>>,
     allow_commands: bool,
     allow_probes: bool,
     tool_router: ToolRouter<Self>,
@@ -212,7 +214,45 @@ pub struct BillguardServer {
 #[tool_router]
 impl BillguardServer {
     pub fn new(repo: PathBuf) -> Self {
-        BillguardServer { repo, allow_commands: false, allow_probes: false, tool_router: Self::tool_router(), prompt_router: Self::prompt_router() }
+        BillguardServer {
+            repo,
+            roots: Arc::new(tokio::sync::OnceCell::new()),
+            allow_commands: false,
+            allow_probes: false,
+            tool_router: Self::tool_router(),
+            prompt_router: Self::prompt_router(),
+        }
+    }
+
+    /// This server with the repository the call is about: `--repo` when it names a
+    /// directory, else (started on `.`) the client's first `file://` root when the
+    /// client offers roots, else `.`. Asked once per session. (The SDK marks roots
+    /// deprecated by a later protocol revision; the clients in use still send them.)
+    #[allow(deprecated)]
+    async fn rooted(&self, ctx: &RequestContext<RoleServer>) -> BillguardServer {
+        if self.repo != Path::new(".") {
+            return self.clone();
+        }
+        let peer = ctx.peer.clone();
+        let root = self
+            .roots
+            .get_or_init(|| async move {
+                let offers = peer.peer_info().is_some_and(|info| info.capabilities.roots.is_some());
+                if !offers {
+                    return None;
+                }
+                let listed = tokio::time::timeout(std::time::Duration::from_secs(5), peer.list_roots()).await.ok()?.ok()?;
+                let root = listed.roots.iter().find_map(|r| reqwest::Url::parse(&r.uri).ok().filter(|u| u.scheme() == "file")?.to_file_path().ok().filter(|p| p.is_dir()));
+                tracing::info!(root = ?root, "repository from the client's roots");
+                root
+            })
+            .await
+            .clone();
+        let mut this = self.clone();
+        if let Some(root) = root {
+            this.repo = root;
+        }
+        this
     }
 
     /// Applies what the person starting the server allowed. With probes allowed, the
@@ -250,14 +290,15 @@ probe_api reads the Stripe API with each environment's key. Fix every high findi
         Parameters(Args(args)): Parameters<Args<KeyModeArgs>>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let mut req = match self.prepare_keys(&args) {
+        let this = self.rooted(&ctx).await;
+        let mut req = match this.prepare_keys(&args) {
             Ok(req) => req,
             Err(message) => return Ok(tool_error(message)),
         };
         let max = args.max_findings.map_or(DEFAULT_MAX_FINDINGS, |m| (m as usize).min(MAX_MAX_FINDINGS));
         let cancel = Arc::new(AtomicBool::new(false));
         req.cancel = Some(cancel.clone());
-        let repo = self.repo.clone();
+        let repo = this.repo.clone();
         let work = tokio::task::spawn_blocking(move || keys::check(&req));
         let outcome = tokio::select! {
             joined = work => joined,
@@ -322,13 +363,14 @@ billing or access code; fix every high finding (verdict \"fail\") and call again
         Parameters(Args(args)): Parameters<Args<AccessArgs>>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let prepared = self.prepare_access(&args);
+        let this = self.rooted(&ctx).await;
+        let prepared = this.prepare_access(&args);
         let req = match prepared {
             Ok(req) => req,
             Err(message) => return Ok(tool_error(message)),
         };
         let max = args.max_findings.map_or(DEFAULT_MAX_FINDINGS, |m| (m as usize).min(MAX_MAX_FINDINGS));
-        let repo = self.repo.clone();
+        let repo = this.repo.clone();
         let (hooks, forwarder) = progress_forwarder(&ctx);
         let work = tokio::spawn(async move { access::check_with(&req, &hooks).await });
         let abort = work.abort_handle();
@@ -364,12 +406,13 @@ before opening a PR that touches a webhook handler; fix every high finding (verd
         Parameters(Args(args)): Parameters<Args<WebhookArgs>>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let req = match self.prepare_webhook(args.base, args.diff, args.paths.unwrap_or_default()) {
+        let this = self.rooted(&ctx).await;
+        let req = match this.prepare_webhook(args.base, args.diff, args.paths.unwrap_or_default()) {
             Ok(req) => req,
             Err(message) => return Ok(tool_error(message)),
         };
         let max = args.max_findings.map_or(DEFAULT_MAX_FINDINGS, |m| (m as usize).min(MAX_MAX_FINDINGS));
-        let repo = self.repo.clone();
+        let repo = this.repo.clone();
         let work = tokio::task::spawn_blocking(move || webhook::check(&req));
         let outcome = tokio::select! {
             joined = work => joined,
@@ -396,7 +439,8 @@ high finding (verdict \"fail\") and call again.",
         Parameters(Args(args)): Parameters<Args<AllArgs>>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let mut req = match self.prepare_all(&args) {
+        let this = self.rooted(&ctx).await;
+        let mut req = match this.prepare_all(&args) {
             Ok(req) => req,
             Err(message) => return Ok(tool_error(message)),
         };
@@ -421,7 +465,7 @@ high finding (verdict \"fail\") and call again.",
             Ok(report) => report,
             Err(join) => return Ok(crashed(&join)),
         };
-        let repo = self.repo.clone();
+        let repo = this.repo.clone();
         report.bound(max, &mut |tool: &str, full: &str| {
             paths::save_report(&repo, tool, full).map_err(|e| format!("writing it under .billguard/reports/ failed: {e}"))
         });

@@ -228,3 +228,35 @@ async fn a_large_key_matrix_is_bounded_and_the_full_report_is_kept() {
     assert!(report["notes"].to_string().contains("scope.matrix.rows: 40 of 120 shown"), "{}", report["notes"]);
     client.cancel().await.unwrap();
 }
+
+/// A client that offers one root.
+#[derive(Clone)]
+struct RootsClient(std::path::PathBuf);
+
+#[allow(deprecated)]
+impl rmcp::ClientHandler for RootsClient {
+    fn get_info(&self) -> rmcp::model::ClientConfig {
+        let mut info = rmcp::model::ClientConfig::default();
+        info.capabilities = rmcp::model::ClientCapabilities::builder().enable_roots().build();
+        info
+    }
+
+    async fn list_roots(&self, _: rmcp::service::RequestContext<RoleClient>) -> Result<rmcp::model::ListRootsResult, rmcp::ErrorData> {
+        let uri = reqwest::Url::from_file_path(&self.0).unwrap().to_string();
+        Ok(rmcp::model::ListRootsResult::new(vec![rmcp::model::Root::new(uri)]))
+    }
+}
+
+#[tokio::test]
+async fn a_server_started_on_dot_uses_the_client_s_root() {
+    let repo = materialize(&crate_root().join("fixtures/keys/test-keys-in-production/repo"), true);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_billguard"));
+    cmd.arg("serve").current_dir(elsewhere.path()).env("BILLGUARD_LOG", "warn");
+    let (transport, _) = TokioChildProcess::builder(cmd).stderr(Stdio::null()).spawn().unwrap();
+    let client = RootsClient(repo.path().to_path_buf()).serve(transport).await.unwrap();
+    let params = CallToolRequestParams::new("check_key_mode").with_arguments(serde_json::Map::new());
+    let report = client.call_tool(params).await.unwrap().structured_content.unwrap();
+    assert_eq!(report["summary"]["by_rule"]["KEY001"], 2, "the root's env files were judged: {report}");
+    client.cancel().await.unwrap();
+}
