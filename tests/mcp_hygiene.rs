@@ -260,3 +260,31 @@ async fn a_server_started_on_dot_uses_the_client_s_root() {
     assert_eq!(report["summary"]["by_rule"]["KEY001"], 2, "the root's env files were judged: {report}");
     client.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn deeply_nested_fixtures_are_input_errors_and_the_server_lives_on() {
+    let repo = tempfile::tempdir().unwrap();
+    let fx = repo.path().join("fx");
+    std::fs::create_dir_all(fx.join("db")).unwrap();
+    std::fs::create_dir_all(fx.join("stripe")).unwrap();
+    let deep = |open: &str, inner: &str, close: &str| format!("{}{inner}{}", open.repeat(30_000), close.repeat(30_000));
+    let cases = [
+        (deep("[", "", "]"), "[]".to_string()),
+        (format!("{{\"data\":{}}}", deep("[", "", "]")), "[]".to_string()),
+        (format!("{{\"meta\":{},\"data\":[]}}", deep("[", "", "]")), "[]".to_string()),
+        ("[]".to_string(), format!("[{}]", deep("{\"a\":", "1", "}"))),
+    ];
+    let client = connect(repo.path(), &[], None).await;
+    for (subscriptions, users) in cases {
+        std::fs::write(fx.join("stripe/subscriptions.json"), &subscriptions).unwrap();
+        std::fs::write(fx.join("db/users.json"), &users).unwrap();
+        let result = call(&client, "check_access_contract", json!({"fixtures_dir": "fx"})).await;
+        assert_eq!(result.is_error, Some(true));
+        assert!(text_of(&result).contains("nested deeper than 64 levels"), "{}", text_of(&result));
+    }
+    std::fs::write(fx.join("stripe/subscriptions.json"), "[]").unwrap();
+    std::fs::write(fx.join("db/users.json"), "[]").unwrap();
+    let result = call(&client, "check_access_contract", json!({"fixtures_dir": "fx"})).await;
+    assert_eq!(result.structured_content.unwrap()["verdict"], "pass", "the server is still alive");
+    client.cancel().await.unwrap();
+}

@@ -319,9 +319,9 @@ fn split_blocks<'d, R: Read>(
                     }
                     Ok(None) if s.eof => return Err(s.error("the document ends inside an element (truncated?)")),
                     Ok(None) => break,
-                    Err(at) => {
-                        s.pos = at;
-                        return Err(s.error("unexpected character in an element"));
+                    Err(bad) => {
+                        s.pos = bad.at();
+                        return Err(s.error(&bad.message(" in an element")));
                     }
                 },
             }
@@ -523,9 +523,9 @@ impl<'d, R: Read> Scanner<'d, R> {
                 }
                 Ok(None) if self.eof => return Err(self.error("the document ends inside a value (truncated?)")),
                 Ok(None) => self.more()?,
-                Err(at) => {
-                    self.pos = at;
-                    return Err(self.error("unexpected character"));
+                Err(bad) => {
+                    self.pos = bad.at();
+                    return Err(self.error(&bad.message("")));
                 }
             }
         }
@@ -546,11 +546,40 @@ impl<'d, R: Read> Scanner<'d, R> {
     }
 }
 
+/// Deepest nesting of an element billguard parses. Stripe and Paddle objects
+/// nest about ten levels; the parsers behind the splitter recurse, so a deeper
+/// element (a hostile fixture) is an error instead of a stack overflow.
+pub const MAX_NESTING: usize = 64;
+
+/// Why [`value_end`] stopped at an offset.
+#[derive(Debug, PartialEq)]
+enum Bad {
+    /// A character no value can hold there.
+    Character(usize),
+    /// Nesting deeper than [`MAX_NESTING`].
+    TooDeep(usize),
+}
+
+impl Bad {
+    fn at(&self) -> usize {
+        match self {
+            Bad::Character(at) | Bad::TooDeep(at) => *at,
+        }
+    }
+
+    fn message(&self, what: &str) -> String {
+        match self {
+            Bad::Character(_) => format!("unexpected character{what}"),
+            Bad::TooDeep(_) => format!("nested deeper than {MAX_NESTING} levels{what}; billing objects never are (a malformed or hostile file?)"),
+        }
+    }
+}
+
 /// The end (exclusive) of the JSON value starting at `start`, `Ok(None)` when
-/// the buffer ends first, `Err(offset)` on a character no value can hold
-/// there. Validates only structure (strings and nesting); the parser checks
-/// the rest.
-fn value_end(buf: &[u8], start: usize) -> Result<Option<usize>, usize> {
+/// the buffer ends first, an error on a character no value can hold there or
+/// on nesting deeper than [`MAX_NESTING`]. Validates only structure (strings
+/// and nesting); the parser checks the rest.
+fn value_end(buf: &[u8], start: usize) -> Result<Option<usize>, Bad> {
     let mut i = start;
     let mut depth = 0usize;
     while i < buf.len() {
@@ -575,17 +604,22 @@ fn value_end(buf: &[u8], start: usize) -> Result<Option<usize>, usize> {
                 }
                 continue;
             }
-            b'{' | b'[' => depth += 1,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(Bad::TooDeep(i));
+                }
+            }
             b'}' | b']' => {
                 if depth == 0 {
-                    return Err(i);
+                    return Err(Bad::Character(i));
                 }
                 depth -= 1;
                 if depth == 0 {
                     return Ok(Some(i + 1));
                 }
             }
-            b',' | b':' if depth == 0 => return Err(i),
+            b',' | b':' if depth == 0 => return Err(Bad::Character(i)),
             b' ' | b'\n' | b'\r' | b'\t' | b',' | b':' => {}
             _ if depth == 0 => {
                 // A scalar at top level: runs to the next delimiter.

@@ -68,7 +68,13 @@ pub fn split_containers(buf: &[u8], pos: usize, ranges: &mut Vec<(usize, usize)>
                         Stop::Other(boundary)
                     };
                 }
-                (_, true) => depth += 1,
+                (_, true) => {
+                    depth += 1;
+                    // Deeper than any billing object: the byte-by-byte path reports it.
+                    if depth > super::json_stream::MAX_NESTING {
+                        return Stop::Other(boundary);
+                    }
+                }
                 (_, false) => {
                     depth -= 1;
                     if depth == 0 {
