@@ -309,14 +309,20 @@ impl ProgressLine {
 }
 
 /// Reads the diff for `check webhook --diff FILE|-`.
+/// Reads `--diff` (a file or `-`), at most one byte past the cap, so that
+/// `/dev/zero` or an endless pipe stops with an error instead of filling memory.
 fn read_diff(path: &std::path::Path) -> Result<String, CheckError> {
-    let bytes = if path.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map_err(|e| CheckError::input(path, format!("cannot read stdin: {e}")))?;
-        buf
+    use std::io::Read;
+    let cap = webhook::unified_diff::MAX_DIFF_BYTES as u64 + 1;
+    let mut bytes = Vec::new();
+    let read = if path.as_os_str() == "-" {
+        std::io::stdin().take(cap).read_to_end(&mut bytes)
     } else {
-        std::fs::read(path).map_err(|e| CheckError::input(path, format!("cannot read the diff: {e}")))?
+        let file = std::fs::File::open(path).map_err(|e| CheckError::input(path, format!("cannot read the diff: {e}")))?;
+        file.take(cap).read_to_end(&mut bytes)
     };
+    read.map_err(|e| CheckError::input(path, format!("cannot read the diff: {e}")))?;
+    webhook::unified_diff::check_size(bytes.len()).map_err(|m| CheckError::input(path, m))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 

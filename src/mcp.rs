@@ -500,6 +500,9 @@ high finding (verdict \"fail\") and call again.",
         if let Some(b) = &base {
             secrets::refuse_secret_argument("base", b)?;
         }
+        if let Some(d) = &diff {
+            webhook::unified_diff::check_size(d.len()).map_err(|m| format!("argument `diff`: {m}"))?;
+        }
         for p in &paths {
             secrets::refuse_secret_argument("paths", p)?;
             paths::within_repo(&self.repo, p.split('*').next().unwrap_or(p), "paths")?;

@@ -253,3 +253,54 @@ fn a_handler_under_a_non_utf8_directory_is_said_to_be_unreviewed() {
     let notes = r["notes"].to_string();
     assert!(notes.contains("webhook.ts: not reviewed: its path is not valid UTF-8"), "{notes}");
 }
+
+#[test]
+fn deeply_nested_handlers_in_every_language_are_named_as_not_analysed() {
+    let repo = repo_with("export const x = 1;\n");
+    let open = "(".repeat(20_000);
+    let close = ")".repeat(20_000);
+    let event = "\"customer.subscription.deleted\"";
+    let cases = [
+        ("ts", format!("export function POST() {{ const t = {event}; const x = {open}1{close}; }}\n")),
+        ("js", format!("export function POST() {{ const t = {event}; const x = {open}1{close}; }}\n")),
+        ("py", format!("def webhook():\n    t = {event}\n    x = {open}1{close}\n")),
+        ("rb", format!("def webhook\n  t = {event}\n  x = {open}1{close}\nend\n")),
+        ("go", format!("package main\nfunc Webhook() {{ t := {event}; x := {open}1{close} }}\n")),
+        ("php", format!("<?php function webhook() {{ $t = {event}; $x = {open}1{close}; }}\n")),
+        ("rs", format!("fn webhook() {{ let t = {event}; let x = {open}1{close}; }}\n")),
+        ("ex", format!("defmodule W do\n  def webhook(conn) do\n    t = {event}\n    x = {open}1{close}\n  end\nend\n")),
+        // Python's grammar aborts on very deep block nesting: refused before parsing.
+        ("py", (0..1100).fold(format!("def webhook():\n    t = {event}\n"), |s, i| s + &"    ".repeat(i + 1) + "if t:\n") + &"    ".repeat(1101) + "pass\n"),
+    ];
+    for (ext, text) in cases {
+        let path = format!("app/api/webhook/stripe_webhook.{ext}");
+        std::fs::write(repo.path().join(&path), text).unwrap();
+        let out = billguard(repo.path(), &["check", "webhook", "--base", "HEAD", "--format", "json", "--path", &path]);
+        assert_ne!(out.status.code(), None, "{ext}: killed by a signal");
+        let r = json(&out);
+        let notes = r["notes"].to_string();
+        assert!(notes.contains(&format!("{path} (new version): not analysed: nesting deeper")), "{ext}: {notes}");
+        std::fs::remove_file(repo.path().join(&path)).unwrap();
+    }
+}
+
+#[test]
+fn absurd_hunk_positions_and_endless_diff_input_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let diff = "--- a/app/api/webhook/route.ts\n+++ b/app/api/webhook/route.ts\n@@ -4294967295,1 +4294967295,1 @@\n-a\n+b\n";
+    let mut child = Command::new(env!("CARGO_BIN_EXE_billguard"))
+        .current_dir(dir.path())
+        .args(["check", "webhook", "--diff", "-", "--format", "json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), diff.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("names a line past 1000000"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = billguard(dir.path(), &["check", "webhook", "--diff", "/dev/zero", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("larger than 64 MB"), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -27,7 +27,7 @@ pub fn build_with(parsed: &Parsed, access_fields: &[String], reach: Option<&Reac
         idx.callees = Callees::new(reach);
     }
     let found = dispatch::discover(&parsed.stmts, &idx);
-    let mut model = HandlerModel { parse_error_line: parsed.error_line, ..HandlerModel::default() };
+    let mut model = HandlerModel { parse_error_line: parsed.error_line, not_analysed: parsed.not_analysed.clone(), ..HandlerModel::default() };
     for d in &found.dispatches {
         let ev = model.events.entry(d.event.clone()).or_insert_with(|| EventModel { line: d.line, ..EventModel::default() });
         effects::walk(&idx, &d.event, &d.body, ev);

@@ -181,7 +181,16 @@ pub(crate) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync)
     }
     let chunk = items.len().div_ceil(threads);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = items.chunks(chunk).map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>())).collect();
+        // The same stack as the thread that runs a check: lowering and the effects walk recurse.
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| {
+                std::thread::Builder::new()
+                    .stack_size(crate::cli::CHECK_STACK_SIZE)
+                    .spawn_scoped(scope, || part.iter().map(&f).collect::<Vec<R>>())
+                    .expect("a webhook analysis thread starts")
+            })
+            .collect();
         handles.into_iter().flat_map(|h| h.join().expect("a webhook analysis thread panicked")).collect()
     })
 }
@@ -557,6 +566,9 @@ fn analyze_change(c: &FileChange, shown: &str, globs: &[String], fields: &[Strin
             helpers.extend(followed);
             if which == "new version" {
                 notes.extend(skipped);
+            }
+            if let Some(why) = &m.not_analysed {
+                notes.push(format!("{shown} ({which}): not analysed: {why}; this file was not reviewed"));
             }
             if let Some(line) = m.parse_error_line {
                 if !c.partial {

@@ -23,6 +23,8 @@ pub struct HandlerModel {
     pub secret_vars: BTreeSet<String>,
     /// Line of the first syntax error, when the file did not parse cleanly.
     pub parse_error_line: Option<u32>,
+    /// Why the file could not be analysed at all: its model is empty, not a pass.
+    pub not_analysed: Option<String>,
     /// Line of the handler's entry point (the function that dispatches events), or 1.
     pub entry_line: u32,
     /// Verification mounted on this handler from another file (set by the repo scan).

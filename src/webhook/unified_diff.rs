@@ -7,6 +7,25 @@ use std::collections::BTreeMap;
 
 use super::{FileChange, Hunk};
 
+/// Largest diff text billguard reads (CLI `--diff`, MCP `diff`): a handler
+/// change is kilobytes; this is far beyond any real one.
+pub const MAX_DIFF_BYTES: usize = 64 << 20;
+
+/// Highest line number a hunk may name. Versions are rebuilt line by line, so a
+/// header such as `@@ -4294967295,1 ...` would otherwise allocate gigabytes.
+pub const MAX_LINE: u32 = 1_000_000;
+
+/// Refuses diff text larger than [`MAX_DIFF_BYTES`].
+pub fn check_size(len: usize) -> Result<(), String> {
+    if len > MAX_DIFF_BYTES {
+        return Err(format!(
+            "the diff is larger than {} MB; review a smaller change, or run in the git checkout with --base instead of --diff",
+            MAX_DIFF_BYTES >> 20
+        ));
+    }
+    Ok(())
+}
+
 #[derive(Default)]
 struct Building {
     old_path: Option<String>,
@@ -167,6 +186,10 @@ pub fn parse(text: &str) -> Result<Vec<FileChange>, String> {
         } else if line.starts_with("Binary files ") || line.starts_with("GIT binary patch") {
             b.binary = true;
         } else if let Some((os, on, ns, nn)) = hunk_header(line) {
+            let ends = [os.saturating_add(on), ns.saturating_add(nn)];
+            if ends.iter().any(|e| *e > MAX_LINE) {
+                return Err(format!("hunk header `{}` names a line past {MAX_LINE}, beyond any handler file", line.chars().take(80).collect::<String>()));
+            }
             b.hunks += 1;
             b.parsed.push(Hunk { new_start: ns, lines: Vec::new() });
             let (mut o, mut n) = (os, ns);

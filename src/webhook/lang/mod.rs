@@ -80,18 +80,38 @@ pub struct Parsed {
     pub stmts: Vec<Stmt>,
     /// 1-based line of the first syntax error; the rest of the tree is still used.
     pub error_line: Option<u32>,
+    /// Why the file was not analysed at all (nesting too deep to lower safely).
+    pub not_analysed: Option<String>,
 }
+
+/// Deepest syntax tree lowered. Lowering recurses; real handlers nest a few
+/// dozen levels, so deeper input (generated or hostile) is refused, not lowered.
+pub const MAX_TREE_DEPTH: usize = 400;
+
+/// Deepest Python block nesting handed to the grammar: its indentation scanner
+/// aborts the process (a C assertion) somewhere past a thousand levels.
+pub const MAX_PYTHON_INDENTS: usize = 200;
 
 /// Parses source text. Syntax errors leave a partial tree, which is used.
 pub fn parse(lang: Language, text: &str) -> Parsed {
+    if lang == Language::Python {
+        let depth = python_indent_depth(text);
+        if depth > MAX_PYTHON_INDENTS {
+            return too_deep(format!("{depth} nested indented blocks"), MAX_PYTHON_INDENTS);
+        }
+    }
     let mut parser = Parser::new();
     if parser.set_language(&lang.grammar()).is_err() {
-        return Parsed { stmts: Vec::new(), error_line: Some(1) };
+        return Parsed { stmts: Vec::new(), error_line: Some(1), not_analysed: None };
     }
     let Some(tree) = parser.parse(text, None) else {
-        return Parsed { stmts: Vec::new(), error_line: Some(1) };
+        return Parsed { stmts: Vec::new(), error_line: Some(1), not_analysed: None };
     };
     let root = tree.root_node();
+    let depth = tree_depth(root);
+    if depth > MAX_TREE_DEPTH {
+        return too_deep(format!("a syntax tree {depth} levels deep"), MAX_TREE_DEPTH);
+    }
     let src = Src { text };
     let error_line = root.has_error().then(|| first_error(root).map_or(1, |n| src.line(n)));
     let stmts = match lang {
@@ -103,7 +123,55 @@ pub fn parse(lang: Language, text: &str) -> Parsed {
         Language::Elixir => elixir::lower_program(root, &src),
         Language::TypeScript | Language::Tsx | Language::JavaScript => typescript::lower_program(root, &src),
     };
-    Parsed { stmts, error_line }
+    Parsed { stmts, error_line, not_analysed: None }
+}
+
+fn too_deep(what: String, limit: usize) -> Parsed {
+    Parsed { stmts: Vec::new(), error_line: None, not_analysed: Some(format!("nesting deeper than billguard analyses ({what}; the limit is {limit})")) }
+}
+
+/// The depth of a syntax tree, walked without recursion.
+pub fn tree_depth(root: Node) -> usize {
+    let mut cursor = root.walk();
+    let (mut depth, mut deepest) = (1usize, 1usize);
+    loop {
+        if cursor.goto_first_child() {
+            depth += 1;
+            deepest = deepest.max(depth);
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return deepest;
+            }
+            depth -= 1;
+        }
+    }
+}
+
+/// How many indented blocks nest at the deepest point, as Python's tokenizer
+/// counts them: a stack of increasing indentation widths.
+pub fn python_indent_depth(text: &str) -> usize {
+    let mut stack: Vec<usize> = Vec::new();
+    let mut deepest = 0;
+    for line in text.lines() {
+        let body = line.trim_start_matches([' ', '\t']);
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        let width = line.len() - body.len();
+        while stack.last().is_some_and(|w| *w > width) {
+            stack.pop();
+        }
+        if width > 0 && stack.last().is_none_or(|w| *w < width) {
+            stack.push(width);
+            deepest = deepest.max(stack.len());
+        }
+    }
+    deepest
 }
 
 fn first_error(n: Node) -> Option<Node> {
