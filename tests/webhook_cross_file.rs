@@ -254,3 +254,68 @@ fn an_import_that_names_no_file_is_a_note_and_the_review_goes_on() {
     assert_ne!(out.status.code(), Some(2), "{v:#}");
     assert!(v["notes"].to_string().contains("'@/utils/nowhere' names no file"), "{}", v["notes"]);
 }
+
+const GUARDED_ROUTE: &str = r#"import Stripe from 'stripe';
+import { syncSubscription, saveProduct } from '../../../lib/billing-store';
+
+const handled = new Set(['product.updated', 'customer.subscription.updated', 'customer.subscription.deleted']);
+
+export async function POST(req: Request) {
+  const raw = await req.text();
+  let event: Stripe.Event;
+  try {
+    event = stripe.webhooks.constructEvent(raw, req.headers.get('stripe-signature')!, process.env.STRIPE_WEBHOOK_SECRET!);
+  } catch {
+    return new Response('invalid signature', { status: 400 });
+  }
+  if (handled.has(event.type)) {
+    switch (event.type) {
+      case 'product.updated':
+        await saveProduct(event.data.object as Stripe.Product);
+        break;
+      case 'customer.subscription.updated':
+      case 'customer.subscription.deleted':
+        await syncSubscription(event.data.object as Stripe.Subscription);
+        break;
+    }
+  }
+  return Response.json({ ok: true });
+}
+"#;
+
+const BILLING_STORE: &str = r#"export const saveProduct = async (product: Stripe.Product) => {
+  await db.from('products').upsert([{ id: product.id, active: product.active, name: product.name }]);
+};
+
+export const syncSubscription = async (sub: Stripe.Subscription) => {
+  const row = {
+    id: sub.id,
+    user_id: sub.metadata.user_id,
+    status: sub.status,
+    renews_at: new Date(sub.current_period_end * 1000).toISOString(),
+  };
+  await db.from('subscriptions').upsert([row]);
+};
+"#;
+
+#[test]
+fn a_status_column_copied_from_the_subscription_is_access() {
+    let dir = repo(&[("app/api/webhooks/route.ts", GUARDED_ROUTE), ("lib/billing-store.ts", BILLING_STORE)]);
+    write(dir.path(), &[("lib/billing-store.ts", &BILLING_STORE.replace("    status: sub.status,\n", ""))]);
+    let (v, _) = review(dir.path());
+    let rules = high_rules(&v);
+    assert!(rules.contains(&"WH004".to_string()) && rules.contains(&"WH005".to_string()), "{rules:?} {v:#}");
+    // A product's `active` flag is not access: the product event is not part of it.
+    assert!(!v["findings"].to_string().contains("product.updated"), "{v:#}");
+}
+
+#[test]
+fn under_a_handled_events_guard_each_event_has_only_its_own_case() {
+    let dir = repo(&[("app/api/webhooks/route.ts", GUARDED_ROUTE), ("lib/billing-store.ts", BILLING_STORE)]);
+    // The product upsert goes: the subscription events, which never wrote products, are unaffected.
+    write(dir.path(), &[("lib/billing-store.ts", &BILLING_STORE.replace("  await db.from('products').upsert([{ id: product.id, active: product.active, name: product.name }]);\n", ""))]);
+    let (v, _) = review(dir.path());
+    let findings = v["findings"].as_array().unwrap();
+    assert!(findings.iter().all(|f| !f["entity"].as_str().unwrap().contains("customer.subscription")), "{v:#}");
+    assert!(findings.iter().any(|f| f["rule"] == "WH008" && f["entity"].as_str().unwrap().ends_with("#product.updated")), "{v:#}");
+}

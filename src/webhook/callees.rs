@@ -51,7 +51,15 @@ impl<'a> Callees<'a> {
     fn assignments(&mut self, stmts: &'a [Stmt]) {
         for s in stmts {
             match s {
-                Stmt::Assign { target: Expr::Ident(n), value, .. } => self.values.entry(n.as_str()).or_default().push(value),
+                Stmt::Assign { target, value, .. } => {
+                    if let Expr::Ident(n) = target {
+                        self.values.entry(n.as_str()).or_default().push(value);
+                    }
+                    // `const helper = async (...) => { ... }`: the helper's own locals.
+                    if let Expr::Lambda(f) = value {
+                        self.assignments(&f.body);
+                    }
+                }
                 Stmt::If { then, els, .. } => {
                     self.assignments(then);
                     self.assignments(els);

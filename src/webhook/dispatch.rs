@@ -9,17 +9,9 @@ use super::effects::{Body, block_answer};
 use super::index::Index;
 use super::lang::syntax::{Expr, Stmt};
 use super::model::Answer;
-use super::vocab::{self, is_event_type};
+use super::vocab::is_event_type;
 
-/// The event type a dispatch label names: a string literal, or a constant or
-/// method-derived name (`InvoicePaid`, `EventName.SubscriptionCanceled`).
-pub fn event_label(e: &Expr) -> Option<String> {
-    match e {
-        Expr::Str(s) if is_event_type(s) => Some(s.clone()),
-        Expr::Ident(_) | Expr::Member(..) => vocab::event_from_name(e.last_name()).map(String::from),
-        _ => None,
-    }
-}
+pub use super::vocab::event_label;
 
 pub struct Dispatch<'a> {
     pub event: String,

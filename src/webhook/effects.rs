@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use super::index::Index;
-use super::lang::syntax::{Arg, Call, Expr, Func, Pair, Stmt, ends, squash};
+use super::lang::syntax::{Arg, Call, Case, Expr, Func, Pair, Stmt, ends, squash};
 use super::model::{AccessWrite, Answer, EventModel, LookupKey, Opaque, OpaqueKind, Status, StatusGate, ValueKind};
 use super::vocab::{self, FrameworkBase, SUBSCRIPTION_STATUSES};
 
@@ -70,11 +70,17 @@ impl<'a> Walker<'a, '_> {
                             self.out.missing_row.get_or_insert(a);
                         }
                     }
+                    // A test of the event type: only the branch this event takes.
+                    let takes = event_test(cond, self.event);
                     self.guards.push((cond.clone(), false));
-                    self.block(then);
+                    if takes != Some(false) {
+                        self.block(then);
+                    }
                     self.guards.pop();
                     self.guards.push((cond.clone(), true));
-                    self.block(els);
+                    if takes != Some(true) {
+                        self.block(els);
+                    }
                     self.guards.pop();
                     if ends(then) && els.is_empty() {
                         self.guards.push((cond.clone(), true));
@@ -82,7 +88,7 @@ impl<'a> Walker<'a, '_> {
                 }
                 Stmt::Switch { subject, cases, .. } => {
                     self.expr(subject);
-                    for c in cases {
+                    for c in self.cases_for_event(cases) {
                         let n = self.guards.len();
                         for l in &c.labels {
                             self.guards.push((Expr::Binary("==".into(), Box::new(subject.clone()), Box::new(l.clone())), false));
@@ -113,7 +119,7 @@ impl<'a> Walker<'a, '_> {
                         _ => None,
                     };
                     if let Some(f) = field {
-                        if vocab::is_access_field(f, self.idx.access_fields) && !is_payload(target) {
+                        if self.decides_access(f, value) && !is_payload(target) {
                             self.access(f, value, *line);
                             self.out.state_writes.push(*line);
                         }
@@ -137,6 +143,32 @@ impl<'a> Walker<'a, '_> {
             }
         }
         self.guards.truncate(base);
+    }
+
+    /// The cases this event runs when a switch is on the event type (its case
+    /// and those it falls through to, else the default); every case otherwise.
+    fn cases_for_event(&self, cases: &'a [Case]) -> Vec<&'a Case> {
+        let on_events = cases.iter().any(|c| c.labels.iter().any(|l| vocab::event_label(l).is_some()));
+        if !on_events {
+            return cases.iter().collect();
+        }
+        let start = cases
+            .iter()
+            .position(|c| c.labels.iter().any(|l| vocab::event_label(l).as_deref() == Some(self.event)))
+            .or_else(|| cases.iter().position(|c| c.is_default));
+        let Some(start) = start else { return Vec::new() };
+        let mut out = Vec::new();
+        for c in &cases[start..] {
+            out.push(c);
+            if !c.body.is_empty() && ends(&c.body) {
+                break;
+            }
+            if !c.body.is_empty() && !c.body.iter().any(|s| matches!(s, Stmt::Break)) {
+                // No explicit end: languages without fall-through (Ruby `when`, Python `case`).
+                break;
+            }
+        }
+        out
     }
 
     fn expr(&mut self, e: &'a Expr) {
@@ -191,16 +223,21 @@ impl<'a> Walker<'a, '_> {
             }
         }
         if let Some(f) = self.idx.resolve_call(&c.callee) {
-            let seen = (self.out.access_writes.len(), self.out.state_writes.len(), self.out.opaque.len());
+            let seen = self.recognised();
             self.follow(&c.args, f);
-            let wrote = seen != (self.out.access_writes.len(), self.out.state_writes.len(), self.out.opaque.len());
-            // A helper of another file whose body shows no write billguard recognises is
-            // still judged by its name, as when it could not be seen.
-            if wrote || !self.idx.is_external(f) {
+            // A helper of another file in which billguard recognises nothing (no write,
+            // lookup or refetch) although it calls things is still judged by its name, as
+            // when it could not be seen; an empty helper is judged empty.
+            if seen != self.recognised() || !self.idx.is_external(f) || !makes_calls(&f.body) {
                 return;
             }
         }
         self.unresolved_call(c);
+    }
+
+    /// How much the walk has recognised so far: writes, opaque calls, lookups, refetches.
+    fn recognised(&self) -> (usize, usize, usize, usize, bool) {
+        (self.out.access_writes.len(), self.out.state_writes.len(), self.out.opaque.len(), self.out.lookups.len(), self.out.refetch.is_some())
     }
 
     /// Walks a called function with its parameters bound to the call's arguments.
@@ -276,13 +313,21 @@ impl<'a> Walker<'a, '_> {
         }
         for a in &c.args {
             if let Some(name) = &a.name {
-                if vocab::is_access_field(name, self.idx.access_fields) {
+                if self.decides_access(name, &a.value) {
                     self.access(name, &a.value, c.line);
                     continue;
                 }
             }
             match self.idx.value_of(&a.value) {
                 Expr::Object(pairs) => self.access_object(pairs),
+                // `.upsert([row])`, `.insert([a, b])`: each row.
+                Expr::Array(items) => {
+                    for item in items {
+                        if let Expr::Object(pairs) = self.idx.value_of(item) {
+                            self.access_object(pairs);
+                        }
+                    }
+                }
                 Expr::Str(s) if vocab::is_write_sql(s) => self.access_sql(s, &params, c.line),
                 // `Repo.update(change(user, has_paid_access: true))`, `User.changeset(user, %{...})`
                 Expr::Call(inner) if vocab::is_attribute_setter(inner) => self.access_args(inner),
@@ -320,7 +365,7 @@ impl<'a> Walker<'a, '_> {
             if ["where", "filter", "select", "include", "orderBy", "_where", "returning"].contains(&key) {
                 continue;
             }
-            if vocab::is_access_field(key, self.idx.access_fields) {
+            if self.decides_access(key, &p.value) {
                 self.access(key, &p.value, p.line);
             } else if let Expr::Object(inner) = self.idx.value_of(&p.value) {
                 self.access_object(inner);
@@ -385,6 +430,13 @@ impl<'a> Walker<'a, '_> {
         e
     }
 
+    /// Whether writing `value` to `field` moves access: an access column, or a
+    /// status column given a subscription's status.
+    fn decides_access(&self, field: &str, value: &'a Expr) -> bool {
+        vocab::is_access_field(field, self.idx.access_fields)
+            || (vocab::is_status_field(field) && vocab::is_subscription_status_value(self.idx.value_of(self.bound(value))))
+    }
+
     fn access(&mut self, field: &str, value: &'a Expr, line: u32) {
         let resolved = self.idx.value_of(self.bound(value));
         let kind = value_kind(field, resolved);
@@ -396,7 +448,9 @@ impl<'a> Walker<'a, '_> {
     fn push_write(&mut self, field: String, value: ValueKind, value_text: String, line: u32, gate: StatusGate, derived: Option<&Expr>) {
         let payment_checked = gate != StatusGate::None
             || self.guards.iter().any(|(g, _)| g.mentions("payment_status") || mentions_prop(g, "paid"))
-            || derived.is_some_and(|d| d.mentions("payment_status"));
+            || derived.is_some_and(|d| d.mentions("payment_status"))
+            // A value computed from the subscription's status mirrors what the provider says.
+            || derived.is_some_and(|d| d.mentions("status"));
         let early_revoke = self.early_revoke(value, &gate, derived);
         self.out.access_writes.push(AccessWrite { field, value, value_text, line, gate, payment_checked, early_revoke });
     }
@@ -606,6 +660,72 @@ fn value_kind(field: &str, e: &Expr) -> ValueKind {
             if ["date", "now", "utcnow"].contains(&n.as_str()) { ValueKind::Revoke } else { ValueKind::Derived }
         }
         _ => ValueKind::Derived,
+    }
+}
+
+/// Whether a block calls anything (outside logging).
+fn makes_calls(stmts: &[Stmt]) -> bool {
+    let mut found = false;
+    let mut visit = |e: &Expr| {
+        e.walk(&mut |x| {
+            if let Expr::Call(c) = x {
+                found |= !vocab::is_logging(c);
+            }
+        })
+    };
+    fn each<'s>(stmts: &'s [Stmt], visit: &mut dyn FnMut(&'s Expr)) {
+        for s in stmts {
+            match s {
+                Stmt::Expr(e, _) => visit(e),
+                Stmt::Assign { target, value, .. } => {
+                    visit(target);
+                    visit(value);
+                }
+                Stmt::Return { value: Some(e), .. } | Stmt::Throw { value: Some(e), .. } => visit(e),
+                Stmt::If { cond, then, els, .. } => {
+                    visit(cond);
+                    each(then, visit);
+                    each(els, visit);
+                }
+                Stmt::Switch { subject, cases, .. } => {
+                    visit(subject);
+                    cases.iter().for_each(|c| each(&c.body, visit));
+                }
+                Stmt::Try { body, catches, finally, .. } => {
+                    each(body, visit);
+                    catches.iter().for_each(|(c, _)| each(c, visit));
+                    each(finally, visit);
+                }
+                Stmt::Block { head, body, .. } => {
+                    head.iter().for_each(|h| visit(h));
+                    each(body, visit);
+                }
+                _ => {}
+            }
+        }
+    }
+    each(stmts, &mut visit);
+    found
+}
+
+/// Whether a condition tests the event type, and if so whether `event` passes:
+/// `type === 'invoice.paid'`, `a || b`, `!(...)`, `!=`.
+fn event_test(cond: &Expr, event: &str) -> Option<bool> {
+    match cond {
+        Expr::Binary(op, l, r) if op == "==" || op == "!=" => {
+            let label = vocab::event_label(r).or_else(|| vocab::event_label(l))?;
+            let other = if vocab::event_label(r).is_some() { l } else { r };
+            if !(other.mentions("type") || other.mentions("event") || other.mentions("alert")) {
+                return None;
+            }
+            Some((label == event) == (op == "=="))
+        }
+        Expr::Binary(op, l, r) if op == "||" => match (event_test(l, event), event_test(r, event)) {
+            (Some(a), Some(b)) => Some(a || b),
+            _ => None,
+        },
+        Expr::Unary(op, inner) if op == "!" => event_test(inner, event).map(|b| !b),
+        _ => None,
     }
 }
 

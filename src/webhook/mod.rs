@@ -683,3 +683,13 @@ fn reached_through_helpers(changes: &[FileChange], analyzed: &[Analyzed], views:
     }
     out
 }
+
+/// The model of the handler at `path` in the working tree of `top`, with the
+/// files it reaches, as JSON: for looking at what the review sees.
+pub fn debug_model(top: &std::path::Path, path: &str) -> String {
+    let Some(views) = Views::new(top, None, &[]) else { return "not a git checkout".into() };
+    let Some(lang) = Language::of_path(path) else { return "not a supported language".into() };
+    let Some(text) = views.after.read_one(path) else { return "no such file".into() };
+    let (model, followed, skipped) = model_in(lang, path, &text, &[], Some((&views.after, &views.cache)));
+    serde_json::to_string_pretty(&serde_json::json!({"followed": followed, "skipped": skipped, "model": model})).unwrap_or_default()
+}

@@ -216,6 +216,24 @@ pub fn is_access_field(name: &str, configured: &[String]) -> bool {
         || s.contains("subscriptionactive")
 }
 
+/// Columns that hold a subscription's state (`status`, `stripe_status`,
+/// `active`, `state`): they decide access when what is written to them is a
+/// subscription's status (see [`is_subscription_status_value`]); a product's
+/// `active` flag or an order's `status` does not.
+pub fn is_status_field(name: &str) -> bool {
+    ["status", "stripestatus", "paddlestatus", "state", "subscriptionstate", "active", "isactive"].contains(&squash(name).as_str())
+}
+
+/// A subscription status as written: a status literal (`'active'`,
+/// `'canceled'`), or a value computed from a status (`subscription.status`,
+/// `sub.status === 'active'`).
+pub fn is_subscription_status_value(e: &Expr) -> bool {
+    match e {
+        Expr::Str(s) => SUBSCRIPTION_STATUSES.contains(&s.to_ascii_lowercase().as_str()),
+        _ => e.mentions("status") && !e.mentions("payment_status") && !e.mentions("status_code"),
+    }
+}
+
 pub fn is_plan_field(name: &str) -> bool {
     let s = squash(name);
     ["plan", "planname", "planid", "tier", "subscriptiontier", "subscriptionplan", "plantier", "plankey"].contains(&s.as_str())
@@ -396,6 +414,15 @@ pub fn is_refetch(call: &Call) -> bool {
 pub fn opaque_kind(name: &str) -> Option<super::model::OpaqueKind> {
     use super::model::OpaqueKind;
     let s = squash(name);
+    // Standard-library setters and timers (`date.setSeconds`, `setTimeout`) change no state.
+    const BUILTIN: &[&str] = &[
+        "settimeout", "setinterval", "setimmediate", "setseconds", "setminutes", "sethours", "setdate", "setmonth", "setfullyear",
+        "setmilliseconds", "settime", "setutcseconds", "setutcminutes", "setutchours", "setutcdate", "setutcmonth", "setutcfullyear",
+        "setheader", "setstatus", "setcookie", "setlevel", "setlocale", "onerror", "once", "on",
+    ];
+    if BUILTIN.contains(&s.as_str()) {
+        return None;
+    }
     let has = |ws: &[&str]| ws.iter().any(|w| s.contains(w));
     if has(&["revoke", "deactivate", "downgrade", "disable", "suspend", "removeaccess", "lockout", "expireaccess", "cancelaccess"]) {
         Some(OpaqueKind::Revoke)
@@ -604,4 +631,14 @@ pub fn is_constant_time_compare(call: &Call) -> bool {
     ["timingsafeequal", "comparedigest", "hashequals", "securecompare", "fixedlengthsecurecompare", "constanttimecompare", "verifyslice", "constanttimeeq"]
         .contains(&name.as_str())
         || call.callee.dotted().as_deref() == Some("hmac.Equal")
+}
+
+/// The event type a dispatch label names: a string literal, or a constant or
+/// method-derived name (`InvoicePaid`, `EventName.SubscriptionCanceled`).
+pub fn event_label(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Str(s) if is_event_type(s) => Some(s.clone()),
+        Expr::Ident(_) | Expr::Member(..) => event_from_name(e.last_name()).map(String::from),
+        _ => None,
+    }
 }
