@@ -49,16 +49,52 @@ fn normalize(p: &Path) -> PathBuf {
     out
 }
 
+/// How many full reports `.billguard/reports/` keeps: older ones are removed.
+pub const KEPT_REPORTS: usize = 20;
+
+/// The tools whose reports billguard writes (and may prune).
+const REPORT_TOOLS: &[&str] = &["check_access_contract", "check_key_mode", "diff_webhook_handler", "check_all"];
+
 /// Writes a full report as JSON under `<repo>/.billguard/reports/` and returns
-/// its repo-relative path.
+/// its repo-relative path. `.billguard/` gets a `.gitignore` that keeps it out
+/// of git (and so out of every scan), and only the newest [`KEPT_REPORTS`]
+/// reports are kept.
 pub fn save_report(repo: &Path, tool: &str, report_json: &str) -> io::Result<String> {
     static SEQ: AtomicU32 = AtomicU32::new(0);
-    let dir = repo.join(".billguard").join("reports");
+    let top = repo.join(".billguard");
+    let dir = top.join("reports");
     std::fs::create_dir_all(&dir)?;
+    let ignore = top.join(".gitignore");
+    if !ignore.exists() {
+        std::fs::write(&ignore, "# billguard's own output: never committed, never reviewed.\n*\n")?;
+    }
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
     let name = format!("{tool}-{stamp}-{}-{}.json", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed));
     std::fs::write(dir.join(&name), report_json)?;
+    prune_reports(&dir, KEPT_REPORTS);
     Ok(format!(".billguard/reports/{name}"))
+}
+
+/// Removes all but the newest `keep` of billguard's report files in `dir`
+/// (other files are left alone).
+fn prune_reports(dir: &Path, keep: usize) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut reports: Vec<(std::time::SystemTime, String, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_str()?.to_string();
+            let ours = name.ends_with(".json") && REPORT_TOOLS.iter().any(|t| name.starts_with(&format!("{t}-")));
+            let meta = e.metadata().ok().filter(|m| m.is_file())?;
+            ours.then(|| (meta.modified().unwrap_or(std::time::UNIX_EPOCH), name, e.path()))
+        })
+        .collect();
+    if reports.len() <= keep {
+        return;
+    }
+    reports.sort();
+    for (_, _, path) in &reports[..reports.len() - keep] {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 #[cfg(test)]
@@ -76,6 +112,22 @@ mod tests {
         let err = within_repo(repo.path(), "../outside", "fixtures_dir").unwrap_err();
         assert!(err.contains("outside the repository"), "{err}");
         assert!(within_repo(repo.path(), "/etc", "config").is_err());
+    }
+
+    #[test]
+    fn reports_are_pruned_to_the_newest_and_git_ignores_them() {
+        let repo = tempfile::tempdir().unwrap();
+        let reports = repo.path().join(".billguard/reports");
+        std::fs::create_dir_all(&reports).unwrap();
+        std::fs::write(reports.join("notes.txt"), "mine").unwrap();
+        for _ in 0..KEPT_REPORTS + 5 {
+            save_report(repo.path(), "check_key_mode", "{}").unwrap();
+        }
+        let names: Vec<String> = std::fs::read_dir(&reports).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        assert_eq!(names.iter().filter(|n| n.starts_with("check_key_mode-")).count(), KEPT_REPORTS);
+        assert!(names.contains(&"notes.txt".to_string()), "other files stay");
+        let ignore = std::fs::read_to_string(repo.path().join(".billguard/.gitignore")).unwrap();
+        assert!(ignore.lines().any(|l| l == "*"), "{ignore}");
     }
 
     #[test]

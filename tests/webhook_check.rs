@@ -304,3 +304,17 @@ fn absurd_hunk_positions_and_endless_diff_input_are_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("larger than 64 MB"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn billguard_s_own_reports_are_never_part_of_the_change() {
+    let repo = repo_with(&fixture("ts-wh004-plan-moved", "before.ts"));
+    let reports = repo.path().join(".billguard/reports");
+    std::fs::create_dir_all(&reports).unwrap();
+    // Reports written before .billguard/ ignored itself, and a stray handler-looking file.
+    std::fs::write(reports.join("diff_webhook_handler-1.json"), "{}").unwrap();
+    std::fs::write(repo.path().join(".billguard/webhook.ts"), fixture("ts-wh004-plan-moved", "after.ts")).unwrap();
+    let out = billguard(repo.path(), &["check", "webhook", "--base", "HEAD", "--format", "json"]);
+    let r = json(&out);
+    assert_eq!(r["scope"]["files_changed"], 0, "{r:#}");
+    assert_eq!(r["verdict"], "pass");
+}

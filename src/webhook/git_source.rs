@@ -88,6 +88,10 @@ fn resolve_base(top: &Path, base: Option<&str>) -> Result<(String, String), Chec
 const NOT_UTF8: &str = "\u{0}not-utf8:";
 
 fn wanted(path: &str) -> bool {
+    // billguard's own output is never part of a change.
+    if path.starts_with(".billguard/") {
+        return false;
+    }
     let name = path.rsplit('/').next().unwrap_or(path);
     name.starts_with(".env") || super::lang::Language::of_path(path).is_some()
 }
@@ -135,6 +139,9 @@ pub fn changes(repo: &Path, base: Option<&str>) -> Result<GitChanges, CheckError
             }
             continue;
         }
+        if [&old_path, &new_path].into_iter().flatten().all(|p| p.starts_with(".billguard/")) {
+            continue;
+        }
         let mode_change = (old_mode != new_mode && old_mode != "000000" && new_mode != "000000").then(|| (old_mode.clone(), new_mode.clone()));
         changes.push(FileChange {
             old_path,
@@ -160,6 +167,9 @@ pub fn changes(repo: &Path, base: Option<&str>) -> Result<GitChanges, CheckError
                 }
                 continue;
             };
+            if p.starts_with(".billguard/") {
+                continue;
+            }
             changes.push(FileChange { old_path: None, new_path: Some(p), ..FileChange::default() });
         }
     }
