@@ -177,3 +177,29 @@ fn no_environments_is_a_pass_with_a_note_and_bad_config_is_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `files`"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn a_command_that_prints_nothing_usable_leaves_its_environment_unjudged() {
+    let repo = materialize(&crate_root().join("fixtures/keys/healthy/repo"), true);
+    let test_key = fake_key("sk_test_");
+    std::fs::write(
+        repo.path().join("billguard.toml"),
+        format!(
+            "[keys.environments.production]\ncommand = \"echo 'Logged in as ci'\"\n\
+             [keys.environments.staging]\ncommand = \"sleep 30 & echo STRIPE_SECRET_KEY={test_key}\"\n"
+        ),
+    )
+    .unwrap();
+    let start = std::time::Instant::now();
+    let (v, _) = check_keys(repo.path(), &[]);
+    assert!(start.elapsed().as_secs() < 10, "a background process did not hold the check");
+    let notes = v["notes"].to_string();
+    assert!(notes.contains("production: command") && notes.contains("was not judged"), "{notes}");
+    // Nothing read is not a missing variable in production.
+    let p = rule_entities(&v);
+    assert!(!p.iter().any(|(r, e)| r == "KEY006" && e.starts_with("env:production")), "{p:?}");
+    // The staging output printed before the background process was kept.
+    let row = v["scope"]["matrix"]["rows"].as_array().unwrap().iter().find(|r| r["variable"] == "STRIPE_SECRET_KEY").unwrap().clone();
+    let staging = row["cells"].as_array().unwrap().iter().find(|c| c["environment"] == "staging").unwrap().clone();
+    assert_eq!(staging["status"], "set", "{staging}");
+}

@@ -237,13 +237,19 @@ pub fn load(plan: &EnvPlan, repo: &Path, opts: &LoadOptions, notes: &mut Vec<Str
         } else {
             match run_command(cmd, repo, opts.command_timeout, opts.cancel.as_deref()) {
                 Ok(text) => {
-                    env.complete = true;
                     let parsed = parse_command_output(&text);
                     if parsed.entries.is_empty() {
-                        notes.push(format!("{}: {label} printed no NAME=value lines or JSON object", plan.name));
+                        // Nothing read is not an empty environment: judging it would be a silent pass.
+                        notes.push(format!(
+                            "{}: {label} printed no NAME=value lines or JSON object, so this environment was not judged; check the command prints the variables to stdout",
+                            plan.name
+                        ));
+                        env.failed.push(label);
+                    } else {
+                        env.complete = true;
+                        let source = label.clone();
+                        push_entries(&mut env, parsed.entries, |_| Origin::other(source.clone()));
                     }
-                    let source = label.clone();
-                    push_entries(&mut env, parsed.entries, |_| Origin::other(source.clone()));
                 }
                 Err(e) => {
                     notes.push(format!("{}: {label} failed: {e}", plan.name));
@@ -372,19 +378,35 @@ pub fn run_command(cmd: &str, cwd: &Path, timeout: Duration, cancel: Option<&Ato
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
     let mut child = command.spawn().map_err(|e| format!("cannot start `sh`: {e}"))?;
+    // Each pipe is read as it fills, chunk by chunk, so that what the command printed
+    // is kept even when a background process it started holds the pipe open.
     let pipe = |r: Option<Box<dyn Read + Send>>| {
-        let (tx, rx) = std::sync::mpsc::channel();
+        let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
         if let Some(r) = r {
             std::thread::spawn(move || {
-                let mut buf = Vec::new();
-                let _ = r.take(MAX_OUTPUT).read_to_end(&mut buf);
-                let _ = tx.send(buf);
+                let mut r = r.take(MAX_OUTPUT);
+                let mut buf = [0u8; 8192];
+                while let Ok(n) = r.read(&mut buf) {
+                    if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                        break;
+                    }
+                }
             });
         }
         rx
     };
     let out_rx = pipe(child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
     let err_rx = pipe(child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
+    // What has arrived, and what arrives until the pipe is quiet for `grace` (at most 2 s:
+    // a background process writing on and on does not hold the check).
+    let collect = |rx: &std::sync::mpsc::Receiver<Vec<u8>>, grace: Duration| {
+        let until = Instant::now() + Duration::from_secs(2);
+        let mut out = Vec::new();
+        while let Ok(chunk) = rx.recv_timeout(grace.min(until.saturating_duration_since(Instant::now()))) {
+            out.extend_from_slice(&chunk);
+        }
+        out
+    };
     let start = Instant::now();
     let status = loop {
         match child.try_wait() {
@@ -395,15 +417,17 @@ pub fn run_command(cmd: &str, cwd: &Path, timeout: Duration, cancel: Option<&Ato
         let cancelled = cancel.is_some_and(|c| c.load(Ordering::Relaxed));
         if start.elapsed() >= timeout || cancelled {
             kill_group(&mut child);
-            let stderr = err_rx.recv_timeout(Duration::from_secs(1)).unwrap_or_default();
+            let stderr = collect(&err_rx, Duration::from_millis(200));
             let why = if cancelled { "cancelled".to_string() } else { format!("timed out after {} s and was killed", timeout.as_secs()) };
             return Err(with_stderr(why, &stderr));
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    // A grandchild that kept the pipes open must not hang the check.
-    let stdout = out_rx.recv_timeout(Duration::from_secs(2)).unwrap_or_default();
-    let stderr = err_rx.recv_timeout(Duration::from_secs(1)).unwrap_or_default();
+    // The direct child has exited: take what it printed, then end any background
+    // process it left holding the pipes, which must not hang the check.
+    let stdout = collect(&out_rx, Duration::from_millis(300));
+    let stderr = collect(&err_rx, Duration::from_millis(100));
+    kill_group(&mut child);
     if !status.success() {
         return Err(with_stderr(format!("exited with {status}"), &stderr));
     }
@@ -508,6 +532,18 @@ mod tests {
         assert_eq!(names, [("STRIPE_SECRET_KEY", Some("sk_live_abc")), ("N", Some("3"))]);
         let doppler = parse_command_output(r#"{"A":{"computed":"1"},"B":"2"}"#);
         assert_eq!(doppler.entries.len(), 2);
+    }
+
+    #[test]
+    fn output_is_kept_when_a_background_process_holds_the_pipe() {
+        let dir = tempfile::tempdir().unwrap();
+        let start = Instant::now();
+        let out = run_command("sleep 30 & echo STRIPE_SECRET_KEY=x; echo PLAN=pro", dir.path(), Duration::from_secs(10), None).unwrap();
+        assert!(out.contains("STRIPE_SECRET_KEY=x") && out.contains("PLAN=pro"), "{out:?}");
+        assert!(start.elapsed() < Duration::from_secs(5), "the background process did not hold the check");
+        let out = run_command("(while true; do echo tick; sleep 0.1; done) & echo A=1", dir.path(), Duration::from_secs(10), None).unwrap();
+        assert!(out.contains("A=1"));
+        assert!(start.elapsed() < Duration::from_secs(10));
     }
 
     #[test]
