@@ -80,6 +80,25 @@ pub fn evaluate(obs: &Observations, settings: &Settings) -> Outcome {
     out
 }
 
+/// A note per variable a file sets more than once: which lines, and that the last wins.
+fn duplicate_notes(env: &Environment, out: &mut Outcome) {
+    let mut lines: std::collections::BTreeMap<(&str, &str), Vec<u32>> = std::collections::BTreeMap::new();
+    for a in &env.assignments {
+        if let (Some(path), Some(line), Some(_)) = (&a.origin.path, a.origin.line, &a.value) {
+            lines.entry((path.as_str(), a.name.as_str())).or_default().push(line);
+        }
+    }
+    for ((path, name), at) in lines.into_iter().filter(|(_, at)| at.len() > 1) {
+        let shown: Vec<String> = at.iter().map(u32::to_string).collect();
+        out.notes.push(format!(
+            "{}: {path} sets {name} {} times (lines {}); the last one wins and is the one judged",
+            env.name,
+            at.len(),
+            shown.join(", ")
+        ));
+    }
+}
+
 /// KEY001, KEY003, KEY008, KEY011, KEY013: one finding per (environment,
 /// variable, rule), at the first assignment that shows the problem.
 fn per_assignment_rules(env: &Environment, obs: &Observations, out: &mut Outcome) {
@@ -89,9 +108,15 @@ fn per_assignment_rules(env: &Environment, obs: &Observations, out: &mut Outcome
             out.findings.push(f);
         }
     };
+    duplicate_notes(env, out);
     for a in &env.assignments {
         let Some(value) = a.value.as_deref() else { continue };
-        if env.kind == EnvKind::Production && disables_safeguard(&a.name, value) && env.get(&a.name) == Some(a) {
+        // Only the value that wins is the environment's (a dotenv loader keeps the last);
+        // an overridden line is noted, not judged.
+        if !env.get(&a.name).is_some_and(|w| std::ptr::eq(w, a)) {
+            continue;
+        }
+        if env.kind == EnvKind::Production && disables_safeguard(&a.name, value) {
             let f = at_assignment("KEY013", env, a, format!("{} sets {}={}, which switches a safeguard off", env.name, a.name, value.trim()))
                 .evidence("value", value.trim());
             push("KEY013", a, f, out);

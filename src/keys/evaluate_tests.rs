@@ -344,3 +344,19 @@ fn evaluation_is_deterministic_and_never_shows_raw_keys() {
     let text = serde_json::to_string(&a).unwrap();
     assert!(!text.contains(&key), "{text}");
 }
+
+#[test]
+fn a_duplicated_variable_is_judged_by_the_value_that_wins_and_noted() {
+    let test_key = fake_key("sk_test_");
+    let live_key = fake_key("sk_live_");
+    // The test key is overridden by the live one further down: production is fine.
+    let prod = env("production", EnvKind::Production, &[("STRIPE_SECRET_KEY", &test_key), ("STRIPE_SECRET_KEY", &live_key)]);
+    let o = obs(vec![prod], &["STRIPE_SECRET_KEY"]);
+    assert!(run(&o).iter().all(|(r, _)| r != "KEY001"), "{:?}", run(&o));
+    let notes = evaluate(&o, &Settings::default()).notes;
+    assert!(notes.iter().any(|n| n.contains(".env.production sets STRIPE_SECRET_KEY 2 times (lines 1, 2); the last one wins")), "{notes:?}");
+    assert!(!notes.iter().any(|n| n.contains(&test_key) || n.contains(&live_key)), "no values in notes");
+    // The other way round, the winning test key is KEY001.
+    let prod = env("production", EnvKind::Production, &[("STRIPE_SECRET_KEY", &live_key), ("STRIPE_SECRET_KEY", &test_key)]);
+    assert_eq!(run(&obs(vec![prod], &["STRIPE_SECRET_KEY"])), pairs(&[("KEY001", "env:production/STRIPE_SECRET_KEY")]));
+}
