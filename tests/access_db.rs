@@ -263,3 +263,49 @@ fn mariadb_styles_read_only_and_errors() {
         &["did you mean `stripe_customer_id`"],
     );
 }
+
+#[test]
+fn postgres_refuses_calls_past_the_transaction_and_names_a_role_that_can_write() {
+    let pg = start_seeded_postgres();
+    let url = pg.url(RO_USER, RO_PASSWORD, "app");
+    // app_ro owns `users`: it could write; billguard says so and how to make a read-only role.
+    let out = check(repo_with(&style_config("flag")).path(), &url);
+    let (report, _) = findings(&out);
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("may write to users") && notes.contains("GRANT SELECT ON users TO billguard_ro"), "{notes}");
+    // A role that can only select: no note.
+    pg.sql("app", "CREATE ROLE sel_only LOGIN PASSWORD 'sel-Pw-4kQ8'; GRANT SELECT ON users TO sel_only");
+    let out = check(repo_with(&style_config("flag")).path(), &pg.url("sel_only", "sel-Pw-4kQ8", "app"));
+    let (report, _) = findings(&out);
+    assert!(!report["notes"].to_string().contains("may write"), "{}", report["notes"]);
+    // dblink_exec would write through a second connection despite READ ONLY: refused before it is sent.
+    let query = "[database]\nquery = \"SELECT id, stripe_customer_id AS customer_id, dblink_exec('dbname=app', 'DELETE FROM users') IS NOT NULL AS access FROM users\"\n";
+    assert_error(&check(repo_with(query).path(), &url), &["dblink_exec", "refuses"]);
+    assert_error(&check(repo_with("[database]\ntable = \"users\"\nstatement_timeout_secs = 0\n").path(), &url), &["statement_timeout_secs = 0"]);
+}
+
+#[test]
+fn sqlite_reads_stop_at_the_timeout_and_leave_no_files_behind() {
+    let repo = repo_with("[database]\nquery = \"\"\"\nWITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT i AS id, 'cus' AS customer_id, 1 AS access FROM n WHERE i < 0\n\"\"\"\nstatement_timeout_secs = 1\n");
+    let url = sqlite_db(repo.path());
+    let start = std::time::Instant::now();
+    assert_error(&check(repo.path(), &url), &["took longer than the statement timeout (1 s)"]);
+    assert!(start.elapsed().as_secs() < 20, "the endless query was stopped");
+
+    // A WAL-mode database, checkpointed: reading it creates neither -wal nor -shm.
+    let repo = repo_with(&style_config("flag"));
+    let url = sqlite_db(repo.path());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", repo.path().join("app.db").display())).await.unwrap();
+        sqlx::raw_sql("PRAGMA journal_mode=WAL").execute(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+    });
+    let before: Vec<String> = std::fs::read_dir(repo.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert!(!before.iter().any(|n| n.ends_with("-wal") || n.ends_with("-shm")), "{before:?}");
+    let (_, pairs) = findings(&check(repo.path(), &url));
+    assert_eq!(pairs, expected());
+    let after: Vec<String> = std::fs::read_dir(repo.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert!(!after.iter().any(|n| n.ends_with("-wal") || n.ends_with("-shm")), "files created: {after:?}");
+}

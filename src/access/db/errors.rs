@@ -101,7 +101,9 @@ pub fn query_error(t: &Target, e: &sqlx::Error, timeout_secs: u64) -> CheckError
             "the query tried to write, and billguard's read-only connection refused it ({message}); [database] query must only read"
         ));
     }
-    let timed_out = matches!((t.dialect, code.as_str()), (Dialect::Postgres, "57014") | (Dialect::MySql, "3024" | "1969"));
+    // SQLite's progress handler interrupts the statement at the deadline (SQLITE_INTERRUPT, 9).
+    let timed_out = matches!((t.dialect, code.as_str()), (Dialect::Postgres, "57014") | (Dialect::MySql, "3024" | "1969") | (Dialect::Sqlite, "9"))
+        || (t.dialect == Dialect::Sqlite && message.contains("interrupted"));
     if timed_out {
         return t.err(format!(
             "reading users from {} took longer than the statement timeout ({timeout_secs} s); raise [database] statement_timeout_secs or make the query cheaper",

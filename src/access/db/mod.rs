@@ -9,6 +9,7 @@
 //! Rows are streamed: each becomes a compact [`UserRow`] as it arrives.
 
 pub mod errors;
+pub mod guard;
 pub mod sql;
 
 use std::path::Path;
@@ -37,6 +38,17 @@ pub struct UsersRead {
 
 /// Reads users as `[database]` says. `repo` anchors relative SQLite paths.
 pub async fn read_users(cfg: &DatabaseConfig, repo: &Path, obs: &mut Observations) -> Result<UsersRead, CheckError> {
+    if cfg.statement_timeout_secs == 0 {
+        return Err(CheckError::Usage(
+            "[database] statement_timeout_secs = 0 would let a query run without limit; give a positive number of seconds (default 60)".into(),
+        ));
+    }
+    if let Some(call) = cfg.query.as_deref().and_then(guard::refused_call) {
+        return Err(CheckError::Usage(format!(
+            "[database] query calls {call}, which can open another connection, run SQL given as text, read the server's files or load code \
+             (a read-only transaction does not stop that); billguard refuses such queries: select from the tables directly"
+        )));
+    }
     let url = std::env::var(&cfg.url_env).ok().filter(|u| !u.trim().is_empty()).ok_or_else(|| {
         CheckError::Usage(format!(
             "no users to compare: the environment variable {} ([database] url_env) is not set, and no fixtures db/users.json was given. \
@@ -77,6 +89,9 @@ async fn postgres(url: &str, cfg: &DatabaseConfig, obs: &mut Observations) -> Re
     for stmt in setup {
         sqlx::raw_sql(AssertSqlSafe(stmt)).execute(&mut conn).await.map_err(|e| errors::query_error(&target, &e, cfg.statement_timeout_secs))?;
     }
+    if let Some(note) = writable_role_note(&mut conn, cfg, target.database.as_deref()).await {
+        obs.notes.push(note);
+    }
     let catalog = Catalog {
         columns_sql: "SELECT column_name::text FROM information_schema.columns \
                       WHERE table_name = $1 AND table_schema = COALESCE($2, current_schema()) ORDER BY ordinal_position",
@@ -87,6 +102,35 @@ async fn postgres(url: &str, cfg: &DatabaseConfig, obs: &mut Observations) -> Re
     let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
     let _ = conn.close().await;
     read
+}
+
+/// When the role billguard connects as may write the users table: a note that
+/// says so and how to make a read-only role (no names or passwords in it).
+async fn writable_role_note(conn: &mut sqlx::PgConnection, cfg: &DatabaseConfig, database: Option<&str>) -> Option<String> {
+    // A savepoint keeps the transaction usable when the name is not a table (the read says so later).
+    sqlx::raw_sql("SAVEPOINT billguard_privileges").execute(&mut *conn).await.ok()?;
+    let writable: Result<bool, _> = sqlx::query_scalar(
+        "SELECT COALESCE(has_table_privilege(current_user, to_regclass($1), 'INSERT, UPDATE, DELETE, TRUNCATE'), false)",
+    )
+    .bind(&cfg.table)
+    .fetch_one(&mut *conn)
+    .await;
+    let undo = if writable.is_ok() { "RELEASE SAVEPOINT billguard_privileges" } else { "ROLLBACK TO SAVEPOINT billguard_privileges" };
+    sqlx::raw_sql(undo).execute(&mut *conn).await.ok()?;
+    let writable = writable.ok()?;
+    writable.then(|| {
+        format!(
+            "the database role in {} may write to {}: billguard only reads, inside a READ ONLY transaction, but a role that cannot \
+             write is the safer setup for a URL kept in CI. As the table's owner: CREATE ROLE billguard_ro LOGIN; \
+             GRANT CONNECT ON DATABASE {} TO billguard_ro; GRANT USAGE ON SCHEMA public TO billguard_ro; GRANT SELECT ON {} TO billguard_ro; \
+             then set its password and put its URL in {}",
+            cfg.url_env,
+            cfg.table,
+            database.unwrap_or("<database>"),
+            cfg.table,
+            cfg.url_env
+        )
+    })
 }
 
 async fn mysql(url: &str, cfg: &DatabaseConfig, obs: &mut Observations) -> Result<UsersRead, CheckError> {
@@ -119,6 +163,19 @@ async fn mysql(url: &str, cfg: &DatabaseConfig, obs: &mut Observations) -> Resul
 
 async fn sqlite(url: &str, cfg: &DatabaseConfig, repo: &Path, obs: &mut Observations) -> Result<UsersRead, CheckError> {
     let (mut conn, target) = open_sqlite(url, cfg, repo).await?;
+    // SQLite has no statement timeout: a progress handler ends the statement at the
+    // deadline, or as soon as this read is dropped (a cancelled tool call), since the
+    // statement runs on sqlx's worker thread and would otherwise go on.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let _stop_on_drop = StopOnDrop(stop.clone());
+    let deadline = std::time::Instant::now() + Duration::from_secs(cfg.statement_timeout_secs);
+    match conn.lock_handle().await {
+        Ok(mut handle) => {
+            let stop = stop.clone();
+            handle.set_progress_handler(10_000, move || !stop.load(std::sync::atomic::Ordering::Relaxed) && std::time::Instant::now() < deadline);
+        }
+        Err(e) => return Err(errors::query_error(&target, &e, cfg.statement_timeout_secs)),
+    }
     let catalog = Catalog {
         columns_sql: "SELECT name FROM pragma_table_info(?1) WHERE ?2 IS NULL OR ?2 = 'main'",
         tables_sql: "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name",
@@ -128,8 +185,20 @@ async fn sqlite(url: &str, cfg: &DatabaseConfig, repo: &Path, obs: &mut Observat
     read
 }
 
-/// Opens the SQLite file read-only. (SQLite has no statement timeout to set:
-/// a local file read is bounded by its size.)
+/// Sets its flag when dropped: a dropped read stops its SQLite statement.
+struct StopOnDrop(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Opens the SQLite file read-only, without creating files next to it: a
+/// database whose `-wal` and `-shm` files are absent (everything checkpointed)
+/// is opened immutable, since a read-only connection to a WAL-mode database
+/// would otherwise create them; when they exist, a writer is active and they
+/// are used as they are (immutable would miss what is still in the WAL).
 async fn open_sqlite(url: &str, cfg: &DatabaseConfig, repo: &Path) -> Result<(sqlx::SqliteConnection, Target), CheckError> {
     use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
     let opts = SqliteConnectOptions::from_str(url).map_err(|e| bad_url(cfg, &e))?;
@@ -144,7 +213,13 @@ async fn open_sqlite(url: &str, cfg: &DatabaseConfig, repo: &Path) -> Result<(sq
             cfg.url_env
         )));
     }
-    let opts = opts.filename(&file).read_only(true).create_if_missing(false);
+    let side = |suffix: &str| {
+        let mut name = file.clone().into_os_string();
+        name.push(suffix);
+        std::path::PathBuf::from(name).exists()
+    };
+    let immutable = !side("-wal") && !side("-shm");
+    let opts = opts.filename(&file).read_only(true).create_if_missing(false).immutable(immutable);
     let conn = connect(&target, SqliteConnection::connect_with(&opts)).await?;
     Ok((conn, target))
 }
