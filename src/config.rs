@@ -59,6 +59,10 @@ pub struct BillingConfig {
     pub request_timeout_secs: u64,
     /// Retries of one request after a 429, a 5xx, a timeout or a dropped connection.
     pub max_retries: u32,
+    /// Most list pages read before the fetch stops with an error (default 100,000).
+    pub max_pages: Option<usize>,
+    /// Seconds the whole live read may take before the check stops with an error.
+    pub deadline_secs: u64,
 }
 
 impl Default for BillingConfig {
@@ -72,6 +76,8 @@ impl Default for BillingConfig {
             paddle_environment: None,
             request_timeout_secs: 30,
             max_retries: 5,
+            max_pages: None,
+            deadline_secs: 600,
         }
     }
 }

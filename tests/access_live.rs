@@ -498,3 +498,37 @@ fn paddle_faults_are_retried_or_reported() {
     let out = check(repo(&paddle_config(&emu, ""), &users).path(), Some(&key));
     assert_failed(&out, &key, &["reading Paddle subscriptions failed", "after=sub_01h00000399", "truncated JSON", "after 400 subscriptions in 2 pages"]);
 }
+
+#[test]
+fn endless_pagination_is_an_error_never_a_partial_verdict() {
+    // Paddle: a `next` that points back at the page just read.
+    let (key, emu, users) = paddle_account(450);
+    let loop_page = format!(
+        r#"{{"data":[],"meta":{{"request_id":"x","pagination":{{"per_page":200,"next":"{}/subscriptions?after=sub_01h00000199&per_page=200","has_more":true,"estimated_total":450}}}}}}"#,
+        emu.base
+    );
+    emu.inject("after=sub_01h00000199", Fault::Replace(loop_page), 10);
+    let out = check(repo(&paddle_config(&emu, ""), &users).path(), Some(&key));
+    assert_failed(&out, &key, &["came back to a page already read (a cycle)"]);
+    assert!(emu.seen().len() <= 4, "stopped at the cycle: {} requests", emu.seen().len());
+
+    // Stripe: has_more for ever, past [billing] max_pages.
+    let s = Small::new();
+    let out = s.check("max_pages = 1\n");
+    assert_failed(&out, &s.key, &["more than 1 pages", "raise [billing] max_pages"]);
+}
+
+#[test]
+fn an_endless_body_and_a_stalled_read_stop_with_clear_errors() {
+    let s = Small::new();
+    s.emu.inject("/v1/subscriptions", Fault::Endless, 100);
+    let out = s.check("");
+    assert_failed(&out, &s.key, &["past 32 MB"]);
+
+    let s = Small::new();
+    s.emu.inject("/v1/subscriptions", Fault::Delay(Duration::from_secs(30)), 100);
+    let start = std::time::Instant::now();
+    let out = s.check("deadline_secs = 2\nrequest_timeout_secs = 60\n");
+    assert_failed(&out, &s.key, &["did not finish within 2 s ([billing] deadline_secs)"]);
+    assert!(start.elapsed() < Duration::from_secs(20), "{:?}", start.elapsed());
+}

@@ -254,10 +254,28 @@ impl Api {
         };
         let status = response.status();
         let headers = response.headers().clone();
-        let body = match response.bytes().await {
-            Ok(b) => b,
-            Err(e) => return transport(e),
-        };
+        // Read the body piece by piece, never holding more than a page can be.
+        if response.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+            return Attempt::Fail(FailureKind::Body(format!("the response is larger than {} MB, more than any page of subscriptions", MAX_BODY_BYTES >> 20)));
+        }
+        let mut response = response;
+        let mut collected = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(piece)) => {
+                    if collected.len() + piece.len() > MAX_BODY_BYTES {
+                        return Attempt::Fail(FailureKind::Body(format!(
+                            "the response went on past {} MB, more than any page of subscriptions; billguard stopped reading it",
+                            MAX_BODY_BYTES >> 20
+                        )));
+                    }
+                    collected.extend_from_slice(&piece);
+                }
+                Ok(None) => break,
+                Err(e) => return transport(e),
+            }
+        }
+        let body = bytes::Bytes::from(collected);
         if status.is_success() {
             return Attempt::Done(body);
         }
@@ -275,6 +293,10 @@ impl Api {
 }
 
 /// `Stripe-Should-Retry` decides when present; else 429 and 5xx are retried.
+/// Largest response body read: a page of 100 subscriptions is well under a
+/// megabyte, even with items expanded.
+pub const MAX_BODY_BYTES: usize = 32 << 20;
+
 pub fn should_retry(status: StatusCode, headers: &HeaderMap) -> bool {
     match headers.get("stripe-should-retry").and_then(|v| v.to_str().ok()).map(str::trim) {
         Some("true") => true,

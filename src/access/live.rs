@@ -197,8 +197,15 @@ pub async fn read(cfg: &BillingConfig, key: &Key, obs: &mut Observations, hooks:
 
 /// Feeds fetched pages to the subscriptions parser, once per subscription id,
 /// and reports progress.
+/// Pages read at most by default: 100,000 pages of 100 is ten million subscriptions.
+pub const DEFAULT_MAX_PAGES: usize = 100_000;
+
 pub struct Collector {
     provider: &'static str,
+    /// Every page requested: pagination that comes back to one is a cycle.
+    requested: HashSet<String>,
+    /// Most pages read before the fetch stops ([billing] max_pages).
+    max_pages: usize,
     /// Keys of the subscription ids seen (ids are stored unindexed, so they compare by key).
     seen: HashSet<u128>,
     pub pages: usize,
@@ -209,11 +216,43 @@ pub struct Collector {
 
 impl Collector {
     pub fn new(provider: &'static str, hooks: &Hooks) -> Collector {
-        Collector { provider, seen: HashSet::new(), pages: 0, duplicates: 0, estimated_total: None, progress: hooks.progress.clone() }
+        Collector {
+            provider,
+            requested: HashSet::new(),
+            max_pages: DEFAULT_MAX_PAGES,
+            seen: HashSet::new(),
+            pages: 0,
+            duplicates: 0,
+            estimated_total: None,
+            progress: hooks.progress.clone(),
+        }
+    }
+
+    /// Caps the pages read (from `[billing] max_pages`).
+    pub fn with_max_pages(mut self, max: Option<usize>) -> Self {
+        self.max_pages = max.unwrap_or(DEFAULT_MAX_PAGES).max(1);
+        self
     }
 
     /// Parses one page into `obs`; a subscription already seen (on another page) is dropped.
     pub fn add(&mut self, page: &Page, obs: &mut Observations) -> Result<(), CheckError> {
+        // Endless pagination (`has_more` forever, cursors that cycle, a `next` that repeats)
+        // stops with an error, never with a partial list.
+        if !self.requested.insert(page.request.clone()) {
+            return Err(self.incomplete(
+                &page.request,
+                "the provider's pagination came back to a page already read (a cycle); billguard stopped instead of looping",
+                obs.subscriptions.len(),
+            ));
+        }
+        if self.requested.len() > self.max_pages {
+            let why = format!(
+                "more than {} pages (the [billing] max_pages limit{}) and the provider still says there are more",
+                self.max_pages,
+                self.estimated_total.map(|t| format!("; the account estimates {t} subscriptions")).unwrap_or_default()
+            );
+            return Err(self.stopped(&page.request, &why, obs.subscriptions.len(), "If the account really is that large, raise [billing] max_pages"));
+        }
         let start = obs.subscriptions.len();
         if let Err(e) = subscriptions_json::read_subscriptions_slice(&page.body, obs) {
             obs.subscriptions.truncate(start);

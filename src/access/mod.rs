@@ -163,7 +163,20 @@ pub async fn check_with(req: &AccessRequest, hooks: &Hooks) -> Result<Report<Acc
         Some((path, provider)) => (*provider, format!("fixtures:{}", shown(&req.repo, path)), None),
         None => {
             let key = live_key.as_ref().expect("live billing has a key");
-            let read = live::read(&config.billing, key, &mut obs, hooks).await?;
+            // One deadline for the whole read, however the time is spent (slow pages, retries, waits).
+            let deadline = std::time::Duration::from_secs(config.billing.deadline_secs.max(1));
+            let read = match tokio::time::timeout(deadline, live::read(&config.billing, key, &mut obs, hooks)).await {
+                Ok(read) => read?,
+                Err(_) => {
+                    return Err(CheckError::Billing(format!(
+                        "reading the subscriptions did not finish within {} s ([billing] deadline_secs), after {} subscriptions; \
+                         no finding was computed from the incomplete list. Raise deadline_secs for a large account or a slow network, \
+                         or check the connection to the provider",
+                        deadline.as_secs(),
+                        obs.subscriptions.len()
+                    )));
+                }
+            };
             (config.billing.provider, read.billing_source.clone(), Some(read))
         }
     };

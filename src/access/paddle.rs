@@ -83,7 +83,7 @@ pub async fn read(cfg: &BillingConfig, key: &Key, obs: &mut Observations, hooks:
     };
     let base = crate::endpoints::api_base(cfg.provider, cfg.api_base.as_deref(), default_base)?;
     let api = Api::new(&key.bearer(), &[("paddle-version", "1")], live::policy(cfg, key)).map_err(CheckError::Usage)?;
-    let mut collector = Collector::new("Paddle", hooks);
+    let mut collector = Collector::new("Paddle", hooks).with_max_pages(cfg.max_pages);
 
     let mut url = Url::parse(&format!("{}/subscriptions?per_page={PAGE_SIZE}", base.as_str().trim_end_matches('/')))
         .map_err(|e| CheckError::Usage(format!("[billing] api_base: {e}")))?;

@@ -86,7 +86,7 @@ struct Entry {
 pub async fn read(cfg: &BillingConfig, key: &Key, obs: &mut Observations, hooks: &Hooks) -> Result<LiveRead, CheckError> {
     let base = crate::endpoints::api_base(cfg.provider, cfg.api_base.as_deref(), DEFAULT_BASE)?;
     let api = Arc::new(Api::new(&key.bearer(), &[], live::policy(cfg, key)).map_err(CheckError::Usage)?);
-    let mut collector = Collector::new("Stripe", hooks);
+    let mut collector = Collector::new("Stripe", hooks).with_max_pages(cfg.max_pages);
     let mut notes = Vec::new();
 
     let mut walks = vec![Walk::default()];

@@ -96,7 +96,14 @@ impl Client {
             }
         })?;
         let status = resp.status().as_u16();
-        let text = resp.text().map_err(|e| format!("GET {url}: reading the answer failed: {e}"))?;
+        // At most one byte past the cap: an endless answer stops here.
+        let cap = crate::access::http::MAX_BODY_BYTES;
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::Read::take(resp, cap as u64 + 1), &mut bytes).map_err(|e| format!("GET {url}: reading the answer failed: {e}"))?;
+        if bytes.len() > cap {
+            return Err(format!("GET {url}: the answer is larger than {} MB; not read", cap >> 20));
+        }
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         let value: Value = serde_json::from_str(&text)
             .map_err(|_| format!("GET {url} answered HTTP {status} with a body that is not JSON ({} bytes)", text.len()))?;
         Ok(if (200..300).contains(&status) { Answer::Ok(value) } else { Answer::Status(status, value) })

@@ -54,6 +54,10 @@ pub enum Fault {
     Truncated,
     /// Sends half of the body, then drops the connection.
     Drop,
+    /// A 200 whose body never ends (1 MiB chunks of spaces after an opening brace).
+    Endless,
+    /// A 200 with this body instead of the real page (scripted pagination).
+    Replace(String),
 }
 
 impl Fault {
@@ -322,6 +326,12 @@ fn deliver(body: String, fault: Option<Fault>) -> Response {
             ]);
             (StatusCode::OK, [("content-type", "application/json")], Body::from_stream(stream)).into_response()
         }
+        Some(Fault::Endless) => {
+            let chunk = Bytes::from(vec![b' '; 1 << 20]);
+            let stream = futures_util::stream::iter(std::iter::once(Bytes::from_static(b"{")).chain(std::iter::repeat(chunk)).map(Ok::<Bytes, std::io::Error>));
+            (StatusCode::OK, [("content-type", "application/json")], Body::from_stream(stream)).into_response()
+        }
+        Some(Fault::Replace(text)) => json_response(StatusCode::OK, text),
         _ => json_response(StatusCode::OK, body),
     }
 }
