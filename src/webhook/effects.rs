@@ -242,12 +242,28 @@ impl<'a> Walker<'a, '_> {
 
     /// Walks a called function with its parameters bound to the call's arguments.
     fn follow(&mut self, args: &'a [Arg], f: &'a Func) {
-        let params = f.params.iter().filter(|p| *p != "self" && *p != "cls" && *p != "$this");
-        let bound: Vec<(&'a str, &'a Expr)> = params
-            .zip(args.iter())
-            .filter(|(_, a)| a.name.is_none())
-            .map(|(p, a)| (p.split([':', '=', '?']).next().unwrap_or(p).trim(), self.bound(&a.value)))
-            .collect();
+        let params: Vec<&'a String> = f.params.iter().filter(|p| *p != "self" && *p != "cls" && *p != "$this").collect();
+        let positional = args.iter().filter(|a| a.name.is_none());
+        let mut bound: Vec<(&'a str, &'a Expr)> = Vec::new();
+        for (p, a) in params.iter().zip(positional) {
+            let value = self.bound(&a.value);
+            if p.trim_start().starts_with('{') {
+                // `({ status, plan: planId }: Args)` called with `{ status: 'active', plan }`.
+                if let Expr::Object(pairs) = self.idx.value_of(value) {
+                    bound.extend(destructured(p, pairs));
+                }
+                continue;
+            }
+            bound.push((param_name(p), value));
+        }
+        // Keyword arguments (`f(status="active")`) bind by name.
+        for a in args {
+            if let Some(name) = &a.name
+                && let Some(p) = params.iter().find(|p| param_name(p) == name.as_str())
+            {
+                bound.push((param_name(p), self.bound(&a.value)));
+            }
+        }
         self.bindings.push(bound);
         self.func(f);
         self.bindings.pop();
@@ -661,6 +677,27 @@ fn value_kind(field: &str, e: &Expr) -> ValueKind {
         }
         _ => ValueKind::Derived,
     }
+}
+
+/// A parameter's name without its type, default or optional mark.
+fn param_name(p: &str) -> &str {
+    p.split([':', '=', '?']).next().unwrap_or(p).trim()
+}
+
+/// The names an object-destructuring parameter binds, each to the matching
+/// property of the object passed: `{ a, b: local = 1 }` binds `a` and `local`.
+fn destructured<'a>(pattern: &'a str, pairs: &'a [Pair]) -> Vec<(&'a str, &'a Expr)> {
+    let inner = pattern.trim_start().trim_start_matches('{');
+    let inner = inner.rsplit_once('}').map_or(inner, |(body, _)| body);
+    inner
+        .split(',')
+        .filter_map(|part| {
+            let part = part.split('=').next().unwrap_or(part).trim();
+            let (key, local) = part.split_once(':').map_or((part, part), |(k, l)| (k.trim(), l.trim()));
+            let pair = pairs.iter().find(|p| matches!(&p.key, Expr::Str(k) | Expr::Ident(k) if k == key))?;
+            (!local.is_empty()).then_some((local, &pair.value))
+        })
+        .collect()
 }
 
 /// Whether a block calls anything (outside logging).
