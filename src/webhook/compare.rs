@@ -275,6 +275,8 @@ fn relational(b: &HandlerModel, a: &HandlerModel, ctx: &Context) -> Vec<Problem>
                 Problem::new("WH008", name, ea.line, format!("{name} wrote state before (line {} of the base); now it is acknowledged without any write", eb.line))
                     .with("fields_before", fields(eb, None)),
             );
+            // What that silence costs: the grant or the revocation it no longer makes.
+            grant_and_revoke(name, eb, ea, &mut out);
             continue;
         }
         grant_and_revoke(name, eb, ea, &mut out);
@@ -316,6 +318,9 @@ fn grant_and_revoke(name: &str, eb: &EventModel, ea: &EventModel, out: &mut Vec<
     let grants = |e: &EventModel| -> BTreeSet<String> {
         e.access_writes.iter().filter(|w| w.value != ValueKind::Revoke).map(|w| w.field.clone()).collect()
     };
+    // On an event that ends access, a value that is now a plain revocation was never a grant lost.
+    let revoked_now: BTreeSet<String> =
+        if revoking { ea.access_writes.iter().filter(|w| w.value == ValueKind::Revoke).map(|w| w.field.clone()).collect() } else { BTreeSet::new() };
     let revokes = |e: &EventModel| -> BTreeSet<String> {
         e.access_writes
             .iter()
@@ -324,7 +329,7 @@ fn grant_and_revoke(name: &str, eb: &EventModel, ea: &EventModel, out: &mut Vec<
             .collect()
     };
     let opaque = |e: &EventModel, k: OpaqueKind| e.opaque.iter().any(|o| o.kind == k);
-    let lost: Vec<String> = grants(eb).difference(&grants(ea)).cloned().collect();
+    let lost: Vec<String> = grants(eb).difference(&grants(ea)).filter(|f| !revoked_now.contains(*f)).cloned().collect();
     if !lost.is_empty() && !opaque(ea, OpaqueKind::Grant) {
         let now: Vec<String> = ea.access_writes.iter().map(|w| format!("{} = {}", w.field, w.value_text)).collect();
         out.push(
@@ -336,7 +341,12 @@ fn grant_and_revoke(name: &str, eb: &EventModel, ea: &EventModel, out: &mut Vec<
             .with("fields_lost", lost),
         );
     }
-    let lost: Vec<String> = revokes(eb).difference(&revokes(ea)).cloned().collect();
+    let mut lost: Vec<String> = revokes(eb).difference(&revokes(ea)).cloned().collect();
+    // A revoking call (`remove_role(:pro)`, `deactivate`) that is gone, with nothing in its place.
+    if lost.is_empty() && revokes(ea).is_empty() && !opaque(ea, OpaqueKind::Revoke) {
+        lost.extend(eb.opaque.iter().filter(|o| o.kind == OpaqueKind::Revoke).map(|o| format!("{}()", o.name)));
+        lost.dedup();
+    }
     if !lost.is_empty() && !opaque(ea, OpaqueKind::Revoke) {
         let still: Vec<String> = revokes(ea).into_iter().collect();
         let tail = if still.is_empty() { String::new() } else { format!(" (it still revokes {})", still.join(", ")) };

@@ -41,14 +41,14 @@ struct Walker<'a, 'w> {
     out: &'w mut EventModel,
     /// Conditions that hold where we are; `true` = negated (an early exit's condition).
     guards: Vec<(Expr, bool)>,
-    stack: Vec<*const Func>,
+    stack: Vec<&'a Func>,
     /// Parameters of the followed local functions, bound to the caller's arguments.
     bindings: Vec<Vec<(&'a str, &'a Expr)>>,
 }
 
 impl<'a> Walker<'a, '_> {
     fn func(&mut self, f: &'a Func) {
-        if self.stack.len() >= MAX_DEPTH || self.stack.contains(&(f as *const Func)) {
+        if self.stack.len() >= MAX_DEPTH || self.stack.iter().any(|g| std::ptr::eq(*g, f)) {
             return;
         }
         self.stack.push(f);
@@ -125,13 +125,18 @@ impl<'a> Walker<'a, '_> {
                         }
                     }
                 }
-                Stmt::Expr(e, _) => {
+                Stmt::Expr(e, line) => {
                     self.expr(e);
-                    // Ruby calls a method without parentheses: `Service.new(x).call` is a member read.
-                    if let Expr::Member(..) = e
-                        && let Some(f) = self.idx.resolve_call(e).filter(|f| self.idx.is_external(f))
-                    {
-                        self.follow(&[], f);
+                    // Ruby calls a method without parentheses: `customer_subscription_deleted` and
+                    // `Service.new(x).call` are a name and a member read standing as statements.
+                    if let Expr::Member(..) | Expr::Ident(_) = e {
+                        if let Some(f) = self.idx.resolve_call(e) {
+                            self.follow(&[], f);
+                        } else if let Some(row) = self.row_removed_by(e) {
+                            self.out.state_writes.push(*line);
+                            let gate = self.gate(None);
+                            self.push_write(format!("{row} row"), ValueKind::Revoke, e.render(), *line, gate, None);
+                        }
                     }
                 }
                 Stmt::Return { value, .. } | Stmt::Throw { value, .. } => {
@@ -240,6 +245,33 @@ impl<'a> Walker<'a, '_> {
         (self.out.access_writes.len(), self.out.state_writes.len(), self.out.opaque.len(), self.out.lookups.len(), self.out.refetch.is_some())
     }
 
+    /// `user.destroy`, `subscription.delete()`, or a bare `destroy` inside a
+    /// User-like model: the row that gives access is removed. Names the row.
+    fn row_removed(&self, c: &Call) -> Option<String> {
+        if vocab::is_provider_api(c) {
+            return None;
+        }
+        self.row_removed_by(&c.callee)
+    }
+
+    /// [`Walker::row_removed`] for a callee (also a Ruby call without parentheses).
+    fn row_removed_by(&self, callee: &Expr) -> Option<String> {
+        let name = squash(callee.last_name());
+        if !["destroy", "delete", "destroyall", "deleteall", "softdelete", "forcedelete"].contains(&name.as_str()) {
+            return None;
+        }
+        const HOLDERS: &[&str] = &["user", "member", "subscription", "account", "team", "membership", "customer", "profile", "organization"];
+        let holder = |text: &str| {
+            let t = squash(text);
+            HOLDERS.iter().find(|h| t.contains(*h)).map(|h| h.to_string())
+        };
+        match callee {
+            Expr::Member(o, _) => vocab::receiver_root(o).and_then(|r| holder(&r)).or_else(|| o.dotted().and_then(|d| holder(&d))),
+            Expr::Ident(_) => self.stack.last().and_then(|f| f.owner.as_deref()).and_then(holder),
+            _ => None,
+        }
+    }
+
     /// Walks a called function with its parameters bound to the call's arguments.
     fn follow(&mut self, args: &'a [Arg], f: &'a Func) {
         let params: Vec<&'a String> = f.params.iter().filter(|p| *p != "self" && *p != "cls" && *p != "$this").collect();
@@ -284,6 +316,13 @@ impl<'a> Walker<'a, '_> {
         if name.ends_with("orthrow") || name.ends_with("orfail") || name == "getobjector404" || raising_finder {
             let status = if name == "getobjector404" { Status::Error(404) } else { Status::Raises };
             self.out.missing_row.get_or_insert(Answer { status, line: c.line });
+        }
+        if let Some(row) = self.row_removed(c) {
+            // Deleting the member's or the subscription's row takes access away.
+            self.out.state_writes.push(c.line);
+            let gate = self.gate(None);
+            self.push_write(format!("{row} row"), ValueKind::Revoke, c.callee.render(), c.line, gate, None);
+            return;
         }
         let write = vocab::is_db_write(c);
         if write {
@@ -465,8 +504,9 @@ impl<'a> Walker<'a, '_> {
         let payment_checked = gate != StatusGate::None
             || self.guards.iter().any(|(g, _)| g.mentions("payment_status") || mentions_prop(g, "paid"))
             || derived.is_some_and(|d| d.mentions("payment_status"))
-            // A value computed from the subscription's status mirrors what the provider says.
-            || derived.is_some_and(|d| d.mentions("status"));
+            // A value computed from the subscription's status, or its own period end, mirrors
+            // what the provider says.
+            || derived.is_some_and(|d| d.mentions("status") || d.mentions("period_end"));
         let early_revoke = self.early_revoke(value, &gate, derived);
         self.out.access_writes.push(AccessWrite { field, value, value_text, line, gate, payment_checked, early_revoke });
     }
@@ -671,6 +711,8 @@ fn value_kind(field: &str, e: &Expr) -> ValueKind {
         Expr::Str(s) => {
             if vocab::is_revoking_literal(s) { ValueKind::Revoke } else { ValueKind::Grant }
         }
+        // An enum constant naming a state: `SubscriptionStatus.Deleted`, `Status::ACTIVE`, `:canceled`.
+        Expr::Member(..) | Expr::Ident(_) if vocab::status_constant(e).is_some() => vocab::status_constant(e).unwrap_or(ValueKind::Derived),
         Expr::Call(c) if until && c.args.is_empty() => {
             let n = squash(c.callee.last_name());
             if ["date", "now", "utcnow"].contains(&n.as_str()) { ValueKind::Revoke } else { ValueKind::Derived }

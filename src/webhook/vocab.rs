@@ -211,6 +211,11 @@ pub fn is_access_field(name: &str, configured: &[String]) -> bool {
         || is_plan_field(name)
         || ["premium", "subscribed", "entitled", "paid", "pro"].contains(&s.as_str())
         || (s.ends_with("until") && s.len() > 5)
+        // Time-based access: paid until the period ends.
+        || (s.contains("currentperiodend") && !s.contains("cancel"))
+        || (s.ends_with("periodend") && !s.contains("cancel"))
+        || s.contains("subscriptionend")
+        || (s.ends_with("expiresat") && s.len() > 9)
         || s.contains("subscriptionstatus")
         || s.contains("billingstatus")
         || s.contains("subscriptionactive")
@@ -231,6 +236,30 @@ pub fn is_subscription_status_value(e: &Expr) -> bool {
     match e {
         Expr::Str(s) => SUBSCRIPTION_STATUSES.contains(&s.to_ascii_lowercase().as_str()),
         _ => e.mentions("status") && !e.mentions("payment_status") && !e.mentions("status_code"),
+    }
+}
+
+/// What an enum constant of a status type grants: `SubscriptionStatus.Active`
+/// grants, `Status::CANCELED` revokes. Only constants (a capitalised type, or
+/// an all-caps name), not a field such as `user.active`.
+pub fn status_constant(e: &Expr) -> Option<super::model::ValueKind> {
+    use super::model::ValueKind;
+    let name = e.last_name();
+    let is_constant = match e {
+        Expr::Member(o, _) => receiver_root(o).is_some_and(|r| r.chars().next().is_some_and(char::is_uppercase)) || name.chars().all(|c| !c.is_lowercase()),
+        Expr::Ident(n) => n.len() > 2 && n.chars().all(|c| !c.is_lowercase()),
+        _ => false,
+    };
+    if !is_constant {
+        return None;
+    }
+    let s = squash(name);
+    if ["deleted", "canceled", "cancelled", "inactive", "expired", "unpaid", "ended", "free", "disabled", "revoked", "none", "incompleteexpired"].contains(&s.as_str()) {
+        Some(ValueKind::Revoke)
+    } else if ["active", "trialing", "paid", "pro", "premium", "enterprise", "subscribed", "enabled"].contains(&s.as_str()) {
+        Some(ValueKind::Grant)
+    } else {
+        None
     }
 }
 
@@ -424,9 +453,11 @@ pub fn opaque_kind(name: &str) -> Option<super::model::OpaqueKind> {
         return None;
     }
     let has = |ws: &[&str]| ws.iter().any(|w| s.contains(w));
-    if has(&["revoke", "deactivate", "downgrade", "disable", "suspend", "removeaccess", "lockout", "expireaccess", "cancelaccess"]) {
+    if has(&["revoke", "deactivate", "downgrade", "disable", "suspend", "removeaccess", "lockout", "expireaccess", "cancelaccess", "removerole", "deleterole", "droprole", "markascanceled", "markascancelled"])
+        || s == "expire"
+    {
         Some(OpaqueKind::Revoke)
-    } else if has(&["grant", "activate", "provision", "upgrade", "unlock", "enableaccess", "givepro", "fulfill"]) {
+    } else if has(&["grant", "activate", "provision", "upgrade", "unlock", "enableaccess", "givepro", "fulfill", "addrole", "assignrole"]) {
         Some(OpaqueKind::Grant)
     } else if [
         "sync", "update", "save", "upsert", "mark", "record", "store", "create", "insert", "handle", "process", "apply", "persist",

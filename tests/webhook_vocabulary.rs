@@ -1,0 +1,109 @@
+//! The access vocabulary real handlers use, each shown firing and staying
+//! quiet: status constants passed as values, rows deleted to end access,
+//! roles, time-based access, and Ruby methods called without parentheses.
+
+use billguard::webhook::review_texts;
+
+fn high_rules(path: &str, before: &str, after: &str) -> Vec<String> {
+    let mut rules: Vec<String> = review_texts(path, Some(before), after)
+        .unwrap()
+        .into_iter()
+        .filter(|f| f.severity.as_str() == "high")
+        .map(|f| f.rule.to_string())
+        .collect();
+    rules.sort();
+    rules.dedup();
+    rules
+}
+
+const TS_ENUM: &str = r#"export const handler = async (event: Stripe.Event) => {
+  const e = stripe.webhooks.constructEvent(raw, sig, secret);
+  switch (e.type) {
+    case 'customer.subscription.deleted':
+      await prisma.user.update({ where: { stripeCustomerId: e.data.object.customer }, data: { subscriptionStatus: SubscriptionStatus.Deleted } });
+      break;
+  }
+};
+"#;
+
+#[test]
+fn an_enum_constant_that_now_grants_on_cancel_is_wh005() {
+    let after = TS_ENUM.replace("SubscriptionStatus.Deleted", "SubscriptionStatus.Active");
+    assert!(high_rules("app/api/webhook/route.ts", TS_ENUM, &after).contains(&"WH005".to_string()));
+    let same = TS_ENUM.replace("SubscriptionStatus.Deleted", "SubscriptionStatus.Canceled");
+    assert!(high_rules("app/api/webhook/route.ts", TS_ENUM, &same).is_empty(), "another revoking constant is no regression");
+}
+
+const RB_MODEL_DESTROY: &str = r#"class StripeWebhooksController < ApplicationController
+  def create
+    event = Stripe::Webhook.construct_event(request.body.read, request.headers["Stripe-Signature"], ENV["STRIPE_WEBHOOK_SECRET"])
+    case event.type
+    when "customer.subscription.deleted"
+      user = User.find_by!(stripe_customer_id: event.data.object.customer)
+      user.destroy
+    end
+    head :ok
+  end
+end
+"#;
+
+#[test]
+fn deleting_the_member_s_row_is_a_revocation() {
+    let after = RB_MODEL_DESTROY.replace("      user.destroy\n", "      Rails.logger.info(\"canceled\")\n");
+    let rules = high_rules("app/controllers/stripe_webhooks_controller.rb", RB_MODEL_DESTROY, &after);
+    assert!(rules.contains(&"WH005".to_string()), "{rules:?}");
+    let cache = RB_MODEL_DESTROY.replace("      user.destroy\n", "      user.destroy\n      Rails.cache.delete(\"plans\")\n");
+    assert!(high_rules("app/controllers/stripe_webhooks_controller.rb", RB_MODEL_DESTROY, &cache).is_empty());
+}
+
+const RB_ROLE: &str = r#"class StripeWebhooksController < ApplicationController
+  def create
+    event = Stripe::Webhook.construct_event(request.body.read, request.headers["Stripe-Signature"], ENV["STRIPE_WEBHOOK_SECRET"])
+    case event.type
+    when "customer.subscription.deleted"
+      customer_subscription_deleted
+    end
+    head :ok
+  end
+
+  private
+
+  def customer_subscription_deleted
+    account = ProAccount.find_by(stripe_customer_id: @event.data.object.customer)
+    account.user.remove_role(:pro)
+  end
+end
+"#;
+
+#[test]
+fn a_role_removed_in_a_method_called_without_parentheses_is_followed() {
+    let after = RB_ROLE.replace("    account.user.remove_role(:pro)\n", "");
+    let rules = high_rules("app/controllers/stripe_webhooks_controller.rb", RB_ROLE, &after);
+    assert!(rules.contains(&"WH005".to_string()), "{rules:?}");
+    // Inlining the method is no change.
+    let inlined = RB_ROLE.replace(
+        "      customer_subscription_deleted\n",
+        "      account = ProAccount.find_by(stripe_customer_id: @event.data.object.customer)\n      account.user.remove_role(:pro)\n",
+    );
+    assert!(high_rules("app/controllers/stripe_webhooks_controller.rb", RB_ROLE, &inlined).is_empty());
+}
+
+const TS_PERIOD: &str = r#"export async function POST(req: Request) {
+  const event = stripe.webhooks.constructEvent(await req.text(), req.headers.get('stripe-signature')!, secret);
+  if (event.type === 'invoice.paid') {
+    const sub = await stripe.subscriptions.retrieve(event.data.object.subscription as string);
+    await db.user.update({ where: { stripeSubscriptionId: sub.id }, data: { stripeCurrentPeriodEnd: new Date(sub.current_period_end * 1000) } });
+  }
+  return new Response(null, { status: 200 });
+}
+"#;
+
+#[test]
+fn time_based_access_written_on_payment_is_a_grant() {
+    let after = TS_PERIOD.replace(", data: { stripeCurrentPeriodEnd: new Date(sub.current_period_end * 1000) }", ", data: { stripePriceId: sub.items.data[0].price.id }");
+    let rules = high_rules("app/api/webhooks/stripe/route.ts", TS_PERIOD, &after);
+    assert!(rules.contains(&"WH004".to_string()) || rules.contains(&"WH008".to_string()), "{rules:?}");
+    // cancel_at_period_end is not an access column.
+    let flag = TS_PERIOD.replace("stripeCurrentPeriodEnd: new Date(sub.current_period_end * 1000)", "stripeCurrentPeriodEnd: new Date(sub.current_period_end * 1000), cancelAtPeriodEnd: sub.cancel_at_period_end");
+    assert!(high_rules("app/api/webhooks/stripe/route.ts", TS_PERIOD, &flag).is_empty());
+}
