@@ -321,3 +321,57 @@ fn under_a_handled_events_guard_each_event_has_only_its_own_case() {
     assert!(findings.iter().all(|f| !f["entity"].as_str().unwrap().contains("customer.subscription")), "{v:#}");
     assert!(findings.iter().any(|f| f["rule"] == "WH008" && f["entity"].as_str().unwrap().ends_with("#product.updated")), "{v:#}");
 }
+
+const TEAM_ROUTE: &str = r#"import Stripe from 'stripe';
+import { syncTeam } from '@/lib/billing/team-sync';
+
+export async function POST(request: Request) {
+  const payload = await request.text();
+  let event: Stripe.Event;
+  try {
+    event = stripe.webhooks.constructEvent(payload, request.headers.get('stripe-signature')!, process.env.STRIPE_WEBHOOK_SECRET!);
+  } catch {
+    return Response.json({ error: 'bad signature' }, { status: 400 });
+  }
+  switch (event.type) {
+    case 'customer.subscription.updated':
+    case 'customer.subscription.deleted':
+      await syncTeam(event.data.object as Stripe.Subscription);
+      break;
+  }
+  return Response.json({ received: true });
+}
+"#;
+
+const TEAM_SYNC: &str = r#"import { saveTeamBilling } from '@/lib/db/teams';
+
+export async function syncTeam(sub: Stripe.Subscription) {
+  const team = await findTeamByCustomer(sub.customer as string);
+  const status = sub.status;
+  if (status === 'active' || status === 'trialing') {
+    await saveTeamBilling(team.id, { tier: sub.items.data[0].price.lookup_key, billingStatus: status });
+  } else if (status === 'canceled' || status === 'unpaid') {
+    await saveTeamBilling(team.id, { tier: null, billingStatus: status });
+  }
+}
+"#;
+
+const TEAM_DB: &str = r#"export async function saveTeamBilling(teamId: number, billing: { tier: string | null; billingStatus: string }) {
+  await db.update(teams).set({ ...billing, updatedAt: new Date() }).where(eq(teams.id, teamId));
+}
+"#;
+
+#[test]
+fn a_row_spread_into_an_update_two_files_away_carries_the_revocation() {
+    let files = [("app/api/stripe/webhook/route.ts", TEAM_ROUTE), ("lib/billing/team-sync.ts", TEAM_SYNC), ("lib/db/teams.ts", TEAM_DB)];
+    let dir = repo(&files);
+    // The canceled branch stops clearing the tier and the status: cancellations keep access.
+    write(dir.path(), &[("lib/billing/team-sync.ts", &TEAM_SYNC.replace("{ tier: null, billingStatus: status }", "{} as any"))]);
+    let (v, _) = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH005".to_string()), "{:?} {v:#}", high_rules(&v));
+    // The paying branch's write is guarded to paying statuses: touching only it is no revocation lost.
+    let dir = repo(&files);
+    write(dir.path(), &[("lib/db/teams.ts", &TEAM_DB.replace("updatedAt: new Date()", "updatedAt: new Date(), syncedBy: 'webhook'"))]);
+    let (v, _) = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+}

@@ -324,7 +324,9 @@ fn grant_and_revoke(name: &str, eb: &EventModel, ea: &EventModel, out: &mut Vec<
     let revokes = |e: &EventModel| -> BTreeSet<String> {
         e.access_writes
             .iter()
-            .filter(|w| w.value == ValueKind::Revoke || (revoking && w.value == ValueKind::Derived))
+            // On an event that ends access a computed value revokes, unless it is written only
+            // on the paths of paying statuses (`if status === 'active'`).
+            .filter(|w| w.value == ValueKind::Revoke || (revoking && w.value == ValueKind::Derived && !(w.guarded && only_paying(&w.gate))))
             .map(|w| w.field.clone())
             .collect()
     };
@@ -355,6 +357,11 @@ fn grant_and_revoke(name: &str, eb: &EventModel, ea: &EventModel, out: &mut Vec<
                 .with("fields_no_longer_revoked", lost),
         );
     }
+}
+
+/// A gate that lets only paying statuses through.
+fn only_paying(gate: &StatusGate) -> bool {
+    matches!(gate, StatusGate::Allow(set) if !set.is_empty() && set.iter().all(|s| ["active", "trialing", "paid"].contains(&s.as_str())))
 }
 
 fn describe_writes(e: &EventModel, revoke: bool) -> String {

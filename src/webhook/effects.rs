@@ -214,6 +214,7 @@ impl<'a> Walker<'a, '_> {
             gate: StatusGate::None,
             payment_checked: true,
             early_revoke: None,
+            guarded: false,
         });
     }
 
@@ -373,7 +374,7 @@ impl<'a> Walker<'a, '_> {
                     continue;
                 }
             }
-            match self.idx.value_of(&a.value) {
+            match self.idx.value_of(self.bound(&a.value)) {
                 Expr::Object(pairs) => self.access_object(pairs),
                 // `.upsert([row])`, `.insert([a, b])`: each row.
                 Expr::Array(items) => {
@@ -422,7 +423,8 @@ impl<'a> Walker<'a, '_> {
             }
             if self.decides_access(key, &p.value) {
                 self.access(key, &p.value, p.line);
-            } else if let Expr::Object(inner) = self.idx.value_of(&p.value) {
+            } else if let Expr::Object(inner) = self.idx.value_of(self.bound(&p.value)) {
+                // A nested object, or a spread (`...subscriptionData`) of one passed in.
                 self.access_object(inner);
             }
         }
@@ -508,7 +510,8 @@ impl<'a> Walker<'a, '_> {
             // what the provider says.
             || derived.is_some_and(|d| d.mentions("status") || d.mentions("period_end"));
         let early_revoke = self.early_revoke(value, &gate, derived);
-        self.out.access_writes.push(AccessWrite { field, value, value_text, line, gate, payment_checked, early_revoke });
+        let guarded = self.gate(None) != StatusGate::None;
+        self.out.access_writes.push(AccessWrite { field, value, value_text, line, gate, payment_checked, early_revoke, guarded });
     }
 
     /// The statuses the current guards (and a derived value) let through.

@@ -117,6 +117,9 @@ pub struct AccessWrite {
     pub payment_checked: bool,
     /// Revocation triggered by cancel_at_period_end or past_due: why, when so.
     pub early_revoke: Option<String>,
+    /// The statuses are restricted by the conditions around the write (`if status ===
+    /// 'active'`), not only by the value written (`active = status === 'active'`).
+    pub guarded: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
