@@ -107,3 +107,24 @@ fn time_based_access_written_on_payment_is_a_grant() {
     let flag = TS_PERIOD.replace("stripeCurrentPeriodEnd: new Date(sub.current_period_end * 1000)", "stripeCurrentPeriodEnd: new Date(sub.current_period_end * 1000), cancelAtPeriodEnd: sub.cancel_at_period_end");
     assert!(high_rules("app/api/webhooks/stripe/route.ts", TS_PERIOD, &flag).is_empty());
 }
+
+const PY_SUSPEND: &str = r#"import stripe
+from django.http import HttpResponse
+
+def stripe_webhook(request):
+    event = stripe.Webhook.construct_event(request.body, request.META["HTTP_STRIPE_SIGNATURE"], settings.STRIPE_WEBHOOK_SECRET)
+    if event["type"] == "customer.subscription.deleted":
+        account = Account.objects.get(stripe_customer_id=event["data"]["object"]["customer"])
+        account.suspended_at = timezone.now()
+        account.save()
+    return HttpResponse(status=200)
+"#;
+
+#[test]
+fn setting_an_inverted_flag_is_a_revocation() {
+    let after = PY_SUSPEND.replace("        account.suspended_at = timezone.now()\n", "");
+    let rules = high_rules("billing/webhooks.py", PY_SUSPEND, &after);
+    assert!(rules.contains(&"WH005".to_string()), "{rules:?}");
+    let reason = PY_SUSPEND.replace("        account.save()\n", "        account.suspension_reason_note = 'canceled'\n        account.save()\n");
+    assert!(high_rules("billing/webhooks.py", PY_SUSPEND, &reason).is_empty());
+}

@@ -491,12 +491,24 @@ impl<'a> Walker<'a, '_> {
     /// status column given a subscription's status.
     fn decides_access(&self, field: &str, value: &'a Expr) -> bool {
         vocab::is_access_field(field, self.idx.access_fields)
+            || vocab::is_inverted_access_field(field)
             || (vocab::is_status_field(field) && vocab::is_subscription_status_value(self.idx.value_of(self.bound(value))))
     }
 
     fn access(&mut self, field: &str, value: &'a Expr, line: u32) {
         let resolved = self.idx.value_of(self.bound(value));
-        let kind = value_kind(field, resolved);
+        let kind = match value_kind(field, resolved) {
+            // `deactivated_on = today` revokes; `disabled = false` grants.
+            k if vocab::is_inverted_access_field(field) && !vocab::is_access_field(field, self.idx.access_fields) => match k {
+                ValueKind::Grant => ValueKind::Revoke,
+                ValueKind::Revoke => ValueKind::Grant,
+                ValueKind::Derived => match resolved {
+                    Expr::Call(_) | Expr::Member(..) if !vocab::is_subscription_status_value(resolved) => ValueKind::Revoke,
+                    _ => ValueKind::Derived,
+                },
+            },
+            k => k,
+        };
         let derived = (kind == ValueKind::Derived).then_some(resolved);
         let gate = self.gate(derived);
         self.push_write(field.to_string(), kind, value.render(), line, gate, derived);

@@ -221,6 +221,14 @@ pub fn is_access_field(name: &str, configured: &[String]) -> bool {
         || s.contains("subscriptionactive")
 }
 
+/// Columns that take access away when set: `deactivated_on`, `disabled`,
+/// `suspended_at`, `is_blocked`, `locked_at`, `banned`. Writing a value (a date,
+/// true) revokes; clearing them (null, false) grants.
+pub fn is_inverted_access_field(name: &str) -> bool {
+    let s = squash(name);
+    !s.contains("reason") && !s.contains("by") && ["deactivated", "disabled", "suspended", "blocked", "locked", "banned"].iter().any(|w| s.contains(w))
+}
+
 /// Columns that hold a subscription's state (`status`, `stripe_status`,
 /// `active`, `state`): they decide access when what is written to them is a
 /// subscription's status (see [`is_subscription_status_value`]); a product's
