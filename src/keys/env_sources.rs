@@ -3,12 +3,10 @@
 //! locally with a timeout), and this process's own environment (`process`).
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use super::dotenv::{self, Entry, Parsed};
 use super::model::{Assignment, EnvKind, Environment, Origin};
@@ -18,7 +16,6 @@ use crate::secrets;
 /// The environment name of this process's own variables.
 pub const PROCESS: &str = "process";
 const MAX_FILE: u64 = 4 << 20;
-const MAX_OUTPUT: u64 = 8 << 20;
 
 /// An environment named on the command line or in a tool call: `NAME` picks a
 /// configured or discovered one, `NAME=FILE` defines one from a dotenv file.
@@ -235,7 +232,7 @@ pub fn load(plan: &EnvPlan, repo: &Path, opts: &LoadOptions, notes: &mut Vec<Str
             ));
             env.failed.push(label);
         } else {
-            match run_command(cmd, repo, opts.command_timeout, opts.cancel.as_deref()) {
+            match super::command_source::run_command(cmd, repo, opts.command_timeout, opts.cancel.as_deref()) {
                 Ok(text) => {
                     let parsed = parse_command_output(&text);
                     if parsed.entries.is_empty() {
@@ -370,96 +367,6 @@ fn json_entries(map: &serde_json::Map<String, serde_json::Value>) -> Vec<Entry> 
         .collect()
 }
 
-/// Runs `sh -c CMD` in `cwd` with no stdin; kills its whole process group on
-/// timeout or cancellation. Errors carry the exit status and redacted stderr.
-pub fn run_command(cmd: &str, cwd: &Path, timeout: Duration, cancel: Option<&AtomicBool>) -> Result<String, String> {
-    let mut command = Command::new("sh");
-    command.arg("-c").arg(cmd).current_dir(cwd).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(&mut command, 0);
-    let mut child = command.spawn().map_err(|e| format!("cannot start `sh`: {e}"))?;
-    // Each pipe is read as it fills, chunk by chunk, so that what the command printed
-    // is kept even when a background process it started holds the pipe open.
-    let pipe = |r: Option<Box<dyn Read + Send>>| {
-        let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
-        if let Some(r) = r {
-            std::thread::spawn(move || {
-                let mut r = r.take(MAX_OUTPUT);
-                let mut buf = [0u8; 8192];
-                while let Ok(n) = r.read(&mut buf) {
-                    if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        rx
-    };
-    let out_rx = pipe(child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
-    let err_rx = pipe(child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
-    // What has arrived, and what arrives until the pipe is quiet for `grace` (at most 2 s:
-    // a background process writing on and on does not hold the check).
-    let collect = |rx: &std::sync::mpsc::Receiver<Vec<u8>>, grace: Duration| {
-        let until = Instant::now() + Duration::from_secs(2);
-        let mut out = Vec::new();
-        while let Ok(chunk) = rx.recv_timeout(grace.min(until.saturating_duration_since(Instant::now()))) {
-            out.extend_from_slice(&chunk);
-        }
-        out
-    };
-    let start = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) => {}
-            Err(e) => return Err(format!("waiting for the command failed: {e}")),
-        }
-        let cancelled = cancel.is_some_and(|c| c.load(Ordering::Relaxed));
-        if start.elapsed() >= timeout || cancelled {
-            kill_group(&mut child);
-            let stderr = collect(&err_rx, Duration::from_millis(200));
-            let why = if cancelled { "cancelled".to_string() } else { format!("timed out after {} s and was killed", timeout.as_secs()) };
-            return Err(with_stderr(why, &stderr));
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    // The direct child has exited: take what it printed, then end any background
-    // process it left holding the pipes, which must not hang the check.
-    let stdout = collect(&out_rx, Duration::from_millis(300));
-    let stderr = collect(&err_rx, Duration::from_millis(100));
-    kill_group(&mut child);
-    if !status.success() {
-        return Err(with_stderr(format!("exited with {status}"), &stderr));
-    }
-    Ok(String::from_utf8_lossy(&stdout).into_owned())
-}
-
-fn with_stderr(why: String, stderr: &[u8]) -> String {
-    let text = String::from_utf8_lossy(stderr);
-    let tail: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let tail = tail[tail.len().saturating_sub(3)..].join(" | ");
-    if tail.is_empty() {
-        why
-    } else {
-        let tail: String = tail.chars().take(400).collect();
-        format!("{why}; stderr: {}", secrets::redact(&tail))
-    }
-}
-
-fn kill_group(child: &mut std::process::Child) {
-    #[cfg(unix)]
-    {
-        let pid = child.id() as libc::pid_t;
-        // SAFETY: kill(2) with a negative pid signals the process group the
-        // child leads (it was started with process_group(0)); no memory is touched.
-        unsafe {
-            libc::kill(-pid, libc::SIGKILL);
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -532,36 +439,6 @@ mod tests {
         assert_eq!(names, [("STRIPE_SECRET_KEY", Some("sk_live_abc")), ("N", Some("3"))]);
         let doppler = parse_command_output(r#"{"A":{"computed":"1"},"B":"2"}"#);
         assert_eq!(doppler.entries.len(), 2);
-    }
-
-    #[test]
-    fn output_is_kept_when_a_background_process_holds_the_pipe() {
-        let dir = tempfile::tempdir().unwrap();
-        let start = Instant::now();
-        let out = run_command("sleep 30 & echo STRIPE_SECRET_KEY=x; echo PLAN=pro", dir.path(), Duration::from_secs(10), None).unwrap();
-        assert!(out.contains("STRIPE_SECRET_KEY=x") && out.contains("PLAN=pro"), "{out:?}");
-        assert!(start.elapsed() < Duration::from_secs(5), "the background process did not hold the check");
-        let out = run_command("(while true; do echo tick; sleep 0.1; done) & echo A=1", dir.path(), Duration::from_secs(10), None).unwrap();
-        assert!(out.contains("A=1"));
-        assert!(start.elapsed() < Duration::from_secs(10));
-    }
-
-    #[test]
-    fn commands_run_in_the_repo_and_fail_or_hang_clearly() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("marker"), "x").unwrap();
-        let out = run_command("ls; echo A=1", dir.path(), Duration::from_secs(10), None).unwrap();
-        assert!(out.contains("marker") && out.contains("A=1"), "{out}");
-        let key = crate::keys::evaluate_tests::fake_key("sk_live_");
-        let err = run_command(&format!("echo 'boom {key}' >&2; exit 3"), dir.path(), Duration::from_secs(10), None).unwrap_err();
-        assert!(err.contains("exit status: 3") && err.contains("boom"), "{err}");
-        assert!(!err.contains(&key) && err.contains("sk_live_…"), "stderr is redacted: {err}");
-        let start = Instant::now();
-        let err = run_command("echo partial; sleep 30", dir.path(), Duration::from_millis(300), None).unwrap_err();
-        assert!(err.contains("timed out"), "{err}");
-        assert!(start.elapsed() < Duration::from_secs(5), "the hung command was killed: {:?}", start.elapsed());
-        let cancel = AtomicBool::new(true);
-        assert!(run_command("sleep 30", dir.path(), Duration::from_secs(30), Some(&cancel)).unwrap_err().contains("cancelled"));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! of them; [`check`] wires the two and builds the [`Report`] with its matrix.
 
 pub mod code_refs;
+pub mod command_source;
 pub mod declared;
 pub mod dotenv;
 pub mod env_sources;
