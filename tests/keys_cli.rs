@@ -198,6 +198,14 @@ fn a_command_that_prints_nothing_usable_leaves_its_environment_unjudged() {
     // Nothing read is not a missing variable in production.
     let p = rule_entities(&v);
     assert!(!p.iter().any(|(r, e)| r == "KEY006" && e.starts_with("env:production")), "{p:?}");
+    // ...and the matrix says production was not examined instead of showing its variables as not set.
+    let envs = v["scope"]["matrix"]["environments"].as_array().unwrap();
+    let production = envs.iter().find(|e| e["name"] == "production").unwrap();
+    assert_eq!(production["not_examined"], true, "{production}");
+    assert!(production["unread"][0].as_str().unwrap().starts_with("command `echo"), "{production}");
+    let rows = v["scope"]["matrix"]["rows"].as_array().unwrap();
+    let cells: Vec<&Value> = rows.iter().flat_map(|r| r["cells"].as_array().unwrap()).filter(|c| c["environment"] == "production").collect();
+    assert!(!cells.is_empty() && cells.iter().all(|c| c["status"] == "unread"), "{cells:?}");
     // The staging output printed before the background process was kept.
     let row = v["scope"]["matrix"]["rows"].as_array().unwrap().iter().find(|r| r["variable"] == "STRIPE_SECRET_KEY").unwrap().clone();
     let staging = row["cells"].as_array().unwrap().iter().find(|c| c["environment"] == "staging").unwrap().clone();

@@ -25,6 +25,8 @@ pub enum CellStatus {
     Placeholder,
     /// Not set by any source of the environment.
     Missing,
+    /// Not known: no source of the environment could be read (see `notes`).
+    Unread,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
@@ -61,6 +63,13 @@ pub struct MatrixEnv {
     pub sources: Vec<String>,
     /// False when only deployment files describe it: absent variables are then not judged.
     pub complete: bool,
+    /// Sources that could not be read or were not run. When nothing was read,
+    /// the environment was not examined and its cells are `unread`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<String>,
+    /// True when no source could be read: nothing about this environment was judged.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub not_examined: bool,
 }
 
 /// Environment x billing variable.
@@ -71,7 +80,8 @@ pub struct Matrix {
 }
 
 fn cell(env: &Environment, var: &str) -> Cell {
-    let mut c = Cell { environment: env.name.clone(), status: CellStatus::Missing, kind: None, mode: None, value: None, location: None };
+    let status = if env.unexamined() { CellStatus::Unread } else { CellStatus::Missing };
+    let mut c = Cell { environment: env.name.clone(), status, kind: None, mode: None, value: None, location: None };
     let Some(a) = env.get(var) else { return c };
     c.location = Some(a.origin.shown());
     let Some(v) = a.value.as_deref().map(str::trim) else {
@@ -111,7 +121,14 @@ pub fn build(obs: &Observations) -> Matrix {
         environments: obs
             .environments
             .iter()
-            .map(|e| MatrixEnv { name: e.name.clone(), kind: e.kind, sources: e.sources.clone(), complete: e.complete })
+            .map(|e| MatrixEnv {
+                name: e.name.clone(),
+                kind: e.kind,
+                sources: e.sources.clone(),
+                complete: e.complete,
+                unread: e.failed.clone(),
+                not_examined: e.unexamined(),
+            })
             .collect(),
         rows: vars
             .into_iter()
@@ -138,6 +155,7 @@ impl Cell {
             CellStatus::Placeholder => "placeholder".into(),
             CellStatus::Missing if read_by_code && complete => "MISSING".into(),
             CellStatus::Missing => "-".into(),
+            CellStatus::Unread => "?".into(),
         }
     }
 }
@@ -145,7 +163,10 @@ impl Cell {
 impl Matrix {
     fn table(&self) -> (Vec<String>, Vec<Vec<String>>) {
         let mut header = vec!["variable".to_string()];
-        header.extend(self.environments.iter().map(|e| format!("{} ({})", e.name, e.kind.as_str())));
+        header.extend(self.environments.iter().map(|e| {
+            let unread = if e.not_examined { ", not read" } else { "" };
+            format!("{} ({}{unread})", e.name, e.kind.as_str())
+        }));
         let rows = self
             .rows
             .iter()
@@ -171,7 +192,7 @@ impl Matrix {
             let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
             let _ = writeln!(out, "  {}", cells.join("  ").trim_end());
         }
-        out.push_str("  (* read by the code; MISSING = read by the code, absent from a fully read environment; - = not set)\n");
+        out.push_str("  (* read by the code; MISSING = read by the code, absent from a fully read environment; - = not set; ? = environment not read)\n");
         out
     }
 
@@ -187,7 +208,7 @@ impl Matrix {
         for r in rows {
             let _ = writeln!(out, "| {} |", r.iter().map(|c| format!("`{}`", esc(c))).collect::<Vec<_>>().join(" | "));
         }
-        out.push_str("\n`*` read by the code; `MISSING`: read by the code and absent from a fully read environment; `-`: not set.\n");
+        out.push_str("\n`*` read by the code; `MISSING`: read by the code and absent from a fully read environment; `-`: not set; `?`: environment not read.\n");
         out
     }
 }

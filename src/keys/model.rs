@@ -160,6 +160,12 @@ impl Environment {
         self.assignments.iter().map(|a| a.name.as_str()).filter(|n| seen.insert(*n)).collect()
     }
 
+    /// Every source failed (or was not run) and nothing was read: the
+    /// environment was not examined, which says nothing about its variables.
+    pub fn unexamined(&self) -> bool {
+        !self.failed.is_empty() && !self.complete && self.assignments.is_empty()
+    }
+
     /// Absence is meaningful: a full source was read successfully.
     pub fn judges_absence(&self) -> bool {
         self.complete && self.kind != EnvKind::Template
