@@ -49,6 +49,13 @@ fn normalize(p: &Path) -> PathBuf {
     out
 }
 
+/// Whether a repo-relative path (`/`-separated, as git and diffs name them)
+/// is under `.billguard/`: billguard's own output, never part of what it checks.
+pub fn is_own_output(rel: &str) -> bool {
+    let rel = rel.strip_prefix("./").unwrap_or(rel);
+    rel == ".billguard" || rel.starts_with(".billguard/")
+}
+
 /// How many full reports `.billguard/reports/` keeps: older ones are removed.
 pub const KEPT_REPORTS: usize = 20;
 

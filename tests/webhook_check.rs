@@ -318,3 +318,14 @@ fn billguard_s_own_reports_are_never_part_of_the_change() {
     assert_eq!(r["scope"]["files_changed"], 0, "{r:#}");
     assert_eq!(r["verdict"], "pass");
 }
+
+#[test]
+fn a_diff_under_billguard_s_own_folder_is_not_reviewed() {
+    let dir = tempfile::tempdir().unwrap();
+    let diff = diff_of("ts-wh005-plan-free-only", "-U40").replace("/app/api/webhook/route.ts", "/.billguard/app/api/webhook/route.ts");
+    assert!(diff.contains("b/.billguard/app/api/webhook/route.ts"), "{diff}");
+    std::fs::write(dir.path().join("change.diff"), diff).unwrap();
+    let r = json(&billguard(dir.path(), &["check", "webhook", "--diff", "change.diff", "--format", "json"]));
+    assert_eq!(r["scope"]["files_changed"], 0, "{r:#}");
+    assert!(r["findings"].as_array().unwrap().is_empty(), "{r:#}");
+}

@@ -40,6 +40,9 @@ pub fn event_strings(text: &str) -> usize {
 
 /// Does this file look like a billing webhook handler?
 pub fn looks_like_handler(path: &str, text: &str) -> bool {
+    if crate::paths::is_own_output(path) {
+        return false;
+    }
     let lower_path = path.to_ascii_lowercase();
     let in_webhook_path = lower_path.contains("webhook") || lower_path.contains("stripe") || lower_path.contains("billing");
     let sdk = [
@@ -79,6 +82,7 @@ mod tests {
         let ts = "import Stripe from 'stripe';\nswitch (event.type) { case 'checkout.session.completed': break }";
         assert!(looks_like_handler("app/api/pay/route.ts", ts));
         assert!(!looks_like_handler("src/util.ts", "export const add = (a, b) => a + b;"));
+        assert!(!looks_like_handler(".billguard/app/api/pay/route.ts", ts), "billguard's own folder holds no handler");
         assert!(looks_like_handler("hooks.py", "if event['type'] == 'invoice.paid':\n  pass\nimport stripe"));
         assert!(looks_like_handler("internal/billing/handler.go", "import \"github.com/stripe/stripe-go/v82\"\nswitch event.Type { case stripe.EventTypeInvoicePaid: }"));
         assert!(looks_like_handler("src/routes.rs", "use stripe::{EventType, Webhook};\nmatch event.type_ { EventType::InvoicePaid => {} _ => {} }"));

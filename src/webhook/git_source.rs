@@ -257,7 +257,7 @@ pub fn declared_env(top: &Path) -> Vec<String> {
 /// Whether a word occurs in any tracked file other than `except`.
 pub fn used_elsewhere(top: &Path, word: &str, except: &[&str]) -> bool {
     let Ok(out) = git(top, &["grep", "-l", "-F", "-w", "-e", word]) else { return false };
-    String::from_utf8_lossy(&out).lines().any(|p| !except.contains(&p))
+    String::from_utf8_lossy(&out).lines().any(|p| !except.contains(&p) && !crate::paths::is_own_output(p))
 }
 
 /// Source files that mention any of `words` (case-insensitive), with their
@@ -282,7 +282,7 @@ pub fn tree_files(top: &Path, rev: Option<&str>, words: &[&str]) -> std::collect
         .split(|b| *b == 0)
         .filter(|p| !p.is_empty())
         .map(|p| String::from_utf8_lossy(p).trim_start_matches(prefix.as_str()).to_string())
-        .filter(|p| super::lang::Language::of_path(p).is_some())
+        .filter(|p| super::lang::Language::of_path(p).is_some() && !crate::paths::is_own_output(p))
         .take(3000)
         .collect();
     let mut files = std::collections::BTreeMap::new();
@@ -360,3 +360,7 @@ pub fn read_sources(top: &Path, rev: Option<&str>, paths: &[String], max_bytes: 
 pub fn toplevel(dir: &Path) -> Option<std::path::PathBuf> {
     git_text(dir, &["rev-parse", "--show-toplevel"]).ok().filter(|t| !t.is_empty()).map(std::path::PathBuf::from)
 }
+
+#[cfg(test)]
+#[path = "git_source_tests.rs"]
+mod tests;

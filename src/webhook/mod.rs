@@ -392,6 +392,7 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
     let (changes, source, base, top, base_sha) = match &req.diff {
         Some(text) => {
             let mut files = unified_diff::parse(text).map_err(|e| CheckError::Usage(format!("bad diff: {e}")))?;
+            files.retain(|f| ![&f.old_path, &f.new_path].into_iter().flatten().all(|p| crate::paths::is_own_output(p)));
             for f in &mut files {
                 complete_from_worktree(f, &req.repo);
             }
