@@ -84,7 +84,7 @@ pub fn evaluate(obs: &Observations, settings: &Settings) -> Outcome {
 fn duplicate_notes(env: &Environment, out: &mut Outcome) {
     let mut lines: std::collections::BTreeMap<(&str, &str), Vec<u32>> = std::collections::BTreeMap::new();
     for a in &env.assignments {
-        if let (Some(path), Some(line), Some(_)) = (&a.origin.path, a.origin.line, &a.value) {
+        if let (Some(path), Some(line)) = (&a.origin.path, a.origin.line) {
             lines.entry((path.as_str(), a.name.as_str())).or_default().push(line);
         }
     }

@@ -360,3 +360,18 @@ fn a_duplicated_variable_is_judged_by_the_value_that_wins_and_noted() {
     let prod = env("production", EnvKind::Production, &[("STRIPE_SECRET_KEY", &live_key), ("STRIPE_SECRET_KEY", &test_key)]);
     assert_eq!(run(&obs(vec![prod], &["STRIPE_SECRET_KEY"])), pairs(&[("KEY001", "env:production/STRIPE_SECRET_KEY")]));
 }
+
+#[test]
+fn a_value_replaced_by_an_unseen_reference_later_in_its_file_is_not_judged() {
+    let test_key = fake_key("sk_test_");
+    let mut prod = env("production", EnvKind::Production, &[("STRIPE_SECRET_KEY", &test_key)]);
+    // `STRIPE_SECRET_KEY=${STRIPE_LIVE_KEY}` on line 2: the loader uses that, whatever it expands to.
+    prod.assignments.push(Assignment { name: "STRIPE_SECRET_KEY".into(), value: None, origin: Origin::file(".env.production", 2) });
+    let o = obs(vec![prod.clone()], &["STRIPE_SECRET_KEY"]);
+    assert!(run(&o).iter().all(|(r, _)| r != "KEY001"), "{:?}", run(&o));
+    let notes = evaluate(&o, &Settings::default()).notes;
+    assert!(notes.iter().any(|n| n.contains(".env.production sets STRIPE_SECRET_KEY 2 times (lines 1, 2)")), "{notes:?}");
+    // A declaration in another file (a compose `${VAR}`) still does not hide the value read.
+    prod.assignments[1].origin = Origin::file("docker-compose.yml", 7);
+    assert_eq!(run(&obs(vec![prod], &["STRIPE_SECRET_KEY"])), pairs(&[("KEY001", "env:production/STRIPE_SECRET_KEY")]));
+}

@@ -137,11 +137,22 @@ impl Environment {
 
     /// The winning assignment of a name: the last one whose value was seen,
     /// else the last declaration (`${VAR}` in a compose file refers to a value
-    /// set elsewhere, so it does not hide one billguard read).
+    /// set elsewhere, so it does not hide one billguard read). Within one file
+    /// the last line wins whatever it holds, as dotenv loaders do: a value an
+    /// unseen `${VAR}` further down the same file replaces is not the one used.
     pub fn get(&self, name: &str) -> Option<&Assignment> {
-        let mut of_name = self.assignments.iter().rev().filter(|a| a.name == name);
+        let of_name = self.assignments.iter().rev().filter(|a| a.name == name);
         let last = of_name.clone().next()?;
-        of_name.find(|a| a.value.is_some()).or(Some(last))
+        let mut replaced_in: Vec<&str> = Vec::new();
+        for a in of_name {
+            match (&a.value, a.origin.path.as_deref()) {
+                (None, Some(path)) => replaced_in.push(path),
+                (Some(_), Some(path)) if replaced_in.contains(&path) => {}
+                (Some(_), _) => return Some(a),
+                (None, None) => {}
+            }
+        }
+        Some(last)
     }
 
     /// The winning value, if set and not empty.
