@@ -108,9 +108,9 @@ pub struct Sections {
 pub struct AllReport {
     /// Always "check_all".
     pub tool: String,
-    /// The worst verdict of the checks that ran: fail if any high finding, warn if only
-    /// medium or low, pass if none. Checks that were skipped or failed do not count:
-    /// see `complete` and each section's status.
+    /// The worst verdict of the checks that ran: fail if any high finding; incomplete if a
+    /// check failed to run, none ran, or one could not examine all it was asked to; warn if
+    /// only medium or low; pass if none. Skipped checks do not count: see `complete`.
     pub verdict: Verdict,
     /// True when all three checks ran.
     pub complete: bool,
@@ -238,9 +238,14 @@ pub fn combine(access: Section<AccessScope>, keys: Section<KeysScope>, webhook: 
             }
         }
     }
+    // A check that was asked for and failed, or no check at all, examined nothing: that is never a pass.
+    let errored = [access.status, keys.status, webhook.status].iter().any(|s| *s == Status::Error);
+    if errored || ran == 0 {
+        verdict = verdict.max(Verdict::Incomplete);
+    }
     match ran {
         3 => {}
-        0 => notes.push("No check ran: the verdict `pass` covers nothing. Each section's what_to_do says how to make it run.".into()),
+        0 => notes.push("No check ran: nothing was examined, so the verdict is `incomplete`. Each section's what_to_do says how to make it run.".into()),
         n => notes.push(format!("{n} of 3 checks ran: the verdict covers only those. Each other section's what_to_do says how to make it run.")),
     }
     AllReport { tool: TOOL.to_string(), verdict, complete: ran == 3, summary, sections: Sections { access, keys, webhook }, notes }
@@ -320,6 +325,8 @@ impl AllReport {
             1
         } else if self.errors() > 0 || self.statuses().iter().all(|(_, s, _)| *s != Status::Ran) {
             2
+        } else if self.verdict == Verdict::Incomplete {
+            3
         } else {
             0
         }
@@ -417,11 +424,7 @@ impl AllReport {
 }
 
 fn verdict_word(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Pass => "pass",
-        Verdict::Warn => "warn",
-        Verdict::Fail => "fail",
-    }
+    v.as_str()
 }
 
 fn status_word(s: Status) -> &'static str {
@@ -478,7 +481,7 @@ mod tests {
     }
 
     fn webhook_scope() -> WebhookScope {
-        WebhookScope { source: "git".into(), base: None, files_changed: 0, handler_files: vec![], partial: false }
+        WebhookScope { source: "git".into(), base: None, files_changed: 0, handler_files: vec![], partial: false, not_examined: vec![] }
     }
 
     fn keys_missing() -> Section<KeysScope> {
@@ -518,13 +521,32 @@ mod tests {
     }
 
     #[test]
+    fn a_section_that_could_not_examine_everything_makes_the_whole_incomplete_exit_3() {
+        let mut partial = Report::new(webhook::TOOL, webhook_scope(), Vec::<Finding>::new(), vec![]);
+        partial.not_examined(&["app/hooks.kt: a language billguard does not read".to_string()]);
+        assert_eq!(partial.verdict, Verdict::Incomplete);
+        let webhook = section(webhook::TOOL, Ok(partial), false);
+        let access = section(access::TOOL, Ok(Report::new(access::TOOL, access_scope(), Vec::<Finding>::new(), vec![])), false);
+        let all = combine(access, keys_missing(), webhook);
+        assert_eq!(all.sections.keys.status, Status::Skipped);
+        assert_eq!(all.verdict, Verdict::Incomplete);
+        assert_eq!(all.exit_code(false), 3);
+        assert!(all.render(Format::Text, false).starts_with("billguard check_all: INCOMPLETE"));
+        // A high finding elsewhere still fails: it is real whatever was not seen.
+        let mut failing = Report::new(webhook::TOOL, webhook_scope(), vec![finding("WH004", "handler:a")], vec![]);
+        failing.not_examined(&["x.kt: unread".to_string()]);
+        assert_eq!(failing.verdict, Verdict::Fail);
+        assert_eq!(failing.exit_code(false), 1);
+    }
+
+    #[test]
     fn an_asked_for_input_that_fails_is_an_error_and_exits_2() {
         let access = section::<AccessScope>(access::TOOL, Err(CheckError::Usage("fixtures dir does not exist".into())), true);
         assert_eq!(access.status, Status::Error);
         let webhook = section::<WebhookScope>(webhook::TOOL, Err(CheckError::Database("refused".into())), false);
         assert_eq!(webhook.status, Status::Error, "a broken connection is an error even when not asked for");
         let all = combine(access, keys_missing(), webhook);
-        assert_eq!(all.verdict, Verdict::Pass);
+        assert_eq!(all.verdict, Verdict::Incomplete, "nothing examined is never a pass");
         assert!(all.notes.iter().any(|n| n.contains("No check ran")));
         assert_eq!(all.exit_code(false), 2);
         let text = all.render(Format::Text, false);

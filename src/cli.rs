@@ -20,7 +20,7 @@ use crate::{demo, mcp, rules, secrets};
     version,
     about = "Catch billing that drifts out of sync with what the app believes.",
     long_about = "Pre-PR checks for billing code: a local stdio MCP server for coding agents, and a CLI on the same engine.\n\
-                  Exit codes: 0 pass or warn; 1 fail (any high finding; with --strict, any finding); 2 usage, configuration or input error."
+                  Exit codes: 0 pass or warn; 1 fail (any high finding; with --strict, any finding); 2 usage, configuration or input error; 3 incomplete (no high finding, but something asked for was not examined: see the notes)."
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -53,7 +53,7 @@ for large accounts (progress is reported).
 
 How to act on the result: verdict \"fail\" means at least one high finding: fix every high finding before opening \
 the PR, then call the tool again until the verdict is not \"fail\". \"warn\" means medium/low findings: fix them or \
-say in the PR why they are acceptable. Each finding has the rule code, the entity (user:<id>, customer:<id>, \
+say in the PR why they are acceptable. \"incomplete\" means no high finding, but part of what was asked could not be examined (a handler billguard could not model, only a diff's hunks, an environment none of whose sources could be read): the notes starting \"not examined:\" name each and how to get a full review; it is not a pass. Each finding has the rule code, the entity (user:<id>, customer:<id>, \
 price:<id>, account), a message, evidence and a concrete fix. When `omitted` > 0 the full list is in report_file. \
 `notes` says what was skipped or partial: read it before concluding that all is well.
 
@@ -79,7 +79,7 @@ pass fixtures_dir); say so in the PR rather than reading the verdict as covering
 one area with more options.
 
 The prompt pre_pr_billing_check (argument: base, the ref the PR merges into) walks through the whole pre-PR routine: \
-check_all, fix every high finding, re-run until the verdict is pass or warn, never paste secrets. Each rule's \
+check_all, fix every high finding, re-run until the verdict is pass or warn (incomplete is not a pass), never paste secrets. Each rule's \
 documentation (what it finds, why it matters, an example, the fix) is a resource: billguard://rules/{code}, e.g. \
 billguard://rules/ACC001; resources/list lists every rule.";
 
@@ -643,8 +643,9 @@ pub fn pre_pr_steps(base: Option<&str>) -> String {
 1. Call {call}. Add `fixtures_dir` when the repository has billing fixtures (stripe/subscriptions.json and \
 db/users.json). If check_all is not available, call check_access_contract, check_key_mode and diff_webhook_handler \
 (with the same base) instead.\n\
-2. Read `verdict` first: fail means at least one high finding, warn only medium or low ones, pass none. Then read every \
-section's `status`: a section that is `skipped` or `error` did not run. Do what its `what_to_do` says if you can and \
+2. Read `verdict` first: fail means at least one high finding, warn only medium or low ones, pass none; incomplete \
+means no high finding but something was not examined (a section that did not run, or notes starting `not examined:`), \
+so it is not a pass. Then read every section's `status`: a section that is `skipped` or `error` did not run. Do what its `what_to_do` says if you can and \
 call again; otherwise say in the PR description which check did not run and why. Read `notes` too.\n\
 3. Fix every finding whose severity is high: each gives the rule, the entity, a message, evidence, a location and a \
 fix. Change the code, configuration or data it points at; do not silence billguard, edit its config to hide a finding, \
@@ -656,7 +657,8 @@ passwords or env file contents in the chat, the PR, commit messages, code commen
 environment variables instead. billguard shows keys redacted (sk_live_…a1b2); keep them that way.\n\
 6. When a section's `omitted` is above 0, its full report is the `report_file` under .billguard/reports/; read it \
 there and do not commit it.\n\n\
-Finish with a short summary for the PR: the final verdict, what you fixed, and anything that was skipped or accepted."
+Finish with a short summary for the PR: the final verdict, what you fixed, and anything that was skipped, not examined \
+or accepted."
     )
 }
 

@@ -82,7 +82,8 @@ async fn commands_run_only_when_the_server_allows_them() {
     .unwrap();
     let client = connect(repo.path(), &[]).await;
     let report = call(&client, json!({})).await.structured_content.unwrap();
-    assert_eq!(report["verdict"], "pass", "{report}");
+    assert_eq!(report["verdict"], "incomplete", "an environment whose command did not run was not examined: {report}");
+    assert!(report["notes"][0].as_str().unwrap().starts_with("not examined: production"), "{}", report["notes"]);
     assert!(report["notes"].to_string().contains("--allow-commands"), "{}", report["notes"]);
     client.cancel().await.unwrap();
 

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 #[path = "support/git.rs"]
 mod git_support;
-use git_support::{billguard, git};
+use git_support::{billguard, committed_repo as repo, git, write};
 
 fn review(dir: &Path) -> Value {
     let out = billguard(dir, &["check", "webhook", "--base", "HEAD", "--format", "json"]);
@@ -21,22 +21,7 @@ fn review(dir: &Path) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    git(dir.path(), &["init", "-q"]);
-    for (path, text) in files {
-        write(dir.path(), path, text);
-    }
-    git(dir.path(), &["add", "-A"]);
-    git(dir.path(), &["commit", "-qm", "app"]);
-    dir
-}
 
-fn write(root: &Path, path: &str, text: &str) {
-    let p = root.join(path);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
 
 fn edit(root: &Path, path: &str, from: &str, to: &str) {
     let text = std::fs::read_to_string(root.join(path)).unwrap();

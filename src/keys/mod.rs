@@ -197,6 +197,17 @@ pub fn check(req: &KeysRequest) -> Result<Report<KeysScope>, CheckError> {
     let dotenv: Vec<String> = dotenv.into_iter().collect();
 
     // The environments.
+    // A file the caller named must exist: judging an absent file would be a pass on nothing.
+    for spec in &req.environments {
+        if let Some(file) = &spec.file {
+            if std::fs::symlink_metadata(req.repo.join(file)).is_err() {
+                return Err(CheckError::Usage(format!(
+                    "environment `{}`: the file `{file}` does not exist in the repository; name an existing dotenv file (paths are relative to the repo root)",
+                    spec.name
+                )));
+            }
+        }
+    }
     let (plans, plan_notes) = env_sources::plan(keys, &req.environments, &dotenv).map_err(CheckError::Usage)?;
     obs.notes.extend(plan_notes);
     let opts = LoadOptions {
@@ -302,7 +313,15 @@ pub fn check(req: &KeysRequest) -> Result<Report<KeysScope>, CheckError> {
         checkout_probe: obs.checkout_probes.first().cloned(),
         api_probes: obs.api_probes.clone(),
     };
-    Ok(Report::new(TOOL, scope, outcome.findings, notes))
+    let unexamined: Vec<String> = obs
+        .environments
+        .iter()
+        .filter(|e| e.kind != EnvKind::Template && e.unexamined())
+        .map(|e| format!("{}: none of its sources could be read ({}); its keys were not judged (see the notes for why)", e.label(), e.failed.join(", ")))
+        .collect();
+    let mut report = Report::new(TOOL, scope, outcome.findings, notes);
+    report.not_examined(&unexamined);
+    Ok(report)
 }
 
 fn variables_read(obs: &Observations) -> Vec<VariableRead> {

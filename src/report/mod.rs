@@ -52,12 +52,37 @@ impl Severity {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
-    /// No finding.
+    /// No finding, and everything asked for was examined.
     Pass,
-    /// Only medium or low findings.
+    /// Only medium or low findings, and everything asked for was examined.
     Warn,
+    /// No high finding, but part of what was asked for could not be examined
+    /// (named in `notes`): the absence of findings there proves nothing.
+    Incomplete,
     /// At least one high finding.
     Fail,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Warn => "warn",
+            Verdict::Incomplete => "incomplete",
+            Verdict::Fail => "fail",
+        }
+    }
+}
+
+/// Exit status per verdict (DESIGN.md, extended): 0 pass or warn, 1 fail (with
+/// `strict`, any finding), 3 incomplete. 2 is for usage and connector errors.
+pub fn exit_code_of(verdict: Verdict, findings: usize, strict: bool) -> i32 {
+    match verdict {
+        Verdict::Fail => 1,
+        _ if strict && findings > 0 => 1,
+        Verdict::Incomplete => 3,
+        Verdict::Pass | Verdict::Warn => 0,
+    }
 }
 
 /// Where a finding points: a file of the repo and a 1-based line.
@@ -144,7 +169,8 @@ pub struct Summary {
 pub struct Report<S> {
     /// The check that produced this report, e.g. check_access_contract.
     pub tool: String,
-    /// fail: at least one high finding; warn: only medium or low; pass: none.
+    /// fail: at least one high finding; incomplete: no high finding but part of what was
+    /// asked could not be examined (see notes); warn: only medium or low; pass: none.
     pub verdict: Verdict,
     pub summary: Summary,
     /// What was examined and where it came from.
@@ -222,10 +248,27 @@ impl<S: Serialize> Report<S> {
         }
     }
 
-    /// Exit status per DESIGN.md: 1 on fail (or on any finding with `strict`), else 0.
+    /// Exit status: 1 on fail (or on any finding with `strict`), 3 when incomplete, else 0.
     pub fn exit_code(&self, strict: bool) -> i32 {
-        let failing = self.verdict == Verdict::Fail || (strict && self.summary.by_rule.values().sum::<usize>() > 0);
-        i32::from(failing)
+        exit_code_of(self.verdict, self.summary.by_rule.values().sum(), strict)
+    }
+
+    /// Marks the report incomplete: each entry names something that was asked for
+    /// and not examined, and how to get it examined. A failing report stays `fail`
+    /// (its high findings stand); otherwise the verdict becomes `incomplete`.
+    pub fn not_examined(&mut self, what: &[String]) {
+        if what.is_empty() {
+            return;
+        }
+        self.verdict = self.verdict.max(Verdict::Incomplete);
+        let mut front: Vec<String> = what.iter().map(|w| format!("not examined: {w}")).collect();
+        front.append(&mut self.notes);
+        if front.len() > MAX_NOTES {
+            let extra = front.len() - (MAX_NOTES - 1);
+            front.truncate(MAX_NOTES - 1);
+            front.push(format!("… and {extra} more notes (see the full report)"));
+        }
+        self.notes = front;
     }
 
     /// Keeps at most `max` findings. Every rule keeps at least one finding while
@@ -403,6 +446,7 @@ impl Paint {
         match v {
             Verdict::Pass => self.wrap("1;32", "PASS"),
             Verdict::Warn => self.wrap("1;33", "WARN"),
+            Verdict::Incomplete => self.wrap("1;35", "INCOMPLETE"),
             Verdict::Fail => self.wrap("1;31", "FAIL"),
         }
     }
@@ -476,11 +520,7 @@ fn md_escape(s: &str) -> String {
 
 fn render_markdown<S: ScopeView>(r: &Report<S>) -> String {
     let mut out = String::new();
-    let verdict = match r.verdict {
-        Verdict::Pass => "pass",
-        Verdict::Warn => "warn",
-        Verdict::Fail => "fail",
-    };
+    let verdict = r.verdict.as_str();
     let _ = writeln!(out, "### billguard `{}`: **{verdict}**\n", r.tool);
     let _ = writeln!(out, "{} high, {} medium, {} low.", r.summary.high, r.summary.medium, r.summary.low);
     out.push_str(&r.scope.markdown_block());

@@ -63,6 +63,41 @@ pub fn looks_like_handler(path: &str, text: &str) -> bool {
     (events > 0 && (sdk || signature || in_webhook_path)) || (signature && (sdk || in_webhook_path) && lower.contains("event"))
 }
 
+/// The language of a source file billguard does not parse, when the path is one
+/// (a handler there cannot be reviewed and must be named as such).
+pub fn foreign_source(path: &str) -> Option<&'static str> {
+    let ext = path.rsplit_once('.')?.1.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "java" => "Java",
+        "kt" | "kts" => "Kotlin",
+        "cs" => "C#",
+        "scala" => "Scala",
+        "swift" => "Swift",
+        "dart" => "Dart",
+        "groovy" => "Groovy",
+        "clj" | "cljs" => "Clojure",
+        "cr" => "Crystal",
+        "fs" => "F#",
+        "vb" => "Visual Basic",
+        "lua" => "Lua",
+        "pl" | "pm" => "Perl",
+        "erl" => "Erlang",
+        "gleam" => "Gleam",
+        "zig" => "Zig",
+        "nim" => "Nim",
+        "hs" => "Haskell",
+        "svelte" | "vue" | "astro" => "a component file",
+        _ => return None,
+    })
+}
+
+/// Whether a path by itself names a billing webhook (`api/webhooks/stripe.ts`,
+/// `billing/webhook_controller.rb`): a webhook folder or file and a billing word.
+pub fn billing_webhook_path(path: &str) -> bool {
+    let p = path.to_ascii_lowercase();
+    p.contains("webhook") && ["stripe", "paddle", "billing", "payment", "subscription", "checkout", "lemonsqueezy", "cashier"].iter().any(|w| p.contains(w))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

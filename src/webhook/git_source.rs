@@ -93,7 +93,8 @@ fn wanted(path: &str) -> bool {
         return false;
     }
     let name = path.rsplit('/').next().unwrap_or(path);
-    name.starts_with(".env") || super::lang::Language::of_path(path).is_some()
+    // Sources in languages billguard does not parse are read too: a handler among them is named as not examined.
+    name.starts_with(".env") || super::lang::Language::of_path(path).is_some() || super::detect::foreign_source(path).is_some()
 }
 
 pub fn changes(repo: &Path, base: Option<&str>) -> Result<GitChanges, CheckError> {

@@ -92,6 +92,9 @@ pub struct WebhookScope {
     pub handler_files: Vec<HandlerFile>,
     /// True when versions were reconstructed from diff hunks (analysis is partial).
     pub partial: bool,
+    /// Changed files that may be webhook handlers and were not fully examined (the
+    /// verdict is then `incomplete`; `notes` says why and how to get a full review).
+    pub not_examined: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -266,6 +269,9 @@ struct Analyzed {
     removed_at: Option<(String, u32)>,
     /// Repository files whose functions the handler's calls reach (either version).
     helpers: BTreeSet<String>,
+    /// The file quotes event types (`'invoice.paid'`): when no event is modelled, its
+    /// dispatch is a shape the engine does not read.
+    quotes_events: bool,
 }
 
 /// Both sides of the repository for the outside-the-file scan: the base tree
@@ -347,6 +353,7 @@ fn attach_outside(analyzed: &mut Vec<Analyzed>, base: &external::Tree, after: &e
             partial: false,
             removed_at: None,
             helpers: BTreeSet::new(),
+            quotes_events: false,
         });
     }
     // Cashier's controller verifies only when config/cashier.php sets the webhook secret.
@@ -422,12 +429,18 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
     let view_top = top.clone().or_else(|| req.diff.as_ref().and_then(|_| git_source::toplevel(&req.repo)));
     let views = view_top.as_deref().and_then(|t| Views::new(t, base_sha.as_deref(), &changes));
     let mut analyzed = Vec::new();
+    // What was asked for and could not be examined: each entry makes the verdict `incomplete`.
+    // Until here notes hold only the paths git could not give (not valid UTF-8).
+    let mut unexamined: Vec<String> = std::mem::take(&mut notes);
     for (analysis, mut file_notes) in par_map(&sources, |(c, shown)| {
         let mut file_notes = Vec::new();
         (analyze_change(c, shown, &globs, &config.webhook.access_fields, views.as_ref(), &mut file_notes), file_notes)
     }) {
         notes.append(&mut file_notes);
-        analyzed.extend(analysis);
+        match analysis {
+            Ok(a) => analyzed.extend(a),
+            Err(why) => unexamined.push(why),
+        }
     }
     if let Some(views) = &views {
         analyzed.extend(reached_through_helpers(&changes, &analyzed, views, &globs, &config.webhook.access_fields, &mut notes));
@@ -487,6 +500,7 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
         }
     }
     let partial = analyzed.iter().any(|a| a.partial);
+    unexamined.extend(analyzed.iter().filter_map(unmodelled));
     if partial {
         notes.push(
             "partial analysis: files were reconstructed from the diff's hunks, so code outside them is unknown; pre-existing problems are not reported. Give `base` in a git checkout for a full review."
@@ -522,24 +536,59 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
             })
             .collect(),
         partial,
+        not_examined: unexamined.iter().map(|u| u.split(": ").next().unwrap_or(u).to_string()).collect(),
     };
-    Ok(Report::new(TOOL, scope, findings, notes))
+    let mut report = Report::new(TOOL, scope, findings, notes);
+    report.not_examined(&unexamined);
+    Ok(report)
 }
 
-fn analyze_change(c: &FileChange, shown: &str, globs: &[String], fields: &[String], views: Option<&Views>, notes: &mut Vec<String>) -> Option<Analyzed> {
+/// Why a handler that was read could not be modelled in full, if it could not:
+/// a version rebuilt from hunks, a file too deep to lower, or no event found in a
+/// file that looks like a handler (its dispatch is a shape billguard does not know).
+fn unmodelled(a: &Analyzed) -> Option<String> {
+    let models = [a.before.as_ref(), a.after.as_ref()];
+    if let Some(why) = models.iter().flatten().find_map(|m| m.not_analysed.as_ref()) {
+        return Some(format!("{}: not analysed ({why}); review it by hand", a.path));
+    }
+    if a.partial {
+        return Some(format!(
+            "{}: only the diff's hunks were seen; run in the checkout (`--base REF`, or `--diff` where the working tree holds the change) or give more context (`git diff -U50`) for a full review",
+            a.path
+        ));
+    }
+    if a.quotes_events && a.change != "deleted" && models.iter().flatten().all(|m| m.events.is_empty()) {
+        return Some(format!(
+            "{}: looks like a webhook handler, but no event it handles was found (its dispatch is a shape billguard does not read); review it by hand, or set [webhook] paths so that only handler files are reviewed",
+            a.path
+        ));
+    }
+    None
+}
+
+/// Reviews one changed file: `Ok(None)` when it is not a webhook handler, `Err` naming
+/// it when it may be one and could not be read as one.
+fn analyze_change(c: &FileChange, shown: &str, globs: &[String], fields: &[String], views: Option<&Views>, notes: &mut Vec<String>) -> Result<Option<Analyzed>, String> {
     let configured = globs.iter().any(|g| detect::glob_match(g, shown) || c.old_path.as_deref().is_some_and(|o| detect::glob_match(g, o)));
     if !globs.is_empty() && !configured {
-        return None;
+        return Ok(None);
     }
-    let lang = Language::of_path(shown)?;
+    let Some(lang) = Language::of_path(shown) else {
+        return match detect::foreign_source(shown) {
+            Some(_) if configured || [&c.before, &c.after].into_iter().flatten().any(|b| detect::looks_like_handler(shown, &String::from_utf8_lossy(b))) => Err(format!(
+                "{shown}: looks like a webhook handler in a language billguard does not read (it reads TypeScript, JavaScript, Python, Ruby, Go, PHP, Rust and Elixir); review it by hand"
+            )),
+            _ => Ok(None),
+        };
+    };
     if c.binary {
         notes.push(format!("{shown}: binary content, skipped"));
-        return None;
+        return Ok(None);
     }
     let is_binary = |b: &Option<Vec<u8>>| b.as_ref().is_some_and(|b| b[..b.len().min(8000)].contains(&0));
     if is_binary(&c.before) || is_binary(&c.after) {
         notes.push(format!("{shown}: binary content, skipped"));
-        return None;
+        return Ok(None);
     }
     let before = c.before.as_ref().map(|b| decode(b, shown, notes));
     let after = c.after.as_ref().map(|b| decode(b, shown, notes));
@@ -547,7 +596,13 @@ fn analyze_change(c: &FileChange, shown: &str, globs: &[String], fields: &[Strin
         || before.as_deref().is_some_and(|t| detect::looks_like_handler(c.old_path.as_deref().unwrap_or(shown), t))
         || after.as_deref().is_some_and(|t| detect::looks_like_handler(shown, t));
     if !is_handler {
-        return None;
+        // Hunks alone may not show a handler's marks: a billing webhook's path is enough to say so.
+        if c.partial && detect::billing_webhook_path(c.old_path.as_deref().unwrap_or(shown)) | detect::billing_webhook_path(shown) {
+            return Err(format!(
+                "{shown}: by its path a billing webhook handler, but the diff's hunks show too little of it to review; run in the checkout (`--base REF`) or give more context (`git diff -U50`)"
+            ));
+        }
+        return Ok(None);
     }
     if let Some((old, new)) = &c.mode_change {
         notes.push(format!("{shown}: file mode changed from {old} to {new}"));
@@ -584,7 +639,7 @@ fn analyze_change(c: &FileChange, shown: &str, globs: &[String], fields: &[Strin
     if change == "renamed" {
         notes.push(format!("{} was renamed to {shown}; the two versions were compared", c.old_path.as_deref().unwrap_or("")));
     }
-    Some(Analyzed {
+    Ok(Some(Analyzed {
         path: shown.to_string(),
         old_path: c.old_path.clone(),
         change,
@@ -594,7 +649,8 @@ fn analyze_change(c: &FileChange, shown: &str, globs: &[String], fields: &[Strin
         partial: c.partial,
         removed_at: None,
         helpers,
-    })
+        quotes_events: [&before, &after].into_iter().flatten().any(|t| detect::event_strings(t) > 0),
+    }))
 }
 
 /// A deleted handler: its access-moving events must be handled somewhere else.
@@ -680,6 +736,7 @@ fn reached_through_helpers(changes: &[FileChange], analyzed: &[Analyzed], views:
             partial: false,
             removed_at: None,
             helpers,
+            quotes_events: false,
         });
     }
     out

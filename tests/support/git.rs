@@ -19,3 +19,24 @@ pub fn git(dir: &Path, args: &[&str]) {
 pub fn billguard(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_billguard")).current_dir(dir).args(args).output().unwrap()
 }
+
+/// Writes `text` at the repo-relative `path`, creating its directories.
+#[allow(dead_code)]
+pub fn write(root: &Path, path: &str, text: &str) {
+    let p = root.join(path);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+/// A new git repository holding `files` in one commit.
+#[allow(dead_code)]
+pub fn committed_repo(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q"]);
+    for (path, text) in files {
+        write(dir.path(), path, text);
+    }
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "app"]);
+    dir
+}
