@@ -103,7 +103,7 @@ fn a_high_finding_from_a_bare_diff_still_fails() {
 fn a_hunk_of_a_billing_webhook_path_that_shows_no_handler_mark_is_named() {
     let diff = "diff --git a/app/api/webhooks/stripe/route.ts b/app/api/webhooks/stripe/route.ts\n\
 --- a/app/api/webhooks/stripe/route.ts\n+++ b/app/api/webhooks/stripe/route.ts\n\
-@@ -40,3 +40,3 @@ export async function POST(req: Request) {\n   const user = await findUser(id);\n-  await grant(user);\n+  await log(user);\n   return ok();\n";
+@@ -40,3 +40,3 @@ export async function POST(req: Request) {\n   const user = await findUser(id);\n-  await audit(user);\n+  await audit(user, id);\n   return ok();\n";
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "change.diff", diff);
     let out = billguard(dir.path(), &["check", "webhook", "--diff", "change.diff", "--format", "json"]);

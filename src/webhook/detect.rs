@@ -40,7 +40,7 @@ pub fn event_strings(text: &str) -> usize {
 
 /// Does this file look like a billing webhook handler?
 pub fn looks_like_handler(path: &str, text: &str) -> bool {
-    if crate::paths::is_own_output(path) {
+    if crate::paths::is_own_output(path) || is_test_path(path) {
         return false;
     }
     let lower_path = path.to_ascii_lowercase();
@@ -91,6 +91,29 @@ pub fn foreign_source(path: &str) -> Option<&'static str> {
     })
 }
 
+/// Tests and specs post fake events at a handler; they are not one (a configured
+/// `[webhook] paths` glob still reviews them).
+pub fn is_test_path(path: &str) -> bool {
+    let p = path.to_ascii_lowercase();
+    let name = p.rsplit('/').next().unwrap_or(&p);
+    ["spec/", "test/", "tests/", "__tests__/", "__mocks__/", "e2e/", "cypress/", "fixtures/"].iter().any(|d| p.starts_with(d) || p.contains(&format!("/{d}")))
+        || name.contains(".test.")
+        || name.contains(".spec.")
+        || name.ends_with("_test.go")
+        || name.ends_with("_spec.rb")
+        || name.ends_with("_test.rb")
+        || name.ends_with("_test.exs")
+        || (name.starts_with("test_") && name.ends_with(".py"))
+        || name.ends_with("_test.py")
+        || name.ends_with("test.php")
+}
+
+/// Whether a path names billing code (`lib/payments/stripe.ts`, `app/services/billing/…`).
+pub fn billing_path(path: &str) -> bool {
+    let p = path.to_ascii_lowercase();
+    ["stripe", "paddle", "billing", "payment", "subscription", "checkout", "webhook", "lemonsqueezy", "cashier"].iter().any(|w| p.contains(w))
+}
+
 /// Whether a path by itself names a billing webhook (`api/webhooks/stripe.ts`,
 /// `billing/webhook_controller.rb`): a webhook folder or file and a billing word.
 pub fn billing_webhook_path(path: &str) -> bool {
@@ -118,6 +141,9 @@ mod tests {
         assert!(looks_like_handler("app/api/pay/route.ts", ts));
         assert!(!looks_like_handler("src/util.ts", "export const add = (a, b) => a + b;"));
         assert!(!looks_like_handler(".billguard/app/api/pay/route.ts", ts), "billguard's own folder holds no handler");
+        for test in ["spec/requests/stripe_webhooks_spec.rb", "app/api/pay/route.test.ts", "src/__tests__/route.ts", "billing/test_webhooks.py", "internal/billing/handler_test.go"] {
+            assert!(!looks_like_handler(test, ts), "{test} is a test");
+        }
         assert!(looks_like_handler("hooks.py", "if event['type'] == 'invoice.paid':\n  pass\nimport stripe"));
         assert!(looks_like_handler("internal/billing/handler.go", "import \"github.com/stripe/stripe-go/v82\"\nswitch event.Type { case stripe.EventTypeInvoicePaid: }"));
         assert!(looks_like_handler("src/routes.rs", "use stripe::{EventType, Webhook};\nmatch event.type_ { EventType::InvoicePaid => {} _ => {} }"));

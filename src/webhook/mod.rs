@@ -12,6 +12,7 @@ pub mod dispatch;
 pub mod effects;
 pub mod external;
 pub mod extract;
+pub mod hunks;
 pub mod flow;
 pub mod git_source;
 pub mod index;
@@ -61,6 +62,8 @@ pub struct FileChange {
 #[derive(Debug, Clone, Default)]
 pub struct Hunk {
     pub new_start: u32,
+    /// The hunk header's section text (`@@ … @@ async function POST(req)`), often the enclosing function.
+    pub section: String,
     pub lines: Vec<(char, String)>,
 }
 
@@ -492,6 +495,30 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
             (b, Some(m)) => findings.extend(compare::compare(b.as_ref(), m, &ctx)),
             (Some(b), None) => findings.extend(deleted_handler(&a.path, b, &elsewhere)),
             (None, None) => {}
+        }
+    }
+    // Diff text without the files: what the hunks alone show, for handlers and for the
+    // billing code they may call.
+    if changes.iter().any(|c| c.partial) {
+        let fields = &config.webhook.access_fields;
+        let added = hunks::Added::of(changes.iter().flat_map(|c| &c.hunks), fields);
+        for c in changes.iter().filter(|c| c.partial) {
+            let Some(path) = c.new_path.as_deref().or(c.old_path.as_deref()) else { continue };
+            let handler = analyzed.iter().any(|a| a.path == path);
+            let billing_code = (detect::billing_path(path) || hunks::mention_billing(&c.hunks)) && !detect::is_test_path(path) && Language::of_path(path).is_some();
+            if !handler && !billing_code {
+                continue;
+            }
+            let found: Vec<Finding> = hunks::review(path, &c.hunks, &added, fields)
+                .into_iter()
+                .filter(|f| !findings.iter().any(|o: &Finding| o.rule == f.rule && o.entity.starts_with(&format!("handler:{path}"))))
+                .collect();
+            if !handler && found.is_empty() && hunks::touches_billing_state(&c.hunks, fields) {
+                unexamined.push(format!(
+                    "{path}: changes billing state and was seen only through the diff's hunks; a webhook handler may call it: review the change in the checkout (`--base REF`) to follow it"
+                ));
+            }
+            findings.extend(found);
         }
     }
     for a in &analyzed {

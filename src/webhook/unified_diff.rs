@@ -191,7 +191,9 @@ pub fn parse(text: &str) -> Result<Vec<FileChange>, String> {
                 return Err(format!("hunk header `{}` names a line past {MAX_LINE}, beyond any handler file", line.chars().take(80).collect::<String>()));
             }
             b.hunks += 1;
-            b.parsed.push(Hunk { new_start: ns, lines: Vec::new() });
+            // The text after the second `@@`: git's guess at the enclosing function.
+            let section = line.splitn(3, "@@").nth(2).unwrap_or("").trim().chars().take(200).collect();
+            b.parsed.push(Hunk { new_start: ns, section, lines: Vec::new() });
             let (mut o, mut n) = (os, ns);
             let (mut o_left, mut n_left) = (on, nn);
             while o_left > 0 || n_left > 0 {

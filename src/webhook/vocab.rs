@@ -209,7 +209,7 @@ pub fn is_access_field(name: &str, configured: &[String]) -> bool {
         || s.contains("haspaid")
         || (is_flag && flag_word.iter().any(|w| s.ends_with(w)))
         || is_plan_field(name)
-        || ["premium", "subscribed", "entitled", "paid", "pro"].contains(&s.as_str())
+        || ["premium", "subscribed", "entitled", "paid", "pro", "membership", "ismembership"].contains(&s.as_str())
         || (s.ends_with("until") && s.len() > 5)
         // Time-based access: paid until the period ends.
         || (s.contains("currentperiodend") && !s.contains("cancel"))

@@ -1,0 +1,611 @@
+//! Review from a diff's hunks alone, for diff text whose files are not in a checkout.
+//!
+//! A version rebuilt from hunks (3 lines of context by default) rarely lowers into a
+//! handler model: the function, the switch and often the event label are out of view.
+//! What the hunks do show is which lines went and which came. This pass reads the
+//! changed lines: a verification call removed (WH001, WH015), an access write removed
+//! or turned around (WH004, WH005, polarity from the access vocabulary), an
+//! access-moving event's label removed (WH006), an error answer turned into a 2xx
+//! (WH010). Each is attributed to the nearest event label above it in the hunk, else
+//! to the hunk header's function. A line that comes back anywhere in the diff (code
+//! moved to another place or file) is not a removal.
+
+use std::collections::BTreeSet;
+
+use super::lang::syntax::squash;
+use super::{vocab, Hunk};
+use crate::report::Finding;
+use crate::rules;
+
+/// Which way a write moves access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Polarity {
+    Grant,
+    Revoke,
+    /// Copies the provider's state (`status: sub.status`, `current_period_end: …`):
+    /// it grants or revokes depending on the event.
+    Sync,
+}
+
+/// An access write seen on one line: the field (squashed) and its polarity.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Write {
+    pub field: String,
+    pub polarity: Polarity,
+    /// A call whose name says it grants or revokes (`markAsCanceled()`), not a field.
+    pub call: bool,
+}
+
+/// What the diff adds anywhere, to tell a removal from a move.
+#[derive(Debug, Default)]
+pub struct Added {
+    writes: BTreeSet<Write>,
+    events: BTreeSet<String>,
+    verifies: bool,
+    db_writes: bool,
+}
+
+impl Added {
+    pub fn of<'a>(hunks: impl IntoIterator<Item = &'a Hunk>, fields: &[String]) -> Added {
+        let mut a = Added::default();
+        for h in hunks {
+            for (tag, text) in &h.lines {
+                if *tag != '+' || is_comment(text) {
+                    continue;
+                }
+                a.writes.extend(writes(text, fields));
+                a.events.extend(events(text));
+                a.verifies |= verifies(text);
+                let s = squash(text).replace(' ', "");
+                a.db_writes |= [".upsert(", ".update(", ".insert(", ".save(", "repo.update", "repo.insert"].iter().any(|v| s.contains(v));
+            }
+        }
+        a
+    }
+}
+
+const VERIFY_MARKS: &[&str] = &[
+    "constructevent",
+    "verifyheader",
+    "verifysignature",
+    "verifywebhook",
+    "issignaturevalid",
+    "webhooksunmarshal",
+    "verifier",
+    "timingsafeequal",
+    "comparedigest",
+    "hashequals",
+    "securecompare",
+    "signingsecret",
+    "stripewebhookplug",
+];
+
+fn verifies(line: &str) -> bool {
+    let s = squash(line).replace('.', "");
+    VERIFY_MARKS.iter().any(|m| s.contains(m))
+}
+
+fn is_comment(line: &str) -> bool {
+    let t = line.trim_start();
+    ["//", "#", "/*", "*", "--", "<!--"].iter().any(|c| t.starts_with(c))
+}
+
+fn is_import(line: &str) -> bool {
+    let t = line.trim_start();
+    ["import ", "use ", "from ", "require ", "require(", "alias ", "const { ", "package "].iter().any(|c| t.starts_with(c)) || t.contains("= require(")
+}
+
+fn is_logging(line: &str) -> bool {
+    let s = line.to_ascii_lowercase();
+    ["console.", "log.", "logger.", "print(", "puts ", "println", "log::", "logging.", "error_log(", "io.puts"].iter().any(|l| s.contains(l))
+}
+
+/// Event types named on a line: quoted (`'invoice.paid'`) or as a constant or
+/// method name (`EventTypeInvoicePaid`, `def customer_subscription_deleted`).
+fn events(line: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for quote in ['\'', '"', '`'] {
+        for (i, piece) in line.split(quote).enumerate() {
+            if i % 2 == 1 && piece.len() < 80 && vocab::is_event_type(piece) {
+                out.insert(piece.to_string());
+            }
+        }
+    }
+    for word in line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| w.len() > 6) {
+        let bare = word.strip_prefix("EventType").unwrap_or(word);
+        if let Some(e) = vocab::event_from_name(bare) {
+            out.insert(e.to_string());
+        }
+    }
+    out
+}
+
+/// Events whose handling moves access (WH006's lifecycle events).
+fn moves_access(e: &str) -> bool {
+    e.contains("subscription") || e.contains("invoice.pa") || e.starts_with("checkout.session") || e == "transaction.completed"
+}
+
+/// A value as written: enough to judge polarity.
+enum Value<'a> {
+    True,
+    False,
+    Null,
+    Str(String),
+    Expr(&'a str),
+}
+
+fn value(text: &str) -> Value<'_> {
+    let t = text.trim();
+    let lower = t.to_ascii_lowercase();
+    match lower.as_str() {
+        "true" | "1" => return Value::True,
+        "false" | "0" => return Value::False,
+        "null" | "nil" | "none" | "undefined" => return Value::Null,
+        _ => {}
+    }
+    let unquoted = t.strip_prefix(':').filter(|s| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    if let Some(sym) = unquoted {
+        return Value::Str(sym.to_string());
+    }
+    for q in ['\'', '"', '`'] {
+        if t.len() >= 2 && t.starts_with(q) && t.ends_with(q) && !t[1..t.len() - 1].contains(q) {
+            return Value::Str(t[1..t.len() - 1].to_string());
+        }
+    }
+    Value::Expr(t)
+}
+
+fn polarity(field: &str, v: &Value, fields: &[String]) -> Option<Polarity> {
+    let f = squash(field);
+    let grants_if = |b: bool| Some(if b { Polarity::Grant } else { Polarity::Revoke });
+    if vocab::is_inverted_access_field(field) {
+        return match v {
+            Value::False | Value::Null => Some(Polarity::Grant),
+            _ => Some(Polarity::Revoke),
+        };
+    }
+    let status_like = vocab::is_status_field(field) || f.contains("subscriptionstatus") || f.contains("billingstatus");
+    if status_like {
+        return match v {
+            Value::True => Some(Polarity::Grant),
+            Value::False | Value::Null => Some(Polarity::Revoke),
+            Value::Str(s) if vocab::SUBSCRIPTION_STATUSES.contains(&s.to_ascii_lowercase().as_str()) => {
+                grants_if(["active", "trialing", "paid"].contains(&s.to_ascii_lowercase().as_str()))
+            }
+            Value::Str(_) => None,
+            Value::Expr(e) => squash(e).contains("status").then_some(Polarity::Sync),
+        };
+    }
+    if !vocab::is_access_field(field, fields) {
+        return None;
+    }
+    match v {
+        Value::True => Some(Polarity::Grant),
+        Value::False | Value::Null => Some(Polarity::Revoke),
+        Value::Str(s) => grants_if(!vocab::is_revoking_literal(s)),
+        Value::Expr(_) => Some(Polarity::Sync),
+    }
+}
+
+/// Access writes on one line: object keys and keyword arguments (`isPro: true`,
+/// `is_pro=True`, `'is_pro' => true`), assignments to a property (`user.plan =
+/// 'free'`, `$user->pro = false`), SQL `SET pro = false`, and calls whose name says
+/// they grant or revoke (`remove_role(:pro)`).
+pub fn writes(line: &str, fields: &[String]) -> Vec<Write> {
+    if is_comment(line) || is_import(line) || is_logging(line) {
+        return Vec::new();
+    }
+    let b = line.as_bytes();
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let sql = line.to_ascii_lowercase().contains("set ");
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth -= 1,
+            _ => {}
+        }
+        let prev = if i > 0 { b[i - 1] } else { b' ' };
+        let next = b.get(i + 1).copied().unwrap_or(b' ');
+        let op_len = match c {
+            b'=' if next == b'>' => 2,
+            b'=' if next == b'=' || b"=!<>+-*/%&|^:".contains(&prev) => 0,
+            b'=' => 1,
+            b':' if next == b':' || prev == b':' || next == b'=' => 0,
+            // `key: value`, not a Ruby symbol (`:pro`) or a ternary's else (`a ? b : c`).
+            b':' if next == b' ' || next == b'\t' => 1,
+            _ => 0,
+        };
+        if op_len == 0 {
+            i += 1;
+            continue;
+        }
+        let (key, receiver) = key_before(&line[..i]);
+        let value_text = value_after(&line[i + op_len..]);
+        let assignment = c == b'=' && op_len == 1;
+        // A bare `x = …` is a local variable, except inside a call (keyword argument) or SQL.
+        if !key.is_empty() && (!assignment || receiver || depth > 0 || sql) {
+            if let Some(p) = polarity(key, &value(value_text), fields) {
+                out.push(Write { field: squash(key), polarity: p, call: false });
+            }
+        }
+        i += op_len;
+    }
+    let trimmed = line.trim().trim_end_matches(',');
+    // Shorthand properties (`subscriptionStatus,`) and spreads (`...subscriptionData`) write what they name.
+    let spread = trimmed.strip_prefix("...");
+    let bare = spread.unwrap_or(trimmed);
+    if !bare.is_empty() && bare.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !bare.as_bytes()[0].is_ascii_digit() {
+        let named = squash(bare);
+        let billing_spread = spread.is_some() && ["subscription", "billing", "plan", "access", "entitlement"].iter().any(|k| named.contains(k));
+        if billing_spread || (spread.is_none() && line.trim_end().ends_with(',') && (vocab::is_access_field(bare, fields) || vocab::is_status_field(bare))) {
+            out.push(Write { field: named, polarity: Polarity::Sync, call: false });
+        }
+    }
+    for word in line.split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_')).filter(|w| w.len() > 3) {
+        // Called with parentheses, or Ruby's paren-less `@subscription.deactivate`, or a class
+        // whose method is called (`Cancellation.new(…).process`).
+        let dotted = format!(".{word}");
+        let paren_less = line.find(&dotted).is_some_and(|i| {
+            let rest = line[i + dotted.len()..].trim_start();
+            rest.is_empty() || ["if ", "unless ", "!", ";", "end"].iter().any(|k| rest.starts_with(k))
+        });
+        let called = line.contains(&format!("{word}(")) || line.contains(&format!("{word}!(")) || paren_less || line.contains(&format!("{word}.new"));
+        if !called {
+            continue;
+        }
+        if squash(word).starts_with("cancellation") || squash(word).starts_with("revocation") {
+            out.push(Write { field: squash(word), polarity: Polarity::Revoke, call: true });
+            continue;
+        }
+        let p = match vocab::opaque_kind(word) {
+            Some(super::model::OpaqueKind::Grant) => Polarity::Grant,
+            Some(super::model::OpaqueKind::Revoke) => Polarity::Revoke,
+            // `set_subscription(…)`, `updateUserPlan(…)`: a write of billing state whose way depends on the event.
+            Some(super::model::OpaqueKind::Write) if ["subscription", "plan", "access", "billing", "entitlement", "premium", "membership"].iter().any(|k| squash(word).contains(k)) => Polarity::Sync,
+            _ => continue,
+        };
+        out.push(Write { field: squash(word), polarity: p, call: true });
+    }
+    out
+}
+
+/// The identifier just before an operator, and whether it is a property (`a.b`, `$a->b`).
+fn key_before(text: &str) -> (&str, bool) {
+    let t = text.trim_end();
+    let t = t.trim_end_matches(['\'', '"', ']']);
+    let start = t.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).map_or(0, |p| p + 1);
+    let key = &t[start..];
+    if key.is_empty() || key.as_bytes()[0].is_ascii_digit() {
+        return ("", false);
+    }
+    let before = t[..start].trim_end_matches(['\'', '"', '[']);
+    let receiver = before.ends_with('.') || before.ends_with("->");
+    // `const x =`, `let x =`, `var x =`: declarations of locals.
+    let declared = ["const", "let", "var", "val", "my", "auto"].iter().any(|k| before.trim_end().ends_with(k) && before.trim_end().len() >= k.len());
+    if declared && !receiver {
+        return ("", false);
+    }
+    (key, receiver)
+}
+
+/// The value after an operator, up to the next top-level `,` `;` or closing bracket.
+fn value_after(text: &str) -> &str {
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"' | '`') => quote = Some(c),
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')' | ']' | '}') if depth == 0 => return text[..i].trim(),
+            (None, ')' | ']' | '}') => depth -= 1,
+            (None, ',' | ';') if depth == 0 => return text[..i].trim(),
+            (None, ' ') if depth == 0 && ["if ", "unless ", "where ", "and "].iter().any(|k| text[i..].trim_start().to_ascii_lowercase().starts_with(k)) => {
+                return text[..i].trim()
+            }
+            _ => {}
+        }
+    }
+    text.trim()
+}
+
+/// Where a changed line sits: the event it serves, when one is in view.
+struct Place {
+    event: Option<String>,
+    /// The event (or the enclosing function's name) says access ends.
+    ending: bool,
+}
+
+const ENDING_WORDS: &[&str] = &["deleted", "canceled", "cancelled", "cancel", "failed", "expired", "paused", "unpaid", "revoke", "refund"];
+
+fn place(h: &Hunk, at: usize) -> Place {
+    // The old view above the line (context and removed lines), nearest first.
+    let above = h.lines[..at].iter().rev().filter(|(t, _)| *t != '+').map(|(_, l)| l.as_str());
+    for line in above.chain(std::iter::once(h.section.as_str())) {
+        if let Some(e) = events(line).into_iter().next() {
+            let ending = ENDING_WORDS.iter().any(|w| e.contains(w));
+            return Place { event: Some(e), ending };
+        }
+    }
+    let section = squash(&h.section);
+    Place { event: None, ending: ENDING_WORDS.iter().any(|w| section.contains(w)) }
+}
+
+/// Whether removing the event label at `at` dropped handling that did something:
+/// the label alone went and the body it led to stays (a case removed from a shared
+/// body), or the removed lines after it wrote state or called something that does.
+/// Removing a clause that only acknowledged (`:ok`, `break`) drops nothing.
+fn dropped_body_mattered(h: &Hunk, at: usize, fields: &[String]) -> bool {
+    // The rest of this block of changed lines, after the label.
+    let block: Vec<&(char, String)> = h.lines[at + 1..].iter().take_while(|(t, _)| *t != ' ').collect();
+    let removed: Vec<&str> = block.iter().filter(|(t, l)| *t == '-' && !l.trim().is_empty()).map(|(_, l)| l.as_str()).take(15).collect();
+    if removed.is_empty() {
+        // The label alone changed: it mattered unless the body it led to only acknowledges.
+        let body = h.lines[at + 1 + block.len()..].iter().map(|(_, l)| l.trim()).find(|l| !l.is_empty());
+        return !body.is_some_and(|l| ["ok", ":ok", "{:ok, conn}", "break", "break;", "return", "return;", "pass", "nil", "end", "}"].contains(&l));
+    }
+    removed.iter().any(|l| !is_comment(l) && !is_logging(l) && (!writes(l, fields).is_empty() || calls_something(l)))
+}
+
+/// A line that calls something other than a log or an answer, and is no new clause.
+fn calls_something(line: &str) -> bool {
+    let t = line.trim();
+    t.contains('(') && answered_codes(t).is_empty() && !["return", "def ", "function", "case ", "when ", "if ", "elif ", "} else"].iter().any(|k| t.starts_with(k))
+}
+
+/// A removed database write of billing rows: `.upsert([subscriptionData])` with
+/// `.from('subscriptions')` on a line above it in the same removed run.
+fn removed_billing_db_write(h: &Hunk, at: usize) -> bool {
+    let line = squash(&h.lines[at].1).replace(' ', "");
+    let verbs = [".upsert(", ".update(", ".insert(", ".save(", ".create(", "repo.update", "repo.insert", ".save!", ".update!("];
+    if !verbs.iter().any(|v| line.contains(v)) {
+        return false;
+    }
+    let run = h.lines[..=at].iter().rev().take_while(|(t, _)| *t == '-').take(6);
+    run.map(|(_, l)| squash(l)).any(|l| ["subscription", "billing", "entitlement", "membership"].iter().any(|k| l.contains(k)))
+}
+
+/// An added condition that lets an unpaid status through next to a paying one
+/// (`status === 'active' || status === 'unpaid'`), which its removed version did not.
+fn widened_status(h: &Hunk) -> Option<(usize, String)> {
+    let unpaid = ["'unpaid'", "\"unpaid\"", "'past_due'", "\"past_due\"", "'incomplete'", "\"incomplete\"", "'paused'", "\"paused\"", ":unpaid", ":past_due", ":incomplete", ":paused"];
+    let paying = ["active", "trialing"];
+    let removed: String = h.lines.iter().filter(|(t, _)| *t == '-').map(|(_, l)| l.as_str()).collect::<Vec<_>>().join("\n");
+    if removed.is_empty() {
+        return None;
+    }
+    h.lines.iter().enumerate().filter(|(_, (t, _))| *t == '+').find_map(|(i, (_, l))| {
+        let is_condition = ["if", "elsif", "elif", "when", "case", "&&", "||", " or ", "in ["].iter().any(|k| l.contains(k));
+        let new_unpaid = unpaid.iter().find(|u| l.contains(*u) && !removed.contains(*u))?;
+        (is_condition && paying.iter().any(|p| l.contains(p))).then(|| (i, new_unpaid.trim_matches(['\'', '"', ':']).to_string()))
+    })
+}
+
+/// Whether a file's hunks (or their headers) speak of billing: worth reading as
+/// code a handler may call even when its path does not say so.
+pub fn mention_billing(hunks: &[Hunk]) -> bool {
+    hunks.iter().flat_map(|h| std::iter::once(h.section.as_str()).chain(h.lines.iter().map(|(_, l)| l.as_str()))).any(|l| {
+        let s = l.to_ascii_lowercase();
+        ["subscription", "stripe", "paddle", "billing", "membership", "entitlement"].iter().any(|k| s.contains(k))
+    })
+}
+
+/// Whether the changed lines touch billing state: an access write, an event label
+/// or a verification call. Such a file, seen only through hunks, may be code a
+/// handler calls.
+pub fn touches_billing_state(hunks: &[Hunk], fields: &[String]) -> bool {
+    hunks.iter().flat_map(|h| &h.lines).filter(|(t, l)| *t != ' ' && !is_comment(l)).any(|(_, l)| {
+        !writes(l, fields).is_empty() || events(l).iter().any(|e| moves_access(e)) || verifies(l)
+    })
+}
+
+/// The findings one changed file's hunks show on their own.
+pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for h in hunks {
+        let mut new_line = h.new_start;
+        let hunk_adds_2xx = h.lines.iter().any(|(t, l)| *t == '+' && answers_2xx(l));
+        let hunk_adds_error = h.lines.iter().any(|(t, l)| *t == '+' && answers_error(l));
+        if let Some((i, status)) = widened_status(h) {
+            let p = place(h, i);
+            let line = h.new_start + h.lines[..i].iter().filter(|(t, _)| *t != '-').count() as u32;
+            let entity = p.event.as_ref().map_or(format!("handler:{path}"), |e| format!("handler:{path}#{e}"));
+            if seen.insert(("WH011".to_string(), entity.clone())) {
+                let shown: String = h.lines[i].1.trim().chars().take(120).collect();
+                out.push(
+                    Finding::new(rules::get("WH011").expect("catalog"), entity, format!("{path}: `{shown}` now lets status {status} through a condition that grants access"))
+                        .at(path, line.max(1))
+                        .evidence("seen_in", "diff hunks")
+                        .evidence("status", status),
+                );
+            }
+        }
+        for (at, (tag, text)) in h.lines.iter().enumerate() {
+            let line = new_line.max(1);
+            if *tag != '-' {
+                new_line += 1;
+            }
+            if *tag != '-' || is_comment(text) {
+                continue;
+            }
+            let shown: String = text.trim().chars().take(120).collect();
+            let here = || place(h, at);
+            let mut push = |rule: &str, event: Option<String>, message: String, out: &mut Vec<Finding>| {
+                let entity = match &event {
+                    Some(e) => format!("handler:{path}#{e}"),
+                    None => format!("handler:{path}"),
+                };
+                if !seen.insert((rule.to_string(), entity.clone())) {
+                    return;
+                }
+                let mut f = Finding::new(rules::get(rule).expect("WH rules are in the catalog"), entity, message)
+                    .at(path, line)
+                    .evidence("seen_in", "diff hunks")
+                    .evidence("removed_line", shown.clone());
+                if let Some(e) = event {
+                    f = f.evidence("event", e);
+                }
+                out.push(f);
+            };
+            if verifies(text) && !is_import(text) && !added.verifies {
+                push("WH001", None, format!("{path}: the signature check `{shown}` is removed and nothing in the diff verifies events instead"), &mut out);
+            }
+            if verifies(text) && squash(text).contains("constructevent") && h.lines.iter().any(|(t, l)| *t == '+' && squash(l).contains("ignoringtolerance")) {
+                push("WH015", None, format!("{path}: `{shown}` became a check that ignores the timestamp tolerance (replays are accepted)"), &mut out);
+            }
+            for w in writes(text, fields) {
+                // Kept when the diff writes the field again (any spelling of the call that
+                // grants or revokes the same way counts: markAsCancelled -> markAsCanceled).
+                let kept = added.writes.iter().any(|a| {
+                    (a.field == w.field || (a.call && w.call)) && (a.polarity == w.polarity || a.polarity == Polarity::Sync || w.polarity == Polarity::Sync)
+                });
+                // A status copied from the provider, now pinned to a paying value: cancellations stop revoking.
+                let pinned = w.polarity == Polarity::Sync
+                    && added.writes.iter().any(|a| a.field == w.field && a.polarity == Polarity::Grant)
+                    && !added.writes.iter().any(|a| a.field == w.field && a.polarity != Polarity::Grant);
+                if pinned {
+                    let p = here();
+                    push("WH005", p.event, format!("{path}: `{shown}` now writes a fixed paying value to `{}`: a canceled or unpaid subscription no longer revokes", w.field), &mut out);
+                    continue;
+                }
+                if kept {
+                    continue;
+                }
+                let p = here();
+                let ending = match w.polarity {
+                    Polarity::Grant => false,
+                    Polarity::Revoke => true,
+                    Polarity::Sync => p.ending,
+                };
+                let on = p.event.as_deref().map(|e| format!(" on {e}")).unwrap_or_else(|| " (its event is out of the hunk's view)".into());
+                if ending {
+                    push("WH005", p.event.clone(), format!("{path}: the revocation `{shown}` is removed{on}; nothing in the diff revokes `{}` instead", w.field), &mut out);
+                } else {
+                    push("WH004", p.event.clone(), format!("{path}: the access write `{shown}` is removed{on}; nothing in the diff writes `{}` that way instead", w.field), &mut out);
+                }
+            }
+            if !is_logging(text) && dropped_body_mattered(h, at, fields) {
+                for e in events(text).into_iter().filter(|e| moves_access(e) && !added.events.contains(e)) {
+                    push("WH006", Some(e.clone()), format!("{path}: `{shown}` is removed and no added line names {e}: the event is no longer handled here"), &mut out);
+                }
+            }
+            if removed_billing_db_write(h, at) && !added.db_writes {
+                let p = here();
+                let rule = if p.ending { "WH005" } else { "WH004" };
+                push(rule, p.event, format!("{path}: the write of billing rows `{shown}` is removed and nothing in the diff writes them instead"), &mut out);
+            }
+            if answers_error(text) && hunk_adds_2xx && !hunk_adds_error {
+                let p = here();
+                push("WH010", p.event, format!("{path}: the error answer `{shown}` is replaced by a success answer: a failure is acknowledged and never retried"), &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// The HTTP status codes a line answers with (`status(500)`, `status=200`, `head :ok`).
+fn answered_codes(line: &str) -> Vec<u16> {
+    let s = line.to_ascii_lowercase();
+    let answers = ["status", "response", "head", "send_resp", "res.", "w.writeheader", "abort", "json("].iter().any(|k| s.contains(k));
+    let mut codes: Vec<u16> = Vec::new();
+    if answers {
+        let b = s.as_bytes();
+        for i in 0..b.len().saturating_sub(2) {
+            let edge = |j: usize| j >= b.len() || !b[j].is_ascii_digit();
+            if (i == 0 || edge(i - 1)) && b[i..i + 3].iter().all(u8::is_ascii_digit) && edge(i + 3) {
+                if let Ok(n) = s[i..i + 3].parse::<u16>() {
+                    if (200..600).contains(&n) {
+                        codes.push(n);
+                    }
+                }
+            }
+        }
+    }
+    let named = [("statusok", 200), ("head:ok", 200), (":ok", 200), ("received:true", 200), ("internalservererror", 500), ("internal_server_error", 500), ("serviceunavailable", 503)];
+    let squashed = s.replace(' ', "");
+    codes.extend(named.iter().filter(|(k, _)| squashed.contains(k)).map(|(_, c)| *c));
+    codes
+}
+
+fn answers_2xx(line: &str) -> bool {
+    answered_codes(line).iter().any(|c| (200..300).contains(c))
+}
+
+fn answers_error(line: &str) -> bool {
+    let t = line.trim_start();
+    // 4xx and 5xx both make the provider retry; a 2xx in their place acknowledges a failure.
+    t.starts_with("throw") || t.starts_with("raise") || answered_codes(line).iter().any(|c| *c >= 400) || t.contains("{:error")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hunk(section: &str, lines: &[(char, &str)]) -> Hunk {
+        Hunk { new_start: 10, section: section.into(), lines: lines.iter().map(|(t, l)| (*t, l.to_string())).collect() }
+    }
+
+    fn rules_of(fs: &[Finding]) -> Vec<String> {
+        fs.iter().map(|f| format!("{}{}", f.rule, f.entity.split_once('#').map(|(_, e)| format!("#{e}")).unwrap_or_default())).collect()
+    }
+
+    #[test]
+    fn writes_in_every_language_shape() {
+        let w = |l: &str| writes(l, &[]).into_iter().map(|w| (w.field, w.polarity)).collect::<Vec<_>>();
+        assert_eq!(w("  data: { hasPaidAccess: true },"), [("haspaidaccess".into(), Polarity::Grant)]);
+        assert_eq!(w("user.update(is_pro=False)"), [("ispro".into(), Polarity::Revoke)]);
+        assert_eq!(w("$user->plan = 'free';"), [("plan".into(), Polarity::Revoke)]);
+        assert_eq!(w("'plan' => 'pro',"), [("plan".into(), Polarity::Grant)]);
+        assert_eq!(w("account.user.remove_role(:pro) if account"), [("removerole".into(), Polarity::Revoke)]);
+        assert_eq!(w("status: subscription.status,"), [("status".into(), Polarity::Sync)]);
+        assert_eq!(w("u.Disabled = true"), [("disabled".into(), Polarity::Revoke)]);
+        assert_eq!(w("UPDATE users SET is_pro = false WHERE id = $1"), [("ispro".into(), Polarity::Revoke)]);
+        // Locals, comparisons, logging and comments are no writes.
+        assert!(w("const hasPaidAccess = true;").is_empty());
+        assert!(w("if (user.plan === 'pro') {").is_empty());
+        assert!(w("console.log({ plan: 'pro' })").is_empty());
+        assert!(w("// plan: 'free'").is_empty());
+        assert!(w("order.status = 'shipped'").is_empty(), "an order's status is not a subscription's");
+    }
+
+    #[test]
+    fn a_removed_revocation_is_wh005_on_the_event_above_it_and_a_move_is_quiet() {
+        let h = hunk(
+            "export async function POST(req: Request) {",
+            &[(' ', "    case 'customer.subscription.deleted':"), (' ', "      await db.user.update({"), ('-', "        data: { hasPaidAccess: false },"), (' ', "      });")],
+        );
+        let none = Added::default();
+        let f = review("app/api/webhook/route.ts", std::slice::from_ref(&h), &none, &[]);
+        assert_eq!(rules_of(&f), ["WH005#customer.subscription.deleted"]);
+        assert_eq!(f[0].location.as_ref().unwrap().line, 12);
+        // The same line added in another file of the diff: moved, not removed.
+        let moved = hunk("", &[('+', "  data: { hasPaidAccess: false },")]);
+        let added = Added::of([&h, &moved], &[]);
+        assert!(review("app/api/webhook/route.ts", &[h], &added, &[]).is_empty());
+    }
+
+    #[test]
+    fn verification_event_labels_and_error_answers() {
+        let verify = hunk("", &[('-', "    event = stripe.webhooks.constructEvent(body, sig, secret);"), ('+', "    event = JSON.parse(body);")]);
+        let added = Added::of([&verify], &[]);
+        assert_eq!(rules_of(&review("route.ts", &[verify], &added, &[])), ["WH001"]);
+        let swapped = hunk("", &[('-', "  event = stripe.webhooks.constructEvent(b, s, k)"), ('+', "  event = stripe.webhooks.constructEventIgnoringTolerance(b, s, k)")]);
+        let added = Added::of([&swapped], &[]);
+        assert_eq!(rules_of(&review("route.ts", &[swapped], &added, &[])), ["WH015"]);
+        let label = hunk("", &[('-', "    case 'invoice.payment_failed':"), (' ', "    case 'customer.subscription.deleted':")]);
+        let added = Added::of([&label], &[]);
+        assert_eq!(rules_of(&review("route.ts", &[label], &added, &[])), ["WH006#invoice.payment_failed"]);
+        let swallowed = hunk("def webhook(request):", &[(' ', "    except Exception:"), ('-', "        return HttpResponse(status=500)"), ('+', "        return HttpResponse(status=200)")]);
+        let added = Added::of([&swallowed], &[]);
+        assert_eq!(rules_of(&review("hooks.py", &[swallowed], &added, &[])), ["WH010"]);
+        // A reworded log line or an unrelated change says nothing.
+        let quiet = hunk("", &[('-', "  console.log('customer.subscription.deleted');"), ('+', "  logger.info('deleted');"), ('-', "  const total = 1;"), ('+', "  const total = 2;")]);
+        let added = Added::of([&quiet], &[]);
+        assert!(review("route.ts", &[quiet], &added, &[]).is_empty());
+    }
+}
