@@ -239,7 +239,7 @@ pub fn combine(access: Section<AccessScope>, keys: Section<KeysScope>, webhook: 
         }
     }
     // A check that was asked for and failed, or no check at all, examined nothing: that is never a pass.
-    let errored = [access.status, keys.status, webhook.status].iter().any(|s| *s == Status::Error);
+    let errored = [access.status, keys.status, webhook.status].contains(&Status::Error);
     if errored || ran == 0 {
         verdict = verdict.max(Verdict::Incomplete);
     }

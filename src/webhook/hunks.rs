@@ -43,6 +43,9 @@ pub struct Added {
     events: BTreeSet<String>,
     verifies: bool,
     db_writes: bool,
+    /// Identifiers on added lines (squashed): a removed call whose name is still
+    /// referenced (a handler map, `send(:name)`) is dispatched another way.
+    words: BTreeSet<String>,
 }
 
 impl Added {
@@ -56,6 +59,7 @@ impl Added {
                 a.writes.extend(writes(text, fields));
                 a.events.extend(events(text));
                 a.verifies |= verifies(text);
+                a.words.extend(text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| w.len() > 3).map(squash));
                 let s = squash(text).replace(' ', "");
                 a.db_writes |= [".upsert(", ".update(", ".insert(", ".save(", "repo.update", "repo.insert"].iter().any(|v| s.contains(v));
             }
@@ -177,7 +181,8 @@ fn polarity(field: &str, v: &Value, fields: &[String]) -> Option<Polarity> {
         };
     }
     if !vocab::is_access_field(field, fields) {
-        return None;
+        // A column holding the whole subscription (`stripe_subscription`, `subscription`): a copy of its state.
+        return (f.ends_with("subscription") && matches!(v, Value::Expr(_))).then_some(Polarity::Sync);
     }
     match v {
         Value::True => Some(Polarity::Grant),
@@ -226,12 +231,23 @@ pub fn writes(line: &str, fields: &[String]) -> Vec<Write> {
         let value_text = value_after(&line[i + op_len..]);
         let assignment = c == b'=' && op_len == 1;
         // A bare `x = …` is a local variable, except inside a call (keyword argument) or SQL.
-        if !key.is_empty() && (!assignment || receiver || depth > 0 || sql) {
+        // A line ending in `,` continues a call or literal: `has_paid_access=False,` is a keyword argument.
+        let continues = line.trim_end().ends_with(',');
+        if !key.is_empty() && (!assignment || receiver || depth > 0 || sql || continues) {
             if let Some(p) = polarity(key, &value(value_text), fields) {
                 out.push(Write { field: squash(key), polarity: p, call: false });
             }
         }
         i += op_len;
+    }
+    // Ecto's `put_change(:field, value)`.
+    if let Some(i) = line.find("put_change(:") {
+        let rest = &line[i + "put_change(:".len()..];
+        if let Some((field, value_text)) = rest.split_once(',') {
+            if let Some(p) = polarity(field.trim(), &value(value_after(value_text)), fields) {
+                out.push(Write { field: squash(field.trim()), polarity: p, call: false });
+            }
+        }
     }
     let trimmed = line.trim().trim_end_matches(',');
     // Shorthand properties (`subscriptionStatus,`) and spreads (`...subscriptionData`) write what they name.
@@ -374,15 +390,88 @@ fn removed_billing_db_write(h: &Hunk, at: usize) -> bool {
 fn widened_status(h: &Hunk) -> Option<(usize, String)> {
     let unpaid = ["'unpaid'", "\"unpaid\"", "'past_due'", "\"past_due\"", "'incomplete'", "\"incomplete\"", "'paused'", "\"paused\"", ":unpaid", ":past_due", ":incomplete", ":paused"];
     let paying = ["active", "trialing"];
-    let removed: String = h.lines.iter().filter(|(t, _)| *t == '-').map(|(_, l)| l.as_str()).collect::<Vec<_>>().join("\n");
-    if removed.is_empty() {
+    // Each added line is judged against the removed lines of its own block of changes.
+    let block_removed = |i: usize| -> String {
+        let start = h.lines[..i].iter().rposition(|(t, _)| *t == ' ').map_or(0, |p| p + 1);
+        let end = h.lines[i..].iter().position(|(t, _)| *t == ' ').map_or(h.lines.len(), |p| i + p);
+        h.lines[start..end].iter().filter(|(t, _)| *t == '-').map(|(_, l)| l.as_str()).collect::<Vec<_>>().join("\n")
+    };
+    let any_added = h.lines.iter().position(|(t, _)| *t == '+')?;
+    let removed = block_removed(any_added);
+    if h.lines.iter().all(|(t, _)| *t != '-') {
         return None;
+    }
+    // `status in ('active', 'trialing')` turned into `status not in ('canceled', …)`: every other status now passes.
+    let negated = |l: &str| ["not in", "!=", "!==", "not_in", "unless"].iter().any(|k| l.contains(k)) && ["canceled", "cancelled"].iter().any(|c| l.contains(c));
+    if removed.contains("active") && !negated(&removed) {
+        if let Some(i) = h.lines.iter().position(|(t, l)| *t == '+' && l.contains("status") && negated(l)) {
+            return Some((i, "unpaid".to_string()));
+        }
     }
     h.lines.iter().enumerate().filter(|(_, (t, _))| *t == '+').find_map(|(i, (_, l))| {
         let is_condition = ["if", "elsif", "elif", "when", "case", "&&", "||", " or ", "in ["].iter().any(|k| l.contains(k));
+        let removed = block_removed(i);
+        if removed.is_empty() {
+            return None;
+        }
         let new_unpaid = unpaid.iter().find(|u| l.contains(*u) && !removed.contains(*u))?;
         (is_condition && paying.iter().any(|p| l.contains(p))).then(|| (i, new_unpaid.trim_matches(['\'', '"', ':']).to_string()))
     })
+}
+
+/// An added argument that sets a tolerance: the word, or a number of seconds past the default 300.
+fn widens_tolerance(line: &str) -> bool {
+    line.to_ascii_lowercase().contains("tolerance")
+        || line.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse::<u64>().ok()).any(|n| n > 300)
+}
+
+/// How many arguments the first call on a line takes (top-level commas + 1).
+fn top_level_args(line: &str) -> usize {
+    let Some(open) = line.find('(') else { return 0 };
+    let mut depth = 0;
+    let mut n = 1;
+    for c in line[open..].chars() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+            ',' if depth == 1 => n += 1,
+            _ => {}
+        }
+    }
+    n
+}
+
+/// Hunks between two full versions, with `radius` lines of context: what `git diff`
+/// would show, for reading a change line by line when both versions are known.
+pub fn of_texts(before: &str, after: &str, radius: usize) -> Vec<Hunk> {
+    let diff = similar::TextDiff::from_lines(before, after);
+    diff.grouped_ops(radius)
+        .iter()
+        .map(|group| {
+            let mut h = Hunk::default();
+            let mut first_new = None;
+            for op in group {
+                for change in diff.iter_changes(op) {
+                    let tag = match change.tag() {
+                        similar::ChangeTag::Equal => ' ',
+                        similar::ChangeTag::Delete => '-',
+                        similar::ChangeTag::Insert => '+',
+                    };
+                    if first_new.is_none() {
+                        first_new = change.new_index().or(change.old_index());
+                    }
+                    h.lines.push((tag, change.value().trim_end_matches(['\n', '\r']).to_string()));
+                }
+            }
+            h.new_start = first_new.map_or(1, |i| i as u32 + 1);
+            h
+        })
+        .collect()
 }
 
 /// Whether a file's hunks (or their headers) speak of billing: worth reading as
@@ -458,12 +547,19 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
             if verifies(text) && squash(text).contains("constructevent") && h.lines.iter().any(|(t, l)| *t == '+' && squash(l).contains("ignoringtolerance")) {
                 push("WH015", None, format!("{path}: `{shown}` became a check that ignores the timestamp tolerance (replays are accepted)"), &mut out);
             }
+            if squash(text).contains("constructevent") && h.lines.iter().any(|(t, l)| *t == '+' && squash(l).contains("constructevent") && top_level_args(l) > top_level_args(text) && widens_tolerance(l)) {
+                push("WH015", None, format!("{path}: `{shown}` now passes a timestamp tolerance: old events (replays) are accepted for longer"), &mut out);
+            }
+            if squash(text).contains("paymentstatus") && !added.words.contains("paymentstatus") {
+                let p = here();
+                push("WH016", p.event, format!("{path}: the payment check `{shown}` is removed: access is granted whether or not the payment went through"), &mut out);
+            }
             for w in writes(text, fields) {
                 // Kept when the diff writes the field again (any spelling of the call that
                 // grants or revokes the same way counts: markAsCancelled -> markAsCanceled).
                 let kept = added.writes.iter().any(|a| {
                     (a.field == w.field || (a.call && w.call)) && (a.polarity == w.polarity || a.polarity == Polarity::Sync || w.polarity == Polarity::Sync)
-                });
+                }) || (w.call && added.words.contains(&w.field));
                 // A status copied from the provider, now pinned to a paying value: cancellations stop revoking.
                 let pinned = w.polarity == Polarity::Sync
                     && added.writes.iter().any(|a| a.field == w.field && a.polarity == Polarity::Grant)
@@ -527,7 +623,7 @@ fn answered_codes(line: &str) -> Vec<u16> {
         }
     }
     let named = [("statusok", 200), ("head:ok", 200), (":ok", 200), ("received:true", 200), ("internalservererror", 500), ("internal_server_error", 500), ("serviceunavailable", 503)];
-    let squashed = s.replace(' ', "");
+    let squashed = s.replace([' ', '"', '\''], "");
     codes.extend(named.iter().filter(|(k, _)| squashed.contains(k)).map(|(_, c)| *c));
     codes
 }
@@ -539,7 +635,7 @@ fn answers_2xx(line: &str) -> bool {
 fn answers_error(line: &str) -> bool {
     let t = line.trim_start();
     // 4xx and 5xx both make the provider retry; a 2xx in their place acknowledges a failure.
-    t.starts_with("throw") || t.starts_with("raise") || answered_codes(line).iter().any(|c| *c >= 400) || t.contains("{:error")
+    t.starts_with("throw") || t.starts_with("raise") || answered_codes(line).iter().any(|c| *c >= 400) || t.contains("{:error") || t.ends_with(":error")
 }
 
 #[cfg(test)]

@@ -497,30 +497,7 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
             (None, None) => {}
         }
     }
-    // Diff text without the files: what the hunks alone show, for handlers and for the
-    // billing code they may call.
-    if changes.iter().any(|c| c.partial) {
-        let fields = &config.webhook.access_fields;
-        let added = hunks::Added::of(changes.iter().flat_map(|c| &c.hunks), fields);
-        for c in changes.iter().filter(|c| c.partial) {
-            let Some(path) = c.new_path.as_deref().or(c.old_path.as_deref()) else { continue };
-            let handler = analyzed.iter().any(|a| a.path == path);
-            let billing_code = (detect::billing_path(path) || hunks::mention_billing(&c.hunks)) && !detect::is_test_path(path) && Language::of_path(path).is_some();
-            if !handler && !billing_code {
-                continue;
-            }
-            let found: Vec<Finding> = hunks::review(path, &c.hunks, &added, fields)
-                .into_iter()
-                .filter(|f| !findings.iter().any(|o: &Finding| o.rule == f.rule && o.entity.starts_with(&format!("handler:{path}"))))
-                .collect();
-            if !handler && found.is_empty() && hunks::touches_billing_state(&c.hunks, fields) {
-                unexamined.push(format!(
-                    "{path}: changes billing state and was seen only through the diff's hunks; a webhook handler may call it: review the change in the checkout (`--base REF`) to follow it"
-                ));
-            }
-            findings.extend(found);
-        }
-    }
+    findings.extend(line_review(&changes, &analyzed, &findings, &config.webhook.access_fields, &mut unexamined));
     for a in &analyzed {
         if let Some(note) = a.after.as_ref().and_then(|m| m.verification.as_ref()).and_then(|v| v.note.as_ref()) {
             notes.push(format!("{}: {note}", a.path));
@@ -568,6 +545,54 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
     let mut report = Report::new(TOOL, scope, findings, notes);
     report.not_examined(&unexamined);
     Ok(report)
+}
+
+/// The changed lines read one by one (see [`hunks`]), for handlers and for billing code
+/// they may call. From diff text it is the review of what the hunks show; with both
+/// versions known (git mode, or diff text the checkout completed) the hunks are rebuilt
+/// with wide context and add what the handler model did not report for that file.
+fn line_review(changes: &[FileChange], analyzed: &[Analyzed], model_findings: &[Finding], fields: &[String], unexamined: &mut Vec<String>) -> Vec<Finding> {
+    let per_file: Vec<(&FileChange, &str, Vec<Hunk>)> = changes
+        .iter()
+        .filter_map(|c| {
+            let path = c.new_path.as_deref().or(c.old_path.as_deref())?;
+            if c.partial {
+                return Some((c, path, c.hunks.clone()));
+            }
+            // An added or deleted file is all added or all removed lines (moves land there).
+            fn text(v: &Option<Vec<u8>>) -> Option<&str> {
+                v.as_deref().map_or(Some(""), |b| std::str::from_utf8(b).ok())
+            }
+            let (Some(b), Some(a)) = (text(&c.before), text(&c.after)) else { return None };
+            Language::of_path(path)?;
+            Some((c, path, hunks::of_texts(b, a, 25)))
+        })
+        .collect();
+    let added = hunks::Added::of(per_file.iter().flat_map(|(_, _, h)| h), fields);
+    let mut out = Vec::new();
+    for (c, path, file_hunks) in &per_file {
+        let handler = analyzed.iter().any(|a| a.path == *path);
+        let billing_code = (detect::billing_path(path) || hunks::mention_billing(file_hunks)) && !detect::is_test_path(path) && Language::of_path(path).is_some();
+        if !handler && !billing_code {
+            continue;
+        }
+        let found: Vec<Finding> = hunks::review(path, file_hunks, &added, fields)
+            .into_iter()
+            .filter(|f| {
+                // The model already said it about this file (on its handler, or located here).
+                !model_findings.iter().any(|o| {
+                    o.rule == f.rule && (o.entity.starts_with(&format!("handler:{path}")) || o.location.as_ref().is_some_and(|l| l.path == *path))
+                })
+            })
+            .collect();
+        if c.partial && !handler && found.is_empty() && hunks::touches_billing_state(file_hunks, fields) {
+            unexamined.push(format!(
+                "{path}: changes billing state and was seen only through the diff's hunks; a webhook handler may call it: review the change in the checkout (`--base REF`) to follow it"
+            ));
+        }
+        out.extend(found);
+    }
+    out
 }
 
 /// Why a handler that was read could not be modelled in full, if it could not:
