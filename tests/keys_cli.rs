@@ -211,3 +211,16 @@ fn a_command_that_prints_nothing_usable_leaves_its_environment_unjudged() {
     let staging = row["cells"].as_array().unwrap().iter().find(|c| c["environment"] == "staging").unwrap().clone();
     assert_eq!(staging["status"], "set", "{staging}");
 }
+
+#[test]
+fn billing_code_whose_keys_billguard_cannot_see_is_said_never_a_silent_pass() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(repo.path().join("pay.ts"), "import Stripe from 'stripe';\nexport const stripe = new Stripe(config.billing.key);\n").unwrap();
+    let (v, _) = check_keys(repo.path(), &[]);
+    let notes = v["notes"].to_string();
+    assert!(notes.contains("no read of a billing variable found, but pay.ts uses a billing SDK"), "{notes}");
+    // Once the code reads its key from the environment, the note goes.
+    std::fs::write(repo.path().join("pay.ts"), "import Stripe from 'stripe';\nexport const stripe = new Stripe(process.env.STRIPE_SECRET_KEY!);\n").unwrap();
+    let (v, _) = check_keys(repo.path(), &[]);
+    assert!(!v["notes"].to_string().contains("no read of a billing variable"), "{}", v["notes"]);
+}

@@ -46,8 +46,9 @@ fn pattern(lang: Lang) -> &'static Regex {
     static RES: OnceLock<Vec<Regex>> = OnceLock::new();
     let all = RES.get_or_init(|| {
         [
-            // process.env.X, process.env['X'], import.meta.env.X, Deno.env.get('X'), Bun.env.X
-            r#"process\.env\.([A-Za-z_]\w*)|process\.env\[\s*['"`]([A-Za-z_]\w*)['"`]\s*\]|import\.meta\.env\.([A-Za-z_]\w*)|Deno\.env\.get\(\s*['"]([A-Za-z_]\w*)['"]|Bun\.env\.([A-Za-z_]\w*)"#,
+            // process.env.X, process.env['X'], import.meta.env.X, Deno.env.get('X'), Bun.env.X,
+            // and a typed env object's members (`env.STRIPE_SECRET_KEY`: t3-env, Wasp, envalid)
+            r#"\benv\.([A-Z][A-Z0-9_]{2,})\b|process\.env\.([A-Za-z_]\w*)|process\.env\[\s*['"`]([A-Za-z_]\w*)['"`]\s*\]|import\.meta\.env\.([A-Za-z_]\w*)|Deno\.env\.get\(\s*['"]([A-Za-z_]\w*)['"]|Bun\.env\.([A-Za-z_]\w*)"#,
             // os.environ['X'], os.environ.get('X'), os.getenv('X'), environ[...] / getenv(...) after from-imports
             r#"(?:os\.)?environ(?:\.get\(|\[)\s*['"]([A-Za-z_]\w*)['"]|(?:os\.)?getenv\(\s*['"]([A-Za-z_]\w*)['"]"#,
             // ENV['X'], ENV.fetch('X'), ENV.fetch 'X'
@@ -72,6 +73,12 @@ fn pattern(lang: Lang) -> &'static Regex {
 fn js_destructuring() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| Regex::new(r"(?:const|let|var)\s*\{([^}]*)\}\s*=\s*process\.env\b").expect("static regex"))
+}
+
+/// A pydantic settings field: `    stripe_secret_key: str` (group 2: a default follows).
+fn pydantic_field() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"(?m)^[ \t]+([a-z][a-z0-9_]*)[ \t]*:[ \t]*[A-Za-z][\w\[\], |.]*?(=[^\n]*)?$").expect("static regex"))
 }
 
 fn live_key_pattern() -> &'static Regex {
@@ -119,6 +126,29 @@ pub struct Scan {
     /// Every repo-relative file walked.
     pub walked: HashSet<String>,
     pub skipped_large: usize,
+    /// A source file that uses a billing SDK (the first by path).
+    pub billing_code: Option<String>,
+}
+
+/// Marks of a billing SDK in source text.
+const SDK_MARKS: &[&str] = &[
+    "from 'stripe'", "from \"stripe\"", "require('stripe')", "require(\"stripe\")", "import stripe", "from stripe", "@paddle/", "paddle_billing",
+    "Stripe::", "stripe-go", "paddle-go-sdk", "Stripe\\", "Laravel\\Cashier", "Laravel\\Paddle", "use stripe::", "Stripe.Webhook", "Stripe.Customer",
+    "Paddle\\SDK", "djstripe",
+];
+
+/// Whether the read that ends where `rest` begins has a fallback: a second argument
+/// (`os.getenv("X", d)`, `ENV.fetch("X", nil)`, `env('X', d)`, `System.get_env("X", d)`),
+/// or a default operator after it (`??`, `||`, `?:`,
+/// Python's `or`, Rust's `.unwrap_or…`).
+fn has_fallback(rest: &str) -> bool {
+    let line = rest.split('\n').next().unwrap_or("");
+    let after_name = line.trim_start_matches(['\'', '"', '`', ']', ' ']);
+    if after_name.starts_with(',') {
+        return true;
+    }
+    let after_call = after_name.trim_start_matches([')', ' ']);
+    ["??", "||", "?:", "or ", ".unwrap_or", ".or("].iter().any(|op| after_call.starts_with(op))
 }
 
 /// Reads of billing variables, live keys and webhook event names in one file's text.
@@ -129,7 +159,8 @@ pub fn scan_text(path: &str, text: &str, extra: &[String], scan: &mut Scan) {
             let Some(m) = caps.iter().skip(1).flatten().next() else { continue };
             if is_billing(m.as_str(), extra) {
                 let line = lines.at(m.start());
-                scan.refs.push(CodeRef { name: m.as_str().to_string(), path: path.to_string(), line });
+                let optional = has_fallback(&text[m.end()..]);
+                scan.refs.push(CodeRef { name: m.as_str().to_string(), path: path.to_string(), line, optional });
             }
         }
         if lang == Lang::Js && text.contains("process.env") {
@@ -139,10 +170,27 @@ pub fn scan_text(path: &str, text: &str, extra: &[String], scan: &mut Scan) {
                 for part in inner.as_str().split(',') {
                     let name = part.split([':', '=']).next().unwrap_or("").trim();
                     if !name.is_empty() && is_billing(name, extra) {
-                        scan.refs.push(CodeRef { name: name.to_string(), path: path.to_string(), line });
+                        // `{ A = 'default' } = process.env` has a fallback.
+                        let optional = part.contains('=');
+                        scan.refs.push(CodeRef { name: name.to_string(), path: path.to_string(), line, optional });
                     }
                 }
             }
+        }
+        if lang == Lang::Python && text.contains("BaseSettings") {
+            // pydantic settings: a field `stripe_secret_key: str` reads STRIPE_SECRET_KEY; with `= …` it has a default.
+            for caps in pydantic_field().captures_iter(text) {
+                let field = caps.get(1).expect("group 1");
+                let name = field.as_str().to_ascii_uppercase();
+                if is_billing(&name, extra) {
+                    let line = lines.at(field.start());
+                    let optional = caps.get(2).is_some() || caps[0].contains("Optional") || caps[0].contains("None");
+                    scan.refs.push(CodeRef { name, path: path.to_string(), line, optional });
+                }
+            }
+        }
+        if scan.billing_code.is_none() && SDK_MARKS.iter().any(|m| text.contains(m)) {
+            scan.billing_code = Some(path.to_string());
         }
         if text.contains("webhook") || text.contains("Webhook") || text.contains("WEBHOOK") {
             scan.events.extend(event_pattern().captures_iter(text).map(|c| c[1].to_string()));
@@ -224,6 +272,12 @@ pub fn scan_repo(root: &Path, extra: &[String]) -> Scan {
             s.events.append(&mut local.events);
             s.dotenv_files.append(&mut local.dotenv_files);
             s.declared_files.append(&mut local.declared_files);
+            // The smallest path, so that the note names the same file whatever the walk's order.
+            if let Some(b) = local.billing_code {
+                if s.billing_code.as_ref().is_none_or(|cur| b < *cur) {
+                    s.billing_code = Some(b);
+                }
+            }
             ignore::WalkState::Continue
         })
     });
@@ -279,6 +333,40 @@ mod tests {
 
     fn names(v: &[(String, u32)]) -> Vec<&str> {
         v.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
+    fn optional_of(path: &str, text: &str) -> Vec<(String, bool)> {
+        let mut scan = Scan::default();
+        scan_text(path, text, &[], &mut scan);
+        scan.refs.iter().map(|r| (r.name.clone(), r.optional)).collect()
+    }
+
+    #[test]
+    fn reads_with_a_fallback_are_optional_in_every_language() {
+        let on = |n: &str, o: bool| (n.to_string(), o);
+        assert_eq!(
+            optional_of("a.ts", "const k = process.env.STRIPE_SECRET_KEY ?? process.env.STRIPE_API_KEY;\nif (process.env.STRIPE_WEBHOOK_SECRET) {}\n"),
+            [on("STRIPE_SECRET_KEY", true), on("STRIPE_API_KEY", false), on("STRIPE_WEBHOOK_SECRET", false)]
+        );
+        assert_eq!(optional_of("a.py", "a = os.getenv(\"STRIPE_SECRET_KEY\", \"\")\nb = os.environ['STRIPE_WEBHOOK_SECRET']\n"), [on("STRIPE_SECRET_KEY", true), on("STRIPE_WEBHOOK_SECRET", false)]);
+        assert_eq!(optional_of("a.rb", "a = ENV.fetch(\"STRIPE_SECRET_KEY\", nil)\nb = ENV.fetch(\"STRIPE_WEBHOOK_SECRET\")\n"), [on("STRIPE_SECRET_KEY", true), on("STRIPE_WEBHOOK_SECRET", false)]);
+        assert_eq!(optional_of("a.php", "$a = env('STRIPE_SECRET', 'sk');\n$b = getenv('STRIPE_KEY') ?: 'x';\n"), [on("STRIPE_SECRET", true), on("STRIPE_KEY", true)]);
+        assert_eq!(optional_of("a.rs", "let a = env::var(\"STRIPE_SECRET_KEY\").unwrap_or_default();\n"), [on("STRIPE_SECRET_KEY", true)]);
+        assert_eq!(optional_of("a.ex", "a = System.get_env(\"STRIPE_SECRET_KEY\", \"\")\n"), [on("STRIPE_SECRET_KEY", true)]);
+        assert_eq!(optional_of("a.ts", "const { STRIPE_PRICE_PRO = 'price_x', STRIPE_SECRET_KEY } = process.env;\n"), [on("STRIPE_PRICE_PRO", true), on("STRIPE_SECRET_KEY", false)]);
+    }
+
+    #[test]
+    fn typed_env_objects_and_pydantic_settings_are_reads() {
+        let t3 = "export const env = createEnv({ server: { STRIPE_SECRET_KEY: z.string() } });\nconst stripe = new Stripe(env.STRIPE_SECRET_KEY);\n";
+        assert_eq!(names(&reads("src/server/stripe.ts", t3)), ["STRIPE_SECRET_KEY"]);
+        let py = "from pydantic_settings import BaseSettings\n\nclass Settings(BaseSettings):\n    stripe_secret_key: str\n    stripe_webhook_secret: str = \"\"\n    debug: bool = False\n";
+        assert_eq!(optional_of("app/settings.py", py), [("STRIPE_SECRET_KEY".to_string(), false), ("STRIPE_WEBHOOK_SECRET".to_string(), true)]);
+        // A lowercase `env.get(...)` or a plain object's members are no reads.
+        assert!(reads("a.ts", "const x = env.get('a'); const y = config.STRIPE_SECRET_KEY;").is_empty());
+        let mut scan = Scan::default();
+        scan_text("lib/pay.ts", "import Stripe from 'stripe';\nconst s = new Stripe(config.key);\n", &[], &mut scan);
+        assert_eq!(scan.billing_code.as_deref(), Some("lib/pay.ts"));
     }
 
     #[test]

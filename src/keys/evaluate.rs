@@ -250,7 +250,8 @@ fn declared_mode(env: &Environment, out: &mut Outcome) {
 /// Billing variables the code reads, each with whether only test code reads it.
 fn required_variables(obs: &Observations) -> BTreeMap<&str, bool> {
     let mut req: BTreeMap<&str, bool> = BTreeMap::new();
-    for r in &obs.code_refs {
+    // A read with a fallback does not need the variable; one read without makes it required.
+    for r in obs.code_refs.iter().filter(|r| !r.optional) {
         let only_tests = is_test_path(&r.path);
         req.entry(r.name.as_str()).and_modify(|t| *t &= only_tests).or_insert(only_tests);
     }

@@ -39,7 +39,7 @@ fn env(name: &str, kind: EnvKind, vars: &[(&str, &str)]) -> Environment {
 }
 
 fn reads(names: &[&str]) -> Vec<CodeRef> {
-    names.iter().enumerate().map(|(i, n)| CodeRef { name: n.to_string(), path: "src/billing.ts".into(), line: i as u32 + 1 }).collect()
+    names.iter().enumerate().map(|(i, n)| CodeRef { name: n.to_string(), path: "src/billing.ts".into(), line: i as u32 + 1, optional: false }).collect()
 }
 
 fn obs(envs: Vec<Environment>, code: &[&str]) -> Observations {
@@ -177,8 +177,8 @@ fn key006_quiet_for_partial_unreadable_and_template_environments_and_test_only_r
     let prod = env("production", EnvKind::Production, &[("STRIPE_SECRET_KEY", &fake_key("sk_live_"))]);
     o = obs(vec![prod], &[]);
     o.code_refs = vec![
-        CodeRef { name: "STRIPE_SECRET_KEY".into(), path: "src/a.ts".into(), line: 1 },
-        CodeRef { name: "STRIPE_TEST_CLOCK".into(), path: "tests/billing.test.ts".into(), line: 2 },
+        CodeRef { name: "STRIPE_SECRET_KEY".into(), path: "src/a.ts".into(), line: 1, optional: false },
+        CodeRef { name: "STRIPE_TEST_CLOCK".into(), path: "tests/billing.test.ts".into(), line: 2, optional: false },
     ];
     assert_eq!(run(&o), vec![]);
 }
@@ -374,4 +374,31 @@ fn a_value_replaced_by_an_unseen_reference_later_in_its_file_is_not_judged() {
     // A declaration in another file (a compose `${VAR}`) still does not hide the value read.
     prod.assignments[1].origin = Origin::file("docker-compose.yml", 7);
     assert_eq!(run(&obs(vec![prod], &["STRIPE_SECRET_KEY"])), pairs(&[("KEY001", "env:production/STRIPE_SECRET_KEY")]));
+}
+
+#[test]
+fn key006_quiet_for_a_variable_every_read_of_which_has_a_fallback() {
+    let prod = env("production", EnvKind::Production, &[("STRIPE_SECRET_KEY", &fake_key("sk_live_"))]);
+    let mut o = obs(vec![prod], &[]);
+    o.code_refs = vec![
+        CodeRef { name: "STRIPE_SECRET_KEY".into(), path: "src/a.ts".into(), line: 1, optional: false },
+        CodeRef { name: "STRIPE_API_KEY".into(), path: "src/a.ts".into(), line: 1, optional: true },
+    ];
+    assert_eq!(run(&o), vec![], "a read with a fallback does not need the variable");
+    let m = crate::keys::matrix::build(&o);
+    let row = m.rows.iter().find(|r| r.variable == "STRIPE_API_KEY").unwrap();
+    assert!(row.read_by_code && row.optional);
+    // One read without a fallback makes it required again.
+    o.code_refs.push(CodeRef { name: "STRIPE_API_KEY".into(), path: "src/b.ts".into(), line: 3, optional: false });
+    assert_eq!(run(&o), pairs(&[("KEY006", "env:production/STRIPE_API_KEY")]));
+}
+
+#[test]
+fn key007_for_a_name_with_a_part_left_off_and_plural_spellings_keep_their_kind() {
+    let prod = env("production", EnvKind::Production, &[("STRIPE_SECRET", &fake_key("sk_live_")), ("STRIPE_WEBHOOKS_SECRET", &fake_key("whsec_"))]);
+    let o = obs(vec![prod], &["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"]);
+    let got = run(&o);
+    assert_eq!(got, pairs(&[("KEY007", "env:production/STRIPE_SECRET_KEY"), ("KEY007", "env:production/STRIPE_WEBHOOK_SECRET")]), "{got:?}");
+    assert_eq!(crate::keys::values::expected_kind("STRIPE_WEBHOOKS_SECRET"), Some(crate::keys::values::Expected::WebhookSecret));
+    assert_eq!(crate::keys::values::expected_kind("STRIPE_SECRETKEY"), Some(crate::keys::values::Expected::Secret));
 }

@@ -52,6 +52,9 @@ pub struct MatrixRow {
     pub variable: String,
     /// Whether the code reads this variable (so its absence is a finding).
     pub read_by_code: bool,
+    /// Every read has a fallback (`?? 'x'`, `os.getenv("X", d)`): absence is no finding
+    /// (shown as "optional" where it is not set).
+    pub optional: bool,
     /// One cell per environment, in the order of `environments`.
     pub cells: Vec<Cell>,
 }
@@ -135,6 +138,7 @@ pub fn build(obs: &Observations) -> Matrix {
             .map(|v| MatrixRow {
                 variable: v.to_string(),
                 read_by_code: read.contains(v),
+                optional: read.contains(v) && obs.code_refs.iter().filter(|r| r.name == v).all(|r| r.optional),
                 cells: obs.environments.iter().map(|e| cell(e, v)).collect(),
             })
             .collect(),
@@ -142,8 +146,9 @@ pub fn build(obs: &Observations) -> Matrix {
 }
 
 impl Cell {
-    fn short(&self, read_by_code: bool, env: &MatrixEnv) -> String {
+    fn short(&self, row: &MatrixRow, env: &MatrixEnv) -> String {
         let complete = env.complete && env.kind != EnvKind::Template;
+        let read_by_code = row.read_by_code && !row.optional;
         match self.status {
             CellStatus::Set => match (&self.value, &self.kind, &self.mode) {
                 (Some(v), _, _) => v.clone(),
@@ -154,6 +159,7 @@ impl Cell {
             CellStatus::Empty => if read_by_code && complete { "EMPTY" } else { "empty" }.into(),
             CellStatus::Placeholder => "placeholder".into(),
             CellStatus::Missing if read_by_code && complete => "MISSING".into(),
+            CellStatus::Missing if row.optional => "optional (fallback)".into(),
             CellStatus::Missing => "-".into(),
             CellStatus::Unread => "?".into(),
         }
@@ -172,7 +178,7 @@ impl Matrix {
             .iter()
             .map(|r| {
                 let mut row = vec![format!("{}{}", r.variable, if r.read_by_code { " *" } else { "" })];
-                row.extend(r.cells.iter().zip(&self.environments).map(|(c, e)| c.short(r.read_by_code, e)));
+                row.extend(r.cells.iter().zip(&self.environments).map(|(c, e)| c.short(r, e)));
                 row
             })
             .collect();

@@ -188,6 +188,15 @@ pub fn check(req: &KeysRequest) -> Result<Report<KeysScope>, CheckError> {
     if scan.skipped_large > 0 {
         obs.notes.push(format!("{} file(s) over 1 MiB were not scanned", scan.skipped_large));
     }
+    if scan.refs.is_empty() {
+        if let Some(path) = &scan.billing_code {
+            // Keys read some other way (a typed env schema, a config file, encrypted credentials)
+            // leave nothing to judge: say so rather than pass silently.
+            obs.notes.push(format!(
+                "no read of a billing variable found, but {path} uses a billing SDK: its keys come from somewhere billguard does not read (a typed env schema, a config file, encrypted credentials); list the variables in [keys] variables so that each environment is judged"
+            ));
+        }
+    }
     let mut dotenv: BTreeSet<String> = scan.dotenv_files.iter().cloned().collect();
     let dirs: BTreeSet<String> =
         std::iter::once(String::new()).chain(scan.dotenv_files.iter().filter_map(|f| f.rsplit_once('/').map(|(d, _)| d.to_string()))).collect();

@@ -202,6 +202,9 @@ pub struct CodeRef {
     pub name: String,
     pub path: String,
     pub line: u32,
+    /// The read has a fallback (`?? 'x'`, `os.getenv("X", "d")`, `ENV.fetch("X", nil)`,
+    /// `env('X', d)`, `.unwrap_or(...)`): the variable may be absent.
+    pub optional: bool,
 }
 
 /// A live secret key seen in a file (any file: code, config, env file).

@@ -32,6 +32,12 @@ pub fn distance(wanted: &str, set: &str) -> Option<usize> {
     if same_ends && shared >= 2 && shared * 2 >= union {
         return Some(10 + union - shared);
     }
+    // One name is the other with a part left off or added (STRIPE_SECRET for STRIPE_SECRET_KEY,
+    // STRIPE_WEBHOOK_SIGNING_SECRET for STRIPE_WEBHOOK_SECRET): same provider word, the shorter's parts all in the longer.
+    let (short, long) = if pw.len() <= ps.len() { (&pw, &ps) } else { (&ps, &pw) };
+    if pw.first() == ps.first() && short.len() >= 2 && short.iter().all(|p| long.contains(p)) && long.len() - short.len() <= 1 {
+        return Some(20 + union - shared);
+    }
     None
 }
 

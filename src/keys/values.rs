@@ -147,7 +147,17 @@ pub enum Expected {
 pub fn expected_kind(name: &str) -> Option<Expected> {
     let (stripped, _) = strip_browser_prefix(name);
     let upper = stripped.to_ascii_uppercase();
-    let words: Vec<&str> = upper.split('_').collect();
+    // Plurals and run-together spellings name the same thing: WEBHOOKS, KEYS, SECRETS, WEBHOOKSECRET.
+    let words: Vec<&str> = upper
+        .split('_')
+        .flat_map(|w| match w {
+            "WEBHOOKSECRET" | "WEBHOOKSSECRET" => vec!["WEBHOOK", "SECRET"],
+            "SECRETKEY" => vec!["SECRET", "KEY"],
+            "PUBLISHABLEKEY" | "PUBKEY" => vec!["PUBLISHABLE", "KEY"],
+            "APIKEY" => vec!["API", "KEY"],
+            _ => vec![w.strip_suffix('S').filter(|s| ["WEBHOOK", "KEY", "SECRET", "TOKEN", "ENDPOINT"].contains(s)).unwrap_or(w)],
+        })
+        .collect();
     let has = |w: &str| words.contains(&w);
     if has("WEBHOOK") || has("WH") || has("WHSEC") || has("SIGNING") || (has("ENDPOINT") && has("SECRET")) {
         return Some(Expected::WebhookSecret);
