@@ -74,6 +74,15 @@ fn a_bare_diff_of_a_handler_is_incomplete_and_the_checkout_makes_it_complete() {
     assert_eq!(r["scope"]["partial"], false);
     assert!(not_examined(&r).is_empty());
 
+    assert_eq!(r["scope"]["source"], "diff+checkout");
+
+    // The same diff before it is applied: the working tree holds the file it applies to.
+    git_support::git(repo.path(), &["checkout", "--", "app/api/webhooks/stripe/route.ts"]);
+    let out = billguard(repo.path(), &["check", "webhook", "--diff", "change.diff", "--format", "json"]);
+    let r = json(&out);
+    assert_eq!((r["verdict"].as_str(), r["scope"]["partial"].as_bool()), (Some("warn"), Some(false)), "{r}");
+    assert!(r["notes"].to_string().contains("which holds the file the diff applies to"), "{}", r["notes"]);
+
     // Text and markdown say it too.
     let text = String::from_utf8(billguard(elsewhere.path(), &["check", "webhook", "--diff", "change.diff"]).stdout).unwrap();
     assert!(text.starts_with("billguard diff_webhook_handler: INCOMPLETE"), "{text}");

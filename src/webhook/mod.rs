@@ -85,7 +85,9 @@ pub struct WebhookRequest {
 /// What the webhook diff examined.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct WebhookScope {
-    /// "git" (working tree against a base) or "diff" (unified diff text).
+    /// "git" (working tree against a base), "diff" (unified diff text, files seen through
+    /// its hunks) or "diff+checkout" (diff text whose files the working tree completed: it
+    /// holds the diff's result or the files the diff applies to).
     pub source: String,
     /// The base compared against, in git mode.
     pub base: Option<String>,
@@ -149,23 +151,29 @@ pub fn env_file_names(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// When the repo's working tree holds the file the diff produced, both versions
-/// are known in full: the analysis of that file is no longer partial.
-fn complete_from_worktree(f: &mut FileChange, repo: &std::path::Path) {
+/// When the repo's working tree holds the file the diff produced (or the file it
+/// applies to, the change not made yet), both versions are known in full: the
+/// analysis of that file is no longer partial. Returns which one the tree held.
+fn complete_from_worktree(f: &mut FileChange, repo: &std::path::Path) -> Option<&'static str> {
     if !f.partial {
-        return;
+        return None;
     }
-    let Some(path) = f.new_path.as_deref() else { return };
-    if paths::within_repo(repo, path, "diff").is_err() {
-        return;
-    }
-    let Ok(bytes) = std::fs::read(repo.join(path)) else { return };
-    let Ok(text) = std::str::from_utf8(&bytes) else { return };
-    if let Some((before, after)) = unified_diff::complete(&f.hunks, text) {
-        f.before = Some(before.into_bytes());
-        f.after = Some(after.into_bytes());
-        f.partial = false;
-    }
+    let read = |path: Option<&str>| -> Option<String> {
+        let path = path?;
+        paths::within_repo(repo, path, "diff").ok()?;
+        String::from_utf8(std::fs::read(repo.join(path)).ok()?).ok()
+    };
+    let (versions, held) = if let Some(v) = read(f.new_path.as_deref()).and_then(|t| unified_diff::complete(&f.hunks, &t)) {
+        (v, "the diff's result")
+    } else if let Some(v) = read(f.old_path.as_deref()).and_then(|t| unified_diff::complete_from_before(&f.hunks, &t)) {
+        (v, "the file the diff applies to")
+    } else {
+        return None;
+    };
+    f.before = Some(versions.0.into_bytes());
+    f.after = Some(versions.1.into_bytes());
+    f.partial = false;
+    Some(held)
 }
 
 /// Decodes a version, noting what had to be done to it.
@@ -399,18 +407,25 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
     let explicit = req.config.as_ref().map(|c| req.repo.join(c));
     let (config, _) = Config::discover(&req.repo, explicit.as_deref())?;
     let mut notes = Vec::new();
+    // What was asked for and could not be examined: each entry makes the verdict `incomplete`.
+    let mut unexamined: Vec<String> = Vec::new();
     let (changes, source, base, top, base_sha) = match &req.diff {
         Some(text) => {
             let mut files = unified_diff::parse(text).map_err(|e| CheckError::Usage(format!("bad diff: {e}")))?;
             files.retain(|f| ![&f.old_path, &f.new_path].into_iter().flatten().all(|p| crate::paths::is_own_output(p)));
+            let mut completed = BTreeSet::new();
             for f in &mut files {
-                complete_from_worktree(f, &req.repo);
+                completed.extend(complete_from_worktree(f, &req.repo));
             }
-            (files, "diff", None, None, None)
+            for held in &completed {
+                notes.push(format!("diff text: files were rebuilt in full from the working tree, which holds {held}"));
+            }
+            (files, if completed.is_empty() { "diff" } else { "diff+checkout" }, None, None, None)
         }
         None => {
             let g = git_source::changes(&req.repo, req.base.as_deref())?;
-            notes.extend(g.unreviewed.iter().cloned());
+            // Paths git could not give (not valid UTF-8): not examined.
+            unexamined.extend(g.unreviewed.iter().cloned());
             (g.changes, "git", Some(g.base_label), Some(g.top), Some(g.base_sha))
         }
     };
@@ -432,9 +447,6 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
     let view_top = top.clone().or_else(|| req.diff.as_ref().and_then(|_| git_source::toplevel(&req.repo)));
     let views = view_top.as_deref().and_then(|t| Views::new(t, base_sha.as_deref(), &changes));
     let mut analyzed = Vec::new();
-    // What was asked for and could not be examined: each entry makes the verdict `incomplete`.
-    // Until here notes hold only the paths git could not give (not valid UTF-8).
-    let mut unexamined: Vec<String> = std::mem::take(&mut notes);
     for (analysis, mut file_notes) in par_map(&sources, |(c, shown)| {
         let mut file_notes = Vec::new();
         (analyze_change(c, shown, &globs, &config.webhook.access_fields, views.as_ref(), &mut file_notes), file_notes)

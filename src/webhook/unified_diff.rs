@@ -97,6 +97,25 @@ pub fn complete(hunks: &[Hunk], after: &str) -> Option<(String, String)> {
     Some((before.join("\n") + "\n", after.to_string()))
 }
 
+/// Both versions in full, when `before` is the file the diff applies to (the change
+/// is not in the working tree yet): the hunks are turned around and checked against it.
+pub fn complete_from_before(hunks: &[Hunk], before: &str) -> Option<(String, String)> {
+    let mut shift: i64 = 0;
+    let reversed: Vec<Hunk> = hunks
+        .iter()
+        .map(|h| {
+            let added = h.lines.iter().filter(|(t, _)| *t == '+').count() as i64;
+            let removed = h.lines.iter().filter(|(t, _)| *t == '-').count() as i64;
+            let old_start = (i64::from(h.new_start) - shift).max(0) as u32;
+            shift += added - removed;
+            let lines = h.lines.iter().map(|(t, l)| (match t { '+' => '-', '-' => '+', c => *c }, l.clone())).collect();
+            Hunk { new_start: old_start, section: h.section.clone(), lines }
+        })
+        .collect();
+    let (after, before) = complete(&reversed, before)?;
+    Some((before, after))
+}
+
 fn text_of(lines: &BTreeMap<u32, String>) -> Vec<u8> {
     let last = lines.keys().next_back().copied().unwrap_or(0);
     let mut out = String::new();
@@ -247,6 +266,23 @@ pub fn parse(text: &str) -> Result<Vec<FileChange>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn either_version_in_the_working_tree_completes_the_other() {
+        let before = (1..=30).map(|i| format!("line {i}")).collect::<Vec<_>>().join("\n") + "\n";
+        let after = before.replace("line 4\n", "line 4\nadded a\nadded b\n").replace("line 20\n", "").replace("line 27", "changed 27");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a"), &before).unwrap();
+        std::fs::write(dir.path().join("b"), &after).unwrap();
+        let out = std::process::Command::new("git").args(["diff", "--no-index", "-U2", "a", "b"]).current_dir(dir.path()).output().unwrap();
+        let files = parse(&String::from_utf8(out.stdout).unwrap()).unwrap();
+        let hunks = &files[0].hunks;
+        assert_eq!(hunks.len(), 3);
+        assert_eq!(complete(hunks, &after), Some((before.clone(), after.clone())));
+        assert_eq!(complete_from_before(hunks, &before), Some((before.clone(), after.clone())));
+        // A tree that holds neither version completes nothing.
+        assert_eq!(complete_from_before(hunks, &before.replace("line 3", "other")), None);
+    }
 
     #[test]
     fn reconstructs_both_sides_with_line_numbers() {
