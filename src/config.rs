@@ -199,6 +199,7 @@ pub struct EnvironmentConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct WebhookConfig {
     pub paths: Vec<String>,
+    /// Access columns beyond the built-in names; `!name` takes access away when set.
     pub access_fields: Vec<String>,
 }
 

@@ -128,3 +128,44 @@ fn setting_an_inverted_flag_is_a_revocation() {
     let reason = PY_SUSPEND.replace("        account.save()\n", "        account.suspension_reason_note = 'canceled'\n        account.save()\n");
     assert!(high_rules("billing/webhooks.py", PY_SUSPEND, &reason).is_empty());
 }
+
+#[path = "support/git.rs"]
+mod git_support;
+
+const TS_FROZEN: &str = r#"import Stripe from 'stripe';
+export async function POST(req: Request) {
+  const e = stripe.webhooks.constructEvent(await req.text(), req.headers.get('stripe-signature')!, process.env.STRIPE_WEBHOOK_SECRET!);
+  switch (e.type) {
+    case 'customer.subscription.deleted':
+      await db.account.update({ where: { customerId: e.data.object.customer }, data: { frozen: true } });
+      break;
+  }
+  return new Response('ok');
+}
+"#;
+
+/// The review of `after` against `before` in a repo whose billguard.toml says `config`.
+fn reviewed_with(config: &str, before: &str, after: &str) -> Vec<String> {
+    let repo = git_support::committed_repo(&[("app/api/webhook/route.ts", before), ("billguard.toml", config)]);
+    git_support::write(repo.path(), "app/api/webhook/route.ts", after);
+    let out = git_support::billguard(repo.path(), &["check", "webhook", "--base", "HEAD", "--format", "json"]);
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut rules: Vec<String> = r["findings"].as_array().unwrap().iter().filter(|f| f["severity"] == "high").map(|f| f["rule"].as_str().unwrap().to_string()).collect();
+    rules.sort();
+    rules.dedup();
+    rules
+}
+
+#[test]
+fn access_fields_take_a_polarity_a_bang_marks_a_field_that_revokes_when_set() {
+    let inverted = "[webhook]\naccess_fields = [\"!frozen\"]\n";
+    // Setting frozen on cancel revokes: dropping it, or clearing it instead, loses the revocation.
+    assert!(reviewed_with(inverted, TS_FROZEN, &TS_FROZEN.replace("frozen: true", "note: 'canceled'")).contains(&"WH005".to_string()));
+    assert!(reviewed_with(inverted, TS_FROZEN, &TS_FROZEN.replace("frozen: true", "frozen: false")).contains(&"WH005".to_string()));
+    assert!(reviewed_with(inverted, TS_FROZEN, &TS_FROZEN.replace("return new Response('ok')", "return new Response('received')")).is_empty());
+    // Without the bang the same name is a plain access flag: `frozen: false` on cancel is the
+    // revocation, so writing it where the base granted loses nothing.
+    let plain = "[webhook]\naccess_fields = [\"frozen\"]\n";
+    let now_false = reviewed_with(plain, TS_FROZEN, &TS_FROZEN.replace("frozen: true", "frozen: false"));
+    assert!(!now_false.contains(&"WH005".to_string()), "{now_false:?}");
+}

@@ -491,7 +491,7 @@ impl<'a> Walker<'a, '_> {
     /// status column given a subscription's status.
     fn decides_access(&self, field: &str, value: &'a Expr) -> bool {
         vocab::is_access_field(field, self.idx.access_fields)
-            || vocab::is_inverted_access_field(field)
+            || vocab::is_inverted(field, self.idx.access_fields)
             || (vocab::is_status_field(field) && vocab::is_subscription_status_value(self.idx.value_of(self.bound(value))))
     }
 
@@ -499,7 +499,7 @@ impl<'a> Walker<'a, '_> {
         let resolved = self.idx.value_of(self.bound(value));
         let kind = match value_kind(field, resolved) {
             // `deactivated_on = today` revokes; `disabled = false` grants.
-            k if vocab::is_inverted_access_field(field) && !vocab::is_access_field(field, self.idx.access_fields) => match k {
+            k if vocab::is_inverted(field, self.idx.access_fields) => match k {
                 ValueKind::Grant => ValueKind::Revoke,
                 ValueKind::Revoke => ValueKind::Grant,
                 ValueKind::Derived => match resolved {

@@ -162,7 +162,7 @@ fn value(text: &str) -> Value<'_> {
 fn polarity(field: &str, v: &Value, fields: &[String]) -> Option<Polarity> {
     let f = squash(field);
     let grants_if = |b: bool| Some(if b { Polarity::Grant } else { Polarity::Revoke });
-    if vocab::is_inverted_access_field(field) {
+    if vocab::is_inverted(field, fields) {
         return match v {
             Value::False | Value::Null => Some(Polarity::Grant),
             _ => Some(Polarity::Revoke),

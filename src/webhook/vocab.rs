@@ -197,7 +197,7 @@ pub const SUBSCRIPTION_STATUSES: &[&str] =
 /// Is this column or property one that decides access?
 pub fn is_access_field(name: &str, configured: &[String]) -> bool {
     let s = squash(name);
-    if configured.iter().any(|c| squash(c) == s) {
+    if configured.iter().any(|c| squash(c.trim_start_matches('!')) == s) {
         return true;
     }
     if s.contains("token") || s.contains("key") || s.contains("count") || s.contains("log") {
@@ -219,6 +219,16 @@ pub fn is_access_field(name: &str, configured: &[String]) -> bool {
         || s.contains("subscriptionstatus")
         || s.contains("billingstatus")
         || s.contains("subscriptionactive")
+}
+
+/// Whether setting `name` takes access away: `[webhook] access_fields` decides first
+/// (`"!disabled"` is inverted, a plain name is not), then the built-in names below.
+pub fn is_inverted(name: &str, configured: &[String]) -> bool {
+    let s = squash(name);
+    if let Some(c) = configured.iter().find(|c| squash(c.trim_start_matches('!')) == s) {
+        return c.starts_with('!');
+    }
+    is_inverted_access_field(name) && !is_access_field(name, &[])
 }
 
 /// Columns that take access away when set: `deactivated_on`, `disabled`,
