@@ -227,6 +227,7 @@ pub fn combine(access: Section<AccessScope>, keys: Section<KeysScope>, webhook: 
                 summary.high += s.high;
                 summary.medium += s.medium;
                 summary.low += s.low;
+                summary.suppressed += s.suppressed;
                 for (rule, n) in &s.by_rule {
                     *summary.by_rule.entry(rule.clone()).or_default() += n;
                 }

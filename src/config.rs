@@ -20,6 +20,8 @@ pub struct Config {
     pub access: AccessConfig,
     pub keys: KeysConfig,
     pub webhook: WebhookConfig,
+    /// `[[ignore]]` entries: accepted findings, each with a reason (see `suppress`).
+    pub ignore: Vec<crate::suppress::IgnoreEntry>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

@@ -22,6 +22,7 @@ pub mod report;
 pub mod rules;
 pub mod sarif;
 pub mod secrets;
+pub mod suppress;
 pub mod tool_args;
 pub mod tool_schema;
 pub mod webhook;

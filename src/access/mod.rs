@@ -208,9 +208,12 @@ pub async fn check_with(req: &AccessRequest, hooks: &Hooks) -> Result<Report<Acc
     };
     let now = req.now;
     let key_label = live_key.map(|k| k.label());
-    tokio::task::spawn_blocking(move || assemble(obs, &config, provider, scope, key_label, now))
+    let ignore = config.ignore.clone();
+    let mut report = tokio::task::spawn_blocking(move || assemble(obs, &config, provider, scope, key_label, now))
         .await
-        .map_err(|e| CheckError::Usage(format!("internal error while comparing: {e}")))
+        .map_err(|e| CheckError::Usage(format!("internal error while comparing: {e}")))?;
+    crate::suppress::in_report(&mut report, &req.repo, &ignore);
+    Ok(report)
 }
 
 /// [`check`] for callers without a runtime (tests, scripts).

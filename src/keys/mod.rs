@@ -329,6 +329,7 @@ pub fn check(req: &KeysRequest) -> Result<Report<KeysScope>, CheckError> {
         .map(|e| format!("{}: none of its sources could be read ({}); its keys were not judged (see the notes for why)", e.label(), e.failed.join(", ")))
         .collect();
     let mut report = Report::new(TOOL, scope, outcome.findings, notes);
+    crate::suppress::in_report(&mut report, &req.repo, &config.ignore);
     report.not_examined(&unexamined);
     Ok(report)
 }

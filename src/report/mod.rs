@@ -162,6 +162,10 @@ pub struct Summary {
     pub low: usize,
     /// Findings per rule code, counting those left out of `findings`.
     pub by_rule: BTreeMap<String, usize>,
+    /// Findings accepted by a `billguard-ignore` comment or a `[[ignore]]` entry: not in
+    /// the counts above, nor in `findings`; `notes` names each with its reason.
+    #[serde(default)]
+    pub suppressed: usize,
 }
 
 /// The result of one check. `S` is the check's own scope: what was examined.
@@ -183,6 +187,28 @@ pub struct Report<S> {
     pub notes: Vec<String>,
     /// Path of the full report (repo-relative) when findings were left out, else null.
     pub report_file: Option<String>,
+}
+
+/// The summary and verdict of findings in report order.
+fn count(findings: &[Finding]) -> (Summary, Verdict) {
+    let mut summary = Summary::default();
+    // Sorted, so each rule is one run: counted per run, not per finding.
+    for run in findings.chunk_by(|a, b| a.severity == b.severity && a.rule == b.rule) {
+        match run[0].severity {
+            Severity::High => summary.high += run.len(),
+            Severity::Medium => summary.medium += run.len(),
+            Severity::Low => summary.low += run.len(),
+        }
+        *summary.by_rule.entry(run[0].rule.to_string()).or_default() += run.len();
+    }
+    let verdict = if summary.high > 0 {
+        Verdict::Fail
+    } else if findings.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::Warn
+    };
+    (summary, verdict)
 }
 
 /// At most this many notes are kept; the rest are summarised in one line.
@@ -209,29 +235,22 @@ impl<S: Serialize> Report<S> {
     /// order (see [`Findings`]), counts them, sets the verdict.
     pub fn new(tool: &str, scope: S, findings: impl Into<Ordered>, mut notes: Vec<String>) -> Self {
         let findings = findings.into().into_vec();
-        let mut summary = Summary::default();
-        // Sorted, so each rule is one run: counted per run, not per finding.
-        for run in findings.chunk_by(|a, b| a.severity == b.severity && a.rule == b.rule) {
-            match run[0].severity {
-                Severity::High => summary.high += run.len(),
-                Severity::Medium => summary.medium += run.len(),
-                Severity::Low => summary.low += run.len(),
-            }
-            *summary.by_rule.entry(run[0].rule.to_string()).or_default() += run.len();
-        }
-        let verdict = if summary.high > 0 {
-            Verdict::Fail
-        } else if findings.is_empty() {
-            Verdict::Pass
-        } else {
-            Verdict::Warn
-        };
+        let (summary, verdict) = count(&findings);
         if notes.len() > MAX_NOTES {
             let extra = notes.len() - (MAX_NOTES - 1);
             notes.truncate(MAX_NOTES - 1);
             notes.push(format!("… and {extra} more notes (see the full report)"));
         }
         Report { tool: tool.to_string(), verdict, summary, scope, findings, omitted: 0, notes, report_file: None }
+    }
+
+    /// Counts and verdict again after findings were taken out (suppressed); an
+    /// `incomplete` verdict stays unless a high finding makes it `fail`.
+    pub fn recount(&mut self) {
+        let (summary, verdict) = count(&self.findings);
+        let suppressed = self.summary.suppressed;
+        self.summary = Summary { suppressed, ..summary };
+        self.verdict = if self.verdict == Verdict::Incomplete { verdict.max(Verdict::Incomplete) } else { verdict };
     }
 
     /// The same report with its scope turned into another type (e.g. JSON for a mixed list).

@@ -555,6 +555,7 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
         not_examined: unexamined.iter().map(|u| u.split(": ").next().unwrap_or(u).to_string()).collect(),
     };
     let mut report = Report::new(TOOL, scope, findings, notes);
+    crate::suppress::in_report(&mut report, top.as_deref().unwrap_or(&req.repo), &config.ignore);
     report.not_examined(&unexamined);
     Ok(report)
 }
