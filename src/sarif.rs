@@ -57,7 +57,17 @@ fn result(f: &Finding, rule_index: Option<usize>, check: Option<&str>) -> Value 
 /// The report as a SARIF log (one run). Strings are redacted by the caller.
 pub fn to_sarif<S>(report: &Report<S>) -> Value {
     let findings: Vec<(&Finding, Option<&str>)> = report.findings.iter().map(|f| (f, None)).collect();
-    log(&report.tool, &findings, json!({"verdict": report.verdict, "omitted": report.omitted, "notes": report.notes}))
+    let mut sarif = log(&report.tool, &findings, json!({"verdict": report.verdict, "omitted": report.omitted, "notes": report.notes}));
+    // Accepted findings stay visible to code scanning as suppressed results.
+    if let Some(results) = sarif["runs"][0]["results"].as_array_mut() {
+        for (f, why) in &report.suppressed_findings {
+            let mut r = result(f, rules::all().position(|r| r.code == f.rule), None);
+            let kind = if why.starts_with("billguard.toml") { "external" } else { "inSource" };
+            r["suppressions"] = json!([{"kind": kind, "justification": why}]);
+            results.push(r);
+        }
+    }
+    sarif
 }
 
 /// A SARIF log of one run for `tool`, with the whole rule catalog, these findings

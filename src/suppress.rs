@@ -121,13 +121,16 @@ pub fn in_report<S: serde::Serialize>(report: &mut Report<S>, repo: &Path, entri
 /// Takes the suppressed findings out of `report`: counts and verdict follow, each one is named in notes.
 pub fn apply<S: serde::Serialize>(report: &mut Report<S>, suppressor: &Suppressor) {
     let mut named = Vec::new();
+    let mut taken = Vec::new();
     report.findings.retain(|f| match suppressor.reason(f) {
         Some(why) => {
             named.push(format!("suppressed {} on {}: {why}", f.rule, f.entity));
+            taken.push((f.clone(), why));
             false
         }
         None => true,
     });
+    report.suppressed_findings.extend(taken);
     if named.is_empty() {
         return;
     }

@@ -53,6 +53,11 @@ fn an_inline_comment_with_a_reason_suppresses_a_webhook_finding_on_its_line_or_t
     assert_eq!(r["summary"]["suppressed"], 1, "{r}");
     assert!(r["notes"].to_string().contains("suppressed WH016") && r["notes"].to_string().contains("free trials"), "{}", r["notes"]);
     assert_eq!(out.status.code(), Some(0), "{r}");
+    // SARIF keeps it, marked as suppressed in source with its justification.
+    let sarif = json(&billguard(repo.path(), &["check", "webhook", "--base", "HEAD", "--format", "sarif"]));
+    let wh016 = sarif["runs"][0]["results"].as_array().unwrap().iter().find(|r| r["ruleId"] == "WH016").expect("suppressed result listed");
+    assert_eq!(wh016["suppressions"][0]["kind"], "inSource");
+    assert!(wh016["suppressions"][0]["justification"].as_str().unwrap().contains("free trials"));
 
     // Without a reason the comment does nothing.
     write(repo.path(), "app/api/webhook/route.ts", &ignored.replace(" checkout only sells free trials, paid later by invoice", ""));

@@ -44,6 +44,7 @@ fn write_split<S: Serialize>(report: &Report<S>, out: &mut dyn Write, parallel_f
         omitted: report.omitted,
         notes: report.notes.clone(),
         report_file: report.report_file.clone(),
+        suppressed_findings: Vec::new(),
     };
     let mut text = serde_json::to_string_pretty(&shell).map_err(io::Error::other)?;
     text.push('\n');

@@ -187,6 +187,12 @@ pub struct Report<S> {
     pub notes: Vec<String>,
     /// Path of the full report (repo-relative) when findings were left out, else null.
     pub report_file: Option<String>,
+    /// Findings taken out by a `billguard-ignore` comment or an `[[ignore]]` entry, with
+    /// the reason: not part of the JSON (counted in `summary.suppressed`); SARIF lists
+    /// them as suppressed results.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub suppressed_findings: Vec<(Finding, String)>,
 }
 
 /// The summary and verdict of findings in report order.
@@ -241,7 +247,7 @@ impl<S: Serialize> Report<S> {
             notes.truncate(MAX_NOTES - 1);
             notes.push(format!("… and {extra} more notes (see the full report)"));
         }
-        Report { tool: tool.to_string(), verdict, summary, scope, findings, omitted: 0, notes, report_file: None }
+        Report { tool: tool.to_string(), verdict, summary, scope, findings, omitted: 0, notes, report_file: None, suppressed_findings: Vec::new() }
     }
 
     /// Counts and verdict again after findings were taken out (suppressed); an
@@ -264,6 +270,7 @@ impl<S: Serialize> Report<S> {
             omitted: self.omitted,
             notes: self.notes,
             report_file: self.report_file,
+            suppressed_findings: self.suppressed_findings,
         }
     }
 
