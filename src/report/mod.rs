@@ -515,7 +515,12 @@ fn render_text<S: ScopeView>(r: &Report<S>, color: bool) -> String {
     for group in by_rule(&r.findings) {
         let first = &group[0];
         let total = r.summary.by_rule.get(&*first.rule).copied().unwrap_or(group.len());
-        let shown = if total > group.len() { format!(", {} shown", group.len()) } else { String::new() };
+        let shown = if total > group.len() {
+            let rest = r.report_file.as_deref().map_or("--report-file PATH, or without --max-findings".to_string(), |p| format!("the full report {p}"));
+            format!(", {} shown; the other {} are in {rest}", group.len(), total - group.len())
+        } else {
+            String::new()
+        };
         let _ = writeln!(out, "\n{} {} ({}) x{}{}", p.wrap("1", &first.rule), first.name, p.severity(first.severity), total, shown);
         for f in group {
             let _ = writeln!(out, "  {}: {}", f.entity, f.message);
@@ -655,6 +660,16 @@ mod tests {
             assert_eq!(got, plain.iter().map(key).collect::<Vec<_>>());
         }
         assert!(Findings::default().is_empty() && Ordered::from(Findings::default()).is_empty());
+    }
+
+    #[test]
+    fn a_cut_group_says_where_the_rest_is() {
+        let many: Vec<Finding> = (0..7).map(|i| finding("ACC001", &format!("user:{i}"))).collect();
+        let mut r = Report::new("t", (), many, vec![]);
+        r.bound(2);
+        r.report_file = Some(".billguard/reports/t.json".into());
+        let text = r.render(Format::Text, false);
+        assert!(text.contains("x7, 2 shown; the other 5 are in the full report .billguard/reports/t.json"), "{text}");
     }
 
     #[test]
