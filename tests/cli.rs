@@ -186,3 +186,26 @@ fn usage_errors_are_exit_2() {
     assert_eq!(billguard(&root, &["frobnicate"]).status.code(), Some(2));
     assert_eq!(billguard(&root, &["serve", "--repo", "/definitely/not/here"]).status.code(), Some(2));
 }
+
+#[test]
+fn a_customer_column_that_no_user_row_has_is_an_error_naming_the_columns_present() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/access/revenue-leak");
+    for sub in ["db", "stripe"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        for e in std::fs::read_dir(src.join(sub)).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), dir.path().join(sub).join(e.file_name())).unwrap();
+        }
+    }
+    let base = std::fs::read_to_string(src.join("billguard.toml")).unwrap();
+    std::fs::write(dir.path().join("billguard.toml"), format!("{base}\n[database.columns]\ncustomer_id = \"stripe_customer\"\n")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_billguard")).current_dir(dir.path()).args(["check", "access", "--fixtures", "."]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no row has the customer column `stripe_customer`") && err.contains("`stripe_customer_id`"), "{err}");
+    // The right name reads as before.
+    std::fs::write(dir.path().join("billguard.toml"), format!("{base}\n[database.columns]\ncustomer_id = \"stripe_customer_id\"\n")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_billguard")).current_dir(dir.path()).args(["check", "access", "--fixtures", "."]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -124,7 +124,47 @@ pub fn read_users(path: &Path, config: &Config, map: bool, obs: &mut Observation
         Err(_) => CheckError::input(path, e.message.clone()),
     })?;
     tracing::debug!(users, ms = started.elapsed().as_millis() as u64, "read the users file");
+    if users > 0 && !obs.customer_tracked {
+        // Read silently, every user would be unlinked: a revenue leak would turn into a warning.
+        return Err(CheckError::input(
+            path,
+            format!(
+                "no row has the customer column `{}` ([database.columns] customer_id); the first row's columns are: {}. Name the column that holds the billing customer id",
+                keys.customer_id,
+                first_row_columns(path).unwrap_or_else(|| "(unreadable)".into())
+            ),
+        ));
+    }
     Ok(users)
+}
+
+/// The keys of the first object in a users file (read from its first 64 KB).
+fn first_row_columns(path: &Path) -> Option<String> {
+    use std::io::Read as _;
+    let mut head = Vec::new();
+    File::open(path).ok()?.take(64 << 10).read_to_end(&mut head).ok()?;
+    let text = String::from_utf8_lossy(&head);
+    let start = text.find('{')?;
+    let mut depth = 0usize;
+    let mut in_str = false;
+    let mut escaped = false;
+    for (i, c) in text[start..].char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_str => escaped = true,
+            '"' => in_str = !in_str,
+            '{' if !in_str => depth += 1,
+            '}' if !in_str => {
+                depth -= 1;
+                if depth == 0 {
+                    let row: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text[start..start + i + 1]).ok()?;
+                    return Some(row.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 #[cfg(test)]

@@ -123,6 +123,9 @@ pub struct Observations {
     pub users: Vec<UserRow>,
     /// Whether the users carry a plan at all (no plan column: plan checks are skipped).
     pub plan_tracked: bool,
+    /// Some user row carries the customer column (even as null): a column named in no
+    /// row is a misconfiguration, not a table of unlinked users.
+    pub customer_tracked: bool,
     /// What the sources noticed while reading (duplicate ids, a partial list...).
     pub notes: Vec<String>,
 }
@@ -165,6 +168,7 @@ impl Observations {
             u.plan = u.plan.map(sym);
         }
         self.plan_tracked |= other.plan_tracked;
+        self.customer_tracked |= other.customer_tracked;
         self.notes.extend(other.notes);
     }
 
@@ -200,6 +204,7 @@ impl Observations {
 
     /// Test and demo helper: a user from plain strings.
     pub fn add_user(&mut self, id: &str, customer: Option<&str>, access: bool, plan: Option<&str>) -> &mut UserRow {
+        self.customer_tracked = true;
         let customer = customer.map(str::trim).filter(|c| !c.is_empty()).map(|c| self.intern(c));
         let user = UserRow { id: self.strings.push_unindexed(id), customer, access, plan: plan.map(|p| self.strings.get_or_intern(p)) };
         if plan.is_some() {

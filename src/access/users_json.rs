@@ -67,6 +67,9 @@ pub fn read_users<R: Read>(source: Source<'_, R>, len: Option<u64>, keys: &UserK
             if pre.has_plan {
                 obs.plan_tracked = true;
             }
+            if pre.has_customer {
+                obs.customer_tracked = true;
+            }
             // SAFETY (the three strings): `block` is the block this batch was parsed from.
             let user = UserRow {
                 // Ids are only ever printed, never looked up: no index entry.
@@ -97,6 +100,7 @@ struct PreUser {
     access: bool,
     plan: Option<Parsed>,
     has_plan: bool,
+    has_customer: bool,
 }
 
 struct Row<'k, 'e, 'b> {
@@ -126,6 +130,7 @@ impl<'de> Visitor<'de> for Row<'_, '_, '_> {
             if key == keys.id {
                 cells.id = map.next_value::<Scalar>()?.into_text();
             } else if key == keys.customer_id {
+                cells.has_customer = true;
                 cells.customer = map.next_value::<Scalar>()?.into_text();
             } else if key == keys.access {
                 cells.access = Some(map.next_value::<Scalar>()?);
@@ -148,6 +153,7 @@ struct Cells<'a> {
     access: Option<Scalar<'a>>,
     plan: Option<Cow<'a, str>>,
     has_plan: bool,
+    has_customer: bool,
 }
 
 impl<'a> Cells<'a> {
@@ -187,6 +193,7 @@ impl<'a> Cells<'a> {
             access,
             plan: self.plan.as_deref().map(text),
             has_plan: self.has_plan,
+            has_customer: self.has_customer,
         })
     }
 }
@@ -200,6 +207,7 @@ fn read_fast(keys: &UserKeys, e: &Element<'_>) -> Got<PreUser> {
         if name == keys.id {
             cells.id = text_cell(c)?;
         } else if name == keys.customer_id {
+            cells.has_customer = true;
             cells.customer = text_cell(c)?;
         } else if name == keys.access {
             cells.access = Some(match c.peek() {
