@@ -292,7 +292,8 @@ pub fn writes(line: &str, fields: &[String]) -> Vec<Write> {
 fn key_before(text: &str) -> (&str, bool) {
     let t = text.trim_end();
     let t = t.trim_end_matches(['\'', '"', ']']);
-    let start = t.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).map_or(0, |p| p + 1);
+    // The end of the last non-identifier character (it may be multi-byte: `ë`).
+    let start = t.char_indices().rev().find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_')).map_or(0, |(p, c)| p + c.len_utf8());
     let key = &t[start..];
     if key.is_empty() || key.as_bytes()[0].is_ascii_digit() {
         return ("", false);
@@ -667,6 +668,7 @@ mod tests {
         assert!(w("console.log({ plan: 'pro' })").is_empty());
         assert!(w("// plan: 'free'").is_empty());
         assert!(w("order.status = 'shipped'").is_empty(), "an order's status is not a subscription's");
+        assert_eq!(w("'naïve_ë' => $x, 'plan' => 'free',"), [("plan".into(), Polarity::Revoke)], "multi-byte text before a key");
     }
 
     #[test]
