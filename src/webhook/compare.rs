@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use super::model::{EventModel, HandlerModel, KeyedOn, OpaqueKind, StatusGate, Tolerance, ValueKind};
+use super::timing::WriteShape;
 use super::vocab::{self, UNPAID_STATUSES};
 use crate::report::{Finding, Severity};
 use crate::rules;
@@ -204,6 +205,13 @@ fn absolute(m: &HandlerModel) -> Vec<Problem> {
             let why = w.early_revoke.clone().unwrap_or_default();
             out.push(Problem::new("WH017", name, w.line, format!("{name} revokes `{}` when {why}", w.field)).with("field", w.field.clone()));
         }
+        if ev.all_writes_deferred() {
+            let d = ev.deferral.clone().unwrap_or(super::model::Deferral { how: String::new(), line: ev.line });
+            out.push(
+                Problem::new("WH019", name, d.line, format!("{name}: every write runs in {} after the handler has answered, so a crash or restart loses the event and the provider never retries", d.how))
+                    .with("handed_off_by", d.how),
+            );
+        }
         let ids = ev.lookups.keys().any(|k| *k != super::model::LookupKey::Email);
         if let (Some(line), false) = (ev.lookups.get(&super::model::LookupKey::Email), ids) {
             out.push(Problem::new("WH009", name, *line, format!("{name} finds the user by email")));
@@ -250,6 +258,10 @@ fn was(rule: &str, b: &HandlerModel, event: &str) -> String {
             None => "no unpaid status granted access".into(),
         },
         "WH017" => "access was revoked only when the subscription ended".into(),
+        "WH019" => match ev {
+            Some(e) if e.writes_anything() => "the writes were made before the handler answered".into(),
+            _ => "this event wrote nothing".into(),
+        },
         "WH009" => match ev {
             Some(e) if !e.lookups.is_empty() => {
                 format!("the user was found by {}", e.lookups.keys().map(|k| k.as_str()).collect::<Vec<_>>().join(" / "))
@@ -274,6 +286,15 @@ fn relational(b: &HandlerModel, a: &HandlerModel, ctx: &Context) -> Vec<Problem>
             continue;
         };
         if eb.writes_anything() && !ea.writes_anything() {
+            if let Some(d) = ea.deferral.as_ref().filter(|_| eb.deferral.is_none()) {
+                // The event is handed to a consumer in the same process: not silence, a lost retry.
+                out.push(
+                    Problem::new("WH019", name, d.line, format!("{name} wrote state before answering (line {} of the base); now it is handed to {} and acknowledged at once, so a crash or restart before the consumer writes loses it for good", eb.line, d.how))
+                        .with("handed_off_by", d.how.clone())
+                        .with("fields_before", fields(eb, None)),
+                );
+                continue;
+            }
             out.push(
                 Problem::new("WH008", name, ea.line, format!("{name} wrote state before (line {} of the base); now it is acknowledged without any write", eb.line))
                     .with("fields_before", fields(eb, None)),
@@ -283,12 +304,14 @@ fn relational(b: &HandlerModel, a: &HandlerModel, ctx: &Context) -> Vec<Problem>
             continue;
         }
         grant_and_revoke(name, eb, ea, &mut out);
+        ordering(name, eb, ea, &mut out);
         if let (Some(l), None) = (eb.refetch, ea.refetch) {
             out.push(Problem::new("WH014", name, ea.line, format!("{name} refetched the object from the billing API before (line {l} of the base); now it writes the event's possibly stale snapshot")));
         } else if let (Some(l), None) = (eb.ordering_guard, ea.ordering_guard) {
             out.push(Problem::new("WH014", name, ea.line, format!("{name} had an event-ordering guard (line {l} of the base); now an older event can overwrite newer state")));
         }
     }
+    unverified_entry(b, a, &mut out);
     let new_vars: Vec<&String> = a.secret_vars.difference(&b.secret_vars).filter(|v| !ctx.declared_env.contains(*v)).collect();
     if !b.secret_vars.is_empty() && !new_vars.is_empty() && a.secret_vars.is_disjoint(&b.secret_vars) {
         let line = a.verification.as_ref().map_or(a.entry_line, |v| v.line);
@@ -303,6 +326,54 @@ fn relational(b: &HandlerModel, a: &HandlerModel, ctx: &Context) -> Vec<Problem>
     }
     plan_drift(b, a, ctx, &mut out);
     out
+}
+
+/// WH020: the write no longer survives events arriving out of order, or the
+/// handler now waits instead of ordering.
+fn ordering(name: &str, eb: &EventModel, ea: &EventModel, out: &mut Vec<Problem>) {
+    let shaped = |e: &EventModel, target: &str, shape: WriteShape| e.row_writes.iter().find(|w| w.target == target && w.shape == shape).map(|w| w.line);
+    // A row upserted before that is now only updated (not upserted or inserted any more).
+    let weakened = eb.row_writes.iter().filter(|w| w.shape == WriteShape::Upsert).find_map(|w| {
+        let now = shaped(ea, &w.target, WriteShape::UpdateOnly)?;
+        let still = shaped(ea, &w.target, WriteShape::Upsert).or(shaped(ea, &w.target, WriteShape::Insert));
+        still.is_none().then_some((w, now))
+    });
+    if let Some((was, now)) = weakened {
+        let target = if was.target.is_empty() { "the row".to_string() } else { format!("the {} row", was.target) };
+        out.push(
+            Problem::new("WH020", name, now, format!("{name} upserted {target} before (line {} of the base); now it only updates it (line {now}), so an event that arrives before the row exists changes nothing and is lost", was.line))
+                .with("before", "upsert")
+                .with("after", "update")
+                .with("target", was.target.clone()),
+        );
+    } else if let (None, Some(line)) = (eb.sleep, ea.sleep) {
+        out.push(
+            Problem::new("WH020", name, line, format!("{name} now sleeps (line {line}) to order events; a pause does not order concurrent deliveries or retries and holds the request open toward the provider's timeout"))
+                .with("after", "sleep"),
+        );
+    }
+}
+
+/// WH021: every entry point verified before; now one reaches the dispatch
+/// without verification while another still verifies.
+fn unverified_entry(b: &HandlerModel, a: &HandlerModel, out: &mut Vec<Problem>) {
+    let all_verified_before = b.entries.iter().all(|e| e.verified_by.is_some());
+    let Some(verifier) = a.entries.iter().find_map(|e| e.verified_by.clone()) else { return };
+    if !all_verified_before || b.verification.is_none() {
+        return;
+    }
+    for e in a.entries.iter().filter(|e| e.verified_by.is_none()) {
+        let before = b.entries.iter().find(|x| x.name == e.name).map_or("did not exist".to_string(), |_| "verified".to_string());
+        let others: Vec<&str> = a.entries.iter().filter(|x| x.verified_by.is_some()).map(|x| x.name.as_str()).collect();
+        out.push(
+            Problem::new("WH021", "", e.line, format!(
+                "`{}` (line {}) processes events without signature verification, while {} verifies with `{verifier}`; before, this entry {before}",
+                e.name, e.line, others.join(", ")
+            ))
+            .with("entry", e.name.clone())
+            .with("verified_entries", others.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
+        );
+    }
 }
 
 fn join(s: &BTreeSet<String>) -> String {

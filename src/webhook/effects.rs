@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 
 use super::index::Index;
 use super::lang::syntax::{Arg, Call, Case, Expr, Func, Pair, Stmt, ends, squash};
-use super::model::{AccessWrite, Answer, EventModel, LookupKey, Opaque, OpaqueKind, Status, StatusGate, ValueKind};
+use super::timing;
+use super::model::{AccessWrite, Answer, Deferral, EventModel, RowWrite, LookupKey, Opaque, OpaqueKind, Status, StatusGate, ValueKind};
 use super::vocab::{self, FrameworkBase, SUBSCRIPTION_STATUSES};
 
 const MAX_DEPTH: usize = 6;
@@ -177,24 +178,38 @@ impl<'a> Walker<'a, '_> {
     }
 
     fn expr(&mut self, e: &'a Expr) {
-        let mut calls: Vec<&'a Call> = Vec::new();
-        let mut lambdas: Vec<&'a Func> = Vec::new();
-        e.walk(&mut |x| match x {
-            Expr::Call(c) => {
-                calls.push(c);
-                for a in &c.args {
-                    if let Expr::Lambda(f) = &a.value {
-                        lambdas.push(f);
-                    }
-                }
-            }
-            _ => {}
-        });
-        for c in calls {
+        let mut found = Found::default();
+        collect(e, &mut found);
+        for c in found.calls {
             self.call(c);
         }
-        for f in lambdas {
+        for f in found.lambdas {
             self.func(f);
+        }
+        for (how, line, parts) in found.deferred {
+            self.deferred(how, line, parts);
+        }
+    }
+
+    /// Work handed to something that runs after the answer: walked as usual, and
+    /// the writes it makes are counted as deferred (WH019).
+    fn deferred(&mut self, how: String, line: u32, parts: Vec<&'a Expr>) {
+        let before = self.out.write_count();
+        for p in parts {
+            match p {
+                Expr::Lambda(f) => self.func(f),
+                // `threading.Thread(target=process_event)`, `add_task(process_event, event)`.
+                Expr::Ident(_) | Expr::Member(..) => match self.idx.resolve_call(p) {
+                    Some(f) => self.follow(&[], f),
+                    None => self.expr(p),
+                },
+                other => self.expr(other),
+            }
+        }
+        let added = self.out.write_count().saturating_sub(before);
+        if added > 0 {
+            self.out.deferred_writes += added;
+            self.out.deferral.get_or_insert(Deferral { how, line });
         }
     }
 
@@ -219,6 +234,13 @@ impl<'a> Walker<'a, '_> {
     }
 
     fn call(&mut self, c: &'a Call) {
+        if timing::is_sleep(c) {
+            self.out.sleep.get_or_insert(c.line);
+        }
+        if let Some(how) = timing::in_memory_handoff(c) {
+            // The event goes to a consumer elsewhere in the process: nothing here writes.
+            self.out.deferral.get_or_insert(Deferral { how, line: c.line });
+        }
         // `parent::handleCustomerSubscriptionDeleted($payload)` in a Cashier controller.
         if let (Expr::Member(o, m), Some(base)) = (&c.callee, self.idx.framework()) {
             if matches!(&**o, Expr::Ident(p) if p == "parent" || p == "super") {
@@ -327,6 +349,9 @@ impl<'a> Walker<'a, '_> {
         }
         let write = vocab::is_db_write(c);
         if write {
+            if let Some(shape) = timing::write_shape(c) {
+                self.out.row_writes.push(RowWrite { target: timing::write_target(c), shape, line: c.line });
+            }
             self.out.state_writes.push(c.line);
             self.access_args(c);
         }
@@ -972,4 +997,71 @@ pub fn block_answer(stmts: &[Stmt]) -> Option<Answer> {
         }
     }
     candidate
+}
+
+/// What an expression does, in the order the walker takes it: calls made now,
+/// lambdas passed to them, and parts handed off to run after the answer.
+#[derive(Default)]
+struct Found<'a> {
+    calls: Vec<&'a Call>,
+    lambdas: Vec<&'a Func>,
+    deferred: Vec<(String, u32, Vec<&'a Expr>)>,
+}
+
+/// Like [`Expr::walk`], but a hand-off (`setImmediate(fn)`, `go f()`, `void p()`)
+/// keeps its parts apart, and an immediately invoked lambda (`func(){...}()`) is walked.
+fn collect<'a>(e: &'a Expr, out: &mut Found<'a>) {
+    match e {
+        Expr::Unary(op, inner) if op == "void" && matches!(&**inner, Expr::Call(_)) => {
+            out.deferred.push(("an un-awaited promise".into(), line_of(inner), vec![&**inner]));
+        }
+        Expr::Call(c) => {
+            if let Some(how) = timing::deferral(c).filter(|_| !timing::is_sleep(c)) {
+                let mut parts: Vec<&'a Expr> = c.args.iter().map(|a| &a.value).collect();
+                // `dispatch(fn () => ...)->afterResponse()`: the chain before it runs late too.
+                if let Expr::Member(o, _) = &c.callee
+                    && matches!(&**o, Expr::Call(_))
+                {
+                    parts.push(o);
+                }
+                out.deferred.push((how, c.line, parts));
+                // `threading.Thread(target=f).start()`: the receiver chain is not handed off.
+                return;
+            }
+            out.calls.push(c);
+            match &c.callee {
+                Expr::Lambda(f) => out.lambdas.push(f),
+                callee => collect(callee, out),
+            }
+            for a in &c.args {
+                if let Expr::Lambda(f) = &a.value {
+                    out.lambdas.push(f);
+                }
+                collect(&a.value, out);
+            }
+        }
+        Expr::Member(o, _) | Expr::Unary(_, o) => collect(o, out),
+        Expr::Index(o, i) | Expr::Binary(_, o, i) => {
+            collect(o, out);
+            collect(i, out);
+        }
+        Expr::Object(pairs) => pairs.iter().for_each(|p| {
+            collect(&p.key, out);
+            collect(&p.value, out);
+        }),
+        Expr::Array(items) => items.iter().for_each(|x| collect(x, out)),
+        Expr::Cond(c, a, b) => {
+            collect(c, out);
+            collect(a, out);
+            collect(b, out);
+        }
+        _ => {}
+    }
+}
+
+fn line_of(e: &Expr) -> u32 {
+    match e {
+        Expr::Call(c) => c.line,
+        _ => 0,
+    }
 }

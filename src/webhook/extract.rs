@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::dispatch;
+use super::entries;
 use super::effects;
 use super::flow;
 use super::callees::Callees;
@@ -28,9 +29,15 @@ pub fn build_with(parsed: &Parsed, access_fields: &[String], reach: Option<&Reac
     }
     let found = dispatch::discover(&parsed.stmts, &idx);
     let mut model = HandlerModel { parse_error_line: parsed.error_line, not_analysed: parsed.not_analysed.clone(), ..HandlerModel::default() };
+    let late = entries::deferred_spans(&parsed.stmts, &idx);
     for d in &found.dispatches {
         let ev = model.events.entry(d.event.clone()).or_insert_with(|| EventModel { line: d.line, ..EventModel::default() });
         effects::walk(&idx, &d.event, &d.body, ev);
+        // The dispatch itself runs in a hand-off: every write of the event is late.
+        if let Some((.., how)) = late.iter().find(|(s, e, _)| *s <= d.line && d.line <= *e) {
+            ev.deferral.get_or_insert(how.clone());
+            ev.deferred_writes = ev.write_count();
+        }
     }
     model.unhandled = found.unhandled;
     model.verification = flow::verification(&parsed.stmts, &idx);
@@ -39,6 +46,9 @@ pub fn build_with(parsed: &Parsed, access_fields: &[String], reach: Option<&Reac
     model.error_paths = handler.errors;
     model.plan_map = plan_map(&idx);
     model.secret_vars = flow::secret_vars(&idx, &parsed.stmts);
+    if model.verification.is_some() {
+        model.entries = entries::entries(&idx, &found.sites);
+    }
     model.entry_line = found
         .sites
         .iter()

@@ -89,7 +89,7 @@ fn verifies(line: &str) -> bool {
     VERIFY_MARKS.iter().any(|m| s.contains(m))
 }
 
-fn is_comment(line: &str) -> bool {
+pub(crate) fn is_comment(line: &str) -> bool {
     let t = line.trim_start();
     ["//", "#", "/*", "*", "--", "<!--"].iter().any(|c| t.starts_with(c))
 }
@@ -331,15 +331,15 @@ fn value_after(text: &str) -> &str {
 }
 
 /// Where a changed line sits: the event it serves, when one is in view.
-struct Place {
-    event: Option<String>,
+pub(crate) struct Place {
+    pub(crate) event: Option<String>,
     /// The event (or the enclosing function's name) says access ends.
-    ending: bool,
+    pub(crate) ending: bool,
 }
 
 const ENDING_WORDS: &[&str] = &["deleted", "canceled", "cancelled", "cancel", "failed", "expired", "paused", "unpaid", "revoke", "refund"];
 
-fn place(h: &Hunk, at: usize) -> Place {
+pub(crate) fn place(h: &Hunk, at: usize) -> Place {
     // The old view above the line (context and removed lines), nearest first.
     let above = h.lines[..at].iter().rev().filter(|(t, _)| *t != '+').map(|(_, l)| l.as_str());
     for line in above.chain(std::iter::once(h.section.as_str())) {
@@ -513,6 +513,20 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
                         .evidence("seen_in", "diff hunks")
                         .evidence("status", status),
                 );
+            }
+        }
+        for (rule, at, message) in super::hunk_timing::review(h, fields) {
+            let p = place(h, at);
+            let line = h.new_start + h.lines[..at].iter().filter(|(t, _)| *t != '-').count() as u32;
+            let entity = p.event.as_ref().map_or(format!("handler:{path}"), |e| format!("handler:{path}#{e}"));
+            if seen.insert((rule.to_string(), entity.clone())) {
+                let mut f = Finding::new(rules::get(rule).expect("catalog"), entity, format!("{path}: {message}"))
+                    .at(path, line.max(1))
+                    .evidence("seen_in", "diff hunks");
+                if let Some(e) = p.event {
+                    f = f.evidence("event", e);
+                }
+                out.push(f);
             }
         }
         for (at, (tag, text)) in h.lines.iter().enumerate() {

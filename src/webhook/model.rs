@@ -29,6 +29,19 @@ pub struct HandlerModel {
     pub entry_line: u32,
     /// Verification mounted on this handler from another file (set by the repo scan).
     pub external: Option<ExternalVerification>,
+    /// The file's entry points that reach the event dispatch, when there are several
+    /// (two routes, one for each account): whether each verifies on its own path.
+    pub entries: Vec<Entry>,
+}
+
+/// A route, view or exported function of the handler file that leads to the dispatch.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    /// Its name, or `route at line N` for an anonymous function.
+    pub name: String,
+    pub line: u32,
+    /// The verifying call on this entry's own path, when there is one.
+    pub verified_by: Option<String>,
 }
 
 /// A signature check that lives outside the handler file and is mounted on it.
@@ -71,11 +84,44 @@ pub struct EventModel {
     pub ordering_guard: Option<u32>,
     /// A missing row answers non-2xx (or throws).
     pub missing_row: Option<Answer>,
+    /// The first hand-off of this event's work to something that runs after the
+    /// answer (a goroutine, thread, background task, un-awaited promise, in-memory queue).
+    pub deferral: Option<Deferral>,
+    /// How many of the writes (access, state, opaque) were made inside such a hand-off.
+    pub deferred_writes: usize,
+    /// Writes whose shape matters for ordering (upsert, update-only, insert), by target.
+    pub row_writes: Vec<RowWrite>,
+    /// A sleep on the event's path (ordering by waiting).
+    pub sleep: Option<u32>,
+}
+
+/// One database write's shape and the table or model it writes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowWrite {
+    /// Lowercase, singular: `subscription` for `prisma.subscription`, `Subscription.objects`, `subscriptions`.
+    pub target: String,
+    pub shape: super::timing::WriteShape,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Deferral {
+    /// What hands the work off, e.g. `go func`, `setImmediate`, `threading.Thread`.
+    pub how: String,
+    pub line: u32,
 }
 
 impl EventModel {
     pub fn writes_anything(&self) -> bool {
         !self.state_writes.is_empty() || !self.access_writes.is_empty() || self.opaque.iter().any(|o| o.kind != OpaqueKind::Other)
+    }
+    /// Writes of every kind: access, state and opaque state-changing calls.
+    pub fn write_count(&self) -> usize {
+        self.access_writes.len() + self.state_writes.len() + self.opaque.iter().filter(|o| o.kind != OpaqueKind::Other).count()
+    }
+    /// Every write of this event happens after the handler has answered.
+    pub fn all_writes_deferred(&self) -> bool {
+        self.deferral.is_some() && self.write_count() > 0 && self.deferred_writes >= self.write_count()
     }
     pub fn moves_access(&self) -> bool {
         !self.access_writes.is_empty() || self.opaque.iter().any(|o| matches!(o.kind, OpaqueKind::Grant | OpaqueKind::Revoke))

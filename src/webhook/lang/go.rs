@@ -170,10 +170,23 @@ fn stmt(n: Node, cx: &Cx, out: &mut Vec<Stmt>) {
                 out.push(Stmt::Expr(expr(e, cx), line));
             }
         }
-        "go_statement" | "defer_statement" => {
+        "defer_statement" => {
             if let Some(e) = n.named_child(0) {
                 out.push(Stmt::Expr(expr(e, cx), line));
             }
+        }
+        // `go process(evt)`: the call runs after the handler may have answered.
+        "go_statement" => {
+            if let Some(e) = n.named_child(0) {
+                let go = Call { callee: Expr::Ident("go".into()), args: vec![Arg { name: None, value: expr(e, cx) }], line };
+                out.push(Stmt::Expr(Expr::Call(Box::new(go)), line));
+            }
+        }
+        // `events <- evt`: handed to whatever reads the channel.
+        "send_statement" => {
+            let (Some(ch), Some(v)) = (n.child_by_field_name("channel"), n.child_by_field_name("value")) else { return };
+            let args = vec![Arg { name: None, value: expr(ch, cx) }, Arg { name: None, value: expr(v, cx) }];
+            out.push(Stmt::Expr(Expr::Call(Box::new(Call { callee: Expr::Ident("<-".into()), args, line })), line));
         }
         "short_var_declaration" | "assignment_statement" => {
             let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) else { return };

@@ -574,6 +574,12 @@ fn expr(n: Node, src: &Src) -> Expr {
             }
             Expr::Object(pairs)
         }
+        // `tokio::spawn(async move { ... })`: a body that runs when polled, like a closure.
+        "async_block" => {
+            let b = n.named_children(&mut n.walk()).find(|c| c.kind() == "block");
+            let body = b.map(|b| block(b, src, true)).unwrap_or_default();
+            Expr::Lambda(Box::new(Func { body, line, ..Func::default() }))
+        }
         "closure_expression" => {
             let params = n.child_by_field_name("parameters").map(|p| named(p).map(|c| pattern_binding(c, src)).collect()).unwrap_or_default();
             let body = match n.child_by_field_name("body") {

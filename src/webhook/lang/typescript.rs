@@ -21,6 +21,14 @@ fn block(node: Node, src: &Src) -> Vec<Stmt> {
     out
 }
 
+/// `x.then(...)`, `x.catch(...)`, `x.finally(...)`: a promise chain.
+fn unawaited_chain(call: Node, src: &Src) -> bool {
+    call.child_by_field_name("function")
+        .filter(|f| f.kind() == "member_expression")
+        .and_then(|f| f.child_by_field_name("property"))
+        .is_some_and(|p| matches!(src.text(p), "then" | "catch" | "finally"))
+}
+
 fn stmt(n: Node, src: &Src, out: &mut Vec<Stmt>) {
     let line = src.line(n);
     match n.kind() {
@@ -37,6 +45,9 @@ fn stmt(n: Node, src: &Src, out: &mut Vec<Stmt>) {
                             out.push(Stmt::Expr(expr(c, src), src.line(c)));
                         }
                     }
+                    // `process(event).catch(log)` as a statement: a promise nobody awaits
+                    // (an awaited one is an await_expression). Named `void` like `void process(event)`.
+                    "call_expression" if unawaited_chain(e, src) => out.push(Stmt::Expr(Expr::Unary("void".into(), Box::new(expr(e, src))), line)),
                     _ => out.push(Stmt::Expr(expr(e, src), line)),
                 }
             }

@@ -1,0 +1,155 @@
+//! The timing rules read from changed lines alone, for a change seen only as
+//! hunks: a write moved into a hand-off that runs after the answer (WH019), an
+//! upsert turned into an update-only write, or a sleep added to order events
+//! (WH020). Each result is (rule, index of the line in the hunk, message).
+
+use super::Hunk;
+use super::hunks::{is_comment, writes};
+
+/// Text marks (lowercase, spaces removed) of a hand-off that runs after the answer.
+const HAND_OFFS: &[(&str, &str)] = &[
+    ("setimmediate(", "setImmediate"),
+    ("process.nexttick(", "process.nextTick"),
+    ("queuemicrotask(", "queueMicrotask"),
+    ("waituntil(", "waitUntil"),
+    ("threading.thread(", "a thread (threading.Thread)"),
+    ("thread(target=", "a thread (Thread(target=...))"),
+    ("create_task(", "an asyncio task (create_task)"),
+    ("ensure_future(", "an asyncio task (ensure_future)"),
+    ("add_task(", "a background task (add_task)"),
+    ("run_in_executor(", "an executor (run_in_executor)"),
+    ("thread.new", "a thread (Thread.new)"),
+    ("tokio::spawn(", "a spawned task (tokio::spawn)"),
+    ("thread::spawn(", "a spawned thread (thread::spawn)"),
+    ("task::spawn(", "a spawned task (task::spawn)"),
+    ("task.start(", "an unsupervised task (Task.start)"),
+    ("spawn(fn", "a spawned process (spawn)"),
+    ("afterresponse(", "after the response (afterResponse)"),
+    ("defer(function", "after the response (defer)"),
+    ("defer(fn", "after the response (defer)"),
+];
+
+/// Marks of a write that creates the row when it is missing.
+const UPSERTS: &[&str] = &["upsert", "updateorcreate", "update_or_create", "firstorcreate", "findorcreate", "find_or_create", "getorcreate", "get_or_create", "onconflict", "on_conflict", "on conflict", "on duplicate key"];
+/// Marks of a write that changes the row only when it exists.
+const UPDATES: &[&str] = &[".update(", "update ", ".updates(", "update_all", "updatemany(", "updateone(", "repo.update", ".update!("];
+
+pub fn review(h: &Hunk, fields: &[String]) -> Vec<(&'static str, usize, String)> {
+    let mut out = Vec::new();
+    if let Some((at, how, write)) = moved_into_hand_off(h, fields) {
+        out.push(("WH019", at, format!("the write `{write}` now runs in {how}, after the handler has answered: a crash or restart loses the event and the provider never retries")));
+    }
+    let has = |tag: char, marks: &[&str]| h.lines.iter().position(|(t, l)| *t == tag && !is_comment(l) && marks.iter().any(|m| l.to_ascii_lowercase().contains(m)));
+    if let (Some(_), None, Some(at)) = (has('-', UPSERTS), has('+', UPSERTS), has('+', UPDATES)) {
+        let shown: String = h.lines[at].1.trim().chars().take(120).collect();
+        out.push(("WH020", at, format!("an upsert became the update-only `{shown}`: an event that arrives before the row exists changes nothing and is lost")));
+    }
+    if let (Some(at), None) = (sleep_at(h, '+'), sleep_at(h, '-')) {
+        let shown: String = h.lines[at].1.trim().chars().take(120).collect();
+        out.push(("WH020", at, format!("`{shown}` waits to order events: a pause does not order concurrent deliveries or retries")));
+    }
+    out
+}
+
+fn squashed(l: &str) -> String {
+    l.to_ascii_lowercase().replace(char::is_whitespace, "").replace("await", "")
+}
+
+/// An added hand-off (or an un-awaited promise) after which a removed write
+/// comes back: the write moved into work that runs after the answer.
+fn moved_into_hand_off(h: &Hunk, fields: &[String]) -> Option<(usize, String, String)> {
+    for (m, (tag, line)) in h.lines.iter().enumerate() {
+        if *tag != '+' || is_comment(line) {
+            continue;
+        }
+        let Some(how) = hand_off(line) else { continue };
+        for (t, removed) in &h.lines {
+            if *t != '-' || is_comment(removed) || !is_write(removed, fields) {
+                continue;
+            }
+            let w = squashed(removed);
+            let w = w.trim_end_matches([';', ',']);
+            if w.len() > 8 && h.lines[m..].iter().any(|(t, l)| *t == '+' && squashed(l).contains(w)) {
+                return Some((m, how, removed.trim().chars().take(120).collect()));
+            }
+        }
+    }
+    None
+}
+
+fn hand_off(line: &str) -> Option<String> {
+    let t = line.trim_start();
+    let s = t.to_ascii_lowercase().replace(char::is_whitespace, "");
+    if let Some((_, how)) = HAND_OFFS.iter().find(|(m, _)| s.contains(m)) {
+        return Some(how.to_string());
+    }
+    // Go: `go func() {`, `go process(evt)`.
+    if t.starts_with("go ") && t.contains('(') {
+        return Some("a goroutine (go)".into());
+    }
+    // JS: `void process(event)`, `process(event).catch(log)` with nothing awaiting it.
+    let unawaited = !s.contains("await") && !s.starts_with("return") && (s.contains(").catch(") || s.contains(").then("));
+    if t.starts_with("void ") || unawaited {
+        return Some("an un-awaited promise".into());
+    }
+    None
+}
+
+fn is_write(line: &str, fields: &[String]) -> bool {
+    let s = line.to_ascii_lowercase().replace(char::is_whitespace, "");
+    !writes(line, fields).is_empty() || [".update(", ".upsert(", ".insert(", ".create(", ".save(", ".exec(", ".execute(", "update_all(", "update!("].iter().any(|v| s.contains(v))
+}
+
+fn sleep_at(h: &Hunk, tag: char) -> Option<usize> {
+    h.lines.iter().position(|(t, l)| {
+        let s = l.to_ascii_lowercase().replace(char::is_whitespace, "");
+        *t == tag && !is_comment(l) && (s.contains("sleep(") || s.contains("settimeout(resolve") || s.contains("settimeout(r,"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hunk(lines: &[(char, &str)]) -> Hunk {
+        Hunk { new_start: 1, section: String::new(), lines: lines.iter().map(|(t, l)| (*t, l.to_string())).collect() }
+    }
+
+    #[test]
+    fn a_write_moved_into_a_goroutine_or_setimmediate_is_wh019_and_new_background_work_is_not() {
+        let go = hunk(&[
+            (' ', "\tcase \"customer.subscription.deleted\":"),
+            ('-', "\t\tdb.Exec(\"UPDATE users SET has_paid_access = false WHERE id = $1\", id)"),
+            ('+', "\t\tgo func() {"),
+            ('+', "\t\t\tdb.Exec(\"UPDATE users SET has_paid_access = false WHERE id = $1\", id)"),
+            ('+', "\t\t}()"),
+        ]);
+        assert_eq!(review(&go, &[]).iter().map(|r| r.0).collect::<Vec<_>>(), ["WH019"]);
+        let ts = hunk(&[
+            ('-', "      await prisma.user.update({ where: { id }, data: { hasPaidAccess: true } });"),
+            ('+', "      prisma.user.update({ where: { id }, data: { hasPaidAccess: true } }).catch(console.error);"),
+        ]);
+        assert_eq!(review(&ts, &[]).iter().map(|r| r.0).collect::<Vec<_>>(), ["WH019"]);
+        let email = hunk(&[
+            (' ', "      await prisma.user.update({ where: { id }, data: { hasPaidAccess: true } });"),
+            ('+', "      setImmediate(() => sendWelcomeEmail(user.email));"),
+        ]);
+        assert!(review(&email, &[]).is_empty());
+    }
+
+    #[test]
+    fn an_upsert_turned_into_an_update_and_an_added_sleep_are_wh020() {
+        let py = hunk(&[
+            ('-', "        Subscription.objects.update_or_create(stripe_id=sub[\"id\"], defaults={\"status\": sub[\"status\"]})"),
+            ('+', "        Subscription.objects.filter(stripe_id=sub[\"id\"]).update(status=sub[\"status\"])"),
+        ]);
+        assert_eq!(review(&py, &[]).iter().map(|r| r.0).collect::<Vec<_>>(), ["WH020"]);
+        let kept = hunk(&[
+            ('-', "  await prisma.subscription.upsert({ where: { id }, create, update })"),
+            ('+', "  await prisma.subscription.upsert({ where: { id: sub.id }, create, update })"),
+        ]);
+        assert!(review(&kept, &[]).is_empty());
+        let sleep = hunk(&[(' ', "    if event.type == \"customer.subscription.updated\":"), ('+', "        time.sleep(3)")]);
+        assert_eq!(review(&sleep, &[]).iter().map(|r| r.0).collect::<Vec<_>>(), ["WH020"]);
+    }
+}
