@@ -45,6 +45,8 @@ pub struct AllRequest {
     /// Map large fixture files (see [`AccessRequest::map_files`]).
     pub map_files: bool,
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Show findings recorded in `.billguard/baseline.json` too (`--no-baseline`).
+    pub no_baseline: bool,
 }
 
 /// How a section ended.
@@ -134,9 +136,10 @@ pub async fn run(req: &AllRequest, hooks: &access::Hooks) -> AllReport {
         allow_commands: req.allow_commands,
         allow_config_probes: req.allow_config_probes,
         cancel: req.cancel.clone(),
+        no_baseline: req.no_baseline,
     };
-    let webhook_req = WebhookRequest { repo: req.repo.clone(), base: req.base.clone(), diff: None, paths: Vec::new(), config: req.config.clone() };
-    let access_req = AccessRequest { repo: req.repo.clone(), fixtures_dir: req.fixtures_dir.clone(), config: req.config.clone(), now: req.now, map_files: req.map_files };
+    let webhook_req = WebhookRequest { repo: req.repo.clone(), base: req.base.clone(), diff: None, paths: Vec::new(), config: req.config.clone(), no_baseline: req.no_baseline };
+    let access_req = AccessRequest { repo: req.repo.clone(), fixtures_dir: req.fixtures_dir.clone(), config: req.config.clone(), now: req.now, map_files: req.map_files, no_baseline: req.no_baseline };
     let keys_task = tokio::task::spawn_blocking(move || keys::check(&keys_req));
     let webhook_task = tokio::task::spawn_blocking(move || webhook::check(&webhook_req));
     // Not spawned: dropping this future (a cancelled tool call) must stop the
@@ -228,6 +231,7 @@ pub fn combine(access: Section<AccessScope>, keys: Section<KeysScope>, webhook: 
                 summary.medium += s.medium;
                 summary.low += s.low;
                 summary.suppressed += s.suppressed;
+                summary.baselined += s.baselined;
                 for (rule, n) in &s.by_rule {
                     *summary.by_rule.entry(rule.clone()).or_default() += n;
                 }

@@ -77,11 +77,37 @@ pub enum Command {
         #[arg(long)]
         windsurf: bool,
     },
+    /// Record today's findings in .billguard/baseline.json (commit it): later runs show only
+    /// findings not recorded there and name the recorded ones that are fixed. Every webhook
+    /// handler is reviewed whole, so the findings it already has are recorded once.
+    Baseline {
+        /// Which check to record (the others' entries are kept).
+        #[arg(value_enum, default_value_t = BaselineCheck::All)]
+        check: BaselineCheck,
+        /// Repository root.
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+        /// billguard.toml to use (default: the repo's).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Fixtures directory for the access check (as `check access --fixtures`).
+        #[arg(long)]
+        fixtures: Option<PathBuf>,
+    },
     /// The rule catalog, or one rule explained.
     Rules {
         /// A rule code such as ACC001.
         code: Option<String>,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BaselineCheck {
+    Access,
+    Keys,
+    Webhook,
+    /// Every check that can run here (one that cannot is named and left out).
+    All,
 }
 
 #[derive(Debug, Subcommand)]
@@ -174,6 +200,9 @@ pub struct CommonArgs {
     /// Show at most N findings (all are still counted in the summary).
     #[arg(long)]
     pub max_findings: Option<usize>,
+    /// Also show findings recorded in .billguard/baseline.json (see `billguard baseline`).
+    #[arg(long)]
+    pub no_baseline: bool,
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -182,6 +211,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve { repo, allow_commands, allow_probes } => serve(repo, allow_commands, allow_probes),
         Command::Demo { format } => run_demo(format),
         Command::Rules { code } => show_rules(code.as_deref()),
+        Command::Baseline { check, repo, config, fixtures } => run_baseline(check, repo, config, fixtures),
         Command::Init { repo, cursor, claude, vscode, codex, windsurf } => {
             use crate::init::Client;
             let flags = [(cursor, Client::Cursor), (claude, Client::Claude), (vscode, Client::Vscode), (codex, Client::Codex), (windsurf, Client::Windsurf)];
@@ -195,7 +225,7 @@ pub fn run(cli: Cli) -> ExitCode {
             }
         }
         Command::Check { check: CheckCommand::Access { config, fixtures, common } } => {
-            let req = AccessRequest { repo: common.repo.clone(), fixtures_dir: fixtures, config, now: access::now(), map_files: true };
+            let req = AccessRequest { repo: common.repo.clone(), fixtures_dir: fixtures, config, now: access::now(), map_files: true, no_baseline: common.no_baseline };
             let line = ProgressLine::default();
             let result = block_on(access::check_with(&req, &line.hooks()));
             line.finish();
@@ -212,14 +242,14 @@ pub fn run(cli: Cli) -> ExitCode {
             if diff.is_some() && base.is_some() {
                 return fail(&CheckError::Usage("give either --diff or --base, not both".into()));
             }
-            let req = WebhookRequest { repo: common.repo.clone(), base, diff, paths, config: None };
+            let req = WebhookRequest { repo: common.repo.clone(), base, diff, paths, config: None, no_baseline: common.no_baseline };
             match on_check_thread(move || webhook::check(&req)) {
                 Ok(report) => emit(report, &common),
                 Err(e) => fail(&e),
             }
         }
         Command::Check { check: CheckCommand::All { config, fixtures, base, allow_probes, common } } => {
-            let req = AllRequest { repo: common.repo.clone(), config, fixtures_dir: fixtures, base, allow_commands: true, allow_config_probes: allow_probes, now: access::now(), map_files: true, cancel: None };
+            let req = AllRequest { repo: common.repo.clone(), config, fixtures_dir: fixtures, base, allow_commands: true, allow_config_probes: allow_probes, now: access::now(), map_files: true, cancel: None, no_baseline: common.no_baseline };
             let line = ProgressLine::default();
             let result = block_on(async { Ok(all::run(&req, &line.hooks()).await) });
             line.finish();
@@ -242,11 +272,81 @@ pub fn run(cli: Cli) -> ExitCode {
                 allow_commands: true,
                 allow_config_probes: allow_probes,
                 cancel: None,
+                no_baseline: common.no_baseline,
             };
             match on_check_thread(move || keys::check(&req)) {
                 Ok(report) => emit(report, &common),
                 Err(e) => fail(&e),
             }
+        }
+    }
+}
+
+/// `billguard baseline`: runs the chosen checks with nothing hidden and records their findings.
+fn run_baseline(which: BaselineCheck, repo: PathBuf, config: Option<PathBuf>, fixtures: Option<PathBuf>) -> ExitCode {
+    let wanted = |c: BaselineCheck| which == c || which == BaselineCheck::All;
+    let mut recorded: Vec<(&str, Vec<crate::report::Finding>)> = Vec::new();
+    let mut left_out: Vec<String> = Vec::new();
+    let mut outcome = |tool: &'static str, result: Result<Vec<crate::report::Finding>, CheckError>| -> Result<(), ExitCode> {
+        match result {
+            Ok(findings) => recorded.push((tool, findings)),
+            Err(e) if which == BaselineCheck::All => left_out.push(format!("{tool}: {}", secrets::redact(&e.to_string()))),
+            Err(e) => return Err(fail(&e)),
+        }
+        Ok(())
+    };
+    if wanted(BaselineCheck::Access) {
+        let req = AccessRequest { repo: repo.clone(), fixtures_dir: fixtures, config: config.clone(), now: access::now(), map_files: true, no_baseline: true };
+        let line = ProgressLine::default();
+        let result = block_on(access::check_with(&req, &line.hooks()));
+        line.finish();
+        if let Err(code) = outcome(access::TOOL, result.map(|r| r.findings)) {
+            return code;
+        }
+    }
+    if wanted(BaselineCheck::Keys) {
+        let req = KeysRequest {
+            repo: repo.clone(),
+            config: config.clone(),
+            environments: Vec::new(),
+            probe_url: None,
+            probe_api: false,
+            allow_commands: true,
+            allow_config_probes: false,
+            cancel: None,
+            no_baseline: true,
+        };
+        if let Err(code) = outcome(keys::TOOL, on_check_thread(move || keys::check(&req)).map(|r| r.findings)) {
+            return code;
+        }
+    }
+    if wanted(BaselineCheck::Webhook) {
+        // Against the empty tree every handler is new: each is reviewed whole.
+        let base = Some(webhook::git_source::EMPTY_TREE.to_string());
+        let req = WebhookRequest { repo: repo.clone(), base, diff: None, paths: Vec::new(), config, no_baseline: true };
+        if let Err(code) = outcome(webhook::TOOL, on_check_thread(move || webhook::check(&req)).map(|r| r.findings)) {
+            return code;
+        }
+    }
+    let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+    let checks: Vec<(&str, &[crate::report::Finding])> = recorded.iter().map(|(t, f)| (*t, f.as_slice())).collect();
+    match crate::baseline::record(&repo, &checks, &today) {
+        Ok((_, total)) => {
+            let per: Vec<String> = recorded.iter().map(|(t, f)| format!("{t} {}", f.len())).collect();
+            let mut out = format!(
+                "wrote {}: {total} findings ({}). Commit it: later runs show only findings not in it and name the fixed ones; --no-baseline shows everything.\n",
+                crate::baseline::FILE,
+                per.join(", ")
+            );
+            for l in &left_out {
+                out.push_str(&format!("not recorded: {l}\n"));
+            }
+            print_stdout(&out);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("billguard: input error: {e}");
+            ExitCode::from(2)
         }
     }
 }

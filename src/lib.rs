@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod all;
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod demo;

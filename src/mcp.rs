@@ -344,6 +344,7 @@ probe_api reads the Stripe API with each environment's key. Fix every high findi
             allow_commands: self.allow_commands,
             allow_config_probes: self.allow_probes,
             cancel: None,
+            no_baseline: false,
         })
     }
 
@@ -491,6 +492,7 @@ high finding (verdict \"fail\") and call again.",
             // A long-lived server reads files: a mapped file truncated meanwhile would end it.
             map_files: false,
             cancel: None,
+            no_baseline: false,
         })
     }
 
@@ -507,7 +509,7 @@ high finding (verdict \"fail\") and call again.",
             secrets::refuse_secret_argument("paths", p)?;
             paths::within_repo(&self.repo, p.split('*').next().unwrap_or(p), "paths")?;
         }
-        Ok(WebhookRequest { repo: self.repo.clone(), base, diff, paths, config: None })
+        Ok(WebhookRequest { repo: self.repo.clone(), base, diff, paths, config: None, no_baseline: false })
     }
 
     fn prepare_access(&self, args: &AccessArgs) -> Result<AccessRequest, String> {
@@ -518,7 +520,7 @@ high finding (verdict \"fail\") and call again.",
         }
         let fixtures_dir = args.fixtures_dir.as_deref().map(|d| paths::within_repo(&self.repo, d, "fixtures_dir")).transpose()?;
         let config = args.config.as_deref().map(|c| paths::within_repo(&self.repo, c, "config")).transpose()?;
-        Ok(AccessRequest { repo: self.repo.clone(), fixtures_dir, config, now: access::now(), map_files: false })
+        Ok(AccessRequest { repo: self.repo.clone(), fixtures_dir, config, now: access::now(), map_files: false, no_baseline: false })
     }
 }
 

@@ -59,6 +59,9 @@ pub fn is_own_output(rel: &str) -> bool {
 /// How many full reports `.billguard/reports/` keeps: older ones are removed.
 pub const KEPT_REPORTS: usize = 20;
 
+/// `.billguard/.gitignore`: billguard's reports stay out of git, its baseline is committed.
+pub const OWN_OUTPUT_GITIGNORE: &str = "# billguard's own output: never committed, never reviewed.\n*\n!baseline.json\n";
+
 /// The tools whose reports billguard writes (and may prune).
 const REPORT_TOOLS: &[&str] = &["check_access_contract", "check_key_mode", "diff_webhook_handler", "check_all"];
 
@@ -73,7 +76,7 @@ pub fn save_report(repo: &Path, tool: &str, report_json: &str) -> io::Result<Str
     std::fs::create_dir_all(&dir)?;
     let ignore = top.join(".gitignore");
     if !ignore.exists() {
-        std::fs::write(&ignore, "# billguard's own output: never committed, never reviewed.\n*\n")?;
+        std::fs::write(&ignore, OWN_OUTPUT_GITIGNORE)?;
     }
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
     let name = format!("{tool}-{stamp}-{}-{}.json", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed));

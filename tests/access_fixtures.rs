@@ -98,7 +98,7 @@ fn run(dir: &Path) -> Result<Actual, String> {
     if !has_subs || !layout.join("db/users.json").is_file() {
         return Err("needs stripe/subscriptions.json or paddle/subscriptions.json, and db/users.json".into());
     }
-    let req = AccessRequest { repo: crate_root(), fixtures_dir: Some(dir.to_path_buf()), config: None, now: access::now(), map_files: true };
+    let req = AccessRequest { repo: crate_root(), fixtures_dir: Some(dir.to_path_buf()), config: None, now: access::now(), map_files: true, no_baseline: false };
     let report = access::check_blocking(&req).map_err(|e| format!("the check failed: {e}"))?;
     let verdict = serde_json::to_value(report.verdict).expect("verdict serializes");
     let mut findings = BTreeSet::new();

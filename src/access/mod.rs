@@ -77,6 +77,8 @@ pub struct AccessRequest {
     /// truncated meanwhile ends the process (see [`mapped`]). For one-shot
     /// CLI runs, not for the long-lived server.
     pub map_files: bool,
+    /// Show findings recorded in `.billguard/baseline.json` too (`--no-baseline`).
+    pub no_baseline: bool,
 }
 
 /// Runs the access contract for a request. Each side comes from the fixtures
@@ -213,6 +215,10 @@ pub async fn check_with(req: &AccessRequest, hooks: &Hooks) -> Result<Report<Acc
         .await
         .map_err(|e| CheckError::Usage(format!("internal error while comparing: {e}")))?;
     crate::suppress::in_report(&mut report, &req.repo, &ignore);
+    if !req.no_baseline {
+        // The whole billing state was compared: a recorded finding that is gone is fixed.
+        crate::baseline::apply(&mut report, &req.repo, &|_| true);
+    }
     Ok(report)
 }
 

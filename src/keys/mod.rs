@@ -70,6 +70,8 @@ pub struct KeysRequest {
     /// --allow-probes, the MCP server when started with --allow-probes.
     pub allow_config_probes: bool,
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Show findings recorded in `.billguard/baseline.json` too (`--no-baseline`).
+    pub no_baseline: bool,
 }
 
 /// A billing variable the code reads.
@@ -330,6 +332,9 @@ pub fn check(req: &KeysRequest) -> Result<Report<KeysScope>, CheckError> {
         .collect();
     let mut report = Report::new(TOOL, scope, outcome.findings, notes);
     crate::suppress::in_report(&mut report, &req.repo, &config.ignore);
+    if !req.no_baseline {
+        crate::baseline::apply(&mut report, &req.repo, &|_| true);
+    }
     report.not_examined(&unexamined);
     Ok(report)
 }

@@ -166,6 +166,10 @@ pub struct Summary {
     /// the counts above, nor in `findings`; `notes` names each with its reason.
     #[serde(default)]
     pub suppressed: usize,
+    /// Findings recorded in `.billguard/baseline.json` (`billguard baseline`): not in the
+    /// counts above, nor in `findings`; `--no-baseline` shows them.
+    #[serde(default)]
+    pub baselined: usize,
 }
 
 /// The result of one check. `S` is the check's own scope: what was examined.
@@ -254,8 +258,8 @@ impl<S: Serialize> Report<S> {
     /// `incomplete` verdict stays unless a high finding makes it `fail`.
     pub fn recount(&mut self) {
         let (summary, verdict) = count(&self.findings);
-        let suppressed = self.summary.suppressed;
-        self.summary = Summary { suppressed, ..summary };
+        let (suppressed, baselined) = (self.summary.suppressed, self.summary.baselined);
+        self.summary = Summary { suppressed, baselined, ..summary };
         self.verdict = if self.verdict == Verdict::Incomplete { verdict.max(Verdict::Incomplete) } else { verdict };
     }
 

@@ -9,7 +9,8 @@ use std::process::{Command, Stdio};
 use super::FileChange;
 use crate::error::CheckError;
 
-const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+/// Git's empty tree: as a base, every file of the working tree is new (`billguard baseline`).
+pub const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
 
 pub struct GitChanges {
     /// The repository's top directory.
@@ -55,6 +56,9 @@ fn resolve_base(top: &Path, base: Option<&str>) -> Result<(String, String), Chec
     if let Some(b) = base {
         if b.starts_with('-') || b.contains("..") || b.trim().is_empty() {
             return Err(CheckError::Usage(format!("base `{b}` is not a git ref; give a branch, tag or commit such as `main` or `HEAD~1`")));
+        }
+        if b == EMPTY_TREE {
+            return Ok((EMPTY_TREE.to_string(), "the empty tree (every file is new)".into()));
         }
         return match verify(top, b) {
             Some(sha) => Ok((sha.clone(), format!("{b} ({})", short(&sha)))),

@@ -83,6 +83,8 @@ pub struct WebhookRequest {
     pub paths: Vec<String>,
     /// billguard.toml to use (repo-relative); default: the repo's.
     pub config: Option<PathBuf>,
+    /// Show findings recorded in `.billguard/baseline.json` too (`--no-baseline`).
+    pub no_baseline: bool,
 }
 
 /// What the webhook diff examined.
@@ -237,7 +239,8 @@ impl Views {
         };
         let after = view(None)?;
         let before = match base_sha {
-            Some(sha) => view(Some(sha))?,
+            // A base with no source files (the empty tree: every file is new) is an empty view.
+            Some(sha) => view(Some(sha)).unwrap_or_else(|| resolve::RepoView::new(Vec::new(), Box::new(|ps: &[String]| vec![None; ps.len()]))),
             None => {
                 let mut before = view(None)?;
                 for c in changes.iter().filter(|c| !c.partial) {
@@ -559,6 +562,15 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
     };
     let mut report = Report::new(TOOL, scope, findings, notes);
     crate::suppress::in_report(&mut report, top.as_deref().unwrap_or(&req.repo), &config.ignore);
+    if !req.no_baseline {
+        // Only the files of this change were reviewed: a recorded finding elsewhere is not fixed.
+        let reviewed: BTreeSet<&str> = changes.iter().flat_map(|c| [c.old_path.as_deref(), c.new_path.as_deref()]).flatten().collect();
+        let in_change = |e: &crate::baseline::Entry| {
+            let path = e.entity.strip_prefix("handler:").unwrap_or(&e.entity);
+            reviewed.contains(path.split('#').next().unwrap_or(path))
+        };
+        crate::baseline::apply(&mut report, &req.repo, &in_change);
+    }
     report.not_examined(&unexamined);
     Ok(report)
 }
