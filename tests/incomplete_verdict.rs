@@ -190,3 +190,31 @@ fn key_mode_an_environment_none_of_whose_sources_could_be_read_is_incomplete() {
     assert!(not_examined(&r).is_empty(), "{r}");
     assert_ne!(r["verdict"], "incomplete");
 }
+
+#[test]
+fn a_diff_that_applies_to_the_default_branch_is_reviewed_whole_from_another_branch() {
+    let repo = committed(&[("app/api/webhooks/stripe/route.ts", TS_HANDLER)]);
+    let git = |args: &[&str]| git_support::git(repo.path(), args);
+    git(&["branch", "-M", "main"]);
+    // The PR's change, made against main: the revocation goes.
+    write(repo.path(), "app/api/webhooks/stripe/route.ts", &TS_HANDLER.replace("data: { hasPaidAccess: false }", "data: { cancelledAt: new Date() }"));
+    let diff = String::from_utf8(std::process::Command::new("git").args(["diff"]).current_dir(repo.path()).output().unwrap().stdout).unwrap();
+    git(&["checkout", "-q", "--", "."]);
+    // The checkout is on another branch whose handler differs around the change.
+    git(&["checkout", "-q", "-b", "other"]);
+    write(repo.path(), "app/api/webhooks/stripe/route.ts", &TS_HANDLER.replace("data: { hasPaidAccess: false }", "data: { hasPaidAccess: false, plan: 'free' }"));
+    git(&["commit", "-qam", "other work"]);
+    write(repo.path(), "change.diff", &diff);
+    let out = billguard(repo.path(), &["check", "webhook", "--diff", "change.diff", "--format", "json"]);
+    let r = json(&out);
+    assert_eq!(r["scope"]["source"], "diff+checkout", "{r}");
+    assert_eq!(r["scope"]["partial"], false);
+    assert!(r["notes"].to_string().contains("rebuilt in full from commit main"), "{}", r["notes"]);
+    assert!(r["findings"].to_string().contains("WH005"), "{r}");
+    assert_eq!(out.status.code(), Some(1));
+
+    // A diff that applies to nothing known stays a bare diff.
+    write(repo.path(), "change.diff", &diff.replace("hasPaidAccess: false }", "hasPaidAccess: false, extra: 1 }"));
+    let r = json(&billguard(repo.path(), &["check", "webhook", "--diff", "change.diff", "--format", "json"]));
+    assert_eq!(r["scope"]["source"], "diff", "{r}");
+}

@@ -51,6 +51,17 @@ fn short(sha: &str) -> &str {
     &sha[..sha.len().min(7)]
 }
 
+/// Refs a diff read inside a checkout may apply to, in the order they are tried:
+/// the current commit, then the default branch.
+pub const REF_CANDIDATES: &[&str] = &["HEAD", "origin/HEAD", "main", "master", "origin/main", "origin/master"];
+
+/// A file's text at a commit (`path` relative to `repo`), with the commit's short id.
+pub fn file_at(repo: &Path, rev: &str, path: &str) -> Option<(String, String)> {
+    let sha = verify(repo, rev)?;
+    let blob = git(repo, &["show", &format!("{sha}:./{path}")]).ok()?;
+    Some((short(&sha).to_string(), String::from_utf8(blob).ok()?))
+}
+
 /// Picks the base: the given ref, else the merge-base with the default branch, else HEAD.
 fn resolve_base(top: &Path, base: Option<&str>) -> Result<(String, String), CheckError> {
     if let Some(b) = base {

@@ -157,9 +157,11 @@ pub fn env_file_names(text: &str) -> Vec<String> {
 }
 
 /// When the repo's working tree holds the file the diff produced (or the file it
-/// applies to, the change not made yet), both versions are known in full: the
-/// analysis of that file is no longer partial. Returns which one the tree held.
-fn complete_from_worktree(f: &mut FileChange, repo: &std::path::Path) -> Option<&'static str> {
+/// applies to, the change not made yet), or a commit of the default branch holds
+/// the file it applies to (a PR's diff read on another branch), both versions are
+/// known in full: the analysis of that file is no longer partial. Returns where
+/// the versions came from.
+fn complete_from_worktree(f: &mut FileChange, repo: &std::path::Path) -> Option<String> {
     if !f.partial {
         return None;
     }
@@ -173,12 +175,21 @@ fn complete_from_worktree(f: &mut FileChange, repo: &std::path::Path) -> Option<
     } else if let Some(v) = read(f.old_path.as_deref()).and_then(|t| unified_diff::complete_from_before(&f.hunks, &t)) {
         (v, "the file the diff applies to")
     } else {
-        return None;
+        let old = f.old_path.as_deref()?;
+        paths::within_repo(repo, old, "diff").ok()?;
+        let (v, at) = git_source::REF_CANDIDATES.iter().find_map(|r| {
+            let (sha, text) = git_source::file_at(repo, r, old)?;
+            Some((unified_diff::complete_from_before(&f.hunks, &text)?, format!("commit {r} ({sha}), which holds the file the diff applies to")))
+        })?;
+        f.before = Some(v.0.into_bytes());
+        f.after = Some(v.1.into_bytes());
+        f.partial = false;
+        return Some(at);
     };
     f.before = Some(versions.0.into_bytes());
     f.after = Some(versions.1.into_bytes());
     f.partial = false;
-    Some(held)
+    Some(format!("the working tree, which holds {held}"))
 }
 
 /// Decodes a version, noting what had to be done to it.
@@ -424,7 +435,7 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
                 completed.extend(complete_from_worktree(f, &req.repo));
             }
             for held in &completed {
-                notes.push(format!("diff text: files were rebuilt in full from the working tree, which holds {held}"));
+                notes.push(format!("diff text: files were rebuilt in full from {held}"));
             }
             (files, if completed.is_empty() { "diff" } else { "diff+checkout" }, None, None, None)
         }
