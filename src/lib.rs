@@ -7,6 +7,7 @@
 pub mod access;
 pub mod all;
 pub mod baseline;
+pub mod billing_sdk;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -56,6 +56,25 @@ pub fn is_own_output(rel: &str) -> bool {
     rel == ".billguard" || rel.starts_with(".billguard/")
 }
 
+/// Whether a repo-relative path is test code: a test or spec directory, or a
+/// test file by its language's naming. Test files are not handlers, and a
+/// variable read only by tests is not required in production.
+pub fn is_test_path(path: &str) -> bool {
+    let p = path.to_ascii_lowercase();
+    let parts: Vec<&str> = p.split('/').collect();
+    let file = parts.last().copied().unwrap_or("");
+    let original = path.rsplit('/').next().unwrap_or(path);
+    parts[..parts.len().saturating_sub(1)]
+        .iter()
+        .any(|d| matches!(*d, "test" | "tests" | "__tests__" | "__mocks__" | "spec" | "specs" | "e2e" | "cypress" | "testdata" | "fixtures"))
+        || file.contains(".test.")
+        || file.contains(".spec.")
+        || file.starts_with("test_")
+        || ["_test.go", "_test.py", "_spec.rb", "_test.rb", "_test.exs"].iter().any(|s| file.ends_with(s))
+        // PHPUnit: `WebhookTest.php`, not `latest.php`.
+        || original.ends_with("Test.php")
+}
+
 /// How many full reports `.billguard/reports/` keeps: older ones are removed.
 pub const KEPT_REPORTS: usize = 20;
 
@@ -122,6 +141,16 @@ mod tests {
         let err = within_repo(repo.path(), "../outside", "fixtures_dir").unwrap_err();
         assert!(err.contains("outside the repository"), "{err}");
         assert!(within_repo(repo.path(), "/etc", "config").is_err());
+    }
+
+    #[test]
+    fn test_code_is_told_from_handlers_by_directory_and_file_name() {
+        for t in ["spec/requests/stripe_webhook_spec.rb", "app/__tests__/route.ts", "pkg/billing/webhook_test.go", "tests/test_webhooks.py", "src/webhook.test.ts", "tests/Feature/WebhookTest.php", "web/e2e/checkout.ts"] {
+            assert!(is_test_path(t), "{t}");
+        }
+        for h in ["app/api/webhooks/stripe/route.ts", "app/Http/Controllers/latest.php", "billing/webhooks.py", "lib/app_web/controllers/stripe_controller.ex", "contest/handler.go"] {
+            assert!(!is_test_path(h), "{h}");
+        }
     }
 
     #[test]

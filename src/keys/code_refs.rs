@@ -130,12 +130,6 @@ pub struct Scan {
     pub billing_code: Option<String>,
 }
 
-/// Marks of a billing SDK in source text.
-const SDK_MARKS: &[&str] = &[
-    "from 'stripe'", "from \"stripe\"", "require('stripe')", "require(\"stripe\")", "import stripe", "from stripe", "@paddle/", "paddle_billing",
-    "Stripe::", "stripe-go", "paddle-go-sdk", "Stripe\\", "Laravel\\Cashier", "Laravel\\Paddle", "use stripe::", "Stripe.Webhook", "Stripe.Customer",
-    "Paddle\\SDK", "djstripe",
-];
 
 /// Whether the read that ends where `rest` begins has a fallback: a second argument
 /// (`os.getenv("X", d)`, `ENV.fetch("X", nil)`, `env('X', d)`, `System.get_env("X", d)`),
@@ -189,7 +183,7 @@ pub fn scan_text(path: &str, text: &str, extra: &[String], scan: &mut Scan) {
                 }
             }
         }
-        if scan.billing_code.is_none() && SDK_MARKS.iter().any(|m| text.contains(m)) {
+        if scan.billing_code.is_none() && crate::billing_sdk::uses_billing_sdk(text) {
             scan.billing_code = Some(path.to_string());
         }
         if text.contains("webhook") || text.contains("Webhook") || text.contains("WEBHOOK") {

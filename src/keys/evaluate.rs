@@ -252,26 +252,12 @@ fn required_variables(obs: &Observations) -> BTreeMap<&str, bool> {
     let mut req: BTreeMap<&str, bool> = BTreeMap::new();
     // A read with a fallback does not need the variable; one read without makes it required.
     for r in obs.code_refs.iter().filter(|r| !r.optional) {
-        let only_tests = is_test_path(&r.path);
+        let only_tests = crate::paths::is_test_path(&r.path);
         req.entry(r.name.as_str()).and_modify(|t| *t &= only_tests).or_insert(only_tests);
     }
     req
 }
 
-/// Test code: a variable only tests read is not needed in production.
-pub fn is_test_path(path: &str) -> bool {
-    let p = path.to_ascii_lowercase();
-    let parts: Vec<&str> = p.split('/').collect();
-    let file = parts.last().copied().unwrap_or("");
-    parts[..parts.len().saturating_sub(1)].iter().any(|d| matches!(*d, "test" | "tests" | "__tests__" | "spec" | "specs" | "e2e" | "cypress" | "testdata"))
-        || file.contains(".test.")
-        || file.contains(".spec.")
-        || file.ends_with("_test.go")
-        || file.ends_with("_test.py")
-        || file.starts_with("test_")
-        || file.ends_with("_spec.rb")
-        || file.ends_with("_test.exs")
-}
 
 /// KEY006 and KEY007: variables the code reads that the environment lacks.
 fn missing_variables(env: &Environment, required: &BTreeMap<&str, bool>, obs: &Observations, out: &mut Outcome) {

@@ -40,20 +40,12 @@ pub fn event_strings(text: &str) -> usize {
 
 /// Does this file look like a billing webhook handler?
 pub fn looks_like_handler(path: &str, text: &str) -> bool {
-    if crate::paths::is_own_output(path) || is_test_path(path) {
+    if crate::paths::is_own_output(path) || crate::paths::is_test_path(path) {
         return false;
     }
     let lower_path = path.to_ascii_lowercase();
     let in_webhook_path = lower_path.contains("webhook") || lower_path.contains("stripe") || lower_path.contains("billing");
-    let sdk = [
-        "from 'stripe'", "from \"stripe\"", "require('stripe')", "require(\"stripe\")", "import stripe", "from stripe", "@paddle/",
-        "paddle_billing", "lemonsqueezy", "djstripe",
-        // Ruby, Go, PHP, Rust, Elixir SDKs and frameworks
-        "Stripe::", "StripeEvent", "stripe-go", "paddle-go-sdk", "Stripe\\", "Laravel\\Cashier", "Laravel\\Paddle", "use stripe::",
-        "stripe::{", "Stripe.Webhook", "Stripe.Event", "Stripe.WebhookPlug", "Paddle\\SDK",
-    ]
-    .iter()
-    .any(|m| text.contains(m));
+    let sdk = crate::billing_sdk::uses_billing_sdk(text);
     let lower = text.to_ascii_lowercase();
     let signature = ["stripe-signature", "stripe_signature", "paddle-signature", "x-signature", "constructevent", "construct_event", "webhook"]
         .iter()
@@ -91,22 +83,6 @@ pub fn foreign_source(path: &str) -> Option<&'static str> {
     })
 }
 
-/// Tests and specs post fake events at a handler; they are not one (a configured
-/// `[webhook] paths` glob still reviews them).
-pub fn is_test_path(path: &str) -> bool {
-    let p = path.to_ascii_lowercase();
-    let name = p.rsplit('/').next().unwrap_or(&p);
-    ["spec/", "test/", "tests/", "__tests__/", "__mocks__/", "e2e/", "cypress/", "fixtures/"].iter().any(|d| p.starts_with(d) || p.contains(&format!("/{d}")))
-        || name.contains(".test.")
-        || name.contains(".spec.")
-        || name.ends_with("_test.go")
-        || name.ends_with("_spec.rb")
-        || name.ends_with("_test.rb")
-        || name.ends_with("_test.exs")
-        || (name.starts_with("test_") && name.ends_with(".py"))
-        || name.ends_with("_test.py")
-        || name.ends_with("test.php")
-}
 
 /// Whether a path names billing code (`lib/payments/stripe.ts`, `app/services/billing/…`).
 pub fn billing_path(path: &str) -> bool {

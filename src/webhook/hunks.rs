@@ -637,9 +637,21 @@ fn answered_codes(line: &str) -> Vec<u16> {
             }
         }
     }
-    let named = [("statusok", 200), ("head:ok", 200), (":ok", 200), ("received:true", 200), ("internalservererror", 500), ("internal_server_error", 500), ("serviceunavailable", 503)];
-    let squashed = s.replace([' ', '"', '\''], "");
-    codes.extend(named.iter().filter(|(k, _)| squashed.contains(k)).map(|(_, c)| *c));
+    // Named statuses, as the model reads them: `http.StatusOK`, `StatusCode::OK`,
+    // `status.HTTP_500_INTERNAL_SERVER_ERROR`, Ruby and Elixir `:ok` / `:internal_server_error`.
+    for tok in line.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':'))) {
+        let tok = tok.trim_end_matches([':', '.']);
+        let code = match tok.strip_prefix(':') {
+            Some(sym) => vocab::named_status(sym),
+            None if tok.contains('.') || tok.contains("::") => vocab::status_from_name(tok),
+            None => None,
+        };
+        codes.extend(code);
+    }
+    // `res.json({ received: true })`: the SDK docs' acknowledgement.
+    if s.replace([' ', '"', '\''], "").contains("received:true") {
+        codes.push(200);
+    }
     codes
 }
 

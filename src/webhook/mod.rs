@@ -611,7 +611,7 @@ fn line_review(changes: &[FileChange], analyzed: &[Analyzed], model_findings: &[
     let mut out = Vec::new();
     for (c, path, file_hunks) in &per_file {
         let handler = analyzed.iter().any(|a| a.path == *path);
-        let billing_code = (detect::billing_path(path) || hunks::mention_billing(file_hunks)) && !detect::is_test_path(path) && Language::of_path(path).is_some();
+        let billing_code = (detect::billing_path(path) || hunks::mention_billing(file_hunks)) && !crate::paths::is_test_path(path) && Language::of_path(path).is_some();
         if !handler && !billing_code {
             continue;
         }

@@ -512,7 +512,7 @@ pub fn named_status(s: &str) -> Option<u16> {
 
 /// A status code from a name such as `HTTP_400_BAD_REQUEST`, `HTTPStatus.OK`,
 /// `http.StatusBadRequest` or `StatusCode::BAD_REQUEST`.
-fn status_from_name(name: &str) -> Option<u16> {
+pub fn status_from_name(name: &str) -> Option<u16> {
     let digits: String = name.chars().filter(|c| c.is_ascii_digit()).collect();
     if digits.len() == 3 {
         return digits.parse().ok();
