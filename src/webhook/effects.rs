@@ -521,7 +521,7 @@ impl<'a> Walker<'a, '_> {
     }
 
     fn access(&mut self, field: &str, value: &'a Expr, line: u32) {
-        let resolved = self.idx.value_of(self.bound(value));
+        let resolved = self.returned(self.idx.value_of(self.bound(value)));
         let kind = match value_kind(field, resolved) {
             // `deactivated_on = today` revokes; `disabled = false` grants.
             k if vocab::is_inverted(field, self.idx.access_fields) => match k {
@@ -537,6 +537,18 @@ impl<'a> Walker<'a, '_> {
         let derived = (kind == ValueKind::Derived).then_some(resolved);
         let gate = self.gate(derived);
         self.push_write(field.to_string(), kind, value.render(), line, gate, derived);
+    }
+
+    /// A call to a helper the walk can see that just returns an expression
+    /// (`isSubscriptionActive(sub)` returning `sub.Status == "active"`): that
+    /// expression, so a check moved into a helper is still a check.
+    fn returned(&self, e: &'a Expr) -> &'a Expr {
+        let Expr::Call(c) = e else { return e };
+        let Some(f) = self.idx.resolve_call(&c.callee) else { return e };
+        match f.body.as_slice() {
+            [.., Stmt::Return { value: Some(v), .. }] if f.body.iter().filter(|s| matches!(s, Stmt::Return { .. })).count() == 1 => v,
+            _ => e,
+        }
     }
 
     fn push_write(&mut self, field: String, value: ValueKind, value_text: String, line: u32, gate: StatusGate, derived: Option<&Expr>) {

@@ -96,6 +96,9 @@ struct FileFacts {
     /// The handler verifies through a framework base class (Cashier).
     framework_verified: bool,
     sites: Vec<Site>,
+    /// Middleware aliases the file registers: alias -> class key
+    /// (`aliasMiddleware('stripe-signature', VerifyStripe::class)`, Kernel `$middlewareAliases`).
+    aliases: Vec<(String, String)>,
 }
 
 /// What a scan found on one side.
@@ -133,6 +136,10 @@ fn names_in(e: &Expr, out: &mut BTreeSet<String>) {
             // Rails routes: `to: "stripe_webhooks#create"` names StripeWebhooksController.
             if let Some((controller, _)) = s.split_once('#') {
                 out.insert(camel(controller) + "Controller");
+            }
+            // Laravel routes: `'\App\Http\Controllers\PaddleWebhook@handler'` names PaddleWebhook.
+            if let Some((class, _)) = s.split_once('@') {
+                out.insert(key(class));
             }
         }
         _ => {}
@@ -307,7 +314,48 @@ fn facts(path: &str, text: &str) -> Option<FileFacts> {
     let handler = model.as_ref().is_some_and(|m| !m.events.is_empty());
     let framework_verified = model.as_ref().and_then(|m| m.verification.as_ref()).is_some_and(|v| v.call.starts_with("Cashier"));
     defines.retain(|d| usable(d));
-    Some(FileFacts { path: path.to_string(), verifiers, defines, handler, framework_verified, sites: all_sites })
+    let aliases = middleware_aliases(&parsed.stmts);
+    Some(FileFacts { path: path.to_string(), verifiers, defines, handler, framework_verified, sites: all_sites, aliases })
+}
+
+/// Laravel middleware aliases: `$router->aliasMiddleware('name', Class::class)`,
+/// `$middleware->alias(['name' => Class::class])` and the Kernel's
+/// `$routeMiddleware` / `$middlewareAliases` arrays.
+fn middleware_aliases(stmts: &[Stmt]) -> Vec<(String, String)> {
+    let class_key = |e: &Expr| key(&e.dotted().unwrap_or_else(|| e.render()));
+    let pairs = |e: &Expr, out: &mut Vec<(String, String)>| {
+        if let Expr::Object(ps) = e {
+            for p in ps {
+                if let Expr::Str(alias) = &p.key {
+                    out.push((alias.clone(), class_key(&p.value)));
+                }
+            }
+        }
+    };
+    let mut out = Vec::new();
+    each_expr(stmts, &mut |e| {
+        e.walk(&mut |x| {
+            let Expr::Call(c) = x else { return };
+            match (super::lang::syntax::squash(c.callee.last_name()).as_str(), c.args.as_slice()) {
+                ("aliasmiddleware", [a, b, ..]) => {
+                    if let Expr::Str(alias) = &a.value {
+                        out.push((alias.clone(), class_key(&b.value)));
+                    }
+                }
+                ("alias", [a]) => pairs(&a.value, &mut out),
+                _ => {}
+            }
+        })
+    });
+    for s in stmts {
+        if let Stmt::Assign { target, value, .. } = s {
+            let t = super::lang::syntax::squash(target.last_name());
+            if t == "routemiddleware" || t == "middlewarealiases" {
+                pairs(value, &mut out);
+            }
+        }
+    }
+    out
 }
 
 /// Scans one side of the repository.
@@ -321,6 +369,15 @@ pub fn scan(tree: &Tree) -> Scan {
     for f in &files {
         for (name, v) in &f.verifiers {
             verifiers.entry(name.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    // A middleware alias names its class: a route's `->middleware('stripe-signature')` mounts it.
+    for f in &files {
+        for (alias, class) in &f.aliases {
+            if let Some(v) = verifiers.get(class).cloned() {
+                let display = format!("middleware alias '{alias}' of {}", v.display);
+                verifiers.entry(alias.clone()).or_insert(Verifier { display, ..v });
+            }
         }
     }
     // Named router pipelines and groups that mount a verifier (`pipeline :stripe do plug Verify end`,

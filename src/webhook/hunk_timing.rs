@@ -1,7 +1,8 @@
 //! The timing rules read from changed lines alone, for a change seen only as
 //! hunks: a write moved into a hand-off that runs after the answer (WH019), an
 //! upsert turned into an update-only write, or a sleep added to order events
-//! (WH020). Each result is (rule, index of the line in the hunk, message).
+//! (WH020), a hand-written verifier's replay window switched off or widened
+//! (WH015). Each result is (rule, index of the line in the hunk, message).
 
 use super::Hunk;
 use super::hunks::{is_comment, writes};
@@ -43,6 +44,9 @@ pub fn review(h: &Hunk, fields: &[String]) -> Vec<(&'static str, usize, String)>
     if let (Some(_), None, Some(at)) = (has('-', UPSERTS), has('+', UPSERTS), has('+', UPDATES)) {
         let shown: String = h.lines[at].1.trim().chars().take(120).collect();
         out.push(("WH020", at, format!("an upsert became the update-only `{shown}`: an event that arrives before the row exists changes nothing and is lost")));
+    }
+    if let Some((at, name, now)) = tolerance_widened(h) {
+        out.push(("WH015", at, format!("the signature's timestamp window `{name}` is now {now}: old events (replays) are accepted")));
     }
     if let (Some(at), None) = (sleep_at(h, '+'), sleep_at(h, '-')) {
         let shown: String = h.lines[at].1.trim().chars().take(120).collect();
@@ -100,6 +104,35 @@ fn is_write(line: &str, fields: &[String]) -> bool {
     !writes(line, fields).is_empty() || [".update(", ".upsert(", ".insert(", ".create(", ".save(", ".exec(", ".execute(", "update_all(", "update!("].iter().any(|v| s.contains(v))
 }
 
+/// `maximumVariance = 5` became `= null` (or 0, or over 600 seconds): the timestamp
+/// check of a hand-written verifier no longer bounds an event's age.
+fn tolerance_widened(h: &Hunk) -> Option<(usize, String, String)> {
+    let window = |line: &str| -> Option<(String, String)> {
+        let (lhs, rhs) = line.split_once('=')?;
+        if rhs.starts_with('=') || lhs.ends_with(['!', '<', '>', '=']) {
+            return None;
+        }
+        let name = lhs.split_whitespace().last()?.trim_start_matches(['$', '@']).trim_start_matches("this.").trim_start_matches("self.").to_string();
+        let squashed = name.to_ascii_lowercase().replace('_', "");
+        let is_window = ["tolerance", "variance", "maxage", "timestampwindow", "replaywindow", "maxskew"].iter().any(|w| squashed.contains(w));
+        let value = rhs.trim().trim_end_matches([';', ',']).trim().to_string();
+        is_window.then_some((name, value))
+    };
+    let off = |v: &str| matches!(v.to_ascii_lowercase().as_str(), "null" | "none" | "nil" | "0" | "false" | "-1") || v.parse::<f64>().is_ok_and(|n| n > 600.0);
+    for (t, old) in &h.lines {
+        let Some((name, was)) = (*t == '-').then(|| window(old)).flatten() else { continue };
+        if off(&was) {
+            continue;
+        }
+        let now = h.lines.iter().position(|(t, l)| *t == '+' && window(l).is_some_and(|(n, v)| n == name && off(&v)));
+        if let Some(at) = now {
+            let (_, v) = window(&h.lines[at].1)?;
+            return Some((at, name, v));
+        }
+    }
+    None
+}
+
 fn sleep_at(h: &Hunk, tag: char) -> Option<usize> {
     h.lines.iter().position(|(t, l)| {
         let s = l.to_ascii_lowercase().replace(char::is_whitespace, "");
@@ -151,5 +184,17 @@ mod tests {
         assert!(review(&kept, &[]).is_empty());
         let sleep = hunk(&[(' ', "    if event.type == \"customer.subscription.updated\":"), ('+', "        time.sleep(3)")]);
         assert_eq!(review(&sleep, &[]).iter().map(|r| r.0).collect::<Vec<_>>(), ["WH020"]);
+    }
+
+    #[test]
+    fn a_replay_window_switched_off_or_widened_is_wh015_and_narrowed_is_not() {
+        let php = hunk(&[('-', "    protected ?int $maximumVariance = 5;"), ('+', "    protected ?int $maximumVariance = null;")]);
+        assert_eq!(review(&php, &[]).iter().map(|r| r.0).collect::<Vec<_>>(), ["WH015"]);
+        let py = hunk(&[('-', "TOLERANCE_SECONDS = 300"), ('+', "TOLERANCE_SECONDS = 86400")]);
+        assert_eq!(review(&py, &[]).iter().map(|r| r.0).collect::<Vec<_>>(), ["WH015"]);
+        let narrowed = hunk(&[('-', "TOLERANCE_SECONDS = 300"), ('+', "TOLERANCE_SECONDS = 120")]);
+        assert!(review(&narrowed, &[]).is_empty());
+        let compared = hunk(&[('-', "    if ($this->maximumVariance > 0 && time() > $ts + $this->maximumVariance) {"), ('+', "    if ($this->maximumVariance !== null && time() > $ts + $this->maximumVariance) {")]);
+        assert!(review(&compared, &[]).is_empty());
     }
 }

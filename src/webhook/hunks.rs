@@ -515,7 +515,7 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
                 );
             }
         }
-        for (rule, at, message) in super::hunk_timing::review(h, fields) {
+        for (rule, at, message) in super::hunk_timing::review(h, fields).into_iter().chain(super::hunk_errors::review(h)) {
             let p = place(h, at);
             let line = h.new_start + h.lines[..at].iter().filter(|(t, _)| *t != '-').count() as u32;
             let entity = p.event.as_ref().map_or(format!("handler:{path}"), |e| format!("handler:{path}#{e}"));
@@ -622,7 +622,9 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
 /// The HTTP status codes a line answers with (`status(500)`, `status=200`, `head :ok`).
 fn answered_codes(line: &str) -> Vec<u16> {
     let s = line.to_ascii_lowercase();
-    let answers = ["status", "response", "head", "send_resp", "res.", "w.writeheader", "abort", "json("].iter().any(|k| s.contains(k));
+    // Flask and friends answer with a tuple: `return "", 400`, `return jsonify(e), 500`.
+    let tuple = s.trim_start().starts_with("return ") && s.contains(", ");
+    let answers = tuple || ["status", "response", "head", "send_resp", "res.", "w.writeheader", "abort", "json("].iter().any(|k| s.contains(k));
     let mut codes: Vec<u16> = Vec::new();
     if answers {
         let b = s.as_bytes();
@@ -648,6 +650,13 @@ fn answered_codes(line: &str) -> Vec<u16> {
         };
         codes.extend(code);
     }
+    // A status passed around by name as a string and mapped to a response later
+    // (`return "internal_server_error"`).
+    for name in ["ok", "bad_request", "not_found", "unprocessable_entity", "internal_server_error", "service_unavailable"] {
+        if s.contains(&format!("\"{name}\"")) || s.contains(&format!("'{name}'")) {
+            codes.extend(vocab::named_status(name));
+        }
+    }
     // `res.json({ received: true })`: the SDK docs' acknowledgement.
     if s.replace([' ', '"', '\''], "").contains("received:true") {
         codes.push(200);
@@ -655,11 +664,11 @@ fn answered_codes(line: &str) -> Vec<u16> {
     codes
 }
 
-fn answers_2xx(line: &str) -> bool {
+pub(crate) fn answers_2xx(line: &str) -> bool {
     answered_codes(line).iter().any(|c| (200..300).contains(c))
 }
 
-fn answers_error(line: &str) -> bool {
+pub(crate) fn answers_error(line: &str) -> bool {
     let t = line.trim_start();
     // 4xx and 5xx both make the provider retry; a 2xx in their place acknowledges a failure.
     t.starts_with("throw") || t.starts_with("raise") || answered_codes(line).iter().any(|c| *c >= 400) || t.contains("{:error") || t.ends_with(":error")

@@ -14,6 +14,7 @@ pub mod entries;
 pub mod external;
 pub mod extract;
 pub mod hunks;
+pub mod hunk_errors;
 pub mod hunk_timing;
 pub mod flow;
 pub mod git_source;
@@ -302,6 +303,34 @@ struct Analyzed {
     quotes_events: bool,
 }
 
+/// A handler file deleted and another added that handles some of the same
+/// events (`views.py` split into `views/payment.py`, too changed for git to
+/// call it a rename): the new file is the old one moved, compared with it
+/// rather than reviewed as new code.
+fn pair_moves(analyzed: &mut Vec<Analyzed>) {
+    let events = |m: &Option<HandlerModel>| m.as_ref().map(|m| m.events.keys().cloned().collect::<BTreeSet<String>>()).unwrap_or_default();
+    let mut i = 0;
+    while i < analyzed.len() {
+        let added = analyzed[i].before.is_none() && analyzed[i].after.is_some() && analyzed[i].change == "added";
+        let handled = events(&analyzed[i].after);
+        let from = added
+            .then(|| analyzed.iter().position(|d| d.change == "deleted" && d.after.is_none() && d.lang == analyzed[i].lang && !events(&d.before).is_disjoint(&handled)))
+            .flatten();
+        let Some(j) = from else {
+            i += 1;
+            continue;
+        };
+        let gone = analyzed.remove(j);
+        let i2 = if j < i { i - 1 } else { i };
+        let a = &mut analyzed[i2];
+        a.before = gone.before;
+        a.old_path = Some(gone.path);
+        a.change = "renamed";
+        a.helpers.extend(gone.helpers);
+        i = i2 + 1;
+    }
+}
+
 /// Both sides of the repository for the outside-the-file scan: the base tree
 /// (git: the base commit; diff text: the working tree with the diff's old
 /// versions put back) and the working tree.
@@ -487,6 +516,7 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
             attach_outside(&mut analyzed, &tb, &ta, top.as_deref(), &config.webhook.access_fields);
         }
     }
+    pair_moves(&mut analyzed);
     let mut findings = Vec::new();
     let mut plans_elsewhere: BTreeSet<String> = config.access.plans.values().cloned().collect();
     if let Some(top) = &top {

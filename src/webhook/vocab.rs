@@ -252,7 +252,11 @@ pub fn is_status_field(name: &str) -> bool {
 /// `sub.status === 'active'`).
 pub fn is_subscription_status_value(e: &Expr) -> bool {
     match e {
-        Expr::Str(s) => SUBSCRIPTION_STATUSES.contains(&s.to_ascii_lowercase().as_str()),
+        // Apps' own spellings of an ended subscription count too (`'cancelled'`, `'expired'`).
+        Expr::Str(s) => {
+            let s = s.to_ascii_lowercase();
+            SUBSCRIPTION_STATUSES.contains(&s.as_str()) || ["cancelled", "expired", "inactive", "ended"].contains(&s.as_str())
+        }
         _ => e.mentions("status") && !e.mentions("payment_status") && !e.mentions("status_code"),
     }
 }

@@ -1,0 +1,89 @@
+//! WH010 read from changed lines: a new error branch that acknowledges. A
+//! failure that used to propagate (Rust `?`, an unhandled exception, a Go
+//! error returned up) now lands in an added `Err(..) =>` arm, `catch`,
+//! `except`, `rescue` or `if err != nil` block that answers 2xx.
+
+use super::Hunk;
+use super::hunks::{answers_2xx, answers_error, is_comment};
+
+/// How many added lines after the branch opens are read for its answer.
+const ARM_LINES: usize = 5;
+
+/// (index of the branch line in the hunk, message) for each such branch.
+pub fn review(h: &Hunk) -> Vec<(&'static str, usize, String)> {
+    let mut out = Vec::new();
+    let added: Vec<(usize, &str)> = h.lines.iter().enumerate().filter(|(_, (t, l))| *t == '+' && !is_comment(l)).map(|(i, (_, l))| (i, l.as_str())).collect();
+    for (k, (at, line)) in added.iter().enumerate() {
+        if !opens_error_branch(line) {
+            continue;
+        }
+        let arm: Vec<&str> = added[k..].iter().take(ARM_LINES + 1).map(|(_, l)| *l).collect();
+        // The branch's own lines, up to the next branch or the block's end.
+        let body: Vec<&str> = arm.iter().copied().take_while(|l| !l.trim_start().starts_with('}') || l.contains("Ok(")).collect();
+        if body.iter().any(|l| answers_2xx(l)) && !body.iter().any(|l| answers_error(l)) && !already_acknowledged(h, line) {
+            let shown: String = line.trim().chars().take(100).collect();
+            out.push(("WH010", *at, format!("the new error branch `{shown}` answers 2xx: a failure that reached the provider as an error is now acknowledged and never retried")));
+        }
+    }
+    out
+}
+
+fn opens_error_branch(line: &str) -> bool {
+    let t = line.trim_start();
+    let s = t.replace(' ', "");
+    (s.starts_with("Err(") && s.contains("=>"))
+        || s.starts_with("}catch") || s.starts_with("catch(") || s.starts_with("catch{")
+        || s.starts_with("except") && s.ends_with(':')
+        || s.starts_with("rescue")
+        || s.starts_with("iferr!=nil")
+        || s.starts_with("{:error,")
+}
+
+/// The removed lines already had a branch that answered 2xx: nothing changed there.
+fn already_acknowledged(h: &Hunk, opening: &str) -> bool {
+    let want = opening.trim();
+    let mut removed = h.lines.iter().filter(|(t, _)| *t == '-').map(|(_, l)| l.as_str()).skip_while(|l| l.trim() != want);
+    removed.next().is_some() && removed.take(ARM_LINES).any(answers_2xx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hunk(lines: &[(char, &str)]) -> Hunk {
+        Hunk { new_start: 1, section: String::new(), lines: lines.iter().map(|(t, l)| (*t, l.to_string())).collect() }
+    }
+
+    #[test]
+    fn an_error_that_propagated_and_now_lands_in_an_acknowledging_arm_is_wh010() {
+        let rust = hunk(&[
+            ('-', "    let metadata = load(&pool).await?;"),
+            ('+', "    let metadata = match load(&pool).await {"),
+            ('+', "        Ok(m) => m,"),
+            ('+', "        Err(err) => {"),
+            ('+', "            log::warn!(\"could not load: {err}\");"),
+            ('+', "            return Ok(HttpResponse::Ok().finish());"),
+            ('+', "        }"),
+            ('+', "    };"),
+        ]);
+        assert_eq!(review(&rust).len(), 1);
+        let go = hunk(&[('+', "\tif err != nil {"), ('+', "\t\tlog.Println(err)"), ('+', "\t\tw.WriteHeader(http.StatusOK)"), ('+', "\t\treturn"), ('+', "\t}")]);
+        assert_eq!(review(&go).len(), 1);
+    }
+
+    #[test]
+    fn an_error_branch_that_answers_an_error_or_was_there_before_is_quiet() {
+        let rust = hunk(&[('+', "        Err(err) => {"), ('+', "            return Ok(HttpResponse::InternalServerError().finish());"), ('+', "        }")]);
+        assert!(review(&rust).is_empty());
+        let go = hunk(&[('+', "\tif err != nil {"), ('+', "\t\thttp.Error(w, err.Error(), http.StatusBadRequest)"), ('+', "\t\treturn"), ('+', "\t}")]);
+        assert!(review(&go).is_empty());
+        let moved = hunk(&[
+            ('-', "    } catch (err) {"),
+            ('-', "      return res.json({ received: true });"),
+            ('+', "    } catch (err) {"),
+            ('+', "      console.error(err);"),
+            ('+', "      return res.json({ received: true });"),
+        ]);
+        assert!(review(&moved).is_empty());
+    }
+}
