@@ -375,3 +375,79 @@ fn a_row_spread_into_an_update_two_files_away_carries_the_revocation() {
     let (v, _) = review(dir.path());
     assert!(high_rules(&v).is_empty(), "{v:#}");
 }
+
+const FLASK_VIEWS: &str = r#"import stripe
+from flask import Blueprint, request
+
+from .db import db
+from .models import User
+
+bp = Blueprint("app", __name__)
+
+
+@bp.route("/")
+def index():
+    return "home"
+
+
+@bp.route("/account")
+def account():
+    return "account"
+
+
+@bp.route("/pricing")
+def pricing():
+    plans = [{"name": "free", "price": 0}, {"name": "pro", "price": 12}, {"name": "team", "price": 40}]
+    return {"plans": plans}
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings():
+    if request.method == "POST":
+        db.session.commit()
+    return "settings"
+
+
+@bp.route("/health")
+def health():
+    return {"ok": True, "version": "1.4.2"}
+
+
+@bp.route("/stripe/webhook", methods=["POST"])
+def stripe_webhook():
+    event = stripe.Webhook.construct_event(request.get_data(), request.headers["Stripe-Signature"], SECRET)
+    if event["type"] == "customer.subscription.deleted":
+        user = User.query.filter_by(stripe_customer_id=event["data"]["object"]["customer"]).first()
+        user.has_paid_access = False
+        db.session.commit()
+    return "", 200
+"#;
+
+/// The webhook view alone, as it reads once `views.py` is split into a package.
+fn payment_view(body_change: Option<(&str, &str)>) -> String {
+    let start = FLASK_VIEWS.find("@bp.route(\"/stripe/webhook\"").unwrap();
+    let view = format!("import stripe\nfrom flask import Blueprint, request\n\nfrom ..db import db\nfrom ..models import User\n\nbp = Blueprint(\"payment\", __name__)\n\n\n{}", &FLASK_VIEWS[start..]);
+    match body_change {
+        Some((from, to)) => view.replace(from, to),
+        None => view,
+    }
+}
+
+#[test]
+fn a_handler_file_split_out_of_a_deleted_file_is_a_move_not_new_code() {
+    let dir = repo(&[("app/views.py", FLASK_VIEWS)]);
+    std::fs::remove_file(dir.path().join("app/views.py")).unwrap();
+    write(dir.path(), &[("app/views/__init__.py", "from .payment import bp\n"), ("app/views/payment.py", &payment_view(None))]);
+    git(dir.path(), &["add", "-A"]);
+    let status = std::process::Command::new("git").args(["diff", "--cached", "-M", "--name-status", "HEAD"]).current_dir(dir.path()).output().unwrap();
+    assert!(String::from_utf8_lossy(&status.stdout).contains("D\tapp/views.py"), "git itself does not call it a rename");
+    let (v, _) = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v}");
+    let h = &v["scope"]["handler_files"][0];
+    assert_eq!(h["change"], "renamed", "{h}");
+    assert_eq!(h["path"], "app/views.py -> app/views/payment.py");
+    // The same move that also drops the revocation is still a regression.
+    write(dir.path(), &[("app/views/payment.py", &payment_view(Some(("        user.has_paid_access = False\n", ""))))]);
+    let (v, _) = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH005".to_string()), "{v}");
+}

@@ -623,3 +623,98 @@ return [
     let r = review(root);
     assert!(r["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "WH015" && f["severity"] == "high"), "{r}");
 }
+
+#[test]
+fn laravel_middleware_alias_and_its_replay_window() {
+    let middleware = r#"<?php
+
+namespace App\Http\Middleware;
+
+use Closure;
+use Illuminate\Http\Request;
+
+class VerifyPaddleWebhookSignature
+{
+    protected ?int $maximumVariance = 5;
+
+    public function handle(Request $request, Closure $next)
+    {
+        if ($this->isInvalidSignature($request, (string) $request->header('Paddle-Signature'))) {
+            abort(403);
+        }
+        return $next($request);
+    }
+
+    protected function isInvalidSignature(Request $request, string $signature): bool
+    {
+        [$ts, $h1] = explode(';', $signature);
+        if ($this->maximumVariance > 0 && time() > (int) $ts + $this->maximumVariance) {
+            return true;
+        }
+        $expected = hash_hmac('sha256', $ts . ':' . $request->getContent(), config('services.paddle.webhook_secret'));
+        return !hash_equals($expected, $h1);
+    }
+}
+"#;
+    let provider = r#"<?php
+
+namespace App\Providers;
+
+use App\Http\Middleware\VerifyPaddleWebhookSignature;
+use Illuminate\Support\ServiceProvider;
+
+class BillingServiceProvider extends ServiceProvider
+{
+    public function boot()
+    {
+        $this->app->router->aliasMiddleware('paddle-webhook-signature', VerifyPaddleWebhookSignature::class);
+    }
+}
+"#;
+    let routes = r#"<?php
+
+use Illuminate\Support\Facades\Route;
+
+Route::post('webhook/paddle', '\App\Http\Controllers\PaddleWebhook@handler')->middleware('paddle-webhook-signature');
+"#;
+    let controller = r#"<?php
+
+namespace App\Http\Controllers;
+
+use App\Models\Account;
+use Illuminate\Http\Request;
+
+class PaddleWebhook extends Controller
+{
+    public function handler(Request $request)
+    {
+        $event = $request->json()->all();
+        if ($event['event_type'] === 'subscription.canceled') {
+            Account::where('paddle_customer_id', $event['data']['customer_id'])->update(['has_paid_access' => false]);
+        }
+        return response()->json(['received' => true]);
+    }
+}
+"#;
+    let dir = repo(&[
+        ("app/Http/Middleware/VerifyPaddleWebhookSignature.php", middleware),
+        ("app/Providers/BillingServiceProvider.php", provider),
+        ("routes/web.php", routes),
+        ("app/Http/Controllers/PaddleWebhook.php", controller),
+    ]);
+    let root = dir.path();
+    assert_found_outside(root, "app/Http/Controllers/PaddleWebhook.php", "<?php // Paddle", "VerifyPaddleWebhookSignature.php", "routes/web.php:5");
+    // The replay window switched off in the middleware: WH015 there.
+    edit(root, "app/Http/Middleware/VerifyPaddleWebhookSignature.php", "$maximumVariance = 5;", "$maximumVariance = null;");
+    let r = review(root);
+    let wh015: Vec<&Value> = r["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "WH015").collect();
+    assert_eq!(wh015.len(), 1, "{r}");
+    assert_eq!(wh015[0]["location"]["path"], "app/Http/Middleware/VerifyPaddleWebhookSignature.php");
+    // Narrowed instead: nothing.
+    edit(root, "app/Http/Middleware/VerifyPaddleWebhookSignature.php", "$maximumVariance = null;", "$maximumVariance = 3;");
+    assert!(review(root)["findings"].as_array().unwrap().iter().all(|f| f["rule"] != "WH015"));
+    git(root, &["checkout", "-q", "--", "."]);
+    // The alias taken off the route: WH001 at the route.
+    edit(root, "routes/web.php", "->middleware('paddle-webhook-signature')", "");
+    assert_removed_at(root, "app/Http/Controllers/PaddleWebhook.php", "routes/web.php", 5);
+}

@@ -169,3 +169,41 @@ fn access_fields_take_a_polarity_a_bang_marks_a_field_that_revokes_when_set() {
     let now_false = reviewed_with(plain, TS_FROZEN, &TS_FROZEN.replace("frozen: true", "frozen: false"));
     assert!(!now_false.contains(&"WH005".to_string()), "{now_false:?}");
 }
+
+const GO_HELPER: &str = r#"package billing
+
+func processStripeEvent(event stripe.Event) {
+	switch event.Type {
+	case "customer.subscription.created":
+		var sub stripe.Subscription
+		json.Unmarshal(event.Data.Raw, &sub)
+		user := findUser(sub.Customer.ID)
+		user.StripeSubscriptionActive = (sub.Status == stripe.SubscriptionStatusActive)
+		db.DB.Save(&user)
+	}
+}
+
+func HandleWebhook(w http.ResponseWriter, r *http.Request) {
+	payload, _ := io.ReadAll(r.Body)
+	event, err := webhook.ConstructEvent(payload, r.Header.Get("Stripe-Signature"), secret)
+	if err != nil {
+		w.WriteHeader(400)
+		return
+	}
+	processStripeEvent(event)
+	w.WriteHeader(200)
+}
+"#;
+
+#[test]
+fn a_status_check_moved_into_a_one_line_helper_is_still_a_check() {
+    let helper = |returns: &str| {
+        GO_HELPER.replace("(sub.Status == stripe.SubscriptionStatusActive)", "isSubscriptionActive(&sub)")
+            + &format!("\nfunc isSubscriptionActive(sub *stripe.Subscription) bool {{\n\treturn {returns}\n}}\n")
+    };
+    let moved = helper("sub.Status == stripe.SubscriptionStatusActive");
+    assert!(high_rules("internal/billing/webhook.go", GO_HELPER, &moved).is_empty());
+    // A helper that no longer checks anything grants without a check.
+    let unchecked = helper("true");
+    assert!(high_rules("internal/billing/webhook.go", GO_HELPER, &unchecked).contains(&"WH016".to_string()));
+}
