@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod all;
+pub mod app_schema;
 pub mod baseline;
 pub mod billing_sdk;
 pub mod cli;

@@ -451,3 +451,38 @@ fn a_handler_file_split_out_of_a_deleted_file_is_a_move_not_new_code() {
     let (v, _) = review(dir.path());
     assert!(high_rules(&v).contains(&"WH005".to_string()), "{v}");
 }
+
+const PRISMA_SCHEMA: &str = "model User {\n  id                 String  @id\n  stripeCustomerId   String?\n  hasPaid            Boolean @default(false)\n  subscriptionStatus String?\n}\n";
+
+const PRISMA_ROUTE: &str = r#"import Stripe from 'stripe';
+import { prisma } from '@/lib/prisma';
+
+export async function POST(req: Request) {
+  const event = stripe.webhooks.constructEvent(await req.text(), req.headers.get('stripe-signature')!, process.env.STRIPE_WEBHOOK_SECRET!);
+  switch (event.type) {
+    case 'customer.subscription.updated':
+      await prisma.user.update({ where: { stripeCustomerId: event.data.object.customer }, data: { hasPaid: true, subscriptionStatus: event.data.object.status } });
+      break;
+    case 'customer.subscription.deleted':
+      await prisma.user.update({ where: { stripeCustomerId: event.data.object.customer }, data: { hasPaid: false, subscriptionStatus: 'canceled' } });
+      break;
+  }
+  return new Response('ok');
+}
+"#;
+
+#[test]
+fn writes_of_a_column_the_change_drops_from_the_schema_may_go() {
+    let dir = repo(&[("prisma/schema.prisma", PRISMA_SCHEMA), ("app/api/webhook/route.ts", PRISMA_ROUTE)]);
+    let without = PRISMA_ROUTE.replace("hasPaid: true, ", "").replace("hasPaid: false, ", "");
+    // The writes go and the column stays: lost grant and revocation.
+    write(dir.path(), &[("app/api/webhook/route.ts", &without)]);
+    let (v, _) = review(dir.path());
+    let rules = high_rules(&v);
+    assert!(rules.contains(&"WH004".to_string()) && rules.contains(&"WH005".to_string()), "{v}");
+    // The column is dropped in the same change: access now rests on subscriptionStatus.
+    write(dir.path(), &[("prisma/schema.prisma", &PRISMA_SCHEMA.replace("  hasPaid            Boolean @default(false)\n", ""))]);
+    let (v, _) = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v}");
+    assert!(v["notes"].to_string().contains("drops hasPaid from the app's schema"), "{}", v["notes"]);
+}

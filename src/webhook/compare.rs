@@ -29,6 +29,9 @@ pub struct Context<'a> {
     /// Where verification mounted from another file was removed (or stopped
     /// verifying), in the new tree: the location of a WH001 it causes.
     pub verification_removed_at: Option<(&'a str, u32)>,
+    /// Fields the change takes out of the app's schema (squashed, see
+    /// [`crate::app_schema`]): a write of one going away is not a lost grant.
+    pub dropped_fields: &'a BTreeSet<String>,
 }
 
 /// One problem a model shows, before it becomes a finding.
@@ -300,10 +303,10 @@ fn relational(b: &HandlerModel, a: &HandlerModel, ctx: &Context) -> Vec<Problem>
                     .with("fields_before", fields(eb, None)),
             );
             // What that silence costs: the grant or the revocation it no longer makes.
-            grant_and_revoke(name, eb, ea, &mut out);
+            grant_and_revoke(name, eb, ea, ctx.dropped_fields, &mut out);
             continue;
         }
-        grant_and_revoke(name, eb, ea, &mut out);
+        grant_and_revoke(name, eb, ea, ctx.dropped_fields, &mut out);
         ordering(name, eb, ea, &mut out);
         if let (Some(l), None) = (eb.refetch, ea.refetch) {
             out.push(Problem::new("WH014", name, ea.line, format!("{name} refetched the object from the billing API before (line {l} of the base); now it writes the event's possibly stale snapshot")));
@@ -387,7 +390,8 @@ fn fields(e: &EventModel, kind: Option<ValueKind>) -> Vec<String> {
     f
 }
 
-fn grant_and_revoke(name: &str, eb: &EventModel, ea: &EventModel, out: &mut Vec<Problem>) {
+fn grant_and_revoke(name: &str, eb: &EventModel, ea: &EventModel, dropped: &BTreeSet<String>, out: &mut Vec<Problem>) {
+    let kept = |f: &String| !dropped.contains(&crate::app_schema::squash(f));
     let revoking = vocab::is_revoking_event(name);
     let grants = |e: &EventModel| -> BTreeSet<String> {
         e.access_writes.iter().filter(|w| w.value != ValueKind::Revoke).map(|w| w.field.clone()).collect()
@@ -405,7 +409,7 @@ fn grant_and_revoke(name: &str, eb: &EventModel, ea: &EventModel, out: &mut Vec<
             .collect()
     };
     let opaque = |e: &EventModel, k: OpaqueKind| e.opaque.iter().any(|o| o.kind == k);
-    let lost: Vec<String> = grants(eb).difference(&grants(ea)).filter(|f| !revoked_now.contains(*f)).cloned().collect();
+    let lost: Vec<String> = grants(eb).difference(&grants(ea)).filter(|f| !revoked_now.contains(*f) && kept(f)).cloned().collect();
     if !lost.is_empty() && !opaque(ea, OpaqueKind::Grant) {
         let now: Vec<String> = ea.access_writes.iter().map(|w| format!("{} = {}", w.field, w.value_text)).collect();
         out.push(
@@ -417,7 +421,7 @@ fn grant_and_revoke(name: &str, eb: &EventModel, ea: &EventModel, out: &mut Vec<
             .with("fields_lost", lost),
         );
     }
-    let mut lost: Vec<String> = revokes(eb).difference(&revokes(ea)).cloned().collect();
+    let mut lost: Vec<String> = revokes(eb).difference(&revokes(ea)).filter(|f| kept(f)).cloned().collect();
     // A revoking call (`remove_role(:pro)`, `deactivate`) that is gone, with nothing in its place.
     if lost.is_empty() && revokes(ea).is_empty() && !opaque(ea, OpaqueKind::Revoke) {
         lost.extend(eb.opaque.iter().filter(|o| o.kind == OpaqueKind::Revoke).map(|o| format!("{}()", o.name)));

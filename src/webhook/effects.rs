@@ -545,10 +545,13 @@ impl<'a> Walker<'a, '_> {
     fn returned(&self, e: &'a Expr) -> &'a Expr {
         let Expr::Call(c) = e else { return e };
         let Some(f) = self.idx.resolve_call(&c.callee) else { return e };
-        match f.body.as_slice() {
+        let v = match f.body.as_slice() {
             [.., Stmt::Return { value: Some(v), .. }] if f.body.iter().filter(|s| matches!(s, Stmt::Return { .. })).count() == 1 => v,
-            _ => e,
-        }
+            _ => return e,
+        };
+        // A conversion (`toDateTime(sub.current_period_end)`) says less than its call: keep the call.
+        let decides = matches!(v, Expr::Bool(_) | Expr::Null | Expr::Str(_)) || v.mentions("status") || v.mentions("paid") || v.mentions("period_end");
+        if decides { v } else { e }
     }
 
     fn push_write(&mut self, field: String, value: ValueKind, value_text: String, line: u32, gate: StatusGate, derived: Option<&Expr>) {

@@ -109,7 +109,8 @@ fn wanted(path: &str) -> bool {
     }
     let name = path.rsplit('/').next().unwrap_or(path);
     // Sources in languages billguard does not parse are read too: a handler among them is named as not examined.
-    name.starts_with(".env") || super::lang::Language::of_path(path).is_some() || super::detect::foreign_source(path).is_some()
+    // Schema files tell a column dropped on purpose from an access write lost.
+    name.starts_with(".env") || super::lang::Language::of_path(path).is_some() || super::detect::foreign_source(path).is_some() || crate::app_schema::is_schema_file(path)
 }
 
 pub fn changes(repo: &Path, base: Option<&str>) -> Result<GitChanges, CheckError> {

@@ -46,6 +46,8 @@ pub struct Added {
     /// Identifiers on added lines (squashed): a removed call whose name is still
     /// referenced (a handler map, `send(:name)`) is dispatched another way.
     words: BTreeSet<String>,
+    /// Fields the change drops from the app's schema: their writes may go.
+    pub dropped: BTreeSet<String>,
 }
 
 impl Added {
@@ -574,7 +576,8 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
                 // grants or revokes the same way counts: markAsCancelled -> markAsCanceled).
                 let kept = added.writes.iter().any(|a| {
                     (a.field == w.field || (a.call && w.call)) && (a.polarity == w.polarity || a.polarity == Polarity::Sync || w.polarity == Polarity::Sync)
-                }) || (w.call && added.words.contains(&w.field));
+                }) || (w.call && added.words.contains(&w.field))
+                    || added.dropped.contains(&w.field);
                 // A status copied from the provider, now pinned to a paying value: cancellations stop revoking.
                 let pinned = w.polarity == Polarity::Sync
                     && added.writes.iter().any(|a| a.field == w.field && a.polarity == Polarity::Grant)
@@ -610,7 +613,7 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
                 let rule = if p.ending { "WH005" } else { "WH004" };
                 push(rule, p.event, format!("{path}: the write of billing rows `{shown}` is removed and nothing in the diff writes them instead"), &mut out);
             }
-            if answers_error(text) && hunk_adds_2xx && !hunk_adds_error {
+            if answers_error(text) && hunk_adds_2xx && !hunk_adds_error && !answers_unknown_events(h, at) {
                 let p = here();
                 push("WH010", p.event, format!("{path}: the error answer `{shown}` is replaced by a success answer: a failure is acknowledged and never retried"), &mut out);
             }
@@ -662,6 +665,15 @@ fn answered_codes(line: &str) -> Vec<u16> {
         codes.push(200);
     }
     codes
+}
+
+/// The answer at `at` is for event types the handler does not handle (`if handler is
+/// None`, `default:`, `else`): acknowledging those is right (WH018), not a swallowed error.
+fn answers_unknown_events(h: &Hunk, at: usize) -> bool {
+    h.lines[..at].iter().rev().filter(|(t, _)| *t != '+').take(3).any(|(_, l)| {
+        let s = l.to_ascii_lowercase();
+        ["unhandled", "unknown", "unsupported", "not handled", "is none", "== nil", "=== undefined", "default:", "else:", "} else {", "_ ->", "_ =>"].iter().any(|w| s.contains(w))
+    })
 }
 
 pub(crate) fn answers_2xx(line: &str) -> bool {
@@ -740,5 +752,15 @@ mod tests {
         let quiet = hunk("", &[('-', "  console.log('customer.subscription.deleted');"), ('+', "  logger.info('deleted');"), ('-', "  const total = 1;"), ('+', "  const total = 2;")]);
         let added = Added::of([&quiet], &[]);
         assert!(review("route.ts", &[quiet], &added, &[]).is_empty());
+    }
+
+    #[test]
+    fn acknowledging_unknown_event_types_is_not_a_swallowed_error() {
+        let unknown = hunk("", &[(' ', "    if handler is None:"), (' ', "        logger.warning(\"Unhandled event type %s\", event_type)"), ('-', "        return \"bad_request\""), ('+', "        return \"ok\"")]);
+        assert!(rules_of(&review("views.py", &[unknown], &Added::default(), &[])).is_empty());
+        let failed = hunk("", &[(' ', "    except Exception:"), (' ', "        logger.exception(\"failed\")"), ('-', "        return \"internal_server_error\""), ('+', "        return \"ok\"")]);
+        assert_eq!(rules_of(&review("views.py", &[failed], &Added::default(), &[])), ["WH010"]);
+        let flask = hunk("", &[(' ', "    if not plans.new_subscription(session):"), ('-', "        return \"\", 400"), ('+', "        return \"\", 200")]);
+        assert_eq!(rules_of(&review("views.py", &[flask], &Added::default(), &[])), ["WH010"]);
     }
 }

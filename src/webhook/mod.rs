@@ -517,6 +517,24 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
         }
     }
     pair_moves(&mut analyzed);
+    // Columns the change drops from the app's schema: their writes may go.
+    fn text(v: &Option<Vec<u8>>) -> Option<&str> {
+        v.as_deref().and_then(|b| std::str::from_utf8(b).ok())
+    }
+    let dropped = crate::app_schema::dropped_fields(changes.iter().filter_map(|c| Some((c.new_path.as_deref().or(c.old_path.as_deref())?, text(&c.before), text(&c.after)))));
+    // Named as the handlers wrote them (`hasPaid`), not squashed.
+    let dropped_written: BTreeSet<&str> = analyzed
+        .iter()
+        .filter_map(|a| a.before.as_ref())
+        .flat_map(|m| m.events.values().flat_map(|e| e.access_writes.iter().map(|w| w.field.as_str())))
+        .filter(|f| dropped.contains(&crate::app_schema::squash(f)))
+        .collect();
+    if !dropped_written.is_empty() {
+        notes.push(format!(
+            "the change drops {} from the app's schema: handlers no longer writing it is not a lost grant or revocation; access now rests on what they still write",
+            dropped_written.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
     let mut findings = Vec::new();
     let mut plans_elsewhere: BTreeSet<String> = config.access.plans.values().cloned().collect();
     if let Some(top) = &top {
@@ -545,6 +563,7 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
             events_elsewhere: &elsewhere,
             partial: a.partial,
             verification_removed_at: a.removed_at.as_ref().map(|(p, l)| (p.as_str(), *l)),
+            dropped_fields: &dropped,
         };
         match (&a.before, &a.after) {
             // A handler pulled in by the outside scan did not change: only its regressions count.
@@ -556,7 +575,7 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
             (None, None) => {}
         }
     }
-    findings.extend(line_review(&changes, &analyzed, &findings, &config.webhook.access_fields, &mut unexamined));
+    findings.extend(line_review(&changes, &analyzed, &findings, &config.webhook.access_fields, &dropped, &mut unexamined));
     for a in &analyzed {
         if let Some(note) = a.after.as_ref().and_then(|m| m.verification.as_ref()).and_then(|v| v.note.as_ref()) {
             notes.push(format!("{}: {note}", a.path));
@@ -620,7 +639,7 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
 /// they may call. From diff text it is the review of what the hunks show; with both
 /// versions known (git mode, or diff text the checkout completed) the hunks are rebuilt
 /// with wide context and add what the handler model did not report for that file.
-fn line_review(changes: &[FileChange], analyzed: &[Analyzed], model_findings: &[Finding], fields: &[String], unexamined: &mut Vec<String>) -> Vec<Finding> {
+fn line_review(changes: &[FileChange], analyzed: &[Analyzed], model_findings: &[Finding], fields: &[String], dropped: &BTreeSet<String>, unexamined: &mut Vec<String>) -> Vec<Finding> {
     let per_file: Vec<(&FileChange, &str, Vec<Hunk>)> = changes
         .iter()
         .filter_map(|c| {
@@ -637,7 +656,8 @@ fn line_review(changes: &[FileChange], analyzed: &[Analyzed], model_findings: &[
             Some((c, path, hunks::of_texts(b, a, 25)))
         })
         .collect();
-    let added = hunks::Added::of(per_file.iter().flat_map(|(_, _, h)| h), fields);
+    let mut added = hunks::Added::of(per_file.iter().flat_map(|(_, _, h)| h), fields);
+    added.dropped = dropped.clone();
     let mut out = Vec::new();
     for (c, path, file_hunks) in &per_file {
         let handler = analyzed.iter().any(|a| a.path == *path);
@@ -645,8 +665,14 @@ fn line_review(changes: &[FileChange], analyzed: &[Analyzed], model_findings: &[
         if !handler && !billing_code {
             continue;
         }
+        // With both versions known, billing code no handler reaches (a query, a seed
+        // script, an admin table) moves no access on its own: an access write there
+        // counts only under an event label in view.
+        let reached = analyzed.iter().any(|a| a.helpers.contains(*path));
+        let off_path = !c.partial && !handler && !reached;
         let found: Vec<Finding> = hunks::review(path, file_hunks, &added, fields)
             .into_iter()
+            .filter(|f| !(off_path && matches!(&*f.rule, "WH004" | "WH005") && f.evidence.get("event").is_none()))
             .filter(|f| {
                 // The model already said it about this file (on its handler, or located here).
                 !model_findings.iter().any(|o| {
@@ -806,6 +832,7 @@ pub fn review_texts(path: &str, before: Option<&str>, after: &str) -> Result<Vec
         events_elsewhere: &empty,
         partial: false,
         verification_removed_at: None,
+        dropped_fields: &empty,
     };
     Ok(compare::compare(b.as_ref(), &a, &ctx))
 }

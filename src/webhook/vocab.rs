@@ -200,7 +200,7 @@ pub fn is_access_field(name: &str, configured: &[String]) -> bool {
     if configured.iter().any(|c| squash(c.trim_start_matches('!')) == s) {
         return true;
     }
-    if s.contains("token") || s.contains("key") || s.contains("count") || s.contains("log") {
+    if s.contains("token") || s.contains("key") || s.contains("count") || s.contains("log") || s.contains("filter") {
         return false;
     }
     let is_flag = s.starts_with("is") || s.starts_with("has");
