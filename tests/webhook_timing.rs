@@ -340,3 +340,252 @@ fn routes_that_all_verify_or_a_single_route_are_not_wh021() {
     let rules = high("src/webhooks.ts", TS_TWO_ROUTES, &unverified);
     assert!(rules.contains(&"WH021".to_string()) && !rules.contains(&"WH001".to_string()), "{rules:?}");
 }
+
+// ---------- WH020 and WH021 in the other languages ----------
+
+const RB_UPSERT: &str = r#"class StripeWebhooksController < ApplicationController
+  def create
+    event = Stripe::Webhook.construct_event(request.body.read, request.headers["Stripe-Signature"], ENV["STRIPE_WEBHOOK_SECRET"])
+    case event.type
+    when "customer.subscription.updated"
+      sub = event.data.object
+      Subscription.upsert({ stripe_id: sub.id, status: sub.status }, unique_by: :stripe_id)
+    end
+    head :ok
+  end
+end
+"#;
+
+const PHP_UPSERT: &str = r#"<?php
+class StripeWebhookController extends Controller
+{
+    public function handle(Request $request)
+    {
+        $event = \Stripe\Webhook::constructEvent($request->getContent(), $request->header('Stripe-Signature'), config('services.stripe.webhook_secret'));
+        switch ($event->type) {
+            case 'customer.subscription.updated':
+                Subscription::updateOrCreate(['stripe_id' => $event->data->object->id], ['status' => $event->data->object->status]);
+                break;
+        }
+        return response('ok', 200);
+    }
+}
+"#;
+
+const RS_UPSERT: &str = r#"async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: String) -> StatusCode {
+    let sig = headers.get("stripe-signature").unwrap().to_str().unwrap();
+    let event = match Webhook::construct_event(&body, sig, &state.secret) {
+        Ok(e) => e,
+        Err(_) => return StatusCode::BAD_REQUEST,
+    };
+    match event.type_ {
+        EventType::CustomerSubscriptionUpdated => {
+            sqlx::query("INSERT INTO subscriptions (id, status) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET status = $2").bind(&id).bind(&status).execute(&state.db).await.unwrap();
+        }
+        _ => {}
+    }
+    StatusCode::OK
+}
+"#;
+
+const EX_UPSERT: &str = r#"defmodule AppWeb.StripeWebhookController do
+  use AppWeb, :controller
+
+  def create(conn, _params) do
+    {:ok, event} = Stripe.Webhook.construct_event(conn.assigns.raw_body, signature(conn), secret())
+    case event.type do
+      "customer.subscription.updated" ->
+        Repo.insert(Subscription.changeset(%Subscription{}, %{stripe_id: event.data.object.id, status: event.data.object.status}), on_conflict: :replace_all, conflict_target: :stripe_id)
+      _ -> :ok
+    end
+    send_resp(conn, 200, "ok")
+  end
+end
+"#;
+
+#[test]
+fn an_upsert_turned_into_an_update_is_wh020_in_ruby_php_rust_and_elixir() {
+    let cases = [
+        ("app/controllers/stripe_webhooks_controller.rb", RB_UPSERT, "Subscription.upsert({ stripe_id: sub.id, status: sub.status }, unique_by: :stripe_id)", "Subscription.where(stripe_id: sub.id).update_all(status: sub.status)"),
+        ("app/Http/Controllers/StripeWebhookController.php", PHP_UPSERT, "Subscription::updateOrCreate(['stripe_id' => $event->data->object->id], ['status' => $event->data->object->status]);", "Subscription::where('stripe_id', $event->data->object->id)->update(['status' => $event->data->object->status]);"),
+        ("src/webhook.rs", RS_UPSERT, "INSERT INTO subscriptions (id, status) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET status = $2", "UPDATE subscriptions SET status = $2 WHERE id = $1"),
+        ("lib/app_web/controllers/stripe_webhook_controller.ex", EX_UPSERT, "Repo.insert(Subscription.changeset(%Subscription{}, %{stripe_id: event.data.object.id, status: event.data.object.status}), on_conflict: :replace_all, conflict_target: :stripe_id)", "Repo.update(Subscription.changeset(Repo.get_by!(Subscription, stripe_id: event.data.object.id), %{status: event.data.object.status}))"),
+    ];
+    for (path, base, from, to) in cases {
+        assert!(base.contains(from), "{path}");
+        let after = base.replace(from, to);
+        assert!(findings(path, base, &after).contains(&("WH020".into(), "medium".into())), "{path}: {:?}", findings(path, base, &after));
+        assert!(!has(path, base, base, "WH020"), "{path}: unchanged");
+    }
+}
+
+const GO_TWO: &str = r#"package billing
+
+func handleEvent(event stripe.Event) {
+	switch event.Type {
+	case "customer.subscription.deleted":
+		db.Exec("UPDATE users SET has_paid_access = false WHERE stripe_customer_id = $1", customerOf(event))
+	}
+}
+
+func StripeWebhook(w http.ResponseWriter, r *http.Request) {
+	payload, _ := io.ReadAll(r.Body)
+	event, err := webhook.ConstructEvent(payload, r.Header.Get("Stripe-Signature"), os.Getenv("STRIPE_WEBHOOK_SECRET"))
+	if err != nil {
+		w.WriteHeader(400)
+		return
+	}
+	handleEvent(event)
+	w.WriteHeader(200)
+}
+
+func ConnectWebhook(w http.ResponseWriter, r *http.Request) {
+	payload, _ := io.ReadAll(r.Body)
+	event, err := webhook.ConstructEvent(payload, r.Header.Get("Stripe-Signature"), os.Getenv("STRIPE_CONNECT_SECRET"))
+	if err != nil {
+		w.WriteHeader(400)
+		return
+	}
+	handleEvent(event)
+	w.WriteHeader(200)
+}
+"#;
+
+const RB_TWO: &str = r#"class StripeWebhooksController < ApplicationController
+  def create
+    event = Stripe::Webhook.construct_event(request.body.read, request.headers["Stripe-Signature"], ENV["STRIPE_WEBHOOK_SECRET"])
+    process_event(event)
+    head :ok
+  end
+
+  def connect
+    event = Stripe::Webhook.construct_event(request.body.read, request.headers["Stripe-Signature"], ENV["STRIPE_CONNECT_SECRET"])
+    process_event(event)
+    head :ok
+  end
+
+  private
+
+  def process_event(event)
+    case event.type
+    when "customer.subscription.deleted"
+      User.where(stripe_customer_id: event.data.object.customer).update_all(has_paid_access: false)
+    end
+  end
+end
+"#;
+
+#[test]
+fn one_of_two_entry_points_losing_verification_is_wh021_in_go_and_ruby() {
+    let go_after = GO_TWO.replace(
+        "event, err := webhook.ConstructEvent(payload, r.Header.Get(\"Stripe-Signature\"), os.Getenv(\"STRIPE_CONNECT_SECRET\"))",
+        "var event stripe.Event\n\terr := json.Unmarshal(payload, &event)",
+    );
+    assert!(high("internal/billing/webhook.go", GO_TWO, &go_after).contains(&"WH021".to_string()), "{:?}", findings("internal/billing/webhook.go", GO_TWO, &go_after));
+    assert!(!has("internal/billing/webhook.go", GO_TWO, GO_TWO, "WH021"));
+    let rb_after = RB_TWO.replace(
+        "    event = Stripe::Webhook.construct_event(request.body.read, request.headers[\"Stripe-Signature\"], ENV[\"STRIPE_CONNECT_SECRET\"])\n",
+        "    event = Stripe::Event.construct_from(JSON.parse(request.body.read))\n",
+    );
+    let path = "app/controllers/stripe_webhooks_controller.rb";
+    assert!(high(path, RB_TWO, &rb_after).contains(&"WH021".to_string()), "{:?}", findings(path, RB_TWO, &rb_after));
+    assert!(!has(path, RB_TWO, RB_TWO, "WH021"));
+}
+
+const PHP_TWO: &str = r#"<?php
+class StripeWebhookController extends Controller
+{
+    public function platform(Request $request)
+    {
+        $event = \Stripe\Webhook::constructEvent($request->getContent(), $request->header('Stripe-Signature'), config('services.stripe.webhook_secret'));
+        $this->dispatchEvent($event);
+        return response('ok', 200);
+    }
+
+    public function connect(Request $request)
+    {
+        $event = \Stripe\Webhook::constructEvent($request->getContent(), $request->header('Stripe-Signature'), config('services.stripe.connect_secret'));
+        $this->dispatchEvent($event);
+        return response('ok', 200);
+    }
+
+    private function dispatchEvent($event)
+    {
+        switch ($event->type) {
+            case 'customer.subscription.deleted':
+                User::where('stripe_customer_id', $event->data->object->customer)->update(['has_paid_access' => false]);
+                break;
+        }
+    }
+}
+"#;
+
+const RS_TWO: &str = r#"async fn handle_event(state: &AppState, event: Event) {
+    match event.type_ {
+        EventType::CustomerSubscriptionDeleted => {
+            sqlx::query("UPDATE users SET has_paid_access = false WHERE stripe_customer_id = $1").bind(&customer).execute(&state.db).await.unwrap();
+        }
+        _ => {}
+    }
+}
+
+async fn platform_webhook(State(state): State<AppState>, headers: HeaderMap, body: String) -> StatusCode {
+    let sig = headers.get("stripe-signature").unwrap().to_str().unwrap();
+    let event = match Webhook::construct_event(&body, sig, &state.secret) {
+        Ok(e) => e,
+        Err(_) => return StatusCode::BAD_REQUEST,
+    };
+    handle_event(&state, event).await;
+    StatusCode::OK
+}
+
+async fn connect_webhook(State(state): State<AppState>, headers: HeaderMap, body: String) -> StatusCode {
+    let sig = headers.get("stripe-signature").unwrap().to_str().unwrap();
+    let event = match Webhook::construct_event(&body, sig, &state.connect_secret) {
+        Ok(e) => e,
+        Err(_) => return StatusCode::BAD_REQUEST,
+    };
+    handle_event(&state, event).await;
+    StatusCode::OK
+}
+"#;
+
+const EX_TWO: &str = r#"defmodule AppWeb.StripeWebhookController do
+  use AppWeb, :controller
+
+  def platform(conn, _params) do
+    {:ok, event} = Stripe.Webhook.construct_event(conn.assigns.raw_body, signature(conn), platform_secret())
+    handle_event(event)
+    send_resp(conn, 200, "ok")
+  end
+
+  def connect(conn, _params) do
+    {:ok, event} = Stripe.Webhook.construct_event(conn.assigns.raw_body, signature(conn), connect_secret())
+    handle_event(event)
+    send_resp(conn, 200, "ok")
+  end
+
+  defp handle_event(event) do
+    case event.type do
+      "customer.subscription.deleted" ->
+        Repo.update_all(from(u in User, where: u.stripe_customer_id == ^event.data.object.customer), set: [has_paid_access: false])
+      _ -> :ok
+    end
+  end
+end
+"#;
+
+#[test]
+fn one_of_two_entry_points_losing_verification_is_wh021_in_php_rust_and_elixir() {
+    let cases = [
+        ("app/Http/Controllers/StripeWebhookController.php", PHP_TWO, "\\Stripe\\Webhook::constructEvent($request->getContent(), $request->header('Stripe-Signature'), config('services.stripe.connect_secret'))", "json_decode($request->getContent())"),
+        ("src/webhook.rs", RS_TWO, "match Webhook::construct_event(&body, sig, &state.connect_secret) {", "match serde_json::from_str::<Event>(&body) {"),
+        ("lib/app_web/controllers/stripe_webhook_controller.ex", EX_TWO, "Stripe.Webhook.construct_event(conn.assigns.raw_body, signature(conn), connect_secret())", "Jason.decode(conn.assigns.raw_body)"),
+    ];
+    for (path, base, from, to) in cases {
+        assert!(base.contains(from), "{path}");
+        let after = base.replace(from, to);
+        assert!(high(path, base, &after).contains(&"WH021".to_string()), "{path}: {:?}", findings(path, base, &after));
+        assert!(!has(path, base, base, "WH021"), "{path}: unchanged");
+    }
+}
