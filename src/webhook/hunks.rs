@@ -479,10 +479,29 @@ pub fn of_texts(before: &str, after: &str, radius: usize) -> Vec<Hunk> {
 
 /// Whether a file's hunks (or their headers) speak of billing: worth reading as
 /// code a handler may call even when its path does not say so.
+/// A method whose name says access ends (`def expire`, `function cancelSubscription`): its name.
+fn ends_access_method(lower_line: &str) -> Option<&str> {
+    let t = lower_line.trim_start();
+    let rest = ["def ", "function ", "public function ", "fn ", "pub fn ", "func ", "defp "].iter().find_map(|k| t.strip_prefix(k))?;
+    let name = rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next()?;
+    ["expire", "cancel", "deactivat", "revoke", "unsubscrib", "downgrad"].iter().any(|w| name.contains(w)).then_some(name)
+}
+
+/// A removed bare deletion of the model's own row (`destroy`, `self.delete()`,
+/// `$this->delete();`) inside a method whose name says access ends: the revocation itself.
+fn removed_self_deletion(h: &Hunk, at: usize) -> Option<String> {
+    let t = h.lines[at].1.trim().trim_end_matches(';');
+    if !["destroy", "destroy!", "self.destroy", "self.destroy!", "delete", "self.delete", "self.delete()", "$this->delete()", "this.delete()", "await this.delete()"].contains(&t) {
+        return None;
+    }
+    let above = h.lines[..at].iter().rev().filter(|(tag, _)| *tag != '+').map(|(_, l)| l.as_str()).chain(std::iter::once(h.section.as_str()));
+    above.map(|l| l.to_ascii_lowercase()).find_map(|l| ends_access_method(&l).map(str::to_string))
+}
+
 pub fn mention_billing(hunks: &[Hunk]) -> bool {
     hunks.iter().flat_map(|h| std::iter::once(h.section.as_str()).chain(h.lines.iter().map(|(_, l)| l.as_str()))).any(|l| {
         let s = l.to_ascii_lowercase();
-        ["subscription", "stripe", "paddle", "billing", "membership", "entitlement"].iter().any(|k| s.contains(k))
+        ["subscription", "stripe", "paddle", "billing", "membership", "entitlement"].iter().any(|k| s.contains(k)) || ends_access_method(&s).is_some()
     })
 }
 
@@ -517,7 +536,7 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
                 );
             }
         }
-        for (rule, at, message) in super::hunk_timing::review(h, fields).into_iter().chain(super::hunk_errors::review(h)) {
+        for (rule, at, message) in super::hunk_timing::review(h, fields).into_iter().chain(super::hunk_errors::review(h)).chain(super::hunk_verification::review(h)) {
             let p = place(h, at);
             let line = h.new_start + h.lines[..at].iter().filter(|(t, _)| *t != '-').count() as u32;
             let entity = p.event.as_ref().map_or(format!("handler:{path}"), |e| format!("handler:{path}#{e}"));
@@ -607,6 +626,9 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
                 for e in events(text).into_iter().filter(|e| moves_access(e) && !added.events.contains(e)) {
                     push("WH006", Some(e.clone()), format!("{path}: `{shown}` is removed and no added line names {e}: the event is no longer handled here"), &mut out);
                 }
+            }
+            if let Some(method) = removed_self_deletion(h, at) {
+                push("WH005", None, format!("{path}: `{shown}` is removed from `{method}`: the row that gives access is no longer deleted when access ends"), &mut out);
             }
             if removed_billing_db_write(h, at) && !added.db_writes {
                 let p = here();

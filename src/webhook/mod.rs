@@ -16,6 +16,7 @@ pub mod extract;
 pub mod hunks;
 pub mod hunk_errors;
 pub mod hunk_timing;
+pub mod hunk_verification;
 pub mod flow;
 pub mod git_source;
 pub mod index;
