@@ -220,7 +220,8 @@ pub fn writes(line: &str, fields: &[String]) -> Vec<Write> {
             b'=' if next == b'>' => 2,
             b'=' if next == b'=' || b"=!<>+-*/%&|^:".contains(&prev) => 0,
             b'=' => 1,
-            b':' if next == b':' || prev == b':' || next == b'=' => 0,
+            // `::`, `:=`, and a ternary's else written ` : ` (an object key has no space before it).
+            b':' if next == b':' || prev == b':' || next == b'=' || prev == b' ' => 0,
             // `key: value`, not a Ruby symbol (`:pro`) or a ternary's else (`a ? b : c`).
             b':' if next == b' ' || next == b'\t' => 1,
             _ => 0,
@@ -510,7 +511,7 @@ pub fn mention_billing(hunks: &[Hunk]) -> bool {
 /// handler calls.
 pub fn touches_billing_state(hunks: &[Hunk], fields: &[String]) -> bool {
     hunks.iter().flat_map(|h| &h.lines).filter(|(t, l)| *t != ' ' && !is_comment(l)).any(|(_, l)| {
-        !writes(l, fields).is_empty() || events(l).iter().any(|e| moves_access(e)) || verifies(l)
+        !writes(l, fields).is_empty() || events(l).iter().any(|e| moves_access(e)) || verifies(l) || vocab::is_write_sql(l)
     })
 }
 
