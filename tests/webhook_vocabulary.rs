@@ -207,3 +207,30 @@ fn a_status_check_moved_into_a_one_line_helper_is_still_a_check() {
     let unchecked = helper("true");
     assert!(high_rules("internal/billing/webhook.go", GO_HELPER, &unchecked).contains(&"WH016".to_string()));
 }
+
+const RB_GROUP: &str = r#"class HooksController < ApplicationController
+  def create
+    event = Stripe::Webhook.construct_event(request.body.read, request.headers["Stripe-Signature"], ENV["STRIPE_WEBHOOK_SECRET"])
+    case event[:type]
+    when "customer.subscription.deleted"
+      customer = Customer.find_by(customer_id: event[:data][:object][:customer])
+      user = ::User.find(customer.user_id)
+      customer.destroy!
+      if group = plan_group(event[:data][:object][:plan])
+        group.remove(user)
+      end
+    end
+    head 200
+  end
+end
+"#;
+
+#[test]
+fn group_membership_is_access_and_a_soft_delete_still_revokes() {
+    let path = "app/controllers/hooks_controller.rb";
+    let no_group = RB_GROUP.replace("      if group = plan_group(event[:data][:object][:plan])\n        group.remove(user)\n      end\n", "");
+    assert!(high_rules(path, RB_GROUP, &no_group).contains(&"WH005".to_string()));
+    // The row is kept with a canceled status instead of deleted; the group still goes.
+    let soft = RB_GROUP.replace("      customer.destroy!\n", "      customer.update!(status: \"canceled\")\n");
+    assert!(high_rules(path, RB_GROUP, &soft).is_empty(), "{:?}", high_rules(path, RB_GROUP, &soft));
+}

@@ -503,6 +503,16 @@ fn by_rule(findings: &[Finding]) -> Vec<&[Finding]> {
     findings.chunk_by(|a, b| a.rule == b.rule).collect()
 }
 
+/// How many findings a group stands for: its own, plus those of its rule left out
+/// by bounding. A rule found at two severities is two groups; only what is not
+/// shown in either counts as left out.
+fn group_total<S>(r: &Report<S>, group: &[Finding]) -> usize {
+    let rule = &group[0].rule;
+    let shown_elsewhere = r.findings.iter().filter(|f| f.rule == *rule).count() - group.len();
+    let total = r.summary.by_rule.get(&**rule).copied().unwrap_or(group.len()).saturating_sub(shown_elsewhere);
+    if r.omitted == 0 { group.len() } else { total.max(group.len()) }
+}
+
 fn render_text<S: ScopeView>(r: &Report<S>, color: bool) -> String {
     let p = Paint { on: color };
     let mut out = String::new();
@@ -518,7 +528,7 @@ fn render_text<S: ScopeView>(r: &Report<S>, color: bool) -> String {
     out.push_str(&r.scope.text_block());
     for group in by_rule(&r.findings) {
         let first = &group[0];
-        let total = r.summary.by_rule.get(&*first.rule).copied().unwrap_or(group.len());
+        let total = group_total(r, group);
         let shown = if total > group.len() {
             let rest = r.report_file.as_deref().map_or("--report-file PATH, or without --max-findings".to_string(), |p| format!("the full report {p}"));
             format!(", {} shown; the other {} are in {rest}", group.len(), total - group.len())
@@ -563,7 +573,7 @@ fn render_markdown<S: ScopeView>(r: &Report<S>) -> String {
         let _ = writeln!(out, "\n| rule | name | severity | count |\n|---|---|---|---|");
         for group in by_rule(&r.findings) {
             let f = &group[0];
-            let total = r.summary.by_rule.get(&*f.rule).copied().unwrap_or(group.len());
+            let total = group_total(r, group);
             let _ = writeln!(out, "| {} | {} | {} | {} |", f.rule, f.name, f.severity.as_str(), total);
         }
     }

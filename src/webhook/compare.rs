@@ -421,7 +421,9 @@ fn grant_and_revoke(name: &str, eb: &EventModel, ea: &EventModel, dropped: &BTre
             .with("fields_lost", lost),
         );
     }
-    let mut lost: Vec<String> = revokes(eb).difference(&revokes(ea)).filter(|f| kept(f)).cloned().collect();
+    let still_revokes = !revokes(ea).is_empty();
+    // A deleted row replaced by a recorded status (a soft delete) still ends access.
+    let mut lost: Vec<String> = revokes(eb).difference(&revokes(ea)).filter(|f| kept(f) && !(still_revokes && f.ends_with(" row"))).cloned().collect();
     // A revoking call (`remove_role(:pro)`, `deactivate`) that is gone, with nothing in its place.
     if lost.is_empty() && revokes(ea).is_empty() && !opaque(ea, OpaqueKind::Revoke) {
         lost.extend(eb.opaque.iter().filter(|o| o.kind == OpaqueKind::Revoke).map(|o| format!("{}()", o.name)));

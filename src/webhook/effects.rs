@@ -333,6 +333,12 @@ impl<'a> Walker<'a, '_> {
         if vocab::is_refetch(c) {
             self.out.refetch.get_or_insert(c.line);
         }
+        if let Some((kind, group)) = vocab::membership_change(c) {
+            self.out.state_writes.push(c.line);
+            let gate = self.gate(None);
+            self.push_write(format!("{group} membership"), kind, c.callee.render(), c.line, gate, None);
+            return;
+        }
         let name = squash(c.callee.last_name());
         // Finders that raise when the row is missing: `findOrFail`, `find_by!`, `Repo.get_by!`.
         let raising_finder = c.callee.last_name().ends_with('!') && vocab::is_db_read(c) && !vocab::is_db_write(c);

@@ -101,7 +101,12 @@ fn hand_off(line: &str) -> Option<String> {
 
 fn is_write(line: &str, fields: &[String]) -> bool {
     let s = line.to_ascii_lowercase().replace(char::is_whitespace, "");
-    !writes(line, fields).is_empty() || [".update(", ".upsert(", ".insert(", ".create(", ".save(", ".exec(", ".execute(", "update_all(", "update!("].iter().any(|v| s.contains(v))
+    // A call whose name says it changes state (`ProcessWebhook(...)`, `sync_subscription(...)`).
+    let state_call = line
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| w.len() > 3 && line.contains(&format!("{w}(")))
+        .any(|w| super::vocab::opaque_kind(w).is_some());
+    !writes(line, fields).is_empty() || state_call || [".update(", ".upsert(", ".insert(", ".create(", ".save(", ".exec(", ".execute(", "update_all(", "update!("].iter().any(|v| s.contains(v))
 }
 
 /// `maximumVariance = 5` became `= null` (or 0, or over 600 seconds): the timestamp

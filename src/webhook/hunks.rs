@@ -252,6 +252,16 @@ pub fn writes(line: &str, fields: &[String]) -> Vec<Write> {
             }
         }
     }
+    // Group, role or team membership: `group.add(user)`, `plan_group.remove(user)`.
+    for (verb, p) in [(".add(", Polarity::Grant), (".add_user(", Polarity::Grant), (".remove(", Polarity::Revoke), (".remove_user(", Polarity::Revoke), (".remove_member(", Polarity::Revoke), (".add_member(", Polarity::Grant)] {
+        let Some(i) = line.find(verb) else { continue };
+        let receiver = line[..i].rsplit(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_' || ch == '.')).next().unwrap_or("");
+        let arg = line[i + verb.len()..].to_ascii_lowercase();
+        let group = squash(receiver);
+        if ["group", "role", "team", "membership"].iter().any(|w| group.contains(w)) && ["user", "member", "customer", "account"].iter().any(|w| arg.starts_with(w) || arg.contains(&format!("{w})"))) {
+            out.push(Write { field: format!("{group}membership"), polarity: p, call: true });
+        }
+    }
     let trimmed = line.trim().trim_end_matches(',');
     // Shorthand properties (`subscriptionStatus,`) and spreads (`...subscriptionData`) write what they name.
     let spread = trimmed.strip_prefix("...");
@@ -413,7 +423,7 @@ fn widened_status(h: &Hunk) -> Option<(usize, String)> {
         }
     }
     h.lines.iter().enumerate().filter(|(_, (t, _))| *t == '+').find_map(|(i, (_, l))| {
-        let is_condition = ["if", "elsif", "elif", "when", "case", "&&", "||", " or ", "in ["].iter().any(|k| l.contains(k));
+        let is_condition = ["if", "elsif", "elif", "when", "case", "&&", "||", " or ", " and ", "in [", "in (", "includes(", "include?"].iter().any(|k| l.contains(k));
         let removed = block_removed(i);
         if removed.is_empty() {
             return None;
@@ -523,6 +533,8 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
         let mut new_line = h.new_start;
         let hunk_adds_2xx = h.lines.iter().any(|(t, l)| *t == '+' && answers_2xx(l));
         let hunk_adds_error = h.lines.iter().any(|(t, l)| *t == '+' && answers_error(l));
+        // The success answer may be unchanged context: the error answer before it is what went.
+        let hunk_keeps_2xx = h.lines.iter().any(|(t, l)| *t == ' ' && answers_2xx(l));
         if let Some((i, status)) = widened_status(h) {
             let p = place(h, i);
             let line = h.new_start + h.lines[..i].iter().filter(|(t, _)| *t != '-').count() as u32;
@@ -636,7 +648,8 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
                 let rule = if p.ending { "WH005" } else { "WH004" };
                 push(rule, p.event, format!("{path}: the write of billing rows `{shown}` is removed and nothing in the diff writes them instead"), &mut out);
             }
-            if answers_error(text) && hunk_adds_2xx && !hunk_adds_error && !answers_unknown_events(h, at) {
+            let acknowledged = hunk_adds_2xx || (hunk_keeps_2xx && in_error_branch(h, at));
+            if answers_error(text) && acknowledged && !hunk_adds_error && !answers_unknown_events(h, at) && !answers_bad_signature(h, at) {
                 let p = here();
                 push("WH010", p.event, format!("{path}: the error answer `{shown}` is replaced by a success answer: a failure is acknowledged and never retried"), &mut out);
             }
@@ -690,6 +703,25 @@ fn answered_codes(line: &str) -> Vec<u16> {
     codes
 }
 
+/// The error answer at `at` rejects a bad signature (it goes with the verification,
+/// which WH001 judges), not a processing failure.
+fn answers_bad_signature(h: &Hunk, at: usize) -> bool {
+    h.lines[..=at].iter().rev().filter(|(t, _)| *t != '+').take(5).any(|(_, l)| {
+        let s = l.to_ascii_lowercase();
+        let about_signature = s.contains("signature") && ["catch", "except", "rescue", "bad", "invalid", "verif"].iter().any(|k| s.contains(k));
+        about_signature || verifies(l)
+    })
+}
+
+/// The line at `at` sits in a branch that handles a processing failure (`if err != nil`,
+/// `catch`, `except`, `rescue`, `Err(..)`), seen in the lines just above it.
+fn in_error_branch(h: &Hunk, at: usize) -> bool {
+    h.lines[..at].iter().rev().filter(|(t, _)| *t != '+').take(4).any(|(_, l)| {
+        let s = l.to_ascii_lowercase().replace(' ', "");
+        ["err!=nil", "catch(", "catch{", "}catch", "except", "rescue", "err(", "{:error"].iter().any(|w| s.contains(w))
+    })
+}
+
 /// The answer at `at` is for event types the handler does not handle (`if handler is
 /// None`, `default:`, `else`): acknowledging those is right (WH018), not a swallowed error.
 fn answers_unknown_events(h: &Hunk, at: usize) -> bool {
@@ -739,6 +771,10 @@ mod tests {
         assert!(w("// plan: 'free'").is_empty());
         assert!(w("order.status = 'shipped'").is_empty(), "an order's status is not a subscription's");
         assert_eq!(w("'naïve_ë' => $x, 'plan' => 'free',"), [("plan".into(), Polarity::Revoke)], "multi-byte text before a key");
+        assert!(w("    subscriptionStatus = subscriptionStatus?.length ? subscriptionStatus : undefined;").is_empty(), "a ternary's else is not a key");
+        assert_eq!(w("          group.remove(user)"), [("groupmembership".into(), Polarity::Revoke)]);
+        assert_eq!(w("    plan_group.add(user)"), [("plangroupmembership".into(), Polarity::Grant)]);
+        assert!(w("    items.remove(item)").is_empty());
     }
 
     #[test]

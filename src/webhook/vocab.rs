@@ -462,6 +462,24 @@ pub fn is_refetch(call: &Call) -> bool {
 }
 
 /// A call whose name says it changes access, when billguard cannot see its body.
+/// Membership of a group, role or team that gives access: `group.add(user)`,
+/// `plan_group.remove(user)`, `team.remove_member(user)`, `role.users.delete(user)`.
+/// Returns the grant or revoke and the group's name.
+pub fn membership_change(c: &Call) -> Option<(super::model::ValueKind, String)> {
+    use super::model::ValueKind;
+    let kind = match squash(c.callee.last_name()).as_str() {
+        "add" | "adduser" | "addmember" | "addusers" | "addmembers" | "attach" => ValueKind::Grant,
+        "remove" | "removeuser" | "removemember" | "removeusers" | "removemembers" | "detach" | "delete" => ValueKind::Revoke,
+        _ => return None,
+    };
+    let Expr::Member(recv, _) = &c.callee else { return None };
+    let group = recv.dotted().unwrap_or_default();
+    let g = squash(&group);
+    let names_group = ["group", "role", "team", "tier", "membership"].iter().any(|w| g.contains(w));
+    let names_member = c.args.first().is_some_and(|a| ["user", "member", "customer", "account"].iter().any(|w| a.value.mentions(w)));
+    (names_group && names_member).then(|| (kind, group))
+}
+
 pub fn opaque_kind(name: &str) -> Option<super::model::OpaqueKind> {
     use super::model::OpaqueKind;
     let s = squash(name);
