@@ -428,7 +428,13 @@ fn widened_status(h: &Hunk) -> Option<(usize, String)> {
         if removed.is_empty() {
             return None;
         }
-        let new_unpaid = unpaid.iter().find(|u| l.contains(*u) && !removed.contains(*u))?;
+        // Ruby word arrays name statuses unquoted: `%w[active past_due]`.
+        let words = |t: &str| -> Vec<String> {
+            t.match_indices("%w[").chain(t.match_indices("%i[")).filter_map(|(k, _)| t[k + 3..].split(']').next()).flat_map(|w| w.split_whitespace().map(|x| format!("'{x}'"))).collect()
+        };
+        let (l_words, removed_words) = (words(l), words(&removed));
+        let has = |u: &str, t: &str, ws: &[String]| t.contains(u) || ws.iter().any(|w| w == u);
+        let new_unpaid = unpaid.iter().find(|u| has(u, l, &l_words) && !has(u, &removed, &removed_words))?;
         (is_condition && paying.iter().any(|p| l.contains(p))).then(|| (i, new_unpaid.trim_matches(['\'', '"', ':']).to_string()))
     })
 }
@@ -791,6 +797,16 @@ mod tests {
         let moved = hunk("", &[('+', "  data: { hasPaidAccess: false },")]);
         let added = Added::of([&h, &moved], &[]);
         assert!(review("app/api/webhook/route.ts", &[h], &added, &[]).is_empty());
+    }
+
+    #[test]
+    fn ruby_word_arrays_that_let_unpaid_statuses_through_are_wh011() {
+        let h = hunk("", &[
+            (' ', "      when \"customer.subscription.updated\""),
+            ('-', "        return head 200 if !%w[complete active].include?(status)"),
+            ('+', "        return head 200 if !%w[complete active trialing past_due unpaid].include?(status)"),
+        ]);
+        assert_eq!(rules_of(&review("hooks_controller.rb", &[h], &Added::default(), &[])), ["WH011#customer.subscription.updated"]);
     }
 
     #[test]
