@@ -55,14 +55,16 @@ How to act on the result: verdict \"fail\" means at least one high finding: fix 
 the PR, then call the tool again until the verdict is not \"fail\". \"warn\" means medium/low findings: fix them or \
 say in the PR why they are acceptable. \"incomplete\" means no high finding, but part of what was asked could not be examined (a handler billguard could not model, only a diff's hunks, an environment none of whose sources could be read): the notes starting \"not examined:\" name each and how to get a full review; it is not a pass. Each finding has the rule code, the entity (user:<id>, customer:<id>, \
 price:<id>, account), a message, evidence and a concrete fix. When `omitted` > 0 the full list is in report_file. \
-`notes` says what was skipped or partial: read it before concluding that all is well.
+`notes` says what was skipped or partial: read it before concluding that all is well. Findings a reviewer accepted \
+(a `billguard-ignore` comment, an [[ignore]] entry) or recorded in .billguard/baseline.json are left out and counted in \
+summary.suppressed and summary.baselined; never add either to make a verdict pass.
 
 When to call diff_webhook_handler: before opening a PR that touches a billing webhook handler (Stripe or Paddle \
 events: checkout, subscription, invoice), and after every edit to one. Without arguments it compares the working \
 tree (uncommitted changes included) with the merge-base of the default branch; pass `base` to pick another ref, or \
 `diff` (unified diff text) when there is no checkout. It reports what the change does to the billing state machine: \
 grants or revocations removed, events dropped, verification weakened, errors swallowed, idempotency that skips \
-updates. Fix every high finding; findings marked pre_existing were already in the base.
+updates, writes moved after the answer (goroutines, threads, un-awaited promises), ordering weakened. Fix every high finding; findings marked pre_existing were already in the base.
 
 When to call check_key_mode: after changing env files, deployment config (compose, workflows, manifests, fly.toml, \
 vercel.json, netlify.toml) or code that reads billing variables, and before a deploy or launch. It reports test keys in \
