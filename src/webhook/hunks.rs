@@ -235,7 +235,14 @@ pub fn writes(line: &str, fields: &[String]) -> Vec<Write> {
         let assignment = c == b'=' && op_len == 1;
         // A bare `x = …` is a local variable, except inside a call (keyword argument) or SQL.
         // A line ending in `,` continues a call or literal: `has_paid_access=False,` is a keyword argument.
-        let continues = line.trim_end().ends_with(',');
+        // ... unless the line opens a call it does not close: `sub = Stripe::Subscription.update(id,`
+        // assigns a local the call's result, over several lines.
+        let opens: i32 = line.bytes().map(|b| match b {
+            b'(' | b'[' | b'{' => 1,
+            b')' | b']' | b'}' => -1,
+            _ => 0,
+        }).sum();
+        let continues = line.trim_end().ends_with(',') && opens <= 0;
         if !key.is_empty() && (!assignment || receiver || depth > 0 || sql || continues) {
             if let Some(p) = polarity(key, &value(value_text), fields) {
                 out.push(Write { field: squash(key), polarity: p, call: false });
@@ -779,6 +786,8 @@ mod tests {
         assert_eq!(w("'naïve_ë' => $x, 'plan' => 'free',"), [("plan".into(), Polarity::Revoke)], "multi-byte text before a key");
         assert!(w("    subscriptionStatus = subscriptionStatus?.length ? subscriptionStatus : undefined;").is_empty(), "a ternary's else is not a key");
         assert_eq!(w("          group.remove(user)"), [("groupmembership".into(), Polarity::Revoke)]);
+        assert!(w("      updated_subscription = Stripe::Subscription.update(subscription_id,").is_empty(), "a local holding an API call's result");
+        assert_eq!(w("        has_paid_access=False,"), [("haspaidaccess".into(), Polarity::Revoke)], "a keyword argument on its own line");
         assert_eq!(w("    plan_group.add(user)"), [("plangroupmembership".into(), Polarity::Grant)]);
         assert!(w("    items.remove(item)").is_empty());
     }
