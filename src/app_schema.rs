@@ -9,10 +9,8 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-/// A field name as compared: lowercase, without `_`.
-pub fn squash(name: &str) -> String {
-    name.chars().filter(|c| *c != '_').flat_map(char::to_lowercase).collect()
-}
+/// A field name as compared: lowercase, without `_` (the webhook model's own spelling).
+pub use crate::webhook::lang::syntax::squash;
 
 /// Whether a path is a file that declares or migrates the app's schema.
 pub fn is_schema_file(path: &str) -> bool {

@@ -1032,23 +1032,13 @@ struct Found<'a> {
 /// Like [`Expr::walk`], but a hand-off (`setImmediate(fn)`, `go f()`, `void p()`)
 /// keeps its parts apart, and an immediately invoked lambda (`func(){...}()`) is walked.
 fn collect<'a>(e: &'a Expr, out: &mut Found<'a>) {
+    if let Some(handed) = timing::hand_off(e) {
+        out.deferred.push(handed);
+        // `threading.Thread(target=f).start()`: the receiver chain is not handed off.
+        return;
+    }
     match e {
-        Expr::Unary(op, inner) if op == "void" && matches!(&**inner, Expr::Call(_)) => {
-            out.deferred.push(("an un-awaited promise".into(), line_of(inner), vec![&**inner]));
-        }
         Expr::Call(c) => {
-            if let Some(how) = timing::deferral(c).filter(|_| !timing::is_sleep(c)) {
-                let mut parts: Vec<&'a Expr> = c.args.iter().map(|a| &a.value).collect();
-                // `dispatch(fn () => ...)->afterResponse()`: the chain before it runs late too.
-                if let Expr::Member(o, _) = &c.callee
-                    && matches!(&**o, Expr::Call(_))
-                {
-                    parts.push(o);
-                }
-                out.deferred.push((how, c.line, parts));
-                // `threading.Thread(target=f).start()`: the receiver chain is not handed off.
-                return;
-            }
             out.calls.push(c);
             match &c.callee {
                 Expr::Lambda(f) => out.lambdas.push(f),
@@ -1077,12 +1067,5 @@ fn collect<'a>(e: &'a Expr, out: &mut Found<'a>) {
             collect(b, out);
         }
         _ => {}
-    }
-}
-
-fn line_of(e: &Expr) -> u32 {
-    match e {
-        Expr::Call(c) => c.line,
-        _ => 0,
     }
 }

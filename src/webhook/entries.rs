@@ -79,24 +79,7 @@ pub fn deferred_spans(stmts: &[Stmt], idx: &Index) -> Vec<(u32, u32, Deferral)> 
     let span = |f: &Func| (f.line, last_line(&f.body).max(f.line));
     flow::each_expr(stmts, &mut |e| {
         e.walk(&mut |x| {
-            let (how, line, parts): (String, u32, Vec<&Expr>) = match x {
-                // `void handle(event)`: the call itself is what runs late.
-                Expr::Unary(op, inner) if op == "void" => match &**inner {
-                    Expr::Call(c) => ("an un-awaited promise".to_string(), c.line, vec![&**inner]),
-                    _ => return,
-                },
-                Expr::Call(c) if !timing::is_sleep(c) => match timing::deferral(c) {
-                    Some(how) => {
-                        let mut parts: Vec<&Expr> = c.args.iter().map(|a| &a.value).collect();
-                        if let Expr::Member(o, _) = &c.callee {
-                            parts.push(o);
-                        }
-                        (how, c.line, parts)
-                    }
-                    None => return,
-                },
-                _ => return,
-            };
+            let Some((how, line, parts)) = timing::hand_off(x) else { return };
             for p in parts {
                 let f = match p {
                     Expr::Lambda(f) => Some(&**f),

@@ -359,10 +359,13 @@ pub(crate) struct Place {
 
 const ENDING_WORDS: &[&str] = &["deleted", "canceled", "cancelled", "cancel", "failed", "expired", "paused", "unpaid", "revoke", "refund"];
 
+/// The old view above line `at` (context and removed lines), nearest first.
+fn old_view_above(h: &Hunk, at: usize) -> impl Iterator<Item = &str> {
+    h.lines[..at].iter().rev().filter(|(t, _)| *t != '+').map(|(_, l)| l.as_str())
+}
+
 pub(crate) fn place(h: &Hunk, at: usize) -> Place {
-    // The old view above the line (context and removed lines), nearest first.
-    let above = h.lines[..at].iter().rev().filter(|(t, _)| *t != '+').map(|(_, l)| l.as_str());
-    for line in above.chain(std::iter::once(h.section.as_str())) {
+    for line in old_view_above(h, at).chain(std::iter::once(h.section.as_str())) {
         if let Some(e) = events(line).into_iter().next() {
             let ending = ENDING_WORDS.iter().any(|w| e.contains(w));
             return Place { event: Some(e), ending };
@@ -518,7 +521,7 @@ fn removed_self_deletion(h: &Hunk, at: usize) -> Option<String> {
     if !["destroy", "destroy!", "self.destroy", "self.destroy!", "delete", "self.delete", "self.delete()", "$this->delete()", "this.delete()", "await this.delete()"].contains(&t) {
         return None;
     }
-    let above = h.lines[..at].iter().rev().filter(|(tag, _)| *tag != '+').map(|(_, l)| l.as_str()).chain(std::iter::once(h.section.as_str()));
+    let above = old_view_above(h, at).chain(std::iter::once(h.section.as_str()));
     above.map(|l| l.to_ascii_lowercase()).find_map(|l| ends_access_method(&l).map(str::to_string))
 }
 
@@ -719,7 +722,7 @@ fn answered_codes(line: &str) -> Vec<u16> {
 /// The error answer at `at` rejects a bad signature (it goes with the verification,
 /// which WH001 judges), not a processing failure.
 fn answers_bad_signature(h: &Hunk, at: usize) -> bool {
-    h.lines[..=at].iter().rev().filter(|(t, _)| *t != '+').take(5).any(|(_, l)| {
+    old_view_above(h, at + 1).take(5).any(|l| {
         let s = l.to_ascii_lowercase();
         let about_signature = s.contains("signature") && ["catch", "except", "rescue", "bad", "invalid", "verif"].iter().any(|k| s.contains(k));
         about_signature || verifies(l)
@@ -729,7 +732,7 @@ fn answers_bad_signature(h: &Hunk, at: usize) -> bool {
 /// The line at `at` sits in a branch that handles a processing failure (`if err != nil`,
 /// `catch`, `except`, `rescue`, `Err(..)`), seen in the lines just above it.
 fn in_error_branch(h: &Hunk, at: usize) -> bool {
-    h.lines[..at].iter().rev().filter(|(t, _)| *t != '+').take(4).any(|(_, l)| {
+    old_view_above(h, at).take(4).any(|l| {
         let s = l.to_ascii_lowercase().replace(' ', "");
         ["err!=nil", "catch(", "catch{", "}catch", "except", "rescue", "err(", "{:error"].iter().any(|w| s.contains(w))
     })
@@ -738,7 +741,7 @@ fn in_error_branch(h: &Hunk, at: usize) -> bool {
 /// The answer at `at` is for event types the handler does not handle (`if handler is
 /// None`, `default:`, `else`): acknowledging those is right (WH018), not a swallowed error.
 fn answers_unknown_events(h: &Hunk, at: usize) -> bool {
-    h.lines[..at].iter().rev().filter(|(t, _)| *t != '+').take(3).any(|(_, l)| {
+    old_view_above(h, at).take(3).any(|l| {
         let s = l.to_ascii_lowercase();
         ["unhandled", "unknown", "unsupported", "not handled", "is none", "== nil", "=== undefined", "default:", "else:", "} else {", "_ ->", "_ =>"].iter().any(|w| s.contains(w))
     })

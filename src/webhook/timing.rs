@@ -42,6 +42,29 @@ pub fn deferral(c: &Call) -> Option<String> {
     Some(how.to_string())
 }
 
+/// An expression that hands work off to run after the answer: `void p()`, or a
+/// [`deferral`] call. Returns how, its line, and the parts that run late: the
+/// call's arguments, and a call it is chained on (`dispatch(fn () => ...)->afterResponse()`).
+pub fn hand_off(e: &Expr) -> Option<(String, u32, Vec<&Expr>)> {
+    match e {
+        Expr::Unary(op, inner) if op == "void" => match &**inner {
+            Expr::Call(c) => Some(("an un-awaited promise".into(), c.line, vec![&**inner])),
+            _ => None,
+        },
+        Expr::Call(c) if !is_sleep(c) => {
+            let how = deferral(c)?;
+            let mut parts: Vec<&Expr> = c.args.iter().map(|a| &a.value).collect();
+            if let Expr::Member(o, _) = &c.callee
+                && matches!(&**o, Expr::Call(_))
+            {
+                parts.push(o);
+            }
+            Some((how, c.line, parts))
+        }
+        _ => None,
+    }
+}
+
 /// An in-memory hand-off of the event itself: an EventEmitter, a channel send,
 /// an asyncio queue. The work happens elsewhere in the process, after the answer.
 pub fn in_memory_handoff(c: &Call) -> Option<String> {
