@@ -13,6 +13,7 @@ use regex::Regex;
 use super::declared::{self, DeclaredKind};
 use super::env_sources::dotenv_role;
 use super::model::{CodeRef, KeyInFile, is_billing};
+use super::read_conditions::{EnvRead, Switches};
 
 const MAX_FILE: u64 = 1 << 20;
 
@@ -58,7 +59,7 @@ fn pattern(lang: Lang) -> &'static Regex {
             // getenv('X'), env('X'), $_ENV['X'], $_SERVER['X']
             r#"\bgetenv\(\s*['"]([A-Za-z_]\w*)['"]|\benv\(\s*['"]([A-Za-z_]\w*)['"]|\$_(?:ENV|SERVER)\[\s*['"]([A-Za-z_]\w*)['"]"#,
             // std::env::var("X"), env::var_os("X"), env!("X"), option_env!("X")
-            r#"env::var(?:_os)?\(\s*"([A-Za-z_]\w*)"|\b(?:option_)?env!\(\s*"([A-Za-z_]\w*)""#,
+            r#"(?:env|dotenvy?)::var(?:_os)?\(\s*"([A-Za-z_]\w*)"|\b(?:option_)?env!\(\s*"([A-Za-z_]\w*)""#,
             // System.get_env("X"), System.fetch_env!("X")
             r#"System\.(?:get_env|fetch_env!?)\(\s*"([A-Za-z_]\w*)""#,
         ]
@@ -137,25 +138,51 @@ pub struct Scan {
 /// Python's `or`, Rust's `.unwrap_or…`).
 fn has_fallback(rest: &str) -> bool {
     let line = rest.split('\n').next().unwrap_or("");
-    let after_name = line.trim_start_matches(['\'', '"', '`', ']', ' ']);
-    if after_name.starts_with(',') {
+    // A second argument of the read's own call: right after the quoted name, never after
+    // a property read or a closed subscript (`new Stripe(process.env.X, { … })` and
+    // `f(key=os.environ["X"], …)` pass the value on, they give it no default).
+    let after_quote = line.strip_prefix(['\'', '"', '`']).map(str::trim_start);
+    if after_quote.is_some_and(|r| r.starts_with(',')) {
         return true;
     }
+    let after_name = line.trim_start_matches(['\'', '"', '`', ']', ' ']);
     let after_call = after_name.trim_start_matches([')', ' ']);
     ["??", "||", "?:", "or ", ".unwrap_or", ".or("].iter().any(|op| after_call.starts_with(op))
 }
 
+/// Go's idioms for a default: `if v := os.Getenv("X"); v != "" { … }` uses the value only
+/// when set, and `x := os.Getenv("X")` followed by `if x == "" { x = … }` fills one in.
+fn go_checks_empty(before: &str, rest: &str) -> bool {
+    static SCOPED: OnceLock<Regex> = OnceLock::new();
+    let scoped = SCOPED.get_or_init(|| Regex::new(r#"^"\)\s*;\s*\w+\s*!=\s*"""#).expect("static regex"));
+    if scoped.is_match(rest) {
+        return true;
+    }
+    static BOUND: OnceLock<Regex> = OnceLock::new();
+    let bound = BOUND.get_or_init(|| Regex::new(r#"(\w+)\s*:?=\s*os\.Getenv\(\s*"$"#).expect("static regex"));
+    let Some(var) = bound.captures(before).map(|c| c[1].to_string()) else { return false };
+    let next: Vec<&str> = rest.lines().skip(1).take(2).map(str::trim).collect();
+    let check = format!("if {var} == \"\" {{");
+    next.first().is_some_and(|l| l.replace("  ", " ") == check) && next.get(1).is_some_and(|l| l.starts_with(&format!("{var} =")))
+}
+
 /// Reads of billing variables, live keys and webhook event names in one file's text.
 pub fn scan_text(path: &str, text: &str, extra: &[String], scan: &mut Scan) {
-    if let Some(lang) = lang_of(path) {
+    // Rails' YAML configs read the environment through ERB (`<%= ENV["STRIPE_API_KEY"] %>`).
+    let erb_yaml = (path.ends_with(".yml") || path.ends_with(".yaml")) && text.contains("<%");
+    if let Some(lang) = lang_of(path).or(erb_yaml.then_some(Lang::Ruby)) {
         let mut lines = Lines { text, pos: 0, line: 1 };
-        for caps in pattern(lang).captures_iter(text) {
-            let Some(m) = caps.iter().skip(1).flatten().next() else { continue };
-            if is_billing(m.as_str(), extra) {
-                let line = lines.at(m.start());
-                let optional = has_fallback(&text[m.end()..]);
-                scan.refs.push(CodeRef { name: m.as_str().to_string(), path: path.to_string(), line, optional });
-            }
+        let reads: Vec<EnvRead> = pattern(lang)
+            .captures_iter(text)
+            .filter_map(|caps| caps.iter().skip(1).flatten().next().map(|m| EnvRead { start: m.start(), end: m.end(), name: m.as_str().to_string() }))
+            .collect();
+        // Provider and mode switches are read only where a billing read could sit under one.
+        let switches = reads.iter().any(|r| is_billing(&r.name, extra)).then(|| Switches::new(text, &reads));
+        for r in reads.iter().filter(|r| is_billing(&r.name, extra)) {
+            let line = lines.at(r.start);
+            let optional = has_fallback(&text[r.end..]) || (lang == Lang::Go && go_checks_empty(&text[..r.start], &text[r.end..]));
+            let only_when = switches.as_ref().and_then(|s| s.condition(r.start, r.end)).filter(|c| c.variable != r.name);
+            scan.refs.push(CodeRef { name: r.name.clone(), path: path.to_string(), line, optional, only_when });
         }
         if lang == Lang::Js && text.contains("process.env") {
             for caps in js_destructuring().captures_iter(text) {
@@ -166,7 +193,7 @@ pub fn scan_text(path: &str, text: &str, extra: &[String], scan: &mut Scan) {
                     if !name.is_empty() && is_billing(name, extra) {
                         // `{ A = 'default' } = process.env` has a fallback.
                         let optional = part.contains('=');
-                        scan.refs.push(CodeRef { name: name.to_string(), path: path.to_string(), line, optional });
+                        scan.refs.push(CodeRef { name: name.to_string(), path: path.to_string(), line, optional, only_when: None });
                     }
                 }
             }
@@ -179,7 +206,7 @@ pub fn scan_text(path: &str, text: &str, extra: &[String], scan: &mut Scan) {
                 if is_billing(&name, extra) {
                     let line = lines.at(field.start());
                     let optional = caps.get(2).is_some() || caps[0].contains("Optional") || caps[0].contains("None");
-                    scan.refs.push(CodeRef { name, path: path.to_string(), line, optional });
+                    scan.refs.push(CodeRef { name, path: path.to_string(), line, optional, only_when: None });
                 }
             }
         }
@@ -348,6 +375,16 @@ mod tests {
         assert_eq!(optional_of("a.rs", "let a = env::var(\"STRIPE_SECRET_KEY\").unwrap_or_default();\n"), [on("STRIPE_SECRET_KEY", true)]);
         assert_eq!(optional_of("a.ex", "a = System.get_env(\"STRIPE_SECRET_KEY\", \"\")\n"), [on("STRIPE_SECRET_KEY", true)]);
         assert_eq!(optional_of("a.ts", "const { STRIPE_PRICE_PRO = 'price_x', STRIPE_SECRET_KEY } = process.env;\n"), [on("STRIPE_PRICE_PRO", true), on("STRIPE_SECRET_KEY", false)]);
+        // Passing the value on is no default: a constructor's options, a keyword argument, a t3-env mapping.
+        assert_eq!(optional_of("lib/stripe.ts", "export const stripe = new Stripe(env.STRIPE_API_KEY, { apiVersion: '2024-06-20' });\n"), [on("STRIPE_API_KEY", false)]);
+        assert_eq!(optional_of("env.mjs", "  runtimeEnv: {\n    STRIPE_API_KEY: process.env.STRIPE_API_KEY,\n  },\n"), [on("STRIPE_API_KEY", false)]);
+        assert_eq!(optional_of("settings.py", "client = Stripe(api_key=os.environ[\"STRIPE_SECRET_KEY\"], timeout=3)\n"), [on("STRIPE_SECRET_KEY", false)]);
+        // Go: the value used only when set, or a default filled in when empty.
+        let go = "if v := os.Getenv(\"PAYMENT_GRACE_DAYS\"); v != \"\" {\n}\nprice := os.Getenv(\"STRIPE_PRICE_PRO\")\nif price == \"\" {\n\tprice = \"price_default\"\n}\nkey := os.Getenv(\"STRIPE_SECRET_KEY\")\nif key == \"\" {\n\tlog.Fatal(\"STRIPE_SECRET_KEY is required\")\n}\n";
+        assert_eq!(optional_of("billing/config.go", go), [on("PAYMENT_GRACE_DAYS", true), on("STRIPE_PRICE_PRO", true), on("STRIPE_SECRET_KEY", false)]);
+        // Rust's dotenvy and Rails' ERB-in-YAML are reads too.
+        assert_eq!(optional_of("src/lib.rs", "let k = dotenvy::var(\"STRIPE_API_KEY\")?;\n"), [on("STRIPE_API_KEY", false)]);
+        assert_eq!(optional_of("config/secrets.yml", "production:\n  stripe_api_key: <%= ENV[\"STRIPE_API_KEY\"] %>\n"), [on("STRIPE_API_KEY", false)]);
     }
 
     #[test]

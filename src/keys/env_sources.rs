@@ -67,13 +67,18 @@ pub fn dotenv_role(file_name: &str) -> Option<(String, EnvKind, u8)> {
     if parts.iter().any(|p| p.is_empty()) || matches!(parts[0], "vault" | "keys" | "me" | "enc" | "gpg" | "age") {
         return None;
     }
-    if parts.iter().any(|p| EnvKind::infer(p) == EnvKind::Template) {
+    // `.env.production-sample` is a template too: any word of the name says so.
+    if parts.iter().flat_map(|p| p.split(|c: char| !c.is_ascii_alphanumeric())).any(|w| EnvKind::infer(w) == EnvKind::Template) {
         return Some((file_name.to_string(), EnvKind::Template, 0));
     }
     let local = parts.len() > 1 && parts[parts.len() - 1] == "local";
     let core = if local { parts[..parts.len() - 1].join(".") } else { parts.join(".") };
     if core == "local" {
         return Some(("development".into(), EnvKind::Development, 2));
+    }
+    // Wasp's development files: `.env.server` and `.env.client` hold one local environment.
+    if core == "server" || core == "client" {
+        return Some(("development".into(), EnvKind::Development, 1));
     }
     let kind = EnvKind::infer(&core);
     Some((core, kind, if local { 3 } else { 1 }))
@@ -381,6 +386,9 @@ mod tests {
         assert_eq!(dotenv_role(".env.test").unwrap().1, EnvKind::Test);
         assert_eq!(dotenv_role(".env.example").unwrap(), (".env.example".into(), EnvKind::Template, 0));
         assert_eq!(dotenv_role(".env.production.sample").unwrap().1, EnvKind::Template);
+        assert_eq!(dotenv_role(".env.production-sample").unwrap().1, EnvKind::Template);
+        assert_eq!(dotenv_role(".env.server"), Some(("development".into(), EnvKind::Development, 1)));
+        assert_eq!(dotenv_role(".env.client").unwrap().0, "development");
         assert_eq!(dotenv_role(".env.vault"), None);
         assert_eq!(dotenv_role(".envrc"), None);
         assert_eq!(dotenv_role("env.production"), None);

@@ -63,12 +63,11 @@ fn placeholder(a: &Assignment) -> bool {
 /// Evaluates every KEY rule.
 pub fn evaluate(obs: &Observations, settings: &Settings) -> Outcome {
     let mut out = Outcome::default();
-    let required = required_variables(obs);
     for env in obs.environments.iter().filter(|e| e.kind != EnvKind::Template) {
         per_assignment_rules(env, obs, &mut out);
-        mixed_modes(env, &mut out);
-        declared_mode(env, &mut out);
-        missing_variables(env, &required, obs, &mut out);
+        mixed_modes(env, obs, &mut out);
+        declared_mode(env, obs, &mut out);
+        missing_variables(env, &required_variables(obs, env), obs, &mut out);
     }
     committed_live_keys(obs, &mut out);
     for probe in &obs.checkout_probes {
@@ -137,7 +136,8 @@ fn per_assignment_rules(env: &Environment, obs: &Observations, out: &mut Outcome
         }
         let Some(class) = class_of(a) else { continue };
         let fp = secrets::fingerprint(value.trim());
-        if env.kind == EnvKind::Production && class.mode == Mode::Test {
+        // A key the switch does not select here (the test pair in a live deployment) is not used.
+        if env.kind == EnvKind::Production && class.mode == Mode::Test && obs.unselected(env, &a.name).is_none() {
             let f = at_assignment(
                 "KEY001",
                 env,
@@ -168,10 +168,12 @@ fn per_assignment_rules(env: &Environment, obs: &Observations, out: &mut Outcome
     }
 }
 
-/// Keys in the winning assignments, with their class: placeholders left out.
-fn effective_keys(env: &Environment) -> Vec<(&Assignment, KeyClass)> {
+/// Keys in the winning assignments, with their class: placeholders and keys
+/// that the code's switch does not select in this environment left out.
+fn effective_keys<'a>(env: &'a Environment, obs: &Observations) -> Vec<(&'a Assignment, KeyClass)> {
     env.names()
         .into_iter()
+        .filter(|n| obs.unselected(env, n).is_none())
         .filter_map(|n| env.get(n))
         .filter(|a| !placeholder(a))
         .filter_map(|a| class_of(a).map(|c| (a, c)))
@@ -179,8 +181,8 @@ fn effective_keys(env: &Environment) -> Vec<(&Assignment, KeyClass)> {
 }
 
 /// KEY002: keys of one provider in both modes.
-fn mixed_modes(env: &Environment, out: &mut Outcome) {
-    let keys = effective_keys(env);
+fn mixed_modes(env: &Environment, obs: &Observations, out: &mut Outcome) {
+    let keys = effective_keys(env, obs);
     let mut by_provider: BTreeMap<String, (Vec<&Assignment>, Vec<&Assignment>)> = BTreeMap::new();
     for (a, c) in &keys {
         let entry = by_provider.entry(format!("{:?}", c.provider)).or_default();
@@ -217,8 +219,8 @@ fn mixed_modes(env: &Environment, out: &mut Outcome) {
 }
 
 /// KEY005: a mode switch that the keys contradict.
-fn declared_mode(env: &Environment, out: &mut Outcome) {
-    let keys = effective_keys(env);
+fn declared_mode(env: &Environment, obs: &Observations, out: &mut Outcome) {
+    let keys = effective_keys(env, obs);
     for name in env.names() {
         let Some(a) = env.get(name) else { continue };
         let Some((scope, mode)) = a.value.as_deref().and_then(|v| mode_switch(name, v)) else { continue };
@@ -247,11 +249,12 @@ fn declared_mode(env: &Environment, out: &mut Outcome) {
     }
 }
 
-/// Billing variables the code reads, each with whether only test code reads it.
-fn required_variables(obs: &Observations) -> BTreeMap<&str, bool> {
+/// Billing variables the code needs in `env`, each with whether only test code reads it.
+fn required_variables<'a>(obs: &'a Observations, env: &Environment) -> BTreeMap<&'a str, bool> {
     let mut req: BTreeMap<&str, bool> = BTreeMap::new();
-    // A read with a fallback does not need the variable; one read without makes it required.
-    for r in obs.code_refs.iter().filter(|r| !r.optional) {
+    // A read with a fallback does not need the variable; one read without makes it required,
+    // unless it sits in a switch branch this environment does not select.
+    for r in obs.code_refs.iter().filter(|r| !r.optional && r.needed_in(env)) {
         let only_tests = crate::paths::is_test_path(&r.path);
         req.entry(r.name.as_str()).and_modify(|t| *t &= only_tests).or_insert(only_tests);
     }
@@ -275,7 +278,7 @@ fn missing_variables(env: &Environment, required: &BTreeMap<&str, bool>, obs: &O
         let candidates: Vec<&str> = set_names
             .iter()
             .copied()
-            .filter(|n| !required.contains_key(n) && (is_billing(n, &obs.extra_variables) || env.get(n).is_some_and(|a| class_of(a).is_some())))
+            .filter(|n| !obs.code_refs.iter().any(|r| r.name == *n && !r.optional) && (is_billing(n, &obs.extra_variables) || env.get(n).is_some_and(|a| class_of(a).is_some())))
             .collect();
         let near = near_miss::best(var, &candidates, |n| env.get(n).and_then(class_of));
         let empty = env.get(var).is_some();

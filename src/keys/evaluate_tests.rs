@@ -39,7 +39,7 @@ fn env(name: &str, kind: EnvKind, vars: &[(&str, &str)]) -> Environment {
 }
 
 fn reads(names: &[&str]) -> Vec<CodeRef> {
-    names.iter().enumerate().map(|(i, n)| CodeRef { name: n.to_string(), path: "src/billing.ts".into(), line: i as u32 + 1, optional: false }).collect()
+    names.iter().enumerate().map(|(i, n)| CodeRef { name: n.to_string(), path: "src/billing.ts".into(), line: i as u32 + 1, optional: false, only_when: None }).collect()
 }
 
 fn obs(envs: Vec<Environment>, code: &[&str]) -> Observations {
@@ -177,8 +177,8 @@ fn key006_quiet_for_partial_unreadable_and_template_environments_and_test_only_r
     let prod = env("production", EnvKind::Production, &[("STRIPE_SECRET_KEY", &fake_key("sk_live_"))]);
     o = obs(vec![prod], &[]);
     o.code_refs = vec![
-        CodeRef { name: "STRIPE_SECRET_KEY".into(), path: "src/a.ts".into(), line: 1, optional: false },
-        CodeRef { name: "STRIPE_TEST_CLOCK".into(), path: "tests/billing.test.ts".into(), line: 2, optional: false },
+        CodeRef { name: "STRIPE_SECRET_KEY".into(), path: "src/a.ts".into(), line: 1, optional: false, only_when: None },
+        CodeRef { name: "STRIPE_TEST_CLOCK".into(), path: "tests/billing.test.ts".into(), line: 2, optional: false, only_when: None },
     ];
     assert_eq!(run(&o), vec![]);
 }
@@ -381,15 +381,15 @@ fn key006_quiet_for_a_variable_every_read_of_which_has_a_fallback() {
     let prod = env("production", EnvKind::Production, &[("STRIPE_SECRET_KEY", &fake_key("sk_live_"))]);
     let mut o = obs(vec![prod], &[]);
     o.code_refs = vec![
-        CodeRef { name: "STRIPE_SECRET_KEY".into(), path: "src/a.ts".into(), line: 1, optional: false },
-        CodeRef { name: "STRIPE_API_KEY".into(), path: "src/a.ts".into(), line: 1, optional: true },
+        CodeRef { name: "STRIPE_SECRET_KEY".into(), path: "src/a.ts".into(), line: 1, optional: false, only_when: None },
+        CodeRef { name: "STRIPE_API_KEY".into(), path: "src/a.ts".into(), line: 1, optional: true, only_when: None },
     ];
     assert_eq!(run(&o), vec![], "a read with a fallback does not need the variable");
     let m = crate::keys::matrix::build(&o);
     let row = m.rows.iter().find(|r| r.variable == "STRIPE_API_KEY").unwrap();
     assert!(row.read_by_code && row.optional);
     // One read without a fallback makes it required again.
-    o.code_refs.push(CodeRef { name: "STRIPE_API_KEY".into(), path: "src/b.ts".into(), line: 3, optional: false });
+    o.code_refs.push(CodeRef { name: "STRIPE_API_KEY".into(), path: "src/b.ts".into(), line: 3, optional: false, only_when: None });
     assert_eq!(run(&o), pairs(&[("KEY006", "env:production/STRIPE_API_KEY")]));
 }
 
@@ -401,4 +401,69 @@ fn key007_for_a_name_with_a_part_left_off_and_plural_spellings_keep_their_kind()
     assert_eq!(got, pairs(&[("KEY007", "env:production/STRIPE_SECRET_KEY"), ("KEY007", "env:production/STRIPE_WEBHOOK_SECRET")]), "{got:?}");
     assert_eq!(crate::keys::values::expected_kind("STRIPE_WEBHOOKS_SECRET"), Some(crate::keys::values::Expected::WebhookSecret));
     assert_eq!(crate::keys::values::expected_kind("STRIPE_SECRETKEY"), Some(crate::keys::values::Expected::Secret));
+}
+
+/// Reads of a mode switch's two key pairs and a provider switch's two providers.
+fn switched_reads() -> Vec<CodeRef> {
+    use super::model::ReadCondition;
+    let when = |variable: &str, value: &str, equal: bool| Some(ReadCondition { variable: variable.into(), value: value.into(), equal });
+    let read = |name: &str, line: u32, only_when| CodeRef { name: name.into(), path: "lib/billing.ts".into(), line, optional: false, only_when };
+    vec![
+        read("STRIPE_MODE", 1, None),
+        read("STRIPE_SECRET_KEY_LIVE", 2, when("STRIPE_MODE", "live", true)),
+        read("STRIPE_SECRET_KEY_TEST", 3, when("STRIPE_MODE", "live", false)),
+        read("BILLING_PROVIDER", 4, None),
+        read("PADDLE_API_KEY", 5, when("BILLING_PROVIDER", "paddle", true)),
+        read("STRIPE_WEBHOOK_SECRET", 6, when("BILLING_PROVIDER", "paddle", false)),
+    ]
+}
+
+#[test]
+fn switches_judge_each_environment_by_the_branch_it_selects() {
+    let live = fake_key("sk_live_");
+    let test = fake_key("sk_test_");
+    let whsec = fake_key("whsec_");
+    // Production selects the live pair and Stripe: the test pair sitting beside it, and
+    // Paddle's missing key, are neither KEY001/KEY002/KEY005 nor KEY006.
+    let prod = env(
+        "production",
+        EnvKind::Production,
+        &[("STRIPE_MODE", "live"), ("BILLING_PROVIDER", "stripe"), ("STRIPE_SECRET_KEY_LIVE", &live), ("STRIPE_SECRET_KEY_TEST", &test), ("STRIPE_WEBHOOK_SECRET", &whsec)],
+    );
+    // Development selects the test pair and Paddle: no Stripe webhook secret needed, no live key.
+    let dev = env("development", EnvKind::Development, &[("STRIPE_MODE", "test"), ("BILLING_PROVIDER", "paddle"), ("STRIPE_SECRET_KEY_TEST", &test), ("PADDLE_API_KEY", "pdl_sdbx_apikey_01abcdefghijklmnopqrstuvwxyz")]);
+    let o = Observations { environments: vec![prod, dev], code_refs: switched_reads(), ..Default::default() };
+    assert_eq!(run(&o), pairs(&[]), "every environment set what its branches need");
+
+    // The switch set to test in production selects the test key: KEY001 on it.
+    let prod_on_test = env("production", EnvKind::Production, &[("STRIPE_MODE", "test"), ("BILLING_PROVIDER", "stripe"), ("STRIPE_SECRET_KEY_TEST", &test), ("STRIPE_WEBHOOK_SECRET", &whsec)]);
+    let o = Observations { environments: vec![prod_on_test], code_refs: switched_reads(), ..Default::default() };
+    assert_eq!(run(&o), pairs(&[("KEY001", "env:production/STRIPE_SECRET_KEY_TEST")]));
+
+    // The selected branch's variable missing is still KEY006.
+    let prod_missing = env("production", EnvKind::Production, &[("STRIPE_MODE", "live"), ("BILLING_PROVIDER", "stripe"), ("STRIPE_WEBHOOK_SECRET", &whsec)]);
+    let o = Observations { environments: vec![prod_missing], code_refs: switched_reads(), ..Default::default() };
+    assert_eq!(run(&o), pairs(&[("KEY006", "env:production/STRIPE_SECRET_KEY_LIVE")]));
+}
+
+#[test]
+fn runtime_switches_follow_the_environment_kind_and_unknown_values_keep_the_read() {
+    use super::model::ReadCondition;
+    let on_prod = |equal| ReadCondition { variable: "NODE_ENV".into(), value: "production".into(), equal };
+    let prod = env("production", EnvKind::Production, &[]);
+    let staging = env("staging", EnvKind::Staging, &[]);
+    let dev = env("development", EnvKind::Development, &[]);
+    // NODE_ENV is set by the runtime, not the env file: the kind says what it will be.
+    assert_eq!(on_prod(true).holds_in(&prod), Some(true));
+    assert_eq!(on_prod(true).holds_in(&dev), Some(false));
+    assert_eq!(on_prod(false).holds_in(&dev), Some(true));
+    assert_eq!(on_prod(true).holds_in(&staging), None, "staging may run with NODE_ENV=production");
+    // A switch declared with an unseen value (`${{ secrets.MODE }}`) cannot be told: the read counts.
+    let mut declared = Environment::new("production", EnvKind::Production);
+    declared.assignments.push(Assignment { name: "STRIPE_MODE".into(), value: None, origin: Origin::other("workflow") });
+    let c = ReadCondition { variable: "STRIPE_MODE".into(), value: "live".into(), equal: true };
+    assert_eq!(c.holds_in(&declared), None);
+    let r = CodeRef { name: "STRIPE_SECRET_KEY_LIVE".into(), path: "a.ts".into(), line: 1, optional: false, only_when: Some(c) };
+    assert!(r.needed_in(&declared));
+    assert!(!r.needed_in(&env("production", EnvKind::Production, &[("STRIPE_MODE", "test")])));
 }

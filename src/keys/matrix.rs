@@ -45,6 +45,10 @@ pub struct Cell {
     /// `path:line` of the winning assignment, or the source (command, process environment).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
+    /// The code reads the variable only under this switch, which the environment does
+    /// not select (`STRIPE_MODE == "test"`): it is not used here and not judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_selected: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
@@ -82,9 +86,10 @@ pub struct Matrix {
     pub rows: Vec<MatrixRow>,
 }
 
-fn cell(env: &Environment, var: &str) -> Cell {
+fn cell(env: &Environment, var: &str, obs: &Observations) -> Cell {
     let status = if env.unexamined() { CellStatus::Unread } else { CellStatus::Missing };
-    let mut c = Cell { environment: env.name.clone(), status, kind: None, mode: None, value: None, location: None };
+    let not_selected = obs.unselected(env, var).map(|c| c.shown());
+    let mut c = Cell { environment: env.name.clone(), status, kind: None, mode: None, value: None, location: None, not_selected };
     let Some(a) = env.get(var) else { return c };
     c.location = Some(a.origin.shown());
     let Some(v) = a.value.as_deref().map(str::trim) else {
@@ -139,7 +144,7 @@ pub fn build(obs: &Observations) -> Matrix {
                 variable: v.to_string(),
                 read_by_code: read.contains(v),
                 optional: read.contains(v) && obs.code_refs.iter().filter(|r| r.name == v).all(|r| r.optional),
-                cells: obs.environments.iter().map(|e| cell(e, v)).collect(),
+                cells: obs.environments.iter().map(|e| cell(e, v, obs)).collect(),
             })
             .collect(),
     }
@@ -158,6 +163,7 @@ impl Cell {
             CellStatus::Declared => "declared".into(),
             CellStatus::Empty => if read_by_code && complete { "EMPTY" } else { "empty" }.into(),
             CellStatus::Placeholder => "placeholder".into(),
+            CellStatus::Missing if self.not_selected.is_some() => "not used".into(),
             CellStatus::Missing if read_by_code && complete => "MISSING".into(),
             CellStatus::Missing if row.optional => "optional (fallback)".into(),
             CellStatus::Missing => "-".into(),
@@ -198,7 +204,7 @@ impl Matrix {
             let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
             let _ = writeln!(out, "  {}", cells.join("  ").trim_end());
         }
-        out.push_str("  (* read by the code; MISSING = read by the code, absent from a fully read environment; - = not set; ? = environment not read)\n");
+        out.push_str("  (* read by the code; MISSING = read by the code, absent from a fully read environment; - = not set; not used = read only under a switch this environment does not select; ? = environment not read)\n");
         out
     }
 
@@ -214,7 +220,7 @@ impl Matrix {
         for r in rows {
             let _ = writeln!(out, "| {} |", r.iter().map(|c| format!("`{}`", esc(c))).collect::<Vec<_>>().join(" | "));
         }
-        out.push_str("\n`*` read by the code; `MISSING`: read by the code and absent from a fully read environment; `-`: not set; `?`: environment not read.\n");
+        out.push_str("\n`*` read by the code; `MISSING`: read by the code and absent from a fully read environment; `-`: not set; `not used`: read only under a switch this environment does not select; `?`: environment not read.\n");
         out
     }
 }

@@ -17,6 +17,7 @@ pub mod model;
 pub mod near_miss;
 pub mod probe_api;
 pub mod probe_checkout;
+pub mod read_conditions;
 pub mod rules;
 pub mod values;
 pub mod webhook_gap;
@@ -82,6 +83,10 @@ pub struct VariableRead {
     pub reads: usize,
     /// The first reads, `path:line`.
     pub at: Vec<String>,
+    /// Switches the reads sit under (`BILLING_PROVIDER == "stripe"`): the variable is
+    /// needed only where one of them is selected. Empty when a read is unconditional.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub only_when: Vec<String>,
 }
 
 /// What the key-mode check examined, with the matrix.
@@ -340,11 +345,26 @@ pub fn check(req: &KeysRequest) -> Result<Report<KeysScope>, CheckError> {
 }
 
 fn variables_read(obs: &Observations) -> Vec<VariableRead> {
-    let mut by: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut by: BTreeMap<&str, (Vec<String>, Option<std::collections::BTreeSet<String>>)> = BTreeMap::new();
     for r in &obs.code_refs {
-        by.entry(&r.name).or_default().push(format!("{}:{}", r.path, r.line));
+        let e = by.entry(&r.name).or_insert_with(|| (Vec::new(), Some(Default::default())));
+        e.0.push(format!("{}:{}", r.path, r.line));
+        // One unconditional read makes the variable needed everywhere.
+        match (&r.only_when, &mut e.1) {
+            (Some(c), Some(set)) => {
+                set.insert(c.shown());
+            }
+            _ => e.1 = None,
+        }
     }
-    by.into_iter().map(|(name, at)| VariableRead { name: name.to_string(), reads: at.len(), at: at.into_iter().take(3).collect() }).collect()
+    by.into_iter()
+        .map(|(name, (at, when))| VariableRead {
+            name: name.to_string(),
+            reads: at.len(),
+            at: at.into_iter().take(3).collect(),
+            only_when: when.map(|s| s.into_iter().collect()).unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// Adds a declared part to the environment of the same name, else to the only

@@ -205,6 +205,58 @@ pub struct CodeRef {
     /// The read has a fallback (`?? 'x'`, `os.getenv("X", "d")`, `ENV.fetch("X", nil)`,
     /// `env('X', d)`, `.unwrap_or(...)`): the variable may be absent.
     pub optional: bool,
+    /// The read sits in one branch of a provider or mode switch: it is needed only
+    /// where the switch selects that branch.
+    pub only_when: Option<ReadCondition>,
+}
+
+/// `VARIABLE == "value"` (or `!=` when `equal` is false), as the code compares it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ReadCondition {
+    pub variable: String,
+    /// Lowercased: the comparison is judged without case.
+    pub value: String,
+    pub equal: bool,
+}
+
+/// Variables a runtime sets from the deployment itself, so env files rarely carry them.
+const RUNTIME_MODE_VARIABLES: &[&str] =
+    &["NODE_ENV", "RAILS_ENV", "RACK_ENV", "APP_ENV", "MIX_ENV", "FLASK_ENV", "DJANGO_ENV", "GO_ENV", "ENVIRONMENT", "ENV", "VERCEL_ENV"];
+
+impl ReadCondition {
+    /// Whether the branch is selected in `env`: None when that cannot be told
+    /// (the switch is declared with an unseen value, or is a runtime variable
+    /// the environment's kind does not settle).
+    pub fn holds_in(&self, env: &Environment) -> Option<bool> {
+        let matches = match env.get(&self.variable) {
+            Some(a) => {
+                let v = a.value.as_deref()?;
+                v.trim().trim_matches(['"', '\'']).eq_ignore_ascii_case(&self.value)
+            }
+            None if RUNTIME_MODE_VARIABLES.contains(&self.variable.as_str()) => {
+                let said = EnvKind::infer(&self.value);
+                if matches!(said, EnvKind::Unknown | EnvKind::Template) || matches!(env.kind, EnvKind::Unknown | EnvKind::Staging) {
+                    return None;
+                }
+                said == env.kind
+            }
+            // Unset: the comparison with a literal is false.
+            None => false,
+        };
+        Some(matches == self.equal)
+    }
+
+    /// `STRIPE_MODE == "live"` as messages show it.
+    pub fn shown(&self) -> String {
+        format!("{} {} \"{}\"", self.variable, if self.equal { "==" } else { "!=" }, self.value)
+    }
+}
+
+impl CodeRef {
+    /// Whether this read is needed in `env`: unconditional, or its branch is (or may be) selected.
+    pub fn needed_in(&self, env: &Environment) -> bool {
+        self.only_when.as_ref().is_none_or(|c| c.holds_in(env) != Some(false))
+    }
 }
 
 /// A live secret key seen in a file (any file: code, config, env file).
@@ -235,13 +287,33 @@ pub struct Observations {
     pub notes: Vec<String>,
 }
 
+impl Observations {
+    /// The switch that leaves `var` unused in `env`: the code reads it, but only in
+    /// branches that `env` does not select (a Stripe key under a Paddle deployment,
+    /// the test key pair in a live one).
+    pub fn unselected(&self, env: &Environment, var: &str) -> Option<&ReadCondition> {
+        let mut first = None;
+        for r in self.code_refs.iter().filter(|r| r.name == var) {
+            if r.needed_in(env) {
+                return None;
+            }
+            first = first.or(r.only_when.as_ref());
+        }
+        first
+    }
+}
+
 /// Name parts that make a variable a billing variable.
-const BILLING_WORDS: &[&str] = &["STRIPE", "PADDLE", "LEMON", "BILLING", "WEBHOOK_SECRET", "PRICE"];
+const BILLING_WORDS: &[&str] = &["STRIPE", "PADDLE", "LEMON", "BILLING", "PRICE", "PAYMENT", "PLAN_ID"];
 
 /// Whether a variable is a billing variable: by name, or listed in `[keys] variables`.
+/// A bare `WEBHOOK_SECRET` is the billing one; another product's (`CLERK_WEBHOOK_SECRET`,
+/// `JACKSON_WEBHOOK_SECRET`) is not.
 pub fn is_billing(name: &str, extra: &[String]) -> bool {
-    let upper = name.to_ascii_uppercase();
-    BILLING_WORDS.iter().any(|w| upper.contains(w)) || extra.iter().any(|e| e.eq_ignore_ascii_case(name))
+    let upper = strip_browser_prefix(name).0.to_ascii_uppercase();
+    BILLING_WORDS.iter().any(|w| upper.contains(w))
+        || upper.starts_with("WEBHOOK_SECRET")
+        || extra.iter().any(|e| e.eq_ignore_ascii_case(name))
 }
 
 /// Prefixes that bundlers inline into browser code.
@@ -288,10 +360,12 @@ mod tests {
 
     #[test]
     fn billing_variables_by_name_and_config() {
-        for n in ["STRIPE_SECRET_KEY", "next_public_stripe_pk", "PADDLE_API_KEY", "LEMONSQUEEZY_API_KEY", "BILLING_MODE", "CLERK_WEBHOOK_SECRET", "PRO_PRICE_ID"] {
+        for n in ["STRIPE_SECRET_KEY", "next_public_stripe_pk", "PADDLE_API_KEY", "LEMONSQUEEZY_API_KEY", "BILLING_MODE", "WEBHOOK_SECRET", "PRO_PRICE_ID", "PAYMENTS_PRO_SUBSCRIPTION_PLAN_ID"] {
             assert!(is_billing(n, &[]), "{n}");
         }
         assert!(!is_billing("DATABASE_URL", &[]));
+        // Another product's webhook secret is not billing's.
+        assert!(!is_billing("CLERK_WEBHOOK_SECRET", &[]) && !is_billing("JACKSON_WEBHOOK_SECRET", &[]));
         assert!(is_billing("CHECKOUT_KEY", &["checkout_key".into()]));
     }
 

@@ -159,7 +159,7 @@ pub fn expected_kind(name: &str) -> Option<Expected> {
         })
         .collect();
     let has = |w: &str| words.contains(&w);
-    if has("WEBHOOK") || has("WH") || has("WHSEC") || has("SIGNING") || (has("ENDPOINT") && has("SECRET")) {
+    if has("WEBHOOK") || has("WH") || has("WHSEC") || has("SIGNING") || ((has("ENDPOINT") || has("SIGN")) && has("SECRET")) {
         return Some(Expected::WebhookSecret);
     }
     if has("PUBLISHABLE") || has("PK") || (has("PUBLIC") && has("KEY")) || (has("CLIENT") && has("TOKEN")) {
