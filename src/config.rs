@@ -191,6 +191,9 @@ pub struct KeysConfig {
 pub struct EnvironmentConfig {
     pub files: Vec<String>,
     pub command: Option<String>,
+    /// `"process"`: billguard's own process environment, e.g. CI secrets a workflow
+    /// exposes as env (`env: STRIPE_SECRET_KEY: ${{ secrets.STRIPE_SECRET_KEY }}`).
+    pub from: Option<String>,
     /// production | staging | development | test; inferred from the name when absent.
     pub kind: Option<String>,
     /// The environment's public URL; webhook endpoints must point at it.

@@ -224,3 +224,108 @@ fn billing_code_whose_keys_billguard_cannot_see_is_said_never_a_silent_pass() {
     let (v, _) = check_keys(repo.path(), &[]);
     assert!(!v["notes"].to_string().contains("no read of a billing variable"), "{}", v["notes"]);
 }
+
+/// The README's block of environment sources, run as written with a stand-in for each
+/// tool on PATH that prints what the real one prints (keys random, of the right shape).
+#[test]
+fn the_readme_environment_sources_run_as_documented() {
+    let readme = std::fs::read_to_string(crate_root().join("README.md")).unwrap();
+    let start = readme.find("# Environment sources (tests/keys_cli.rs").expect("README block of environment sources");
+    let block = &readme[start..start + readme[start..].find("```").unwrap()];
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(repo.path().join("src")).unwrap();
+    std::fs::write(
+        repo.path().join("src/billing.ts"),
+        "export const stripe = new Stripe(process.env.STRIPE_SECRET_KEY!);\nconst whsec = process.env.STRIPE_WEBHOOK_SECRET!;\n",
+    )
+    .unwrap();
+    std::fs::write(repo.path().join("billguard.toml"), block).unwrap();
+    let (sk, wh) = (fake_key("sk_live_"), fake_key("whsec_"));
+    let bin = tempfile::tempdir().unwrap();
+    let log = bin.path().join("calls.log");
+    let dotenv = format!("STRIPE_SECRET_KEY=\"{sk}\"\nSTRIPE_WEBHOOK_SECRET=\"{wh}\"\n");
+    let outputs = [
+        ("vercel", format!("# Created by Vercel CLI\n{dotenv}")),
+        ("heroku", format!("STRIPE_SECRET_KEY='{sk}'\nSTRIPE_WEBHOOK_SECRET='{wh}'\n")),
+        ("fly", "NAME                 \tDIGEST          \tCREATED AT\nSTRIPE_SECRET_KEY    \t1a2b3c4d5e6f7a8b\t2024-01-01T00:00:00Z\nSTRIPE_WEBHOOK_SECRET\t9f8e7d6c5b4a3f2e\t2024-01-01T00:00:00Z\n".to_string()),
+        ("doppler", dotenv.clone()),
+        ("op", dotenv.clone()),
+        (
+            "aws",
+            format!(
+                r#"{{"Parameters":[{{"Name":"/myapp/production/STRIPE_SECRET_KEY","Type":"SecureString","Value":"{sk}","Version":1}},{{"Name":"/myapp/production/STRIPE_WEBHOOK_SECRET","Type":"SecureString","Value":"{wh}","Version":1}}]}}"#
+            ),
+        ),
+    ];
+    for (tool, printed) in &outputs {
+        let path = bin.path().join(tool);
+        std::fs::write(&path, format!("#!/bin/sh\necho \"{tool} $*\" >> '{}'\ncat <<'OUT'\n{printed}\nOUT\n", log.display())).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!("{}:{}", bin.path().display(), std::env::var("PATH").unwrap_or_default());
+    let out = Command::new(env!("CARGO_BIN_EXE_billguard"))
+        .current_dir(repo.path())
+        .args(["check", "keys", "--format", "json"])
+        .env("PATH", path)
+        .env("STRIPE_SECRET_KEY", &sk)
+        .env("STRIPE_WEBHOOK_SECRET", &wh)
+        .env_remove("BILLGUARD_API_BASE")
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    // Each tool ran with the documented arguments.
+    let calls = std::fs::read_to_string(&log).unwrap();
+    for call in [
+        "vercel env pull --yes --environment=production /dev/stdout",
+        "heroku config --shell -a myapp",
+        "fly secrets list -a myapp",
+        "doppler secrets download --no-file --format env --project myapp --config prd",
+        "op inject -i .env.production.tpl",
+        "aws ssm get-parameters-by-path --path /myapp/production/ --with-decryption --output json",
+    ] {
+        assert!(calls.lines().any(|l| l == call), "{call} not run: {calls}");
+    }
+    // Live keys in every production environment, both variables read: nothing to report.
+    assert_eq!(rule_entities(&v), Vec::<(String, String)>::new(), "{}", serde_json::to_string_pretty(&v["notes"]).unwrap());
+    let rows = v["scope"]["matrix"]["rows"].as_array().unwrap();
+    let row = rows.iter().find(|r| r["variable"] == "STRIPE_SECRET_KEY").unwrap();
+    for cell in row["cells"].as_array().unwrap() {
+        let env = cell["environment"].as_str().unwrap();
+        let want = if env == "fly" { ("declared", None) } else { ("set", Some("live")) };
+        assert_eq!((cell["status"].as_str().unwrap(), cell["mode"].as_str()), want, "{env}: {cell}");
+    }
+    assert!(v["notes"].to_string().contains("fly: command `fly secrets list -a myapp` lists names only"), "{}", v["notes"]);
+    assert!(!v.to_string().contains(&sk) && !v.to_string().contains(&wh), "no key in the report");
+
+    // A variable the tool lacks is KEY006 there, fly included (presence is judged).
+    std::fs::write(bin.path().join("fly"), "#!/bin/sh\nprintf 'NAME\\tDIGEST\\tCREATED AT\\nSTRIPE_SECRET_KEY\\tab12\\t2024-01-01\\n'\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_billguard"))
+        .current_dir(repo.path())
+        .args(["check", "keys", "--format", "json", "--env", "fly"])
+        .env("PATH", format!("{}:{}", bin.path().display(), std::env::var("PATH").unwrap_or_default()))
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rule_entities(&v), [("KEY006".to_string(), "env:fly/STRIPE_WEBHOOK_SECRET".to_string())]);
+}
+
+#[test]
+fn from_process_judges_what_the_ci_job_exposes_and_unknown_sources_are_errors() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(repo.path().join("billing.py"), "stripe.api_key = os.environ[\"STRIPE_SECRET_KEY\"]\n").unwrap();
+    std::fs::write(repo.path().join("billguard.toml"), "[keys.environments.production]\nfrom = \"process\"\n").unwrap();
+    let test_key = fake_key("sk_test_");
+    let out = Command::new(env!("CARGO_BIN_EXE_billguard"))
+        .current_dir(repo.path())
+        .args(["check", "keys", "--format", "json"])
+        .env("STRIPE_SECRET_KEY", &test_key)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rule_entities(&v), [("KEY001".to_string(), "env:production/STRIPE_SECRET_KEY".to_string())]);
+    std::fs::write(repo.path().join("billguard.toml"), "[keys.environments.production]\nfrom = \"vault\"\n").unwrap();
+    let out = billguard(repo.path(), &["check", "keys"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("from = \"vault\" is not known"), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -142,7 +142,15 @@ pub fn plan(config: &KeysConfig, specs: &[EnvSpec], discovered: &[String]) -> Re
         let mut p = EnvPlan::new(name, kind);
         p.files = ec.files.clone();
         p.command = ec.command.clone();
-        p.process = name == PROCESS;
+        p.process = match ec.from.as_deref() {
+            None => name == PROCESS,
+            Some(PROCESS) => true,
+            Some(other) => {
+                return Err(format!(
+                    "[keys.environments.{name}] from = \"{other}\" is not known: use from = \"process\" (this process's variables, e.g. CI secrets), files or command"
+                ));
+            }
+        };
         p.url = ec.url.clone();
         configured.push(p);
     }
@@ -249,6 +257,9 @@ pub fn load(plan: &EnvPlan, repo: &Path, opts: &LoadOptions, notes: &mut Vec<Str
                         env.failed.push(label);
                     } else {
                         env.complete = true;
+                        if parsed.entries.iter().all(|e| e.value.is_none()) {
+                            notes.push(format!("{}: {label} lists names only, no values: which variables are set is judged, their modes are not", plan.name));
+                        }
                         let source = label.clone();
                         push_entries(&mut env, parsed.entries, |_| Origin::other(source.clone()));
                     }
@@ -324,10 +335,14 @@ fn describe_io(e: &std::io::Error) -> String {
 /// lines (`heroku config`).
 pub fn parse_command_output(text: &str) -> Parsed {
     let trimmed = text.trim_start();
-    if trimmed.starts_with('{') {
-        if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(trimmed) {
-            return Parsed { entries: json_entries(&map), warnings: Vec::new() };
-        }
+    match serde_json::from_str::<serde_json::Value>(trimmed) {
+        Ok(serde_json::Value::Object(map)) => return Parsed { entries: json_entries(&map), warnings: Vec::new() },
+        // `fly secrets list --json`: names and digests, never values.
+        Ok(serde_json::Value::Array(items)) => return Parsed { entries: named_list(&items, "Name", None), warnings: Vec::new() },
+        _ => {}
+    }
+    if let Some(names) = names_table(text) {
+        return names;
     }
     let parsed = dotenv::parse(text);
     if !parsed.entries.is_empty() {
@@ -345,9 +360,51 @@ pub fn parse_command_output(text: &str) -> Parsed {
     out
 }
 
-/// Vault KV v2 nests the secrets in `data.data`, v1 in `data`; others are flat.
+/// Objects naming a variable each (`{"Name": …, "Value": …}`); the name's last path
+/// segment is the variable. Without a value field, the variable is declared with a
+/// value billguard cannot see: its presence is judged, its mode is not.
+fn named_list(items: &[serde_json::Value], name_field: &str, value_field: Option<&str>) -> Vec<Entry> {
+    items
+        .iter()
+        .filter_map(|item| {
+            let name = item.get(name_field).or_else(|| item.get(&name_field.to_ascii_lowercase()))?.as_str()?;
+            let name = name.rsplit('/').next().unwrap_or(name).to_string();
+            let value = match value_field {
+                Some(f) => Some(item.get(f)?.as_str()?.to_string()),
+                None => None,
+            };
+            Some(Entry { name, value, line: 0 })
+        })
+        .collect()
+}
+
+/// `fly secrets list`: a table whose header starts `NAME` and has a `DIGEST` column.
+/// Names only: each is declared, its value unseen.
+fn names_table(text: &str) -> Option<Parsed> {
+    let mut lines = text.lines().skip_while(|l| l.trim().is_empty());
+    let header = lines.next()?;
+    let cols: Vec<&str> = header.split_whitespace().collect();
+    if cols.first() != Some(&"NAME") || !cols.contains(&"DIGEST") {
+        return None;
+    }
+    let entries = lines
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let name = l.split_whitespace().next()?;
+            let ok = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !name.starts_with(|c: char| c.is_ascii_digit());
+            ok.then(|| Entry { name: name.to_string(), value: None, line: i as u32 + 2 })
+        })
+        .collect();
+    Some(Parsed { entries, warnings: Vec::new() })
+}
+
+/// Vault KV v2 nests the secrets in `data.data`, v1 in `data`; AWS SSM lists
+/// `Parameters` named by path (`/app/production/STRIPE_SECRET_KEY`); others are flat.
 fn json_entries(map: &serde_json::Map<String, serde_json::Value>) -> Vec<Entry> {
     use serde_json::Value;
+    if let Some(Value::Array(params)) = map.get("Parameters") {
+        return named_list(params, "Name", Some("Value"));
+    }
     let inner = match map.get("data") {
         Some(Value::Object(d)) => match d.get("data") {
             Some(Value::Object(dd)) => dd,
@@ -447,6 +504,16 @@ mod tests {
         assert_eq!(names, [("STRIPE_SECRET_KEY", Some("sk_live_abc")), ("N", Some("3"))]);
         let doppler = parse_command_output(r#"{"A":{"computed":"1"},"B":"2"}"#);
         assert_eq!(doppler.entries.len(), 2);
+        let ssm = parse_command_output(r#"{"Parameters":[{"Name":"/app/production/STRIPE_SECRET_KEY","Type":"SecureString","Value":"sk_live_abc"}]}"#);
+        let got: Vec<_> = ssm.entries.iter().map(|e| (e.name.as_str(), e.value.as_deref())).collect();
+        assert_eq!(got, [("STRIPE_SECRET_KEY", Some("sk_live_abc"))]);
+        // fly: names only, as a table or as JSON; declared, value unseen.
+        let fly = parse_command_output("NAME             \tDIGEST          \tCREATED AT\nSTRIPE_SECRET_KEY\t1a2b3c4d5e6f7a8b\t2024-01-01T00:00:00Z\n");
+        let got: Vec<_> = fly.entries.iter().map(|e| (e.name.as_str(), e.value.as_deref())).collect();
+        assert_eq!(got, [("STRIPE_SECRET_KEY", None)]);
+        let fly = parse_command_output(r#"[{"Name":"STRIPE_WEBHOOK_SECRET","Digest":"9f8e","CreatedAt":"2024-01-01T00:00:00Z"}]"#);
+        assert_eq!(fly.entries[0].name, "STRIPE_WEBHOOK_SECRET");
+        assert_eq!(fly.entries[0].value, None);
     }
 
     #[test]

@@ -45,8 +45,7 @@ pub struct Cell {
     /// `path:line` of the winning assignment, or the source (command, process environment).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
-    /// The code reads the variable only under this switch, which the environment does
-    /// not select (`STRIPE_MODE == "test"`): it is not used here and not judged.
+    /// The unselected switch it is read under.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_selected: Option<String>,
 }

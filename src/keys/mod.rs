@@ -83,8 +83,7 @@ pub struct VariableRead {
     pub reads: usize,
     /// The first reads, `path:line`.
     pub at: Vec<String>,
-    /// Switches the reads sit under (`BILLING_PROVIDER == "stripe"`): the variable is
-    /// needed only where one of them is selected. Empty when a read is unconditional.
+    /// Switches its reads sit under.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub only_when: Vec<String>,
 }
