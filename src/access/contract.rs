@@ -27,6 +27,42 @@ pub struct Labels {
     pub key_mode: Option<String>,
 }
 
+impl Labels {
+    fn paddle(&self) -> bool {
+        self.provider == "Paddle"
+    }
+
+    /// The events whose handler grants access, in the provider's own names.
+    fn grant_events(&self) -> &'static str {
+        if self.paddle() {
+            "subscription.created/activated/updated (and transaction.completed)"
+        } else {
+            "customer.subscription.created/updated (and checkout.session.completed)"
+        }
+    }
+
+    /// The events whose handler takes access away.
+    fn revoke_events(&self) -> &'static str {
+        if self.paddle() { "subscription.canceled/paused/updated" } else { "customer.subscription.deleted/updated" }
+    }
+
+    /// The event whose handler writes the plan.
+    fn plan_event(&self) -> &'static str {
+        if self.paddle() { "subscription.updated" } else { "customer.subscription.updated" }
+    }
+}
+
+/// "Set has_paid_access = true for this user" for a column; for an SQL expression or a
+/// query's column, what must become true, since there is no column to set.
+fn set_for_user(field: &str, value: &str) -> String {
+    let column = !field.is_empty() && field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+    if column {
+        format!("Set {field} = {value} for this user")
+    } else {
+        format!("Make {field} {value} for this user (update the columns it reads)")
+    }
+}
+
 impl Default for Labels {
     fn default() -> Self {
         Labels {
@@ -305,7 +341,7 @@ impl<'a> Evaluation<'a> {
                             self.labels.access_field, self.labels.provider
                         ),
                     )
-                    .fix(wrongful_fix(&self.labels.access_field))
+                    .fix(wrongful_fix(self.labels))
                     .evidence("customer_id", customer)
                     .evidence("subscriptions", serde_json::json!([]))
                     .evidence("db_access", true),
@@ -425,8 +461,9 @@ impl<'a> Evaluation<'a> {
                 ),
             )
             .fix(format!(
-                "Set {} = true for this user, and make the handler of customer.subscription.created/updated (and checkout.session.completed) grant access",
-                self.labels.access_field
+                "{}, and make the handler of {} grant access",
+                set_for_user(&self.labels.access_field, "true"),
+                self.labels.grant_events()
             ))
             .evidence("customer_id", self.s(customer))
             .evidence("subscription_id", self.s(first.id))
@@ -452,7 +489,7 @@ impl<'a> Evaluation<'a> {
                     list(&shown, 3)
                 ),
             )
-            .fix(wrongful_fix(&self.labels.access_field))
+            .fix(wrongful_fix(self.labels))
             .evidence("customer_id", self.s(customer))
             .evidence(
                 "subscriptions",
@@ -535,7 +572,11 @@ impl<'a> Evaluation<'a> {
             format!("the entitling subscriptions {target}")
         };
         let fix = match expected {
-            Some(p) => format!("Set {} = '{p}' for this user, and make the subscription.updated handler write the plan mapped from the price", self.labels.plan_field),
+            Some(p) => format!(
+                "{}, and make the {} handler write the plan mapped from the price",
+                set_for_user(&self.labels.plan_field, &format!("'{p}'")),
+                self.labels.plan_event()
+            ),
             None => format!("Set {} to one of the subscribed plans, and add [access] plan_rank to say which plan wins", self.labels.plan_field),
         };
         out.push(
@@ -700,9 +741,11 @@ fn rule(code: &str) -> &'static rules::Rule {
     rules::get(code).expect("access rules are in the catalog")
 }
 
-fn wrongful_fix(access_field: &str) -> String {
+fn wrongful_fix(labels: &Labels) -> String {
     format!(
-        "Set {access_field} = false for this user, and make the handler of customer.subscription.deleted/updated revoke access when the status stops granting"
+        "{}, and make the handler of {} revoke access when the status stops granting",
+        set_for_user(&labels.access_field, "false"),
+        labels.revoke_events()
     )
 }
 

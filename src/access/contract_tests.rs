@@ -348,3 +348,26 @@ fn duplicate_ids_are_found_in_any_order_and_ordered_ids_have_none() {
     assert!(note.contains("2 ids: 2, 10"), "{note}");
     assert!(dup_note(&["1", "2", "2", "3"]).is_some(), "adjacent duplicate");
 }
+
+#[test]
+fn fixes_speak_the_app_s_columns_and_the_provider_s_events() {
+    let mut obs = Observations::default();
+    obs.add_subscription("sub_1", "cus_1", "active", &["price_pro"]);
+    obs.add_user("1", Some("cus_1"), false, Some("pro"));
+    obs.add_subscription("sub_2", "cus_2", "canceled", &["price_pro"]);
+    obs.add_user("2", Some("cus_2"), true, Some("pro"));
+    let fixes = |labels: &Labels| -> Vec<String> { evaluate(&obs, &cfg(), labels, NOW).findings.into_iter().map(|f| f.fix.into_owned()).collect() };
+
+    // A column: set it.
+    let stripe = fixes(&Labels { access_field: "is_pro".into(), ..Labels::default() });
+    assert!(stripe[0].starts_with("Set is_pro = true for this user") && stripe[0].contains("customer.subscription.created/updated"), "{stripe:?}");
+    assert!(stripe[1].starts_with("Set is_pro = false for this user") && stripe[1].contains("customer.subscription.deleted/updated"), "{stripe:?}");
+
+    // An SQL expression has nothing to set; Paddle's events are named as Paddle names them.
+    let paddle = fixes(&Labels { provider: "Paddle".into(), access_field: "plan <> 'free'".into(), ..Labels::default() });
+    assert!(paddle[0].starts_with("Make plan <> 'free' true for this user (update the columns it reads)"), "{paddle:?}");
+    assert!(paddle[0].contains("subscription.created/activated/updated") && !paddle[0].contains("customer.subscription"), "{paddle:?}");
+    assert!(paddle[1].contains("subscription.canceled/paused/updated") && !paddle[1].contains("customer.subscription"), "{paddle:?}");
+    let query = fixes(&Labels { access_field: "the query's access column".into(), ..Labels::default() });
+    assert!(query[0].starts_with("Make the query's access column true for this user"), "{query:?}");
+}

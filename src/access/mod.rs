@@ -288,8 +288,13 @@ fn assemble(
             BillingProvider::Stripe => "Stripe".into(),
             BillingProvider::Paddle => "Paddle".into(),
         },
-        access_field: columns.access.clone(),
-        plan_field: columns.plan.clone().unwrap_or_else(|| "plan".into()),
+        // A custom query names its own columns: speak of them, not of the table's defaults.
+        access_field: if config.database.query.is_some() { "the query's access column".into() } else { columns.access.clone() },
+        plan_field: match (&config.database.query, &columns.plan) {
+            (Some(_), _) => "the query's plan column".into(),
+            (None, Some(p)) => p.clone(),
+            (None, None) => "plan".into(),
+        },
         key_mode: key_label,
     };
     let started = std::time::Instant::now();
