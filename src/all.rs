@@ -424,7 +424,17 @@ impl AllReport {
             sections.insert(key.into(), json!({"tool": tool, "status": status, "verdict": verdict, "omitted": omitted, "report_file": file}));
         }
         let props = json!({"verdict": self.verdict, "complete": self.complete, "sections": sections, "notes": self.notes});
-        sarif::log(TOOL, &findings, props)
+        let mut log = sarif::log(TOOL, &findings, props);
+        for (tool, suppressed) in [
+            (&s.access.tool, s.access.report.as_ref().map(|r| &r.suppressed_findings)),
+            (&s.keys.tool, s.keys.report.as_ref().map(|r| &r.suppressed_findings)),
+            (&s.webhook.tool, s.webhook.report.as_ref().map(|r| &r.suppressed_findings)),
+        ] {
+            if let Some(list) = suppressed {
+                sarif::add_suppressed(&mut log, list, Some(tool.as_str()));
+            }
+        }
+        log
     }
 }
 
@@ -603,5 +613,20 @@ mod tests {
         assert!(results.iter().any(|r| r["ruleId"] == "WH004" && r["properties"]["check"] == webhook::TOOL));
         assert_eq!(runs[0]["properties"]["sections"]["keys"]["status"], "skipped");
         assert_eq!(runs[0]["automationDetails"]["id"], "billguard/check_all/");
+    }
+
+    #[test]
+    fn check_all_sarif_keeps_suppressed_findings_as_suppressions() {
+        let mut report = Report::new(webhook::TOOL, webhook_scope(), vec![finding("WH004", "handler:a").at("a.ts", 3)], vec![]);
+        report.suppressed_findings.push((finding("WH016", "handler:a").at("a.ts", 9), "a.ts:8: billguard-ignore: WH016 checked upstream".into()));
+        report.suppressed_findings.push((finding("WH010", "handler:b").at("b.ts", 2), "billguard.toml [[ignore]] WH010: retries handled by the queue".into()));
+        let access_missing = section(access::TOOL, Err(CheckError::Usage("no billguard.toml".into())), false);
+        let all = combine(access_missing, keys_missing(), section(webhook::TOOL, Ok(report), false));
+        let sarif: Value = serde_json::from_str(&all.render(Format::Sarif, false)).unwrap();
+        let results = sarif["runs"][0]["results"].as_array().unwrap();
+        let kinds: Vec<(&str, Option<&str>)> =
+            results.iter().map(|r| (r["ruleId"].as_str().unwrap(), r["suppressions"][0]["kind"].as_str())).collect();
+        assert_eq!(kinds, [("WH004", None), ("WH016", Some("inSource")), ("WH010", Some("external"))]);
+        assert!(results.iter().all(|r| r["properties"]["check"] == webhook::TOOL), "{results:?}");
     }
 }

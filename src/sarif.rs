@@ -58,16 +58,21 @@ fn result(f: &Finding, rule_index: Option<usize>, check: Option<&str>) -> Value 
 pub fn to_sarif<S>(report: &Report<S>) -> Value {
     let findings: Vec<(&Finding, Option<&str>)> = report.findings.iter().map(|f| (f, None)).collect();
     let mut sarif = log(&report.tool, &findings, json!({"verdict": report.verdict, "omitted": report.omitted, "notes": report.notes}));
-    // Accepted findings stay visible to code scanning as suppressed results.
+    add_suppressed(&mut sarif, &report.suppressed_findings, None);
+    sarif
+}
+
+/// Accepted findings stay visible to code scanning as suppressed results: an inline
+/// `billguard-ignore` is `inSource`, a billguard.toml `[[ignore]]` entry `external`.
+pub fn add_suppressed(sarif: &mut Value, suppressed: &[(Finding, String)], check: Option<&str>) {
     if let Some(results) = sarif["runs"][0]["results"].as_array_mut() {
-        for (f, why) in &report.suppressed_findings {
-            let mut r = result(f, rules::all().position(|r| r.code == f.rule), None);
+        for (f, why) in suppressed {
+            let mut r = result(f, rules::all().position(|r| r.code == f.rule), check);
             let kind = if why.starts_with("billguard.toml") { "external" } else { "inSource" };
             r["suppressions"] = json!([{"kind": kind, "justification": why}]);
             results.push(r);
         }
     }
-    sarif
 }
 
 /// A SARIF log of one run for `tool`, with the whole rule catalog, these findings
