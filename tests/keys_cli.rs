@@ -329,3 +329,29 @@ fn from_process_judges_what_the_ci_job_exposes_and_unknown_sources_are_errors() 
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("from = \"vault\" is not known"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// Config libraries read the environment too: django-environ, viper with AutomaticEnv;
+/// Rails' encrypted credentials cannot be read and a note says so.
+#[test]
+fn config_library_reads_are_judged_and_encrypted_credentials_are_named() {
+    let repo = tempfile::tempdir().unwrap();
+    let w = |rel: &str, text: &str| {
+        let p = repo.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    w("app/settings.py", "import environ\nenv = environ.Env()\nSTRIPE_SECRET_KEY = env(\"STRIPE_SECRET_KEY\")\n");
+    w("cmd/config.go", "func init() {\n\tviper.SetEnvKeyReplacer(strings.NewReplacer(\".\", \"_\"))\n\tviper.AutomaticEnv()\n}\n");
+    w("billing/stripe.go", "func key() string { return viper.GetString(\"stripe.webhook_secret\") }\n");
+    w("config/initializers/stripe.rb", "Stripe.api_key = Rails.application.credentials.stripe[:secret_key]\n");
+    w(".env.production", "OTHER=1\n");
+    let (v, _) = check_keys(repo.path(), &[]);
+    let mut got = rule_entities(&v);
+    got.sort();
+    assert_eq!(
+        got,
+        [("KEY006".to_string(), "env:production/STRIPE_SECRET_KEY".to_string()), ("KEY006".to_string(), "env:production/STRIPE_WEBHOOK_SECRET".to_string())]
+    );
+    let notes = v["notes"].to_string();
+    assert!(notes.contains("Rails' encrypted credentials (config/initializers/stripe.rb:1)"), "{notes}");
+}

@@ -13,6 +13,7 @@ use regex::Regex;
 use super::declared::{self, DeclaredKind};
 use super::env_sources::dotenv_role;
 use super::model::{CodeRef, KeyInFile, is_billing};
+use super::config_reads;
 use super::read_conditions::{EnvRead, Switches};
 
 const MAX_FILE: u64 = 1 << 20;
@@ -129,6 +130,40 @@ pub struct Scan {
     pub skipped_large: usize,
     /// A source file that uses a billing SDK (the first by path).
     pub billing_code: Option<String>,
+    /// `viper.Get…("key")` calls: (key, path, line), resolved once the setup is known.
+    pub viper_keys: Vec<(String, String, u32)>,
+    /// The repository's viper setup, merged over its files.
+    pub viper_setup: ViperSetup,
+    /// Where billing keys come from Rails' encrypted credentials (`path:line`, the first by path).
+    pub credentials: Option<String>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ViperSetup {
+    pub automatic_env: bool,
+    pub prefix: Option<String>,
+    pub dots_to_underscores: bool,
+    pub defaults: BTreeSet<String>,
+}
+
+impl ViperSetup {
+    fn merge(&mut self, other: ViperSetup) {
+        self.automatic_env |= other.automatic_env;
+        self.dots_to_underscores |= other.dots_to_underscores;
+        if self.prefix.is_none() {
+            self.prefix = other.prefix;
+        }
+        self.defaults.extend(other.defaults);
+    }
+}
+
+/// The smaller of two optional paths, so that notes name the same file whatever the walk's order.
+fn first_path(cur: &mut Option<String>, new: Option<String>) {
+    if let Some(n) = new {
+        if cur.as_ref().is_none_or(|c| n < *c) {
+            *cur = Some(n);
+        }
+    }
 }
 
 
@@ -164,6 +199,56 @@ fn go_checks_empty(before: &str, rest: &str) -> bool {
     let next: Vec<&str> = rest.lines().skip(1).take(2).map(str::trim).collect();
     let check = format!("if {var} == \"\" {{");
     next.first().is_some_and(|l| l.replace("  ", " ") == check) && next.get(1).is_some_and(|l| l.starts_with(&format!("{var} =")))
+}
+
+/// Reads through django-environ and viper; Rails credentials are only located.
+fn config_library_reads(lang: Lang, path: &str, text: &str, extra: &[String], scan: &mut Scan) {
+    match lang {
+        Lang::Python => {
+            let mut lines = Lines { text, pos: 0, line: 1 };
+            for r in config_reads::django_environ(text).into_iter().filter(|r| is_billing(&r.name, extra)) {
+                let line = lines.at(r.offset);
+                scan.refs.push(CodeRef { name: r.name, path: path.to_string(), line, optional: r.optional, only_when: None });
+            }
+        }
+        Lang::Go => {
+            let Some(f) = config_reads::viper(text) else { return };
+            let mut lines = Lines { text, pos: 0, line: 1 };
+            for r in f.bound.into_iter().filter(|r| is_billing(&r.name, extra)) {
+                let line = lines.at(r.offset);
+                scan.refs.push(CodeRef { name: r.name, path: path.to_string(), line, optional: false, only_when: None });
+            }
+            let mut lines = Lines { text, pos: 0, line: 1 };
+            for k in f.keys {
+                let line = lines.at(k.offset);
+                scan.viper_keys.push((k.name, path.to_string(), line));
+            }
+            scan.viper_setup.merge(ViperSetup { automatic_env: f.automatic_env, prefix: f.prefix, dots_to_underscores: f.dots_to_underscores, defaults: f.defaults });
+        }
+        Lang::Ruby => {
+            if let Some(at) = config_reads::rails_credentials(text) {
+                let line = Lines { text, pos: 0, line: 1 }.at(at);
+                first_path(&mut scan.credentials, Some(format!("{path}:{line}")));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Viper keys become variable reads once the repository's setup is known: only with
+/// `AutomaticEnv` does a key read the environment.
+fn resolve_viper(scan: &mut Scan, extra: &[String]) {
+    let setup = &scan.viper_setup;
+    if !setup.automatic_env {
+        return;
+    }
+    for (key, path, line) in std::mem::take(&mut scan.viper_keys) {
+        let Some(name) = config_reads::viper_variable(&key, setup.prefix.as_deref(), setup.dots_to_underscores) else { continue };
+        if is_billing(&name, extra) {
+            let optional = setup.defaults.contains(&key);
+            scan.refs.push(CodeRef { name, path, line, optional, only_when: None });
+        }
+    }
 }
 
 /// Reads of billing variables, live keys and webhook event names in one file's text.
@@ -210,6 +295,7 @@ pub fn scan_text(path: &str, text: &str, extra: &[String], scan: &mut Scan) {
                 }
             }
         }
+        config_library_reads(lang, path, text, extra, scan);
         if scan.billing_code.is_none() && crate::billing_sdk::uses_billing_sdk(text) {
             scan.billing_code = Some(path.to_string());
         }
@@ -293,18 +379,17 @@ pub fn scan_repo(root: &Path, extra: &[String]) -> Scan {
             s.events.append(&mut local.events);
             s.dotenv_files.append(&mut local.dotenv_files);
             s.declared_files.append(&mut local.declared_files);
-            // The smallest path, so that the note names the same file whatever the walk's order.
-            if let Some(b) = local.billing_code {
-                if s.billing_code.as_ref().is_none_or(|cur| b < *cur) {
-                    s.billing_code = Some(b);
-                }
-            }
+            first_path(&mut s.billing_code, local.billing_code);
+            first_path(&mut s.credentials, local.credentials);
+            s.viper_keys.append(&mut local.viper_keys);
+            s.viper_setup.merge(local.viper_setup);
             ignore::WalkState::Continue
         })
     });
     let mut scan = shared.into_inner().unwrap_or_else(|e| e.into_inner());
     scan.files = files.into_inner();
     scan.skipped_large = large.into_inner();
+    resolve_viper(&mut scan, extra);
     scan.refs.sort();
     scan.live_keys.sort();
     scan.dotenv_files.sort();

@@ -7,6 +7,7 @@
 
 pub mod code_refs;
 pub mod command_source;
+pub mod config_reads;
 pub mod declared;
 pub mod dotenv;
 pub mod env_sources;
@@ -194,7 +195,12 @@ pub fn check(req: &KeysRequest) -> Result<Report<KeysScope>, CheckError> {
     if scan.skipped_large > 0 {
         obs.notes.push(format!("{} file(s) over 1 MiB were not scanned", scan.skipped_large));
     }
-    if scan.refs.is_empty() {
+    if let Some(at) = &scan.credentials {
+        obs.notes.push(format!(
+            "billing keys come from Rails' encrypted credentials ({at}), which billguard cannot read: their modes are not judged. Variables the deployment sets as well are judged when listed in [keys] variables"
+        ));
+    }
+    if scan.refs.is_empty() && scan.credentials.is_none() {
         if let Some(path) = &scan.billing_code {
             // Keys read some other way (a typed env schema, a config file, encrypted credentials)
             // leave nothing to judge: say so rather than pass silently.
