@@ -65,6 +65,78 @@ pub struct BillingConfig {
     pub max_pages: Option<usize>,
     /// Seconds the whole live read may take before the check stops with an error.
     pub deadline_secs: u64,
+    /// Where subscriptions are read: the provider's API (default) or a synced copy
+    /// in Postgres (`[billing.database]`), e.g. the Stripe sync engine's tables.
+    pub source: BillingSource,
+    pub database: BillingDatabaseConfig,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BillingSource {
+    #[default]
+    Api,
+    Database,
+}
+
+/// A synced copy of the provider's subscriptions in Postgres. Defaults follow the
+/// Stripe sync engine's `stripe.subscriptions` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BillingDatabaseConfig {
+    /// The variable holding the URL; default: `[database] url_env`.
+    pub url_env: Option<String>,
+    /// `schema.table` or `table`.
+    pub table: String,
+    pub columns: SubscriptionColumns,
+    pub statement_timeout_secs: u64,
+    /// A newest `synced_at` older than this many hours is noted: the copy may be behind.
+    pub stale_after_hours: u64,
+}
+
+impl Default for BillingDatabaseConfig {
+    fn default() -> Self {
+        BillingDatabaseConfig {
+            url_env: None,
+            table: "stripe.subscriptions".into(),
+            columns: SubscriptionColumns::default(),
+            statement_timeout_secs: 60,
+            stale_after_hours: 48,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SubscriptionColumns {
+    pub id: String,
+    pub customer: String,
+    pub status: String,
+    /// JSON items (`{"data":[{"price":{"id":…}}]}` or an array of items); or name `price`.
+    pub items: Option<String>,
+    /// A column holding one price id, for hand-made tables without items.
+    pub price: Option<String>,
+    pub cancel_at_period_end: Option<String>,
+    pub current_period_start: Option<String>,
+    pub current_period_end: Option<String>,
+    /// When the row was last synced, for the staleness note.
+    pub synced_at: Option<String>,
+}
+
+impl Default for SubscriptionColumns {
+    fn default() -> Self {
+        SubscriptionColumns {
+            id: "id".into(),
+            customer: "customer".into(),
+            status: "status".into(),
+            items: Some("items".into()),
+            price: None,
+            cancel_at_period_end: Some("cancel_at_period_end".into()),
+            current_period_start: Some("current_period_start".into()),
+            current_period_end: Some("current_period_end".into()),
+            synced_at: Some("updated_at".into()),
+        }
+    }
 }
 
 impl Default for BillingConfig {
@@ -80,6 +152,8 @@ impl Default for BillingConfig {
             max_retries: 5,
             max_pages: None,
             deadline_secs: 600,
+            source: BillingSource::Api,
+            database: BillingDatabaseConfig::default(),
         }
     }
 }

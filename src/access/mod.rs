@@ -105,8 +105,11 @@ pub async fn check_with(req: &AccessRequest, hooks: &Hooks) -> Result<Report<Acc
     let mut obs = Observations::default();
     // Billing from the fixtures when they hold subscriptions, else live from [billing].
     let fixture_billing = found.as_ref().and_then(|f| f.subscriptions.clone());
+    let from_database = fixture_billing.is_none() && config.billing.source == crate::config::BillingSource::Database;
     let live_key = match &fixture_billing {
         Some(_) => None,
+        // A synced copy in Postgres needs no provider key at all.
+        None if from_database => None,
         None => {
             let looked = match &found {
                 Some(f) => format!(
@@ -161,8 +164,15 @@ pub async fn check_with(req: &AccessRequest, hooks: &Hooks) -> Result<Report<Acc
     obs.absorb(users);
     release_freed_memory();
     // Users first: a database error surfaces before a long billing fetch.
+    let mut database_billing = false;
     let (provider, billing_source, live_read) = match &fixture_billing {
         Some((path, provider)) => (*provider, format!("fixtures:{}", shown(&req.repo, path)), None),
+        None if from_database => {
+            let read = db::billing_table::read_subscriptions(&config.billing.database, &config.database.url_env, req.now, &mut obs).await?;
+            obs.notes.extend(read.notes);
+            database_billing = true;
+            (config.billing.provider, read.source, None)
+        }
         None => {
             let key = live_key.as_ref().expect("live billing has a key");
             // One deadline for the whole read, however the time is spent (slow pages, retries, waits).
@@ -185,7 +195,11 @@ pub async fn check_with(req: &AccessRequest, hooks: &Hooks) -> Result<Report<Acc
     if let Some(note) = found.and_then(|f| f.note).filter(|_| live_read.is_none()) {
         obs.notes.push(note);
     }
-    let billing_kind = live_read.as_ref().map_or("fixtures", |r| r.source.as_str());
+    let billing_kind = match &live_read {
+        Some(r) => r.source.as_str(),
+        None if database_billing => "postgres",
+        None => "fixtures",
+    };
     let users_kind = match &users_file {
         Some(_) => "fixtures",
         None => users_source.split(':').next().unwrap_or("database"),

@@ -8,6 +8,7 @@
 //!
 //! Rows are streamed: each becomes a compact [`UserRow`] as it arrives.
 
+pub mod billing_table;
 pub mod errors;
 pub mod guard;
 pub mod sql;
@@ -233,7 +234,7 @@ fn bad_url(cfg: &DatabaseConfig, e: &sqlx::Error) -> CheckError {
 
 /// The password inside a URL has no recognisable shape: register it so that
 /// a driver error quoting it is still redacted.
-fn register_password(url: &str) {
+pub(super) fn register_password(url: &str) {
     if let Some(rest) = url.split_once("://").map(|(_, r)| r)
         && let Some((creds, _)) = rest.split_once('@')
         && let Some((_, password)) = creds.split_once(':')
@@ -242,7 +243,7 @@ fn register_password(url: &str) {
     }
 }
 
-async fn connect<C>(target: &Target, fut: impl Future<Output = Result<C, sqlx::Error>>) -> Result<C, CheckError> {
+pub(super) async fn connect<C>(target: &Target, fut: impl Future<Output = Result<C, sqlx::Error>>) -> Result<C, CheckError> {
     match tokio::time::timeout(Duration::from_secs(CONNECT_TIMEOUT_SECS), fut).await {
         Ok(Ok(conn)) => Ok(conn),
         Ok(Err(e)) => Err(errors::connect_error(target, &e)),
@@ -479,7 +480,7 @@ fn check_columns(target: &Target, cfg: &DatabaseConfig, columns: &[String], obs:
 }
 
 impl Target {
-    fn place_and_db(&self) -> String {
+    pub(super) fn place_and_db(&self) -> String {
         match &self.database {
             Some(db) => format!("{}/{db}", self.place),
             None => self.place.clone(),

@@ -19,7 +19,7 @@ impl Dialect {
         }
     }
 
-    fn quote(self, ident: &str) -> String {
+    pub fn quote(self, ident: &str) -> String {
         match self {
             Dialect::MySql => format!("`{}`", ident.replace('`', "``")),
             _ => format!("\"{}\"", ident.replace('"', "\"\"")),

@@ -1,0 +1,311 @@
+//! Subscriptions from a synced copy in Postgres (`[billing] source = "database"`):
+//! the Stripe sync engine's `stripe.subscriptions`, or any table mapped in
+//! `[billing.database.columns]`. Read exactly as the app's users are: a READ ONLY
+//! transaction, a statement timeout, one SELECT of named columns (no expressions:
+//! the mapping comes from a repository file).
+
+use std::str::FromStr;
+
+use futures_util::TryStreamExt;
+use sqlx::{AssertSqlSafe, Connection, Row};
+
+use super::errors::{self, Target};
+use super::sql::{Dialect, is_plain_name, table_ref};
+use crate::access::model::{Observations, Status, Subscription};
+use crate::config::{BillingDatabaseConfig, closest};
+use crate::error::CheckError;
+use crate::secrets;
+
+/// What was read, for the report's scope and notes.
+#[derive(Debug, Clone)]
+pub struct SubscriptionsRead {
+    /// e.g. "postgres:127.0.0.1:5432/app (table stripe.subscriptions)".
+    pub source: String,
+    pub rows: usize,
+    pub notes: Vec<String>,
+}
+
+/// Reads every row of the mapped table into `obs`. `default_url_env` is `[database] url_env`.
+pub async fn read_subscriptions(cfg: &BillingDatabaseConfig, default_url_env: &str, now: i64, obs: &mut Observations) -> Result<SubscriptionsRead, CheckError> {
+    let url_env = cfg.url_env.clone().unwrap_or_else(|| default_url_env.to_string());
+    if cfg.statement_timeout_secs == 0 {
+        return Err(CheckError::Usage("[billing.database] statement_timeout_secs = 0 would let a query run without limit; give a positive number of seconds (default 60)".into()));
+    }
+    let mapping = Mapping::of(cfg)?;
+    let url = std::env::var(&url_env).ok().filter(|u| !u.trim().is_empty()).ok_or_else(|| {
+        CheckError::Usage(format!(
+            "[billing] source = \"database\" reads the subscriptions from the Postgres database that {url_env} names, and {url_env} is not set. \
+             Export it (a postgres:// URL, ideally of a read-only role), or set [billing.database] url_env"
+        ))
+    })?;
+    secrets::register_secret(&url);
+    super::register_password(&url);
+    let scheme = url.split(':').next().unwrap_or("").to_ascii_lowercase();
+    if !matches!(scheme.as_str(), "postgres" | "postgresql") {
+        return Err(CheckError::Usage(format!(
+            "{url_env} must be a postgres:// URL for [billing] source = \"database\" (the Stripe sync engine's tables live in Postgres); it starts with `{}:`",
+            secrets::redact(&scheme)
+        )));
+    }
+    use sqlx::postgres::{PgConnectOptions, PgConnection};
+    let opts = PgConnectOptions::from_str(&url).map_err(|e| CheckError::Usage(secrets::redact(&format!("{url_env} is not a usable database URL: {e}"))))?;
+    let target = Target {
+        dialect: Dialect::Postgres,
+        place: format!("{}:{}", opts.get_host(), opts.get_port()),
+        database: opts.get_database().map(str::to_string),
+        url_env: url_env.clone(),
+    };
+    let mut conn: PgConnection = super::connect(&target, PgConnection::connect_with(&opts)).await?;
+    let timeout = cfg.statement_timeout_secs;
+    for stmt in ["BEGIN READ ONLY".to_string(), format!("SET LOCAL statement_timeout = {}", timeout.saturating_mul(1000))] {
+        sqlx::raw_sql(AssertSqlSafe(stmt)).execute(&mut conn).await.map_err(|e| errors::query_error(&target, &e, timeout))?;
+    }
+    let read = read_rows(&mut conn, &target, cfg, &mapping, now, obs).await;
+    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
+    let _ = conn.close().await;
+    read
+}
+
+/// The configured columns, checked to be plain names.
+struct Mapping<'a> {
+    schema: Option<&'a str>,
+    table: &'a str,
+    required: Vec<(&'static str, &'a str)>,
+    /// (key, column): read when present, noted when absent.
+    optional: Vec<(&'static str, &'a str)>,
+}
+
+impl<'a> Mapping<'a> {
+    fn of(cfg: &'a BillingDatabaseConfig) -> Result<Mapping<'a>, CheckError> {
+        let (schema, table) = match cfg.table.trim().split_once('.') {
+            Some((s, t)) => (Some(s.trim()), t.trim()),
+            None => (None, cfg.table.trim()),
+        };
+        let c = &cfg.columns;
+        let prices = match (&c.price, &c.items) {
+            (Some(p), _) => ("price", p.as_str()),
+            (None, Some(i)) => ("items", i.as_str()),
+            (None, None) => return Err(CheckError::Usage("[billing.database.columns] needs items (JSON items) or price (one price id per row)".into())),
+        };
+        let required = vec![("id", c.id.as_str()), ("customer", c.customer.as_str()), ("status", c.status.as_str()), prices];
+        let optional: Vec<(&'static str, &str)> = [
+            ("cancel_at_period_end", &c.cancel_at_period_end),
+            ("current_period_start", &c.current_period_start),
+            ("current_period_end", &c.current_period_end),
+            ("synced_at", &c.synced_at),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
+        .collect();
+        for (key, name) in std::iter::once(("table", table)).chain(schema.map(|s| ("table", s))).chain(required.iter().copied()).chain(optional.iter().copied()) {
+            if !is_plain_name(name) {
+                return Err(CheckError::Usage(format!(
+                    "[billing.database] {key} = `{name}` is not a plain name: a synced table is read by column name only (letters, digits, _)"
+                )));
+            }
+        }
+        Ok(Mapping { schema, table, required, optional })
+    }
+
+    fn shown_table(&self) -> String {
+        match self.schema {
+            Some(s) => format!("{s}.{}", self.table),
+            None => self.table.to_string(),
+        }
+    }
+}
+
+/// Seconds since the epoch from a column that holds either (the sync engine stores
+/// Stripe's integers; hand-made tables use timestamps).
+fn epoch(column: &str, data_type: &str) -> String {
+    let q = Dialect::Postgres.quote(column);
+    if data_type.contains("timestamp") || data_type == "date" { format!("EXTRACT(EPOCH FROM {q})::bigint") } else { format!("{q}::bigint") }
+}
+
+async fn read_rows(
+    conn: &mut sqlx::PgConnection,
+    target: &Target,
+    cfg: &BillingDatabaseConfig,
+    m: &Mapping<'_>,
+    now: i64,
+    obs: &mut Observations,
+) -> Result<SubscriptionsRead, CheckError> {
+    let timeout = cfg.statement_timeout_secs;
+    let columns: Vec<(String, String)> = sqlx::query_as(
+        "SELECT column_name::text, data_type::text FROM information_schema.columns \
+         WHERE table_name = $1 AND table_schema = COALESCE($2, current_schema()) ORDER BY ordinal_position",
+    )
+    .bind(m.table)
+    .bind(m.schema)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| errors::query_error(target, &e, timeout))?;
+    if columns.is_empty() {
+        let tables: Vec<(String,)> = sqlx::query_as(
+            "SELECT table_schema::text || '.' || table_name::text FROM information_schema.tables \
+             WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_name ILIKE '%subscription%' ORDER BY 1 LIMIT 20",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| errors::query_error(target, &e, timeout))?;
+        let found: Vec<String> = tables.into_iter().map(|t| t.0).collect();
+        return Err(CheckError::Database(format!(
+            "table `{}` ([billing.database] table) does not exist in {} (or this role cannot see it); {}. Run the sync (the Stripe sync engine creates stripe.subscriptions) or map your own table",
+            m.shown_table(),
+            target.describe(),
+            if found.is_empty() { "no table named like *subscription* is visible".to_string() } else { format!("tables named like it: {}", found.join(", ")) }
+        )));
+    }
+    let type_of = |name: &str| columns.iter().find(|(c, _)| c.eq_ignore_ascii_case(name)).map(|(_, t)| t.as_str());
+    let names: Vec<String> = columns.iter().map(|(c, _)| c.clone()).collect();
+    for (key, name) in &m.required {
+        if type_of(name).is_none() {
+            let hint = closest(name, &names).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+            return Err(CheckError::Database(format!(
+                "column `{name}` ([billing.database.columns] {key}) does not exist in table `{}` of {}: its columns are {}{hint}",
+                m.shown_table(),
+                target.describe(),
+                names.join(", ")
+            )));
+        }
+    }
+    let mut notes = Vec::new();
+    let present = |key: &str| m.optional.iter().find(|(k, _)| *k == key).and_then(|(_, c)| type_of(c).map(|t| (*c, t)));
+    for (key, name) in &m.optional {
+        if type_of(name).is_none() {
+            let effect = match *key {
+                "cancel_at_period_end" => "scheduled cancellations are read as none",
+                "current_period_start" => "past_due grace is measured from nothing (no grace)",
+                "current_period_end" => "a scheduled cancellation's end is unknown",
+                _ => "how old the copy is was not checked",
+            };
+            notes.push(format!("table `{}` has no column `{name}` ([billing.database.columns] {key}): {effect}", m.shown_table()));
+        }
+    }
+    let q = |name: &str| Dialect::Postgres.quote(name);
+    let req = |key: &str| m.required.iter().find(|(k, _)| *k == key).map(|(_, c)| *c).expect("required column");
+    let prices_key = m.required[3].0;
+    let select = [
+        format!("{}::text", q(req("id"))),
+        format!("{}::text", q(req("customer"))),
+        format!("{}::text", q(req("status"))),
+        format!("{}::text", q(m.required[3].1)),
+        present("cancel_at_period_end").map_or("NULL::boolean".into(), |(c, _)| format!("{}::boolean", q(c))),
+        present("current_period_start").map_or("NULL::bigint".into(), |(c, t)| epoch(c, t)),
+        present("current_period_end").map_or("NULL::bigint".into(), |(c, t)| epoch(c, t)),
+    ];
+    let sql = format!("SELECT {} FROM {}", select.join(", "), table_ref(Dialect::Postgres, &m.shown_table()));
+    let mut rows = sqlx::query(AssertSqlSafe(sql)).fetch(&mut *conn);
+    let mut n = 0usize;
+    while let Some(row) = rows.try_next().await.map_err(|e| errors::query_error(target, &e, timeout))? {
+        n += 1;
+        let get = |i: usize| -> Result<Option<String>, CheckError> { row.try_get::<Option<String>, _>(i).map_err(|e| errors::query_error(target, &e, timeout)) };
+        let Some(id) = get(0)?.filter(|s| !s.trim().is_empty()) else {
+            return Err(CheckError::Database(format!("row {n} of `{}` has a null or empty id", m.shown_table())));
+        };
+        let customer = get(1)?.unwrap_or_default();
+        let status = get(2)?.unwrap_or_default();
+        let prices = match (prices_key, get(3)?) {
+            ("price", Some(p)) => vec![p],
+            (_, None) => Vec::new(),
+            (_, Some(items)) => prices_of(&items).map_err(|why| {
+                CheckError::Database(format!(
+                    "subscription {id} in `{}`: [billing.database.columns] items is {why}; expected Stripe's items list ({{\"data\":[{{\"price\":{{\"id\":…}}}}]}}) or an array of items",
+                    m.shown_table()
+                ))
+            })?,
+        };
+        let cancel: Option<bool> = row.try_get(4).map_err(|e| errors::query_error(target, &e, timeout))?;
+        let start: Option<i64> = row.try_get(5).map_err(|e| errors::query_error(target, &e, timeout))?;
+        let end: Option<i64> = row.try_get(6).map_err(|e| errors::query_error(target, &e, timeout))?;
+        let sub = Subscription {
+            id: obs.strings.push_unindexed(id.trim()),
+            // Linked to the users' customer ids later, by Observations::link_customers.
+            customer: obs.strings.push_unindexed(customer.trim()),
+            status: Status::parse(&status, &mut obs.strings),
+            prices: prices.iter().map(|p| obs.strings.get_or_intern(p.trim())).collect(),
+            cancel_at_period_end: cancel.unwrap_or(false),
+            period_start: start.into(),
+            period_end: end.into(),
+        };
+        obs.subscriptions.push(sub);
+    }
+    drop(rows);
+    if let Some((c, t)) = present("synced_at") {
+        let sql = format!("SELECT max({}) FROM {}", epoch(c, t), table_ref(Dialect::Postgres, &m.shown_table()));
+        let newest: Option<i64> = sqlx::query_scalar(AssertSqlSafe(sql)).fetch_one(&mut *conn).await.map_err(|e| errors::query_error(target, &e, timeout))?;
+        if let Some(newest) = newest {
+            let hours = (now - newest + 1800) / 3600; // rounded: the two clocks differ by seconds
+            if hours >= cfg.stale_after_hours as i64 {
+                notes.push(format!(
+                    "the newest row of `{}` was synced {hours} h ago (`{c}`), more than [billing.database] stale_after_hours = {}: the copy may be behind the provider, and findings may be about changes it has not seen",
+                    m.shown_table(),
+                    cfg.stale_after_hours
+                ));
+            }
+        }
+    }
+    if n == 0 {
+        notes.push(format!("table `{}` holds no subscriptions: is the sync running?", m.shown_table()));
+    }
+    Ok(SubscriptionsRead { source: format!("postgres:{} (table {})", target.place_and_db(), m.shown_table()), rows: n, notes })
+}
+
+/// The price ids of a JSON items value: Stripe's list object, or an array of items
+/// whose `price` is an id or an object (legacy `plan.id` where there is no price).
+pub fn prices_of(items: &str) -> Result<Vec<String>, String> {
+    use serde_json::Value;
+    let shown = || format!("JSON of another shape (`{}`)", secrets::redact(&items.chars().take(60).collect::<String>()));
+    let v: Value = serde_json::from_str(items).map_err(|_| shown())?;
+    let list = match &v {
+        Value::Object(o) => o.get("data").and_then(Value::as_array).ok_or_else(shown)?,
+        Value::Array(a) => a,
+        Value::Null => return Ok(Vec::new()),
+        _ => return Err(shown()),
+    };
+    let mut out = Vec::new();
+    for item in list {
+        let price = match item.get("price") {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Object(p)) => p.get("id").and_then(Value::as_str).map(str::to_string),
+            _ => item.pointer("/plan/id").and_then(Value::as_str).map(str::to_string),
+        };
+        match price {
+            Some(p) => out.push(p),
+            None if item.is_object() => {}
+            None => return Err(shown()),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_in_every_stored_shape() {
+        assert_eq!(prices_of(r#"{"object":"list","data":[{"id":"si_1","price":{"id":"price_pro"}}]}"#).unwrap(), ["price_pro"]);
+        assert_eq!(prices_of(r#"[{"price":"price_a"},{"price":{"id":"price_b"}},{"plan":{"id":"plan_c"}}]"#).unwrap(), ["price_a", "price_b", "plan_c"]);
+        assert_eq!(prices_of("null").unwrap(), Vec::<String>::new());
+        assert!(prices_of(r#""price_x""#).unwrap_err().contains("another shape"));
+        assert!(prices_of(r#"{"items":[]}"#).unwrap_err().contains("another shape"));
+        assert!(prices_of("not json").is_err());
+    }
+
+    #[test]
+    fn the_mapping_takes_plain_names_only() {
+        let mut cfg = BillingDatabaseConfig::default();
+        assert!(Mapping::of(&cfg).is_ok());
+        cfg.columns.status = "status; DROP TABLE users".into();
+        assert!(matches!(Mapping::of(&cfg), Err(CheckError::Usage(m)) if m.contains("not a plain name")));
+        let mut cfg = BillingDatabaseConfig::default();
+        cfg.table = "stripe.subscriptions, pg_shadow".into();
+        assert!(Mapping::of(&cfg).is_err());
+        let mut cfg = BillingDatabaseConfig::default();
+        cfg.columns.items = None;
+        assert!(Mapping::of(&cfg).is_err(), "items or price is needed");
+        cfg.columns.price = Some("price_id".into());
+        assert_eq!(Mapping::of(&cfg).unwrap().required[3], ("price", "price_id"));
+    }
+}
