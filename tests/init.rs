@@ -343,3 +343,105 @@ fn no_secret_from_env_files_reaches_any_written_file() {
     assert_eq!(config.billing.secret_env, "STRIPE_RESTRICTED_KEY", "named, not copied");
     assert_eq!(config.database.url_env, "DATABASE_URL");
 }
+
+#[test]
+fn a_drizzle_repo_gives_the_users_table_and_its_columns() {
+    let repo = tempfile::tempdir().unwrap();
+    let dir = repo.path();
+    write(dir, "package.json", r#"{"dependencies": {"stripe": "18", "drizzle-orm": "0.40", "postgres": "3"}}"#);
+    write(
+        dir,
+        "src/db/schema.ts",
+        "import { pgTable, serial, text, boolean, varchar } from 'drizzle-orm/pg-core';\n\n\
+         export const posts = pgTable('posts', {\n  id: serial('id').primaryKey(),\n  title: text('title'),\n});\n\n\
+         export const users = pgTable('users', {\n  id: serial('id').primaryKey(),\n  email: text('email').notNull(),\n  \
+         stripeCustomerId: text('stripe_customer_id').unique(),\n  hasAccess: boolean('has_access').default(false),\n  plan: varchar('plan', { length: 20 }),\n});\n",
+    );
+    let out = ok(&init(dir, &["--claude"]));
+    assert!(out.contains("users table: users (src/db/schema.ts model users)"), "the summary names the file: {out}");
+    let config = Config::load(&dir.join("billguard.toml")).unwrap_or_else(|e| panic!("{e}\n{}", read(dir, "billguard.toml")));
+    assert_eq!(config.database.table, "users");
+    assert_eq!(config.database.columns.id, "id");
+    assert_eq!(config.database.columns.customer_id, "stripe_customer_id");
+    assert_eq!(config.database.columns.access, "has_access");
+    assert_eq!(config.database.columns.plan.as_deref(), Some("plan"));
+}
+
+#[test]
+fn laravel_migrations_with_cashier_columns_and_a_django_user_model() {
+    let repo = tempfile::tempdir().unwrap();
+    let dir = repo.path();
+    write(dir, "composer.json", r#"{"require": {"laravel/framework": "^11", "laravel/cashier": "^15"}}"#);
+    write(
+        dir,
+        "database/migrations/0001_01_01_000000_create_users_table.php",
+        "<?php\nreturn new class extends Migration {\n    public function up(): void\n    {\n        Schema::create('users', function (Blueprint $table) {\n            $table->id();\n            $table->string('email')->unique();\n            $table->string('plan')->default('free');\n            $table->timestamps();\n        });\n    }\n    public function down(): void\n    {\n        Schema::dropIfExists('users');\n    }\n};\n",
+    );
+    write(
+        dir,
+        "database/migrations/2019_05_03_000001_create_customer_columns.php",
+        "<?php\nreturn new class extends Migration {\n    public function up(): void\n    {\n        Schema::table('users', function (Blueprint $table) {\n            $table->string('stripe_id')->nullable()->index();\n            $table->timestamp('trial_ends_at')->nullable();\n        });\n    }\n};\n",
+    );
+    let out = ok(&init(dir, &["--claude"]));
+    assert!(
+        out.contains("users table: users (database/migrations/0001_01_01_000000_create_users_table.php table users, columns added in database/migrations/2019_05_03_000001_create_customer_columns.php)"),
+        "{out}"
+    );
+    let text = read(dir, "billguard.toml");
+    let config = Config::load(&dir.join("billguard.toml")).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(config.database.columns.customer_id, "stripe_id");
+    assert_eq!(config.database.columns.plan.as_deref(), Some("plan"));
+    assert!(text.contains("# access = \"...\"   # not found in the model"), "no boolean: access left to the person: {text}");
+
+    let repo = tempfile::tempdir().unwrap();
+    let dir = repo.path();
+    write(dir, "requirements.txt", "Django>=5\nstripe\n");
+    write(
+        dir,
+        "accounts/models.py",
+        "from django.contrib.auth.models import AbstractUser\nfrom django.db import models\n\n\
+         class User(AbstractUser):\n    stripe_customer_id = models.CharField(max_length=255, blank=True)\n    has_paid_access = models.BooleanField(default=False)\n",
+    );
+    let out = ok(&init(dir, &["--claude"]));
+    assert!(out.contains("users table: accounts_user (accounts/models.py model User)"), "{out}");
+    let config = Config::load(&dir.join("billguard.toml")).unwrap();
+    assert_eq!((config.database.table.as_str(), config.database.columns.access.as_str()), ("accounts_user", "has_paid_access"));
+}
+
+#[test]
+fn a_schema_without_a_users_table_sets_none() {
+    let repo = tempfile::tempdir().unwrap();
+    let dir = repo.path();
+    write(dir, "package.json", r#"{"dependencies": {"stripe": "18"}}"#);
+    write(dir, "migrations/001_posts.sql", "CREATE TABLE posts (\n  id serial PRIMARY KEY,\n  title text\n);\n");
+    write(dir, "src/lib/users.ts", "export const users = pgTable('users', { stripeCustomerId: text('stripe_customer_id') });\n");
+    let out = ok(&init(dir, &["--claude"]));
+    assert!(!out.contains("users table:"), "{out}");
+    let text = read(dir, "billguard.toml");
+    assert!(text.contains("# table = \"users\""), "left commented out: {text}");
+    Config::load(&dir.join("billguard.toml")).unwrap();
+}
+
+#[test]
+fn hostile_schema_files_are_skipped_without_a_crash() {
+    let outside = tempfile::tempdir().unwrap();
+    write(outside.path(), "schema.prisma", "model User {\n  id Int @id\n  stripeCustomerId String\n  isPro Boolean\n  @@map(\"stolen_users\")\n}\n");
+    let repo = tempfile::tempdir().unwrap();
+    let dir = repo.path();
+    write(dir, "package.json", r#"{"dependencies": {"stripe": "18"}}"#);
+    std::fs::create_dir_all(dir.join("prisma")).unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(outside.path().join("schema.prisma"), dir.join("prisma/schema.prisma")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.join("db")).unwrap();
+    }
+    // Huge: a users table past the size cap is not read.
+    let huge = format!("CREATE TABLE users (\n  id int PRIMARY KEY,\n  stripe_customer_id text,\n{}  x int\n);\n", "  pad int,\n".repeat(80_000));
+    write(dir, "migrations/001_huge.sql", &huge);
+    std::fs::write(dir.join("migrations/002_binary.sql"), b"CREATE TABLE users (id int PRIMARY KEY, stripe_customer_id text\0\xff\xfe);").unwrap();
+    write(dir, "migrations/003_broken.sql", "CREATE TABLE users ((((((\"unterminated");
+    let out = ok(&init(dir, &["--claude"]));
+    assert!(!out.contains("stolen_users"), "a symlink out of the repository is not followed: {out}");
+    assert!(!out.contains("users table:"), "{out}");
+    Config::load(&dir.join("billguard.toml")).unwrap();
+}

@@ -128,17 +128,28 @@ impl Stack {
 
 /// Reads the manifests, schemas and env files billguard knows.
 pub fn detect_stack(repo: &Path) -> Stack {
+    detect_stack_in(repo, repo)
+}
+
+/// The stack of the app in `dir` (the repository root or an app below it):
+/// manifests and env files from `dir`; the schema from `dir`, else from the
+/// whole repository (a monorepo's shared `packages/db`).
+pub fn detect_stack_in(root: &Path, dir: &Path) -> Stack {
     let mut stack = Stack::default();
-    let read = |rel: &str| std::fs::read_to_string(repo.join(rel)).ok();
+    let read = |rel: &str| super::schema_files::read_bounded(&dir.join(rel));
     if let Some(text) = read("package.json") {
         from_package_json(&mut stack, &text);
     }
-    for rel in ["prisma/schema.prisma", "schema.prisma"] {
-        if let Some(text) = read(rel) {
-            from_prisma(&mut stack, &text, rel);
-            break;
-        }
+    let mut files = super::schema_files::find(root, dir);
+    let mut tables = crate::app_schema::read_tables(files.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+    if crate::app_schema::pick_billing_table(&tables).is_none() && dir != root {
+        files = super::schema_files::find(root, root);
+        tables = crate::app_schema::read_tables(files.iter().map(|(p, t)| (p.as_str(), t.as_str())));
     }
+    for (rel, text) in files.iter().filter(|(p, _)| p.ends_with(".prisma")) {
+        from_prisma(&mut stack, text, rel);
+    }
+    stack.user_table = user_table(&tables);
     for rel in ["requirements.txt", "pyproject.toml"] {
         if let Some(text) = read(rel) {
             from_python(&mut stack, &text, rel);
@@ -153,8 +164,8 @@ pub fn detect_stack(repo: &Path) -> Stack {
     if let Some(text) = read("go.mod") {
         from_go_mod(&mut stack, &text);
     }
-    for name in root_names(repo) {
-        if name.starts_with(".env") && repo.join(&name).is_file() {
+    for name in root_names(dir) {
+        if name.starts_with(".env") && dir.join(&name).is_file() {
             if let Some(text) = read(&name) {
                 for var in env_names(&text) {
                     stack.env_names.entry(var).or_insert_with(|| name.clone());
@@ -197,7 +208,7 @@ fn from_package_json(stack: &mut Stack, text: &str) {
 
 /// Prisma: the datasource (provider, url env) and the User model's columns.
 fn from_prisma(stack: &mut Stack, text: &str, rel: &str) {
-    for (kind, name, body) in blocks(text) {
+    for (kind, _name, body) in blocks(text) {
         if kind == "datasource" {
             let provider = capture(body, r#"(?m)^\s*provider\s*=\s*"([^"]+)""#);
             let db = match provider.as_deref() {
@@ -210,17 +221,32 @@ fn from_prisma(stack: &mut Stack, text: &str, rel: &str) {
                 stack.database(db, format!("{rel} datasource provider"));
             }
             if let Some(var) = capture(body, r#"(?m)^\s*url\s*=\s*env\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\)"#) {
-                stack.database_url_env = Some(sourced(var.clone(), format!("{rel} datasource url = env(\"{var}\")")));
+                stack.database_url_env.get_or_insert_with(|| sourced(var.clone(), format!("{rel} datasource url = env(\"{var}\")")));
             }
-        } else if kind == "model" && matches!(name, "User" | "user" | "Users" | "users") {
-            stack.user_table = Some(sourced(prisma_user_table(name, body), format!("{rel} model {name}")));
         }
     }
 }
 
+/// The table billing maps to and its columns, by the one shared classifier,
+/// with the file it came from.
+fn user_table(tables: &[crate::app_schema::Table]) -> Option<Sourced<UserTable>> {
+    let t = crate::app_schema::pick_billing_table(tables)?;
+    let c = crate::app_schema::classify(t);
+    let first = t.files.first()?;
+    let mut from = match &t.model {
+        Some(m) => format!("{first} model {m}"),
+        None => format!("{first} table {}", t.name),
+    };
+    if t.files.len() > 1 {
+        from.push_str(&format!(", columns added in {}", t.files[1..].join(", ")));
+    }
+    let value = UserTable { table: t.name.clone(), id: c.id, customer_id: c.customer_id, access: c.access, plan: c.plan };
+    Some(sourced(value, from))
+}
+
 /// `kind name { body }` blocks of a Prisma schema.
 fn blocks(text: &str) -> Vec<(&str, &str, &str)> {
-    let re = Regex::new(r"(?m)^\s*(model|datasource)\s+(\w+)\s*\{").expect("valid regex");
+    let re = Regex::new(r"(?m)^\s*(datasource)\s+(\w+)\s*\{").expect("valid regex");
     re.captures_iter(text)
         .filter_map(|c| {
             let start = c.get(0)?.end();
@@ -228,31 +254,6 @@ fn blocks(text: &str) -> Vec<(&str, &str, &str)> {
             Some((c.get(1)?.as_str(), c.get(2)?.as_str(), &text[start..end]))
         })
         .collect()
-}
-
-fn prisma_user_table(model: &str, body: &str) -> UserTable {
-    let table = capture(body, r#"@@map\(\s*(?:name:\s*)?"([^"]+)"\s*\)"#).unwrap_or_else(|| model.to_string());
-    let mut t = UserTable { table, ..UserTable::default() };
-    for line in body.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("//") && !l.starts_with("@@")) {
-        let mut parts = line.split_whitespace();
-        let (Some(field), Some(ty)) = (parts.next(), parts.next()) else { continue };
-        if line.contains("@relation") || ty.ends_with("[]") {
-            continue;
-        }
-        let column = capture(line, r#"@map\(\s*(?:name:\s*)?"([^"]+)"\s*\)"#).unwrap_or_else(|| field.to_string());
-        let key = field.to_ascii_lowercase().replace('_', "");
-        let ty = ty.trim_end_matches('?');
-        if line.contains("@id") {
-            t.id.get_or_insert(column);
-        } else if key.contains("customerid") || key == "stripeid" || key == "paddleid" {
-            t.customer_id.get_or_insert(column);
-        } else if ty == "Boolean" && ["paid", "access", "premium", "subscribed", "ispro"].iter().any(|w| key.contains(w)) {
-            t.access.get_or_insert(column);
-        } else if (key == "plan" || key == "tier" || key.ends_with("plan") || key == "planname") && !key.contains("id") {
-            t.plan.get_or_insert(column);
-        }
-    }
-    t
 }
 
 fn capture(text: &str, pattern: &str) -> Option<String> {
@@ -402,7 +403,10 @@ model User {
         from_prisma(&mut stack, schema, "prisma/schema.prisma");
         assert_eq!(stack.databases[0].value, "postgresql");
         assert_eq!(stack.database_url_env.as_ref().unwrap().value, "PG_URL");
-        let users = &stack.user_table.as_ref().unwrap().value;
+        let tables = crate::app_schema::read_tables([("prisma/schema.prisma", schema)]);
+        let users = user_table(&tables).unwrap();
+        assert_eq!(users.from, "prisma/schema.prisma model User");
+        let users = &users.value;
         assert_eq!(users.table, "users");
         assert_eq!(users.id.as_deref(), Some("id"));
         assert_eq!(users.customer_id.as_deref(), Some("stripe_customer_id"));

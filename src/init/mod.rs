@@ -8,6 +8,7 @@
 
 mod clients;
 mod detect;
+mod schema_files;
 mod merge_json;
 mod merge_toml;
 mod section;
