@@ -445,3 +445,32 @@ fn hostile_schema_files_are_skipped_without_a_crash() {
     assert!(!out.contains("users table:"), "{out}");
     Config::load(&dir.join("billguard.toml")).unwrap();
 }
+
+#[test]
+fn secret_env_names_a_restricted_key_variable_and_init_says_how_to_make_one() {
+    let repo = tempfile::tempdir().unwrap();
+    let dir = repo.path();
+    write(dir, "package.json", r#"{"dependencies": {"stripe": "18"}}"#);
+    // The secret key comes first in the file; the read-only one is still the one named.
+    write(dir, ".env.example", "STRIPE_SECRET_KEY=\nSTRIPE_WEBHOOK_SECRET=\nSTRIPE_BILLING_RK_READONLY=\n");
+    let out = ok(&init(dir, &["--claude"]));
+    let config = Config::load(&dir.join("billguard.toml")).unwrap();
+    assert_eq!(config.billing.secret_env, "STRIPE_BILLING_RK_READONLY");
+    for permission in ["rak_subscription_read", "rak_price_read", "rak_webhook_endpoint_read", "Create restricted key"] {
+        assert!(out.contains(permission), "{permission}: {out}");
+    }
+
+    // Only the secret key: it is named, and the guidance says to make a restricted one.
+    let repo = tempfile::tempdir().unwrap();
+    write(repo.path(), "package.json", r#"{"dependencies": {"stripe": "18"}}"#);
+    write(repo.path(), ".env.example", "STRIPE_SECRET_KEY=\nSTRIPE_WEBHOOK_SECRET=\nNEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY=\n");
+    let out = ok(&init(repo.path(), &["--claude"]));
+    assert_eq!(Config::load(&repo.path().join("billguard.toml")).unwrap().billing.secret_env, "STRIPE_SECRET_KEY");
+    assert!(out.contains("rak_subscription_read") && out.contains("STRIPE_RESTRICTED_KEY"), "{out}");
+
+    // Paddle has no restricted Stripe key to make: no Stripe guidance.
+    let repo = tempfile::tempdir().unwrap();
+    write(repo.path(), "package.json", r#"{"dependencies": {"@paddle/paddle-node-sdk": "1"}}"#);
+    let out = ok(&init(repo.path(), &["--claude"]));
+    assert!(!out.contains("rak_"), "{out}");
+}

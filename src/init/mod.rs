@@ -218,6 +218,7 @@ pub fn plan(repo: &Path, requested: &[Client]) -> Result<Plan, CheckError> {
     }
 
     let mut detected = Vec::new();
+    let mut paddle_only = false;
     let config_rel = crate::config::FILE_NAME;
     if planner.repo.join(config_rel).exists() {
         planner.edit(config_rel, |old| Ok(old.unwrap_or_default().to_string()))?;
@@ -225,9 +226,13 @@ pub fn plan(repo: &Path, requested: &[Client]) -> Result<Plan, CheckError> {
     } else {
         let stack = detect_stack(repo);
         detected = stack.facts();
+        paddle_only = !stack.providers.is_empty() && stack.providers.iter().all(|p| p.value == "paddle");
         let text = render_starter_config(&stack);
         planner.edit(config_rel, |_| Ok(text))?;
         planner.note(config_rel, "starter config from the detected stack: review it".into());
+    }
+    if !paddle_only {
+        printed.push(starter_config::restricted_key_guidance());
     }
     Ok(Plan { repo: repo.to_path_buf(), clients, selection, changes: planner.finish(), printed, detected })
 }

@@ -56,20 +56,63 @@ fn billing(out: &mut String, stack: &Stack) {
     let (wanted, default): (&[&str], &str) = if provider.value == "paddle" {
         (&["PADDLE_API_KEY", "PADDLE_SECRET_KEY"], "PADDLE_API_KEY")
     } else {
-        (&["STRIPE_RESTRICTED_KEY", "STRIPE_SECRET_KEY", "STRIPE_API_KEY", "STRIPE_KEY"], "STRIPE_SECRET_KEY")
+        (&["STRIPE_SECRET_KEY", "STRIPE_API_KEY", "STRIPE_KEY"], "STRIPE_SECRET_KEY")
     };
+    let restricted = if provider.value == "paddle" { None } else { restricted_env(&stack.env_names) };
+    match restricted {
+        Some((name, file)) => {
+            let _ = writeln!(out, "# {name}: declared in {file}, a read-only restricted key variable: billguard only reads");
+            let _ = writeln!(out, "secret_env = {}", quote(&name));
+        }
+        None => secret_env(out, stack, wanted, default),
+    }
+    if provider.value == "paddle" {
+        out.push_str("# paddle_environment = \"sandbox\" # for Paddle keys issued before May 2025\n");
+    }
+}
+
+/// The Stripe permissions billguard's reads need, for a restricted key.
+pub const STRIPE_PERMISSIONS: [&str; 3] = ["rak_subscription_read", "rak_price_read", "rak_webhook_endpoint_read"];
+
+/// How to create the read-only key `secret_env` should name; init prints it.
+pub fn restricted_key_guidance() -> String {
+    format!(
+        "Stripe key: billguard only reads, so give it a restricted key, not the secret key. In the Stripe\n\
+         Dashboard (Developers > API keys > Create restricted key) allow Read on Subscriptions, Prices and\n\
+         Webhook Endpoints ({}) and nothing else, store it as\n\
+         STRIPE_RESTRICTED_KEY in each environment (never in billguard.toml) and name that variable in\n\
+         billguard.toml's secret_env.\n",
+        STRIPE_PERMISSIONS.join(", ")
+    )
+}
+
+/// A declared variable that holds a read-only Stripe key: the usual names
+/// first, then any STRIPE_* name that says restricted, read or RK.
+pub fn restricted_env(names: &std::collections::BTreeMap<String, String>) -> Option<(String, String)> {
+    const NAMED: [&str; 6] = ["STRIPE_RESTRICTED_KEY", "STRIPE_READ_KEY", "STRIPE_READONLY_KEY", "STRIPE_READ_ONLY_KEY", "STRIPE_RK", "STRIPE_RESTRICTED_API_KEY"];
+    pick_env(names, &NAMED).or_else(|| {
+        names
+            .iter()
+            .find(|(n, _)| {
+                n.starts_with("STRIPE")
+                    && !n.contains("WEBHOOK")
+                    && !n.contains("PUBLISHABLE")
+                    && (n.contains("RESTRICTED") || n.contains("READ") || n.ends_with("_RK") || n.contains("_RK_"))
+            })
+            .map(|(n, f)| (n.clone(), f.clone()))
+    })
+}
+
+fn secret_env(out: &mut String, stack: &Stack, wanted: &[&str], default: &str) {
     match pick_env(&stack.env_names, wanted) {
         Some((name, file)) => {
-            let _ = writeln!(out, "# {name}: declared in {file} (a read-only restricted key is enough)");
+            let _ = writeln!(out, "# {name}: declared in {file} (a read-only restricted key is enough: see init's note)");
             let _ = writeln!(out, "secret_env = {}", quote(&name));
         }
         None => {
             let _ = writeln!(out, "# secret_env: no env file declares a key variable; name the one holding a read-only key");
             let _ = writeln!(out, "secret_env = {}", quote(default));
         }
-    }
-    if provider.value == "paddle" {
-        out.push_str("# paddle_environment = \"sandbox\" # for Paddle keys issued before May 2025\n");
     }
 }
 
