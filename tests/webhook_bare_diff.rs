@@ -104,3 +104,37 @@ fn the_same_lines_moved_or_reworded_are_not_regressions() {
         assert_ne!(r["verdict"], "pass", "{what}: seen only through hunks, never a pass: {r}");
     }
 }
+
+/// Rebinding a name to an expression of itself (`tolerance = tolerance * 1000`,
+/// `events = new Set(events)`, common in Elixir and in vendored libraries) makes the
+/// values a cycle: the review ends with a verdict, it does not overflow its stack.
+#[test]
+fn self_referencing_rebindings_end_with_a_verdict() {
+    let before = "import Stripe from 'stripe';\nconst stripe = new Stripe(process.env.STRIPE_SECRET_KEY!);\n\
+        export async function verify(body: string, sig: string, tolerance: number) {\n  tolerance = tolerance * 1000;\n  \
+        return stripe.webhooks.constructEvent(body, sig, process.env.STRIPE_WEBHOOK_SECRET!, tolerance);\n}\n\
+        export async function POST(req: Request, relevant: string[]) {\n  const event = await verify(await req.text(), req.headers.get('stripe-signature')!, 300);\n  \
+        relevant = new Set(relevant);\n  if (relevant.has(event.type)) {\n    await db.user.update({ where: { id: 1 }, data: { hasAccess: true } });\n  }\n  return new Response('ok');\n}\n";
+    let repo = git_support::committed_repo(&[("app/api/webhook/route.ts", before)]);
+    write(repo.path(), "app/api/webhook/route.ts", &before.replace("hasAccess: true", "hasAccess: false"));
+    // Before the fix this recursed without end: bound the wait, so the test fails instead of hanging.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_billguard"))
+        .current_dir(repo.path())
+        .args(["check", "webhook", "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("the review did not end within 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(matches!(out.status.code(), Some(0..=3)), "exit {:?}: {}", out.status, String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert!(r["verdict"].is_string(), "{r}");
+}

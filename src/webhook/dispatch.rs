@@ -183,6 +183,14 @@ fn cond_events(e: &Expr, idx: &Index, negated: bool, pos: &mut Vec<String>, neg:
 }
 
 fn event_list(e: &Expr, idx: &Index) -> Vec<String> {
+    event_list_at(e, idx, 0)
+}
+
+/// Bounded: `events = Set.new(events)` makes the values a cycle.
+fn event_list_at(e: &Expr, idx: &Index, depth: u8) -> Vec<String> {
+    if depth > 4 {
+        return Vec::new();
+    }
     match idx.value_of(e) {
         Expr::Array(items) => items
             .iter()
@@ -191,7 +199,7 @@ fn event_list(e: &Expr, idx: &Index) -> Vec<String> {
                 _ => None,
             })
             .collect(),
-        Expr::Call(c) => c.args.first().map(|a| event_list(&a.value, idx)).unwrap_or_default(),
+        Expr::Call(c) => c.args.first().map(|a| event_list_at(&a.value, idx, depth + 1)).unwrap_or_default(),
         _ => Vec::new(),
     }
 }

@@ -514,10 +514,18 @@ fn tolerance(e: &Expr, idx: &Index) -> Option<Tolerance> {
 }
 
 fn eval_number(e: &Expr, idx: &Index) -> Option<f64> {
+    eval_number_at(e, idx, 0)
+}
+
+/// Bounded: a rebinding such as `timeout = timeout * 1000` makes the values a cycle.
+fn eval_number_at(e: &Expr, idx: &Index, depth: u8) -> Option<f64> {
+    if depth > 8 {
+        return None;
+    }
     match idx.value_of(e) {
         Expr::Num(n) => n.parse().ok(),
         Expr::Binary(op, l, r) => {
-            let (a, b) = (eval_number(l, idx)?, eval_number(r, idx)?);
+            let (a, b) = (eval_number_at(l, idx, depth + 1)?, eval_number_at(r, idx, depth + 1)?);
             match op.as_str() {
                 "*" => Some(a * b),
                 "+" => Some(a + b),
