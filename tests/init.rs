@@ -474,3 +474,34 @@ fn secret_env_names_a_restricted_key_variable_and_init_says_how_to_make_one() {
     let out = ok(&init(repo.path(), &["--claude"]));
     assert!(!out.contains("rak_"), "{out}");
 }
+
+#[test]
+fn a_file_init_writes_that_git_ignores_is_warned_about() {
+    let repo = tempfile::tempdir().unwrap();
+    let dir = repo.path();
+    let git = |args: &[&str]| assert!(Command::new("git").arg("-C").arg(dir).args(args).output().unwrap().status.success());
+    git(&["init", "-q"]);
+    write(dir, ".gitignore", "node_modules/\n.cursor/\n");
+    let out = ok(&init(dir, &["--cursor", "--claude"]));
+    assert!(out.contains("warning: git ignores .cursor/mcp.json (.gitignore:2:.cursor/)"), "{out}");
+    assert!(out.contains("warning: git ignores .cursor/rules/billguard.mdc"), "{out}");
+    assert!(!out.contains("git ignores .mcp.json") && !out.contains("git ignores billguard.toml"), "{out}");
+
+    // Nothing ignored, or no git at all: no warning.
+    let repo = tempfile::tempdir().unwrap();
+    let out = ok(&init(repo.path(), &["--cursor"]));
+    assert!(!out.contains("warning:"), "{out}");
+}
+
+#[test]
+fn a_json_config_keeps_its_own_formatting() {
+    let repo = tempfile::tempdir().unwrap();
+    let dir = repo.path();
+    let old = "{\n    \"mcpServers\": {\n        \"db\": { \"command\": \"pg-mcp\", \"args\": [\"--ro\"] }\n    },\n    \"other\": [1,2]\n}\n";
+    write(dir, ".mcp.json", old);
+    ok(&init(dir, &["--claude"]));
+    let text = read(dir, ".mcp.json");
+    assert!(text.starts_with("{\n    \"mcpServers\": {\n        \"db\": { \"command\": \"pg-mcp\", \"args\": [\"--ro\"] },\n        \"billguard\": {\n            \"type\": \"stdio\",\n"), "{text}");
+    assert!(text.ends_with("        }\n    },\n    \"other\": [1,2]\n}\n"), "{text}");
+    assert_eq!(json(dir, ".mcp.json")["mcpServers"]["billguard"]["command"], "billguard");
+}

@@ -98,6 +98,8 @@ pub struct Plan {
     pub printed: Vec<String>,
     /// One line per detected fact of the stack, for the summary.
     pub detected: Vec<String>,
+    /// Files the run writes that git ignores here, with the rule that ignores each.
+    pub ignored: Vec<String>,
 }
 
 /// A parse problem inside a file, before the file's path is known.
@@ -234,7 +236,35 @@ pub fn plan(repo: &Path, requested: &[Client]) -> Result<Plan, CheckError> {
     if !paddle_only {
         printed.push(starter_config::restricted_key_guidance());
     }
-    Ok(Plan { repo: repo.to_path_buf(), clients, selection, changes: planner.finish(), printed, detected })
+    let changes = planner.finish();
+    let ignored = gitignored(repo, changes.iter().filter(|c| c.status != Status::Unchanged).map(|c| c.path.as_path()));
+    Ok(Plan { repo: repo.to_path_buf(), clients, selection, changes, printed, detected, ignored })
+}
+
+/// The paths git would ignore in `repo`, each as `path (source:line: pattern)`.
+/// Nothing when git is missing or `repo` is not a work tree.
+fn gitignored<'a>(repo: &Path, paths: impl Iterator<Item = &'a Path>) -> Vec<String> {
+    let paths: Vec<&Path> = paths.collect();
+    if paths.is_empty() {
+        return Vec::new();
+    }
+    let Ok(out) = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(["check-ignore", "--verbose", "--"])
+        .args(&paths)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+    else {
+        return Vec::new();
+    };
+    // `source:line:pattern<TAB>path` per ignored path.
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(rule, path)| format!("{path} ({rule})"))
+        .collect()
 }
 
 /// Writes the created and updated files.
@@ -279,6 +309,12 @@ pub fn render_summary(plan: &Plan) -> String {
         let note = change.note.as_deref().map(|n| format!("  ({n})")).unwrap_or_default();
         let row = format!("  {:<9}  {path:<width$}{note}", change.status.as_str());
         let _ = writeln!(out, "{}", row.trim_end());
+    }
+    for ignored in &plan.ignored {
+        let _ = writeln!(
+            out,
+            "warning: git ignores {ignored}: teammates and CI will not get it; un-ignore it or `git add -f` it"
+        );
     }
     if !plan.detected.is_empty() {
         let _ = writeln!(out, "Detected in the stack:");
