@@ -505,3 +505,53 @@ fn a_json_config_keeps_its_own_formatting() {
     assert!(text.ends_with("        }\n    },\n    \"other\": [1,2]\n}\n"), "{text}");
     assert_eq!(json(dir, ".mcp.json")["mcpServers"]["billguard"]["command"], "billguard");
 }
+
+#[test]
+fn a_monorepo_gets_one_config_per_billing_app_and_the_agent_is_told_which() {
+    let repo = tempfile::tempdir().unwrap();
+    let dir = repo.path();
+    write(dir, "package.json", r#"{"private": true, "workspaces": ["apps/*", "packages/*"], "devDependencies": {"turbo": "2"}}"#);
+    write(dir, "apps/web/package.json", r#"{"dependencies": {"next": "15", "stripe": "18", "@acme/db": "*"}}"#);
+    write(dir, "apps/web/.env.example", "STRIPE_RESTRICTED_KEY=\nDATABASE_URL=\n");
+    write(dir, "apps/docs/package.json", r#"{"dependencies": {"next": "15"}}"#);
+    write(dir, "packages/db/package.json", r#"{"dependencies": {"drizzle-orm": "0.40"}}"#);
+    write(
+        dir,
+        "packages/db/src/schema.ts",
+        "export const users = pgTable('users', {\n  id: text('id').primaryKey(),\n  stripeCustomerId: text('stripe_customer_id'),\n  isPro: boolean('is_pro'),\n});\n",
+    );
+    let out = ok(&init(dir, &["--claude"]));
+    assert!(!dir.join("billguard.toml").exists(), "the root does not bill: no root config: {out}");
+    assert!(!dir.join("apps/docs/billguard.toml").exists() && !dir.join("packages/db/billguard.toml").exists(), "{out}");
+    assert!(out.lines().any(|l| l.contains("created") && l.contains("apps/web/billguard.toml")), "{out}");
+    assert!(out.contains("apps/web: users table: users (packages/db/src/schema.ts model users)"), "the shared schema package: {out}");
+    assert!(out.contains("billguard check all --repo apps/web"), "{out}");
+    assert!(out.contains("config = \"apps/web/billguard.toml\""), "{out}");
+    let config = Config::load(&dir.join("apps/web/billguard.toml")).unwrap();
+    assert_eq!(config.billing.secret_env, "STRIPE_RESTRICTED_KEY", "the app's own env files");
+    assert_eq!((config.database.columns.customer_id.as_str(), config.database.columns.access.as_str()), ("stripe_customer_id", "is_pro"));
+    let section = read(dir, "CLAUDE.md");
+    assert!(section.contains("`apps/web`: `apps/web/billguard.toml`") && section.trim_end().ends_with(END_MARKER), "{section}");
+    let first = snapshot(dir);
+    ok(&init(dir, &["--claude"]));
+    assert_eq!(snapshot(dir), first, "a second run changes nothing");
+
+    // pnpm workspaces and Open SaaS's template/app; a root that bills keeps its own config too.
+    let repo = tempfile::tempdir().unwrap();
+    let dir = repo.path();
+    write(dir, "package.json", r#"{"dependencies": {"stripe": "18"}}"#);
+    write(dir, "pnpm-workspace.yaml", "packages:\n  - 'services/*'\n");
+    write(dir, "services/billing/package.json", r#"{"dependencies": {"stripe": "18"}}"#);
+    write(dir, "template/app/package.json", r#"{"dependencies": {"stripe": "18", "wasp": "0.16"}}"#);
+    let out = ok(&init(dir, &["--claude"]));
+    for rel in ["billguard.toml", "services/billing/billguard.toml", "template/app/billguard.toml"] {
+        Config::load(&dir.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}\n{out}"));
+    }
+
+    // A single app at the root: no monorepo talk.
+    let repo = tempfile::tempdir().unwrap();
+    write(repo.path(), "package.json", r#"{"dependencies": {"stripe": "18"}}"#);
+    write(repo.path(), "packages/ui/package.json", r#"{"dependencies": {"react": "19"}}"#);
+    let out = ok(&init(repo.path(), &["--claude"]));
+    assert!(!out.contains("Monorepo") && read(repo.path(), "CLAUDE.md") == AGENTS_SECTION, "{out}");
+}

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use super::merge_json::upsert_server;
 use super::merge_toml::upsert_codex_server;
 use super::section::upsert_section;
-use super::{AGENTS_SECTION, CURSOR_RULE, Client, Planner};
+use super::{CURSOR_RULE, Client, Planner};
 use crate::error::CheckError;
 
 pub const SERVER_NAME: &str = "billguard";
@@ -31,7 +31,7 @@ pub fn json_entry(repo: &str) -> Map<String, Value> {
 
 /// Plans one client's files; returns text to print when the client's
 /// config is not in the repository (Windsurf's is global).
-pub(super) fn plan_client(p: &mut Planner<'_>, client: Client, repo_abs: &Path) -> Result<Option<String>, CheckError> {
+pub(super) fn plan_client(p: &mut Planner<'_>, client: Client, repo_abs: &Path, section: &str) -> Result<Option<String>, CheckError> {
     let entry = json_entry(repo_arg(client));
     match client {
         Client::Cursor => {
@@ -42,9 +42,9 @@ pub(super) fn plan_client(p: &mut Planner<'_>, client: Client, repo_abs: &Path) 
             p.edit(".mcp.json", |old| upsert_server(old, "mcpServers", SERVER_NAME, &entry))?;
             // Claude Code reads ./CLAUDE.md or ./.claude/CLAUDE.md: update the one in use.
             let claude_md = if !p.exists("CLAUDE.md") && p.exists(".claude/CLAUDE.md") { ".claude/CLAUDE.md" } else { "CLAUDE.md" };
-            p.edit(claude_md, |old| upsert_section(old, AGENTS_SECTION))?;
+            p.edit(claude_md, |old| upsert_section(old, section))?;
             if p.exists("AGENTS.md") {
-                p.edit("AGENTS.md", |old| upsert_section(old, AGENTS_SECTION))?;
+                p.edit("AGENTS.md", |old| upsert_section(old, section))?;
             }
         }
         Client::Vscode => {
@@ -53,7 +53,7 @@ pub(super) fn plan_client(p: &mut Planner<'_>, client: Client, repo_abs: &Path) 
         Client::Codex => {
             let args = ["serve", "--repo", repo_arg(client)];
             p.edit(".codex/config.toml", |old| upsert_codex_server(old, SERVER_NAME, COMMAND, &args))?;
-            p.edit("AGENTS.md", |old| upsert_section(old, AGENTS_SECTION))?;
+            p.edit("AGENTS.md", |old| upsert_section(old, section))?;
         }
         Client::Windsurf => return Ok(Some(windsurf_snippet(repo_abs))),
     }

@@ -128,23 +128,28 @@ impl Stack {
 
 /// Reads the manifests, schemas and env files billguard knows.
 pub fn detect_stack(repo: &Path) -> Stack {
-    detect_stack_in(repo, repo)
+    detect_stack_in(repo, repo, &std::cell::OnceCell::new())
 }
+
+/// Schema files as (path relative to the root, text).
+pub type SchemaFiles = Vec<(String, String)>;
 
 /// The stack of the app in `dir` (the repository root or an app below it):
 /// manifests and env files from `dir`; the schema from `dir`, else from the
-/// whole repository (a monorepo's shared `packages/db`).
-pub fn detect_stack_in(root: &Path, dir: &Path) -> Stack {
+/// whole repository (a monorepo's shared `packages/db`), read once into `shared`.
+pub fn detect_stack_in(root: &Path, dir: &Path, shared: &std::cell::OnceCell<SchemaFiles>) -> Stack {
     let mut stack = Stack::default();
     let read = |rel: &str| super::schema_files::read_bounded(&dir.join(rel));
     if let Some(text) = read("package.json") {
         from_package_json(&mut stack, &text);
     }
-    let mut files = super::schema_files::find(root, dir);
-    let mut tables = crate::app_schema::read_tables(files.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+    let read_tables = |files: &SchemaFiles| crate::app_schema::read_tables(files.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+    let own = if dir == root { shared.get_or_init(|| super::schema_files::find(root, root)).clone() } else { super::schema_files::find(root, dir) };
+    let mut files = &own;
+    let mut tables = read_tables(files);
     if crate::app_schema::pick_billing_table(&tables).is_none() && dir != root {
-        files = super::schema_files::find(root, root);
-        tables = crate::app_schema::read_tables(files.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+        files = shared.get_or_init(|| super::schema_files::find(root, root));
+        tables = read_tables(files);
     }
     for (rel, text) in files.iter().filter(|(p, _)| p.ends_with(".prisma")) {
         from_prisma(&mut stack, text, rel);

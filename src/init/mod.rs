@@ -6,6 +6,7 @@
 //! they are: a malformed file stops the run before anything is written, and a
 //! second run plans the same bytes, so it changes nothing.
 
+mod apps;
 mod clients;
 mod detect;
 mod schema_files;
@@ -210,35 +211,102 @@ pub fn plan(repo: &Path, requested: &[Client]) -> Result<Plan, CheckError> {
     clients.sort();
     clients.dedup();
 
+    // The configs to write: one per app below the root that bills, and the
+    // root's when the root bills itself or no app below does.
+    let shared = std::cell::OnceCell::new();
+    let root_stack = detect::detect_stack_in(repo, repo, &shared);
+    let billing_apps: Vec<(String, Stack)> = apps::find(repo)
+        .into_iter()
+        .filter_map(|rel| {
+            let stack = detect::detect_stack_in(repo, &repo.join(&rel), &shared);
+            (!stack.providers.is_empty()).then_some((rel, stack))
+        })
+        .collect();
+    let root_is_app = billing_apps.is_empty() || !root_stack.providers.is_empty();
+    let mut targets: Vec<(String, Stack)> = Vec::new();
+    if root_is_app {
+        targets.push((String::new(), root_stack));
+    }
+    targets.extend(billing_apps);
+    let monorepo = targets.iter().any(|(rel, _)| !rel.is_empty());
+    let section = agents_section(&targets);
+
     let repo_abs = repo.canonicalize().unwrap_or_else(|_| repo.to_path_buf());
     let mut planner = Planner::new(repo);
     let mut printed = Vec::new();
     for &client in &clients {
-        if let Some(text) = clients::plan_client(&mut planner, client, &repo_abs)? {
+        if let Some(text) = clients::plan_client(&mut planner, client, &repo_abs, &section)? {
             printed.push(text);
         }
     }
 
     let mut detected = Vec::new();
-    let mut paddle_only = false;
-    let config_rel = crate::config::FILE_NAME;
-    if planner.repo.join(config_rel).exists() {
-        planner.edit(config_rel, |old| Ok(old.unwrap_or_default().to_string()))?;
-        planner.note(config_rel, "already exists; init never overwrites it".into());
-    } else {
-        let stack = detect_stack(repo);
-        detected = stack.facts();
-        paddle_only = !stack.providers.is_empty() && stack.providers.iter().all(|p| p.value == "paddle");
-        let text = render_starter_config(&stack);
-        planner.edit(config_rel, |_| Ok(text))?;
-        planner.note(config_rel, "starter config from the detected stack: review it".into());
+    for (rel, stack) in &targets {
+        let config_rel = config_of(rel);
+        if planner.repo.join(&config_rel).exists() {
+            planner.edit(&config_rel, |old| Ok(old.unwrap_or_default().to_string()))?;
+            planner.note(&config_rel, "already exists; init never overwrites it".into());
+            continue;
+        }
+        let prefix = if monorepo { format!("{}: ", if rel.is_empty() { "(root)" } else { rel }) } else { String::new() };
+        detected.extend(stack.facts().into_iter().map(|f| format!("{prefix}{f}")));
+        let text = render_starter_config(stack);
+        planner.edit(&config_rel, |_| Ok(text))?;
+        let note = if rel.is_empty() { "starter config from the detected stack: review it".to_string() } else { format!("starter config for the app {rel}: review it") };
+        planner.note(&config_rel, note);
     }
+    if monorepo {
+        printed.push(monorepo_guidance(&targets));
+    }
+    let paddle_only = targets.iter().all(|(_, s)| !s.providers.is_empty() && s.providers.iter().all(|p| p.value == "paddle"));
     if !paddle_only {
         printed.push(starter_config::restricted_key_guidance());
     }
     let changes = planner.finish();
     let ignored = gitignored(repo, changes.iter().filter(|c| c.status != Status::Unchanged).map(|c| c.path.as_path()));
     Ok(Plan { repo: repo.to_path_buf(), clients, selection, changes, printed, detected, ignored })
+}
+
+fn config_of(rel: &str) -> String {
+    if rel.is_empty() { crate::config::FILE_NAME.to_string() } else { format!("{rel}/{}", crate::config::FILE_NAME) }
+}
+
+/// Which config to use for which app, for the person running init.
+fn monorepo_guidance(targets: &[(String, Stack)]) -> String {
+    let mut out = String::from("Monorepo: billing found in ");
+    let names: Vec<String> =
+        targets.iter().map(|(rel, _)| if rel.is_empty() { "the root (billguard.toml)".to_string() } else { format!("{rel} ({})", config_of(rel)) }).collect();
+    out.push_str(&names.join(", "));
+    out.push_str(".\nCheck each app with its own config and env files:\n");
+    for (rel, _) in targets.iter().filter(|(rel, _)| !rel.is_empty()) {
+        let _ = writeln!(out, "  billguard check all --repo {rel}");
+    }
+    out.push_str("The MCP server serves the repository root: for an app, the agent passes its config to the tools, e.g.\n");
+    if let Some((rel, _)) = targets.iter().find(|(rel, _)| !rel.is_empty()) {
+        let _ = writeln!(out, "  check_all with config = \"{}\"", config_of(rel));
+    }
+    out
+}
+
+/// The agent section, with a line naming each app's config in a monorepo.
+fn agents_section(targets: &[(String, Stack)]) -> String {
+    if !targets.iter().any(|(rel, _)| !rel.is_empty()) {
+        return AGENTS_SECTION.to_string();
+    }
+    let apps: Vec<String> = targets
+        .iter()
+        .map(|(rel, _)| if rel.is_empty() { "the root: `billguard.toml`".to_string() } else { format!("`{rel}`: `{}`", config_of(rel)) })
+        .collect();
+    let line = format!(
+        "\nThis repository is a monorepo; billing lives in {}.\n\
+         For a change in an app, pass its file as `config` to the tools (on the command line,\n\
+         `--repo` the app's folder).\n",
+        apps.join(", ")
+    );
+    match AGENTS_SECTION.rfind(END_MARKER) {
+        Some(end) => format!("{}\n{line}{}", AGENTS_SECTION[..end].trim_end_matches('\n'), &AGENTS_SECTION[end..]),
+        None => AGENTS_SECTION.to_string(),
+    }
 }
 
 /// The paths git would ignore in `repo`, each as `path (source:line: pattern)`.

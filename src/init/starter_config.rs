@@ -77,11 +77,10 @@ pub const STRIPE_PERMISSIONS: [&str; 3] = ["rak_subscription_read", "rak_price_r
 /// How to create the read-only key `secret_env` should name; init prints it.
 pub fn restricted_key_guidance() -> String {
     format!(
-        "Stripe key: billguard only reads, so give it a restricted key, not the secret key. In the Stripe\n\
-         Dashboard (Developers > API keys > Create restricted key) allow Read on Subscriptions, Prices and\n\
-         Webhook Endpoints ({}) and nothing else, store it as\n\
-         STRIPE_RESTRICTED_KEY in each environment (never in billguard.toml) and name that variable in\n\
-         billguard.toml's secret_env.\n",
+        "Stripe key: billguard only reads, so give it a restricted key, not the secret key. In the\n\
+         Stripe Dashboard (Developers > API keys > Create restricted key) allow Read on Subscriptions,\n\
+         Prices and Webhook Endpoints ({}) and nothing else. Store it as STRIPE_RESTRICTED_KEY in each\n\
+         environment (never in billguard.toml) and name that variable in secret_env.\n",
         STRIPE_PERMISSIONS.join(", ")
     )
 }
