@@ -863,8 +863,8 @@ pub fn is_customer_id(name: &str) -> bool {
 /// The one classifier init uses for every schema style: the key, the customer
 /// id, the access boolean (or a status expression) and the plan.
 pub fn classify(table: &Table) -> BillingColumns {
-    let mut out = BillingColumns::default();
-    out.id = table.columns.iter().find(|c| c.primary).or_else(|| table.column("id")).map(|c| c.name.clone());
+    let id = table.columns.iter().find(|c| c.primary).or_else(|| table.column("id")).map(|c| c.name.clone());
+    let mut out = BillingColumns { id, ..BillingColumns::default() };
     let mut status = None;
     for c in &table.columns {
         if out.id.as_deref() == Some(c.name.as_str()) {
