@@ -121,6 +121,10 @@ pub enum CheckCommand {
         /// lacks is read live: subscriptions from the billing API ([billing]), users from the database.
         #[arg(long)]
         fixtures: Option<PathBuf>,
+        /// Post a short summary to the chat webhook whose URL this environment variable holds
+        /// (Slack-compatible `{"text": …}`), when the verdict is not pass. The URL is never printed.
+        #[arg(long, value_name = "VAR")]
+        notify_url_env: Option<String>,
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -224,13 +228,24 @@ pub fn run(cli: Cli) -> ExitCode {
                 Err(e) => fail(&e),
             }
         }
-        Command::Check { check: CheckCommand::Access { config, fixtures, common } } => {
+        Command::Check { check: CheckCommand::Access { config, fixtures, notify_url_env, common } } => {
             let req = AccessRequest { repo: common.repo.clone(), fixtures_dir: fixtures, config, now: access::now(), map_files: true, no_baseline: common.no_baseline };
             let line = ProgressLine::default();
             let result = block_on(access::check_with(&req, &line.hooks()));
             line.finish();
             match result {
-                Ok(report) => emit(report, &common),
+                Ok(report) => {
+                    // Composed before `emit` bounds the findings shown; sent after the report is out.
+                    let note = notify_url_env.as_ref().filter(|_| report.verdict != crate::report::Verdict::Pass).map(|var| (var, crate::report::notify::message(&report)));
+                    let code = emit(report, &common);
+                    match note.map(|(var, text)| crate::report::notify::post(var, &text)) {
+                        Some(Err(why)) => {
+                            eprintln!("billguard: notification not sent: {}", secrets::redact(&why));
+                            ExitCode::from(2)
+                        }
+                        _ => code,
+                    }
+                }
                 Err(e) => fail(&e),
             }
         }

@@ -209,3 +209,84 @@ fn a_customer_column_that_no_user_row_has_is_an_error_naming_the_columns_present
     let out = Command::new(env!("CARGO_BIN_EXE_billguard")).current_dir(dir.path()).args(["check", "access", "--fixtures", "."]).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// A one-request HTTP server on 127.0.0.1 standing in for a chat webhook: it answers
+/// `status` and hands back the request it received.
+fn webhook_stand_in(status: &str) -> (String, std::thread::JoinHandle<String>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}/services/T0/B0/stand-in-secret-path", listener.local_addr().unwrap().port());
+    let status = status.to_string();
+    let handle = std::thread::spawn(move || {
+        listener.set_nonblocking(false).unwrap();
+        let (mut sock, _) = listener.accept().unwrap();
+        sock.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        // Headers, then the body by Content-Length.
+        loop {
+            let n = sock.read(&mut chunk).unwrap_or(0);
+            buf.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&buf).to_string();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let len = text.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0))).unwrap_or(0);
+                if buf.len() >= end + 4 + len || n == 0 {
+                    break;
+                }
+            }
+            if n == 0 {
+                break;
+            }
+        }
+        let _ = sock.write_all(format!("HTTP/1.1 {status}\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok").as_bytes());
+        String::from_utf8_lossy(&buf).to_string()
+    });
+    (url, handle)
+}
+
+#[test]
+fn a_failing_access_check_notifies_the_chat_webhook_and_never_prints_its_url() {
+    let root = crate_root();
+    let (url, server) = webhook_stand_in("200 OK");
+    let out = Command::new(env!("CARGO_BIN_EXE_billguard"))
+        .current_dir(&root)
+        .args(["check", "access", "--fixtures", "fixtures/access/revenue-leak", "--notify-url-env", "SLACK_WEBHOOK_URL"])
+        .env("SLACK_WEBHOOK_URL", &url)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let request = server.join().unwrap();
+    assert!(request.starts_with("POST /services/T0/B0/stand-in-secret-path"), "{request}");
+    let body: serde_json::Value = serde_json::from_str(&request[request.find("\r\n\r\n").unwrap() + 4..]).unwrap();
+    let text = body["text"].as_str().unwrap();
+    assert!(text.starts_with("billguard check_access_contract: FAIL (") && text.contains("• ACC001 user:"), "{text}");
+    let all = stdout(&out) + &stderr(&out);
+    assert!(!all.contains("stand-in-secret-path"), "the URL was printed: {all}");
+
+    // A pass sends nothing (nothing listens: a request would fail the run); a refused send is exit 2.
+    let quiet = Command::new(env!("CARGO_BIN_EXE_billguard"))
+        .current_dir(&root)
+        .args(["check", "access", "--fixtures", "fixtures/access/healthy", "--notify-url-env", "SLACK_WEBHOOK_URL"])
+        .env("SLACK_WEBHOOK_URL", "http://127.0.0.1:9/closed")
+        .output()
+        .unwrap();
+    assert_eq!(quiet.status.code(), Some(0), "{}", stderr(&quiet));
+    let (url, server) = webhook_stand_in("500 Internal Server Error");
+    let refused = Command::new(env!("CARGO_BIN_EXE_billguard"))
+        .current_dir(&root)
+        .args(["check", "access", "--fixtures", "fixtures/access/revenue-leak", "--notify-url-env", "SLACK_WEBHOOK_URL"])
+        .env("SLACK_WEBHOOK_URL", &url)
+        .output()
+        .unwrap();
+    server.join().unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("notification not sent: the webhook in SLACK_WEBHOOK_URL answered 500"), "{}", stderr(&refused));
+    let plain = Command::new(env!("CARGO_BIN_EXE_billguard"))
+        .current_dir(&root)
+        .args(["check", "access", "--fixtures", "fixtures/access/revenue-leak", "--notify-url-env", "SLACK_WEBHOOK_URL"])
+        .env("SLACK_WEBHOOK_URL", "http://hooks.example.com/services/secret-path")
+        .output()
+        .unwrap();
+    assert_eq!(plain.status.code(), Some(2));
+    assert!(stderr(&plain).contains("must be an https:// URL") && !stderr(&plain).contains("secret-path"), "{}", stderr(&plain));
+}

@@ -16,6 +16,7 @@ use crate::rules::Rule;
 use crate::secrets;
 
 pub mod bounded;
+pub mod notify;
 mod evidence;
 mod json;
 mod ordered;

@@ -25,6 +25,41 @@ pub fn review(h: &Hunk) -> Vec<(&'static str, usize, String)> {
             out.push(("WH010", *at, format!("the new error branch `{shown}` answers 2xx: a failure that reached the provider as an error is now acknowledged and never retried")));
         }
     }
+    out.extend(swallowed_propagation(h, &added));
+    out
+}
+
+/// Rust: a call whose error propagated (`write(..).await?;`) is now matched with
+/// `if let Err(e) = write(..).await {` whose body only logs: the handler goes on and
+/// answers as if the write had happened.
+fn swallowed_propagation(h: &Hunk, added: &[(usize, &str)]) -> Vec<(&'static str, usize, String)> {
+    let mut out = Vec::new();
+    let propagated: Vec<&str> = h.lines.iter().filter(|(t, l)| *t == '-' && l.trim_end().trim_end_matches(';').ends_with('?')).map(|(_, l)| l.as_str()).collect();
+    if propagated.is_empty() {
+        return out;
+    }
+    for (k, (at, line)) in added.iter().enumerate() {
+        let t = line.trim_start();
+        let Some(rest) = t.strip_prefix("if let Err(") else { continue };
+        let Some(call) = rest.split_once('=').map(|(_, c)| c.trim()) else { continue };
+        // The call's name: the last path segment before its `(`.
+        let name = call.split('(').next().unwrap_or("").rsplit(['.', ':']).next().unwrap_or("").trim();
+        // The call may span lines: its name on one removed line, the `.await?;` on another.
+        let removed_call = h.lines.iter().any(|(t, l)| *t == '-' && l.contains(&format!("{name}(")));
+        if name.len() < 3 || !removed_call {
+            continue;
+        }
+        // The rest of the call (`.await`), the block's `{`, then the body up to its `}`.
+        let body: Vec<&str> = added[k + 1..].iter().map(|(_, l)| *l).take_while(|l| !l.trim_start().starts_with('}')).take(ARM_LINES + 2).collect();
+        let only_logs = body.iter().all(|l| {
+            let t = l.trim();
+            super::hunks::is_logging(l) || t.is_empty() || t == "{" || t.starts_with("//") || t.starts_with(['"', ')', '.', '&'])
+        });
+        if only_logs && !body.iter().any(|l| answers_error(l) || l.contains("return")) {
+            let shown: String = t.chars().take(100).collect();
+            out.push(("WH010", *at, format!("`{shown}` only logs an error that used to propagate (`?`): the handler goes on and acknowledges a failed write, so it is never retried")));
+        }
+    }
     out
 }
 
@@ -52,6 +87,41 @@ mod tests {
 
     fn hunk(lines: &[(char, &str)]) -> Hunk {
         Hunk { new_start: 1, section: String::new(), lines: lines.iter().map(|(t, l)| (*t, l.to_string())).collect() }
+    }
+
+    #[test]
+    fn a_propagated_error_now_only_logged_is_wh010() {
+        let swallowed = hunk(&[
+            ('-', "    create_stripe_subscription_query(subscription_stripe_id, plan_id, org_id, pool).await?;"),
+            ('+', "    if let Err(e) = create_stripe_subscription_query(subscription_stripe_id, plan_id, org_id, pool).await {"),
+            ('+', "        log::error!(\"failed to create subscription: {:?}\", e);"),
+            ('+', "    }"),
+        ]);
+        assert_eq!(review(&swallowed).iter().map(|r| r.0).collect::<Vec<_>>(), ["WH010"]);
+        // Quiet: the error is still answered, or the call is another one.
+        let answered = hunk(&[
+            ('-', "    create_stripe_subscription_query(id, pool).await?;"),
+            ('+', "    if let Err(e) = create_stripe_subscription_query(id, pool).await {"),
+            ('+', "        log::error!(\"{:?}\", e);"),
+            ('+', "        return Err(ServiceError::InternalServerError(e.to_string()));"),
+            ('+', "    }"),
+        ]);
+        assert!(review(&answered).is_empty());
+        // Over several lines, as rustfmt writes it.
+        let spread = hunk(&[
+            ('-', "        create_stripe_subscription_query("),
+            ('+', "        if let Err(e) = create_stripe_subscription_query("),
+            (' ', "            pool.clone(),"),
+            (' ', "        )"),
+            ('-', "        .await?;"),
+            ('+', "        .await"),
+            ('+', "        {"),
+            ('+', "            log::error!(\"Failed to create subscription: {:?}\", e);"),
+            ('+', "        }"),
+        ]);
+        assert_eq!(review(&spread).iter().map(|r| r.0).collect::<Vec<_>>(), ["WH010"]);
+        let other = hunk(&[('-', "    save(id).await?;"), ('+', "    if let Err(e) = notify(id).await {"), ('+', "        log::warn!(\"{e}\");"), ('+', "    }")]);
+        assert!(review(&other).is_empty());
     }
 
     #[test]

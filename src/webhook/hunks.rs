@@ -101,7 +101,7 @@ fn is_import(line: &str) -> bool {
     ["import ", "use ", "from ", "require ", "require(", "alias ", "const { ", "package "].iter().any(|c| t.starts_with(c)) || t.contains("= require(")
 }
 
-fn is_logging(line: &str) -> bool {
+pub(super) fn is_logging(line: &str) -> bool {
     let s = line.to_ascii_lowercase();
     ["console.", "log.", "logger.", "print(", "puts ", "println", "log::", "logging.", "error_log(", "io.puts"].iter().any(|l| s.contains(l))
 }
@@ -625,6 +625,9 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
                 let kept = added.writes.iter().any(|a| {
                     (a.field == w.field || (a.call && w.call)) && (a.polarity == w.polarity || a.polarity == Polarity::Sync || w.polarity == Polarity::Sync)
                 }) || (w.call && added.words.contains(&w.field))
+                    // A bare name passed on (`current_period_end,` as an argument) that the diff
+                    // still passes somewhere: the same value, moved into a helper's call.
+                    || (bare_name(text) && added.words.contains(&w.field))
                     || added.dropped.contains(&w.field);
                 // A status copied from the provider, now pinned to a paying value: cancellations stop revoking.
                 let pinned = w.polarity == Polarity::Sync
@@ -656,6 +659,10 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
                     push("WH006", Some(e.clone()), format!("{path}: `{shown}` is removed and no added line names {e}: the event is no longer handled here"), &mut out);
                 }
             }
+            if let Some((call, was, now)) = status_argument_reversed(text, h) {
+                let p = here();
+                push("WH005", p.event, format!("{path}: `{call}` now passes '{now}' where it passed '{was}': the subscription is recorded as paying when it ends"), &mut out);
+            }
             if let Some(method) = removed_self_deletion(h, at) {
                 push("WH005", None, format!("{path}: `{shown}` is removed from `{method}`: the row that gives access is no longer deleted when access ends"), &mut out);
             }
@@ -672,6 +679,46 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
         }
     }
     out
+}
+
+/// A line that is only a name (`current_period_end,`): a shorthand property or an argument.
+fn bare_name(line: &str) -> bool {
+    let t = line.trim().trim_end_matches(',');
+    !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A call that sets a status (`update_subscription_status(id, "cancelled")`) whose
+/// revoking literal became a paying one in an added line of the hunk: the call, and the
+/// old and new values.
+fn status_argument_reversed(removed: &str, h: &Hunk) -> Option<(String, String, String)> {
+    static CALL: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let call = CALL.get_or_init(|| regex::Regex::new(r#"([A-Za-z_][\w.:!?]*)\s*\(([^()]*)\)"#).expect("static regex"));
+    let literals = |args: &str| -> Vec<String> {
+        args.split(',').map(|a| a.trim().trim_matches(['\'', '"', ':']).to_ascii_lowercase()).filter(|a| a.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).collect()
+    };
+    let status_call = |text: &str| -> Vec<(String, String, Vec<String>)> {
+        call.captures_iter(text)
+            .filter(|c| squash(&c[1]).contains("status"))
+            .map(|c| (c[1].to_string(), squash(&c[1]), literals(&c[2])))
+            .collect()
+    };
+    for (shown, name, args) in status_call(removed) {
+        let Some(was) = args.iter().find(|a| !a.is_empty() && vocab::is_revoking_literal(a)) else { continue };
+        for (tag, line) in &h.lines {
+            if *tag != '+' {
+                continue;
+            }
+            for (_, added_name, added_args) in status_call(line) {
+                if added_name != name || added_args.iter().any(|a| !a.is_empty() && vocab::is_revoking_literal(a)) {
+                    continue;
+                }
+                if let Some(now) = added_args.iter().find(|a| matches!(a.as_str(), "active" | "trialing" | "paid")) {
+                    return Some((shown, was.clone(), now.clone()));
+                }
+            }
+        }
+    }
+    None
 }
 
 /// The HTTP status codes a line answers with (`status(500)`, `status=200`, `head :ok`).
@@ -793,6 +840,44 @@ mod tests {
         assert_eq!(w("        has_paid_access=False,"), [("haspaidaccess".into(), Polarity::Revoke)], "a keyword argument on its own line");
         assert_eq!(w("    plan_group.add(user)"), [("plangroupmembership".into(), Polarity::Grant)]);
         assert!(w("    items.remove(item)").is_empty());
+    }
+
+    #[test]
+    fn an_argument_passed_on_to_a_new_helper_is_no_removal() {
+        let h = hunk(
+            "EventType::CustomerSubscriptionDeleted => {",
+            &[
+                ('-', "                    set_stripe_subscription_current_period_end("),
+                ('-', "                        subscription_stripe_id,"),
+                ('-', "                        current_period_end,"),
+                ('-', "                        pool,"),
+                ('-', "                    )"),
+                ('+', "                    handle_subscription_deleted(subscription, pool).await?;"),
+            ],
+        );
+        let helper = hunk("", &[('+', "    set_stripe_subscription_current_period_end(subscription_stripe_id, current_period_end, pool)")]);
+        let added = Added::of([&h, &helper], &[]);
+        let fs = review("server/src/handlers/stripe_handler.rs", &[h, helper], &added, &[]);
+        assert!(!fs.iter().any(|f| f.rule == "WH005" || f.rule == "WH004"), "{fs:?}");
+    }
+
+    #[test]
+    fn a_status_argument_turned_from_ended_to_paying_is_wh005() {
+        let section = "def handle_event(%Stripe.Event{type: \"customer.subscription.deleted\"} = event) do";
+        let h = hunk(
+            section,
+            &[(' ', "    subscription_id = subscription[:id]"), ('-', "    Subscriptions.update_subscription_status(subscription_id, \"cancelled\")"), ('+', "    Subscriptions.update_subscription_status(subscription_id, \"active\")"), (' ', "    {:ok, \"success\"}")],
+        );
+        let added = Added::of([&h], &[]);
+        let fs = review("lib/app_web/stripe_handler.ex", &[h], &added, &[]);
+        assert!(rules_of(&fs).iter().any(|r| r.starts_with("WH005")), "{fs:?}");
+        assert!(fs.iter().any(|f| f.message.contains("now passes 'active' where it passed 'cancelled'")), "{fs:?}");
+        // Quiet: the same call keeps an ending status, or another call changes.
+        for added in ["    Subscriptions.update_subscription_status(subscription_id, \"canceled\")", "    Subscriptions.log_status(subscription_id, \"active\")"] {
+            let h = hunk(section, &[('-', "    Subscriptions.update_subscription_status(subscription_id, \"cancelled\")"), ('+', added)]);
+            let fs = review("lib/app_web/stripe_handler.ex", &[h.clone()], &Added::of([&h], &[]), &[]);
+            assert!(!fs.iter().any(|f| f.message.contains("now passes")), "{added}: {fs:?}");
+        }
     }
 
     #[test]
