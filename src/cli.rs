@@ -76,6 +76,10 @@ pub enum Command {
         /// Prints the entry for Windsurf's global config (init does not write it).
         #[arg(long)]
         windsurf: bool,
+        /// Write only .github/workflows/billguard-monitor.yml: the access contract every night,
+        /// keeping one issue open while it fails.
+        #[arg(long)]
+        monitor: bool,
     },
     /// Record today's findings in .billguard/baseline.json (commit it): later runs show only
     /// findings not recorded there and name the recorded ones that are fixed. Every webhook
@@ -216,7 +220,14 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Demo { format } => run_demo(format),
         Command::Rules { code } => show_rules(code.as_deref()),
         Command::Baseline { check, repo, config, fixtures } => run_baseline(check, repo, config, fixtures),
-        Command::Init { repo, cursor, claude, vscode, codex, windsurf } => {
+        Command::Init { repo, monitor: true, .. } => match crate::init::monitor::write(&repo) {
+            Ok(summary) => {
+                print_stdout(&summary);
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        },
+        Command::Init { repo, cursor, claude, vscode, codex, windsurf, monitor: false } => {
             use crate::init::Client;
             let flags = [(cursor, Client::Cursor), (claude, Client::Claude), (vscode, Client::Vscode), (codex, Client::Codex), (windsurf, Client::Windsurf)];
             let clients: Vec<Client> = flags.into_iter().filter(|(on, _)| *on).map(|(_, c)| c).collect();

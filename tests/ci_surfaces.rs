@@ -243,3 +243,74 @@ fn the_action_step_passes_config_base_and_strictness() {
     let (run, _) = run_step(repo.path(), &[("base", "no-such-branch")]);
     assert!(run.outputs.contains("exit-code=2\n"), "{}\n{}", run.outputs, output_text(&run.out));
 }
+
+// ---------------------------------------------------------------- nightly monitor
+
+/// The step of the monitor workflow whose name is `name`.
+fn monitor_step(workflow: &serde_norway::Value, name: &str) -> serde_norway::Value {
+    let steps = workflow["jobs"]["drift"]["steps"].as_sequence().expect("steps");
+    steps.iter().find(|s| s.get("name").and_then(|n| n.as_str()) == Some(name)).unwrap_or_else(|| panic!("no step {name}")).clone()
+}
+
+#[test]
+fn init_monitor_writes_a_nightly_workflow_that_keeps_one_drift_issue() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(repo.path().join("billguard.toml"), "[billing]\nsecret_env = \"STRIPE_RESTRICTED_KEY\"\n[database]\nurl_env = \"APP_DATABASE_URL\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_billguard")).current_dir(repo.path()).args(["init", "--monitor"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    assert!(output_text(&out).contains("created") && output_text(&out).contains("STRIPE_RESTRICTED_KEY, APP_DATABASE_URL"), "{}", output_text(&out));
+    let text = std::fs::read_to_string(repo.path().join(".github/workflows/billguard-monitor.yml")).unwrap();
+    let w: serde_norway::Value = serde_norway::from_str(&text).unwrap();
+    assert_eq!(w["on"]["schedule"][0]["cron"].as_str(), Some("17 3 * * *"));
+    assert_eq!(w["permissions"]["issues"].as_str(), Some("write"));
+    let check = monitor_step(&w, "Check the access contract");
+    assert_eq!(check["env"]["STRIPE_RESTRICTED_KEY"].as_str(), Some("${{ secrets.STRIPE_RESTRICTED_KEY }}"));
+    assert_eq!(check["env"]["APP_DATABASE_URL"].as_str(), Some("${{ secrets.APP_DATABASE_URL }}"));
+    let again = Command::new(env!("CARGO_BIN_EXE_billguard")).current_dir(repo.path()).args(["init", "--monitor"]).output().unwrap();
+    assert!(output_text(&again).contains("unchanged"), "{}", output_text(&again));
+
+    // The check step, run with the real binary: its exit code reaches the step output (2: no key).
+    let script = check["run"].as_str().unwrap();
+    let output = repo.path().join("gh-output");
+    let summary = repo.path().join("gh-summary");
+    let out = shell(repo.path(), script, &[("GITHUB_OUTPUT", output.display().to_string()), ("GITHUB_STEP_SUMMARY", summary.display().to_string())]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert_eq!(std::fs::read_to_string(&output).unwrap().trim(), "code=2");
+
+    // The issue step with a stand-in `gh` that logs its calls.
+    let issue = monitor_step(&w, "Keep the drift issue in step");
+    let script = issue["run"].as_str().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let log = bin.path().join("gh.log");
+    let gh = bin.path().join("gh");
+    std::fs::write(&gh, format!("#!/bin/sh\necho \"gh $*\" >> '{}'\nif [ \"$1 $2\" = \"issue list\" ]; then echo \"$OPEN\"; fi\n", log.display())).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(repo.path().join("billguard-report.md"), "# billguard\nACC001 x1\n").unwrap();
+    let run_issue_step = |code: &str, open: &str| -> (Option<i32>, String) {
+        let _ = std::fs::remove_file(&log);
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(script)
+            .current_dir(repo.path())
+            .env("PATH", format!("{}:{}", bin.path().display(), std::env::var("PATH").unwrap_or_default()))
+            .env("CODE", code)
+            .env("OPEN", open)
+            .env("RUN_URL", "https://github.example/run/1")
+            .output()
+            .unwrap();
+        (out.status.code(), std::fs::read_to_string(&log).unwrap_or_default())
+    };
+    let (code, calls) = run_issue_step("1", "");
+    assert_eq!(code, Some(0));
+    assert!(calls.contains("gh label create billguard-drift") && calls.contains("gh issue create --title billguard: billing and app access disagree --label billguard-drift --body-file billguard-report.md"), "{calls}");
+    let (_, calls) = run_issue_step("1", "7");
+    assert!(calls.contains("gh issue edit 7 --body-file billguard-report.md") && !calls.contains("issue create"), "{calls}");
+    let (_, calls) = run_issue_step("0", "7");
+    assert!(calls.contains("gh issue close 7 --comment"), "{calls}");
+    let (_, calls) = run_issue_step("0", "");
+    assert!(!calls.contains("close") && !calls.contains("create") && !calls.contains("edit"), "{calls}");
+    let (code, calls) = run_issue_step("2", "7");
+    assert_eq!(code, Some(2), "an error fails the job");
+    assert!(!calls.contains("close") && !calls.contains("edit"), "{calls}");
+}

@@ -12,6 +12,7 @@ mod detect;
 mod schema_files;
 mod merge_json;
 mod merge_toml;
+pub mod monitor;
 mod section;
 mod starter_config;
 
