@@ -8,6 +8,10 @@ come from the database, and times `billguard check access --fixtures DIR` with
 DATABASE_URL set. Checks that the counts found equal the counts planted, prints
 wall time (median), CPU time and peak RSS, and stops the cluster.
 
+With --synced the subscriptions go into the same database too, as the Stripe
+sync engine stores them (`stripe.subscriptions`, items as jsonb), and billguard
+reads them with `[billing] source = "database"`: both sides from Postgres.
+
 Target on a 2-core machine: 1,000,000 users in at most 3 s and 500 MB.
 """
 
@@ -83,11 +87,29 @@ def load_users(cluster, users_json, csv_path):
     cluster.psql("ANALYZE users")
 
 
+def load_subscriptions(cluster, subs_json, csv_path):
+    """The fixtures' Stripe list as the sync engine's table."""
+    with open(subs_json) as f:
+        data = json.load(f)["data"]
+    with open(csv_path, "w", newline="") as f:
+        w = csv.writer(f)
+        for s in data:
+            w.writerow([s["id"], s["customer"], s["status"], json.dumps(s.get("items")), "t" if s.get("cancel_at_period_end") else "f",
+                        s.get("current_period_start") or "", s.get("current_period_end") or ""])
+    cluster.psql("CREATE SCHEMA stripe; CREATE TABLE stripe.subscriptions (id text PRIMARY KEY, customer text, status text, items jsonb, "
+                 "cancel_at_period_end boolean, current_period_start integer, current_period_end integer, updated_at timestamptz DEFAULT now())")
+    with open(csv_path) as f:
+        cluster.psql("COPY stripe.subscriptions (id, customer, status, items, cancel_at_period_end, current_period_start, current_period_end) "
+                     "FROM STDIN WITH (FORMAT csv, NULL '')", stdin=f)
+    cluster.psql("ANALYZE stripe.subscriptions")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--binary", default="target/release/billguard")
+    ap.add_argument("--synced", action="store_true", help="subscriptions from stripe.subscriptions in the same database")
     args = ap.parse_args()
     binary = os.path.abspath(args.binary)
     workdir = tempfile.mkdtemp(prefix="billguard-bench-db-")
@@ -100,6 +122,13 @@ def main():
         load_users(cluster, os.path.join(fixtures, "db", "users.json"), os.path.join(workdir, "users.csv"))
         print(f"N={args.n}: loaded users into Postgres in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
         os.remove(os.path.join(fixtures, "db", "users.json"))
+        if args.synced:
+            t0 = time.perf_counter()
+            load_subscriptions(cluster, os.path.join(fixtures, "stripe", "subscriptions.json"), os.path.join(workdir, "subs.csv"))
+            print(f"N={args.n}: loaded subscriptions into stripe.subscriptions in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+            os.remove(os.path.join(fixtures, "stripe", "subscriptions.json"))
+            with open(os.path.join(fixtures, "billguard.toml"), "a") as f:
+                f.write('\n[billing]\nsource = "database"\n')
         os.environ["DATABASE_URL"] = f"postgres://bench@127.0.0.1:{cluster.port}/postgres"
 
         walls, cpus, rsss = [], [], []

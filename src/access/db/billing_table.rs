@@ -205,10 +205,10 @@ async fn read_rows(
         };
         let customer = get(1)?.unwrap_or_default();
         let status = get(2)?.unwrap_or_default();
-        let prices = match (prices_key, get(3)?) {
-            ("price", Some(p)) => vec![p],
-            (_, None) => Vec::new(),
-            (_, Some(items)) => prices_of(&items).map_err(|why| {
+        let (prices, item_period) = match (prices_key, get(3)?) {
+            ("price", Some(p)) => (vec![p], (None, None)),
+            (_, None) => (Vec::new(), (None, None)),
+            (_, Some(items)) => items_of(&items).map_err(|why| {
                 CheckError::Database(format!(
                     "subscription {id} in `{}`: [billing.database.columns] items is {why}; expected Stripe's items list ({{\"data\":[{{\"price\":{{\"id\":…}}}}]}}) or an array of items",
                     m.shown_table()
@@ -216,8 +216,9 @@ async fn read_rows(
             })?,
         };
         let cancel: Option<bool> = row.try_get(4).map_err(|e| errors::query_error(target, &e, timeout))?;
-        let start: Option<i64> = row.try_get(5).map_err(|e| errors::query_error(target, &e, timeout))?;
-        let end: Option<i64> = row.try_get(6).map_err(|e| errors::query_error(target, &e, timeout))?;
+        // Stripe API versions from 2025 keep the period on each item, not on the subscription.
+        let start: Option<i64> = row.try_get::<Option<i64>, _>(5).map_err(|e| errors::query_error(target, &e, timeout))?.or(item_period.0);
+        let end: Option<i64> = row.try_get::<Option<i64>, _>(6).map_err(|e| errors::query_error(target, &e, timeout))?.or(item_period.1);
         let sub = Subscription {
             id: obs.strings.push_unindexed(id.trim()),
             // Linked to the users' customer ids later, by Observations::link_customers.
@@ -251,19 +252,19 @@ async fn read_rows(
     Ok(SubscriptionsRead { source: format!("postgres:{} (table {})", target.place_and_db(), m.shown_table()), rows: n, notes })
 }
 
-/// The price ids of a JSON items value: Stripe's list object, or an array of items
-/// whose `price` is an id or an object (legacy `plan.id` where there is no price).
-pub fn prices_of(items: &str) -> Result<Vec<String>, String> {
+/// The price ids of a JSON items value, and the first item's current period
+/// (`current_period_start`, `current_period_end`) when items carry it.
+pub fn items_of(items: &str) -> Result<(Vec<String>, (Option<i64>, Option<i64>)), String> {
     use serde_json::Value;
     let shown = || format!("JSON of another shape (`{}`)", secrets::redact(&items.chars().take(60).collect::<String>()));
     let v: Value = serde_json::from_str(items).map_err(|_| shown())?;
     let list = match &v {
         Value::Object(o) => o.get("data").and_then(Value::as_array).ok_or_else(shown)?,
         Value::Array(a) => a,
-        Value::Null => return Ok(Vec::new()),
+        Value::Null => return Ok((Vec::new(), (None, None))),
         _ => return Err(shown()),
     };
-    let mut out = Vec::new();
+    let mut prices = Vec::new();
     for item in list {
         let price = match item.get("price") {
             Some(Value::String(s)) => Some(s.clone()),
@@ -271,12 +272,19 @@ pub fn prices_of(items: &str) -> Result<Vec<String>, String> {
             _ => item.pointer("/plan/id").and_then(Value::as_str).map(str::to_string),
         };
         match price {
-            Some(p) => out.push(p),
+            Some(p) => prices.push(p),
             None if item.is_object() => {}
             None => return Err(shown()),
         }
     }
-    Ok(out)
+    let at = |k: &str| list.first().and_then(|f| f.get(k)).and_then(Value::as_i64);
+    Ok((prices, (at("current_period_start"), at("current_period_end"))))
+}
+
+/// The price ids of a JSON items value: Stripe's list object, or an array of items
+/// whose `price` is an id or an object (legacy `plan.id` where there is no price).
+pub fn prices_of(items: &str) -> Result<Vec<String>, String> {
+    items_of(items).map(|(prices, _)| prices)
 }
 
 #[cfg(test)]
@@ -291,6 +299,8 @@ mod tests {
         assert!(prices_of(r#""price_x""#).unwrap_err().contains("another shape"));
         assert!(prices_of(r#"{"items":[]}"#).unwrap_err().contains("another shape"));
         assert!(prices_of("not json").is_err());
+        let (prices, period) = items_of(r#"{"data":[{"price":{"id":"price_pro"},"current_period_start":10,"current_period_end":20}]}"#).unwrap();
+        assert_eq!((prices, period), (vec!["price_pro".to_string()], (Some(10), Some(20))));
     }
 
     #[test]
