@@ -199,7 +199,7 @@ fn polarity(field: &str, v: &Value, fields: &[String]) -> Option<Polarity> {
 /// 'free'`, `$user->pro = false`), SQL `SET pro = false`, and calls whose name says
 /// they grant or revoke (`remove_role(:pro)`).
 pub fn writes(line: &str, fields: &[String]) -> Vec<Write> {
-    if is_comment(line) || is_import(line) || is_logging(line) {
+    if is_comment(line) || is_import(line) || is_logging(line) || is_definition(line) {
         return Vec::new();
     }
     let b = line.as_bytes();
@@ -681,6 +681,15 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
     out
 }
 
+/// A function's definition line (`def update_subscription(org, id) do`, `async function
+/// grantAccess(user) {`): it declares parameters, it writes nothing.
+fn is_definition(line: &str) -> bool {
+    let t = line.trim_start();
+    let t = ["pub ", "pub(crate) ", "export ", "async ", "public ", "private ", "protected ", "static "].iter().fold(t, |t, p| t.strip_prefix(p).unwrap_or(t));
+    let t = t.strip_prefix("async ").unwrap_or(t);
+    ["def ", "defp ", "function ", "fn ", "func "].iter().any(|k| t.starts_with(k))
+}
+
 /// A line that is only a name (`current_period_end,`): a shorthand property or an argument.
 fn bare_name(line: &str) -> bool {
     let t = line.trim().trim_end_matches(',');
@@ -840,6 +849,9 @@ mod tests {
         assert_eq!(w("        has_paid_access=False,"), [("haspaidaccess".into(), Polarity::Revoke)], "a keyword argument on its own line");
         assert_eq!(w("    plan_group.add(user)"), [("plangroupmembership".into(), Polarity::Grant)]);
         assert!(w("    items.remove(item)").is_empty());
+        assert!(w("  def update_organization_subscription(%Organization{} = organization, subscription_id) do").is_empty(), "a definition writes nothing");
+        assert!(w("  def create_session(%{customer: customer, subscription: subscription, success_url: url}) do").is_empty());
+        assert!(w("export async function grantAccess(userId: string, hasAccess = true) {").is_empty());
     }
 
     #[test]

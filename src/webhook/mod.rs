@@ -673,7 +673,8 @@ fn line_review(changes: &[FileChange], analyzed: &[Analyzed], model_findings: &[
         let off_path = !c.partial && !handler && !reached;
         let found: Vec<Finding> = hunks::review(path, file_hunks, &added, fields)
             .into_iter()
-            .filter(|f| !(off_path && matches!(&*f.rule, "WH004" | "WH005") && f.evidence.get("event").is_none()))
+            // Nor does its answer reach the provider: a UI controller's error redirect is no WH010.
+            .filter(|f| !(off_path && matches!(&*f.rule, "WH004" | "WH005" | "WH010") && f.evidence.get("event").is_none()))
             .filter(|f| {
                 // The model already said it about this file (on its handler, or located here).
                 !model_findings.iter().any(|o| {
