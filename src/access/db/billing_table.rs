@@ -253,38 +253,77 @@ async fn read_rows(
 }
 
 /// The price ids of a JSON items value, and the first item's current period
-/// (`current_period_start`, `current_period_end`) when items carry it.
+/// (`current_period_start`, `current_period_end`) when items carry it. Parsed into
+/// borrowed fields only: a million rows of Stripe's item objects are read without
+/// building their other fields.
 pub fn items_of(items: &str) -> Result<(Vec<String>, (Option<i64>, Option<i64>)), String> {
-    use serde_json::Value;
     let shown = || format!("JSON of another shape (`{}`)", secrets::redact(&items.chars().take(60).collect::<String>()));
-    let v: Value = serde_json::from_str(items).map_err(|_| shown())?;
-    let list = match &v {
-        Value::Object(o) => o.get("data").and_then(Value::as_array).ok_or_else(shown)?,
-        Value::Array(a) => a,
-        Value::Null => return Ok((Vec::new(), (None, None))),
+    let rows: Vec<ItemRow<'_>> = match items.trim_start().as_bytes().first() {
+        Some(b'{') => serde_json::from_str::<ItemList<'_>>(items).map_err(|_| shown())?.data.ok_or_else(shown)?,
+        Some(b'[') => serde_json::from_str(items).map_err(|_| shown())?,
+        _ if items.trim() == "null" => return Ok((Vec::new(), (None, None))),
         _ => return Err(shown()),
     };
-    let mut prices = Vec::new();
-    for item in list {
-        let price = match item.get("price") {
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(Value::Object(p)) => p.get("id").and_then(Value::as_str).map(str::to_string),
-            _ => item.pointer("/plan/id").and_then(Value::as_str).map(str::to_string),
-        };
-        match price {
-            Some(p) => prices.push(p),
-            None if item.is_object() => {}
-            None => return Err(shown()),
-        }
-    }
-    let at = |k: &str| list.first().and_then(|f| f.get(k)).and_then(Value::as_i64);
-    Ok((prices, (at("current_period_start"), at("current_period_end"))))
+    let period = rows.first().map_or((None, None), |r| (r.current_period_start, r.current_period_end));
+    let prices = rows.into_iter().filter_map(|r| r.price.map(|p| p.0).or(r.plan.map(|p| p.0)).map(|p| p.into_owned())).collect();
+    Ok((prices, period))
 }
 
 /// The price ids of a JSON items value: Stripe's list object, or an array of items
 /// whose `price` is an id or an object (legacy `plan.id` where there is no price).
 pub fn prices_of(items: &str) -> Result<Vec<String>, String> {
     items_of(items).map(|(prices, _)| prices)
+}
+
+#[derive(serde::Deserialize)]
+struct ItemList<'a> {
+    #[serde(borrow)]
+    data: Option<Vec<ItemRow<'a>>>,
+}
+
+#[derive(serde::Deserialize)]
+struct ItemRow<'a> {
+    #[serde(borrow, default)]
+    price: Option<IdRef<'a>>,
+    #[serde(borrow, default)]
+    plan: Option<IdRef<'a>>,
+    #[serde(default)]
+    current_period_start: Option<i64>,
+    #[serde(default)]
+    current_period_end: Option<i64>,
+}
+
+/// An id given as a string, or as an object's `id` (its other fields skipped unbuilt).
+struct IdRef<'a>(std::borrow::Cow<'a, str>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for IdRef<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = IdRef<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an id or an object with an id")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(IdRef(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(IdRef(std::borrow::Cow::Owned(v.to_string())))
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                let mut id = None;
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if key == "id" && id.is_none() {
+                        id = Some(map.next_value::<std::borrow::Cow<'de, str>>()?);
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                id.map(IdRef).ok_or_else(|| serde::de::Error::missing_field("id"))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[cfg(test)]
