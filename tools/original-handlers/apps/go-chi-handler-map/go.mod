@@ -1,0 +1,3 @@
+module github.com/acme/guild
+
+go 1.22

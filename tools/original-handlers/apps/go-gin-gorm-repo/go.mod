@@ -1,0 +1,3 @@
+module github.com/acme/tracker
+
+go 1.22

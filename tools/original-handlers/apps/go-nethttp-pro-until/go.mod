@@ -1,0 +1,3 @@
+module github.com/acme/snapnote
+
+go 1.22

@@ -1,0 +1,2 @@
+ALTER TABLE users ADD COLUMN pro_until TIMESTAMPTZ;
+CREATE TABLE processed_events (id TEXT PRIMARY KEY, processed_at TIMESTAMPTZ NOT NULL DEFAULT now());

@@ -1,0 +1,3 @@
+module github.com/acme/clipper
+
+go 1.22

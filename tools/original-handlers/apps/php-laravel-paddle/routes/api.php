@@ -1,0 +1,6 @@
+<?php
+
+use App\Http\Controllers\PaddleWebhookController;
+use Illuminate\Support\Facades\Route;
+
+Route::post('/paddle/webhook', PaddleWebhookController::class);

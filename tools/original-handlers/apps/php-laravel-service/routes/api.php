@@ -1,0 +1,6 @@
+<?php
+
+use App\Http\Controllers\BillingWebhookController;
+use Illuminate\Support\Facades\Route;
+
+Route::post('/webhooks/stripe', BillingWebhookController::class);

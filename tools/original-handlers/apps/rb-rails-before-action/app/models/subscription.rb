@@ -1,0 +1,5 @@
+class Subscription < ApplicationRecord
+  belongs_to :team
+
+  scope :entitling, -> { where(status: %w[active trialing]) }
+end

@@ -1,0 +1,3 @@
+class Membership < ApplicationRecord
+  belongs_to :user
+end

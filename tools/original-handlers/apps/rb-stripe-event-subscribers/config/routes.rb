@@ -1,0 +1,3 @@
+Rails.application.routes.draw do
+  mount StripeEvent::Engine, at: "/billing/events"
+end
