@@ -250,9 +250,10 @@ pub fn writes(line: &str, fields: &[String]) -> Vec<Write> {
         }
         i += op_len;
     }
-    // Ecto's `put_change(:field, value)`.
-    if let Some(i) = line.find("put_change(:") {
-        let rest = &line[i + "put_change(:".len()..];
+    // Ecto's `put_change(:field, value)`, and an attrs map's `Map.put(:field, value)`.
+    for opener in ["put_change(:", "Map.put(:"] {
+        let Some(i) = line.find(opener) else { continue };
+        let rest = &line[i + opener.len()..];
         if let Some((field, value_text)) = rest.split_once(',') {
             if let Some(p) = polarity(field.trim(), &value(value_after(value_text)), fields) {
                 out.push(Write { field: squash(field.trim()), polarity: p, call: false });
@@ -311,6 +312,13 @@ pub fn writes(line: &str, fields: &[String]) -> Vec<Write> {
 /// The identifier just before an operator, and whether it is a property (`a.b`, `$a->b`).
 fn key_before(text: &str) -> (&str, bool) {
     let t = text.trim_end();
+    // A quoted key with a dot is a name, not a field: `"invoice.paid": onInvoicePaid` maps an event.
+    if let Some(q) = t.chars().last().filter(|c| matches!(c, '\'' | '"')) {
+        let body = &t[..t.len() - 1];
+        if body.rfind(q).is_some_and(|open| body[open + 1..].contains(['.', ' '])) {
+            return ("", false);
+        }
+    }
     let t = t.trim_end_matches(['\'', '"', ']']);
     // The end of the last non-identifier character (it may be multi-byte: `ë`).
     let start = t.char_indices().rev().find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_')).map_or(0, |(p, c)| p + c.len_utf8());
@@ -565,7 +573,7 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
                 );
             }
         }
-        for (rule, at, message) in super::hunk_timing::review(h, fields).into_iter().chain(super::hunk_errors::review(h)).chain(super::hunk_verification::review(h)) {
+        for (rule, at, message) in super::hunk_timing::review(h, fields).into_iter().chain(super::hunk_errors::review(h)).chain(super::hunk_verification::review(h)).chain(pinned_after_copy(h, fields)) {
             let p = place(h, at);
             let line = h.new_start + h.lines[..at].iter().filter(|(t, _)| *t != '-').count() as u32;
             let entity = p.event.as_ref().map_or(format!("handler:{path}"), |e| format!("handler:{path}#{e}"));
@@ -676,6 +684,30 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
                 let p = here();
                 push("WH010", p.event, format!("{path}: the error answer `{shown}` is replaced by a success answer: a failure is acknowledged and never retried"), &mut out);
             }
+        }
+    }
+    out
+}
+
+/// An added line that pins a status to a paying value right after the provider's
+/// subscription was copied into the same attributes (`attrs_from_stripe_subscription()
+/// |> Map.put(:status, "active")`): every synced subscription, canceled ones included,
+/// is recorded as paying.
+fn pinned_after_copy(h: &Hunk, fields: &[String]) -> Vec<(&'static str, usize, String)> {
+    let copies = |l: &str| {
+        let s = squash(l);
+        ["fromstripe", "frompaddle", "attrsfrom", "toattrs", "fromsubscription", "subscriptionattrs"].iter().any(|k| s.contains(k))
+    };
+    let mut out = Vec::new();
+    for (at, (tag, line)) in h.lines.iter().enumerate() {
+        if *tag != '+' {
+            continue;
+        }
+        let pins = writes(line, fields).into_iter().any(|w| w.polarity == Polarity::Grant && vocab::is_status_field(&w.field));
+        let after_copy = h.lines[at.saturating_sub(4)..at].iter().any(|(t, l)| *t != '-' && copies(l));
+        if pins && after_copy {
+            let shown: String = line.trim().chars().take(100).collect();
+            out.push(("WH005", at, format!("`{shown}` pins the status copied from the provider to a paying value: canceled and unpaid subscriptions are recorded as paying")));
         }
     }
     out
@@ -849,9 +881,35 @@ mod tests {
         assert_eq!(w("        has_paid_access=False,"), [("haspaidaccess".into(), Polarity::Revoke)], "a keyword argument on its own line");
         assert_eq!(w("    plan_group.add(user)"), [("plangroupmembership".into(), Polarity::Grant)]);
         assert!(w("    items.remove(item)").is_empty());
+        assert!(w("  \"invoice.paid\": onInvoicePaid,").is_empty(), "an event map's key is no field");
         assert!(w("  def update_organization_subscription(%Organization{} = organization, subscription_id) do").is_empty(), "a definition writes nothing");
         assert!(w("  def create_session(%{customer: customer, subscription: subscription, success_url: url}) do").is_empty());
         assert!(w("export async function grantAccess(userId: string, hasAccess = true) {").is_empty());
+    }
+
+    #[test]
+    fn a_status_pinned_after_copying_the_provider_s_attributes_is_wh005() {
+        let lines = |pin: &str| {
+            hunk(
+                "def call(stripe_subscription) do",
+                &[
+                    (' ', "        stripe_subscription"),
+                    (' ', "        |> SubscriptionAdapter.attrs_from_stripe_subscription()"),
+                    (' ', "        |> Map.put(:billing_customer_id, customer.id)"),
+                    ('+', pin),
+                    (' ', ""),
+                ],
+            )
+        };
+        let h = lines("        |> Map.put(:status, \"active\")");
+        let fs = review("lib/app/billing/sync_subscription.ex", &[h.clone()], &Added::of([&h], &[]), &[]);
+        assert!(fs.iter().any(|f| f.rule == "WH005" && f.message.contains("pins the status")), "{fs:?}");
+        // Quiet: another attribute, or a status set where nothing was copied (a checkout grant).
+        let h = lines("        |> Map.put(:source, \"stripe\")");
+        assert!(review("lib/app/billing/sync_subscription.ex", &[h.clone()], &Added::of([&h], &[]), &[]).is_empty());
+        let checkout = hunk("case 'checkout.session.completed':", &[(' ', "  const userId = session.client_reference_id;"), ('+', "  await db.user.update({ where: { id: userId }, data: { status: 'active' } });")]);
+        let fs = review("app/api/webhook/route.ts", &[checkout.clone()], &Added::of([&checkout], &[]), &[]);
+        assert!(!fs.iter().any(|f| f.message.contains("pins the status")), "{fs:?}");
     }
 
     #[test]

@@ -625,10 +625,21 @@ fn rust_modules(text: &str) -> Vec<String> {
     let mods = re(&MODS, r"(?m)^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;");
     let uses = re(&USES, r"\b(?:crate|super)::((?:\w+::)*\w+)");
     let mut out: BTreeSet<String> = mods.captures_iter(text).map(|c| c[1].to_string()).collect();
-    for c in uses.captures_iter(text) {
-        let segs: Vec<&str> = c[1].split("::").collect();
+    let mut add = |path: &str| {
+        let segs: Vec<&str> = path.split("::").map(str::trim).filter(|s| !s.is_empty() && *s != "self").collect();
         for n in 1..=segs.len().min(3) {
             out.insert(segs[..n].join("/"));
+        }
+    };
+    for c in uses.captures_iter(text) {
+        add(&c[1]);
+    }
+    // Grouped: `use crate::{billing, state::AppState};`, `use crate::db::{users, plans};`.
+    static GROUPS: OnceLock<Regex> = OnceLock::new();
+    let groups = re(&GROUPS, r"\b(?:crate|super)::((?:\w+::)*)\{([^{}]*)\}");
+    for c in groups.captures_iter(text) {
+        for item in c[2].split(',') {
+            add(&format!("{}{}", &c[1], item.trim().split(" as ").next().unwrap_or("")));
         }
     }
     out.into_iter().take(40).collect()
@@ -728,6 +739,8 @@ mod tests {
         assert_eq!(files, ["lib/app/billing.ex"]);
 
         let (files, _, _) = reached(&[("src/webhook.rs", "use crate::db::users::set_plan;\n"), ("src/db/users.rs", ""), ("src/db/mod.rs", "")], "src/webhook.rs");
+        assert!(rust_modules("use crate::{billing, state::AppState};\nuse crate::db::{users, plans as p};\n").iter().any(|m| m == "billing"));
+        assert!(rust_modules("use crate::db::{users, plans as p};\n").contains(&"db/plans".to_string()));
         assert_eq!(files, ["src/db/mod.rs", "src/db/users.rs"]);
     }
 
