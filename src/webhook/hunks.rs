@@ -627,7 +627,9 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
                 let p = here();
                 push("WH016", p.event, format!("{path}: the payment check `{shown}` is removed: access is granted whether or not the payment went through"), &mut out);
             }
-            for w in writes(text, fields) {
+            // A name in a multi-line import list (`import {\n  manageSubscriptionStatusChange,`) is no write.
+            let writes_here = if in_import_list(h, at) { Vec::new() } else { writes(text, fields) };
+            for w in writes_here {
                 // Kept when the diff writes the field again (any spelling of the call that
                 // grants or revokes the same way counts: markAsCancelled -> markAsCanceled).
                 let kept = added.writes.iter().any(|a| {
@@ -720,6 +722,21 @@ fn is_definition(line: &str) -> bool {
     let t = ["pub ", "pub(crate) ", "export ", "async ", "public ", "private ", "protected ", "static "].iter().fold(t, |t, p| t.strip_prefix(p).unwrap_or(t));
     let t = t.strip_prefix("async ").unwrap_or(t);
     ["def ", "defp ", "function ", "fn ", "func "].iter().any(|k| t.starts_with(k))
+}
+
+/// Whether the line at `at` sits inside a multi-line import list: an `import {` (or
+/// Python `from x import (`, Elixir `alias X.{`) above it that has not closed yet.
+fn in_import_list(h: &Hunk, at: usize) -> bool {
+    for (_, l) in h.lines[..at].iter().rev().take(30) {
+        let t = l.trim();
+        if t.contains('}') || t.contains(')') || t.ends_with(';') {
+            return false;
+        }
+        if (t.starts_with("import {") || t.starts_with("import type {") || t.starts_with("export {") || (t.starts_with("from ") && t.ends_with("import ("))) && !t.contains('}') {
+            return true;
+        }
+    }
+    false
 }
 
 /// A line that is only a name (`current_period_end,`): a shorthand property or an argument.
@@ -910,6 +927,20 @@ mod tests {
         let checkout = hunk("case 'checkout.session.completed':", &[(' ', "  const userId = session.client_reference_id;"), ('+', "  await db.user.update({ where: { id: userId }, data: { status: 'active' } });")]);
         let fs = review("app/api/webhook/route.ts", &[checkout.clone()], &Added::of([&checkout], &[]), &[]);
         assert!(!fs.iter().any(|f| f.message.contains("pins the status")), "{fs:?}");
+    }
+
+    #[test]
+    fn a_renamed_name_in_an_import_list_is_no_write() {
+        let h = hunk(
+            "",
+            &[(' ', "import {"), (' ', "  upsertProductRecord,"), ('-', "  manageSubscriptionStatusChange,"), ('+', "  syncSubscriptionFromStripe,"), (' ', "} from '@/utils/supabase/admin';")],
+        );
+        let fs = review("app/api/webhooks/route.ts", &[h.clone()], &Added::of([&h], &[]), &[]);
+        assert!(fs.is_empty(), "{fs:?}");
+        // The same line in an object literal is still a write.
+        let h = hunk("case 'customer.subscription.deleted':", &[(' ', "  await db.user.update({ where: { id }, data: {"), ('-', "    hasPaidAccess,"), (' ', "  } });")]);
+        let fs = review("app/api/webhooks/route.ts", &[h.clone()], &Added::of([&h], &[]), &[]);
+        assert!(!fs.is_empty(), "{fs:?}");
     }
 
     #[test]
