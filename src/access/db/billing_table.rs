@@ -4,8 +4,6 @@
 //! transaction, a statement timeout, one SELECT of named columns (no expressions:
 //! the mapping comes from a repository file).
 
-use std::str::FromStr;
-
 use futures_util::TryStreamExt;
 use sqlx::{AssertSqlSafe, Connection, Row};
 
@@ -39,7 +37,6 @@ pub async fn read_subscriptions(cfg: &BillingDatabaseConfig, default_url_env: &s
         ))
     })?;
     secrets::register_secret(&url);
-    super::register_password(&url);
     let scheme = url.split(':').next().unwrap_or("").to_ascii_lowercase();
     if !matches!(scheme.as_str(), "postgres" | "postgresql") {
         return Err(CheckError::Usage(format!(
@@ -47,19 +44,7 @@ pub async fn read_subscriptions(cfg: &BillingDatabaseConfig, default_url_env: &s
             secrets::redact(&scheme)
         )));
     }
-    use sqlx::postgres::{PgConnectOptions, PgConnection};
-    let opts = PgConnectOptions::from_str(&url).map_err(|e| CheckError::Usage(secrets::redact(&format!("{url_env} is not a usable database URL: {e}"))))?;
-    let target = Target {
-        dialect: Dialect::Postgres,
-        place: format!("{}:{}", opts.get_host(), opts.get_port()),
-        database: opts.get_database().map(str::to_string),
-        url_env: url_env.clone(),
-    };
-    let mut conn: PgConnection = super::connect(&target, PgConnection::connect_with(&opts)).await?;
-    let timeout = cfg.statement_timeout_secs;
-    for stmt in ["BEGIN READ ONLY".to_string(), format!("SET LOCAL statement_timeout = {}", timeout.saturating_mul(1000))] {
-        sqlx::raw_sql(AssertSqlSafe(stmt)).execute(&mut conn).await.map_err(|e| errors::query_error(&target, &e, timeout))?;
-    }
+    let (mut conn, target) = super::postgres_read_only(&url, &url_env, cfg.statement_timeout_secs).await?;
     let read = read_rows(&mut conn, &target, cfg, &mapping, now, obs).await;
     let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
     let _ = conn.close().await;
@@ -269,12 +254,6 @@ pub fn items_of(items: &str) -> Result<(Vec<String>, (Option<i64>, Option<i64>))
     Ok((prices, period))
 }
 
-/// The price ids of a JSON items value: Stripe's list object, or an array of items
-/// whose `price` is an id or an object (legacy `plan.id` where there is no price).
-pub fn prices_of(items: &str) -> Result<Vec<String>, String> {
-    items_of(items).map(|(prices, _)| prices)
-}
-
 #[derive(serde::Deserialize)]
 struct ItemList<'a> {
     #[serde(borrow)]
@@ -329,6 +308,10 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for IdRef<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn prices_of(items: &str) -> Result<Vec<String>, String> {
+        items_of(items).map(|(prices, _)| prices)
+    }
 
     #[test]
     fn items_in_every_stored_shape() {

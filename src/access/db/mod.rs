@@ -74,22 +74,28 @@ pub async fn read_users(cfg: &DatabaseConfig, repo: &Path, obs: &mut Observation
     }
 }
 
-async fn postgres(url: &str, cfg: &DatabaseConfig, obs: &mut Observations) -> Result<UsersRead, CheckError> {
+/// A Postgres connection inside a READ ONLY transaction whose statements time out
+/// after `timeout_secs`: the app's users and a synced billing table are read alike.
+pub(super) async fn postgres_read_only(url: &str, url_env: &str, timeout_secs: u64) -> Result<(sqlx::PgConnection, Target), CheckError> {
     use sqlx::postgres::{PgConnectOptions, PgConnection};
-    let opts = PgConnectOptions::from_str(url).map_err(|e| bad_url(cfg, &e))?;
+    let opts = PgConnectOptions::from_str(url).map_err(|e| bad_url(url_env, &e))?;
     register_password(url);
     let target = Target {
         dialect: Dialect::Postgres,
         place: format!("{}:{}", opts.get_host(), opts.get_port()),
         database: opts.get_database().map(str::to_string),
-        url_env: cfg.url_env.clone(),
+        url_env: url_env.to_string(),
     };
     let mut conn = connect(&target, PgConnection::connect_with(&opts)).await?;
-    let timeout_ms = cfg.statement_timeout_secs.saturating_mul(1000);
-    let setup = ["BEGIN READ ONLY".to_string(), format!("SET LOCAL statement_timeout = {timeout_ms}")];
+    let setup = ["BEGIN READ ONLY".to_string(), format!("SET LOCAL statement_timeout = {}", timeout_secs.saturating_mul(1000))];
     for stmt in setup {
-        sqlx::raw_sql(AssertSqlSafe(stmt)).execute(&mut conn).await.map_err(|e| errors::query_error(&target, &e, cfg.statement_timeout_secs))?;
+        sqlx::raw_sql(AssertSqlSafe(stmt)).execute(&mut conn).await.map_err(|e| errors::query_error(&target, &e, timeout_secs))?;
     }
+    Ok((conn, target))
+}
+
+async fn postgres(url: &str, cfg: &DatabaseConfig, obs: &mut Observations) -> Result<UsersRead, CheckError> {
+    let (mut conn, target) = postgres_read_only(url, &cfg.url_env, cfg.statement_timeout_secs).await?;
     if let Some(note) = writable_role_note(&mut conn, cfg, target.database.as_deref()).await {
         obs.notes.push(note);
     }
@@ -136,7 +142,7 @@ async fn writable_role_note(conn: &mut sqlx::PgConnection, cfg: &DatabaseConfig,
 
 async fn mysql(url: &str, cfg: &DatabaseConfig, obs: &mut Observations) -> Result<UsersRead, CheckError> {
     use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
-    let opts = MySqlConnectOptions::from_str(url).map_err(|e| bad_url(cfg, &e))?;
+    let opts = MySqlConnectOptions::from_str(url).map_err(|e| bad_url(&cfg.url_env, &e))?;
     register_password(url);
     let target = Target {
         dialect: Dialect::MySql,
@@ -202,7 +208,7 @@ impl Drop for StopOnDrop {
 /// are used as they are (immutable would miss what is still in the WAL).
 async fn open_sqlite(url: &str, cfg: &DatabaseConfig, repo: &Path) -> Result<(sqlx::SqliteConnection, Target), CheckError> {
     use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-    let opts = SqliteConnectOptions::from_str(url).map_err(|e| bad_url(cfg, &e))?;
+    let opts = SqliteConnectOptions::from_str(url).map_err(|e| bad_url(&cfg.url_env, &e))?;
     // A relative file is relative to the repo, not to wherever the server was started.
     let file = opts.get_filename().to_path_buf();
     let file = if file.is_relative() { repo.join(file) } else { file };
@@ -225,16 +231,13 @@ async fn open_sqlite(url: &str, cfg: &DatabaseConfig, repo: &Path) -> Result<(sq
     Ok((conn, target))
 }
 
-fn bad_url(cfg: &DatabaseConfig, e: &sqlx::Error) -> CheckError {
-    CheckError::Usage(secrets::redact(&format!(
-        "{} is not a usable database URL: {e}",
-        cfg.url_env
-    )))
+fn bad_url(url_env: &str, e: &sqlx::Error) -> CheckError {
+    CheckError::Usage(secrets::redact(&format!("{url_env} is not a usable database URL: {e}")))
 }
 
 /// The password inside a URL has no recognisable shape: register it so that
 /// a driver error quoting it is still redacted.
-pub(super) fn register_password(url: &str) {
+fn register_password(url: &str) {
     if let Some(rest) = url.split_once("://").map(|(_, r)| r)
         && let Some((creds, _)) = rest.split_once('@')
         && let Some((_, password)) = creds.split_once(':')
@@ -243,7 +246,7 @@ pub(super) fn register_password(url: &str) {
     }
 }
 
-pub(super) async fn connect<C>(target: &Target, fut: impl Future<Output = Result<C, sqlx::Error>>) -> Result<C, CheckError> {
+async fn connect<C>(target: &Target, fut: impl Future<Output = Result<C, sqlx::Error>>) -> Result<C, CheckError> {
     match tokio::time::timeout(Duration::from_secs(CONNECT_TIMEOUT_SECS), fut).await {
         Ok(Ok(conn)) => Ok(conn),
         Ok(Err(e)) => Err(errors::connect_error(target, &e)),
