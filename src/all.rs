@@ -492,6 +492,7 @@ mod tests {
             config: None,
             key_mode: None,
             test_clocks: None,
+            evaluated: "in-process".into(),
         }
     }
 

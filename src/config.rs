@@ -92,6 +92,9 @@ pub struct BillingDatabaseConfig {
     pub statement_timeout_secs: u64,
     /// A newest `synced_at` older than this many hours is noted: the copy may be behind.
     pub stale_after_hours: u64,
+    /// With the users in the same Postgres database, let Postgres run the comparison
+    /// (only rows that can make a finding leave it). false: read every row and compare here.
+    pub pushdown: bool,
 }
 
 impl Default for BillingDatabaseConfig {
@@ -102,6 +105,7 @@ impl Default for BillingDatabaseConfig {
             columns: SubscriptionColumns::default(),
             statement_timeout_secs: 60,
             stale_after_hours: 48,
+            pushdown: true,
         }
     }
 }

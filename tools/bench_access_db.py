@@ -50,7 +50,7 @@ def free_port():
 
 
 class Cluster:
-    def __init__(self, workdir):
+    def __init__(self, workdir, extra_opts=""):
         self.bin = pg_bin()
         self.dir = os.path.join(workdir, "pg")
         os.makedirs(self.dir)
@@ -61,7 +61,7 @@ class Cluster:
         data = os.path.join(self.dir, "data")
         subprocess.run(as_postgres([f"{self.bin}/initdb", "-D", data, "-U", "bench", "-A", "trust", "--no-sync", "-E", "UTF8"]),
                        check=True, stdout=subprocess.DEVNULL)
-        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
+        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off {extra_opts}"
         subprocess.run(as_postgres([f"{self.bin}/pg_ctl", "-D", data, "-o", opts, "-l", os.path.join(self.dir, "log"), "-w", "start"]),
                        check=True, stdout=subprocess.DEVNULL)
         self.data = data

@@ -10,6 +10,7 @@ use smallvec::SmallVec;
 
 use super::model::{Observations, Status, Subscription, Sym, UserRow, sym_index};
 use super::strings::SymMap;
+use super::totals::{EXAMPLES, Tally, Totals};
 use crate::config::AccessConfig;
 use crate::parallel::join;
 use crate::report::{Finding, Findings, Ordered};
@@ -111,7 +112,17 @@ enum Grant {
 
 /// Evaluates the contract. `now` is unix seconds.
 pub fn evaluate(obs: &Observations, cfg: &AccessConfig, labels: &Labels, now: i64) -> Outcome {
-    Evaluation::new(obs, cfg, labels, now).run()
+    Evaluation::new(obs, cfg, labels, now, None).run()
+}
+
+/// Evaluates the rows that can produce a finding, with the whole-table parts
+/// (ACC004, ACC010's counts, the notes' tallies) counted elsewhere over every row.
+///
+/// `obs` must hold, for each user it holds, every subscription of that user's
+/// customer, and for each customer it holds, every user linked to it: the
+/// per-user and per-customer rules then decide exactly as over all rows.
+pub fn evaluate_with_totals(obs: &Observations, cfg: &AccessConfig, labels: &Labels, now: i64, totals: &Totals) -> Outcome {
+    Evaluation::new(obs, cfg, labels, now, Some(totals)).run()
 }
 
 struct Evaluation<'a> {
@@ -127,12 +138,14 @@ struct Evaluation<'a> {
     /// Users per customer symbol, saturating: the rules only ask for none, one or several.
     users_of_customer: Vec<u8>,
     plan_of_price: SymMap<&'a str>,
+    /// Whole-table parts counted elsewhere (pushed down); None: tallied here.
+    totals: Option<&'a Totals>,
     /// What classifying the subscriptions noticed (it finds nothing itself).
     notes: Vec<String>,
 }
 
 impl<'a> Evaluation<'a> {
-    fn new(obs: &'a Observations, cfg: &'a AccessConfig, labels: &'a Labels, now: i64) -> Self {
+    fn new(obs: &'a Observations, cfg: &'a AccessConfig, labels: &'a Labels, now: i64, totals: Option<&'a Totals>) -> Self {
         let granting = cfg
             .granting_statuses
             .iter()
@@ -158,6 +171,7 @@ impl<'a> Evaluation<'a> {
             next_sub: Vec::new(),
             users_of_customer: Vec::new(),
             plan_of_price,
+            totals,
             notes: Vec::new(),
         }
     }
@@ -203,14 +217,17 @@ impl<'a> Evaluation<'a> {
     /// Decides, once per subscription, whether it entitles its customer.
     fn classify_subscriptions(&mut self) {
         let grace = i64::from(self.cfg.past_due_grace_days) * DAY;
-        let mut unknown: BTreeMap<&str, (usize, Vec<&str>)> = BTreeMap::new();
-        let (mut ended_cancels, mut unmeasured) = (Vec::new(), Vec::new());
+        // Tallied here only when nobody counted them over every row.
+        let mut tallies = self.totals.is_none().then(Totals::default);
+        let mut unknown: BTreeMap<&str, Tally> = BTreeMap::new();
         for sub in &self.obs.subscriptions {
             let grant = if self.granting.contains(&sub.status) {
                 // cancel_at_period_end keeps entitling until the period ends.
                 match (sub.cancel_at_period_end, sub.period_end.get()) {
                     (true, Some(end)) if end <= self.now => {
-                        ended_cancels.push(self.s(sub.id));
+                        if let Some(t) = &mut tallies {
+                            add(&mut t.ended_cancels, self.s(sub.id));
+                        }
                         Grant::No
                     }
                     _ => Grant::Entitles,
@@ -221,48 +238,61 @@ impl<'a> Evaluation<'a> {
                     Some(start) if start + grace <= self.now => Grant::GraceExpired,
                     Some(_) => Grant::Entitles,
                     None => {
-                        unmeasured.push(self.s(sub.id));
+                        if let Some(t) = &mut tallies {
+                            add(&mut t.unmeasured_grace, self.s(sub.id));
+                        }
                         Grant::Entitles
                     }
                 }
             } else {
                 Grant::No
             };
-            if let Status::Other(raw) = sub.status {
-                let e = unknown.entry(self.s(raw)).or_default();
-                e.0 += 1;
-                if e.1.len() < 3 {
-                    e.1.push(self.s(sub.id));
-                }
+            if let (Status::Other(raw), Some(_)) = (sub.status, &tallies) {
+                add(unknown.entry(self.s(raw)).or_default(), self.s(sub.id));
             }
             self.grants.push(grant);
         }
-        for (status, (count, ids)) in unknown {
-            let granting = if self.granting.iter().any(|g| matches!(g, Status::Other(s) if self.s(*s) == status)) {
+        if let Some(t) = &mut tallies {
+            t.unknown_statuses = unknown.into_iter().map(|(status, tally)| (status.to_string(), tally)).collect();
+        }
+        let totals = tallies.as_ref().or(self.totals).expect("tallied here or counted elsewhere");
+        let notes = self.classification_notes(totals);
+        self.notes.extend(notes);
+    }
+
+    /// Notes on subscriptions read in a way that needs saying (unknown statuses, ...).
+    fn classification_notes(&self, t: &Totals) -> Vec<String> {
+        let mut notes = Vec::new();
+        for (status, tally) in &t.unknown_statuses {
+            // Against the configuration, not the rows held: pushed down, they may not hold this status.
+            let granting = if self.cfg.granting_statuses.iter().any(|g| g.trim().to_ascii_lowercase() == *status) {
                 "granting, as configured"
             } else {
                 "not entitling"
             };
-            self.notes.push(format!(
-                "unknown subscription status '{status}' on {count} subscription(s) ({}{}): treated as {granting}",
-                ids.join(", "),
-                if count > ids.len() { ", …" } else { "" }
+            let shown = &tally.examples[..tally.examples.len().min(3)];
+            notes.push(format!(
+                "unknown subscription status '{status}' on {} subscription(s) ({}{}): treated as {granting}",
+                tally.count,
+                shown.join(", "),
+                if tally.count > shown.len() { ", …" } else { "" }
             ));
         }
-        if !ended_cancels.is_empty() {
-            self.notes.push(format!(
+        if t.ended_cancels.count > 0 {
+            notes.push(format!(
                 "{} subscription(s) set to cancel at period end are past their period end but still reported active ({}): treated as ended",
-                ended_cancels.len(),
-                list(&ended_cancels, 3)
+                t.ended_cancels.count,
+                counted(&t.ended_cancels, 3)
             ));
         }
-        if !unmeasured.is_empty() {
-            self.notes.push(format!(
+        if t.unmeasured_grace.count > 0 {
+            notes.push(format!(
                 "{} past_due subscription(s) carry no current period start, so the grace period cannot be measured ({}): treated as within grace",
-                unmeasured.len(),
-                list(&unmeasured, 3)
+                t.unmeasured_grace.count,
+                counted(&t.unmeasured_grace, 3)
             ));
         }
+        notes
     }
 
     fn subs_of(&self, customer: Sym) -> impl Iterator<Item = (usize, &'a Subscription)> + '_ {
@@ -284,7 +314,10 @@ impl<'a> Evaluation<'a> {
 
     fn check_users(&self, out: &mut Out) {
         // Before any finding exists: its sort buffer is then not on top of them.
-        let mut duplicates = self.duplicate_user_ids();
+        let mut duplicates = match self.totals {
+            Some(t) => t.duplicate_user_ids.iter().map(String::as_str).collect(),
+            None => self.duplicate_user_ids(),
+        };
         let comped: HashSet<&str> = self.cfg.comped_users.iter().map(|id| id.trim()).collect();
         // ACC010 bookkeeping: users with access and a customer id, and those whose
         // customer has no subscription of any status.
@@ -307,9 +340,18 @@ impl<'a> Evaluation<'a> {
             self.check_user_rows(users, &comped, out)
         };
 
-        let unknown_count = unknown_customers.len();
+        let (linked_with_access, unknown_count, examples) = match self.totals {
+            Some(t) => (t.linked_with_access, t.unknown_customers.count, t.unknown_customers.examples.iter().map(String::as_str).collect()),
+            None => {
+                // The smallest ids, not the first read: the same report whatever order the rows came in.
+                let mut examples: Vec<&str> = unknown_customers.iter().filter_map(|u| u.customer).map(|c| self.s(c)).collect();
+                examples.sort_unstable();
+                examples.dedup();
+                examples.truncate(EXAMPLES);
+                (linked_with_access, unknown_customers.len(), examples)
+            }
+        };
         if unknown_count >= 3 && unknown_count * 2 >= linked_with_access {
-            let examples: Vec<&str> = unknown_customers.iter().filter_map(|u| u.customer).map(|c| self.s(c)).take(5).collect();
             let mode = self.labels.key_mode.as_ref().map(|m| format!(" (billguard read it with {m})")).unwrap_or_default();
             out.push(
                 Finding::new(
@@ -677,32 +719,24 @@ impl<'a> Evaluation<'a> {
 
     /// ACC004: prices of entitling subscriptions that [access.plans] does not map.
     fn check_prices(&self, out: &mut Out) {
+        let local;
+        let totals = match self.totals {
+            Some(t) => t,
+            None => {
+                local = self.price_totals();
+                &local
+            }
+        };
         if self.cfg.plans.is_empty() {
-            let any_priced = self.obs.subscriptions.iter().zip(&self.grants).any(|(s, g)| *g == Grant::Entitles && !s.prices.is_empty());
-            if any_priced {
+            if totals.any_priced {
                 out.notes.push(
                     "[access.plans] is empty: plan checks (ACC003, ACC004) were skipped; map price ids to plan names in billguard.toml to enable them".into(),
                 );
             }
             return;
         }
-        let mut unmapped: SymMap<(usize, Vec<&str>)> = SymMap::default();
-        for (sub, grant) in self.obs.subscriptions.iter().zip(&self.grants) {
-            if *grant != Grant::Entitles {
-                continue;
-            }
-            for price in &sub.prices {
-                if !self.plan_of_price.contains_key(price) {
-                    let e = unmapped.entry(*price).or_default();
-                    e.0 += 1;
-                    if e.1.len() < 5 {
-                        e.1.push(self.s(sub.id));
-                    }
-                }
-            }
-        }
-        for (price, (count, examples)) in unmapped {
-            let p = self.s(price);
+        for (p, tally) in &totals.unmapped_prices {
+            let count = tally.count;
             out.push(
                 Finding::new(
                     rule("ACC004"),
@@ -710,12 +744,47 @@ impl<'a> Evaluation<'a> {
                     format!("{count} entitling subscription(s) use price {p}, which [access.plans] does not map to a plan"),
                 )
                 .fix(format!("Add \"{p}\" = \"<plan>\" under [access.plans] in billguard.toml, and to the app's own price-to-plan map"))
-                .evidence("price_id", p)
+                .evidence("price_id", p.as_str())
                 .evidence("count", count)
-                .evidence("example_subscription_ids", examples),
+                .evidence("example_subscription_ids", &tally.examples[..]),
             );
         }
     }
+
+    /// ACC004's tallies over the subscriptions held.
+    fn price_totals(&self) -> Totals {
+        let entitling = || self.obs.subscriptions.iter().zip(&self.grants).filter(|(_, g)| **g == Grant::Entitles).map(|(s, _)| s);
+        let any_priced = entitling().any(|s| !s.prices.is_empty());
+        let mut unmapped: SymMap<Tally> = SymMap::default();
+        if !self.cfg.plans.is_empty() {
+            for sub in entitling() {
+                for price in &sub.prices {
+                    if !self.plan_of_price.contains_key(price) {
+                        add(unmapped.entry(*price).or_default(), self.s(sub.id));
+                    }
+                }
+            }
+        }
+        let unmapped_prices = unmapped.into_iter().map(|(price, tally)| (self.s(price).to_string(), tally)).collect();
+        Totals { any_priced, unmapped_prices, ..Totals::default() }
+    }
+}
+
+/// Counts one more row, keeping the first ids as examples (rows come ordered by id).
+fn add(tally: &mut Tally, id: &str) {
+    tally.count += 1;
+    if tally.examples.len() < EXAMPLES {
+        tally.examples.push(id.to_string());
+    }
+}
+
+/// The first `max` examples, and the count when there are more.
+fn counted(tally: &Tally, max: usize) -> String {
+    let mut s = tally.examples.iter().take(max).map(String::as_str).collect::<Vec<_>>().join(", ");
+    if tally.count > max {
+        s.push_str(&format!(", … ({} in all)", tally.count));
+    }
+    s
 }
 
 /// Per customer symbol, its first subscription (chained through the second

@@ -16,6 +16,7 @@ pub mod live;
 pub mod model;
 pub mod paddle;
 pub mod strings;
+pub mod totals;
 pub mod structural;
 pub mod rules;
 pub mod stripe;
@@ -60,6 +61,8 @@ pub struct AccessScope {
     /// Live Stripe reads with a test-mode key: whether subscriptions on test clocks were
     /// read ("included: …") or left out as Stripe's lists do ("excluded: …"); null otherwise.
     pub test_clocks: Option<String>,
+    /// "in-process", or "pushed down: …" when Postgres ran the comparison (with why).
+    pub evaluated: String,
 }
 
 impl ScopeView for AccessScope {}
@@ -123,6 +126,14 @@ pub async fn check_with(req: &AccessRequest, hooks: &Hooks) -> Result<Report<Acc
         }
     };
     let users_file = found.as_ref().and_then(|f| f.users.clone());
+    let evaluated = if from_database && users_file.is_none() && std::env::var_os(&config.database.url_env).is_some() {
+        match db::pushdown::plan(&config, req.now).await? {
+            db::pushdown::Plan::Pushed(pushed) => return Ok(finish_pushed(*pushed, config, config_path, req)),
+            db::pushdown::Plan::InProcess(why) => why,
+        }
+    } else {
+        "in-process".to_string()
+    };
     if users_file.is_none() && std::env::var_os(&config.database.url_env).is_none() {
         let looked = found.as_ref().map(|f| format!("{} has no db/users.json", f.dir.display())).unwrap_or_default();
         return Err(CheckError::Usage(format!(
@@ -221,19 +232,43 @@ pub async fn check_with(req: &AccessRequest, hooks: &Hooks) -> Result<Report<Acc
         config: config_path.map(|p| shown(&req.repo, &p)),
         key_mode,
         test_clocks,
+        evaluated,
     };
     let now = req.now;
     let key_label = live_key.map(|k| k.label());
     let ignore = config.ignore.clone();
-    let mut report = tokio::task::spawn_blocking(move || assemble(obs, &config, provider, scope, key_label, now))
+    let mut report = tokio::task::spawn_blocking(move || assemble(obs, &config, provider, scope, key_label, now, None))
         .await
         .map_err(|e| CheckError::Usage(format!("internal error while comparing: {e}")))?;
-    crate::suppress::in_report(&mut report, &req.repo, &ignore);
+    finish(&mut report, req, &ignore);
+    Ok(report)
+}
+
+/// Suppressions and the baseline, alike for every way the comparison ran.
+fn finish(report: &mut Report<AccessScope>, req: &AccessRequest, ignore: &[crate::suppress::IgnoreEntry]) {
+    crate::suppress::in_report(report, &req.repo, ignore);
     if !req.no_baseline {
         // The whole billing state was compared: a recorded finding that is gone is fixed.
-        crate::baseline::apply(&mut report, &req.repo, &|_| true);
+        crate::baseline::apply(report, &req.repo, &|_| true);
     }
-    Ok(report)
+}
+
+/// The report of a comparison Postgres ran: the rows it returned evaluated with its counts.
+fn finish_pushed(pushed: db::pushdown::Pushed, config: Config, config_path: Option<PathBuf>, req: &AccessRequest) -> Report<AccessScope> {
+    let scope = AccessScope {
+        users: pushed.users,
+        subscriptions: pushed.subscriptions,
+        source: "postgres".into(),
+        billing_source: pushed.billing_source,
+        users_source: pushed.users_source,
+        config: config_path.map(|p| shown(&req.repo, &p)),
+        key_mode: None,
+        test_clocks: None,
+        evaluated: pushed.evaluated,
+    };
+    let mut report = assemble(pushed.obs, &config, config.billing.provider, scope, None, req.now, Some(pushed.totals));
+    finish(&mut report, req, &config.ignore);
+    report
 }
 
 /// [`check`] for callers without a runtime (tests, scripts).
@@ -283,11 +318,13 @@ pub fn check_embedded(
         config: config_text.map(|_| format!("built-in:{name}/billguard.toml")),
         key_mode: None,
         test_clocks: None,
+        evaluated: "in-process".into(),
     };
-    Ok(assemble(obs, &config, BillingProvider::Stripe, scope, None, now))
+    Ok(assemble(obs, &config, BillingProvider::Stripe, scope, None, now, None))
 }
 
-/// `key_label` names the key of a live read for ACC010 ("a test-mode key (…)").
+/// `key_label` names the key of a live read for ACC010 ("a test-mode key (…)"); `totals`
+/// are the whole-table counts when `obs` holds only the rows Postgres selected.
 fn assemble(
     mut obs: Observations,
     config: &Config,
@@ -295,6 +332,7 @@ fn assemble(
     scope: AccessScope,
     key_label: Option<String>,
     now: i64,
+    totals: Option<totals::Totals>,
 ) -> Report<AccessScope> {
     let columns = &config.database.columns;
     let labels = Labels {
@@ -314,7 +352,10 @@ fn assemble(
     let started = std::time::Instant::now();
     obs.link_customers();
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "linked customer ids");
-    let outcome = contract::evaluate(&obs, &config.access, &labels, now);
+    let outcome = match &totals {
+        Some(totals) => contract::evaluate_with_totals(&obs, &config.access, &labels, now, totals),
+        None => contract::evaluate(&obs, &config.access, &labels, now),
+    };
     tracing::debug!(findings = outcome.findings.len(), ms = started.elapsed().as_millis() as u64, "evaluated the contract");
     let plan_tracked = obs.plan_tracked;
     let mut notes = std::mem::take(&mut obs.notes);

@@ -163,12 +163,10 @@ pub struct Summary {
     pub low: usize,
     /// Findings per rule code, counting those left out of `findings`.
     pub by_rule: BTreeMap<String, usize>,
-    /// Findings accepted by a `billguard-ignore` comment or a `[[ignore]]` entry: not in
-    /// the counts above, nor in `findings`; `notes` names each with its reason.
+    /// Accepted by `billguard-ignore` or `[[ignore]]`: not counted above nor listed; `notes` names each.
     #[serde(default)]
     pub suppressed: usize,
-    /// Findings recorded in `.billguard/baseline.json` (`billguard baseline`): not in the
-    /// counts above, nor in `findings`; `--no-baseline` shows them.
+    /// Recorded in `.billguard/baseline.json`: not counted above nor listed; `--no-baseline` shows them.
     #[serde(default)]
     pub baselined: usize,
 }

@@ -29,7 +29,7 @@ pub async fn read_subscriptions(cfg: &BillingDatabaseConfig, default_url_env: &s
     if cfg.statement_timeout_secs == 0 {
         return Err(CheckError::Usage("[billing.database] statement_timeout_secs = 0 would let a query run without limit; give a positive number of seconds (default 60)".into()));
     }
-    let mapping = Mapping::of(cfg)?;
+    Mapping::of(cfg)?;
     let url = std::env::var(&url_env).ok().filter(|u| !u.trim().is_empty()).ok_or_else(|| {
         CheckError::Usage(format!(
             "[billing] source = \"database\" reads the subscriptions from the Postgres database that {url_env} names, and {url_env} is not set. \
@@ -45,7 +45,7 @@ pub async fn read_subscriptions(cfg: &BillingDatabaseConfig, default_url_env: &s
         )));
     }
     let (mut conn, target) = super::postgres_read_only(&url, &url_env, cfg.statement_timeout_secs).await?;
-    let read = read_rows(&mut conn, &target, cfg, &mapping, now, obs).await;
+    let read = read_rows(&mut conn, &target, cfg, now, obs).await;
     let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
     let _ = conn.close().await;
     read
@@ -107,15 +107,64 @@ fn epoch(column: &str, data_type: &str) -> String {
     if data_type.contains("timestamp") || data_type == "date" { format!("EXTRACT(EPOCH FROM {q})::bigint") } else { format!("{q}::bigint") }
 }
 
-async fn read_rows(
-    conn: &mut sqlx::PgConnection,
-    target: &Target,
-    cfg: &BillingDatabaseConfig,
-    m: &Mapping<'_>,
-    now: i64,
-    obs: &mut Observations,
-) -> Result<SubscriptionsRead, CheckError> {
+/// The mapped table as the catalog describes it: every required column checked.
+pub(super) struct Table<'a> {
+    mapping: Mapping<'a>,
+    /// (column, data type) in table order.
+    columns: Vec<(String, String)>,
+    /// Optional columns the table lacks, and what that means.
+    pub notes: Vec<String>,
+}
+
+impl Table<'_> {
+    fn type_of(&self, name: &str) -> Option<&str> {
+        self.columns.iter().find(|(c, _)| c.eq_ignore_ascii_case(name)).map(|(_, t)| t.as_str())
+    }
+
+    fn present(&self, key: &str) -> Option<(&str, &str)> {
+        self.mapping.optional.iter().find(|(k, _)| *k == key).and_then(|(_, c)| self.type_of(c).map(|t| (*c, t)))
+    }
+
+    fn required(&self, key: &str) -> &str {
+        self.mapping.required.iter().find(|(k, _)| *k == key).map(|(_, c)| *c).expect("required column")
+    }
+
+    /// Whether the table holds one price per row rather than JSON items.
+    pub fn price_per_row(&self) -> bool {
+        self.mapping.required[3].0 == "price"
+    }
+
+    pub fn shown(&self) -> String {
+        self.mapping.shown_table()
+    }
+
+    /// `schema.table`, quoted.
+    pub fn from(&self) -> String {
+        table_ref(Dialect::Postgres, &self.mapping.shown_table())
+    }
+
+    /// id, customer, status (text), the items or price, cancel_at_period_end (boolean), period
+    /// start and end (epoch seconds); absent optional columns read as NULL. The items come as
+    /// text, or as jsonb for SQL that looks inside them.
+    pub fn select(&self, items_as_jsonb: bool) -> Vec<String> {
+        let q = |name: &str| Dialect::Postgres.quote(name);
+        let prices = if self.price_per_row() || !items_as_jsonb { "text" } else { "jsonb" };
+        vec![
+            format!("{}::text", q(self.required("id"))),
+            format!("{}::text", q(self.required("customer"))),
+            format!("{}::text", q(self.required("status"))),
+            format!("{}::{prices}", q(self.mapping.required[3].1)),
+            self.present("cancel_at_period_end").map_or("NULL::boolean".into(), |(c, _)| format!("{}::boolean", q(c))),
+            self.present("current_period_start").map_or("NULL::bigint".into(), |(c, t)| epoch(c, t)),
+            self.present("current_period_end").map_or("NULL::bigint".into(), |(c, t)| epoch(c, t)),
+        ]
+    }
+}
+
+/// Checks the mapped table and its columns against the catalog.
+pub(super) async fn describe<'a>(conn: &mut sqlx::PgConnection, target: &Target, cfg: &'a BillingDatabaseConfig) -> Result<Table<'a>, CheckError> {
     let timeout = cfg.statement_timeout_secs;
+    let m = Mapping::of(cfg)?;
     let columns: Vec<(String, String)> = sqlx::query_as(
         "SELECT column_name::text, data_type::text FROM information_schema.columns \
          WHERE table_name = $1 AND table_schema = COALESCE($2, current_schema()) ORDER BY ordinal_position",
@@ -141,64 +190,88 @@ async fn read_rows(
             if found.is_empty() { "no table named like *subscription* is visible".to_string() } else { format!("tables named like it: {}", found.join(", ")) }
         )));
     }
-    let type_of = |name: &str| columns.iter().find(|(c, _)| c.eq_ignore_ascii_case(name)).map(|(_, t)| t.as_str());
-    let names: Vec<String> = columns.iter().map(|(c, _)| c.clone()).collect();
-    for (key, name) in &m.required {
-        if type_of(name).is_none() {
+    let table = Table { mapping: m, columns, notes: Vec::new() };
+    let names: Vec<String> = table.columns.iter().map(|(c, _)| c.clone()).collect();
+    for (key, name) in &table.mapping.required {
+        if table.type_of(name).is_none() {
             let hint = closest(name, &names).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
             return Err(CheckError::Database(format!(
                 "column `{name}` ([billing.database.columns] {key}) does not exist in table `{}` of {}: its columns are {}{hint}",
-                m.shown_table(),
+                table.shown(),
                 target.describe(),
                 names.join(", ")
             )));
         }
     }
     let mut notes = Vec::new();
-    let present = |key: &str| m.optional.iter().find(|(k, _)| *k == key).and_then(|(_, c)| type_of(c).map(|t| (*c, t)));
-    for (key, name) in &m.optional {
-        if type_of(name).is_none() {
+    for (key, name) in &table.mapping.optional {
+        if table.type_of(name).is_none() {
             let effect = match *key {
                 "cancel_at_period_end" => "scheduled cancellations are read as none",
                 "current_period_start" => "past_due grace is measured from nothing (no grace)",
                 "current_period_end" => "a scheduled cancellation's end is unknown",
                 _ => "how old the copy is was not checked",
             };
-            notes.push(format!("table `{}` has no column `{name}` ([billing.database.columns] {key}): {effect}", m.shown_table()));
+            notes.push(format!("table `{}` has no column `{name}` ([billing.database.columns] {key}): {effect}", table.shown()));
         }
     }
+    Ok(Table { notes, ..table })
+}
+
+async fn read_rows(
+    conn: &mut sqlx::PgConnection,
+    target: &Target,
+    cfg: &BillingDatabaseConfig,
+    now: i64,
+    obs: &mut Observations,
+) -> Result<SubscriptionsRead, CheckError> {
+    let table = describe(conn, target, cfg).await?;
+    let n = stream_rows(conn, target, &table, cfg.statement_timeout_secs, None, obs).await?;
+    let mut notes = table.notes.clone();
+    notes.extend(stale_note(conn, target, &table, cfg, now).await?);
+    if n == 0 {
+        notes.push(format!("table `{}` holds no subscriptions: is the sync running?", table.shown()));
+    }
+    Ok(SubscriptionsRead { source: format!("postgres:{} (table {})", target.place_and_db(), table.shown()), rows: n, notes })
+}
+
+/// Reads the rows into `obs`, ordered by id (byte order) so that a report names the same
+/// examples whatever order the table stores its rows in; with `customers`, only the rows of
+/// those customer ids (trimmed). Returns how many rows were read.
+pub(super) async fn stream_rows(
+    conn: &mut sqlx::PgConnection,
+    target: &Target,
+    table: &Table<'_>,
+    timeout: u64,
+    customers: Option<&[String]>,
+    obs: &mut Observations,
+) -> Result<usize, CheckError> {
     let q = |name: &str| Dialect::Postgres.quote(name);
-    let req = |key: &str| m.required.iter().find(|(k, _)| *k == key).map(|(_, c)| *c).expect("required column");
-    let prices_key = m.required[3].0;
-    let select = [
-        format!("{}::text", q(req("id"))),
-        format!("{}::text", q(req("customer"))),
-        format!("{}::text", q(req("status"))),
-        format!("{}::text", q(m.required[3].1)),
-        present("cancel_at_period_end").map_or("NULL::boolean".into(), |(c, _)| format!("{}::boolean", q(c))),
-        present("current_period_start").map_or("NULL::bigint".into(), |(c, t)| epoch(c, t)),
-        present("current_period_end").map_or("NULL::bigint".into(), |(c, t)| epoch(c, t)),
-    ];
-    let sql = format!("SELECT {} FROM {}", select.join(", "), table_ref(Dialect::Postgres, &m.shown_table()));
-    let mut rows = sqlx::query(AssertSqlSafe(sql)).fetch(&mut *conn);
+    let filter = match customers {
+        Some(_) => format!(" WHERE COALESCE(btrim({}::text, {WHITESPACE}), '') = ANY($1)", q(table.required("customer"))),
+        None => String::new(),
+    };
+    let select = table.select(false);
+    // `ORDER BY 1 COLLATE` would sort by the constant 1: name the expression.
+    let sql = format!("SELECT {} FROM {}{filter} ORDER BY {} COLLATE \"C\"", select.join(", "), table.from(), select[0]);
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    if let Some(customers) = customers {
+        query = query.bind(customers);
+    }
+    let mut rows = query.fetch(&mut *conn);
     let mut n = 0usize;
     while let Some(row) = rows.try_next().await.map_err(|e| errors::query_error(target, &e, timeout))? {
         n += 1;
         let get = |i: usize| -> Result<Option<String>, CheckError> { row.try_get::<Option<String>, _>(i).map_err(|e| errors::query_error(target, &e, timeout)) };
         let Some(id) = get(0)?.filter(|s| !s.trim().is_empty()) else {
-            return Err(CheckError::Database(format!("row {n} of `{}` has a null or empty id", m.shown_table())));
+            return Err(CheckError::Database(format!("a row of `{}` has a null or empty id", table.shown())));
         };
         let customer = get(1)?.unwrap_or_default();
         let status = get(2)?.unwrap_or_default();
-        let (prices, item_period) = match (prices_key, get(3)?) {
-            ("price", Some(p)) => (vec![p], (None, None)),
+        let (prices, item_period) = match (table.price_per_row(), get(3)?) {
+            (true, Some(p)) => (vec![p], (None, None)),
             (_, None) => (Vec::new(), (None, None)),
-            (_, Some(items)) => items_of(&items).map_err(|why| {
-                CheckError::Database(format!(
-                    "subscription {id} in `{}`: [billing.database.columns] items is {why}; expected Stripe's items list ({{\"data\":[{{\"price\":{{\"id\":…}}}}]}}) or an array of items",
-                    m.shown_table()
-                ))
-            })?,
+            (false, Some(items)) => items_of(&items).map_err(|why| odd_items(&id, &table.shown(), &why))?,
         };
         let cancel: Option<bool> = row.try_get(4).map_err(|e| errors::query_error(target, &e, timeout))?;
         // Stripe API versions from 2025 keep the period on each item, not on the subscription.
@@ -216,25 +289,33 @@ async fn read_rows(
         };
         obs.subscriptions.push(sub);
     }
-    drop(rows);
-    if let Some((c, t)) = present("synced_at") {
-        let sql = format!("SELECT max({}) FROM {}", epoch(c, t), table_ref(Dialect::Postgres, &m.shown_table()));
-        let newest: Option<i64> = sqlx::query_scalar(AssertSqlSafe(sql)).fetch_one(&mut *conn).await.map_err(|e| errors::query_error(target, &e, timeout))?;
-        if let Some(newest) = newest {
-            let hours = (now - newest + 1800) / 3600; // rounded: the two clocks differ by seconds
-            if hours >= cfg.stale_after_hours as i64 {
-                notes.push(format!(
-                    "the newest row of `{}` was synced {hours} h ago (`{c}`), more than [billing.database] stale_after_hours = {}: the copy may be behind the provider, and findings may be about changes it has not seen",
-                    m.shown_table(),
-                    cfg.stale_after_hours
-                ));
-            }
-        }
-    }
-    if n == 0 {
-        notes.push(format!("table `{}` holds no subscriptions: is the sync running?", m.shown_table()));
-    }
-    Ok(SubscriptionsRead { source: format!("postgres:{} (table {})", target.place_and_db(), m.shown_table()), rows: n, notes })
+    Ok(n)
+}
+
+/// Characters `str::trim` removes that SQL must remove alike (btrim's second argument).
+pub(super) const WHITESPACE: &str = "E' \\t\\n\\r\\f\\x0B'";
+
+/// The error for an items value of a shape billguard does not read.
+pub(super) fn odd_items(id: &str, table: &str, why: &str) -> CheckError {
+    CheckError::Database(format!(
+        "subscription {id} in `{table}`: [billing.database.columns] items is {why}; expected Stripe's items list ({{\"data\":[{{\"price\":{{\"id\":…}}}}]}}) or an array of items"
+    ))
+}
+
+/// A note when the newest synced row is older than `stale_after_hours`.
+pub(super) async fn stale_note(conn: &mut sqlx::PgConnection, target: &Target, table: &Table<'_>, cfg: &BillingDatabaseConfig, now: i64) -> Result<Option<String>, CheckError> {
+    let Some((c, t)) = table.present("synced_at") else { return Ok(None) };
+    let sql = format!("SELECT max({}) FROM {}", epoch(c, t), table.from());
+    let newest: Option<i64> = sqlx::query_scalar(AssertSqlSafe(sql)).fetch_one(&mut *conn).await.map_err(|e| errors::query_error(target, &e, cfg.statement_timeout_secs))?;
+    let Some(newest) = newest else { return Ok(None) };
+    let hours = (now - newest + 1800) / 3600; // rounded: the two clocks differ by seconds
+    Ok((hours >= cfg.stale_after_hours as i64).then(|| {
+        format!(
+            "the newest row of `{}` was synced {hours} h ago (`{c}`), more than [billing.database] stale_after_hours = {}: the copy may be behind the provider, and findings may be about changes it has not seen",
+            table.shown(),
+            cfg.stale_after_hours
+        )
+    }))
 }
 
 /// The price ids of a JSON items value, and the first item's current period

@@ -11,6 +11,8 @@
 pub mod billing_table;
 pub mod errors;
 pub mod guard;
+pub mod pushdown;
+pub mod pushdown_sql;
 pub mod sql;
 
 use std::path::Path;
@@ -39,6 +41,24 @@ pub struct UsersRead {
 
 /// Reads users as `[database]` says. `repo` anchors relative SQLite paths.
 pub async fn read_users(cfg: &DatabaseConfig, repo: &Path, obs: &mut Observations) -> Result<UsersRead, CheckError> {
+    let url = users_url(cfg)?;
+    let scheme = url.split(':').next().unwrap_or("").to_ascii_lowercase();
+    match scheme.as_str() {
+        "postgres" | "postgresql" => postgres(&url, cfg, obs).await,
+        "mysql" | "mariadb" => mysql(&url, cfg, obs).await,
+        "sqlite" => sqlite(&url, cfg, repo, obs).await,
+        _ => Err(CheckError::Usage(format!(
+            "{} must be a postgres://, mysql:// or sqlite:// URL; it starts with `{}:`",
+            cfg.url_env,
+            secrets::redact(&scheme)
+        ))),
+    }
+}
+
+/// The users' URL, once the configuration is checked: a positive timeout, a custom query
+/// that is one SELECT calling nothing that reaches past the transaction. The URL is
+/// registered as a secret.
+pub(super) fn users_url(cfg: &DatabaseConfig) -> Result<String, CheckError> {
     if cfg.statement_timeout_secs == 0 {
         return Err(CheckError::Usage(
             "[database] statement_timeout_secs = 0 would let a query run without limit; give a positive number of seconds (default 60)".into(),
@@ -61,17 +81,7 @@ pub async fn read_users(cfg: &DatabaseConfig, repo: &Path, obs: &mut Observation
     if let Some(query) = &cfg.query {
         sql::validate_custom_query(query).map_err(CheckError::Usage)?;
     }
-    let scheme = url.split(':').next().unwrap_or("").to_ascii_lowercase();
-    match scheme.as_str() {
-        "postgres" | "postgresql" => postgres(&url, cfg, obs).await,
-        "mysql" | "mariadb" => mysql(&url, cfg, obs).await,
-        "sqlite" => sqlite(&url, cfg, repo, obs).await,
-        _ => Err(CheckError::Usage(format!(
-            "{} must be a postgres://, mysql:// or sqlite:// URL; it starts with `{}:`",
-            cfg.url_env,
-            secrets::redact(&scheme)
-        ))),
-    }
+    Ok(url)
 }
 
 /// A Postgres connection inside a READ ONLY transaction whose statements time out
@@ -99,16 +109,34 @@ async fn postgres(url: &str, cfg: &DatabaseConfig, obs: &mut Observations) -> Re
     if let Some(note) = writable_role_note(&mut conn, cfg, target.database.as_deref()).await {
         obs.notes.push(note);
     }
-    let catalog = Catalog {
-        columns_sql: "SELECT column_name::text FROM information_schema.columns \
-                      WHERE table_name = $1 AND table_schema = COALESCE($2, current_schema()) ORDER BY ordinal_position",
-        tables_sql: "SELECT table_name::text FROM information_schema.tables \
-                     WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY table_name",
-    };
-    let read = read_with::<sqlx::Postgres>(&mut conn, &target, cfg, &catalog, obs).await;
+    let read = read_with::<sqlx::Postgres>(&mut conn, &target, cfg, &POSTGRES_CATALOG, obs).await;
     let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
     let _ = conn.close().await;
     read
+}
+
+const POSTGRES_CATALOG: Catalog = Catalog {
+    columns_sql: "SELECT column_name::text FROM information_schema.columns \
+                  WHERE table_name = $1 AND table_schema = COALESCE($2, current_schema()) ORDER BY ordinal_position",
+    tables_sql: "SELECT table_name::text FROM information_schema.tables \
+                 WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY table_name",
+};
+
+/// The users' SELECT, checked against the Postgres catalog as a read checks it
+/// (notes on a writable role or a missing plan column go to `obs`).
+pub(super) async fn postgres_users_select(conn: &mut sqlx::PgConnection, target: &Target, cfg: &DatabaseConfig, obs: &mut Observations) -> Result<UsersSelect, CheckError> {
+    if let Some(note) = writable_role_note(conn, cfg, target.database.as_deref()).await {
+        obs.notes.push(note);
+    }
+    users_select::<sqlx::Postgres>(conn, target, cfg, &POSTGRES_CATALOG, obs).await
+}
+
+/// The SELECT that yields id, customer_id, access (and plan when `with_plan`).
+pub(super) struct UsersSelect {
+    pub sql: String,
+    pub with_plan: bool,
+    /// "table users" or "custom query", for the report's source.
+    pub what: String,
 }
 
 /// When the role billguard connects as may write the users table: a note that
@@ -284,33 +312,7 @@ where
     usize: ColumnIndex<DB::Row>,
 {
     let timeout = cfg.statement_timeout_secs;
-    let (sql, with_plan, what) = match &cfg.query {
-        Some(query) => {
-            let inner = AssertSqlSafe(query.trim().trim_end_matches(';').to_string()).into_sql_str();
-            let described = (&mut *conn).prepare(inner).await;
-            let names: Vec<String> = match described {
-                Ok(d) => d.columns().iter().map(|c| c.name().to_ascii_lowercase()).collect(),
-                Err(e) => return Err(errors::query_error(target, &e, timeout)),
-            };
-            let missing: Vec<&str> = ["id", "customer_id", "access"].into_iter().filter(|n| !names.iter().any(|c| c == n)).collect();
-            if !missing.is_empty() {
-                return Err(CheckError::Usage(format!(
-                    "[database] query must yield the columns id, customer_id, access (and optionally plan); it yields {} and lacks {}. \
-                     Alias them, e.g. `SELECT u.id AS id, u.stripe_id AS customer_id, (s.status = 'active') AS access FROM ...`",
-                    names.join(", "),
-                    missing.join(", ")
-                )));
-            }
-            let with_plan = names.iter().any(|c| c == "plan");
-            (sql::wrapped_query(target.dialect, query, with_plan), with_plan, "custom query".to_string())
-        }
-        None => {
-            let columns = table_columns::<DB>(conn, target, cfg, catalog).await?;
-            let with_plan = check_columns(target, cfg, &columns, obs)?;
-            (sql::table_query(target.dialect, cfg, with_plan), with_plan, format!("table {}", cfg.table))
-        }
-    };
-
+    let UsersSelect { sql, with_plan, what } = users_select::<DB>(conn, target, cfg, catalog, obs).await?;
     let mut rows = sqlx::query::<DB>(AssertSqlSafe(sql)).fetch(&mut *conn);
     let (mut n, mut null_access) = (0usize, 0usize);
     while let Some(row) = rows.try_next().await.map_err(|e| errors::query_error(target, &e, timeout))? {
@@ -351,6 +353,48 @@ where
         Dialect::Sqlite => "sqlite",
     };
     Ok(UsersRead { source: format!("{kind}:{} ({what})", target.place_and_db()), rows: n })
+}
+
+/// Checks the table and columns (table mode) or the query's columns, and builds the SELECT.
+async fn users_select<DB>(conn: &mut DB::Connection, target: &Target, cfg: &DatabaseConfig, catalog: &Catalog, obs: &mut Observations) -> Result<UsersSelect, CheckError>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'a> DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'r> String: Decode<'r, DB> + Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB>,
+    for<'q> Option<String>: sqlx::Encode<'q, DB>,
+    usize: ColumnIndex<DB::Row>,
+{
+    let timeout = cfg.statement_timeout_secs;
+    let (sql, with_plan, what) = match &cfg.query {
+        Some(query) => {
+            let inner = AssertSqlSafe(query.trim().trim_end_matches(';').to_string()).into_sql_str();
+            let described = (&mut *conn).prepare(inner).await;
+            let names: Vec<String> = match described {
+                Ok(d) => d.columns().iter().map(|c| c.name().to_ascii_lowercase()).collect(),
+                Err(e) => return Err(errors::query_error(target, &e, timeout)),
+            };
+            let missing: Vec<&str> = ["id", "customer_id", "access"].into_iter().filter(|n| !names.iter().any(|c| c == n)).collect();
+            if !missing.is_empty() {
+                return Err(CheckError::Usage(format!(
+                    "[database] query must yield the columns id, customer_id, access (and optionally plan); it yields {} and lacks {}. \
+                     Alias them, e.g. `SELECT u.id AS id, u.stripe_id AS customer_id, (s.status = 'active') AS access FROM ...`",
+                    names.join(", "),
+                    missing.join(", ")
+                )));
+            }
+            let with_plan = names.iter().any(|c| c == "plan");
+            (sql::wrapped_query(target.dialect, query, with_plan), with_plan, "custom query".to_string())
+        }
+        None => {
+            let columns = table_columns::<DB>(conn, target, cfg, catalog).await?;
+            let with_plan = check_columns(target, cfg, &columns, obs)?;
+            (sql::table_query(target.dialect, cfg, with_plan), with_plan, format!("table {}", cfg.table))
+        }
+    };
+
+    Ok(UsersSelect { sql, with_plan, what })
 }
 
 /// The access cell as a boolean: Ok(None) for NULL, Err(shown value) when not boolean-like.

@@ -1,0 +1,194 @@
+//! The access contract pushed down to Postgres, when the app's users and the
+//! synced subscriptions live in the same database: Postgres joins and counts
+//! every row ([`super::pushdown_sql`]); only the rows that can make a finding,
+//! the subscriptions of their customers and the whole-table counts come back,
+//! and the in-process engine (the reference) evaluates them with those counts.
+//!
+//! Read-only as every read: a READ ONLY transaction (REPEATABLE READ, so the two
+//! statements see one snapshot), a statement timeout, SELECTs only.
+
+use std::collections::HashSet;
+
+use futures_util::TryStreamExt;
+use sqlx::{AssertSqlSafe, Column, Connection, Executor, Row, SqlSafeStr, Statement, TypeInfo};
+
+use super::billing_table;
+use super::errors::{self, Target};
+use super::pushdown_sql;
+use crate::access::model::{Observations, Status, UserRow};
+use crate::access::totals::{Tally, Totals};
+use crate::config::{BillingSource, Config};
+use crate::error::CheckError;
+
+/// What the database returned, ready for [`crate::access::contract::evaluate_with_totals`].
+pub struct Pushed {
+    /// The users that can make a finding, every user of a customer that can, and every
+    /// subscription of their customers.
+    pub obs: Observations,
+    pub totals: Totals,
+    /// Rows in the whole tables, for the report's scope.
+    pub users: usize,
+    pub subscriptions: usize,
+    pub users_source: String,
+    pub billing_source: String,
+    /// How the evaluation ran, for the scope.
+    pub evaluated: String,
+}
+
+/// Pushed down, or why not (said in the scope).
+pub enum Plan {
+    Pushed(Box<Pushed>),
+    InProcess(String),
+}
+
+/// Pushes the contract down when `[billing] source = "database"` and the users are read
+/// from the same Postgres database; otherwise says why it runs in process.
+pub async fn plan(config: &Config, now: i64) -> Result<Plan, CheckError> {
+    let billing = &config.billing.database;
+    if config.billing.source != BillingSource::Database {
+        return Ok(Plan::InProcess("in-process".into()));
+    }
+    if !billing.pushdown {
+        return Ok(Plan::InProcess("in-process: [billing.database] pushdown = false".into()));
+    }
+    let users_env = &config.database.url_env;
+    let billing_env = billing.url_env.as_deref().unwrap_or(users_env);
+    let value = |env: &str| std::env::var(env).ok().filter(|v| !v.trim().is_empty());
+    if billing_env != users_env && value(billing_env) != value(users_env) {
+        return Ok(Plan::InProcess(format!(
+            "in-process: the users ({users_env}) and the synced subscriptions ({billing_env}) are in different databases, so they are joined here"
+        )));
+    }
+    let url = super::users_url(&config.database)?;
+    let scheme = url.split(':').next().unwrap_or("").to_ascii_lowercase();
+    if !matches!(scheme.as_str(), "postgres" | "postgresql") {
+        // The in-process read gives the error for a billing table outside Postgres.
+        return Ok(Plan::InProcess("in-process: the users are not in Postgres".into()));
+    }
+    if billing.statement_timeout_secs == 0 {
+        return Err(CheckError::Usage("[billing.database] statement_timeout_secs = 0 would let a query run without limit; give a positive number of seconds (default 60)".into()));
+    }
+    // One statement does the work of both reads: it may take the longer of their limits.
+    let timeout = billing.statement_timeout_secs.max(config.database.statement_timeout_secs);
+    let (mut conn, target) = super::postgres_read_only(&url, users_env, timeout).await?;
+    let result = push_down(&mut conn, &target, config, timeout, now).await;
+    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
+    let _ = conn.close().await;
+    result
+}
+
+async fn push_down(conn: &mut sqlx::PgConnection, target: &Target, config: &Config, timeout: u64, now: i64) -> Result<Plan, CheckError> {
+    let fail = |e: sqlx::Error| errors::query_error(target, &e, timeout);
+    sqlx::raw_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *conn).await.map_err(fail)?;
+    let mut obs = Observations::default();
+    let users = super::postgres_users_select(conn, target, &config.database, &mut obs).await?;
+    let probe = format!("SELECT access FROM ({}) AS q", users.sql);
+    let access_type = conn.prepare(AssertSqlSafe(probe).into_sql_str()).await.map_err(fail)?.columns()[0].type_info().name().to_string();
+    if access_type != "BOOL" {
+        return Ok(Plan::InProcess(format!(
+            "in-process: the access value is of type {access_type}, which only the in-process reader turns into yes or no; make it a boolean expression to push the check down"
+        )));
+    }
+    let table = billing_table::describe(conn, target, &config.billing.database).await?;
+    let sql = pushdown_sql::statement(&users.sql, users.with_plan, &table.select(true), &table.from(), table.price_per_row());
+    let access = &config.access;
+    let granting: Vec<String> = access
+        .granting_statuses
+        .iter()
+        .map(|s| {
+            let lower = s.trim().to_ascii_lowercase();
+            Status::known(&lower).map(|k| k.as_str(&obs.strings).to_string()).unwrap_or(lower)
+        })
+        .collect();
+    let (prices, plans): (Vec<String>, Vec<String>) = access.plans.iter().map(|(k, v)| (k.clone(), v.clone())).unzip();
+    let comped: Vec<String> = access.comped_users.iter().map(|id| id.trim().to_string()).collect();
+    let grace = i64::from(access.past_due_grace_days) * 86_400;
+
+    let mut totals = Totals::default();
+    let (mut user_rows, mut sub_rows, mut null_access, mut customers) = (0usize, 0usize, 0usize, HashSet::new());
+    let mut rows = sqlx::query(AssertSqlSafe(sql)).bind(&granting).bind(grace).bind(now).bind(&prices).bind(&plans).bind(&comped).fetch(&mut *conn);
+    while let Some(row) = rows.try_next().await.map_err(fail)? {
+        let text = |i: usize| row.try_get::<Option<String>, _>(i).map_err(fail);
+        let count = |i: usize| row.try_get::<Option<i64>, _>(i).map(|n| n.unwrap_or(0).max(0) as usize).map_err(fail);
+        let list = |i: usize| row.try_get::<Option<Vec<String>>, _>(i).map(Option::unwrap_or_default).map_err(fail);
+        let kind: String = row.try_get(0).map_err(fail)?;
+        match kind.as_str() {
+            "users" => {
+                user_rows = count(5)?;
+                null_access = count(6)?;
+                if count(7)? > 0 {
+                    return Err(CheckError::Database(format!("{} user row(s) from {} have a null or empty id", count(7)?, target.describe())));
+                }
+                totals.linked_with_access = count(8)?;
+                totals.unknown_customers = Tally { count: count(9)?, examples: list(10)? };
+            }
+            "subs" => {
+                sub_rows = count(5)?;
+                if count(6)? > 0 {
+                    let id = text(1)?.unwrap_or_default();
+                    return Err(billing_table::odd_items(&id, &table.shown(), "JSON of another shape"));
+                }
+                if count(7)? > 0 {
+                    return Err(CheckError::Database(format!("a row of `{}` has a null or empty id", table.shown())));
+                }
+                totals.any_priced = row.try_get::<Option<bool>, _>(4).map_err(fail)?.unwrap_or(false);
+                totals.ended_cancels = Tally { count: count(8)?, examples: list(10)? };
+                totals.unmeasured_grace = Tally { count: count(9)?, examples: list(11)? };
+            }
+            "status" => totals.unknown_statuses.push((text(1)?.unwrap_or_default(), Tally { count: count(5)?, examples: list(10)? })),
+            "price" => totals.unmapped_prices.push((text(1)?.unwrap_or_default(), Tally { count: count(5)?, examples: list(10)? })),
+            "duplicate" => totals.duplicate_user_ids.extend(text(1)?),
+            "customer" => {
+                customers.extend(text(1)?);
+            }
+            "user" => {
+                let Some(id) = text(1)? else { continue };
+                let customer = text(2)?;
+                if let Some(c) = &customer {
+                    customers.insert(c.clone());
+                }
+                let plan = text(3)?;
+                let access: bool = row.try_get::<Option<bool>, _>(4).map_err(fail)?.unwrap_or(false);
+                // Linked to the subscriptions' customer ids by Observations::link_customers.
+                let customer = customer.map(|c| obs.strings.push_unindexed(&c));
+                let plan = plan.map(|p| obs.strings.get_or_intern(&p));
+                obs.users.push(UserRow { id: obs.strings.push_unindexed(&id), customer, access, plan });
+            }
+            other => return Err(CheckError::Database(format!("the pushed-down query returned a row of unknown kind `{other}`"))),
+        }
+    }
+    drop(rows);
+    totals.unknown_statuses.sort_by(|a, b| a.0.cmp(&b.0));
+    obs.plan_tracked = users.with_plan;
+
+    // Every subscription of the customers that came back, as the in-process read orders them.
+    let mut customers: Vec<String> = customers.into_iter().collect();
+    customers.sort_unstable();
+    let fetched = if customers.is_empty() { 0 } else { billing_table::stream_rows(conn, target, &table, timeout, Some(&customers), &mut obs).await? };
+
+    let mut notes = std::mem::take(&mut obs.notes);
+    notes.extend(table.notes.iter().cloned());
+    notes.extend(billing_table::stale_note(conn, target, &table, &config.billing.database, now).await?);
+    if sub_rows == 0 {
+        notes.push(format!("table `{}` holds no subscriptions: is the sync running?", table.shown()));
+    }
+    if null_access > 0 {
+        notes.push(format!("{null_access} user row(s) have a NULL access value: read as no access"));
+    }
+    obs.notes = notes;
+    let evaluated = format!(
+        "pushed down: Postgres compared all {user_rows} users with all {sub_rows} subscriptions in one query, since both are in {}; \
+         only what can make a finding came back ({} user rows, {fetched} subscriptions of their customers, and counts) and was evaluated here",
+        target.describe(),
+        obs.users.len(),
+    );
+    Ok(Plan::Pushed(Box::new(Pushed {
+        obs,
+        totals,
+        users: user_rows,
+        subscriptions: sub_rows,
+        users_source: format!("postgres:{} ({})", target.place_and_db(), users.what),
+        billing_source: format!("postgres:{} (table {})", target.place_and_db(), table.shown()),
+        evaluated,
+    })))
+}
