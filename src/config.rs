@@ -95,6 +95,9 @@ pub struct BillingDatabaseConfig {
     /// With the users in the same Postgres database, let Postgres run the comparison
     /// (only rows that can make a finding leave it). false: read every row and compare here.
     pub pushdown: bool,
+    /// Pushed down only from this many rows in the larger table (the catalog's estimate):
+    /// below it, reading every row and comparing here is faster. 0: always.
+    pub pushdown_min_rows: u64,
 }
 
 impl Default for BillingDatabaseConfig {
@@ -106,6 +109,7 @@ impl Default for BillingDatabaseConfig {
             statement_timeout_secs: 60,
             stale_after_hours: 48,
             pushdown: true,
+            pushdown_min_rows: 2_000_000,
         }
     }
 }

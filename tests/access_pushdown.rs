@@ -84,6 +84,7 @@ fn database_config(dir: &Path, url_env: &str, plan_tracked: bool, pushdown: bool
     billing.insert("source".into(), "database".into());
     let mut db = toml::Table::new();
     db.insert("pushdown".into(), pushdown.into());
+    db.insert("pushdown_min_rows".into(), 0.into());
     billing.insert("database".into(), db.into());
     let mut columns = toml::Table::new();
     columns.insert("id".into(), "id".into());
@@ -199,7 +200,7 @@ fn odd_rows(pg: &PgServer, i: usize, env: &str, now: i64) -> Vec<String> {
     );
     let config = |pushdown: bool| {
         format!(
-            "[billing]\nsource = \"database\"\n[billing.database]\npushdown = {pushdown}\nstale_after_hours = 1\n[database]\nurl_env = \"{env}\"\ntable = \"users\"\n\
+            "[billing]\nsource = \"database\"\n[billing.database]\npushdown = {pushdown}\npushdown_min_rows = 0\nstale_after_hours = 1\n[database]\nurl_env = \"{env}\"\ntable = \"users\"\n\
              [database.columns]\nid = \"id\"\ncustomer_id = \"customer\"\naccess = \"access\"\nplan = \"plan\"\n\
              [access]\npast_due_grace_days = 3\ncomped_users = [\"5\"]\nplan_rank = [\"team\", \"pro\"]\ngranting_statuses = [\"active\", \"trialing\", \"weird\"]\n\
              [access.plans]\nprice_pro = \"pro\"\nprice_team = \"team\"\n"

@@ -101,6 +101,9 @@ fn a_synced_copy_gives_the_same_findings_as_the_same_subscriptions_given_as_fixt
     assert_eq!(pairs, [("ACC001".to_string(), "user:3".to_string()), ("ACC002".into(), "user:2".into()), ("ACC003".into(), "user:4".into())], "{v:#}");
     assert_eq!(v["scope"]["source"], "postgres");
     assert_eq!(v["scope"]["subscriptions"], 5);
+    // A few rows: read and compared here, and the scope says why it was not pushed down.
+    let evaluated = v["scope"]["evaluated"].as_str().unwrap();
+    assert!(evaluated.starts_with("in-process:") && evaluated.contains("pushdown_min_rows = 2000000"), "{evaluated}");
     let billing = v["scope"]["billing_source"].as_str().unwrap();
     assert!(billing.starts_with(&format!("postgres:127.0.0.1:{}/app (table stripe.subscriptions)", pg.port)), "{billing}");
     assert!(!v["notes"].to_string().contains("synced"), "a fresh copy is not noted: {}", v["notes"]);

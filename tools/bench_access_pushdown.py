@@ -80,9 +80,10 @@ def load(cluster, n):
         INSERT INTO stripe.subscriptions (id, customer, status, items, cancel_at_period_end, current_period_start, current_period_end)
         SELECT 'sub_' || i || '_b', 'cus_' || i, 'active', {items.format(price="'price_pro'")}, false, {now} - 86400, {now} + 29 * 86400
         FROM generate_series(1, {n}) AS i WHERE i % {PER} = 6;
-        VACUUM ANALYZE users;
-        VACUUM ANALYZE stripe.subscriptions;
     """)
+    # psql -c runs its statements in one transaction, which VACUUM refuses.
+    cluster.psql("VACUUM ANALYZE users")
+    cluster.psql("VACUUM ANALYZE stripe.subscriptions")
 
 
 def run(binary, repo, url, log_path):
@@ -130,7 +131,7 @@ def main():
             repo = os.path.join(workdir, f"repo-{pushdown}")
             os.makedirs(repo)
             with open(os.path.join(repo, "billguard.toml"), "w") as f:
-                f.write(f'[billing]\nsource = "database"\n[billing.database]\npushdown = {str(pushdown).lower()}\nstatement_timeout_secs = 600\n'
+                f.write(f'[billing]\nsource = "database"\n[billing.database]\npushdown = {str(pushdown).lower()}\npushdown_min_rows = 0\nstatement_timeout_secs = 600\n'
                         '[database]\ntable = "users"\nstatement_timeout_secs = 600\n[access]\npast_due_grace_days = 7\n'
                         '[access.plans]\nprice_pro = "pro"\nprice_team = "team"\n')
             results = []
@@ -149,9 +150,8 @@ def main():
             print(f"  scope.evaluated: {report['scope']['evaluated'][:160]}")
             for code in sorted(set(expected) | set(found)):
                 print(f"  {code}  planted {expected.get(code, 0):>7}  found {found.get(code, 0):>7}")
-            if pushdown:
-                met = wall <= 60 and rss < 100
-                print(f"  target 60 s / 100 MB at 10M: {'met' if met else 'MISSED'}{'' if args.n >= 10_000_000 else ' (N below 10M)'}")
+            if pushdown and args.n >= 10_000_000:
+                print(f"  target 60 s / 100 MB at 10M: {'met' if wall <= 60 and rss < 100 else 'MISSED'}")
         if failed:
             raise SystemExit("bench-access-pushdown: found counts differ from planted counts")
     finally:

@@ -90,6 +90,28 @@ async fn push_down(conn: &mut sqlx::PgConnection, target: &Target, config: &Conf
         )));
     }
     let table = billing_table::describe(conn, target, &config.billing.database).await?;
+    let min_rows = config.billing.database.pushdown_min_rows;
+    if min_rows > 0 {
+        // The catalog's estimate (kept by ANALYZE and autovacuum): no count of a huge table.
+        let estimate: Option<f32> = sqlx::query_scalar("SELECT max(reltuples) FROM pg_class WHERE oid IN (to_regclass($1), to_regclass($2))")
+            .bind(table.shown())
+            .bind(config.database.query.is_none().then(|| config.database.table.clone()))
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(fail)?;
+        let rows = estimate.unwrap_or(-1.0);
+        if rows < min_rows as f32 {
+            let shown = if rows < 0.0 { "an unknown number of rows (the tables were never analyzed)".to_string() } else { format!("about {} rows", rows as u64) };
+            return Ok(Plan::InProcess(format!(
+                "in-process: {shown}, below [billing.database] pushdown_min_rows = {min_rows}; reading every row and comparing here is faster at this size"
+            )));
+        }
+    }
+    // A plan this large costs seconds to compile and gains little from it; hashing a few
+    // million customers needs more than the default 4 MB to stay in memory.
+    for set in ["SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'"] {
+        sqlx::raw_sql(set).execute(&mut *conn).await.map_err(fail)?;
+    }
     let sql = pushdown_sql::statement(&users.sql, users.with_plan, &table.select(true), &table.from(), table.price_per_row());
     let access = &config.access;
     let granting: Vec<String> = access
@@ -106,6 +128,7 @@ async fn push_down(conn: &mut sqlx::PgConnection, target: &Target, config: &Conf
 
     let mut totals = Totals::default();
     let (mut user_rows, mut sub_rows, mut null_access, mut customers) = (0usize, 0usize, 0usize, HashSet::new());
+    tracing::debug!(%sql, "the pushed-down statement");
     let mut rows = sqlx::query(AssertSqlSafe(sql)).bind(&granting).bind(grace).bind(now).bind(&prices).bind(&plans).bind(&comped).fetch(&mut *conn);
     while let Some(row) = rows.try_next().await.map_err(fail)? {
         let text = |i: usize| row.try_get::<Option<String>, _>(i).map_err(fail);

@@ -2,6 +2,10 @@
 //! over every user and every synced subscription, returning only what can make
 //! a finding. Pure text building; every configured value is a bound parameter.
 //!
+//! Every subscription is parsed once, in one aggregation by customer (`c`): the rare
+//! per-subscription facts the notes and ACC004 count (unknown statuses, unmapped prices,
+//! ended cancellations) ride along as arrays, so that no second pass parses JSON again.
+//!
 //! Row kinds it returns (column `kind`):
 //! - `users`, `subs`: whole-table counts (ACC010's, the notes' tallies);
 //! - `status`, `price`: unknown statuses and unmapped prices (ACC004), counted;
@@ -49,8 +53,8 @@ s AS (SELECT btrim(r.id, {ws}) AS id, COALESCE(btrim(r.customer, {ws}), '') AS c
       FROM r
       CROSS JOIN LATERAL (SELECT CASE lower(btrim(COALESCE(r.status, ''), {ws}))
                                    WHEN 'cancelled' THEN 'canceled' WHEN 'on_trial' THEN 'trialing' WHEN 'expired' THEN 'incomplete_expired'
-                                   ELSE lower(btrim(COALESCE(r.status, ''), {ws})) END AS status) AS st
-      CROSS JOIN LATERAL ({items}) AS x),
+                                   ELSE lower(btrim(COALESCE(r.status, ''), {ws})) END AS status OFFSET 0) AS st
+      CROSS JOIN LATERAL ({items} OFFSET 0) AS x),
 g AS (SELECT s.*, CASE
                WHEN s.status = ANY($1::text[]) THEN
                  CASE WHEN s.cancel AND s.pend IS NOT NULL AND s.pend <= $3::bigint THEN 'C' ELSE 'E' END
@@ -60,8 +64,17 @@ g AS (SELECT s.*, CASE
       FROM s),
 c AS (SELECT customer, count(*) AS subs, count(*) FILTER (WHERE {entitling}) AS ent,
              min(plan1) FILTER (WHERE {entitling}) AS pmin, max(plan1) FILTER (WHERE {entitling}) AS pmax,
-             COALESCE(bool_or(cardinality(prices) > 1) FILTER (WHERE {entitling}), false) AS multi
-      FROM (SELECT g.customer, g.grant_, g.prices, ($5::text[])[array_position($4::text[], g.prices[1])] AS plan1 FROM g) AS gp
+             COALESCE(bool_or(jsonb_array_length(prices) > 1) FILTER (WHERE {entitling}), false) AS multi,
+             count(*) FILTER (WHERE bad) AS bad, min(id COLLATE \"C\") FILTER (WHERE bad) AS bad_id,
+             count(*) FILTER (WHERE id IS NULL OR id = '') AS no_id,
+             COALESCE(bool_or({entitling} AND jsonb_array_length(prices) > 0), false) AS priced,
+             array_agg(id) FILTER (WHERE grant_ = 'C') AS ended, array_agg(id) FILTER (WHERE grant_ = 'U') AS unmeasured,
+             array_agg(status) FILTER (WHERE odd) AS odd_statuses, array_agg(id) FILTER (WHERE odd) AS odd_ids,
+             array_agg(prices) FILTER (WHERE unmapped) AS unmapped_prices, array_agg(id) FILTER (WHERE unmapped) AS unmapped_ids
+      FROM (SELECT g.*, ($5::text[])[array_position($4::text[], btrim(g.prices->>0, {ws}))] AS plan1,
+                   g.status NOT IN ({KNOWN_STATUSES}) AS odd,
+                   {entitling} AND cardinality($4::text[]) > 0 AND NOT (g.prices <@ to_jsonb($4::text[])) AS unmapped
+            FROM g) AS gp
       GROUP BY customer),
 uc AS (SELECT u.*, c.customer IS NOT NULL AS known, COALESCE(c.ent, 0) AS ent, c.pmin, c.pmax, COALESCE(c.multi, false) AS multi
        FROM u LEFT JOIN c ON c.customer = u.customer),
@@ -69,29 +82,30 @@ ut AS (SELECT count(*) AS users, count(*) FILTER (WHERE null_access) AS null_acc
               count(*) FILTER (WHERE access AND customer IS NOT NULL) AS linked,
               count(*) FILTER (WHERE access AND customer IS NOT NULL AND NOT known) AS unknown
        FROM uc),
-custs AS (SELECT customer FROM c WHERE ent >= 2 OR (ent >= 1 AND NOT EXISTS (SELECT 1 FROM u WHERE u.customer = c.customer))
+uu AS (SELECT customer, min(id) <> max(id) AS shared FROM u WHERE customer IS NOT NULL GROUP BY customer),
+custs AS (SELECT c.customer FROM c LEFT JOIN uu ON uu.customer = c.customer WHERE c.ent >= 2 OR (c.ent >= 1 AND uu.customer IS NULL)
           UNION
-          SELECT customer FROM u WHERE customer IS NOT NULL GROUP BY customer HAVING count(DISTINCT id) >= 2)
+          SELECT customer FROM uu WHERE shared)
 SELECT 'users' AS kind, NULL::text AS a, NULL::text AS b, NULL::text AS p, NULL::boolean AS flag,
        users AS n1, null_access AS n2, no_id AS n3, linked AS n4, unknown AS n5,
        ARRAY(SELECT DISTINCT uc.customer COLLATE \"C\" FROM uc WHERE uc.access AND uc.customer IS NOT NULL AND NOT uc.known ORDER BY 1 LIMIT 5) AS list,
        NULL::text[] AS list2
 FROM ut
 UNION ALL
-SELECT 'subs', (array_agg(id ORDER BY id COLLATE \"C\") FILTER (WHERE bad))[1], NULL, NULL,
-       COALESCE(bool_or({entitling} AND cardinality(prices) > 0), false),
-       count(*), count(*) FILTER (WHERE bad), count(*) FILTER (WHERE id IS NULL OR id = ''),
-       count(*) FILTER (WHERE grant_ = 'C'), count(*) FILTER (WHERE grant_ = 'U'),
-       (array_agg(id ORDER BY id COLLATE \"C\") FILTER (WHERE grant_ = 'C'))[1:5],
-       (array_agg(id ORDER BY id COLLATE \"C\") FILTER (WHERE grant_ = 'U'))[1:5]
-FROM g
+SELECT 'subs', min(bad_id COLLATE \"C\"), NULL, NULL, COALESCE(bool_or(priced), false),
+       COALESCE(sum(subs), 0)::bigint, COALESCE(sum(bad), 0)::bigint, COALESCE(sum(no_id), 0)::bigint,
+       COALESCE(sum(cardinality(ended)), 0)::bigint, COALESCE(sum(cardinality(unmeasured)), 0)::bigint,
+       ARRAY(SELECT e FROM c AS ce CROSS JOIN LATERAL unnest(ce.ended) AS e WHERE ce.ended IS NOT NULL ORDER BY e COLLATE \"C\" LIMIT 5),
+       ARRAY(SELECT e FROM c AS cu CROSS JOIN LATERAL unnest(cu.unmeasured) AS e WHERE cu.unmeasured IS NOT NULL ORDER BY e COLLATE \"C\" LIMIT 5)
+FROM c
 UNION ALL
-SELECT 'status', status, NULL, NULL, NULL, count(*), NULL, NULL, NULL, NULL, (array_agg(id ORDER BY id COLLATE \"C\"))[1:5], NULL
-FROM g WHERE status NOT IN ({KNOWN_STATUSES}) GROUP BY status
+SELECT 'status', x.status, NULL, NULL, NULL, count(*), NULL, NULL, NULL, NULL, (array_agg(x.id ORDER BY x.id COLLATE \"C\"))[1:5], NULL
+FROM c CROSS JOIN LATERAL unnest(c.odd_statuses, c.odd_ids) AS x(status, id) WHERE c.odd_ids IS NOT NULL GROUP BY x.status
 UNION ALL
-SELECT 'price', price, NULL, NULL, NULL, count(*), NULL, NULL, NULL, NULL, (array_agg(g.id ORDER BY g.id COLLATE \"C\"))[1:5], NULL
-FROM g CROSS JOIN LATERAL unnest(g.prices) AS price
-WHERE {entitling} AND cardinality($4::text[]) > 0 AND array_position($4::text[], price) IS NULL GROUP BY price
+SELECT 'price', ps.price, NULL, NULL, NULL, count(*), NULL, NULL, NULL, NULL, (array_agg(x.id ORDER BY x.id COLLATE \"C\"))[1:5], NULL
+FROM c CROSS JOIN LATERAL unnest(c.unmapped_prices, c.unmapped_ids) AS x(prices, id)
+       CROSS JOIN LATERAL (SELECT btrim(p, {ws}) AS price FROM jsonb_array_elements_text(x.prices) AS p) AS ps
+WHERE c.unmapped_ids IS NOT NULL AND array_position($4::text[], ps.price) IS NULL GROUP BY ps.price
 UNION ALL
 SELECT 'duplicate', id, NULL, NULL, NULL, count(*), NULL, NULL, NULL, NULL, NULL, NULL FROM u GROUP BY id HAVING count(*) > 1
 UNION ALL
@@ -115,10 +129,14 @@ WHERE (customer IS NULL AND access AND NOT (id = ANY($6::text[])))
     )
 }
 
-/// Prices and the first item's period from Stripe's items (`{"data":[…]}` or an array);
-/// `bad` for a value of another shape, which the in-process reader refuses too.
+/// Prices (a jsonb array of ids, in item order) and the first item's period from Stripe's
+/// items (`{"data":[…]}` or an array); `bad` for a value of another shape, which the
+/// in-process reader refuses too. Items whose every element carries `price.id` (the sync
+/// engine's shape) take one jsonpath call; others are read element by element, as the
+/// in-process reader does (a price id or object, else a plan id or object).
+/// `OFFSET 0` keeps each level a level: inlined, Postgres would evaluate `arr` and
+/// `simple` once per reference, several times a row.
 fn items_lateral() -> String {
-    let ws = WHITESPACE;
     let id_of = |field: &str| {
         format!("CASE jsonb_typeof(e->'{field}') WHEN 'string' THEN e->>'{field}' WHEN 'object' THEN e->'{field}'->>'id' END")
     };
@@ -126,16 +144,20 @@ fn items_lateral() -> String {
         format!("CASE WHEN jsonb_typeof(j.arr->0->'{field}') = 'number' THEN (j.arr->0->>'{field}')::bigint END")
     };
     format!(
-        "SELECT CASE WHEN j.arr IS NULL THEN '{{}}'::text[]
-                ELSE ARRAY(SELECT btrim(pe.p, {ws}) FROM (SELECT COALESCE({price}, {plan}) AS p, t.n
-                                                         FROM jsonb_array_elements(j.arr) WITH ORDINALITY AS t(e, n)) AS pe
-                           WHERE pe.p IS NOT NULL ORDER BY pe.n) END AS prices,
+        "SELECT CASE WHEN j.arr IS NULL THEN '[]'::jsonb
+                     WHEN j.simple THEN jsonb_path_query_array(j.arr, '$[*].price.id')
+                     ELSE (SELECT COALESCE(jsonb_agg(pe.p ORDER BY pe.n), '[]'::jsonb)
+                           FROM (SELECT COALESCE({price}, {plan}) AS p, t.n FROM jsonb_array_elements(j.arr) WITH ORDINALITY AS t(e, n)) AS pe
+                           WHERE pe.p IS NOT NULL) END AS prices,
                 {start} AS item_start, {end} AS item_end,
-                (j.shape_bad OR (j.arr IS NOT NULL AND jsonb_path_exists(j.arr, '$[*] ? (@.type() != \"object\")'))) AS bad
-         FROM (SELECT CASE WHEN jsonb_typeof(r.items) = 'array' THEN r.items
-                           WHEN jsonb_typeof(r.items) = 'object' AND jsonb_typeof(r.items->'data') = 'array' THEN r.items->'data' END AS arr,
-                      NOT (r.items IS NULL OR jsonb_typeof(r.items) IN ('null', 'array')
-                           OR (jsonb_typeof(r.items) = 'object' AND jsonb_typeof(r.items->'data') = 'array')) AS shape_bad) AS j",
+                (j.shape_bad OR (j.arr IS NOT NULL AND NOT j.simple AND jsonb_path_exists(j.arr, '$[*] ? (@.type() != \"object\")'))) AS bad
+         FROM (SELECT a.arr, a.shape_bad, a.arr IS NOT NULL AND NOT jsonb_path_exists(a.arr, '$[*] ? (!exists(@.price.id))') AS simple
+               FROM (SELECT CASE WHEN jsonb_typeof(r.items) = 'array' THEN r.items
+                                 WHEN jsonb_typeof(r.items) = 'object' AND jsonb_typeof(r.items->'data') = 'array' THEN r.items->'data' END AS arr,
+                            NOT (r.items IS NULL OR jsonb_typeof(r.items) IN ('null', 'array')
+                                 OR (jsonb_typeof(r.items) = 'object' AND jsonb_typeof(r.items->'data') = 'array')) AS shape_bad
+                     OFFSET 0) AS a
+               OFFSET 0) AS j",
         price = id_of("price"),
         plan = id_of("plan"),
         start = period("current_period_start"),
@@ -146,7 +168,7 @@ fn items_lateral() -> String {
 /// One price id per row (a hand-made table).
 fn price_lateral() -> String {
     format!(
-        "SELECT CASE WHEN r.items IS NULL THEN '{{}}'::text[] ELSE ARRAY[btrim(r.items, {})] END AS prices,
+        "SELECT CASE WHEN r.items IS NULL THEN '[]'::jsonb ELSE jsonb_build_array(btrim(r.items, {})) END AS prices,
                 NULL::bigint AS item_start, NULL::bigint AS item_end, false AS bad",
         WHITESPACE
     )
@@ -170,6 +192,6 @@ mod tests {
         assert!(!sql.contains("plan <> pmin"), "no plan column: no plan drift selection");
         assert!(sql.contains("jsonb_array_elements"));
         let with_plan = statement("SELECT id, customer_id, access, plan FROM users", true, &subs(), "t", true);
-        assert!(with_plan.contains("plan <> pmin") && with_plan.contains("ARRAY[btrim(r.items"));
+        assert!(with_plan.contains("plan <> pmin") && with_plan.contains("jsonb_build_array(btrim(r.items"));
     }
 }
