@@ -96,7 +96,8 @@ pub struct BillingDatabaseConfig {
     /// (only rows that can make a finding leave it). false: read every row and compare here.
     pub pushdown: bool,
     /// Pushed down only from this many rows in the larger table (the catalog's estimate):
-    /// below it, reading every row and comparing here is faster. 0: always.
+    /// below it, reading every row here is faster and its memory (about 240 MB per million
+    /// rows) is small; above it, the database's time buys a flat memory. 0: always.
     pub pushdown_min_rows: u64,
 }
 

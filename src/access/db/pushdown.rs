@@ -103,7 +103,7 @@ async fn push_down(conn: &mut sqlx::PgConnection, target: &Target, config: &Conf
         if rows < min_rows as f32 {
             let shown = if rows < 0.0 { "an unknown number of rows (the tables were never analyzed)".to_string() } else { format!("about {} rows", rows as u64) };
             return Ok(Plan::InProcess(format!(
-                "in-process: {shown}, below [billing.database] pushdown_min_rows = {min_rows}; reading every row and comparing here is faster at this size"
+                "in-process: {shown}, below [billing.database] pushdown_min_rows = {min_rows}; reading every row and comparing here is faster, and fits in memory at this size"
             )));
         }
     }
