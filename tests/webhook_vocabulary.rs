@@ -234,3 +234,59 @@ fn group_membership_is_access_and_a_soft_delete_still_revokes() {
     let soft = RB_GROUP.replace("      customer.destroy!\n", "      customer.update!(status: \"canceled\")\n");
     assert!(high_rules(path, RB_GROUP, &soft).is_empty(), "{:?}", high_rules(path, RB_GROUP, &soft));
 }
+
+const JS_KNEX_DEL: &str = r#"const express = require('express');
+const knex = require('./db');
+const router = express.Router();
+router.post('/stripe', express.raw({ type: 'application/json' }), async (req, res) => {
+  const event = stripe.webhooks.constructEvent(req.body, req.headers['stripe-signature'], process.env.STRIPE_WEBHOOK_SECRET);
+  switch (event.type) {
+    case 'customer.subscription.deleted':
+      await knex('subscriptions').where({ stripe_id: event.data.object.id }).del();
+      break;
+  }
+  res.sendStatus(200);
+});
+module.exports = router;
+"#;
+
+#[test]
+fn a_query_builder_deleting_the_subscription_row_is_a_revocation() {
+    let after = JS_KNEX_DEL.replace("      await knex('subscriptions').where({ stripe_id: event.data.object.id }).del();\n", "      console.log('deleted');\n");
+    let rules = high_rules("routes/stripe.js", JS_KNEX_DEL, &after);
+    assert!(rules.contains(&"WH005".to_string()), "{rules:?}");
+    // A cache key dropped beside it names no table: nothing changes.
+    let cache = JS_KNEX_DEL.replace("del();\n", "del();\n      await redis.del('plans:' + event.data.object.customer);\n");
+    assert!(high_rules("routes/stripe.js", JS_KNEX_DEL, &cache).is_empty());
+    // Dropping only the cache is no regression either.
+    let only_cache = cache.replace("      await knex('subscriptions').where({ stripe_id: event.data.object.id }).del();\n", "");
+    assert!(high_rules("routes/stripe.js", &cache, &only_cache).contains(&"WH005".to_string()), "the table delete is what revoked");
+}
+
+const EX_REPO_DELETE_ALL: &str = r#"defmodule AppWeb.StripeWebhookController do
+  use AppWeb, :controller
+  alias App.Repo
+
+  def create(conn, _params) do
+    {:ok, event} = Stripe.Webhook.construct_event(conn.assigns.raw_body, signature(conn), secret())
+    case event.type do
+      "customer.subscription.deleted" ->
+        Repo.delete_all(from(s in Subscription, where: s.stripe_id == ^event.data.object.id))
+      _ ->
+        :ok
+    end
+    send_resp(conn, 200, "ok")
+  end
+end
+"#;
+
+#[test]
+fn an_ecto_delete_all_of_subscriptions_is_a_revocation() {
+    let path = "lib/app_web/controllers/stripe_webhook_controller.ex";
+    let after = EX_REPO_DELETE_ALL.replace("        Repo.delete_all(from(s in Subscription, where: s.stripe_id == ^event.data.object.id))\n", "        Logger.info(\"deleted\")\n");
+    assert!(high_rules(path, EX_REPO_DELETE_ALL, &after).contains(&"WH005".to_string()));
+    let events = EX_REPO_DELETE_ALL.replace("from(s in Subscription,", "from(e in WebhookEvent,");
+    let after_events = events.replace("        Repo.delete_all(from(e in WebhookEvent, where: s.stripe_id == ^event.data.object.id))\n", "        Logger.info(\"deleted\")\n");
+    let rules = high_rules(path, &events, &after_events);
+    assert!(!rules.contains(&"WH005".to_string()), "deleting event rows revokes nothing: {rules:?}");
+}

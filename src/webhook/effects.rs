@@ -274,7 +274,7 @@ impl<'a> Walker<'a, '_> {
         if vocab::is_provider_api(c) {
             return None;
         }
-        self.row_removed_by(&c.callee)
+        self.row_removed_by(&c.callee).or_else(|| removed_through_query(c))
     }
 
     /// [`Walker::row_removed`] for a callee (also a Ruby call without parentheses).
@@ -283,11 +283,6 @@ impl<'a> Walker<'a, '_> {
         if !["destroy", "delete", "destroyall", "deleteall", "softdelete", "forcedelete"].contains(&name.as_str()) {
             return None;
         }
-        const HOLDERS: &[&str] = &["user", "member", "subscription", "account", "team", "membership", "customer", "profile", "organization"];
-        let holder = |text: &str| {
-            let t = squash(text);
-            HOLDERS.iter().find(|h| t.contains(*h)).map(|h| h.to_string())
-        };
         match callee {
             Expr::Member(o, _) => vocab::receiver_root(o).and_then(|r| holder(&r)).or_else(|| o.dotted().and_then(|d| holder(&d))),
             Expr::Ident(_) => self.stack.last().and_then(|f| f.owner.as_deref()).and_then(holder),
@@ -1067,5 +1062,44 @@ fn collect<'a>(e: &'a Expr, out: &mut Found<'a>) {
             collect(b, out);
         }
         _ => {}
+    }
+}
+
+/// Rows whose removal takes access away.
+const HOLDERS: &[&str] = &["user", "member", "subscription", "account", "team", "membership", "customer", "profile", "organization"];
+
+/// The holder a text names (`subscriptions`, `Subscription`, `org_member`).
+fn holder(text: &str) -> Option<String> {
+    let t = squash(text);
+    HOLDERS.iter().find(|h| t.contains(*h)).map(|h| h.to_string())
+}
+
+/// A delete through a query builder names its table in the chain
+/// (`knex('subscriptions').where(…).del()`), and one through an Ecto repository
+/// names its row in the argument (`Repo.delete_all(from s in Subscription, …)`).
+/// A bare store's `del` (`redis.del(key)`) names no table and is no revocation.
+fn removed_through_query(c: &Call) -> Option<String> {
+    let Expr::Member(receiver, method) = &c.callee else { return None };
+    let name = squash(method);
+    let repo = receiver.dotted().is_some_and(|d| d == "Repo" || d.ends_with(".Repo"));
+    if repo && ["delete", "deleteall"].contains(&name.as_str()) {
+        return c.args.iter().find_map(|a| holder(&a.value.render()));
+    }
+    // The table is a call's argument in the chain: `knex('t')`, `db('t')`, `from('t')`.
+    if ["del", "delete", "deleteall"].contains(&name.as_str()) && matches!(&**receiver, Expr::Call(_) | Expr::Member(..)) {
+        return table_of_chain(receiver).and_then(|t| holder(&t));
+    }
+    None
+}
+
+/// The first string argument along a call chain: the table of a query builder.
+fn table_of_chain(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Call(c) => table_of_chain(&c.callee).or_else(|| match c.args.first().map(|a| &a.value) {
+            Some(Expr::Str(s)) => Some(s.clone()),
+            _ => None,
+        }),
+        Expr::Member(o, _) | Expr::Index(o, _) => table_of_chain(o),
+        _ => None,
     }
 }
