@@ -47,6 +47,9 @@ pub fn review(h: &Hunk, fields: &[String]) -> Vec<(&'static str, usize, String)>
     }
     if let Some((at, name, now)) = tolerance_widened(h) {
         out.push(("WH015", at, format!("the signature's timestamp window `{name}` is now {now}: old events (replays) are accepted")));
+    } else if let Some(at) = age_check_removed(h) {
+        let shown: String = h.lines[at].1.trim().chars().take(120).collect();
+        out.push(("WH015", at, format!("the signature's timestamp age check `{shown}` is removed from the verifier: old events (replays) are accepted")));
     }
     if let (Some(at), None) = (sleep_at(h, '+'), sleep_at(h, '-')) {
         let shown: String = h.lines[at].1.trim().chars().take(120).collect();
@@ -138,6 +141,38 @@ fn tolerance_widened(h: &Hunk) -> Option<(usize, String, String)> {
     None
 }
 
+/// A hand-written verifier (the hunk computes or compares an HMAC) that no longer
+/// compares the signed timestamp's age with a limit: `abs(time.time() - int(ts)) > MAX_SKEW`,
+/// `if (now - ts).abs() > MAX_AGE_SECS`, Elixir's `true <- abs(now - ts) <= @max_age`.
+/// A check rewritten on an added line is no removal.
+fn age_check_removed(h: &Hunk) -> Option<usize> {
+    const VERIFIER: &[&str] = &["hmac", "secure_compare", "compare_digest", "securecompare", "crypto.mac", "constant_time", "timingsafeequal", "hash_equals"];
+    let verifier = h.lines.iter().any(|(_, l)| {
+        let l = l.to_ascii_lowercase();
+        VERIFIER.iter().any(|m| l.contains(m))
+    });
+    if !verifier {
+        return None;
+    }
+    let age_check = |l: &str| {
+        if is_comment(l) {
+            return false;
+        }
+        let s = squashed(l);
+        // Arrows are not comparisons: `->`, `=>`, `<-`, `<>`, shifts.
+        let bare = ["->", "=>", "<-", "<>", "<<", ">>"].iter().fold(s.clone(), |acc, a| acc.replace(a, " "));
+        let compares = bare.contains('<') || bare.contains('>');
+        let limit = ["maxage", "max_age", "maxskew", "max_skew", "tolerance", "maxdelay", "max_delay", "timestamp_window", "replay"].iter().any(|w| s.contains(w));
+        let clock = ["time.time()", "time.now", "time()", "systemtime::now", "system_time(", "system.os_time", "date.now()", "time.now()", "now-", "now()-", "-now"].iter().any(|w| s.contains(w));
+        let stamp = s.contains("ts") || s.contains("timestamp");
+        compares && stamp && (limit || clock)
+    };
+    if h.lines.iter().any(|(t, l)| *t == '+' && age_check(l)) {
+        return None;
+    }
+    h.lines.iter().position(|(t, l)| *t == '-' && age_check(l))
+}
+
 fn sleep_at(h: &Hunk, tag: char) -> Option<usize> {
     h.lines.iter().position(|(t, l)| {
         let s = l.to_ascii_lowercase().replace(char::is_whitespace, "");
@@ -201,5 +236,35 @@ mod tests {
         assert!(review(&narrowed, &[]).is_empty());
         let compared = hunk(&[('-', "    if ($this->maximumVariance > 0 && time() > $ts + $this->maximumVariance) {"), ('+', "    if ($this->maximumVariance !== null && time() > $ts + $this->maximumVariance) {")]);
         assert!(review(&compared, &[]).is_empty());
+    }
+
+    #[test]
+    fn an_age_check_removed_from_a_hand_written_verifier_is_wh015() {
+        let rs = hunk(&[
+            (' ', "    let (Some(ts), Some(h1)) = (ts, h1) else { return false };"),
+            ('-', "    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;"),
+            ('-', "    if (now - ts).abs() > MAX_AGE_SECS {"),
+            ('-', "        return false;"),
+            ('-', "    }"),
+            (' ', "    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();"),
+        ]);
+        assert_eq!(review(&rs, &[]).iter().map(|r| (r.0, r.1)).collect::<Vec<_>>(), [("WH015", 2)]);
+        let ex = hunk(&[
+            (' ', "    with %{\"ts\" => ts, \"h1\" => h1} <- parse(header),"),
+            ('-', "         {ts_int, \"\"} <- Integer.parse(ts),"),
+            ('-', "         true <- abs(System.system_time(:second) - ts_int) <= @max_age do"),
+            ('+', "         {_ts_int, \"\"} <- Integer.parse(ts) do"),
+            (' ', "      expected = :crypto.mac(:hmac, :sha256, secret, ts <> \":\" <> raw_body) |> Base.encode16(case: :lower)"),
+        ]);
+        assert_eq!(review(&ex, &[]).iter().map(|r| r.0).collect::<Vec<_>>(), ["WH015"]);
+        // Rewritten, not removed; and an expiry check outside a verifier is not this rule's.
+        let rewritten = hunk(&[
+            ('-', "    if abs(time.time() - int(ts)) > MAX_SKEW_SECONDS:"),
+            ('+', "    if abs(time.time() - int(ts)) > settings.MAX_SKEW_SECONDS:"),
+            (' ', "    expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()"),
+        ]);
+        assert!(review(&rewritten, &[]).is_empty());
+        let expiry = hunk(&[('-', "    if user.trial_ends_at < Time.now && ts > 0"), (' ', "      user.update!(active: false)")]);
+        assert!(review(&expiry, &[]).is_empty());
     }
 }
