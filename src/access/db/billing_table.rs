@@ -26,9 +26,7 @@ pub struct SubscriptionsRead {
 /// Reads every row of the mapped table into `obs`. `default_url_env` is `[database] url_env`.
 pub async fn read_subscriptions(cfg: &BillingDatabaseConfig, default_url_env: &str, now: i64, obs: &mut Observations) -> Result<SubscriptionsRead, CheckError> {
     let url_env = cfg.url_env.clone().unwrap_or_else(|| default_url_env.to_string());
-    if cfg.statement_timeout_secs == 0 {
-        return Err(CheckError::Usage("[billing.database] statement_timeout_secs = 0 would let a query run without limit; give a positive number of seconds (default 60)".into()));
-    }
+    super::positive_timeout("[billing.database]", cfg.statement_timeout_secs)?;
     Mapping::of(cfg)?;
     let url = std::env::var(&url_env).ok().filter(|u| !u.trim().is_empty()).ok_or_else(|| {
         CheckError::Usage(format!(

@@ -55,15 +55,22 @@ pub async fn read_users(cfg: &DatabaseConfig, repo: &Path, obs: &mut Observation
     }
 }
 
+/// A statement timeout of 0 means "no limit" to Postgres; billguard refuses it so that no
+/// configuration can make a check run forever. `section` names the table it was read from.
+pub(super) fn positive_timeout(section: &str, secs: u64) -> Result<(), CheckError> {
+    if secs == 0 {
+        return Err(CheckError::Usage(format!(
+            "{section} statement_timeout_secs = 0 would let a query run without limit; give a positive number of seconds (default 60)"
+        )));
+    }
+    Ok(())
+}
+
 /// The users' URL, once the configuration is checked: a positive timeout, a custom query
 /// that is one SELECT calling nothing that reaches past the transaction. The URL is
 /// registered as a secret.
 pub(super) fn users_url(cfg: &DatabaseConfig) -> Result<String, CheckError> {
-    if cfg.statement_timeout_secs == 0 {
-        return Err(CheckError::Usage(
-            "[database] statement_timeout_secs = 0 would let a query run without limit; give a positive number of seconds (default 60)".into(),
-        ));
-    }
+    positive_timeout("[database]", cfg.statement_timeout_secs)?;
     if let Some(call) = cfg.query.as_deref().and_then(guard::refused_call) {
         return Err(CheckError::Usage(format!(
             "[database] query calls {call}, which can open another connection, run SQL given as text, read the server's files or load code \

@@ -65,9 +65,7 @@ pub async fn plan(config: &Config, now: i64) -> Result<Plan, CheckError> {
         // The in-process read gives the error for a billing table outside Postgres.
         return Ok(Plan::InProcess("in-process: the users are not in Postgres".into()));
     }
-    if billing.statement_timeout_secs == 0 {
-        return Err(CheckError::Usage("[billing.database] statement_timeout_secs = 0 would let a query run without limit; give a positive number of seconds (default 60)".into()));
-    }
+    super::positive_timeout("[billing.database]", billing.statement_timeout_secs)?;
     // One statement does the work of both reads: it may take the longer of their limits.
     let timeout = billing.statement_timeout_secs.max(config.database.statement_timeout_secs);
     let (mut conn, target) = super::postgres_read_only(&url, users_env, timeout).await?;
