@@ -6,6 +6,12 @@
 //! read only a single type). [`portable`] rewrites both into plain JSON
 //! Schema: the integer's range stays as `minimum`/`maximum`, and a nullable
 //! type becomes `anyOf` of the type and `null`.
+//!
+//! Each tool's schema must stand alone (MCP has no reference between tools),
+//! so the types every report shares are repeated in all four. To keep the
+//! listing small, a documented enum (`oneOf` of one-string alternatives, one
+//! object per variant) becomes one `enum` whose description lists the
+//! variants' documentation: same facts, a third of the characters.
 
 use std::sync::Arc;
 
@@ -65,6 +71,7 @@ pub fn portable(schema: &mut Value) {
                     map.insert("anyOf".into(), Value::Array(alternatives));
                 }
             }
+            collapse_string_choices(map);
             for v in map.values_mut() {
                 portable(v);
             }
@@ -72,6 +79,39 @@ pub fn portable(schema: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(portable),
         _ => {}
     }
+}
+
+/// `oneOf: [{type: string, const: a, description: ..}, {type: string, enum: [b, c]}]`
+/// becomes `type: string, enum: [a, b, c]`, the variants' descriptions joined into
+/// the schema's own ("`a`: .."), after the description it already had.
+fn collapse_string_choices(map: &mut Map<String, Value>) {
+    let Some(Value::Array(alternatives)) = map.get("oneOf") else { return };
+    let mut values = Vec::new();
+    let mut documented = Vec::new();
+    for alt in alternatives {
+        let Value::Object(alt) = alt else { return };
+        if alt.get("type").and_then(Value::as_str) != Some("string") || alt.keys().any(|k| !matches!(k.as_str(), "type" | "const" | "enum" | "description")) {
+            return;
+        }
+        let named: Vec<Value> = match (alt.get("const"), alt.get("enum")) {
+            (Some(one @ Value::String(_)), None) => vec![one.clone()],
+            (None, Some(Value::Array(many))) if many.iter().all(Value::is_string) => many.clone(),
+            _ => return,
+        };
+        if let Some(doc) = alt.get("description").and_then(Value::as_str) {
+            let names: Vec<String> = named.iter().filter_map(Value::as_str).map(|n| format!("`{n}`")).collect();
+            documented.push(format!("{}: {}", names.join(", "), doc.split_whitespace().collect::<Vec<_>>().join(" ")));
+        }
+        values.extend(named);
+    }
+    map.remove("oneOf");
+    let own = map.get("description").and_then(Value::as_str).map(str::to_string);
+    let description = own.into_iter().chain(documented).collect::<Vec<_>>().join(" ");
+    if !description.is_empty() {
+        map.insert("description".into(), Value::String(description));
+    }
+    map.insert("type".into(), Value::String("string".into()));
+    map.insert("enum".into(), Value::Array(values));
 }
 
 #[cfg(test)]
@@ -97,5 +137,26 @@ mod tests {
         assert_eq!(s["properties"]["when"]["format"], "date-time");
         let text = s.to_string();
         assert!(!text.contains("uint") && !text.contains("[\"string\",\"null\"]"), "{text}");
+    }
+
+    #[test]
+    fn a_documented_enum_becomes_one_enum_with_its_variants_documented() {
+        let mut s = json!({"$defs": {"Kind": {
+            "description": "What it is for.",
+            "oneOf": [
+                {"type": "string", "enum": ["production", "staging"]},
+                {"description": "Declares names,\n  never values.", "type": "string", "const": "template"}
+            ]
+        }}});
+        portable(&mut s);
+        assert_eq!(
+            s["$defs"]["Kind"],
+            json!({"description": "What it is for. `template`: Declares names, never values.", "type": "string", "enum": ["production", "staging", "template"]})
+        );
+        // A choice between shapes is left alone.
+        let mut mixed = json!({"oneOf": [{"type": "string", "const": "a"}, {"type": "object", "properties": {}}]});
+        let before = mixed.clone();
+        portable(&mut mixed);
+        assert_eq!(mixed, before);
     }
 }

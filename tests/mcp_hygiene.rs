@@ -208,7 +208,8 @@ async fn tool_schemas_are_portable_json_schema_and_compact() {
         }
     }
     assert!(no_type_arrays(&serde_json::to_value(&tools).unwrap()), "a `type` array is left");
-    assert!(text.len() < 36_000, "tools/list is {} characters", text.len());
+    eprintln!("tools/list: {} characters", text.len());
+    assert!(text.len() < 35_000, "tools/list is {} characters", text.len());
     client.cancel().await.unwrap();
 }
 

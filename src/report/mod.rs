@@ -176,8 +176,7 @@ pub struct Summary {
 pub struct Report<S> {
     /// The check that produced this report, e.g. check_access_contract.
     pub tool: String,
-    /// fail: at least one high finding; incomplete: no high finding but part of what was
-    /// asked could not be examined (see notes); warn: only medium or low; pass: none.
+    // Verdict's own documentation (in the schema) says what each value means.
     pub verdict: Verdict,
     pub summary: Summary,
     /// What was examined and where it came from.
