@@ -486,3 +486,83 @@ fn writes_of_a_column_the_change_drops_from_the_schema_may_go() {
     assert!(high_rules(&v).is_empty(), "{v}");
     assert!(v["notes"].to_string().contains("drops hasPaid from the app's schema"), "{}", v["notes"]);
 }
+
+/// An Express app that loads one module per event type by name from a list.
+const EVENT_MODULES_INDEX: &str = r#"const express = require('express');
+const stripe = require('stripe')(process.env.STRIPE_API_KEY);
+
+const app = express();
+const handled = ['customer.subscription.created', 'customer.subscription.deleted'];
+const handlers = {};
+handled.forEach((type) => (handlers[type] = require(`./handlers/${type}`)));
+
+app.post('/billing/hook', express.raw({ type: 'application/json' }), async (req, res) => {
+  let event;
+  try {
+    event = stripe.webhooks.constructEvent(req.body, req.headers['stripe-signature'], process.env.STRIPE_HOOK_SECRET);
+  } catch (err) {
+    return res.status(400).send('bad signature');
+  }
+  const run = handlers[event.type];
+  if (run) await run(event);
+  res.sendStatus(200);
+});
+
+module.exports = app;
+"#;
+
+const EVENT_MODULE_CREATED: &str = r#"const markMember = require('../members/markMember');
+
+module.exports = async (event) => {
+  const sub = event.data.object;
+  await markMember(sub.metadata.memberId, true);
+};
+"#;
+
+const EVENT_MODULE_DELETED: &str = r#"const markMember = require('../members/markMember');
+
+module.exports = async (event) => {
+  const sub = event.data.object;
+  await markMember(sub.metadata.memberId, false);
+};
+"#;
+
+const MARK_MEMBER: &str = r#"const db = require('../db');
+
+module.exports = async (memberId, plus) => {
+  await db('members').where({ id: memberId }).update({ plus });
+};
+"#;
+
+fn event_modules_repo() -> tempfile::TempDir {
+    repo(&[
+        ("server/index.js", EVENT_MODULES_INDEX),
+        ("server/handlers/customer.subscription.created.js", EVENT_MODULE_CREATED),
+        ("server/handlers/customer.subscription.deleted.js", EVENT_MODULE_DELETED),
+        ("server/members/markMember.js", MARK_MEMBER),
+    ])
+}
+
+#[test]
+fn modules_loaded_per_event_type_by_name_are_the_events_handlers() {
+    let dir = event_modules_repo();
+    // The deleted event's module stops revoking: seen through the unchanged index.
+    write(dir.path(), &[("server/handlers/customer.subscription.deleted.js", &EVENT_MODULE_DELETED.replace("await markMember(sub.metadata.memberId, false);\n", "console.log('ended', sub.id);\n"))]);
+    let (v, _) = review(dir.path());
+    assert_eq!(high_rules(&v), ["WH005", "WH008"], "{v:#}");
+    let handler = &v["scope"]["handler_files"][0];
+    assert_eq!(handler["events"], serde_json::json!(["customer.subscription.created", "customer.subscription.deleted"]), "{handler}");
+
+    // Dropping the events from the list leaves them unhandled.
+    let dir = event_modules_repo();
+    write(dir.path(), &[("server/index.js", &EVENT_MODULES_INDEX.replace("['customer.subscription.created', 'customer.subscription.deleted']", "['charge.succeeded']"))]);
+    let (v, _) = review(dir.path());
+    assert_eq!(high_rules(&v), ["WH006"], "{v:#}");
+
+    // A reformatted index is quiet.
+    let dir = event_modules_repo();
+    write(dir.path(), &[("server/index.js", &EVENT_MODULES_INDEX.replace("handled.forEach((type) =>", "handled.forEach(type =>"))]);
+    let (v, out) = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+    assert_eq!(out.status.code(), Some(0), "{v:#}");
+}

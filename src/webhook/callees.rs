@@ -144,8 +144,21 @@ impl<'a> Callees<'a> {
             if let Some(f) = self.in_files(wanted, files) {
                 return Some(f);
             }
+            // `const setPlus = require('./setPlus')` of `module.exports = async (...) => ...`.
+            if original == "default" {
+                if let Some(f) = self.in_files("default", files).or_else(|| self.in_files("exports", files)) {
+                    return Some(f);
+                }
+            }
         }
         self.named(name).iter().find(|c| c.owner.is_none()).or_else(|| self.named(name).first()).map(|c| c.func)
+    }
+
+    /// The function a module exports as a whole (`module.exports = fn`, `export default fn`),
+    /// by the specifier that loads it.
+    pub fn default_export(&self, spec: &str) -> Option<&'a Func> {
+        let files = self.imports?.specs.get(spec)?;
+        self.in_files("default", files).or_else(|| self.in_files("exports", files))
     }
 
     /// `this.f()` inside a reached class: a method of that name.

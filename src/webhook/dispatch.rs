@@ -130,7 +130,7 @@ fn scan<'a>(stmts: &'a [Stmt], idx: &Index<'a>, found: &mut Found<'a>) {
                 }
             }
             Stmt::Expr(e, line) | Stmt::Return { value: Some(e), line } => {
-                if handler_map(e, idx, found) || subscriptions(e, idx, found) {
+                if handler_map(e, idx, found) || subscriptions(e, idx, found) || event_modules(e, idx, found) {
                     found.sites.insert(*line);
                 }
             }
@@ -231,6 +231,45 @@ fn handler_map<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>) -> bool 
         any = true;
     }
     any
+}
+
+/// A module per event type, loaded by name from a list of types:
+/// `eventCodes.forEach(code => (events[code] = require(`./events/${code}`)))`.
+/// Each listed type is handled by what its module exports. True when there were any.
+fn event_modules<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>) -> bool {
+    let Expr::Call(c) = e else { return false };
+    let Expr::Member(list, method) = &c.callee else { return false };
+    if !matches!(method.as_str(), "forEach" | "map") {
+        return false;
+    }
+    let Some(Expr::Lambda(f)) = c.args.first().map(|a| &a.value) else { return false };
+    let Some(param) = f.params.first() else { return false };
+    let placeholder = format!("${{{param}}}");
+    let mut template = None;
+    super::lang::syntax::each_expr(&f.body, &mut |top| {
+        top.walk(&mut |x| {
+            if let Expr::Call(r) = x {
+                if matches!(r.callee.last_name(), "require" | "import") {
+                    if let Some(Expr::Str(t)) = r.args.first().map(|a| &a.value) {
+                        if t.contains(&placeholder) {
+                            template = Some(t.clone());
+                        }
+                    }
+                }
+            }
+        })
+    });
+    let Some(template) = template else { return false };
+    let events = event_list(list, idx);
+    for ev in &events {
+        let spec = template.replace(&placeholder, ev);
+        let body = match idx.callees.default_export(&spec) {
+            Some(f) => Body::Func(f),
+            None => Body::Opaque(spec, c.line),
+        };
+        found.dispatches.push(Dispatch { event: ev.clone(), line: c.line, body });
+    }
+    !events.is_empty()
 }
 
 /// Calls that register a handler for an event type: stripe_event's

@@ -364,7 +364,7 @@ impl<'a> Walker<'a, '_> {
                 if kind == OpaqueKind::Write {
                     // `setPro(user, false)`, `updateAccess(id, true)`: the flag says which.
                     let s = squash(raw);
-                    if s.contains("access") || s.contains("pro") || s.contains("premium") || s.contains("plan") {
+                    if ["access", "pro", "plus", "premium", "plan"].iter().any(|w| s.contains(w)) {
                         match c.args.iter().find_map(|a| if let Expr::Bool(b) = a.value { Some(b) } else { None }) {
                             Some(true) => kind = OpaqueKind::Grant,
                             Some(false) => kind = OpaqueKind::Revoke,

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::flow;
 use super::index::Index;
-use super::lang::syntax::{Expr, Func, Stmt};
+use super::lang::syntax::{Expr, Func, Stmt, each_expr};
 use super::model::{Deferral, Entry};
 use super::timing;
 
@@ -77,7 +77,7 @@ pub fn entries(idx: &Index, sites: &BTreeSet<u32>) -> Vec<Entry> {
 pub fn deferred_spans(stmts: &[Stmt], idx: &Index) -> Vec<(u32, u32, Deferral)> {
     let mut out = Vec::new();
     let span = |f: &Func| (f.line, last_line(&f.body).max(f.line));
-    flow::each_expr(stmts, &mut |e| {
+    each_expr(stmts, &mut |e| {
         e.walk(&mut |x| {
             let Some((how, line, parts)) = timing::hand_off(x) else { return };
             for p in parts {
@@ -127,7 +127,7 @@ fn verified_on_path(idx: &Index, f: &Func) -> Option<String> {
 /// Names of the functions a body calls (the last segment: `self.handle` is `handle`).
 fn called_names(stmts: &[Stmt]) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    flow::each_expr(stmts, &mut |e| {
+    each_expr(stmts, &mut |e| {
         e.walk(&mut |x| {
             if let Expr::Call(c) = x {
                 out.insert(c.callee.last_name().to_string());

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use super::dispatch::Found;
 use super::effects::block_answer;
 use super::index::Index;
-use super::lang::syntax::{Call, Expr, Func, Stmt, ends, squash};
+use super::lang::syntax::{Call, Expr, Func, Stmt, each_expr, ends, squash};
 use super::model::{BodyKind, ErrorPath, Idempotency, KeyedOn, Status, Tolerance, Verification};
 use super::vocab;
 
@@ -292,60 +292,6 @@ impl<'a> VerifyScan<'a, '_> {
     }
 }
 
-/// Visits every expression in statements, functions and lambdas included.
-pub fn each_expr<'a>(stmts: &'a [Stmt], f: &mut dyn FnMut(&'a Expr)) {
-    fn lambdas<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
-        f(e);
-        let mut inner: Vec<&'a Func> = Vec::new();
-        e.walk(&mut |x| {
-            if let Expr::Lambda(l) = x {
-                inner.push(l);
-            }
-            if let Expr::Call(c) = x {
-                for a in &c.args {
-                    if let Expr::Lambda(l) = &a.value {
-                        inner.push(l);
-                    }
-                }
-            }
-        });
-        for l in inner {
-            each_expr(&l.body, f);
-        }
-    }
-    for s in stmts {
-        match s {
-            Stmt::Expr(e, _) | Stmt::Return { value: Some(e), .. } | Stmt::Throw { value: Some(e), .. } => lambdas(e, f),
-            Stmt::Assign { target, value, .. } => {
-                lambdas(target, f);
-                lambdas(value, f);
-            }
-            Stmt::If { cond, then, els, .. } => {
-                lambdas(cond, f);
-                each_expr(then, f);
-                each_expr(els, f);
-            }
-            Stmt::Switch { subject, cases, .. } => {
-                lambdas(subject, f);
-                for c in cases {
-                    c.labels.iter().for_each(|l| lambdas(l, f));
-                    each_expr(&c.body, f);
-                }
-            }
-            Stmt::Try { body, catches, finally, .. } => {
-                each_expr(body, f);
-                catches.iter().for_each(|(c, _)| each_expr(c, f));
-                each_expr(finally, f);
-            }
-            Stmt::Block { head, body, .. } => {
-                head.iter().for_each(|h| lambdas(h, f));
-                each_expr(body, f);
-            }
-            Stmt::Func(g) => each_expr(&g.body, f),
-            _ => {}
-        }
-    }
-}
 
 /// `Time.now.to_i`, `time()`, `System.system_time(:second)`, `ts`: a side of a timestamp check.
 fn is_time(e: &Expr) -> bool {

@@ -852,13 +852,20 @@ fn reached_through_helpers(changes: &[FileChange], analyzed: &[Analyzed], views:
     if changed.is_empty() {
         return Vec::new();
     }
-    let handlers: Vec<String> = views
+    let keep = |p: &str| !analyzed.iter().any(|a| a.path == p) && (globs.is_empty() || globs.iter().any(|g| detect::glob_match(g, p)));
+    let mut handlers: Vec<String> = views
         .after
-        .candidates(|p| !analyzed.iter().any(|a| a.path == p) && (globs.is_empty() || globs.iter().any(|g| detect::glob_match(g, p))))
+        .candidates(keep)
         .into_iter()
         .filter(|(p, t)| !globs.is_empty() || detect::looks_like_handler(p, t))
         .map(|(p, _)| p)
         .collect();
+    // A module per event type is loaded by a file whose path need not say "webhook".
+    for loader in changed.iter().flat_map(|c| views.after.event_module_loaders(c)) {
+        if keep(&loader) && !handlers.contains(&loader) && views.after.read_one(&loader).is_some_and(|t| detect::looks_like_handler(&loader, &t)) {
+            handlers.push(loader);
+        }
+    }
     let mut out = Vec::new();
     for path in handlers {
         let Some(lang) = Language::of_path(&path) else { continue };

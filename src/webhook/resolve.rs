@@ -86,6 +86,25 @@ impl RepoView {
         paths.into_iter().zip(texts).filter_map(|(p, t)| t.map(|t| (p, t))).collect()
     }
 
+    /// The files that may load `path` when it is a module named after an event type
+    /// (`events/invoice.paid.js`): those of its directory and the one above, which a
+    /// path search by word does not find (`index.js`).
+    pub fn event_module_loaders(&self, path: &str) -> Vec<String> {
+        let stem = file_name(path).rsplit_once('.').map_or("", |(s, _)| s);
+        if !super::vocab::is_event_type(stem) {
+            return Vec::new();
+        }
+        let dir = dir_of(path);
+        let parent = dir_of(dir);
+        self.paths
+            .iter()
+            .filter(|p| *p != path && (dir_of(p) == dir || dir_of(p) == parent))
+            .filter(|p| !super::vocab::is_event_type(file_name(p).rsplit_once('.').map_or("", |(s, _)| s)))
+            .take(50)
+            .cloned()
+            .collect()
+    }
+
     fn exists(&self, path: &str) -> bool {
         match self.overrides.get(path) {
             Some(t) => t.is_some(),
@@ -139,6 +158,9 @@ pub struct Imports {
     pub names: HashMap<String, (String, Vec<String>)>,
     /// Local module, namespace, package or class name -> its files.
     pub modules: HashMap<String, Vec<String>>,
+    /// JavaScript module specifier -> its files, including those a template
+    /// (`require(`./events/${type}`)`) names for each event type of the file.
+    pub specs: HashMap<String, Vec<String>>,
 }
 
 /// What a handler version reaches.
@@ -241,6 +263,9 @@ fn targets(view: &RepoView, from: &str, lang: Language, text: &str, out: &mut Re
                 }
                 if let Some(ns) = &imp.namespace {
                     bind(out, None, Some(ns), &found);
+                }
+                if !found.is_empty() {
+                    out.imports.specs.entry(imp.spec.clone()).or_insert_with(|| found.clone());
                 }
                 files.extend(found);
             }
@@ -351,6 +376,26 @@ fn js_imports(text: &str) -> Vec<Import> {
     }
     for c in require.captures_iter(text) {
         out.push(js_clause(c.get(1).map_or("", |m| m.as_str()), &c[2]));
+    }
+    out.extend(js_event_templates(text).into_iter().map(|spec| Import { spec, names: Vec::new(), namespace: None }));
+    out
+}
+
+/// Per-event modules loaded by name: `require(`./events/${code}`)` in a file that
+/// lists event types gives `./events/invoice.paid` for each type listed.
+pub fn js_event_templates(text: &str) -> Vec<String> {
+    static TEMPLATE: OnceLock<Regex> = OnceLock::new();
+    static LITERAL: OnceLock<Regex> = OnceLock::new();
+    let template = re(&TEMPLATE, r#"(?:require|import)\(\s*`([^`$]*)\$\{\s*[A-Za-z_$][\w$.]*\s*\}([^`$]*)`\s*\)"#);
+    let literal = re(&LITERAL, r#"['"`]([a-z_]+(?:\.[a-z_]+)+)['"`]"#);
+    let templates: Vec<(String, String)> = template.captures_iter(text).map(|c| (c[1].to_string(), c[2].to_string())).collect();
+    if templates.is_empty() {
+        return Vec::new();
+    }
+    let events: BTreeSet<&str> = literal.captures_iter(text).map(|c| c.get(1).map_or("", |m| m.as_str())).filter(|e| super::vocab::is_event_type(e)).collect();
+    let mut out = Vec::new();
+    for (prefix, suffix) in &templates {
+        out.extend(events.iter().map(|e| format!("{prefix}{e}{suffix}")));
     }
     out
 }

@@ -204,12 +204,12 @@ pub fn is_access_field(name: &str, configured: &[String]) -> bool {
         return false;
     }
     let is_flag = s.starts_with("is") || s.starts_with("has");
-    let flag_word = ["pro", "premium", "paid", "subscribed", "subscriber", "member", "entitled", "active"];
+    let flag_word = ["pro", "plus", "premium", "paid", "subscribed", "subscriber", "member", "entitled", "active"];
     s.contains("access")
         || s.contains("haspaid")
         || (is_flag && flag_word.iter().any(|w| s.ends_with(w)))
         || is_plan_field(name)
-        || ["premium", "subscribed", "entitled", "paid", "pro", "membership", "ismembership"].contains(&s.as_str())
+        || ["premium", "subscribed", "entitled", "paid", "pro", "plus", "membership", "ismembership"].contains(&s.as_str())
         || (s.ends_with("until") && s.len() > 5)
         // Time-based access: paid until the period ends.
         || (s.contains("currentperiodend") && !s.contains("cancel"))
