@@ -559,10 +559,75 @@ fn modules_loaded_per_event_type_by_name_are_the_events_handlers() {
     let (v, _) = review(dir.path());
     assert_eq!(high_rules(&v), ["WH006"], "{v:#}");
 
+    // The same modules in an object literal of requires: a move, quiet.
+    let dir = event_modules_repo();
+    let literal = "const handlers = {\n  'customer.subscription.created': require('./handlers/customer.subscription.created'),\n  'customer.subscription.deleted': require('./handlers/customer.subscription.deleted'),\n};\n";
+    write(dir.path(), &[("server/index.js", &EVENT_MODULES_INDEX.replace("const handlers = {};\nhandled.forEach((type) => (handlers[type] = require(`./handlers/${type}`)));\n", literal))]);
+    let (v, out) = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+    assert_eq!(out.status.code(), Some(0), "{v:#}");
+
     // A reformatted index is quiet.
     let dir = event_modules_repo();
     write(dir.path(), &[("server/index.js", &EVENT_MODULES_INDEX.replace("handled.forEach((type) =>", "handled.forEach(type =>"))]);
     let (v, out) = review(dir.path());
     assert!(high_rules(&v).is_empty(), "{v:#}");
     assert_eq!(out.status.code(), Some(0), "{v:#}");
+}
+
+const EX_HANDLER: &str = r#"defmodule Ledger.StripeHandler do
+  @behaviour Stripe.WebhookHandler
+  alias Ledger.Teams
+
+  @impl true
+  def handle_event(%Stripe.Event{type: "customer.subscription.created"} = event) do
+    subscription = event.data.object
+
+    with {:ok, team} <- Teams.get_team_by_customer(subscription.customer) do
+      Teams.update_team_subscription(team, subscription.id)
+    end
+
+    :ok
+  end
+
+  @impl true
+  def handle_event(_event), do: :ok
+end
+"#;
+
+const EX_TEAMS: &str = r#"defmodule Ledger.Teams do
+  alias Ledger.Repo
+  alias Ledger.Teams.Team
+
+  def get_team_by_customer(customer_id) do
+    case Repo.get_by(Team, stripe_customer_id: customer_id) do
+      nil -> {:error, :not_found}
+      team -> {:ok, team}
+    end
+  end
+
+  def update_team_subscription(%Team{} = team, subscription_id) do
+    team |> Ecto.Changeset.change(stripe_subscription_id: subscription_id) |> Repo.update!()
+  end
+
+  def refresh_team_plan(%Team{} = team, status) do
+    plan = if status in ["active", "trialing"], do: "team", else: "free"
+    team |> Ecto.Changeset.change(plan: plan, stripe_status: status) |> Repo.update!()
+  end
+end
+"#;
+
+#[test]
+fn a_removed_call_to_a_helper_seen_writing_no_access_field_is_no_lost_grant() {
+    let dir = repo(&[("lib/ledger/stripe_handler.ex", EX_HANDLER), ("lib/ledger/teams.ex", EX_TEAMS)]);
+    // The subscription id is no longer stored; the plan is refreshed instead.
+    write(dir.path(), &[("lib/ledger/stripe_handler.ex", &EX_HANDLER.replace("Teams.update_team_subscription(team, subscription.id)", "Teams.refresh_team_plan(team, subscription.status)"))]);
+    let (v, _) = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "storing an id is no access write: {v:#}");
+
+    // Dropping the plan refresh is a lost grant.
+    let dir = repo(&[("lib/ledger/stripe_handler.ex", &EX_HANDLER.replace("Teams.update_team_subscription(team, subscription.id)", "Teams.refresh_team_plan(team, subscription.status)")), ("lib/ledger/teams.ex", EX_TEAMS)]);
+    write(dir.path(), &[("lib/ledger/stripe_handler.ex", EX_HANDLER)]);
+    let (v, _) = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH004".to_string()), "{v:#}");
 }

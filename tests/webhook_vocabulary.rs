@@ -290,3 +290,74 @@ fn an_ecto_delete_all_of_subscriptions_is_a_revocation() {
     let rules = high_rules(path, &events, &after_events);
     assert!(!rules.contains(&"WH005".to_string()), "deleting event rows revokes nothing: {rules:?}");
 }
+
+const RS_BADGES: &str = r#"pub async fn stripe_webhook(req: HttpRequest, payload: String, pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
+    let event = Webhook::construct_event(&payload, signature(&req), &dotenvy::var("STRIPE_WEBHOOK_SECRET")?)?;
+    match event.type_ {
+        EventType::PaymentIntentSucceeded => {
+            let user = find_user(&pool, &event).await?;
+            let badges = user.badges | Badges::SUPPORTER;
+            sqlx::query!("UPDATE users SET badges = $1 WHERE (id = $2)", badges.bits() as i64, user.id)
+                .execute(&**pool)
+                .await?;
+            sqlx::query!("UPDATE users SET last_payment_at = NOW() WHERE (id = $1)", user.id)
+                .execute(&**pool)
+                .await?;
+        }
+        _ => {}
+    }
+    Ok(HttpResponse::Ok().finish())
+}
+"#;
+
+#[test]
+fn what_a_plan_unlocks_on_the_user_badges_or_a_role_is_access() {
+    let path = "src/routes/billing.rs";
+    let dropped = RS_BADGES.replace("            sqlx::query!(\"UPDATE users SET badges = $1 WHERE (id = $2)\", badges.bits() as i64, user.id)\n                .execute(&**pool)\n                .await?;\n", "");
+    assert_ne!(dropped, RS_BADGES);
+    assert!(high_rules(path, RS_BADGES, &dropped).contains(&"WH004".to_string()), "{:?}", high_rules(path, RS_BADGES, &dropped));
+    // Another column of the same row is not access.
+    let other = RS_BADGES.replace("            sqlx::query!(\"UPDATE users SET last_payment_at = NOW() WHERE (id = $1)\", user.id)\n                .execute(&**pool)\n                .await?;\n", "");
+    assert_ne!(other, RS_BADGES);
+    assert!(high_rules(path, RS_BADGES, &other).is_empty(), "{:?}", high_rules(path, RS_BADGES, &other));
+}
+
+const EX_PUT_CHANGE: &str = r#"defmodule AppWeb.StripeWebhookHandler do
+  @behaviour Stripe.WebhookHandler
+
+  @impl true
+  def handle_event(%Stripe.Event{type: "customer.subscription.updated"} = event) do
+    subscription = event.data.object
+    billing = Repo.get_by(Billing, stripe_customer_id: subscription.customer)
+
+    billing
+    |> Billing.changeset(%{})
+    |> Ecto.Changeset.put_change(:stripe_subscription, subscription)
+    |> Repo.update()
+
+    :ok
+  end
+
+  def handle_event(_event), do: :ok
+end
+"#;
+
+#[test]
+fn the_subscription_object_stored_whole_through_a_piped_put_change_is_access() {
+    let path = "lib/app_web/stripe_webhook_handler.ex";
+    let dropped = EX_PUT_CHANGE.replace("    |> Ecto.Changeset.put_change(:stripe_subscription, subscription)\n", "");
+    let rules = high_rules(path, EX_PUT_CHANGE, &dropped);
+    assert!(rules.contains(&"WH005".to_string()), "{rules:?}");
+    // Storing only the id is no access.
+    let id_only = EX_PUT_CHANGE.replace("put_change(:stripe_subscription, subscription)", "put_change(:stripe_subscription_id, subscription.id)");
+    let rules = high_rules(path, &id_only, &id_only.replace("    |> Ecto.Changeset.put_change(:stripe_subscription_id, subscription.id)\n", ""));
+    assert!(!rules.contains(&"WH005".to_string()) && !rules.contains(&"WH004".to_string()), "{rules:?}");
+    // Stored on checkout, the object carries its status: no payment check is missing.
+    let checkout = EX_PUT_CHANGE.replace("customer.subscription.updated", "checkout.session.completed");
+    let without = checkout.replace("    |> Ecto.Changeset.put_change(:stripe_subscription, subscription)
+", "");
+    let rules = high_rules(path, &without, &checkout);
+    assert!(!rules.contains(&"WH016".to_string()), "{rules:?}");
+    let plan = checkout.replace("put_change(:stripe_subscription, subscription)", "put_change(:plan, subscription.plan.nickname)");
+    assert!(high_rules(path, &without, &plan).contains(&"WH016".to_string()), "a plan written on checkout without a payment check is");
+}

@@ -182,7 +182,8 @@ fn absolute(m: &HandlerModel) -> Vec<Problem> {
         }
         let grants: Vec<_> = ev.access_writes.iter().filter(|w| w.value != ValueKind::Revoke).collect();
         if is_grant_event(name) {
-            if let Some(w) = grants.iter().find(|w| !w.payment_checked) {
+            // A stored subscription object carries its own status: access is read from it.
+            if let Some(w) = grants.iter().find(|w| !w.payment_checked && !vocab::holds_subscription_object(&w.field)) {
                 out.push(
                     Problem::new("WH016", name, w.line, format!("{name} grants `{}` = {} without checking payment_status or the subscription status", w.field, w.value_text))
                         .with("field", w.field.clone()),

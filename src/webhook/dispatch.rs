@@ -220,6 +220,14 @@ fn handler_map<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>) -> bool 
         }
         let body = match &p.value {
             Expr::Lambda(f) => Body::Func(f),
+            // `"invoice.paid": require("./events/invoice.paid")`: what the module exports.
+            Expr::Call(c) if matches!(c.callee.last_name(), "require" | "import") && matches!(c.args.first().map(|a| &a.value), Some(Expr::Str(_))) => {
+                let Some(Expr::Str(spec)) = c.args.first().map(|a| &a.value) else { continue };
+                match idx.callees.default_export(spec) {
+                    Some(f) => Body::Func(f),
+                    None => Body::Opaque(spec.clone(), p.line),
+                }
+            }
             // `"invoice.paid" => :handle_invoice_paid` (Ruby symbols, PHP method names).
             Expr::Str(name) if idx.funcs.contains_key(name.as_str()) => Body::Func(idx.funcs[name.as_str()]),
             callee => match idx.resolve_call(callee).or_else(|| idx.funcs.get(callee.last_name()).copied()) {

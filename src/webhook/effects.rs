@@ -253,6 +253,14 @@ impl<'a> Walker<'a, '_> {
         if let Some(f) = self.idx.resolve_call(&c.callee) {
             let seen = self.recognised();
             self.follow(&c.args, f);
+            let now = self.recognised();
+            // A name that says grant or revoke (`removeRole`) is believed over the rows seen
+            // (a role row is access though no column says so); a neutral one is not.
+            let says = vocab::opaque_kind(c.callee.last_name());
+            let neutral = !matches!(says, Some(OpaqueKind::Grant | OpaqueKind::Revoke));
+            if neutral && self.idx.is_external(f) && now.0 == seen.0 && now.1 > seen.1 && now.2 == seen.2 {
+                self.out.writes_no_access.insert(squash(c.callee.last_name()));
+            }
             // A helper of another file in which billguard recognises nothing (no write,
             // lookup or refetch) although it calls things is still judged by its name, as
             // when it could not be seen; an empty helper is judged empty.
@@ -386,6 +394,14 @@ impl<'a> Walker<'a, '_> {
             Expr::Array(items) => items.iter().collect::<Vec<_>>(),
             v => vec![v],
         }).collect();
+        // Ecto's `put_change(changeset, :plan, "free")` and `Map.put(attrs, :plan, "free")`, piped or not.
+        if matches!(c.callee.last_name(), "put_change" | "force_change" | "put") {
+            if let [.., Arg { name: None, value: Expr::Str(col) }, Arg { name: None, value }] = c.args.as_slice() {
+                if self.decides_access(col, value) {
+                    self.access(col, value, c.line);
+                }
+            }
+        }
         // GORM and Eloquent: `.Update("has_paid_access", false)`, `->update('plan', 'free')`.
         if let [Arg { name: None, value: Expr::Str(col) }, Arg { name: None, value }] = c.args.as_slice() {
             if vocab::is_access_field(col, self.idx.access_fields) && !col.contains(' ') {

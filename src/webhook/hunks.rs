@@ -48,13 +48,26 @@ pub struct Added {
     words: BTreeSet<String>,
     /// Fields the change drops from the app's schema: their writes may go.
     pub dropped: BTreeSet<String>,
+    /// Non-paying statuses that a removed line let through beside a paying one
+    /// (`status == "active" || status == "unpaid"`): an allow-list that moved keeps them.
+    removed_allowed: BTreeSet<String>,
+    /// Helpers the handler models followed that write rows but no access field
+    /// (squashed names): a removed call to one is no access write.
+    pub writes_no_access: BTreeSet<String>,
 }
+
+/// Non-paying statuses as code spells them, quoted or as atoms.
+const UNPAID_TOKENS: &[&str] = &["'unpaid'", "\"unpaid\"", "'past_due'", "\"past_due\"", "'incomplete'", "\"incomplete\"", "'paused'", "\"paused\"", ":unpaid", ":past_due", ":incomplete", ":paused"];
+const PAYING: &[&str] = &["active", "trialing"];
 
 impl Added {
     pub fn of<'a>(hunks: impl IntoIterator<Item = &'a Hunk>, fields: &[String]) -> Added {
         let mut a = Added::default();
         for h in hunks {
             for (tag, text) in &h.lines {
+                if *tag == '-' && PAYING.iter().any(|p| text.contains(p)) {
+                    a.removed_allowed.extend(UNPAID_TOKENS.iter().filter(|u| text.contains(*u)).map(|u| u.trim_matches(['\'', '"', ':']).to_string()));
+                }
                 if *tag != '+' || is_comment(text) {
                     continue;
                 }
@@ -103,7 +116,10 @@ fn is_import(line: &str) -> bool {
 
 pub(super) fn is_logging(line: &str) -> bool {
     let s = line.to_ascii_lowercase();
-    ["console.", "log.", "logger.", "print(", "puts ", "println", "log::", "logging.", "error_log(", "io.puts"].iter().any(|l| s.contains(l))
+    ["console.", "log.", "logger.", "print(", "puts ", "println", "log::", "logging.", "error_log(", "io.puts", "dump(", "print_r(", "io.inspect("]
+        .iter()
+        .any(|l| s.contains(l))
+        || s.trim_start().starts_with("dd(")
 }
 
 /// Event types named on a line: quoted (`'invoice.paid'`) or as a constant or
@@ -207,8 +223,22 @@ pub fn writes(line: &str, fields: &[String]) -> Vec<Write> {
     let mut depth = 0i32;
     let sql = line.to_ascii_lowercase().contains("set ");
     let mut i = 0;
+    // Inside a string literal `:` and `=` are text (`'assigned role: '`), except in SQL.
+    let mut quote: Option<u8> = None;
     while i < b.len() {
         let c = b[i];
+        if !sql {
+            match quote {
+                Some(q) if c == q && (i == 0 || b[i - 1] != b'\\') => quote = None,
+                Some(_) => {}
+                None if matches!(c, b'\'' | b'"' | b'`') => quote = Some(c),
+                None => {}
+            }
+            if quote.is_some() {
+                i += 1;
+                continue;
+            }
+        }
         match c {
             b'(' | b'[' | b'{' => depth += 1,
             b')' | b']' | b'}' => depth -= 1,
@@ -419,9 +449,8 @@ fn removed_billing_db_write(h: &Hunk, at: usize) -> bool {
 
 /// An added condition that lets an unpaid status through next to a paying one
 /// (`status === 'active' || status === 'unpaid'`), which its removed version did not.
-fn widened_status(h: &Hunk) -> Option<(usize, String)> {
-    let unpaid = ["'unpaid'", "\"unpaid\"", "'past_due'", "\"past_due\"", "'incomplete'", "\"incomplete\"", "'paused'", "\"paused\"", ":unpaid", ":past_due", ":incomplete", ":paused"];
-    let paying = ["active", "trialing"];
+fn widened_status(h: &Hunk, added: &Added) -> Option<(usize, String)> {
+    let (unpaid, paying) = (UNPAID_TOKENS, PAYING);
     // Each added line is judged against the removed lines of its own block of changes.
     let block_removed = |i: usize| -> String {
         let start = h.lines[..i].iter().rposition(|(t, _)| *t == ' ').map_or(0, |p| p + 1);
@@ -452,8 +481,12 @@ fn widened_status(h: &Hunk) -> Option<(usize, String)> {
         };
         let (l_words, removed_words) = (words(l), words(&removed));
         let has = |u: &str, t: &str, ws: &[String]| t.contains(u) || ws.iter().any(|w| w == u);
-        let new_unpaid = unpaid.iter().find(|u| has(u, l, &l_words) && !has(u, &removed, &removed_words))?;
-        (is_condition && paying.iter().any(|p| l.contains(p))).then(|| (i, new_unpaid.trim_matches(['\'', '"', ':']).to_string()))
+        let new_unpaid = unpaid.iter().find(|u| has(u, l, &l_words) && !has(u, &removed, &removed_words))?.trim_matches(['\'', '"', ':']);
+        // Let through elsewhere before (the allow-list moved to another function or file).
+        if added.removed_allowed.contains(new_unpaid) {
+            return None;
+        }
+        (is_condition && paying.iter().any(|p| l.contains(p))).then(|| (i, new_unpaid.to_string()))
     })
 }
 
@@ -559,7 +592,7 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
         let hunk_adds_error = h.lines.iter().any(|(t, l)| *t == '+' && answers_error(l));
         // The success answer may be unchanged context: the error answer before it is what went.
         let hunk_keeps_2xx = h.lines.iter().any(|(t, l)| *t == ' ' && answers_2xx(l));
-        if let Some((i, status)) = widened_status(h) {
+        if let Some((i, status)) = widened_status(h, added) {
             let p = place(h, i);
             let line = h.new_start + h.lines[..i].iter().filter(|(t, _)| *t != '-').count() as u32;
             let entity = p.event.as_ref().map_or(format!("handler:{path}"), |e| format!("handler:{path}#{e}"));
@@ -629,7 +662,7 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
             }
             // A name in a multi-line import list (`import {\n  manageSubscriptionStatusChange,`) is no write.
             let writes_here = if in_import_list(h, at) { Vec::new() } else { writes(text, fields) };
-            for w in writes_here {
+            for w in writes_here.into_iter().filter(|w| !(w.call && added.writes_no_access.contains(&w.field))) {
                 // Kept when the diff writes the field again (any spelling of the call that
                 // grants or revokes the same way counts: markAsCancelled -> markAsCanceled).
                 let kept = added.writes.iter().any(|a| {
@@ -889,6 +922,8 @@ mod tests {
         assert!(w("const hasPaidAccess = true;").is_empty());
         assert!(w("if (user.plan === 'pro') {").is_empty());
         assert!(w("console.log({ plan: 'pro' })").is_empty());
+        assert!(w("        dump('assigned role: ' . $plan->role->name);").is_empty());
+        assert!(w("  flash('role: admin')").is_empty(), "a key inside a string is text");
         assert!(w("// plan: 'free'").is_empty());
         assert!(w("order.status = 'shipped'").is_empty(), "an order's status is not a subscription's");
         assert_eq!(w("'naïve_ë' => $x, 'plan' => 'free',"), [("plan".into(), Polarity::Revoke)], "multi-byte text before a key");
@@ -1005,6 +1040,30 @@ mod tests {
             ('+', "        return head 200 if !%w[complete active trialing past_due unpaid].include?(status)"),
         ]);
         assert_eq!(rules_of(&review("hooks_controller.rb", &[h], &Added::default(), &[])), ["WH011#customer.subscription.updated"]);
+    }
+
+    #[test]
+    fn an_allow_list_moved_to_another_function_is_no_widening() {
+        let moved_to = hunk("", &[
+            (' ', "    sub = hd(subs.data)"),
+            ('-', "    %{plan: \"free\"}"),
+            ('+', "    if [\"trialing\", \"active\", \"past_due\", \"unpaid\"] |> Enum.member?(sub.status) do"),
+            ('+', "      %{plan: plan}"),
+        ]);
+        let moved_from = hunk("", &[
+            (' ', "  defp has_plan?(s) do"),
+            ('-', "    if (s.status == \"trialing\" || s.status == \"active\" || s.status == \"past_due\" || s.status == \"unpaid\") do"),
+            ('+', "    plan_of(s)"),
+        ]);
+        let both = [moved_to.clone(), moved_from];
+        assert!(rules_of(&review("organizations.ex", &both, &Added::of(&both, &[]), &[])).iter().all(|r| !r.starts_with("WH011")));
+        // Without the removed allow-list the added `unpaid` is a widening.
+        let widened = hunk("", &[
+            (' ', "    sub = hd(subs.data)"),
+            ('-', "    if [\"trialing\", \"active\"] |> Enum.member?(sub.status) do"),
+            ('+', "    if [\"trialing\", \"active\", \"past_due\", \"unpaid\"] |> Enum.member?(sub.status) do"),
+        ]);
+        assert_eq!(rules_of(&review("organizations.ex", &[widened.clone()], &Added::of(&[widened], &[]), &[])), ["WH011"]);
     }
 
     #[test]

@@ -659,6 +659,7 @@ fn line_review(changes: &[FileChange], analyzed: &[Analyzed], model_findings: &[
         .collect();
     let mut added = hunks::Added::of(per_file.iter().flat_map(|(_, _, h)| h), fields);
     added.dropped = dropped.clone();
+    added.writes_no_access = analyzed.iter().filter_map(|a| a.before.as_ref()).flat_map(|m| m.events.values()).flat_map(|e| e.writes_no_access.iter().cloned()).collect();
     let mut out = Vec::new();
     for (c, path, file_hunks) in &per_file {
         let handler = analyzed.iter().any(|a| a.path == *path);

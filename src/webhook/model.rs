@@ -93,6 +93,11 @@ pub struct EventModel {
     pub row_writes: Vec<RowWrite>,
     /// A sleep on the event's path (ordering by waiting).
     pub sleep: Option<u32>,
+    /// Helpers of other files that were followed and write rows, none of them an
+    /// access field (squashed names): a line that calls one is no access write,
+    /// whatever its name says.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub writes_no_access: BTreeSet<String>,
 }
 
 /// One database write's shape and the table or model it writes.

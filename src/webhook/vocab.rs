@@ -210,6 +210,9 @@ pub fn is_access_field(name: &str, configured: &[String]) -> bool {
         || (is_flag && flag_word.iter().any(|w| s.ends_with(w)))
         || is_plan_field(name)
         || ["premium", "subscribed", "entitled", "paid", "pro", "plus", "membership", "ismembership"].contains(&s.as_str())
+        // What a plan unlocks, held on the user: `badges |= Badges::MIDAS`, `role = 'pro'`.
+        || ["badges", "perks", "entitlements", "entitlement", "role", "roles", "userrole"].contains(&s.as_str())
+        || holds_subscription_object(name)
         || (s.ends_with("until") && s.len() > 5)
         // Time-based access: paid until the period ends.
         || (s.contains("currentperiodend") && !s.contains("cancel"))
@@ -219,6 +222,12 @@ pub fn is_access_field(name: &str, configured: &[String]) -> bool {
         || s.contains("subscriptionstatus")
         || s.contains("billingstatus")
         || s.contains("subscriptionactive")
+}
+
+/// A column holding the provider's subscription object whole (`stripe_subscription`):
+/// its status travels with it, so access is read from it, and storing it is a sync.
+pub fn holds_subscription_object(name: &str) -> bool {
+    ["subscription", "stripesubscription", "paddlesubscription", "subscriptionobject", "subscriptiondata"].contains(&squash(name).as_str())
 }
 
 /// Whether setting `name` takes access away: `[webhook] access_fields` decides first
@@ -683,7 +692,7 @@ pub fn is_reserialize(call: &Call) -> bool {
 /// `forceFill([...])`, `assign_attributes(...)`, Ecto `change(user, ...)`, `changeset(user, %{...})`.
 pub fn is_attribute_setter(call: &Call) -> bool {
     let name = squash(call.callee.last_name());
-    ["fill", "forcefill", "assignattributes", "attributes", "change", "changeset", "cast", "updatechangeset", "merge"].contains(&name.as_str())
+    ["fill", "forcefill", "assignattributes", "attributes", "change", "changeset", "cast", "updatechangeset", "merge", "putchange", "forcechange"].contains(&name.as_str())
         || name.ends_with("changeset")
 }
 
