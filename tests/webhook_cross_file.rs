@@ -631,3 +631,76 @@ fn a_removed_call_to_a_helper_seen_writing_no_access_field_is_no_lost_grant() {
     let (v, _) = review(dir.path());
     assert!(high_rules(&v).contains(&"WH004".to_string()), "{v:#}");
 }
+
+const EX_CAST_HANDLER: &str = r#"defmodule App.StripeHandler do
+  @behaviour Stripe.WebhookHandler
+  alias App.Orgs
+
+  @impl true
+  def handle_event(%Stripe.Event{type: "customer.subscription.deleted"} = event) do
+    subscription = event.data.object
+    with {:ok, org} <- Orgs.get_org_by_customer(subscription.customer) do
+      Orgs.validate_org_plan(org)
+      Tracking.deleted(event, org)
+    end
+    :ok
+  end
+
+  def handle_event(_event), do: :ok
+end
+"#;
+
+const EX_CAST_ORGS: &str = r#"defmodule App.Orgs do
+  alias App.Repo
+  alias App.Orgs.Org
+
+  def get_org_by_customer(customer) do
+    Repo.get_by(Org, stripe_customer_id: customer)
+  end
+
+  def validate_org_plan(%Org{} = org) do
+    cond do
+      org.stripe_customer_id -> validate_stripe_plan(org.stripe_customer_id)
+      true -> {:ok, %{plan: "free"}}
+    end
+    |> Result.tap(fn validated -> org |> Org.validate_plan_changeset(validated, DateTime.utc_now()) |> Repo.update() end)
+    |> Result.map(fn validated -> validated.plan end)
+  end
+end
+"#;
+
+const EX_CAST_ORG: &str = r#"defmodule App.Orgs.Org do
+  use Ecto.Schema
+  import Ecto.Changeset
+
+  def validate_plan_changeset(%Org{} = org, attrs, now) do
+    required = [:plan, :plan_status]
+
+    org
+    |> cast(attrs, required)
+    |> put_change(:plan_validated, now)
+    |> validate_required(required)
+  end
+end
+"#;
+
+#[test]
+fn fields_an_ecto_changeset_casts_are_written_through_the_helper_that_applies_it() {
+    let files = [("lib/app/stripe_handler.ex", EX_CAST_HANDLER), ("lib/app/orgs.ex", EX_CAST_ORGS), ("lib/app/orgs/org.ex", EX_CAST_ORG)];
+    // The plan re-validation dropped from the cancellation: it no longer revokes.
+    let dir = repo(&files);
+    write(dir.path(), &[("lib/app/stripe_handler.ex", &EX_CAST_HANDLER.replace("      Orgs.validate_org_plan(org)\n", ""))]);
+    let (v, _) = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
+    // The changeset no longer casting the plan: seen through both helpers.
+    let dir = repo(&files);
+    write(dir.path(), &[("lib/app/orgs/org.ex", &EX_CAST_ORG.replace("[:plan, :plan_status]", "[:plan_status]"))]);
+    let (v, _) = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
+    // Reordered calls: quiet.
+    let dir = repo(&files);
+    write(dir.path(), &[("lib/app/stripe_handler.ex", &EX_CAST_HANDLER.replace("      Orgs.validate_org_plan(org)\n      Tracking.deleted(event, org)\n", "      Tracking.deleted(event, org)\n      Orgs.validate_org_plan(org)\n"))]);
+    let (v, out) = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+    assert_eq!(out.status.code(), Some(0), "{v:#}");
+}

@@ -361,3 +361,35 @@ fn the_subscription_object_stored_whole_through_a_piped_put_change_is_access() {
     let plan = checkout.replace("put_change(:stripe_subscription, subscription)", "put_change(:plan, subscription.plan.nickname)");
     assert!(high_rules(path, &without, &plan).contains(&"WH016".to_string()), "a plan written on checkout without a payment check is");
 }
+
+const EX_ATTRS_INLINE: &str = r#"defmodule Dock.Billing do
+  @behaviour Stripe.WebhookHandler
+  @entitling ["active", "trialing"]
+
+  @impl true
+  def handle_event(%Stripe.Event{type: "customer.subscription.updated", data: %{object: sub}}) do
+    record = Repo.get_by(Subscription, stripe_id: sub.id) || %Subscription{stripe_id: sub.id}
+
+    record
+    |> Subscription.changeset(%{customer_id: sub.customer, status: sub.status, active: sub.status in @entitling})
+    |> Repo.insert_or_update()
+
+    :ok
+  end
+
+  def handle_event(_event), do: :ok
+end
+"#;
+
+#[test]
+fn attributes_built_by_a_private_function_are_the_writes_they_were() {
+    let path = "lib/dock/billing.ex";
+    let extracted = EX_ATTRS_INLINE
+        .replace("%{customer_id: sub.customer, status: sub.status, active: sub.status in @entitling}", "attrs(sub.customer, sub.status)")
+        .replace("  def handle_event(_event), do: :ok\n", "  def handle_event(_event), do: :ok\n\n  defp attrs(customer, status), do: %{customer_id: customer, status: status, active: status in @entitling}\n");
+    assert!(high_rules(path, EX_ATTRS_INLINE, &extracted).is_empty(), "{:?}", high_rules(path, EX_ATTRS_INLINE, &extracted));
+    // The extracted function no longer sets the flag: a lost grant and revocation.
+    let dropped = extracted.replace(", active: status in @entitling}", "}");
+    let rules = high_rules(path, EX_ATTRS_INLINE, &dropped);
+    assert!(rules.contains(&"WH005".to_string()) || rules.contains(&"WH004".to_string()), "{rules:?}");
+}

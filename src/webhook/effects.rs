@@ -24,7 +24,7 @@ pub enum Body<'a> {
 }
 
 pub fn walk<'a>(idx: &Index<'a>, event: &str, body: &Body<'a>, out: &mut EventModel) {
-    let mut w = Walker { idx, event, out, guards: Vec::new(), stack: Vec::new(), bindings: Vec::new() };
+    let mut w = Walker { idx, event, out, guards: Vec::new(), stack: Vec::new(), bindings: Vec::new(), untraced_values: false };
     match body {
         Body::Stmts(s) => w.block(s),
         Body::Func(f) => w.func(f),
@@ -45,6 +45,9 @@ struct Walker<'a, 'w> {
     stack: Vec<&'a Func>,
     /// Parameters of the followed local functions, bound to the caller's arguments.
     bindings: Vec<Vec<(&'a str, &'a Expr)>>,
+    /// Writing fields a changeset casts from attributes built elsewhere: what the
+    /// values hold, and whether a status decided them, is not seen (no WH016 claim).
+    untraced_values: bool,
 }
 
 impl<'a> Walker<'a, '_> {
@@ -428,7 +431,13 @@ impl<'a> Walker<'a, '_> {
                 }
                 Expr::Str(s) if vocab::is_write_sql(s) => self.access_sql(s, &params, c.line),
                 // `Repo.update(change(user, has_paid_access: true))`, `User.changeset(user, %{...})`
-                Expr::Call(inner) if vocab::is_attribute_setter(inner) => self.access_args(inner),
+                Expr::Call(inner) if vocab::is_attribute_setter(inner) => {
+                    self.access_args(inner);
+                    self.changeset_body(inner);
+                }
+                // `Subscription.changeset(record, attrs(customer, status))`: a function of the
+                // app that builds the attributes; its parameters bound to the call's arguments.
+                Expr::Call(inner) => self.built_attributes(inner),
                 _ => {}
             }
         }
@@ -452,6 +461,70 @@ impl<'a> Walker<'a, '_> {
                 _ => recv = None,
             }
         }
+    }
+
+    /// The attributes map a function of the app returns (its last expression), read
+    /// as written with the function's parameters bound to `c`'s arguments.
+    fn built_attributes(&mut self, c: &'a Call) {
+        let Some(f) = self.idx.resolve_call(&c.callee) else { return };
+        let pairs = match f.body.last() {
+            Some(Stmt::Return { value: Some(Expr::Object(pairs)), .. } | Stmt::Expr(Expr::Object(pairs), _)) => pairs,
+            _ => return,
+        };
+        let bound: Vec<(&'a str, &'a Expr)> =
+            f.params.iter().zip(c.args.iter().filter(|a| a.name.is_none())).map(|(p, a)| (param_name(p), self.bound(&a.value))).collect();
+        self.bindings.push(bound);
+        self.access_object(pairs);
+        self.bindings.pop();
+    }
+
+    /// A changeset function of the app (`Organization.plan_changeset(org, attrs)`): the
+    /// fields its `cast(attrs, [:plan, :status])` admits are written with values from
+    /// the attributes, and its `put_change(:field, value)` calls are writes.
+    fn changeset_body(&mut self, c: &'a Call) {
+        let Some(f) = self.idx.resolve_call(&c.callee) else { return };
+        if self.stack.iter().any(|g| std::ptr::eq(*g, f)) || self.stack.len() > 6 {
+            return;
+        }
+        self.stack.push(f);
+        let mut casts: Vec<&'a Call> = Vec::new();
+        super::lang::syntax::each_expr(&f.body, &mut |top| {
+            top.walk(&mut |x| {
+                if let Expr::Call(k) = x {
+                    if matches!(k.callee.last_name(), "cast" | "put_change" | "force_change") {
+                        casts.push(k);
+                    }
+                }
+            })
+        });
+        for k in casts {
+            if k.callee.last_name() != "cast" {
+                self.access_args(k);
+                continue;
+            }
+            // `cast(changeset, attrs, permitted)`, piped or not: the attrs are the values.
+            let Some(values) = k.args.iter().rev().nth(1).map(|a| &a.value) else { continue };
+            // The permitted list is often a local of the same function (`required = [...]`).
+            let local = |e: &'a Expr| -> &'a Expr {
+                let Expr::Ident(n) = e else { return e };
+                f.body.iter().find_map(|s| match s {
+                    Stmt::Assign { target: Expr::Ident(t), value, .. } if t == n => Some(value),
+                    _ => None,
+                }).unwrap_or(e)
+            };
+            let Some(permitted) = k.args.last().map(|a| self.idx.value_of(local(&a.value))) else { continue };
+            let Expr::Array(fields) = permitted else { continue };
+            self.untraced_values = true;
+            for field in fields {
+                if let Expr::Str(name) = field {
+                    if vocab::is_access_field(name, self.idx.access_fields) {
+                        self.access(name, values, k.line);
+                    }
+                }
+            }
+            self.untraced_values = false;
+        }
+        self.stack.pop();
     }
 
     fn access_object(&mut self, pairs: &'a [Pair]) {
@@ -577,7 +650,8 @@ impl<'a> Walker<'a, '_> {
             || derived.is_some_and(|d| d.mentions("payment_status"))
             // A value computed from the subscription's status, or its own period end, mirrors
             // what the provider says.
-            || derived.is_some_and(|d| d.mentions("status") || d.mentions("period_end"));
+            || derived.is_some_and(|d| d.mentions("status") || d.mentions("period_end"))
+            || self.untraced_values;
         let early_revoke = self.early_revoke(value, &gate, derived);
         let guarded = self.gate(None) != StatusGate::None;
         self.out.access_writes.push(AccessWrite { field, value, value_text, line, gate, payment_checked, early_revoke, guarded });

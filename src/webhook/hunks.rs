@@ -215,7 +215,14 @@ fn polarity(field: &str, v: &Value, fields: &[String]) -> Option<Polarity> {
 /// 'free'`, `$user->pro = false`), SQL `SET pro = false`, and calls whose name says
 /// they grant or revoke (`remove_role(:pro)`).
 pub fn writes(line: &str, fields: &[String]) -> Vec<Write> {
-    if is_comment(line) || is_import(line) || is_logging(line) || is_definition(line) {
+    // A one-line Elixir function (`defp attrs(s), do: %{status: s}`): its body writes.
+    if is_definition(line) {
+        return match line.split_once(", do:") {
+            Some((_, body)) => writes(body, fields),
+            None => Vec::new(),
+        };
+    }
+    if is_comment(line) || is_import(line) || is_logging(line) {
         return Vec::new();
     }
     let b = line.as_bytes();
@@ -937,6 +944,8 @@ mod tests {
         assert!(w("  def update_organization_subscription(%Organization{} = organization, subscription_id) do").is_empty(), "a definition writes nothing");
         assert!(w("  def create_session(%{customer: customer, subscription: subscription, success_url: url}) do").is_empty());
         assert!(w("export async function grantAccess(userId: string, hasAccess = true) {").is_empty());
+        assert_eq!(w("  defp attrs(customer), do: %{customer_id: customer, active: true}"), [("active".into(), Polarity::Grant)], "a one-line body writes");
+        assert!(w("  defp attrs(%{active: true} = sub), do: sub").is_empty(), "a pattern in the head is no write");
     }
 
     #[test]
