@@ -393,3 +393,31 @@ fn attributes_built_by_a_private_function_are_the_writes_they_were() {
     let rules = high_rules(path, EX_ATTRS_INLINE, &dropped);
     assert!(rules.contains(&"WH005".to_string()) || rules.contains(&"WH004".to_string()), "{rules:?}");
 }
+
+const PY_CATCHES: &str = r#"import stripe
+from django.http import HttpResponse
+
+def stripe_webhook(request):
+    event = stripe.Webhook.construct_event(request.body, request.META["HTTP_STRIPE_SIGNATURE"], settings.STRIPE_WEBHOOK_SECRET)
+    try:
+        if event["type"] == "customer.subscription.deleted":
+            profile = Profile.objects.get(stripe_customer_id=event["data"]["object"]["customer"])
+            profile.is_pro = False
+            profile.save()
+    except Profile.DoesNotExist:
+        return HttpResponse(status=200)
+    except Exception:
+        return HttpResponse(status=500)
+    return HttpResponse(status=200)
+"#;
+
+#[test]
+fn a_catch_all_that_now_acknowledges_beside_a_missing_row_catch_is_a_new_wh010() {
+    let path = "billing/views.py";
+    let swallowed = PY_CATCHES.replace("    except Exception:\n        return HttpResponse(status=500)", "    except Exception:\n        return HttpResponse(status=200)");
+    assert_ne!(swallowed, PY_CATCHES);
+    assert!(high_rules(path, PY_CATCHES, &swallowed).contains(&"WH010".to_string()), "{:?}", high_rules(path, PY_CATCHES, &swallowed));
+    // The missing-row catch alone, unchanged, is no new finding.
+    let moved = PY_CATCHES.replace("profile.is_pro = False\n            profile.save()", "profile.is_pro = False\n            profile.save(update_fields=[\"is_pro\"])");
+    assert!(high_rules(path, PY_CATCHES, &moved).is_empty(), "{:?}", high_rules(path, PY_CATCHES, &moved));
+}

@@ -69,8 +69,12 @@ pub fn compare(before: Option<&HandlerModel>, after: &HandlerModel, ctx: &Contex
         }
         Some(b) => {
             let then = absolute(b);
+            // One more catch that acknowledges (`except Exception` now answering 200 beside an
+            // `except DoesNotExist` that always did) is a new swallowed error, not the old one.
+            let acknowledging = |m: &HandlerModel| m.error_paths.iter().filter(|e| e.status.is_ok()).count();
+            let more_swallowed = acknowledging(after) > acknowledging(b);
             for p in now {
-                match then.iter().find(|q| q.rule == p.rule && q.event == p.event) {
+                match then.iter().find(|q| q.rule == p.rule && q.event == p.event && !(p.rule == "WH010" && more_swallowed)) {
                     Some(_) if ctx.partial => {}
                     // Hunks that show no verification in either version say nothing about it:
                     // it is out of view, not gone.
@@ -167,7 +171,8 @@ fn absolute(m: &HandlerModel) -> Vec<Problem> {
     } else if let Some((KeyedOn::ObjectId, line)) = idem.check {
         out.push(Problem::new("WH007", "", line, format!("the dedup check at line {line} is keyed on the object id, not the event id, so later events for the same object are skipped")));
     }
-    if let Some(e) = m.error_paths.iter().find(|e| e.status.is_ok()) {
+    // The last such catch: a catch-all (`except Exception`) follows the specific ones.
+    if let Some(e) = m.error_paths.iter().filter(|e| e.status.is_ok()).last() {
         out.push(
             Problem::new("WH010", "", e.line, format!("a processing error caught at line {} answers {}, so the provider never retries", e.line, e.status.describe()))
                 .with("status", e.status.describe()),

@@ -26,6 +26,51 @@ pub fn review(h: &Hunk) -> Vec<(&'static str, usize, String)> {
         }
     }
     out.extend(swallowed_propagation(h, &added));
+    out.extend(swallowed_match(h, &added));
+    out
+}
+
+/// Elixir: `{:ok, sub} = Subscriptions.create(attrs)` raised on a failure (a
+/// MatchError: the webhook or job fails and is retried); it is now
+/// `case Subscriptions.create(attrs) do ... rest -> Logger.warning(..); :ok end`,
+/// whose catch-all arm reports success.
+fn swallowed_match(h: &Hunk, added: &[(usize, &str)]) -> Vec<(&'static str, usize, String)> {
+    let mut asserted: Vec<String> = Vec::new();
+    let removed: Vec<&str> = h.lines.iter().filter(|(t, _)| *t == '-').map(|(_, l)| l.as_str()).collect();
+    for (i, l) in removed.iter().enumerate() {
+        let t = l.trim_start();
+        let Some(rest) = t.strip_prefix("{:ok,").and_then(|r| r.split_once("} =")).map(|(_, r)| r.trim()) else { continue };
+        // The call may be on the next removed line (`{:ok, sub} =\n  Subscriptions.update(...)`).
+        let call = if rest.is_empty() { removed.get(i + 1).map_or("", |n| n.trim()) } else { rest };
+        let name = call.split('(').next().unwrap_or("").rsplit('.').next().unwrap_or("").trim();
+        if name.len() >= 3 {
+            asserted.push(name.to_string());
+        }
+    }
+    let mut out = Vec::new();
+    for (k, (at, line)) in added.iter().enumerate() {
+        let t = line.trim_start();
+        let Some(subject) = t.strip_prefix("case ").and_then(|r| r.strip_suffix(" do").or_else(|| r.trim_end().strip_suffix(" do"))) else { continue };
+        let Some(name) = asserted.iter().find(|n| subject.contains(&format!("{n}("))) else { continue };
+        // Arms after the `case`, up to its `end`: a catch-all one whose last line is `:ok`.
+        let arms: Vec<&str> = added[k + 1..].iter().map(|(_, l)| *l).take(4 * ARM_LINES).collect();
+        let catch_all = arms.iter().position(|l| {
+            let a = l.trim();
+            a.ends_with("->") && !a.starts_with("{:ok") && (a.starts_with('_') || a.starts_with("{:error") || a.split_whitespace().count() == 2)
+        });
+        let Some(c) = catch_all else { continue };
+        let body: Vec<&str> = arms[c + 1..].iter().copied().take_while(|l| !l.trim().ends_with("->") && l.trim() != "end").collect();
+        let acknowledges = body.last().is_some_and(|l| l.trim() == ":ok" || l.trim().starts_with("{:ok"));
+        let fails = body.iter().any(|l| l.contains("raise") || l.contains(":error") || answers_error(l));
+        if acknowledges && !fails {
+            let shown: String = t.chars().take(100).collect();
+            out.push((
+                "WH010",
+                *at,
+                format!("`{shown}` now answers :ok when `{name}` fails, where the `{{:ok, _}} =` match raised before: the failure is acknowledged and never retried"),
+            ));
+        }
+    }
     out
 }
 
@@ -122,6 +167,34 @@ mod tests {
         assert_eq!(review(&spread).iter().map(|r| r.0).collect::<Vec<_>>(), ["WH010"]);
         let other = hunk(&[('-', "    save(id).await?;"), ('+', "    if let Err(e) = notify(id).await {"), ('+', "        log::warn!(\"{e}\");"), ('+', "    }")]);
         assert!(review(&other).is_empty());
+    }
+
+    #[test]
+    fn an_elixir_ok_match_turned_into_a_case_that_answers_ok_is_wh010() {
+        let swallowed = hunk(&[
+            ('-', "          {:ok, subscription} ="),
+            ('-', "            Subscriptions.update_subscription(subscription, attrs)"),
+            ('+', "          case Subscriptions.update_subscription(subscription, attrs) do"),
+            ('+', "            {:ok, _subscription} ->"),
+            ('+', "              :ok"),
+            ('+', ""),
+            ('+', "            rest ->"),
+            ('+', "              Logger.warning(\"Error updating subscription: #{inspect(rest)}\")"),
+            ('+', "              :ok"),
+            ('+', "          end"),
+        ]);
+        assert_eq!(review(&swallowed).iter().map(|r| r.0).collect::<Vec<_>>(), ["WH010"]);
+        // Quiet: the failure is still returned as an error.
+        let returned = hunk(&[
+            ('-', "          {:ok, subscription} = Subscriptions.update_subscription(subscription, attrs)"),
+            ('+', "          case Subscriptions.update_subscription(subscription, attrs) do"),
+            ('+', "            {:ok, _subscription} -> :ok"),
+            ('+', "            {:error, changeset} ->"),
+            ('+', "              Logger.warning(\"Error updating subscription\")"),
+            ('+', "              {:error, changeset}"),
+            ('+', "          end"),
+        ]);
+        assert!(review(&returned).is_empty());
     }
 
     #[test]
