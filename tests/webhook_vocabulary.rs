@@ -421,3 +421,24 @@ fn a_catch_all_that_now_acknowledges_beside_a_missing_row_catch_is_a_new_wh010()
     let moved = PY_CATCHES.replace("profile.is_pro = False\n            profile.save()", "profile.is_pro = False\n            profile.save(update_fields=[\"is_pro\"])");
     assert!(high_rules(path, PY_CATCHES, &moved).is_empty(), "{:?}", high_rules(path, PY_CATCHES, &moved));
 }
+
+const TS_OPAQUE_REVOKE: &str = r#"import { setPro } from '@acme/accounts';
+
+export async function POST(req: Request) {
+  const event = stripe.webhooks.constructEvent(await req.text(), req.headers.get('stripe-signature')!, secret);
+  switch (event.type) {
+    case 'customer.subscription.deleted':
+      await setPro(event.data.object.customer as string, false);
+      break;
+  }
+  return new Response('ok');
+}
+"#;
+
+#[test]
+fn a_revocation_by_a_call_of_another_package_is_named_in_the_message() {
+    let after = TS_OPAQUE_REVOKE.replace("      await setPro(event.data.object.customer as string, false);\n", "      console.log('ended');\n");
+    let findings = review_texts("app/api/stripe/route.ts", Some(TS_OPAQUE_REVOKE), &after).unwrap();
+    let wh005 = findings.iter().find(|f| f.rule.as_ref() == "WH005").unwrap_or_else(|| panic!("{findings:?}"));
+    assert!(wh005.message.contains("revoked setPro() before"), "{}", wh005.message);
+}

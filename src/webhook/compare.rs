@@ -458,6 +458,9 @@ fn describe_writes(e: &EventModel, revoke: bool) -> String {
         .map(|w| format!("{} = {}", w.field, w.value_text))
         .collect();
     let mut parts = parts;
+    // Calls whose names say what they do (`setPlus(id, false)`, `revokeAccess(user)`).
+    let kind = if revoke { OpaqueKind::Revoke } else { OpaqueKind::Grant };
+    parts.extend(e.opaque.iter().filter(|o| o.kind == kind).map(|o| format!("{}()", o.name)));
     parts.dedup();
     parts.join(", ")
 }
