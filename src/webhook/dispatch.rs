@@ -173,6 +173,9 @@ fn cond_events(e: &Expr, idx: &Index, negated: bool, pos: &mut Vec<String>, neg:
             }
         }
         Expr::Binary(op, _, r) if op == "in" || op == "not in" => push(event_list(r, idx), op == "in"),
+        // `let lifecycle = matches!(...); if lifecycle { ... }` (lowered to `in [...]`) or
+        // `is_paid = event.type == "invoice.paid"`: the test the variable holds.
+        Expr::Ident(_) if matches!(idx.value_of(e), Expr::Binary(op, ..) if op == "in" || op == "==") => cond_events(idx.value_of(e), idx, negated, pos, neg),
         Expr::Call(c) if matches!(c.callee.last_name(), "includes" | "has" | "__contains__") => {
             if let Expr::Member(o, _) = &c.callee {
                 push(event_list(o, idx), true);
