@@ -146,7 +146,7 @@ impl<'a> Callees<'a> {
             }
             // `const setPlus = require('./setPlus')` of `module.exports = async (...) => ...`.
             if original == "default" {
-                if let Some(f) = self.in_files("default", files).or_else(|| self.in_files("exports", files)) {
+                if let Some(f) = self.exported_in(files) {
                     return Some(f);
                 }
             }
@@ -157,7 +157,11 @@ impl<'a> Callees<'a> {
     /// The function a module exports as a whole (`module.exports = fn`, `export default fn`),
     /// by the specifier that loads it.
     pub fn default_export(&self, spec: &str) -> Option<&'a Func> {
-        let files = self.imports?.specs.get(spec)?;
+        self.exported_in(self.imports?.specs.get(spec)?)
+    }
+
+    /// `export default fn` or `module.exports = fn` in one of `files`.
+    fn exported_in(&self, files: &[String]) -> Option<&'a Func> {
         self.in_files("default", files).or_else(|| self.in_files("exports", files))
     }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use super::effects::{Body, block_answer};
 use super::index::Index;
-use super::lang::syntax::{Expr, Stmt};
+use super::lang::syntax::{Call, Expr, Stmt};
 use super::model::Answer;
 use super::vocab::is_event_type;
 
@@ -224,13 +224,7 @@ fn handler_map<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>) -> bool 
         let body = match &p.value {
             Expr::Lambda(f) => Body::Func(f),
             // `"invoice.paid": require("./events/invoice.paid")`: what the module exports.
-            Expr::Call(c) if matches!(c.callee.last_name(), "require" | "import") && matches!(c.args.first().map(|a| &a.value), Some(Expr::Str(_))) => {
-                let Some(Expr::Str(spec)) = c.args.first().map(|a| &a.value) else { continue };
-                match idx.callees.default_export(spec) {
-                    Some(f) => Body::Func(f),
-                    None => Body::Opaque(spec.clone(), p.line),
-                }
-            }
+            Expr::Call(c) if loaded_module(c).is_some() => module_body(loaded_module(c).unwrap_or_default(), p.line, idx),
             // `"invoice.paid" => :handle_invoice_paid` (Ruby symbols, PHP method names).
             Expr::Str(name) if idx.funcs.contains_key(name.as_str()) => Body::Func(idx.funcs[name.as_str()]),
             callee => match idx.resolve_call(callee).or_else(|| idx.funcs.get(callee.last_name()).copied()) {
@@ -257,30 +251,34 @@ fn event_modules<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>) -> boo
     let Some(param) = f.params.first() else { return false };
     let placeholder = format!("${{{param}}}");
     let mut template = None;
-    super::lang::syntax::each_expr(&f.body, &mut |top| {
-        top.walk(&mut |x| {
-            if let Expr::Call(r) = x {
-                if matches!(r.callee.last_name(), "require" | "import") {
-                    if let Some(Expr::Str(t)) = r.args.first().map(|a| &a.value) {
-                        if t.contains(&placeholder) {
-                            template = Some(t.clone());
-                        }
-                    }
-                }
-            }
-        })
+    super::lang::syntax::each_call(&f.body, &mut |r| {
+        if let Some(t) = loaded_module(r).filter(|t| t.contains(&placeholder)) {
+            template = Some(t);
+        }
     });
     let Some(template) = template else { return false };
     let events = event_list(list, idx);
     for ev in &events {
-        let spec = template.replace(&placeholder, ev);
-        let body = match idx.callees.default_export(&spec) {
-            Some(f) => Body::Func(f),
-            None => Body::Opaque(spec, c.line),
-        };
+        let body = module_body(&template.replace(&placeholder, ev), c.line, idx);
         found.dispatches.push(Dispatch { event: ev.clone(), line: c.line, body });
     }
     !events.is_empty()
+}
+
+/// The specifier of `require('x')` / `import('x')`.
+fn loaded_module(c: &Call) -> Option<&str> {
+    match (c.callee.last_name(), c.args.first().map(|a| &a.value)) {
+        ("require" | "import", Some(Expr::Str(spec))) => Some(spec),
+        _ => None,
+    }
+}
+
+/// What a loaded module exports, else the module as an opaque callee.
+fn module_body<'a>(spec: &str, line: u32, idx: &Index<'a>) -> Body<'a> {
+    match idx.callees.default_export(spec) {
+        Some(f) => Body::Func(f),
+        None => Body::Opaque(spec.to_string(), line),
+    }
 }
 
 /// Calls that register a handler for an event type: stripe_event's

@@ -488,14 +488,10 @@ impl<'a> Walker<'a, '_> {
         }
         self.stack.push(f);
         let mut casts: Vec<&'a Call> = Vec::new();
-        super::lang::syntax::each_expr(&f.body, &mut |top| {
-            top.walk(&mut |x| {
-                if let Expr::Call(k) = x {
-                    if matches!(k.callee.last_name(), "cast" | "put_change" | "force_change") {
-                        casts.push(k);
-                    }
-                }
-            })
+        super::lang::syntax::each_call(&f.body, &mut |k| {
+            if matches!(k.callee.last_name(), "cast" | "put_change" | "force_change") {
+                casts.push(k);
+            }
         });
         for k in casts {
             if k.callee.last_name() != "cast" {

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::flow;
 use super::index::Index;
-use super::lang::syntax::{Expr, Func, Stmt, each_expr};
+use super::lang::syntax::{Expr, Func, Stmt, each_call, each_expr};
 use super::model::{Deferral, Entry};
 use super::timing;
 
@@ -127,18 +127,14 @@ fn verified_on_path(idx: &Index, f: &Func) -> Option<String> {
 /// Names of the functions a body calls (the last segment: `self.handle` is `handle`).
 fn called_names(stmts: &[Stmt]) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    each_expr(stmts, &mut |e| {
-        e.walk(&mut |x| {
-            if let Expr::Call(c) = x {
-                out.insert(c.callee.last_name().to_string());
-                // `add_task(process, event)`, `router.post('/x', handler)`: functions passed along.
-                for a in &c.args {
-                    if let Expr::Ident(n) = &a.value {
-                        out.insert(n.clone());
-                    }
-                }
+    each_call(stmts, &mut |c| {
+        out.insert(c.callee.last_name().to_string());
+        // `add_task(process, event)`, `router.post('/x', handler)`: functions passed along.
+        for a in &c.args {
+            if let Expr::Ident(n) = &a.value {
+                out.insert(n.clone());
             }
-        })
+        }
     });
     out
 }

@@ -17,8 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::extract;
 use super::index::Index;
-use super::lang::syntax::each_expr;
-use super::lang::syntax::{Expr, Func, Stmt};
+use super::lang::syntax::{Expr, Func, Stmt, each_expr};
 use super::lang::{self, Language};
 use super::model::ExternalVerification;
 use super::{detect, vocab};

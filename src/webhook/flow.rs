@@ -292,7 +292,6 @@ impl<'a> VerifyScan<'a, '_> {
     }
 }
 
-
 /// `Time.now.to_i`, `time()`, `System.system_time(:second)`, `ts`: a side of a timestamp check.
 fn is_time(e: &Expr) -> bool {
     let mut found = false;

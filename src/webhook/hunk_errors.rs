@@ -50,7 +50,7 @@ fn swallowed_match(h: &Hunk, added: &[(usize, &str)]) -> Vec<(&'static str, usiz
     let mut out = Vec::new();
     for (k, (at, line)) in added.iter().enumerate() {
         let t = line.trim_start();
-        let Some(subject) = t.strip_prefix("case ").and_then(|r| r.strip_suffix(" do").or_else(|| r.trim_end().strip_suffix(" do"))) else { continue };
+        let Some(subject) = t.strip_prefix("case ").and_then(|r| r.trim_end().strip_suffix(" do")) else { continue };
         let Some(name) = asserted.iter().find(|n| subject.contains(&format!("{n}("))) else { continue };
         // Arms after the `case`, up to its `end`: a catch-all one whose last line is `:ok`.
         let arms: Vec<&str> = added[k + 1..].iter().map(|(_, l)| *l).take(4 * ARM_LINES).collect();

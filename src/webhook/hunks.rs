@@ -457,7 +457,6 @@ fn removed_billing_db_write(h: &Hunk, at: usize) -> bool {
 /// An added condition that lets an unpaid status through next to a paying one
 /// (`status === 'active' || status === 'unpaid'`), which its removed version did not.
 fn widened_status(h: &Hunk, added: &Added) -> Option<(usize, String)> {
-    let (unpaid, paying) = (UNPAID_TOKENS, PAYING);
     // Each added line is judged against the removed lines of its own block of changes.
     let block_removed = |i: usize| -> String {
         let start = h.lines[..i].iter().rposition(|(t, _)| *t == ' ').map_or(0, |p| p + 1);
@@ -488,12 +487,12 @@ fn widened_status(h: &Hunk, added: &Added) -> Option<(usize, String)> {
         };
         let (l_words, removed_words) = (words(l), words(&removed));
         let has = |u: &str, t: &str, ws: &[String]| t.contains(u) || ws.iter().any(|w| w == u);
-        let new_unpaid = unpaid.iter().find(|u| has(u, l, &l_words) && !has(u, &removed, &removed_words))?.trim_matches(['\'', '"', ':']);
+        let new_unpaid = UNPAID_TOKENS.iter().find(|u| has(u, l, &l_words) && !has(u, &removed, &removed_words))?.trim_matches(['\'', '"', ':']);
         // Let through elsewhere before (the allow-list moved to another function or file).
         if added.removed_allowed.contains(new_unpaid) {
             return None;
         }
-        (is_condition && paying.iter().any(|p| l.contains(p))).then(|| (i, new_unpaid.to_string()))
+        (is_condition && PAYING.iter().any(|p| l.contains(p))).then(|| (i, new_unpaid.to_string()))
     })
 }
 

@@ -90,16 +90,15 @@ impl RepoView {
     /// (`events/invoice.paid.js`): those of its directory and the one above, which a
     /// path search by word does not find (`index.js`).
     pub fn event_module_loaders(&self, path: &str) -> Vec<String> {
-        let stem = file_name(path).rsplit_once('.').map_or("", |(s, _)| s);
-        if !super::vocab::is_event_type(stem) {
+        let names_event = |p: &str| super::vocab::is_event_type(file_name(p).rsplit_once('.').map_or("", |(s, _)| s));
+        if !names_event(path) {
             return Vec::new();
         }
         let dir = dir_of(path);
         let parent = dir_of(dir);
         self.paths
             .iter()
-            .filter(|p| *p != path && (dir_of(p) == dir || dir_of(p) == parent))
-            .filter(|p| !super::vocab::is_event_type(file_name(p).rsplit_once('.').map_or("", |(s, _)| s)))
+            .filter(|p| *p != path && (dir_of(p) == dir || dir_of(p) == parent) && !names_event(p))
             .take(50)
             .cloned()
             .collect()
@@ -383,7 +382,7 @@ fn js_imports(text: &str) -> Vec<Import> {
 
 /// Per-event modules loaded by name: `require(`./events/${code}`)` in a file that
 /// lists event types gives `./events/invoice.paid` for each type listed.
-pub fn js_event_templates(text: &str) -> Vec<String> {
+fn js_event_templates(text: &str) -> Vec<String> {
     static TEMPLATE: OnceLock<Regex> = OnceLock::new();
     static LITERAL: OnceLock<Regex> = OnceLock::new();
     let template = re(&TEMPLATE, r#"(?:require|import)\(\s*`([^`$]*)\$\{\s*[A-Za-z_$][\w$.]*\s*\}([^`$]*)`\s*\)"#);

@@ -346,6 +346,17 @@ pub fn ends(block: &[Stmt]) -> bool {
     block.last().is_some_and(Stmt::terminates)
 }
 
+/// Visits every call in statements, nested calls and lambdas included.
+pub fn each_call<'a>(stmts: &'a [Stmt], f: &mut dyn FnMut(&'a Call)) {
+    each_expr(stmts, &mut |top| {
+        top.walk(&mut |x| {
+            if let Expr::Call(c) = x {
+                f(c);
+            }
+        })
+    });
+}
+
 /// Visits every expression in statements, functions and lambdas included.
 pub fn each_expr<'a>(stmts: &'a [Stmt], f: &mut dyn FnMut(&'a Expr)) {
     fn lambdas<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
