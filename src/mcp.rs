@@ -102,8 +102,8 @@ pub struct AccessArgs {
     /// billguard.toml, else the repo's, else built-in defaults.
     #[serde(default)]
     pub config: Option<String>,
-    /// Most findings to return (default 50, at most 200). Every finding is still counted in
-    /// `summary`; the full list is written to `report_file` when some are left out.
+    /// Most findings to return (default 50, at most 200); all are counted in `summary`, and
+    /// the full list goes to `report_file` when some are left out.
     #[serde(default)]
     pub max_findings: Option<u32>,
 }
@@ -123,8 +123,8 @@ pub struct WebhookArgs {
     /// from billguard.toml, else files detected as billing webhook handlers.
     #[serde(default)]
     pub paths: Option<Vec<String>>,
-    /// Most findings to return (default 50, at most 200). Every finding is still counted in
-    /// `summary`; the full list is written to `report_file` when some are left out.
+    /// Most findings to return (default 50, at most 200); all are counted in `summary`, and
+    /// the full list goes to `report_file` when some are left out.
     #[serde(default)]
     pub max_findings: Option<u32>,
 }
@@ -150,8 +150,8 @@ pub struct KeyModeArgs {
     /// billguard.toml to use, relative to the repo root. Default: the repo's, else built-in defaults.
     #[serde(default)]
     pub config: Option<String>,
-    /// Most findings to return (default 50, at most 200). Every finding is still counted in
-    /// `summary`; the full list is written to `report_file` when some are left out.
+    /// Most findings to return (default 50, at most 200); all are counted in `summary`, and
+    /// the full list goes to `report_file` when some are left out.
     #[serde(default)]
     pub max_findings: Option<u32>,
 }
@@ -396,7 +396,7 @@ billing or access code; fix every high finding (verdict \"fail\") and call again
     #[tool(
         name = "diff_webhook_handler",
         title = "Review a webhook handler diff",
-        description = "Review a change to billing webhook handlers (TypeScript/JavaScript/Python; Stripe or Paddle) by \
+        description = "Review a change to billing webhook handlers (TypeScript, JavaScript, Python, Ruby, Go, PHP, Rust, Elixir; Stripe or Paddle) by \
 what it does to the billing state machine: access grants or revocations removed, lifecycle events no longer handled, \
 signature verification removed or weakened, errors answered 2xx, idempotency that skips updates, lookups by email, \
 unpaid statuses granting access. Compares the working tree with a base ref, or reviews diff text. Read-only. Call \

@@ -11,7 +11,9 @@
 //! so the types every report shares are repeated in all four. To keep the
 //! listing small, a documented enum (`oneOf` of one-string alternatives, one
 //! object per variant) becomes one `enum` whose description lists the
-//! variants' documentation: same facts, a third of the characters.
+//! variants' documentation: same facts, a third of the characters; and a
+//! nullable scalar used more than once (`anyOf` of `string` and `null`) is
+//! one shared definition (`StringOrNull`) that each use refers to.
 
 use std::sync::Arc;
 
@@ -23,6 +25,7 @@ pub fn output<T: JsonSchema + std::any::Any>() -> Arc<Map<String, Value>> {
     let schema = rmcp::handler::server::tool::schema_for_output::<T>();
     let mut value = Value::Object((*schema).clone());
     portable(&mut value);
+    share_nullable_scalars(&mut value);
     match value {
         Value::Object(map) => Arc::new(map),
         _ => schema,
@@ -114,6 +117,53 @@ fn collapse_string_choices(map: &mut Map<String, Value>) {
     map.insert("enum".into(), Value::Array(values));
 }
 
+/// The scalar a schema allows besides null, when that is all it says:
+/// `anyOf: [{type: string}, {type: null}]` is `Some("string")`.
+fn nullable_scalar(map: &Map<String, Value>) -> Option<&str> {
+    let Some(Value::Array(alternatives)) = map.get("anyOf") else { return None };
+    let [Value::Object(one), Value::Object(null)] = alternatives.as_slice() else { return None };
+    let scalar = one.get("type").and_then(Value::as_str).filter(|t| matches!(*t, "string" | "boolean"))?;
+    (one.len() == 1 && null.len() == 1 && null.get("type").and_then(Value::as_str) == Some("null")).then_some(scalar)
+}
+
+/// Moves each nullable scalar used twice or more into the root's `$defs`
+/// (`StringOrNull`, `BooleanOrNull`) and points every use at it.
+fn share_nullable_scalars(root: &mut Value) {
+    fn visit(v: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value>)) {
+        match v {
+            Value::Object(map) => {
+                f(map);
+                map.values_mut().for_each(|x| visit(x, f));
+            }
+            Value::Array(items) => items.iter_mut().for_each(|x| visit(x, f)),
+            _ => {}
+        }
+    }
+    let mut uses: std::collections::BTreeMap<String, usize> = Default::default();
+    visit(root, &mut |m| {
+        if let Some(t) = nullable_scalar(m) {
+            *uses.entry(t.to_string()).or_default() += 1;
+        }
+    });
+    uses.retain(|_, n| *n > 1);
+    if uses.is_empty() || !root.is_object() {
+        return;
+    }
+    let name = |t: &str| format!("{}{}OrNull", t[..1].to_ascii_uppercase(), &t[1..]);
+    visit(root, &mut |m| {
+        if let Some(t) = nullable_scalar(m).filter(|t| uses.contains_key(*t)).map(str::to_string) {
+            m.remove("anyOf");
+            m.insert("$ref".into(), Value::String(format!("#/$defs/{}", name(&t))));
+        }
+    });
+    let defs = root.as_object_mut().and_then(|r| r.entry("$defs").or_insert_with(|| Value::Object(Map::new())).as_object_mut());
+    if let Some(defs) = defs {
+        for t in uses.keys() {
+            defs.insert(name(t), serde_json::json!({"anyOf": [{"type": t}, {"type": "null"}]}));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,5 +208,26 @@ mod tests {
         let before = mixed.clone();
         portable(&mut mixed);
         assert_eq!(mixed, before);
+    }
+
+    #[test]
+    fn a_nullable_scalar_used_twice_is_one_shared_definition() {
+        let mut s = json!({
+            "type": "object",
+            "properties": {
+                "a": {"description": "first", "anyOf": [{"type": "string"}, {"type": "null"}]},
+                "b": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                "c": {"anyOf": [{"type": "boolean"}, {"type": "null"}]},
+                "n": {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "null"}]}
+            }
+        });
+        share_nullable_scalars(&mut s);
+        assert_eq!(s["properties"]["a"], json!({"description": "first", "$ref": "#/$defs/StringOrNull"}));
+        assert_eq!(s["properties"]["b"], json!({"$ref": "#/$defs/StringOrNull"}));
+        assert_eq!(s["$defs"]["StringOrNull"], json!({"anyOf": [{"type": "string"}, {"type": "null"}]}));
+        // Used once, or with more than a type: left where it is.
+        assert_eq!(s["properties"]["c"], json!({"anyOf": [{"type": "boolean"}, {"type": "null"}]}));
+        assert_eq!(s["properties"]["n"]["anyOf"][0]["minimum"], 0);
+        assert!(s["$defs"].get("BooleanOrNull").is_none());
     }
 }

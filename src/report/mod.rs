@@ -53,12 +53,12 @@ impl Severity {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
-    /// No finding, and everything asked for was examined.
+    /// No finding; all asked for was examined.
     Pass,
-    /// Only medium or low findings, and everything asked for was examined.
+    /// Only medium or low findings; all asked for was examined.
     Warn,
-    /// No high finding, but part of what was asked for could not be examined
-    /// (named in `notes`): the absence of findings there proves nothing.
+    /// No high finding, but not all that was asked was examined (see `notes`): no
+    /// finding there proves nothing.
     Incomplete,
     /// At least one high finding.
     Fail,
@@ -163,10 +163,10 @@ pub struct Summary {
     pub low: usize,
     /// Findings per rule code, counting those left out of `findings`.
     pub by_rule: BTreeMap<String, usize>,
-    /// Accepted by `billguard-ignore` or `[[ignore]]`: not counted above nor listed; `notes` names each.
+    /// Suppressed by `billguard-ignore` or `[[ignore]]`; not counted above (see `notes`).
     #[serde(default)]
     pub suppressed: usize,
-    /// Recorded in `.billguard/baseline.json`: not counted above nor listed; `--no-baseline` shows them.
+    /// In `.billguard/baseline.json`; not counted above (`--no-baseline` shows them).
     #[serde(default)]
     pub baselined: usize,
 }
@@ -183,7 +183,7 @@ pub struct Report<S> {
     pub scope: S,
     /// Findings, highest severity first, grouped by rule. Bounded: see `omitted`.
     pub findings: Vec<Finding>,
-    /// How many findings were left out of `findings` (all are counted in `summary`).
+    /// Findings left out of `findings` (all are counted in `summary`).
     pub omitted: usize,
     /// What is not a finding but must be known: skipped sources, partial data, odd input.
     pub notes: Vec<String>,
