@@ -56,6 +56,33 @@ pub fn is_own_output(rel: &str) -> bool {
     rel == ".billguard" || rel.starts_with(".billguard/")
 }
 
+/// Directories that hold installed or vendored third-party packages, not the
+/// app's own code: npm, Composer and Go vendoring, Bundler, Mix, Python
+/// virtualenvs and site-packages.
+pub const DEPENDENCY_DIRS: &[&str] = &["node_modules", "vendor", "bower_components", "deps", "_build", "site-packages", "venv", ".venv", "__pypackages__", ".bundle"];
+
+/// Directories whose JavaScript is served to browsers or built from sources
+/// elsewhere in the repository: static assets and bundler output.
+const BROWSER_OR_BUILT_JS_DIRS: &[&str] = &["public", "static", "dist", "build", ".next", ".nuxt", ".svelte-kit"];
+
+/// Whether a repo-relative path is third-party or built code rather than the
+/// app's own: under a dependency directory at any depth (`vendor/stripe/...`,
+/// `web/node_modules/...`, Mix's `deps/`), a minified script, or JavaScript in a
+/// static-assets or build-output directory (`public/tinymce/tinymce.js`,
+/// `dist/server.js`). Following a handler into such a file, or scanning it for
+/// mounts, reads a library or a copy as if the app had written it.
+pub fn is_vendored_or_built(rel: &str) -> bool {
+    let lower = rel.to_ascii_lowercase();
+    let mut parts = lower.split('/').rev();
+    let file = parts.next().unwrap_or("");
+    let dirs: Vec<&str> = parts.collect();
+    if dirs.iter().any(|d| DEPENDENCY_DIRS.contains(d)) {
+        return true;
+    }
+    let script = [".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx"].iter().any(|e| file.ends_with(e));
+    script && (file.contains(".min.") || file.contains("-min.") || dirs.iter().any(|d| BROWSER_OR_BUILT_JS_DIRS.contains(d)))
+}
+
 /// Whether a repo-relative path is test code: a test or spec directory, or a
 /// test file by its language's naming. Test files are not handlers, and a
 /// variable read only by tests is not required in production.
@@ -150,6 +177,32 @@ mod tests {
         }
         for h in ["app/api/webhooks/stripe/route.ts", "app/Http/Controllers/latest.php", "billing/webhooks.py", "lib/app_web/controllers/stripe_controller.ex", "contest/handler.go"] {
             assert!(!is_test_path(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn vendored_and_built_code_is_told_from_the_apps_own() {
+        for v in [
+            "vendor/laravel/cashier/src/Http/Controllers/WebhookController.php",
+            "web/node_modules/stripe/lib/Webhooks.js",
+            "deps/stripity_stripe/lib/stripe/webhook_plug.ex",
+            "backend/.venv/lib/python3.12/site-packages/stripe/webhook.py",
+            "search/public/tinymce/tinymce.js",
+            "assets/js/chart.min.js",
+            "dist/server.js",
+            "priv/static/assets/app.js",
+        ] {
+            assert!(is_vendored_or_built(v), "{v}");
+        }
+        for own in [
+            "app/api/webhooks/stripe/route.ts",
+            "public/index.php",
+            "lib/deps.ex",
+            "src/build/webhook.rs",
+            "billing/vendors.py",
+            "app/Http/Controllers/VendorWebhookController.php",
+        ] {
+            assert!(!is_vendored_or_built(own), "{own}");
         }
     }
 

@@ -704,3 +704,22 @@ fn fields_an_ecto_changeset_casts_are_written_through_the_helper_that_applies_it
     assert!(high_rules(&v).is_empty(), "{v:#}");
     assert_eq!(out.status.code(), Some(0), "{v:#}");
 }
+
+#[test]
+fn a_vendored_copy_of_a_helper_is_neither_followed_nor_hides_the_apps_change() {
+    // Mix's `deps/` holds a library whose modules end like the app's own (`app/orgs/org.ex`).
+    let files = [
+        ("lib/app/stripe_handler.ex", EX_CAST_HANDLER),
+        ("lib/app/orgs.ex", EX_CAST_ORGS),
+        ("lib/app/orgs/org.ex", EX_CAST_ORG),
+        ("deps/org_kit/lib/app/orgs.ex", EX_CAST_ORGS),
+        ("deps/org_kit/lib/app/orgs/org.ex", EX_CAST_ORG),
+    ];
+    let dir = repo(&files);
+    write(dir.path(), &[("lib/app/orgs/org.ex", &EX_CAST_ORG.replace("[:plan, :plan_status]", "[:plan_status]"))]);
+    let (v, _) = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
+    let helpers: Vec<&str> = v["scope"]["handler_files"].as_array().unwrap().iter().flat_map(|h| h["helpers"].as_array().unwrap()).filter_map(Value::as_str).collect();
+    assert!(helpers.contains(&"lib/app/orgs/org.ex"), "{helpers:?}");
+    assert!(!helpers.iter().any(|h| h.starts_with("deps/")), "{helpers:?}");
+}

@@ -14,10 +14,10 @@ pub const MAX_TOTAL_BYTES: usize = 8 * 1024 * 1024;
 const MAX_ENTRIES: usize = 50_000;
 const MAX_DEPTH: usize = 12;
 
-/// Directories that hold no schema of the app's own.
-const SKIP_DIRS: [&str; 24] = [
-    "node_modules", "vendor", "target", "dist", "build", "out", "coverage", "tmp", "_build", "deps", "venv", "env", "__pycache__",
-    "site-packages", "test", "tests", "spec", "__tests__", "fixtures", "e2e", "cypress", "storybook-static", "bower_components", "Pods",
+/// Directories that hold no schema of the app's own, besides dependency directories.
+const SKIP_DIRS: [&str; 17] = [
+    "target", "dist", "build", "out", "coverage", "tmp", "env", "__pycache__", "test", "tests", "spec", "__tests__", "fixtures", "e2e",
+    "cypress", "storybook-static", "Pods",
 ];
 
 /// How early a kind of file is read: declarations, then migrations, then Go.
@@ -76,7 +76,7 @@ pub fn find(root: &Path, dir: &Path) -> Vec<(String, String)> {
             let path = entry.path();
             let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
             if meta.is_dir() {
-                if depth < MAX_DEPTH && !name.starts_with('.') && !SKIP_DIRS.contains(&name.as_str()) {
+                if depth < MAX_DEPTH && !name.starts_with('.') && !SKIP_DIRS.contains(&name.as_str()) && !crate::paths::DEPENDENCY_DIRS.contains(&name.as_str()) {
                     stack.push((path, depth + 1));
                 }
                 continue;

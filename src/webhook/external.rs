@@ -14,6 +14,9 @@
 //! elsewhere. Each handler file gets the first mount found.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, OnceLock};
+
+use regex::Regex;
 
 use super::extract;
 use super::index::Index;
@@ -25,11 +28,34 @@ use super::{detect, vocab};
 /// One side of the repository: path -> text, for the files worth scanning.
 pub type Tree = BTreeMap<String, String>;
 
-/// Words a file must contain (case-insensitively) to be worth parsing.
+/// Words a file must contain (case-insensitively) to be searched for: a cheap
+/// first cut that `git grep` makes; [`worth_parsing`] makes the second.
 pub const MARKERS: &[&str] = &[
     "webhook", "signature", "verif", "before_action", "plug", "depends", "middleware", "layer", "hmac", "construct_event",
     "constructevent", "stripeevent", "paddle",
 ];
+
+/// Whether a file that contains a marker uses it the way a verifier, a mount or
+/// a handler would. The bare words are common elsewhere (`verified` routes in
+/// every Phoenix module, an `electric_plug` icon, a CSS `layer`) and parsing
+/// every such file costs more than the rest of a review.
+fn worth_parsing(path: &str, text: &str) -> bool {
+    static ANY: OnceLock<Regex> = OnceLock::new();
+    static ELIXIR: OnceLock<Regex> = OnceLock::new();
+    static PYTHON: OnceLock<Regex> = OnceLock::new();
+    static RUBY: OnceLock<Regex> = OnceLock::new();
+    static RUST: OnceLock<Regex> = OnceLock::new();
+    let pattern = |cell: &'static OnceLock<Regex>, p: &str| cell.get_or_init(|| Regex::new(p).expect("a valid pattern"));
+    let any = pattern(&ANY, r"(?i)webhook|signature|verif(?:y|ying|ication|ie[rs])|middleware|hmac|construct_?event|stripeevent|paddle");
+    let own = match Language::of_path(path) {
+        Some(Language::Elixir) => Some(pattern(&ELIXIR, r"(?m)^\s*plug\b")),
+        Some(Language::Python) => Some(pattern(&PYTHON, r"\bDepends\s*\(")),
+        Some(Language::Ruby) => Some(pattern(&RUBY, r"before_action|before_filter")),
+        Some(Language::Rust) => Some(pattern(&RUST, r"(?i)layer\s*[(<]")),
+        _ => None,
+    };
+    !super::resolve::looks_generated(text) && (any.is_match(text) || own.is_some_and(|r| r.is_match(text)))
+}
 
 /// Names too generic to link a mount to a verifier or a handler.
 const GENERIC: &[&str] = &[
@@ -357,21 +383,46 @@ fn middleware_aliases(stmts: &[Stmt]) -> Vec<(String, String)> {
     out
 }
 
-/// Scans one side of the repository.
-pub fn scan(tree: &Tree) -> Scan {
-    let entries: Vec<(&String, &String)> = tree.iter().collect();
-    let files: Vec<FileFacts> = super::par_map(&entries, |(p, t)| facts(p, t)).into_iter().flatten().collect();
+/// Scans both sides of the repository. A file with the same text on both
+/// sides (most of them) is parsed once.
+pub fn scan_both(base: &Tree, after: &Tree) -> (Scan, Scan) {
+    let after_facts = facts_of(after, None);
+    let base_facts = facts_of(base, Some((after, &after_facts)));
+    let keep = |m: BTreeMap<&str, Option<Arc<FileFacts>>>| m.into_values().flatten().collect::<Vec<_>>();
+    (link(&keep(base_facts)), link(&keep(after_facts)))
+}
+
+/// The facts of each file of `tree`, taken from `known` where the other side holds the same text.
+fn facts_of<'t>(tree: &'t Tree, known: Option<(&Tree, &BTreeMap<&str, Option<Arc<FileFacts>>>)>) -> BTreeMap<&'t str, Option<Arc<FileFacts>>> {
+    let reuse = |p: &str, t: &String| known.filter(|(other, _)| other.get(p) == Some(t)).and_then(|(_, f)| f.get(p).cloned());
+    let mut out = BTreeMap::new();
+    let mut todo: Vec<(&String, &String)> = Vec::new();
+    for (p, t) in tree.iter().filter(|(p, t)| worth_parsing(p, t)) {
+        match reuse(p, t) {
+            Some(f) => {
+                out.insert(p.as_str(), f);
+            }
+            None => todo.push((p, t)),
+        }
+    }
+    let parsed = super::par_map(&todo, |(p, t)| facts(p, t).map(Arc::new));
+    out.extend(todo.iter().map(|(p, _)| p.as_str()).zip(parsed));
+    out
+}
+
+/// Links the handlers of one side to the verifiers mounted for them.
+fn link(files: &[Arc<FileFacts>]) -> Scan {
     let mut verifiers: BTreeMap<String, Verifier> = BTreeMap::new();
     for (name, display) in LIBRARY_VERIFIERS {
         verifiers.insert(name.to_string(), Verifier { path: String::new(), line: 0, call: display.to_string(), display: display.to_string(), via: None });
     }
-    for f in &files {
+    for f in files {
         for (name, v) in &f.verifiers {
             verifiers.entry(name.clone()).or_insert_with(|| v.clone());
         }
     }
     // A middleware alias names its class: a route's `->middleware('stripe-signature')` mounts it.
-    for f in &files {
+    for f in files {
         for (alias, class) in &f.aliases {
             if let Some(v) = verifiers.get(class).cloned() {
                 let display = format!("middleware alias '{alias}' of {}", v.display);
@@ -384,7 +435,7 @@ pub fn scan(tree: &Tree) -> Scan {
     // through them (`pipe_through :stripe`, `grp.POST(...)`, `hooks.post(...)`).
     for _ in 0..2 {
         let mut derived = Vec::new();
-        for f in &files {
+        for f in files {
             for s in &f.sites {
                 let Some(v) = s.names.iter().find_map(|n| verifiers.get(n)) else { continue };
                 let label = if s.text.starts_with("pipeline(") { s.text.split('\'').nth(1).map(key) } else { s.alias.clone() };
@@ -402,7 +453,7 @@ pub fn scan(tree: &Tree) -> Scan {
         }
     }
     // Statements that name a verifier: the only places a mount can be.
-    let mounting: Vec<(&FileFacts, &Site, &String, &Verifier)> = files
+    let mounting: Vec<(&Arc<FileFacts>, &Site, &String, &Verifier)> = files
         .iter()
         .flat_map(|g| g.sites.iter().filter(|s| !s.unmount).map(move |s| (g, s)))
         .filter_map(|(g, s)| s.names.iter().find_map(|n| verifiers.get_key_value(n)).map(|(n, v)| (g, s, n, v)))
@@ -512,4 +563,34 @@ pub fn cashier_config(tree: &Tree) -> Option<CashierConfig> {
     };
     let tolerance = get(inner, "tolerance").and_then(|p| number(&p.value));
     Some(CashierConfig { disabled_at, tolerance })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::worth_parsing;
+
+    #[test]
+    fn only_files_that_use_a_marker_as_verifiers_and_mounts_do_are_parsed() {
+        let worth = [
+            ("lib/app_web/router.ex", "pipeline :stripe do\n  plug :verify_stripe\nend\n"),
+            ("lib/app_web/endpoint.ex", "  plug Stripe.WebhookPlug, at: \"/webhook/stripe\"\n"),
+            ("app/routers/billing.py", "router = APIRouter(dependencies=[Depends(check_sig)])\n"),
+            ("app/controllers/hooks_controller.rb", "before_action :check_stripe\n"),
+            ("src/routes.rs", "Router::new().route(\"/stripe\", post(h)).route_layer(from_fn(check))\n"),
+            ("cmd/server.go", "r.With(VerifyStripe).Post(\"/stripe\", h)\n"),
+            ("src/hmac.ts", "const mac = createHmac('sha256', secret)\n"),
+        ];
+        for (path, text) in worth {
+            assert!(worth_parsing(path, text), "{path}");
+        }
+        let not_worth = [
+            ("lib/app_web/live/feed.ex", "use Phoenix.VerifiedRoutes\n<.icon name=\"electric_plug\" />\n"),
+            ("src/player.ts", "const layer = map.addLayer(player)\n"),
+            ("app/models/user.rb", "def verified?\n  verified_at.present?\nend\n"),
+            ("src/lib.py", "# depends on the user's locale\n"),
+        ];
+        for (path, text) in not_worth {
+            assert!(!worth_parsing(path, text), "{path}");
+        }
+    }
 }

@@ -279,7 +279,8 @@ pub fn used_elsewhere(top: &Path, word: &str, except: &[&str]) -> bool {
 
 /// Source files that mention any of `words` (case-insensitive), with their
 /// text: at a commit (`rev`), or in the working tree (tracked and untracked,
-/// not ignored). Bounded: the first 3,000 files under 1 MB each.
+/// not ignored), dependency directories left out. Bounded: the first 3,000
+/// files under 1 MB each.
 pub fn tree_files(top: &Path, rev: Option<&str>, words: &[&str]) -> std::collections::BTreeMap<String, String> {
     let mut args: Vec<String> = vec!["grep".into(), "-l".into(), "-I".into(), "-i".into(), "-F".into(), "-z".into()];
     if rev.is_none() {
@@ -292,6 +293,12 @@ pub fn tree_files(top: &Path, rev: Option<&str>, words: &[&str]) -> std::collect
     if let Some(r) = rev {
         args.push(r.into());
     }
+    // Dependency directories are not searched at all: they are most of a vendored tree.
+    args.push("--".into());
+    args.push(".".into());
+    for d in crate::paths::DEPENDENCY_DIRS {
+        args.push(format!(":(exclude,glob)**/{d}/**"));
+    }
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let Ok(out) = git(top, &refs) else { return Default::default() };
     let prefix = rev.map(|r| format!("{r}:")).unwrap_or_default();
@@ -299,30 +306,30 @@ pub fn tree_files(top: &Path, rev: Option<&str>, words: &[&str]) -> std::collect
         .split(|b| *b == 0)
         .filter(|p| !p.is_empty())
         .map(|p| String::from_utf8_lossy(p).trim_start_matches(prefix.as_str()).to_string())
-        .filter(|p| super::lang::Language::of_path(p).is_some() && !crate::paths::is_own_output(p))
+        .filter(|p| scanned_path(p))
         .take(3000)
         .collect();
-    let mut files = std::collections::BTreeMap::new();
-    match rev {
-        Some(r) => {
-            let specs: Vec<String> = paths.iter().map(|p| format!("{r}:{p}")).collect();
-            for (p, blob) in paths.iter().zip(cat_batch(top, &specs).unwrap_or_default()) {
-                if let Some(b) = blob.filter(|b| b.len() < 1 << 20) {
-                    files.insert(p.clone(), String::from_utf8_lossy(&b).into_owned());
-                }
-            }
-        }
-        None => {
-            for p in paths {
-                if let Ok(b) = std::fs::read(top.join(&p)) {
-                    if b.len() < 1 << 20 {
-                        files.insert(p, String::from_utf8_lossy(&b).into_owned());
-                    }
-                }
-            }
-        }
+    // The same bounded reader as the resolver's: no symlink followed out of the checkout.
+    let texts = read_sources(top, rev, &paths, SCANNED_MAX_BYTES);
+    paths.into_iter().zip(texts).filter_map(|(p, t)| Some((p, t?))).collect()
+}
+
+/// The largest file [`tree_files`] reads.
+const SCANNED_MAX_BYTES: usize = (1 << 20) - 1;
+
+/// A source file of the app's own (not vendored, built or billguard's output).
+fn scanned_path(p: &str) -> bool {
+    super::lang::Language::of_path(p).is_some() && !crate::paths::is_own_output(p) && !crate::paths::is_vendored_or_built(p)
+}
+
+/// Whether [`tree_files`] would hold the file `path` with content `bytes`: the
+/// same test for a version it did not search (the base side of a change).
+pub fn worth_scanning(path: &str, bytes: &[u8], words: &[&str]) -> bool {
+    if !scanned_path(path) || bytes.len() > SCANNED_MAX_BYTES || bytes.contains(&0) {
+        return false;
     }
-    files
+    let lower = String::from_utf8_lossy(bytes).to_ascii_lowercase();
+    words.iter().any(|w| lower.contains(&w.to_ascii_lowercase()))
 }
 
 /// Source files (by extension) of a commit, or of the working tree (tracked
@@ -337,7 +344,7 @@ pub fn source_paths(top: &Path, rev: Option<&str>) -> Vec<String> {
         .split(|b| *b == 0)
         .filter(|p| !p.is_empty())
         .filter_map(|p| std::str::from_utf8(p).ok())
-        .filter(|p| super::lang::Language::of_path(p).is_some() && !p.starts_with(".billguard/") && !p.contains("node_modules/") && !p.starts_with("vendor/"))
+        .filter(|p| super::lang::Language::of_path(p).is_some() && !crate::paths::is_own_output(p) && !crate::paths::is_vendored_or_built(p))
         .map(str::to_string)
         .collect();
     paths.sort();

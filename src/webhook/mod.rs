@@ -333,9 +333,9 @@ fn pair_moves(analyzed: &mut Vec<Analyzed>) {
 }
 
 /// Both sides of the repository for the outside-the-file scan: the base tree
-/// (git: the base commit; diff text: the working tree with the diff's old
-/// versions put back) and the working tree.
-fn outside_trees(req: &WebhookRequest, changes: &[FileChange], top: Option<&std::path::Path>, base_sha: Option<&str>) -> Option<(external::Tree, external::Tree)> {
+/// (the working tree with the change's old versions put back: in git mode the
+/// base commit's files as far as the scan reads them) and the working tree.
+fn outside_trees(req: &WebhookRequest, changes: &[FileChange], top: Option<&std::path::Path>) -> Option<(external::Tree, external::Tree)> {
     let top = match top {
         Some(t) => t.to_path_buf(),
         None => {
@@ -347,24 +347,20 @@ fn outside_trees(req: &WebhookRequest, changes: &[FileChange], top: Option<&std:
         }
     };
     let after = git_source::tree_files(&top, None, external::MARKERS);
-    let base = match base_sha {
-        Some(sha) => git_source::tree_files(&top, Some(sha), external::MARKERS),
-        None => {
-            let mut base = after.clone();
-            for c in changes {
-                if c.partial {
-                    continue;
-                }
-                if let Some(n) = &c.new_path {
-                    base.remove(n);
-                }
-                if let (Some(o), Some(b)) = (&c.old_path, &c.before) {
-                    base.insert(o.clone(), String::from_utf8_lossy(b).into_owned());
-                }
-            }
-            base
+    // The base side is the working tree with the change undone: the files the change
+    // touched are the only ones that differ, and their old versions are already read.
+    // (Searching the base commit again costs more than the rest of a review.)
+    let mut base = after.clone();
+    for c in changes.iter().filter(|c| !c.partial) {
+        if let Some(n) = &c.new_path {
+            base.remove(n);
         }
-    };
+        if let (Some(o), Some(b)) = (&c.old_path, &c.before) {
+            if git_source::worth_scanning(o, b, external::MARKERS) {
+                base.insert(o.clone(), String::from_utf8_lossy(b).into_owned());
+            }
+        }
+    }
     Some((base, after))
 }
 
@@ -372,7 +368,7 @@ fn outside_trees(req: &WebhookRequest, changes: &[FileChange], top: Option<&std:
 /// tree), adds handlers whose outside verification was removed while the file
 /// itself did not change, and locates each removal in the new tree.
 fn attach_outside(analyzed: &mut Vec<Analyzed>, base: &external::Tree, after: &external::Tree, repo_top: Option<&std::path::Path>, fields: &[String]) {
-    let (sb, sa) = (external::scan(base), external::scan(after));
+    let (sb, sa) = external::scan_both(base, after);
     for a in analyzed.iter_mut() {
         if let Some(b) = &mut a.before {
             b.external = sb.links.get(a.old_path.as_deref().unwrap_or(&a.path)).cloned();
@@ -492,7 +488,9 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
     }
     // The repository, when there is one, to follow handlers into the files they call.
     let view_top = top.clone().or_else(|| req.diff.as_ref().and_then(|_| git_source::toplevel(&req.repo)));
+    let clock = std::time::Instant::now();
     let views = view_top.as_deref().and_then(|t| Views::new(t, base_sha.as_deref(), &changes));
+    tracing::debug!(ms = clock.elapsed().as_millis() as u64, "webhook: repository views listed");
     let mut analyzed = Vec::new();
     for (analysis, mut file_notes) in par_map(&sources, |(c, shown)| {
         let mut file_notes = Vec::new();
@@ -504,17 +502,21 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
             Err(why) => unexamined.push(why),
         }
     }
+    tracing::debug!(ms = clock.elapsed().as_millis() as u64, files = sources.len(), "webhook: changed files analysed");
     if let Some(views) = &views {
         analyzed.extend(reached_through_helpers(&changes, &analyzed, views, &globs, &config.webhook.access_fields, &mut notes));
     }
+    tracing::debug!(ms = clock.elapsed().as_millis() as u64, "webhook: handlers reached through changed helpers analysed");
     notes.sort();
     notes.dedup();
     // Verification outside the handler files: only worth a scan when handlers changed (or
     // files that may mount verification did, in git mode).
     let worth_scanning = !analyzed.is_empty() || (top.is_some() && changes.iter().any(|c| c.new_path.as_deref().or(c.old_path.as_deref()).is_some_and(|p| Language::of_path(p).is_some())));
     if worth_scanning {
-        if let Some((tb, ta)) = outside_trees(req, &changes, top.as_deref(), base_sha.as_deref()) {
+        if let Some((tb, ta)) = outside_trees(req, &changes, top.as_deref()) {
+            tracing::debug!(ms = clock.elapsed().as_millis() as u64, base = tb.len(), after = ta.len(), "webhook: trees read for verification outside handlers");
             attach_outside(&mut analyzed, &tb, &ta, top.as_deref(), &config.webhook.access_fields);
+            tracing::debug!(ms = clock.elapsed().as_millis() as u64, "webhook: verification outside handlers scanned");
         }
     }
     pair_moves(&mut analyzed);

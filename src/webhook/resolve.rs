@@ -233,8 +233,8 @@ pub fn reach(view: &RepoView, path: &str, lang: Language, text: &str, cache: &Pa
     out
 }
 
-/// Minified bundles: very long lines.
-fn looks_generated(text: &str) -> bool {
+/// Minified bundles (very long lines) and files marked generated: not the app's hand-written code.
+pub(crate) fn looks_generated(text: &str) -> bool {
     let lines = text.lines().count().max(1);
     text.len() / lines > 400 || text.lines().take(5).any(|l| l.contains("@generated") || l.contains("DO NOT EDIT"))
 }
