@@ -723,3 +723,51 @@ fn a_vendored_copy_of_a_helper_is_neither_followed_nor_hides_the_apps_change() {
     assert!(helpers.contains(&"lib/app/orgs/org.ex"), "{helpers:?}");
     assert!(!helpers.iter().any(|h| h.starts_with("deps/")), "{helpers:?}");
 }
+
+const RB_STRIPE_EVENT_INITIALIZER: &str = r#"StripeEvent.signing_secret = ENV["STRIPE_SIGNING_SECRET"]
+
+StripeEvent.configure do |events|
+  events.subscribe "customer.subscription.updated", Billing::SyncSubscription.new
+  events.subscribe "customer.subscription.deleted", Billing::SyncSubscription.new
+end
+"#;
+
+const RB_SYNC_SUBSCRIPTION: &str = r#"module Billing
+  class SyncSubscription
+    def call(event)
+      sub = event.data.object
+      team = Team.find_by(stripe_customer_id: sub.customer)
+      return unless team
+
+      team.update!(subscription_status: sub.status)
+    end
+  end
+end
+"#;
+
+#[test]
+fn a_stripe_event_subscriber_object_in_its_own_file_handles_its_events() {
+    let files = [("config/initializers/stripe.rb", RB_STRIPE_EVENT_INITIALIZER), ("app/services/billing/sync_subscription.rb", RB_SYNC_SUBSCRIPTION)];
+    // The deleted event unsubscribed: the status is no longer synced on cancel.
+    let dir = repo(&files);
+    write(dir.path(), &[("config/initializers/stripe.rb", &RB_STRIPE_EVENT_INITIALIZER.replace("  events.subscribe \"customer.subscription.deleted\", Billing::SyncSubscription.new\n", ""))]);
+    let (v, _) = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH006".to_string()), "{v:#}");
+    // The subscriber's write removed: seen through the initializer.
+    let dir = repo(&files);
+    write(dir.path(), &[("app/services/billing/sync_subscription.rb", &RB_SYNC_SUBSCRIPTION.replace("      team.update!(subscription_status: sub.status)\n", "      Rails.logger.info(sub.status)\n"))]);
+    let (v, _) = review(dir.path());
+    assert!(!high_rules(&v).is_empty(), "{v:#}");
+    // A subscriber renamed in both places: quiet.
+    let dir = repo(&files);
+    std::fs::remove_file(dir.path().join("app/services/billing/sync_subscription.rb")).unwrap();
+    write(
+        dir.path(),
+        &[
+            ("config/initializers/stripe.rb", &RB_STRIPE_EVENT_INITIALIZER.replace("SyncSubscription", "SubscriptionSync")),
+            ("app/services/billing/subscription_sync.rb", &RB_SYNC_SUBSCRIPTION.replace("SyncSubscription", "SubscriptionSync")),
+        ],
+    );
+    let (v, _) = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+}

@@ -194,6 +194,91 @@ fn an_event_handed_to_an_in_process_emitter_is_wh019_not_silence() {
     assert!(high("app/api/webhook/route.ts", TS, &after).contains(&"WH019".to_string()));
 }
 
+const PY_MAP: &str = r#"import os
+
+import stripe
+from fastapi import APIRouter, BackgroundTasks, Header, Request
+
+router = APIRouter()
+
+
+def on_checkout_completed(db, session):
+    db.query(User).filter(User.stripe_customer_id == session["customer"]).update({"is_pro": True})
+
+
+def on_subscription_deleted(db, sub):
+    db.query(User).filter(User.stripe_customer_id == sub["customer"]).update({"is_pro": False})
+
+
+HANDLERS = {
+    "checkout.session.completed": on_checkout_completed,
+    "customer.subscription.deleted": on_subscription_deleted,
+}
+
+
+@router.post("/webhooks/stripe")
+async def stripe_webhook(request: Request, background: BackgroundTasks, stripe_signature: str = Header(None)):
+    payload = await request.body()
+    event = stripe.Webhook.construct_event(payload, stripe_signature, os.environ["STRIPE_WEBHOOK_SECRET"])
+    handler = HANDLERS.get(event["type"])
+    if handler is not None:
+        handler(db, event["data"]["object"])
+        db.commit()
+    return {"received": True}
+"#;
+
+#[test]
+fn a_handler_map_lookup_run_in_a_background_task_is_wh019() {
+    let path = "app/routers/stripe_webhook.py";
+    let late = PY_MAP.replace(
+        "        handler(db, event[\"data\"][\"object\"])\n        db.commit()\n",
+        "        background.add_task(run_handler, handler, db, event[\"data\"][\"object\"])\n",
+    ) + "\n\ndef run_handler(handler, db, obj):\n    handler(db, obj)\n    db.commit()\n";
+    assert!(high(path, PY_MAP, &late).contains(&"WH019".to_string()), "{:?}", findings(path, PY_MAP, &late));
+    // The same helper called before answering: quiet.
+    let inline = PY_MAP.replace(
+        "        handler(db, event[\"data\"][\"object\"])\n        db.commit()\n",
+        "        run_handler(handler, db, event[\"data\"][\"object\"])\n",
+    ) + "\n\ndef run_handler(handler, db, obj):\n    handler(db, obj)\n    db.commit()\n";
+    assert!(!has(path, PY_MAP, &inline, "WH019"), "{:?}", findings(path, PY_MAP, &inline));
+}
+
+const EX_DISPATCH: &str = r#"defmodule AppWeb.StripeWebhookController do
+  use AppWeb, :controller
+
+  def create(conn, _params) do
+    sig = conn |> get_req_header("stripe-signature") |> List.first()
+    case Stripe.Webhook.construct_event(conn.private[:raw_body], sig, webhook_secret()) do
+      {:ok, %Stripe.Event{} = event} ->
+        :ok = dispatch(event)
+        json(conn, %{received: true})
+
+      {:error, reason} ->
+        conn |> put_status(400) |> json(%{error: inspect(reason)})
+    end
+  end
+
+  defp dispatch(%Stripe.Event{type: type} = event) do
+    object = event.data.object
+    case type do
+      "invoice.paid" -> Teams.upgrade!(object.customer, :team)
+      "customer.subscription.deleted" -> Teams.downgrade!(object.customer)
+      _ -> :ok
+    end
+  end
+end
+"#;
+
+#[test]
+fn a_task_started_around_the_files_own_dispatch_function_is_wh019() {
+    let path = "lib/app_web/controllers/stripe_webhook_controller.ex";
+    let late = EX_DISPATCH.replace(":ok = dispatch(event)", "Task.start(fn -> dispatch(event) end)");
+    assert!(high(path, EX_DISPATCH, &late).contains(&"WH019".to_string()), "{:?}", findings(path, EX_DISPATCH, &late));
+    // A task for something else beside the dispatch: quiet.
+    let beside = EX_DISPATCH.replace(":ok = dispatch(event)", ":ok = dispatch(event)\n        Task.start(fn -> Logger.info(\"done\") end)");
+    assert!(!has(path, EX_DISPATCH, &beside, "WH019"), "{:?}", findings(path, EX_DISPATCH, &beside));
+}
+
 // ---------- WH020: ordering weakened ----------
 
 const TS_UPSERT: &str = r#"export async function POST(req: Request) {

@@ -478,3 +478,86 @@ fn an_event_test_held_in_a_variable_dispatches_like_the_match_it_replaced() {
     let narrowed = held.replace("EventType::CustomerSubscriptionUpdated | EventType::CustomerSubscriptionDeleted", "EventType::CustomerSubscriptionUpdated");
     assert!(high_rules(path, RS_MATCH_ARMS, &narrowed).contains(&"WH006".to_string()), "{:?}", high_rules(path, RS_MATCH_ARMS, &narrowed));
 }
+
+const PHP_PAID_CHECK: &str = r#"<?php
+namespace App\Controller;
+
+class StripeWebhookController extends AbstractController
+{
+    public function __invoke(Request $request): Response
+    {
+        try {
+            $event = Webhook::constructEvent($request->getContent(), $request->headers->get('stripe-signature'), $this->secret);
+        } catch (\Throwable $e) {
+            return new Response('invalid', 400);
+        }
+        $object = $event->data->object;
+        if ($event->type === 'checkout.session.completed' && $object->payment_status === 'paid') {
+            $this->markPremium((int) $object->client_reference_id);
+        }
+        match ($event->type) {
+            'checkout.session.completed' => $object->payment_status === 'paid' ? $this->markPro($object->customer) : null,
+            default => null,
+        };
+        return new Response('ok');
+    }
+
+    private function markPremium(int $id): void
+    {
+        User::where('id', $id)->update(['is_premium' => true]);
+    }
+
+    private function markPro(string $customer): void
+    {
+        User::where('stripe_customer_id', $customer)->update(['is_pro' => true]);
+    }
+}
+"#;
+
+#[test]
+fn a_payment_check_beside_the_event_test_or_in_a_ternary_guards_the_grant() {
+    let path = "src/Controller/StripeWebhookController.php";
+    let same = PHP_PAID_CHECK.replace("return new Response('ok');", "return new Response('received');");
+    assert!(!high_rules(path, PHP_PAID_CHECK, &same).contains(&"WH016".to_string()), "both grants are checked");
+    let conjunct_dropped = PHP_PAID_CHECK.replace(" && $object->payment_status === 'paid'", "");
+    assert!(high_rules(path, PHP_PAID_CHECK, &conjunct_dropped).contains(&"WH016".to_string()));
+    let ternary_dropped = PHP_PAID_CHECK.replace("$object->payment_status === 'paid' ? $this->markPro($object->customer) : null", "$this->markPro($object->customer)");
+    assert!(high_rules(path, PHP_PAID_CHECK, &ternary_dropped).contains(&"WH016".to_string()));
+}
+
+const RS_SQLX_BIND: &str = r#"pub async fn stripe_webhook(State(db): State<PgPool>, headers: HeaderMap, body: String) -> StatusCode {
+    let sig = headers.get("stripe-signature").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let Ok(event) = Webhook::construct_event(&body, sig, &std::env::var("STRIPE_WEBHOOK_SECRET").unwrap_or_default()) else {
+        return StatusCode::BAD_REQUEST;
+    };
+    match event.type_ {
+        EventType::CustomerSubscriptionUpdated | EventType::CustomerSubscriptionDeleted => {
+            if let EventObject::Subscription(sub) = event.data.object {
+                let saved = sqlx::query(
+                    "INSERT INTO team_plans (team_customer, stripe_status, renews_at) VALUES ($1, $2, to_timestamp($3)) \
+                     ON CONFLICT (team_customer) DO UPDATE SET stripe_status = EXCLUDED.stripe_status, renews_at = EXCLUDED.renews_at",
+                )
+                .bind(sub.customer.id().to_string())
+                .bind(sub.status.as_str())
+                .bind(sub.current_period_end)
+                .execute(&db)
+                .await;
+                if saved.is_err() {
+                    return StatusCode::INTERNAL_SERVER_ERROR;
+                }
+            }
+        }
+        _ => {}
+    }
+    StatusCode::OK
+}
+"#;
+
+#[test]
+fn values_bound_to_an_sqlx_query_are_the_columns_it_writes() {
+    let path = "src/routes/webhooks.rs";
+    let pinned = RS_SQLX_BIND.replace(".bind(sub.status.as_str())", ".bind(\"active\")");
+    assert!(high_rules(path, RS_SQLX_BIND, &pinned).contains(&"WH005".to_string()), "{:?}", high_rules(path, RS_SQLX_BIND, &pinned));
+    let reordered = RS_SQLX_BIND.replace("if saved.is_err() {", "if let Err(_) = saved {");
+    assert!(high_rules(path, RS_SQLX_BIND, &reordered).is_empty(), "{:?}", high_rules(path, RS_SQLX_BIND, &reordered));
+}

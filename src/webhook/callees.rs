@@ -174,6 +174,13 @@ impl<'a> Callees<'a> {
     /// named like the receiver, or, for an instance, the only repository
     /// function of that name when the name is specific enough.
     pub fn member(&self, receiver: &Expr, name: &str) -> Option<&'a Func> {
+        // `Billing::Activate.call(x)` reaches here as a call of the class itself: its `call` method.
+        if name.chars().next().is_some_and(char::is_uppercase) {
+            let owned_by = |c: &&Callee<'a>| c.owner.is_some_and(|o| o.rsplit(['.', ':', '\\']).next() == Some(name));
+            if let Some(c) = self.named("call").iter().find(owned_by) {
+                return Some(c.func);
+            }
+        }
         let root = receiver_name(receiver);
         if let Some(root) = root {
             if let Some(files) = self.imports.and_then(|i| i.modules.get(root)) {

@@ -26,6 +26,8 @@ pub struct Found<'a> {
     pub sites: BTreeSet<u32>,
     /// Variables holding handler maps: a statement using one dispatches.
     pub map_vars: BTreeSet<String>,
+    /// Lines of the dispatches a handler map makes (its entries).
+    pub map_lines: BTreeSet<u32>,
     pub unhandled: Option<Answer>,
 }
 
@@ -88,8 +90,10 @@ fn scan<'a>(stmts: &'a [Stmt], idx: &Index<'a>, found: &mut Found<'a>) {
             Stmt::If { cond, then, els, line } => {
                 let (mut pos, mut neg) = (Vec::new(), Vec::new());
                 cond_events(cond, idx, false, &mut pos, &mut neg);
+                let also = other_conjuncts(cond, idx);
                 for ev in &pos {
-                    found.dispatches.push(Dispatch { event: ev.clone(), line: *line, body: Body::Stmts(then) });
+                    let body = if also.is_empty() { Body::Stmts(then) } else { Body::Guarded(also.clone(), then) };
+                    found.dispatches.push(Dispatch { event: ev.clone(), line: *line, body });
                 }
                 if !neg.is_empty() && pos.is_empty() && super::lang::syntax::ends(then) {
                     // `if (event.type !== 'checkout.session.completed') return ...`: the rest handles it.
@@ -145,6 +149,19 @@ fn missing_handler_answer(cond: &Expr, then: &[Stmt], found: &mut Found) {
         if op == "!" && matches!(&**inner, Expr::Ident(_)) && found.map_vars.iter().any(|m| inner.mentions(m)) {
             found.unhandled = block_answer(then).or(found.unhandled);
         }
+    }
+}
+
+/// The parts of an `a && b && ...` condition that test something other than the event type.
+fn other_conjuncts<'a>(cond: &'a Expr, idx: &Index) -> Vec<&'a Expr> {
+    match cond {
+        Expr::Binary(op, l, r) if matches!(op.as_str(), "&&" | "and") => {
+            let mut out = other_conjuncts(l, idx);
+            out.extend(other_conjuncts(r, idx));
+            out
+        }
+        other if has_events(other, idx) => Vec::new(),
+        other => vec![other],
     }
 }
 
@@ -233,6 +250,7 @@ fn handler_map<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>) -> bool 
             },
         };
         found.dispatches.push(Dispatch { event: ev.clone(), line: p.line, body });
+        found.map_lines.insert(p.line);
         any = true;
     }
     any
@@ -303,10 +321,17 @@ fn subscriptions<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>) -> boo
         let handler = c.args.iter().rev().find_map(|a| match &a.value {
             Expr::Lambda(f) => Some(Body::Func(f)),
             Expr::Ident(_) | Expr::Member(..) => idx.resolve_call(&a.value).or_else(|| idx.funcs.get(a.value.last_name()).copied()).map(Body::Func),
-            // `subscribe "x", CancelSubscription.new`: the object's `call` method.
+            // `subscribe "x", CancelSubscription.new`: the object's `call` method, in this
+            // file or in the class's own file (`Subscribers::SubscriptionChanged.new`).
             Expr::Call(k) if k.args.is_empty() => {
                 let class = k.callee.last_name();
-                idx.all.iter().copied().find(|f| f.owner.as_deref().is_some_and(|o| o == class || o.ends_with(&format!("::{class}"))) && f.name == "call").map(Body::Func)
+                idx.all
+                    .iter()
+                    .copied()
+                    .find(|f| f.owner.as_deref().is_some_and(|o| o == class || o.ends_with(&format!("::{class}"))) && f.name == "call")
+                    .or_else(|| idx.callees.member(&a.value, "call"))
+                    .or_else(|| idx.callees.member(&k.callee, "call"))
+                    .map(Body::Func)
                     .or_else(|| Some(Body::Opaque(class.to_string(), c.line)))
             }
             _ => None,

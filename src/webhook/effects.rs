@@ -16,6 +16,10 @@ const MAX_DEPTH: usize = 6;
 /// What handles one event.
 pub enum Body<'a> {
     Stmts(&'a [Stmt]),
+    /// The branch of an `if` whose condition tests the event type together with other
+    /// conditions (`type == 'checkout.session.completed' && payment_status == 'paid'`):
+    /// those other conditions guard every write of the branch.
+    Guarded(Vec<&'a Expr>, &'a [Stmt]),
     Func(&'a Func),
     /// A function billguard cannot see (imported from another file).
     Opaque(String, u32),
@@ -24,10 +28,20 @@ pub enum Body<'a> {
 }
 
 pub fn walk<'a>(idx: &Index<'a>, event: &str, body: &Body<'a>, out: &mut EventModel) {
-    let mut w = Walker { idx, event, out, guards: Vec::new(), stack: Vec::new(), bindings: Vec::new(), untraced_values: false };
+    let mut w = Walker { idx, event, out, guards: Vec::new(), stack: Vec::new(), bindings: Vec::new(), untraced_values: false, sql_binds: Vec::new() };
     match body {
         Body::Stmts(s) => w.block(s),
-        Body::Func(f) => w.func(f),
+        Body::Guarded(conds, s) => {
+            w.guards.extend(conds.iter().map(|c| ((*c).clone(), false)));
+            w.block(s);
+        }
+        Body::Func(f) => {
+            w.func(f);
+            // A handler of another file (a subscriber object's `call`): named as a followed helper.
+            if idx.is_external(f) && !w.out.access_writes.is_empty() {
+                w.out.writes_access.extend([Some(&f.name), f.owner.as_ref()].into_iter().flatten().map(|n| squash(n)));
+            }
+        }
         Body::Opaque(name, line) => {
             let kind = vocab::opaque_kind(name).unwrap_or(OpaqueKind::Write);
             w.out.opaque.push(Opaque { name: name.clone(), kind, line: *line });
@@ -48,6 +62,9 @@ struct Walker<'a, 'w> {
     /// Writing fields a changeset casts from attributes built elsewhere: what the
     /// values hold, and whether a status decided them, is not seen (no WH016 claim).
     untraced_values: bool,
+    /// The values a query call's chain binds to its placeholders, in order:
+    /// `sqlx::query(sql).bind(a).bind(b)` (sqlx, and Diesel's `sql_query`).
+    sql_binds: Vec<(*const Call, Vec<&'a Expr>)>,
 }
 
 impl<'a> Walker<'a, '_> {
@@ -183,8 +200,13 @@ impl<'a> Walker<'a, '_> {
     fn expr(&mut self, e: &'a Expr) {
         let mut found = Found::default();
         collect(e, &mut found);
-        for c in found.calls {
+        self.sql_binds.extend(std::mem::take(&mut found.binds));
+        for (c, conds) in found.calls {
+            // A call in a ternary's branch is guarded by its condition, as in an if.
+            let n = self.guards.len();
+            self.guards.extend(conds.into_iter().map(|(cond, negated)| (cond.clone(), negated)));
             self.call(c);
+            self.guards.truncate(n);
         }
         for f in found.lambdas {
             self.func(f);
@@ -263,6 +285,9 @@ impl<'a> Walker<'a, '_> {
             let neutral = !matches!(says, Some(OpaqueKind::Grant | OpaqueKind::Revoke));
             if neutral && self.idx.is_external(f) && now.0 == seen.0 && now.1 > seen.1 && now.2 == seen.2 {
                 self.out.writes_no_access.insert(squash(c.callee.last_name()));
+            }
+            if self.idx.is_external(f) && now.0 > seen.0 {
+                self.out.writes_access.insert(squash(c.callee.last_name()));
             }
             // A helper of another file in which billguard recognises nothing (no write,
             // lookup or refetch) although it calls things is still judged by its name, as
@@ -393,10 +418,15 @@ impl<'a> Walker<'a, '_> {
     fn access_args(&mut self, c: &'a Call) {
         // Parameters follow the SQL text: `db.ExecContext(ctx, sql, a, b)`, `pool.query(sql, [a, b])`.
         let sql_at = c.args.iter().position(|a| matches!(self.idx.value_of(&a.value), Expr::Str(s) if vocab::is_write_sql(s))).unwrap_or(0);
-        let params: Vec<&'a Expr> = c.args.iter().skip(sql_at + 1).flat_map(|a| match &a.value {
+        let mut params: Vec<&'a Expr> = c.args.iter().skip(sql_at + 1).flat_map(|a| match &a.value {
             Expr::Array(items) => items.iter().collect::<Vec<_>>(),
             v => vec![v],
         }).collect();
+        if params.is_empty() {
+            if let Some((_, bound)) = self.sql_binds.iter().find(|(q, _)| std::ptr::eq(*q, c)) {
+                params = bound.clone();
+            }
+        }
         // Ecto's `put_change(changeset, :plan, "free")` and `Map.put(attrs, :plan, "free")`, piped or not.
         if matches!(c.callee.last_name(), "put_change" | "force_change" | "put") {
             if let [.., Arg { name: None, value: Expr::Str(col) }, Arg { name: None, value }] = c.args.as_slice() {
@@ -546,7 +576,9 @@ impl<'a> Walker<'a, '_> {
         let upper = sql.to_ascii_uppercase();
         let mut next_param = 0usize;
         let mut assignments: Vec<(String, String)> = Vec::new();
-        if let Some(set_at) = find_word(&upper, "SET") {
+        // An INSERT's columns and values; its `ON CONFLICT ... SET col = EXCLUDED.col` repeats them.
+        let insert = upper.trim_start().starts_with("INSERT");
+        if let Some(set_at) = find_word(&upper, "SET").filter(|_| !insert) {
             let rest = &sql[set_at + 3..];
             let end = ["WHERE", "RETURNING", "FROM"].iter().filter_map(|w| find_word(&rest.to_ascii_uppercase(), w)).min().unwrap_or(rest.len());
             for part in rest[..end].split(',') {
@@ -556,14 +588,15 @@ impl<'a> Walker<'a, '_> {
             }
         } else if let (Some(open), Some(values_at)) = (sql.find('('), find_word(&upper, "VALUES")) {
             let cols: Vec<&str> = sql[open + 1..].split(')').next().unwrap_or("").split(',').collect();
-            let vals_text = &sql[values_at + 6..];
-            let vals: Vec<&str> = vals_text.trim().trim_start_matches('(').split(')').next().unwrap_or("").split(',').collect();
+            let vals = top_level_items(sql[values_at + 6..].trim().strip_prefix('(').unwrap_or(""));
             for (c, v) in cols.iter().zip(vals.iter()) {
                 assignments.push((c.trim().trim_matches(['"', '`']).to_string(), v.trim().to_string()));
             }
         }
         for (col, val) in assignments {
-            let param = if let Some(n) = val.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()) {
+            // `to_timestamp($4)`: the placeholder inside a conversion.
+            let numbered = val.strip_prefix('$').or_else(|| val.split_once('$').map(|(_, n)| n.trim_end_matches(')')));
+            let param = if let Some(n) = numbered.and_then(|n| n.parse::<usize>().ok()) {
                 params.get(n.wrapping_sub(1)).copied()
             } else if val == "?" || val == "%s" || val.starts_with(':') || val.starts_with("%(") {
                 next_param += 1;
@@ -571,10 +604,13 @@ impl<'a> Walker<'a, '_> {
             } else {
                 None
             };
-            if !vocab::is_access_field(&col, self.idx.access_fields) {
+            let resolved = param.map(|p| self.idx.value_of(self.bound(p)));
+            // A status column set from the subscription's status (or to a status) is access, as in an ORM write.
+            let status = vocab::is_status_field(&col)
+                && (resolved.is_some_and(vocab::is_subscription_status_value) || SUBSCRIPTION_STATUSES.contains(&val.trim_matches('\'').to_ascii_lowercase().as_str()));
+            if !vocab::is_access_field(&col, self.idx.access_fields) && !status {
                 continue;
             }
-            let resolved = param.map(|p| self.idx.value_of(self.bound(p)));
             let kind = match resolved {
                 Some(p) => value_kind(&col, p),
                 None => sql_literal_kind(&val),
@@ -1090,7 +1126,7 @@ pub fn block_answer(stmts: &[Stmt]) -> Option<Answer> {
             Stmt::Throw { value, line } => return Some(Answer { status: vocab::status_of_throw(value.as_ref()), line: *line }),
             Stmt::Expr(Expr::Call(c), line) if vocab::is_response(c) => {
                 let status = vocab::status_of_return(Some(&Expr::Call(c.clone())));
-                if squash(c.callee.last_name()) == "abort" {
+                if vocab::response_ends_handler(c) {
                     return Some(Answer { status, line: *line });
                 }
                 candidate = Some(Answer { status, line: *line });
@@ -1105,7 +1141,12 @@ pub fn block_answer(stmts: &[Stmt]) -> Option<Answer> {
 /// lambdas passed to them, and parts handed off to run after the answer.
 #[derive(Default)]
 struct Found<'a> {
-    calls: Vec<&'a Call>,
+    /// Each call with the ternary conditions around it (and whether it is in the else branch).
+    calls: Vec<(&'a Call, Vec<(&'a Expr, bool)>)>,
+    /// The ternary conditions the walk is inside.
+    conds: Vec<(&'a Expr, bool)>,
+    /// Query calls with the values their `.bind(...)` chain gives them.
+    binds: Vec<(*const Call, Vec<&'a Expr>)>,
     lambdas: Vec<&'a Func>,
     deferred: Vec<(String, u32, Vec<&'a Expr>)>,
 }
@@ -1120,7 +1161,12 @@ fn collect<'a>(e: &'a Expr, out: &mut Found<'a>) {
     }
     match e {
         Expr::Call(c) => {
-            out.calls.push(c);
+            out.calls.push((c, out.conds.clone()));
+            if let Some((query, values)) = bind_chain(c) {
+                if !out.binds.iter().any(|(q, _)| *q == query) {
+                    out.binds.push((query, values));
+                }
+            }
             match &c.callee {
                 Expr::Lambda(f) => out.lambdas.push(f),
                 callee => collect(callee, out),
@@ -1144,11 +1190,61 @@ fn collect<'a>(e: &'a Expr, out: &mut Found<'a>) {
         Expr::Array(items) => items.iter().for_each(|x| collect(x, out)),
         Expr::Cond(c, a, b) => {
             collect(c, out);
+            out.conds.push((c, false));
             collect(a, out);
+            out.conds.pop();
+            out.conds.push((c, true));
             collect(b, out);
+            out.conds.pop();
         }
         _ => {}
     }
+}
+
+/// The comma-separated items of a parenthesised SQL list, up to its closing
+/// parenthesis: `$1, 'a,b', to_timestamp($4))` gives `$1`, `'a,b'`, `to_timestamp($4)`.
+fn top_level_items(text: &str) -> Vec<&str> {
+    let (mut depth, mut quoted, mut start) = (0usize, false, 0usize);
+    let mut out = Vec::new();
+    for (i, ch) in text.char_indices() {
+        match ch {
+            '\'' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted && depth == 0 => {
+                out.push(&text[start..i]);
+                return out;
+            }
+            ')' if !quoted => depth -= 1,
+            ',' if !quoted && depth == 0 => {
+                out.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&text[start..]);
+    out
+}
+
+/// `q.bind(a).bind(b)` down to the call `q` the binds apply to, with the bound values in order.
+fn bind_chain(c: &Call) -> Option<(*const Call, Vec<&Expr>)> {
+    let mut values = Vec::new();
+    let mut cur = c;
+    while let Expr::Member(recv, m) = &cur.callee {
+        if m != "bind" {
+            break;
+        }
+        values.extend(cur.args.first().map(|a| &a.value));
+        match &**recv {
+            Expr::Call(inner) => cur = inner,
+            _ => return None,
+        }
+    }
+    if values.is_empty() {
+        return None;
+    }
+    values.reverse();
+    Some((cur as *const Call, values))
 }
 
 /// Rows whose removal takes access away.

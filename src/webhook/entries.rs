@@ -72,14 +72,16 @@ pub fn entries(idx: &Index, sites: &BTreeSet<u32>) -> Vec<Entry> {
 
 /// Line spans of code handed off to run after the answer: the lambda given to
 /// `setImmediate`, the body of `go func() {...}()`, the local function given to
-/// `threading.Thread(target=...)` or called inside a hand-off. A dispatch inside
-/// one runs every event's writes late (WH019).
+/// `threading.Thread(target=...)` or called inside a hand-off, and the file's
+/// functions those call in turn (`Task.start(fn -> dispatch(event) end)`). A
+/// dispatch inside one runs every event's writes late (WH019).
 pub fn deferred_spans(stmts: &[Stmt], idx: &Index) -> Vec<(u32, u32, Deferral)> {
     let mut out = Vec::new();
     let span = |f: &Func| (f.line, last_line(&f.body).max(f.line));
     each_expr(stmts, &mut |e| {
         e.walk(&mut |x| {
             let Some((how, line, parts)) = timing::hand_off(x) else { return };
+            let mut late: Vec<&Func> = Vec::new();
             for p in parts {
                 let f = match p {
                     Expr::Lambda(f) => Some(&**f),
@@ -90,14 +92,93 @@ pub fn deferred_spans(stmts: &[Stmt], idx: &Index) -> Vec<(u32, u32, Deferral)> 
                     Expr::Ident(n) => idx.funcs.get(n.as_str()).copied(),
                     _ => None,
                 };
-                if let Some(f) = f {
-                    let (s, e) = span(f);
-                    out.push((s, e, Deferral { how: how.clone(), line }));
-                }
+                late.extend(f);
+            }
+            for f in reached_locally(idx, late) {
+                let (s, e) = span(f);
+                out.push((s, e, Deferral { how: how.clone(), line }));
             }
         })
     });
     out
+}
+
+/// `from` and the file's functions they call, transitively (bounded).
+fn reached_locally<'a>(idx: &Index<'a>, from: Vec<&'a Func>) -> Vec<&'a Func> {
+    let mut seen: BTreeSet<*const Func> = BTreeSet::new();
+    let mut out = Vec::new();
+    let mut frontier = from;
+    for _ in 0..=MAX_HOPS {
+        let mut next = Vec::new();
+        for f in frontier {
+            if !seen.insert(f as *const Func) {
+                continue;
+            }
+            out.push(f);
+            next.extend(called_names(&f.body).iter().filter_map(|n| idx.funcs.get(n.as_str()).copied()));
+        }
+        frontier = next;
+    }
+    out
+}
+
+/// A handler map's lookup handed off to run after the answer:
+/// `background.add_task(run_handler, handler, db, obj)` where `handler =
+/// HANDLERS.get(event["type"])`, or `setImmediate(() => handlers[event.type](event))`.
+/// Every event the map dispatches is then handled late (WH019).
+pub fn map_handed_off(stmts: &[Stmt], map_vars: &BTreeSet<String>) -> Option<Deferral> {
+    if map_vars.is_empty() {
+        return None;
+    }
+    // Locals holding what a map lookup returned.
+    let mut holders: BTreeSet<String> = map_vars.clone();
+    each_assign(stmts, &mut |target, value| {
+        if let Expr::Ident(n) = target {
+            if map_vars.iter().any(|m| value.mentions(m)) {
+                holders.insert(n.clone());
+            }
+        }
+    });
+    let mut found = None;
+    each_expr(stmts, &mut |e| {
+        e.walk(&mut |x| {
+            let Some((how, line, parts)) = timing::hand_off(x) else { return };
+            let holds = |p: &Expr| match p {
+                Expr::Lambda(f) => {
+                    let mut hit = false;
+                    each_expr(&f.body, &mut |b| hit |= holders.iter().any(|h| b.mentions(h)));
+                    hit
+                }
+                other => holders.iter().any(|h| other.mentions(h)),
+            };
+            if found.is_none() && parts.into_iter().any(holds) {
+                found = Some(Deferral { how, line });
+            }
+        })
+    });
+    found
+}
+
+/// Visits every assignment in statements, nested blocks and functions included.
+fn each_assign<'a>(stmts: &'a [Stmt], f: &mut dyn FnMut(&'a Expr, &'a Expr)) {
+    for s in stmts {
+        match s {
+            Stmt::Assign { target, value, .. } => f(target, value),
+            Stmt::If { then, els, .. } => {
+                each_assign(then, f);
+                each_assign(els, f);
+            }
+            Stmt::Switch { cases, .. } => cases.iter().for_each(|c| each_assign(&c.body, f)),
+            Stmt::Try { body, catches, finally, .. } => {
+                each_assign(body, f);
+                catches.iter().for_each(|(c, _)| each_assign(c, f));
+                each_assign(finally, f);
+            }
+            Stmt::Block { body, .. } => each_assign(body, f),
+            Stmt::Func(g) => each_assign(&g.body, f),
+            _ => {}
+        }
+    }
 }
 
 /// The verifying call on `f`'s own path: in its body or a function of the file it calls.

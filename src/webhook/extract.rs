@@ -30,11 +30,13 @@ pub fn build_with(parsed: &Parsed, access_fields: &[String], reach: Option<&Reac
     let found = dispatch::discover(&parsed.stmts, &idx);
     let mut model = HandlerModel { parse_error_line: parsed.error_line, not_analysed: parsed.not_analysed.clone(), ..HandlerModel::default() };
     let late = entries::deferred_spans(&parsed.stmts, &idx);
+    let map_late = entries::map_handed_off(&parsed.stmts, &found.map_vars);
     for d in &found.dispatches {
         let ev = model.events.entry(d.event.clone()).or_insert_with(|| EventModel { line: d.line, ..EventModel::default() });
         effects::walk(&idx, &d.event, &d.body, ev);
         // The dispatch itself runs in a hand-off: every write of the event is late.
-        if let Some((.., how)) = late.iter().find(|(s, e, _)| *s <= d.line && d.line <= *e) {
+        let map_entry = map_late.as_ref().filter(|_| found.map_lines.contains(&d.line));
+        if let Some(how) = late.iter().find(|(s, e, _)| *s <= d.line && d.line <= *e).map(|(.., how)| how).or(map_entry) {
             ev.deferral.get_or_insert(how.clone());
             ev.deferred_writes = ev.write_count();
         }

@@ -16,7 +16,8 @@ use super::vocab;
 
 enum Frame<'a> {
     Try { catches: &'a [(Vec<Stmt>, u32)], rest: &'a [Stmt] },
-    Branch { other: &'a [Stmt], cond: &'a Expr },
+    /// An if statement's branch: the other branch, the condition, and whether this is the else branch.
+    Branch { other: &'a [Stmt], cond: &'a Expr, in_else: bool },
     Func(&'a Func),
     Loop,
 }
@@ -90,10 +91,10 @@ impl<'a> VerifyScan<'a, '_> {
             match s {
                 Stmt::If { cond, then, els, .. } => {
                     self.expr(cond);
-                    self.frames.push(Frame::Branch { other: els, cond });
+                    self.frames.push(Frame::Branch { other: els, cond, in_else: false });
                     self.block(then);
                     self.frames.pop();
-                    self.frames.push(Frame::Branch { other: then, cond });
+                    self.frames.push(Frame::Branch { other: then, cond, in_else: true });
                     self.block(els);
                     self.frames.pop();
                 }
@@ -200,16 +201,14 @@ impl<'a> VerifyScan<'a, '_> {
                         }
                     }
                 }
-                Frame::Branch { other, cond } => {
+                Frame::Branch { other, cond, in_else } => {
                     let unverified_parse = other.iter().any(stmt_parses_body);
                     let relevant = ["secret", "env", "skip", "verif", "signature", "sig", "production", "debug", "test", "dev"]
                         .iter()
                         .any(|w| cond.mentions(w));
                     if unverified_parse || (relevant && !ends(other)) {
-                        return Some(format!(
-                            "verification runs only when `{}`; otherwise the event is processed unverified",
-                            cond.render()
-                        ));
+                        let when = if *in_else { format!("`{}` is false", cond.render()) } else { format!("`{}`", cond.render()) };
+                        return Some(format!("verification runs only when {when}; otherwise the event is processed unverified"));
                     }
                 }
             }

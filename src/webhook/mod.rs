@@ -662,6 +662,25 @@ fn line_review(changes: &[FileChange], analyzed: &[Analyzed], model_findings: &[
     let mut added = hunks::Added::of(per_file.iter().flat_map(|(_, _, h)| h), fields);
     added.dropped = dropped.clone();
     added.writes_no_access = analyzed.iter().filter_map(|a| a.before.as_ref()).flat_map(|m| m.events.values()).flat_map(|e| e.writes_no_access.iter().cloned()).collect();
+    // Handlers whose models see the same effects on every event in both versions, and the
+    // files they reach (that no handler with changed effects also reaches): a removed call
+    // of a helper the model followed and saw writing access (a service renamed, moved to
+    // another file) lost no grant or revocation. Other removed lines are still judged: the
+    // model may not have seen the write they made.
+    let same = |a: &Analyzed| matches!((&a.before, &a.after), (Some(b), Some(m)) if b.same_effects(m));
+    let files_of = |a: &Analyzed| std::iter::once(a.path.clone()).chain(a.old_path.clone()).chain(a.helpers.iter().cloned()).collect::<Vec<_>>();
+    let changed_effects: BTreeSet<String> = analyzed.iter().filter(|a| !same(a)).flat_map(files_of).collect();
+    let moved_only: BTreeSet<String> = analyzed.iter().filter(|a| same(a)).flat_map(files_of).filter(|p| !changed_effects.contains(p)).collect();
+    let followed: BTreeSet<String> = analyzed
+        .iter()
+        .filter(|a| same(a))
+        .filter_map(|a| a.before.as_ref())
+        .flat_map(|m| m.events.values().flat_map(|e| e.writes_access.iter().cloned()))
+        .collect();
+    let calls_followed = |f: &Finding| {
+        let removed = f.evidence.get("removed_line").and_then(|v| v.as_str()).map(crate::webhook::lang::syntax::squash).unwrap_or_default();
+        followed.iter().any(|n| n.len() >= 6 && removed.contains(n.as_str()))
+    };
     let mut out = Vec::new();
     for (c, path, file_hunks) in &per_file {
         let handler = analyzed.iter().any(|a| a.path == *path);
@@ -678,6 +697,7 @@ fn line_review(changes: &[FileChange], analyzed: &[Analyzed], model_findings: &[
             .into_iter()
             // Nor does its answer reach the provider: a UI controller's error redirect is no WH010.
             .filter(|f| !(off_path && matches!(&*f.rule, "WH004" | "WH005" | "WH010") && f.evidence.get("event").is_none()))
+            .filter(|f| !(moved_only.contains(*path) && matches!(&*f.rule, "WH004" | "WH005") && calls_followed(f)))
             .filter(|f| {
                 // The model already said it about this file (on its handler, or located here).
                 !model_findings.iter().any(|o| {

@@ -98,6 +98,10 @@ pub struct EventModel {
     /// whatever its name says.
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub writes_no_access: BTreeSet<String>,
+    /// Helpers of other files that were followed and seen writing access (squashed
+    /// names): a line that calls one moves access only as far as the model says.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub writes_access: BTreeSet<String>,
 }
 
 /// One database write's shape and the table or model it writes.
@@ -130,6 +134,41 @@ impl EventModel {
     }
     pub fn moves_access(&self) -> bool {
         !self.access_writes.is_empty() || self.opaque.iter().any(|o| matches!(o.kind, OpaqueKind::Grant | OpaqueKind::Revoke))
+    }
+
+    /// What the event does, leaving out where the code doing it sits (lines,
+    /// files, function names): each access write with its value and the
+    /// statuses and checks around it, whether rows are written and how, the
+    /// lookups, a hand-off. None when a state-changing call was not seen into:
+    /// then what it does is not known, and neither is whether it changed.
+    fn effects(&self) -> Option<Vec<String>> {
+        if self.opaque.iter().any(|o| o.kind != OpaqueKind::Other) {
+            return None;
+        }
+        let mut out: Vec<String> = self
+            .access_writes
+            .iter()
+            .map(|w| {
+                let field = super::lang::syntax::squash(&w.field);
+                format!("{field}={:?} {} {:?} paid:{} early:{:?} guarded:{}", w.value, w.value_text, w.gate, w.payment_checked, w.early_revoke, w.guarded)
+            })
+            .collect();
+        out.extend(self.row_writes.iter().map(|r| format!("row {} {:?}", r.target, r.shape)));
+        out.extend(self.lookups.keys().map(|k| format!("lookup {k:?}")));
+        out.push(format!("writes:{} deferred:{}", !self.state_writes.is_empty(), self.deferral.is_some()));
+        out.sort();
+        out.dedup();
+        Some(out)
+    }
+}
+
+impl HandlerModel {
+    /// Whether two versions do the same for every event, wherever the code
+    /// doing it moved (another file, a renamed helper): a change that only moves
+    /// code. False when a version calls state-changing code it could not see into.
+    pub fn same_effects(&self, other: &HandlerModel) -> bool {
+        self.events.len() == other.events.len()
+            && self.events.iter().all(|(name, e)| other.events.get(name).is_some_and(|o| e.effects().is_some_and(|mine| o.effects() == Some(mine))))
     }
 }
 

@@ -569,9 +569,9 @@ fn number(e: &Expr) -> Option<u16> {
 
 /// Calls whose arguments carry the status: `res.status(400)`, `http.Error(w, msg, 400)`,
 /// `c.JSON(http.StatusOK, ...)`, `send_resp(conn, 400, "")`, `head :bad_request`,
-/// `response('...', 200)`, `http_response_code(400)`.
+/// `response('...', 200)`, `http_response_code(400)`, Koa's `ctx.throw(400, msg)`.
 const STATUS_ARG_CALLS: &[&str] = &[
-    "status", "sendstatus", "abort", "writehead", "writeheader", "head", "sendresp", "putstatus", "abortwithstatus",
+    "status", "sendstatus", "abort", "throw", "writehead", "writeheader", "head", "sendresp", "putstatus", "abortwithstatus",
     "abortwithstatusjson", "httpresponsecode", "error", "response", "json", "string", "resp",
 ];
 
@@ -665,6 +665,13 @@ pub fn is_response(c: &Call) -> bool {
             "httpresponsecode", "abortwithstatus", "abortwithstatusjson", "writeheader",
         ]
         .contains(&name.as_str())
+}
+
+/// A response call that also ends the handler, as a throw does: `abort(400)`
+/// (Flask, Laravel), Koa's `ctx.throw(400, msg)`.
+pub fn response_ends_handler(c: &Call) -> bool {
+    let name = squash(c.callee.last_name());
+    name == "abort" || (name == "throw" && receiver_root(&c.callee).is_some_and(|r| matches!(r.to_ascii_lowercase().as_str(), "ctx" | "context" | "this")))
 }
 
 /// Calls that parse a request body into data without verifying it:
