@@ -771,3 +771,114 @@ fn a_stripe_event_subscriber_object_in_its_own_file_handles_its_events() {
     let (v, _) = review(dir.path());
     assert!(high_rules(&v).is_empty(), "{v:#}");
 }
+
+const EXPRESS_ROUTE_INLINE: &str = r#"import express from 'express';
+import Stripe from 'stripe';
+import { grantPro, revokePro } from '../services/plans';
+
+const stripe = new Stripe(process.env.STRIPE_SECRET_KEY as string);
+export const billingRouter = express.Router();
+
+billingRouter.post('/billing/events', express.raw({ type: 'application/json' }), async (req, res) => {
+  let event: Stripe.Event;
+  try {
+    event = stripe.webhooks.constructEvent(req.body, req.headers['stripe-signature'] as string, process.env.STRIPE_WEBHOOK_SECRET as string);
+  } catch {
+    return res.status(400).send('bad signature');
+  }
+  if (event.type === 'invoice.paid') {
+    const invoice = event.data.object as Stripe.Invoice;
+    await grantPro(invoice.customer as string);
+  } else if (event.type === 'customer.subscription.deleted') {
+    const sub = event.data.object as Stripe.Subscription;
+    await revokePro(sub.customer as string);
+  }
+  res.json({ ok: true });
+});
+"#;
+
+const PLANS_SERVICE: &str = r#"import { db } from '../db';
+
+export async function grantPro(customerId: string) {
+  await db.account.update({ where: { stripeCustomerId: customerId }, data: { isPro: true } });
+}
+
+export async function revokePro(customerId: string) {
+  await db.account.update({ where: { stripeCustomerId: customerId }, data: { isPro: false } });
+}
+"#;
+
+/// The route's dispatch moved into `routeBillingEvent` of a new file, handed the verified event.
+fn delegated_route_and_module(body_change: Option<(&str, &str)>) -> (String, String) {
+    let start = EXPRESS_ROUTE_INLINE.find("  if (event.type === 'invoice.paid') {").unwrap();
+    let end = EXPRESS_ROUTE_INLINE.find("  res.json({ ok: true });").unwrap();
+    let dispatch = &EXPRESS_ROUTE_INLINE[start..end];
+    let route = EXPRESS_ROUTE_INLINE
+        .replace(dispatch, "  await routeBillingEvent(event);\n")
+        .replace("import { grantPro, revokePro } from '../services/plans';", "import { routeBillingEvent } from '../services/billing-events';");
+    let mut body = dispatch.to_string();
+    if let Some((from, to)) = body_change {
+        body = body.replace(from, to);
+    }
+    let module = format!("import type Stripe from 'stripe';\nimport {{ grantPro, revokePro }} from './plans';\n\nexport async function routeBillingEvent(event: Stripe.Event) {{\n{body}}}\n");
+    (route, module)
+}
+
+#[test]
+fn dispatch_moved_into_a_function_of_a_new_file_is_reviewed_through_the_verified_route() {
+    let files = [("src/routes/billing.ts", EXPRESS_ROUTE_INLINE), ("src/services/plans.ts", PLANS_SERVICE)];
+    // Moved as is: nothing changed, and the new file is no unverified handler.
+    let dir = repo(&files);
+    let (route, module) = delegated_route_and_module(None);
+    write(dir.path(), &[("src/routes/billing.ts", &route), ("src/services/billing-events.ts", &module)]);
+    let (v, _) = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+    // Moved, and the revocation left behind: seen through the route.
+    let dir = repo(&files);
+    let (route, module) = delegated_route_and_module(Some(("    await revokePro(sub.customer as string);\n", "    console.log('ended', sub.id);\n")));
+    write(dir.path(), &[("src/routes/billing.ts", &route), ("src/services/billing-events.ts", &module)]);
+    let (v, _) = review(dir.path());
+    let rules = high_rules(&v);
+    assert!(rules.contains(&"WH005".to_string()) && !rules.contains(&"WH001".to_string()), "{v:#}");
+}
+
+const EX_SEATS_HANDLER: &str = r#"defmodule AppWeb.BillingEventsController do
+  use AppWeb, :controller
+  alias App.Seats
+
+  def create(conn, _params) do
+    sig = conn |> get_req_header("stripe-signature") |> List.first()
+    {:ok, event} = Stripe.Webhook.construct_event(conn.private[:raw_body], sig, secret())
+    handle(event)
+    json(conn, %{ok: true})
+  end
+
+  defp handle(%Stripe.Event{type: "customer.subscription.deleted", data: %{object: sub}}),
+    do: Seats.release_all!(sub.customer)
+
+  defp handle(_), do: :ok
+end
+"#;
+
+const EX_SEATS: &str = r#"defmodule App.Seats do
+  import Ecto.Query
+  alias App.{Repo, Seat}
+
+  def release_all!(customer) do
+    from(s in Seat, where: s.billing_customer == ^customer) |> Repo.delete_all()
+  end
+end
+"#;
+
+#[test]
+fn a_helper_named_like_a_revocation_that_now_only_reads_revokes_nothing() {
+    let files = [("lib/app_web/controllers/billing_events_controller.ex", EX_SEATS_HANDLER), ("lib/app/seats.ex", EX_SEATS)];
+    let dir = repo(&files);
+    write(dir.path(), &[("lib/app/seats.ex", &EX_SEATS.replace("|> Repo.delete_all()", "|> Repo.all()"))]);
+    let (v, _) = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
+    let dir = repo(&files);
+    write(dir.path(), &[("lib/app/seats.ex", &EX_SEATS.replace("from(s in Seat, where: s.billing_customer == ^customer) |> Repo.delete_all()", "Repo.delete_all(from(s in Seat, where: s.billing_customer == ^customer))"))]);
+    let (v, _) = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+}

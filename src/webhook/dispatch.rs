@@ -48,6 +48,16 @@ pub fn discover<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Found<'a> {
         }
         scan(&f.body, idx, &mut found);
     }
+    // Dispatch delegated to a function of another file (`await applyStripeEvent(db, event)`):
+    // the events are told apart there, and each is handled from the delegating call.
+    if found.dispatches.is_empty() {
+        for (f, line) in delegated(stmts, idx) {
+            let mut there = Found::default();
+            scan(&f.body, idx, &mut there);
+            found.dispatches.extend(there.dispatches.into_iter().map(|d| Dispatch { line, ..d }));
+            found.unhandled = found.unhandled.or(there.unhandled);
+        }
+    }
     // A framework base class handles some events itself unless a subclass overrides them.
     for class in &idx.classes {
         let Some(base) = class.framework else { continue };
@@ -141,6 +151,23 @@ fn scan<'a>(stmts: &'a [Stmt], idx: &Index<'a>, found: &mut Found<'a>) {
             _ => {}
         }
     }
+}
+
+/// Functions of other files the event is handed to, with the line of the call (at most three).
+fn delegated<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Vec<(&'a super::lang::syntax::Func, u32)> {
+    let mut out: Vec<(&'a super::lang::syntax::Func, u32)> = Vec::new();
+    super::lang::syntax::each_call(stmts, &mut |c| {
+        let passes_event = c.args.iter().any(|a| matches!(&a.value, Expr::Ident(n) if matches!(n.as_str(), "event" | "evt" | "stripeEvent" | "stripe_event" | "webhookEvent")));
+        if !passes_event || out.len() >= 3 {
+            return;
+        }
+        if let Some(f) = idx.resolve_call(&c.callee).filter(|f| idx.is_external(f)) {
+            if !out.iter().any(|(g, _)| std::ptr::eq(*g, f)) {
+                out.push((f, c.line));
+            }
+        }
+    });
+    out
 }
 
 /// `const handler = handlers[event.type]; if (!handler) return 400`: what an unknown type answers.

@@ -291,8 +291,9 @@ impl<'a> Walker<'a, '_> {
             }
             // A helper of another file in which billguard recognises nothing (no write,
             // lookup or refetch) although it calls things is still judged by its name, as
-            // when it could not be seen; an empty helper is judged empty.
-            if seen != self.recognised() || !self.idx.is_external(f) || !makes_calls(&f.body) {
+            // when it could not be seen; an empty helper, or one that only reads rows
+            // (`from(m in Membership, ...) |> Repo.all()`), is judged by what it does.
+            if seen != self.recognised() || !self.idx.is_external(f) || !makes_calls(&f.body) || only_reads(&f.body) {
                 return;
             }
         }
@@ -921,6 +922,24 @@ fn destructured<'a>(pattern: &'a str, pairs: &'a [Pair]) -> Vec<(&'a str, &'a Ex
 }
 
 /// Whether a block calls anything (outside logging).
+/// Whether every call in a function body builds or runs a read query (or logs).
+fn only_reads(stmts: &[Stmt]) -> bool {
+    const READS: &[&str] = &[
+        "from", "where", "select", "orderby", "preload", "limit", "join", "all", "one", "get", "getby", "exists", "aggregate", "filter",
+        "find", "findby", "first", "count", "pluck", "fetchall", "fetchone",
+    ];
+    let mut reads = true;
+    let mut any = false;
+    super::lang::syntax::each_call(stmts, &mut |c| {
+        if vocab::is_logging(c) {
+            return;
+        }
+        any = true;
+        reads &= READS.contains(&squash(c.callee.last_name()).as_str());
+    });
+    any && reads
+}
+
 fn makes_calls(stmts: &[Stmt]) -> bool {
     let mut found = false;
     let mut visit = |e: &Expr| {

@@ -35,7 +35,11 @@ fn route_lost_verifier(h: &Hunk) -> Option<(usize, String)> {
         let quote = l[q..].chars().next()?;
         let rest = &l[q + 1..];
         let path = &rest[..rest.find(quote)?];
-        lower(path).contains("webhook").then(|| path.to_string())
+        // A URL path (`/stripe/webhook`, `paddle/webhook`), or a bare name on a route
+        // registration; not a config key (`services.paddle.webhook_secret`).
+        let registers = ["post", "route", "match"].iter().any(|w| lower(l).contains(w));
+        let url = path.contains('/') || (registers && !path.contains('.'));
+        (url && lower(path).contains("webhook")).then(|| path.to_string())
     };
     for (t, removed) in &h.lines {
         if *t != '-' || is_comment(removed) || !verifying(removed) {
@@ -74,6 +78,16 @@ mod tests {
 
     fn hunk(lines: &[(char, &str)]) -> Hunk {
         Hunk { new_start: 1, section: String::new(), lines: lines.iter().map(|(t, l)| (*t, l.to_string())).collect() }
+    }
+
+    #[test]
+    fn a_config_key_naming_the_webhook_secret_is_no_route() {
+        let h = hunk(&[
+            ('-', "        if (! (new Verifier())->verify($request, new Secret(config('services.paddle.webhook_secret')))) {"),
+            ('+', "        $secret = new Secret(config('services.paddle.webhook_secret'));"),
+            ('+', "        if (! (new Verifier())->verify($request, $secret)) {"),
+        ]);
+        assert!(review(&h).is_empty(), "{:?}", review(&h));
     }
 
     #[test]

@@ -304,6 +304,20 @@ struct Analyzed {
     quotes_events: bool,
 }
 
+/// A file that tells events apart but verifies nothing, reached from a handler
+/// that verifies and hands it the event (`await applyStripeEvent(db, event)`):
+/// it is that handler's dispatch, reviewed through it, not an unverified handler.
+fn drop_delegates(analyzed: &mut Vec<Analyzed>) {
+    let verified = |m: &Option<HandlerModel>| m.as_ref().is_some_and(|m| m.verification.is_some() && !m.events.is_empty());
+    let delegates: BTreeSet<String> = analyzed
+        .iter()
+        .filter(|x| x.after.as_ref().is_some_and(|m| m.verification.is_none()) && x.before.as_ref().is_none_or(|m| m.verification.is_none()))
+        .filter(|x| analyzed.iter().any(|h| h.path != x.path && verified(&h.after) && h.helpers.contains(&x.path)))
+        .map(|x| x.path.clone())
+        .collect();
+    analyzed.retain(|a| !delegates.contains(&a.path));
+}
+
 /// A handler file deleted and another added that handles some of the same
 /// events (`views.py` split into `views/payment.py`, too changed for git to
 /// call it a rename): the new file is the old one moved, compared with it
@@ -507,6 +521,7 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
         analyzed.extend(reached_through_helpers(&changes, &analyzed, views, &globs, &config.webhook.access_fields, &mut notes));
     }
     tracing::debug!(ms = clock.elapsed().as_millis() as u64, "webhook: handlers reached through changed helpers analysed");
+    drop_delegates(&mut analyzed);
     notes.sort();
     notes.dedup();
     // Verification outside the handler files: only worth a scan when handlers changed (or
