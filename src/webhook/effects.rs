@@ -921,7 +921,6 @@ fn destructured<'a>(pattern: &'a str, pairs: &'a [Pair]) -> Vec<(&'a str, &'a Ex
         .collect()
 }
 
-/// Whether a block calls anything (outside logging).
 /// Whether every call in a function body builds or runs a read query (or logs).
 fn only_reads(stmts: &[Stmt]) -> bool {
     const READS: &[&str] = &[
@@ -940,6 +939,7 @@ fn only_reads(stmts: &[Stmt]) -> bool {
     any && reads
 }
 
+/// Whether a block calls anything (outside logging).
 fn makes_calls(stmts: &[Stmt]) -> bool {
     let mut found = false;
     let mut visit = |e: &Expr| {

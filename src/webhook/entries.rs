@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::flow;
 use super::index::Index;
-use super::lang::syntax::{Expr, Func, Stmt, each_call, each_expr};
+use super::lang::syntax::{Expr, Func, Stmt, each_assign, each_call, each_expr};
 use super::model::{Deferral, Entry};
 use super::timing;
 
@@ -159,50 +159,9 @@ pub fn map_handed_off(stmts: &[Stmt], map_vars: &BTreeSet<String>) -> Option<Def
     found
 }
 
-/// Visits every assignment in statements, nested blocks and functions included.
-fn each_assign<'a>(stmts: &'a [Stmt], f: &mut dyn FnMut(&'a Expr, &'a Expr)) {
-    for s in stmts {
-        match s {
-            Stmt::Assign { target, value, .. } => f(target, value),
-            Stmt::If { then, els, .. } => {
-                each_assign(then, f);
-                each_assign(els, f);
-            }
-            Stmt::Switch { cases, .. } => cases.iter().for_each(|c| each_assign(&c.body, f)),
-            Stmt::Try { body, catches, finally, .. } => {
-                each_assign(body, f);
-                catches.iter().for_each(|(c, _)| each_assign(c, f));
-                each_assign(finally, f);
-            }
-            Stmt::Block { body, .. } => each_assign(body, f),
-            Stmt::Func(g) => each_assign(&g.body, f),
-            _ => {}
-        }
-    }
-}
-
 /// The verifying call on `f`'s own path: in its body or a function of the file it calls.
 fn verified_on_path(idx: &Index, f: &Func) -> Option<String> {
-    let mut frontier = vec![f];
-    let mut seen: BTreeSet<*const Func> = BTreeSet::new();
-    for _ in 0..=MAX_HOPS {
-        let mut next = Vec::new();
-        for g in frontier {
-            if !seen.insert(g as *const Func) {
-                continue;
-            }
-            if let Some(v) = flow::verification(&g.body, idx) {
-                return Some(v.call);
-            }
-            for name in called_names(&g.body) {
-                if let Some(h) = idx.funcs.get(name.as_str()) {
-                    next.push(*h);
-                }
-            }
-        }
-        frontier = next;
-    }
-    None
+    reached_locally(idx, vec![f]).into_iter().find_map(|g| flow::verification(&g.body, idx).map(|v| v.call))
 }
 
 /// Names of the functions a body calls (the last segment: `self.handle` is `handle`).

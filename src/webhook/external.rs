@@ -45,7 +45,7 @@ fn worth_parsing(path: &str, text: &str) -> bool {
     static PYTHON: OnceLock<Regex> = OnceLock::new();
     static RUBY: OnceLock<Regex> = OnceLock::new();
     static RUST: OnceLock<Regex> = OnceLock::new();
-    let pattern = |cell: &'static OnceLock<Regex>, p: &str| cell.get_or_init(|| Regex::new(p).expect("a valid pattern"));
+    let pattern = super::resolve::re;
     let any = pattern(&ANY, r"(?i)webhook|signature|verif(?:y|ying|ication|ie[rs])|middleware|hmac|construct_?event|stripeevent|paddle");
     let own = match Language::of_path(path) {
         Some(Language::Elixir) => Some(pattern(&ELIXIR, r"(?m)^\s*plug\b")),

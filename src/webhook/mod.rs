@@ -682,13 +682,13 @@ fn line_review(changes: &[FileChange], analyzed: &[Analyzed], model_findings: &[
     // of a helper the model followed and saw writing access (a service renamed, moved to
     // another file) lost no grant or revocation. Other removed lines are still judged: the
     // model may not have seen the write they made.
-    let same = |a: &Analyzed| matches!((&a.before, &a.after), (Some(b), Some(m)) if b.same_effects(m));
-    let files_of = |a: &Analyzed| std::iter::once(a.path.clone()).chain(a.old_path.clone()).chain(a.helpers.iter().cloned()).collect::<Vec<_>>();
-    let changed_effects: BTreeSet<String> = analyzed.iter().filter(|a| !same(a)).flat_map(files_of).collect();
-    let moved_only: BTreeSet<String> = analyzed.iter().filter(|a| same(a)).flat_map(files_of).filter(|p| !changed_effects.contains(p)).collect();
-    let followed: BTreeSet<String> = analyzed
+    let (same, changed): (Vec<&Analyzed>, Vec<&Analyzed>) =
+        analyzed.iter().partition(|a| matches!((&a.before, &a.after), (Some(b), Some(m)) if b.same_effects(m)));
+    let files_of = |a: &&Analyzed| std::iter::once(a.path.clone()).chain(a.old_path.clone()).chain(a.helpers.iter().cloned()).collect::<Vec<_>>();
+    let changed_effects: BTreeSet<String> = changed.iter().flat_map(files_of).collect();
+    let moved_only: BTreeSet<String> = same.iter().flat_map(files_of).filter(|p| !changed_effects.contains(p)).collect();
+    let followed: BTreeSet<String> = same
         .iter()
-        .filter(|a| same(a))
         .filter_map(|a| a.before.as_ref())
         .flat_map(|m| m.events.values().flat_map(|e| e.writes_access.iter().cloned()))
         .collect();

@@ -358,7 +358,8 @@ fn targets(view: &RepoView, from: &str, lang: Language, text: &str, out: &mut Re
     files
 }
 
-fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+/// The regex in `cell`, compiled from `pattern` on first use.
+pub(crate) fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
     cell.get_or_init(|| Regex::new(pattern).expect("a valid pattern"))
 }
 

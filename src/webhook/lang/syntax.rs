@@ -357,6 +357,28 @@ pub fn each_call<'a>(stmts: &'a [Stmt], f: &mut dyn FnMut(&'a Call)) {
     });
 }
 
+/// Visits every assignment in statements, nested blocks and functions included.
+pub fn each_assign<'a>(stmts: &'a [Stmt], f: &mut dyn FnMut(&'a Expr, &'a Expr)) {
+    for s in stmts {
+        match s {
+            Stmt::Assign { target, value, .. } => f(target, value),
+            Stmt::If { then, els, .. } => {
+                each_assign(then, f);
+                each_assign(els, f);
+            }
+            Stmt::Switch { cases, .. } => cases.iter().for_each(|c| each_assign(&c.body, f)),
+            Stmt::Try { body, catches, finally, .. } => {
+                each_assign(body, f);
+                catches.iter().for_each(|(c, _)| each_assign(c, f));
+                each_assign(finally, f);
+            }
+            Stmt::Block { body, .. } => each_assign(body, f),
+            Stmt::Func(g) => each_assign(&g.body, f),
+            _ => {}
+        }
+    }
+}
+
 /// Visits every expression in statements, functions and lambdas included.
 pub fn each_expr<'a>(stmts: &'a [Stmt], f: &mut dyn FnMut(&'a Expr)) {
     fn lambdas<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
