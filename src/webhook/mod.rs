@@ -272,8 +272,9 @@ impl Views {
 }
 
 /// One version of a handler modelled with the files it reaches in `view`.
-/// Returns the model, the repository files followed and what could not be.
-fn model_in(lang: Language, path: &str, text: &str, fields: &[String], view: Option<(&resolve::RepoView, &resolve::ParseCache)>) -> (HandlerModel, Vec<String>, Vec<String>) {
+/// Returns the model, the repository files followed, what could not be, and the files
+/// reached but not followed (too many reached: the review of this version is incomplete).
+fn model_in(lang: Language, path: &str, text: &str, fields: &[String], view: Option<(&resolve::RepoView, &resolve::ParseCache)>) -> (HandlerModel, Vec<String>, Vec<String>, Vec<String>) {
     let parsed = lang::parse(lang, text);
     match view {
         Some((view, cache)) => {
@@ -281,9 +282,9 @@ fn model_in(lang: Language, path: &str, text: &str, fields: &[String], view: Opt
             let model = extract::build_with(&parsed, fields, Some(&reach));
             let followed = reach.files.iter().map(|f| f.path.clone()).collect();
             let skipped = reach.unresolved.clone();
-            (model, followed, skipped)
+            (model, followed, skipped, reach.not_followed.clone())
         }
-        None => (extract::build(&parsed, fields), Vec::new(), Vec::new()),
+        None => (extract::build(&parsed, fields), Vec::new(), Vec::new(), Vec::new()),
     }
 }
 
@@ -302,6 +303,9 @@ struct Analyzed {
     /// The file quotes event types (`'invoice.paid'`): when no event is modelled, its
     /// dispatch is a shape the engine does not read.
     quotes_events: bool,
+    /// Files the handler's calls reach (either version) that were not followed: too many
+    /// were reached. No finding about what they do proves nothing.
+    not_followed: BTreeSet<String>,
 }
 
 /// A file that tells events apart but verifies nothing, reached from a handler
@@ -422,6 +426,7 @@ fn attach_outside(analyzed: &mut Vec<Analyzed>, base: &external::Tree, after: &e
             removed_at: None,
             helpers: BTreeSet::new(),
             quotes_events: false,
+            not_followed: BTreeSet::new(),
         });
     }
     // Cashier's controller verifies only when config/cashier.php sets the webhook secret.
@@ -744,6 +749,16 @@ fn unmodelled(a: &Analyzed) -> Option<String> {
             a.path
         ));
     }
+    if !a.not_followed.is_empty() {
+        let shown: Vec<&str> = a.not_followed.iter().take(5).map(String::as_str).collect();
+        let more = if a.not_followed.len() > shown.len() { format!(" and {} more", a.not_followed.len() - shown.len()) } else { String::new() };
+        return Some(format!(
+            "{}: its calls reach more files than are followed; {} file(s) were not seen ({}{more}), so what it does there is unknown; review those paths by hand, or set [webhook] paths to the handler files",
+            a.path,
+            a.not_followed.len(),
+            shown.join(", ")
+        ));
+    }
     if a.quotes_events && a.change != "deleted" && models.iter().flatten().all(|m| m.events.is_empty()) {
         return Some(format!(
             "{}: looks like a webhook handler, but no event it handles was found (its dispatch is a shape billguard does not read); review it by hand, or set [webhook] paths so that only handler files are reviewed",
@@ -801,12 +816,14 @@ fn analyze_change(c: &FileChange, shown: &str, globs: &[String], fields: &[Strin
         _ => "modified",
     };
     let mut helpers = BTreeSet::new();
+    let mut not_followed = BTreeSet::new();
     let mut model = |text: &Option<String>, which: &str, path: &str, view: Option<&resolve::RepoView>| {
         text.as_deref().map(|t| {
             // A version rebuilt from hunks is not followed: its calls may be cut.
             let view = view.filter(|_| !c.partial).zip(views.map(|v| &v.cache));
-            let (m, followed, skipped) = model_in(lang, path, t, fields, view);
+            let (m, followed, skipped, cut) = model_in(lang, path, t, fields, view);
             helpers.extend(followed);
+            not_followed.extend(cut);
             if which == "new version" {
                 notes.extend(skipped);
             }
@@ -837,6 +854,7 @@ fn analyze_change(c: &FileChange, shown: &str, globs: &[String], fields: &[Strin
         removed_at: None,
         helpers,
         quotes_events: [&before, &after].into_iter().flatten().any(|t| detect::event_strings(t) > 0),
+        not_followed,
     }))
 }
 
@@ -909,9 +927,10 @@ fn reached_through_helpers(changes: &[FileChange], analyzed: &[Analyzed], views:
         let Some(lang) = Language::of_path(&path) else { continue };
         let read = |v: &resolve::RepoView| v.read_one(&path);
         let (Some(after_text), before_text) = (read(&views.after), read(&views.before)) else { continue };
-        let (after, after_reach, skipped) = model_in(lang, &path, &after_text, fields, Some((&views.after, &views.cache)));
+        let (after, after_reach, skipped, mut not_followed) = model_in(lang, &path, &after_text, fields, Some((&views.after, &views.cache)));
         let before = before_text.as_deref().map(|t| model_in(lang, &path, t, fields, Some((&views.before, &views.cache))));
         let before_reach: BTreeSet<String> = before.as_ref().map(|b| b.1.iter().cloned().collect()).unwrap_or_default();
+        not_followed.extend(before.iter().flat_map(|b| b.3.iter().cloned()));
         let touches = after_reach.iter().chain(before_reach.iter()).any(|h| changed.contains(h.as_str()));
         if !touches {
             continue;
@@ -932,6 +951,7 @@ fn reached_through_helpers(changes: &[FileChange], analyzed: &[Analyzed], views:
             removed_at: None,
             helpers,
             quotes_events: false,
+            not_followed: not_followed.into_iter().collect(),
         });
     }
     out
@@ -943,6 +963,6 @@ pub fn debug_model(top: &std::path::Path, path: &str) -> String {
     let Some(views) = Views::new(top, None, &[]) else { return "not a git checkout".into() };
     let Some(lang) = Language::of_path(path) else { return "not a supported language".into() };
     let Some(text) = views.after.read_one(path) else { return "no such file".into() };
-    let (model, followed, skipped) = model_in(lang, path, &text, &[], Some((&views.after, &views.cache)));
+    let (model, followed, skipped, _) = model_in(lang, path, &text, &[], Some((&views.after, &views.cache)));
     serde_json::to_string_pretty(&serde_json::json!({"followed": followed, "skipped": skipped, "model": model})).unwrap_or_default()
 }

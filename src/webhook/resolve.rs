@@ -26,7 +26,7 @@ use super::lang::{self, Language, Parsed};
 /// How many import hops are followed from the handler file.
 const MAX_HOPS: usize = 3;
 /// Files parsed for one handler version, at most.
-const MAX_FILES: usize = 48;
+const MAX_FILES: usize = 64;
 /// Larger files (generated code, bundles) are not parsed.
 pub const MAX_FILE_BYTES: usize = 512 * 1024;
 
@@ -169,6 +169,9 @@ pub struct Reach {
     pub imports: Imports,
     /// Relative imports that name no file of the repository, and files skipped.
     pub unresolved: Vec<String>,
+    /// Files the calls reach that were not followed because too many were reached:
+    /// what they do is unknown, so the review of this version is incomplete.
+    pub not_followed: Vec<String>,
 }
 
 impl Reach {
@@ -211,8 +214,11 @@ pub fn reach(view: &RepoView, path: &str, lang: Language, text: &str, cache: &Pa
         }
         let room = MAX_FILES.saturating_sub(out.files.len());
         if wanted.len() > room {
-            out.unresolved.push(format!("{} more files reached past the first {MAX_FILES} were not followed", wanted.len() - room));
-            wanted.truncate(room);
+            let cut = wanted.split_off(room);
+            let shown: Vec<&str> = cut.iter().take(5).map(String::as_str).collect();
+            let more = if cut.len() > shown.len() { format!(" and {} more", cut.len() - shown.len()) } else { String::new() };
+            out.unresolved.push(format!("{} more files reached past the first {MAX_FILES} were not followed: {}{more}", cut.len(), shown.join(", ")));
+            out.not_followed.extend(cut);
         }
         if wanted.is_empty() {
             break;
@@ -291,17 +297,21 @@ fn targets(view: &RepoView, from: &str, lang: Language, text: &str, out: &mut Re
             }
         }
         Language::Go => {
-            // The handler's own package: every non-test file of its directory.
+            // The handler's own package: the non-test files of its directory that declare
+            // a name the file uses (a package's other files are not reached by its calls).
             let dir = dir_of(from);
-            files.extend(view.paths.iter().filter(|p| dir_of(p) == dir && p.ends_with(".go") && !p.ends_with("_test.go") && *p != from).cloned());
+            let own: Vec<String> = view.paths.iter().filter(|p| dir_of(p) == dir && p.ends_with(".go") && !p.ends_with("_test.go") && *p != from).cloned().collect();
+            let uses = GoUses::of(text);
+            files.extend(go_declaring(view, &own, &uses, None));
             for (alias, import_path) in go_imports(text) {
                 let last = import_path.rsplit('/').next().unwrap_or(&import_path).to_string();
                 let found: Vec<String> = package_dirs(view, &import_path)
                     .into_iter()
                     .flat_map(|d| view.paths.iter().filter(move |p| dir_of(p) == d && p.ends_with(".go") && !p.ends_with("_test.go")).cloned())
                     .collect();
-                bind(out, None, Some(alias.as_deref().unwrap_or(&last)), &found);
-                files.extend(found);
+                let alias = alias.as_deref().unwrap_or(&last);
+                bind(out, None, Some(alias), &found);
+                files.extend(go_declaring(view, &found, &uses, Some(alias)));
             }
         }
         Language::Php => {
@@ -575,6 +585,66 @@ fn go_imports(text: &str) -> Vec<(Option<String>, String)> {
     out
 }
 
+/// The names a Go file uses: bare identifiers, `pkg.Name` selectors and `.Method(` calls.
+struct GoUses {
+    idents: BTreeSet<String>,
+    selected: BTreeSet<(String, String)>,
+    methods: BTreeSet<String>,
+}
+
+impl GoUses {
+    fn of(text: &str) -> GoUses {
+        static IDENT: OnceLock<Regex> = OnceLock::new();
+        static SELECT: OnceLock<Regex> = OnceLock::new();
+        let ident = re(&IDENT, r"[A-Za-z_][A-Za-z0-9_]*");
+        let select = re(&SELECT, r"([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)");
+        let mut uses = GoUses { idents: BTreeSet::new(), selected: BTreeSet::new(), methods: BTreeSet::new() };
+        uses.idents.extend(ident.find_iter(text).map(|m| m.as_str().to_string()));
+        for c in select.captures_iter(text) {
+            uses.selected.insert((c[1].to_string(), c[2].to_string()));
+            uses.methods.insert(c[2].to_string());
+        }
+        uses
+    }
+}
+
+/// Of a Go package's `files`, those that declare a name `uses` refers to: with
+/// `qualifier` (an imported package's name) its `qualifier.Name` functions, types,
+/// variables and constants; without (the file's own package) the bare names; in
+/// both, methods called by name (`.UpdateExpiry(`), common interface methods aside.
+fn go_declaring(view: &RepoView, files: &[String], uses: &GoUses, qualifier: Option<&str>) -> Vec<String> {
+    static DECL: OnceLock<Regex> = OnceLock::new();
+    static GROUPED: OnceLock<Regex> = OnceLock::new();
+    let decl = re(&DECL, r"(?m)^(?:func\s*(\([^)]*\))?\s*([A-Za-z_][A-Za-z0-9_]*)|(?:type|var|const)\s+([A-Za-z_][A-Za-z0-9_]*))");
+    let grouped = re(&GROUPED, r"(?ms)^(?:type|var|const)\s*\((.*?)^\)");
+    const COMMON: &[&str] = &["String", "Error", "Scan", "Value", "MarshalJSON", "UnmarshalJSON", "Validate", "Len", "Less", "Swap"];
+    let used = |name: &str, method: bool| {
+        if method {
+            return !COMMON.contains(&name) && uses.methods.contains(name);
+        }
+        match qualifier {
+            Some(q) => uses.selected.contains(&(q.to_string(), name.to_string())),
+            None => uses.idents.contains(name),
+        }
+    };
+    let texts = view.read_many(files);
+    files
+        .iter()
+        .zip(texts)
+        .filter(|(_, t)| {
+            let Some(t) = t else { return false };
+            decl.captures_iter(t).any(|c| match (c.get(1), c.get(2), c.get(3)) {
+                (Some(_), Some(n), _) => used(n.as_str(), true),
+                (None, Some(n), _) | (_, _, Some(n)) => used(n.as_str(), false),
+                _ => false,
+            }) || grouped.captures_iter(t).any(|c| {
+                c[1].lines().filter_map(|l| l.split_whitespace().next()).any(|n| n.chars().all(|ch| ch.is_alphanumeric() || ch == '_') && used(n, false))
+            })
+        })
+        .map(|(p, _)| p.clone())
+        .collect()
+}
+
 /// Directories of the repository that hold the Go package `import_path`: the
 /// longest suffix of the import path that is a directory with Go files.
 fn package_dirs(view: &RepoView, import_path: &str) -> Vec<String> {
@@ -760,15 +830,18 @@ mod tests {
 
         let (files, imports, _) = reached(
             &[
-                ("internal/http/webhook.go", "package http\nimport (\n  \"context\"\n  store \"example.com/app/internal/db\"\n)\n"),
-                ("internal/http/util.go", "package http\n"),
-                ("internal/http/util_test.go", "package http\n"),
-                ("internal/db/users.go", "package db\n"),
+                ("internal/http/webhook.go", "package http\nimport (\n  \"context\"\n  store \"example.com/app/internal/db\"\n)\nfunc H() { helper(); store.SetPlan() }\n"),
+                ("internal/http/util.go", "package http\nfunc helper() {}\n"),
+                ("internal/http/other.go", "package http\nfunc other() {}\n"),
+                ("internal/http/util_test.go", "package http\nfunc helper() {}\n"),
+                ("internal/db/users.go", "package db\nfunc SetPlan() {}\n"),
+                ("internal/db/audit.go", "package db\nfunc Audit() {}\n"),
             ],
             "internal/http/webhook.go",
         );
+        // A package's files that declare nothing the handler uses are not reached.
         assert_eq!(files, ["internal/db/users.go", "internal/http/util.go"]);
-        assert_eq!(imports.modules["store"], ["internal/db/users.go"]);
+        assert_eq!(imports.modules["store"], ["internal/db/users.go", "internal/db/audit.go"]);
 
         let (files, _, _) = reached(
             &[("app/Http/Controllers/WebhookController.php", "<?php\nuse App\\Services\\BillingService;\nclass W { function h() { BillingService::activate(1); } }\n"), ("app/Services/BillingService.php", "<?php\n")],
@@ -797,8 +870,8 @@ mod tests {
 
     #[test]
     fn reach_is_bounded_and_skips_bundles() {
-        let mut files: Vec<(String, String)> = vec![("h.ts".into(), (0..60).map(|i| format!("import {{ f{i} }} from './m{i}';\n")).collect())];
-        files.extend((0..60).map(|i| (format!("m{i}.ts"), String::new())));
+        let mut files: Vec<(String, String)> = vec![("h.ts".into(), (0..90).map(|i| format!("import {{ f{i} }} from './m{i}';\n")).collect())];
+        files.extend((0..90).map(|i| (format!("m{i}.ts"), String::new())));
         files.push(("m0.ts".into(), format!("export const x = 1;{}\n", " ".repeat(5000))));
         files.remove(1);
         let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
@@ -806,6 +879,8 @@ mod tests {
         assert_eq!(loaded.len(), MAX_FILES - 1, "the first {MAX_FILES} reached, less a bundle");
         assert!(unresolved.iter().any(|u| u.contains("not followed")), "{unresolved:?}");
         assert!(unresolved.iter().any(|u| u.contains("m0.ts: generated or minified")), "{unresolved:?}");
+        let r = reach(&view(&refs), "h.ts", Language::TypeScript, refs[0].1, &ParseCache::default());
+        assert_eq!(r.not_followed.len(), 90 - MAX_FILES, "the files past the bound are named: {:?}", r.not_followed);
     }
 
     #[test]

@@ -1,0 +1,137 @@
+//! General shapes of webhook handler code the review must read right: a review
+//! that could not follow everything says so instead of passing, a failed check
+//! must stop on every path, a guard must not skip the check, and code that only
+//! moves or restates a write is no regression. Each shape has a regression and
+//! a quiet twin that must raise no high finding.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+#[path = "support/git.rs"]
+mod git_support;
+use git_support::{billguard, committed_repo, write};
+
+fn review(dir: &Path) -> Value {
+    let out = billguard(dir, &["check", "webhook", "--base", "HEAD", "--format", "json"]);
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+fn high_rules(v: &Value) -> Vec<String> {
+    let mut r: Vec<String> =
+        v["findings"].as_array().unwrap().iter().filter(|f| f["severity"] == "high").map(|f| f["rule"].as_str().unwrap().to_string()).collect();
+    r.sort();
+    r.dedup();
+    r
+}
+
+// ---------------------------------------------------------------------------
+// A review that could not follow every file the handler reaches is incomplete.
+
+/// A route that verifies and hands each event to one of `n` imported helpers.
+fn many_imports_route(n: usize, marker: &str) -> String {
+    let mut s = String::from("import Stripe from 'stripe';\n");
+    for i in 0..n {
+        s.push_str(&format!("import {{ step{i} }} from './steps/step{i}';\n"));
+    }
+    s.push_str(
+        "\nconst stripe = new Stripe(process.env.STRIPE_SECRET_KEY!);\n\nexport async function POST(req: Request) {\n  const body = await req.text();\n  let event: Stripe.Event;\n  try {\n    event = stripe.webhooks.constructEvent(body, req.headers.get('stripe-signature')!, process.env.STRIPE_WEBHOOK_SECRET!);\n  } catch (err) {\n    return new Response('bad signature', { status: 400 });\n  }\n",
+    );
+    s.push_str(&format!("  console.log('{marker}');\n  switch (event.type) {{\n    case 'invoice.paid':\n"));
+    for i in 0..n {
+        s.push_str(&format!("      await step{i}(event);\n"));
+    }
+    s.push_str("      break;\n  }\n  return new Response('ok');\n}\n");
+    s
+}
+
+fn steps(n: usize) -> Vec<(String, String)> {
+    (0..n)
+        .map(|i| (format!("app/api/stripe/webhook/steps/step{i}.ts"), format!("export async function step{i}(event: unknown) {{\n  console.log('step {i}', event);\n}}\n")))
+        .collect()
+}
+
+fn repo_with_steps(n: usize) -> tempfile::TempDir {
+    let route = many_imports_route(n, "received");
+    let files = steps(n);
+    let mut all: Vec<(&str, &str)> = vec![("app/api/stripe/webhook/route.ts", route.as_str())];
+    all.extend(files.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+    committed_repo(&all)
+}
+
+#[test]
+fn a_handler_whose_calls_reach_too_many_files_to_follow_is_incomplete_not_pass() {
+    let dir = repo_with_steps(120);
+    write(dir.path(), "app/api/stripe/webhook/route.ts", &many_imports_route(120, "event received"));
+    let v = review(dir.path());
+    assert_eq!(v["verdict"], "incomplete", "{v:#}");
+    assert!(v["scope"]["not_examined"].to_string().contains("app/api/stripe/webhook/route.ts"), "{v:#}");
+    // The files not seen are named.
+    assert!(v["notes"].to_string().contains("steps/step"), "{v:#}");
+}
+
+#[test]
+fn a_handler_whose_calls_reach_few_files_passes() {
+    let dir = repo_with_steps(3);
+    write(dir.path(), "app/api/stripe/webhook/route.ts", &many_imports_route(3, "event received"));
+    let v = review(dir.path());
+    assert_eq!(v["verdict"], "pass", "{v:#}");
+}
+
+const GO_ROUTE: &str = r#"package webhook
+
+import (
+	"io"
+	"net/http"
+	"os"
+
+	"example.com/app/store"
+	"github.com/stripe/stripe-go/v76/webhook"
+)
+
+func Handle(w http.ResponseWriter, r *http.Request) {
+	payload, _ := io.ReadAll(r.Body)
+	event, err := webhook.ConstructEvent(payload, r.Header.Get("Stripe-Signature"), os.Getenv("STRIPE_WEBHOOK_SECRET"))
+	if err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	switch event.Type {
+	case "customer.subscription.deleted":
+		if err := store.RevokeAccess(r.Context(), event.GetObjectValue("customer")); err != nil {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+	}
+	w.WriteHeader(http.StatusOK)
+}
+"#;
+
+const GO_STORE_REVOKE: &str = r#"package store
+
+import "context"
+
+func RevokeAccess(ctx context.Context, customerID string) error {
+	_, err := db.ExecContext(ctx, "UPDATE users SET has_paid_access = false WHERE stripe_customer_id = $1", customerID)
+	return err
+}
+"#;
+
+/// A Go package is many files: only those declaring what the handler uses are reached.
+#[test]
+fn a_large_go_package_is_followed_through_the_files_declaring_what_the_handler_calls() {
+    let unrelated: Vec<(String, String)> =
+        (0..70).map(|i| (format!("store/audit{i}.go"), format!("package store\n\nfunc Audit{i}Rows() int {{\n\treturn {i}\n}}\n"))).collect();
+    let mut files: Vec<(&str, &str)> = vec![("webhook/handler.go", GO_ROUTE), ("store/revoke.go", GO_STORE_REVOKE)];
+    files.extend(unrelated.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+    let dir = committed_repo(&files);
+    // A log line changes: nothing to report, and nothing left unseen.
+    write(dir.path(), "webhook/handler.go", &GO_ROUTE.replace("w.WriteHeader(http.StatusOK)", "w.WriteHeader(http.StatusOK) // acknowledged"));
+    let v = review(dir.path());
+    assert_eq!(v["verdict"], "pass", "{v:#}");
+    assert!(v["scope"]["handler_files"][0]["helpers"].to_string().contains("store/revoke.go"), "{v:#}");
+    // The revocation is still seen through the package: dropping it is WH005.
+    write(dir.path(), "store/revoke.go", &GO_STORE_REVOKE.replace("SET has_paid_access = false", "SET updated_at = now()"));
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
+}
