@@ -135,3 +135,48 @@ fn a_large_go_package_is_followed_through_the_files_declaring_what_the_handler_c
     let v = review(dir.path());
     assert!(high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
 }
+
+// ---------------------------------------------------------------------------
+// A missing verification the base already had is pre-existing, not high.
+
+const TS_UNVERIFIED_BASE: &str = r#"import Stripe from 'stripe';
+
+export async function POST(req: Request) {
+  const event = (await req.json()) as Stripe.Event;
+  console.log('stripe webhook', event.id);
+  return new Response('ok');
+}
+"#;
+
+const TS_UNVERIFIED_AFTER: &str = r#"import Stripe from 'stripe';
+import { db } from '@/lib/db';
+
+export async function POST(req: Request) {
+  const event = (await req.json()) as Stripe.Event;
+  console.log('stripe webhook', event.id);
+  if (event.type === 'customer.subscription.deleted') {
+    const sub = event.data.object as Stripe.Subscription;
+    await db.user.update({ where: { stripeCustomerId: sub.customer as string }, data: { hasPaidAccess: false } });
+  }
+  return new Response('ok');
+}
+"#;
+
+#[test]
+fn a_handler_that_verified_nothing_before_either_is_a_pre_existing_low_finding() {
+    let dir = committed_repo(&[("app/api/stripe/webhook/route.ts", TS_UNVERIFIED_BASE)]);
+    write(dir.path(), "app/api/stripe/webhook/route.ts", TS_UNVERIFIED_AFTER);
+    let v = review(dir.path());
+    assert!(!high_rules(&v).contains(&"WH001".to_string()), "{v:#}");
+    let wh001 = v["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "WH001").unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(wh001["severity"], "low", "{v:#}");
+    assert_eq!(wh001["evidence"]["pre_existing"], true, "{v:#}");
+}
+
+#[test]
+fn a_file_that_becomes_an_unverified_handler_is_still_high() {
+    let dir = committed_repo(&[("app/api/stripe/webhook/route.ts", "export function greet(name: string) {\n  return `hello ${name}`;\n}\n")]);
+    write(dir.path(), "app/api/stripe/webhook/route.ts", TS_UNVERIFIED_AFTER);
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH001".to_string()), "{v:#}");
+}

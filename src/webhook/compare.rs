@@ -32,6 +32,10 @@ pub struct Context<'a> {
     /// Fields the change takes out of the app's schema (squashed, see
     /// [`crate::app_schema`]): a write of one going away is not a lost grant.
     pub dropped_fields: &'a BTreeSet<String>,
+    /// The base version already looked like a webhook handler (event types, a billing
+    /// SDK, a signature header), whether or not its dispatch was read: a verification
+    /// it lacked too is not this change's doing.
+    pub before_was_handler: bool,
 }
 
 /// One problem a model shows, before it becomes a finding.
@@ -79,6 +83,12 @@ pub fn compare(before: Option<&HandlerModel>, after: &HandlerModel, ctx: &Contex
                     // Hunks that show no verification in either version say nothing about it:
                     // it is out of view, not gone.
                     None if ctx.partial && p.rule == "WH001" && b.verification.is_none() => {}
+                    // A handler that verified nothing before either (its dispatch may only now be
+                    // read): the missing verification is the base's, not this change's.
+                    None if p.rule == "WH001" && ctx.before_was_handler && b.verification.is_none() && b.external.is_none() => {
+                        let sentence = format!("Pre-existing, unchanged by this diff: {} (the base version verified nothing either).", p.what);
+                        out.push(finding(ctx, p, sentence, Some(Severity::Low)));
+                    }
                     Some(_) => {
                         let sentence = format!("Pre-existing, unchanged by this diff: {}.", p.what);
                         out.push(finding(ctx, p, sentence, Some(Severity::Low)));

@@ -306,6 +306,8 @@ struct Analyzed {
     /// Files the handler's calls reach (either version) that were not followed: too many
     /// were reached. No finding about what they do proves nothing.
     not_followed: BTreeSet<String>,
+    /// The base version already looked like a webhook handler.
+    before_handler: bool,
 }
 
 /// A file that tells events apart but verifies nothing, reached from a handler
@@ -346,6 +348,7 @@ fn pair_moves(analyzed: &mut Vec<Analyzed>) {
         a.old_path = Some(gone.path);
         a.change = "renamed";
         a.helpers.extend(gone.helpers);
+        a.before_handler = gone.before_handler;
         i = i2 + 1;
     }
 }
@@ -427,6 +430,7 @@ fn attach_outside(analyzed: &mut Vec<Analyzed>, base: &external::Tree, after: &e
             helpers: BTreeSet::new(),
             quotes_events: false,
             not_followed: BTreeSet::new(),
+            before_handler: true,
         });
     }
     // Cashier's controller verifies only when config/cashier.php sets the webhook secret.
@@ -587,6 +591,7 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
             partial: a.partial,
             verification_removed_at: a.removed_at.as_ref().map(|(p, l)| (p.as_str(), *l)),
             dropped_fields: &dropped,
+            before_was_handler: a.before_handler,
         };
         match (&a.before, &a.after) {
             // A handler pulled in by the outside scan did not change: only its regressions count.
@@ -855,6 +860,7 @@ fn analyze_change(c: &FileChange, shown: &str, globs: &[String], fields: &[Strin
         helpers,
         quotes_events: [&before, &after].into_iter().flatten().any(|t| detect::event_strings(t) > 0),
         not_followed,
+        before_handler: before.as_deref().is_some_and(|t| configured || detect::looks_like_handler(c.old_path.as_deref().unwrap_or(shown), t)),
     }))
 }
 
@@ -891,6 +897,7 @@ pub fn review_texts(path: &str, before: Option<&str>, after: &str) -> Result<Vec
         partial: false,
         verification_removed_at: None,
         dropped_fields: &empty,
+        before_was_handler: before.is_some_and(|t| detect::looks_like_handler(path, t)),
     };
     Ok(compare::compare(b.as_ref(), &a, &ctx))
 }
@@ -952,6 +959,7 @@ fn reached_through_helpers(changes: &[FileChange], analyzed: &[Analyzed], views:
             helpers,
             quotes_events: false,
             not_followed: not_followed.into_iter().collect(),
+            before_handler: before_text.as_deref().is_some_and(|t| detect::looks_like_handler(&path, t)),
         });
     }
     out
