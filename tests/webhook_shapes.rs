@@ -180,3 +180,71 @@ fn a_file_that_becomes_an_unverified_handler_is_still_high() {
     let v = review(dir.path());
     assert!(high_rules(&v).contains(&"WH001".to_string()), "{v:#}");
 }
+
+// ---------------------------------------------------------------------------
+// A failed verification must stop processing on every path of its branch.
+
+const GO_VERIFIED: &str = r#"package billing
+
+import (
+	"io"
+	"net/http"
+	"os"
+
+	"github.com/stripe/stripe-go/v76"
+	"github.com/stripe/stripe-go/v76/webhook"
+)
+
+type Controller struct{}
+
+func (c *Controller) Receive(w http.ResponseWriter, r *http.Request) {
+	payload, _ := io.ReadAll(r.Body)
+	if err := c.Verify(payload, r.Header.Get("Stripe-Signature")); err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (c *Controller) Verify(payload []byte, header string) error {
+	event, err := webhook.ConstructEvent(payload, header, os.Getenv("STRIPE_WEBHOOK_SECRET"))
+	if err != nil {
+		return err
+	}
+	return c.apply(event)
+}
+
+func (c *Controller) apply(event stripe.Event) error {
+	switch event.Type {
+	case "customer.subscription.deleted":
+		return setPaid(event.GetObjectValue("customer"), false)
+	}
+	return nil
+}
+"#;
+
+#[test]
+fn a_go_error_branch_that_returns_only_conditionally_lets_an_unverified_event_through() {
+    let dir = committed_repo(&[("billing/stripe_webhook.go", GO_VERIFIED)]);
+    let open = GO_VERIFIED.replace(
+        "\tif err != nil {\n\t\treturn err\n\t}\n\treturn c.apply(event)",
+        "\tif err != nil {\n\t\tlog.Println(\"signature check failed\", err)\n\t\tif jsonErr := json.Unmarshal(payload, &event); jsonErr != nil {\n\t\t\treturn jsonErr\n\t\t}\n\t}\n\treturn c.apply(event)",
+    );
+    assert_ne!(open, GO_VERIFIED);
+    write(dir.path(), "billing/stripe_webhook.go", &open);
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH003".to_string()), "{v:#}");
+}
+
+#[test]
+fn a_go_error_branch_that_ends_on_every_path_is_no_fail_open() {
+    let dir = committed_repo(&[("billing/stripe_webhook.go", GO_VERIFIED)]);
+    let closed = GO_VERIFIED.replace(
+        "\tif err != nil {\n\t\treturn err\n\t}\n\treturn c.apply(event)",
+        "\tif err != nil {\n\t\tlog.Println(\"signature check failed\", err)\n\t\tif errors.Is(err, webhook.ErrNotSigned) {\n\t\t\treturn fmt.Errorf(\"unsigned: %w\", err)\n\t\t}\n\t\treturn err\n\t}\n\treturn c.apply(event)",
+    );
+    assert_ne!(closed, GO_VERIFIED);
+    write(dir.path(), "billing/stripe_webhook.go", &closed);
+    let v = review(dir.path());
+    assert!(!high_rules(&v).contains(&"WH003".to_string()), "{v:#}");
+}

@@ -195,7 +195,7 @@ impl<'a> VerifyScan<'a, '_> {
                         let stops = ends(c)
                             || c.iter().any(|s| matches!(s, Stmt::Return { .. } | Stmt::Throw { .. }))
                             || block_answer(c).is_some_and(|a| a.status.is_error());
-                        let goes_on = rest.first().is_some_and(|s| !matches!(s, Stmt::Return { .. } | Stmt::Throw { .. }));
+                        let goes_on = rest.first().is_some_and(continues);
                         if !stops && goes_on {
                             return Some(format!("a failed verification is caught at line {line} and processing continues"));
                         }
@@ -327,6 +327,23 @@ fn message_kind(e: &Expr, idx: &Index) -> BodyKind {
         }
     });
     kind
+}
+
+/// Whether the statement after a failed verification's catch goes on with the event: any
+/// statement but an answer, including `return process(event)` (Go's `return
+/// c.handle(event)`), which hands the unverified event on before it answers.
+fn continues(s: &Stmt) -> bool {
+    match s {
+        Stmt::Throw { .. } | Stmt::Return { value: None, .. } => false,
+        Stmt::Return { value: Some(Expr::Call(c)), .. } => {
+            !vocab::is_response(c)
+                && vocab::status_of_return(Some(&Expr::Call(c.clone()))) == Status::Unknown
+                && c.args.iter().any(|a| matches!(a.value, Expr::Ident(_) | Expr::Member(..)))
+                && !c.args.iter().any(|a| a.value.mentions("err"))
+        }
+        Stmt::Return { .. } => false,
+        _ => true,
+    }
 }
 
 fn contains_verify(e: &Expr) -> bool {
