@@ -248,3 +248,76 @@ fn a_go_error_branch_that_ends_on_every_path_is_no_fail_open() {
     let v = review(dir.path());
     assert!(!high_rules(&v).contains(&"WH003".to_string()), "{v:#}");
 }
+
+// ---------------------------------------------------------------------------
+// A presence test beside the mismatch test skips the check when the header is absent.
+
+const TS_HMAC: &str = r#"import crypto from 'node:crypto';
+import { db } from '@/lib/db';
+
+export async function POST(request: Request) {
+  const raw = await request.text();
+  const secret = process.env.LEMON_WEBHOOK_SECRET!;
+  const hmac = Buffer.from(crypto.createHmac('sha256', secret).update(raw).digest('hex'), 'hex');
+  const signature = Buffer.from(request.headers.get('X-Signature') ?? '', 'hex');
+
+  if (!crypto.timingSafeEqual(hmac, signature)) {
+    return new Response('Invalid signature', { status: 400 });
+  }
+
+  const body = JSON.parse(raw);
+  if (body.meta.event_name === 'subscription_expired') {
+    await db.user.update({ where: { id: body.meta.custom_data.user_id }, data: { isPro: false } });
+  }
+  return new Response('ok');
+}
+"#;
+
+#[test]
+fn a_signature_compared_only_when_present_is_a_skipped_verification() {
+    let dir = committed_repo(&[("app/api/webhook/route.ts", TS_HMAC)]);
+    write(dir.path(), "app/api/webhook/route.ts", &TS_HMAC.replace("if (!crypto.timingSafeEqual", "if (signature.length > 0 && !crypto.timingSafeEqual"));
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH003".to_string()), "{v:#}");
+}
+
+#[test]
+fn a_missing_signature_rejected_beside_the_mismatch_is_no_skipped_verification() {
+    let dir = committed_repo(&[("app/api/webhook/route.ts", TS_HMAC)]);
+    write(dir.path(), "app/api/webhook/route.ts", &TS_HMAC.replace("if (!crypto.timingSafeEqual", "if (signature.length === 0 || !crypto.timingSafeEqual"));
+    let v = review(dir.path());
+    assert!(!high_rules(&v).contains(&"WH003".to_string()), "{v:#}");
+}
+
+const PY_HMAC: &str = r#"import hashlib
+import hmac
+import json
+import os
+
+from django.http import HttpResponse
+
+from .models import Account
+
+
+def paddle_webhook(request):
+    signature = request.headers.get("X-Signature", "")
+    expected = hmac.new(os.environ["PADDLE_WEBHOOK_SECRET"].encode(), request.body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, signature):
+        return HttpResponse(status=400)
+    payload = json.loads(request.body)
+    if payload["event_type"] == "subscription.canceled":
+        Account.objects.filter(customer_id=payload["data"]["customer_id"]).update(is_pro=False)
+    return HttpResponse(status=200)
+"#;
+
+#[test]
+fn a_python_signature_compared_only_when_present_is_a_skipped_verification() {
+    let dir = committed_repo(&[("billing/webhooks.py", PY_HMAC)]);
+    write(dir.path(), "billing/webhooks.py", &PY_HMAC.replace("if not hmac.compare_digest", "if signature and not hmac.compare_digest"));
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH003".to_string()), "{v:#}");
+    let dir = committed_repo(&[("billing/webhooks.py", PY_HMAC)]);
+    write(dir.path(), "billing/webhooks.py", &PY_HMAC.replace("if not hmac.compare_digest", "if not signature or not hmac.compare_digest"));
+    let v = review(dir.path());
+    assert!(!high_rules(&v).contains(&"WH003".to_string()), "{v:#}");
+}

@@ -27,10 +27,12 @@ struct VerifyScan<'a, 'i> {
     top: &'a [Stmt],
     frames: Vec<Frame<'a>>,
     found: Option<Verification>,
+    /// The if statement whose condition is being read: its condition and its then branch.
+    cond_of: Option<(&'a Expr, &'a [Stmt])>,
 }
 
 pub fn verification<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Option<Verification> {
-    let mut scan = VerifyScan { idx, top: stmts, frames: Vec::new(), found: None };
+    let mut scan = VerifyScan { idx, top: stmts, frames: Vec::new(), found: None, cond_of: None };
     scan.block(stmts);
     scan.found.or_else(|| library_verification(stmts, idx)).or_else(|| framework_verification(idx))
 }
@@ -90,7 +92,9 @@ impl<'a> VerifyScan<'a, '_> {
             }
             match s {
                 Stmt::If { cond, then, els, .. } => {
+                    self.cond_of = Some((cond, then));
                     self.expr(cond);
+                    self.cond_of = None;
                     self.frames.push(Frame::Branch { other: els, cond, in_else: false });
                     self.block(then);
                     self.frames.pop();
@@ -169,7 +173,8 @@ impl<'a> VerifyScan<'a, '_> {
             _ => {}
         });
         if let Some(c) = hit {
-            let fail_open = ternary.or_else(|| self.fail_open());
+            let guarded = self.cond_of.and_then(|(cond, then)| skipping_guard(cond, then));
+            let fail_open = ternary.or(guarded).or_else(|| self.fail_open());
             self.found = Some(self.describe(c, fail_open));
             return;
         }
@@ -327,6 +332,36 @@ fn message_kind(e: &Expr, idx: &Index) -> BodyKind {
         }
     });
     kind
+}
+
+/// A rejecting condition whose mismatch test sits behind a conjunct that tests the
+/// signature's (or the secret's) presence: `if (sig.length > 0 && !timingSafeEqual(..))
+/// return 400`, `if signature and not compare_digest(..)`. A request without the header
+/// (or a deployment without the secret) skips the check and is processed.
+fn skipping_guard(cond: &Expr, then: &[Stmt]) -> Option<String> {
+    fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+        match e {
+            Expr::Binary(op, l, r) if op == "&&" => {
+                conjuncts(l, out);
+                conjuncts(r, out);
+            }
+            _ => out.push(e),
+        }
+    }
+    if !ends(then) {
+        return None;
+    }
+    let mut parts = Vec::new();
+    conjuncts(cond, &mut parts);
+    let at = parts.iter().position(|p| contains_verify(p))?;
+    // The mismatch is what rejects: the check is negated (`!equal(..)`, `not compare_digest(..)`).
+    let negated = matches!(parts[at], Expr::Unary(op, _) if op == "!" || op == "not")
+        || matches!(parts[at], Expr::Binary(op, l, r) if (op == "==" || op == "!=") && (matches!(**l, Expr::Bool(_)) || matches!(**r, Expr::Bool(_))));
+    if !negated {
+        return None;
+    }
+    let guard = parts[..at].iter().find(|p| ["sig", "signature", "secret", "hmac", "header", "digest", "hash", "token"].iter().any(|w| p.mentions(w)))?;
+    Some(format!("the signature is compared only when `{}`; a request without it (or a missing secret) skips the check and is processed unverified", guard.render()))
 }
 
 /// Whether the statement after a failed verification's catch goes on with the event: any
