@@ -321,3 +321,90 @@ fn a_python_signature_compared_only_when_present_is_a_skipped_verification() {
     let v = review(dir.path());
     assert!(!high_rules(&v).contains(&"WH003".to_string()), "{v:#}");
 }
+
+// ---------------------------------------------------------------------------
+// Removed lines that return a value or test a condition write nothing.
+
+const GO_LOGGING: &str = r#"package billing
+
+import (
+	"github.com/stripe/stripe-go/v76"
+)
+
+type EventLog struct {
+	UserID       int64
+	Subscription stripe.Subscription
+}
+
+func (c *Controller) route(event stripe.Event) (EventLog, error) {
+	switch event.Type {
+	case "invoice.paid":
+		return c.onInvoicePaid(event)
+	}
+	return EventLog{}, nil
+}
+
+func (c *Controller) onInvoicePaid(event stripe.Event) (EventLog, error) {
+	userID, sub := c.lookup(event)
+	if err := c.Store.ExtendExpiry(userID, sub.CurrentPeriodEnd); err != nil {
+		return EventLog{}, err
+	}
+	return EventLog{UserID: userID, Subscription: sub}, nil
+}
+
+// Kept for audits: records what a trial reminder would have said.
+func (c *Controller) describeTrialReminder(event stripe.Event) (EventLog, error) {
+	// Sometimes "checkout.session.completed" arrives after this one.
+	userID, sub := c.lookup(event)
+	return EventLog{UserID: userID, Subscription: sub}, nil
+}
+"#;
+
+#[test]
+fn a_removed_function_returning_a_record_literal_is_no_lost_access_write() {
+    let dir = committed_repo(&[("billing/stripe_events.go", GO_LOGGING)]);
+    let cut = GO_LOGGING.find("// Kept for audits").unwrap();
+    write(dir.path(), "billing/stripe_events.go", &GO_LOGGING[..cut]);
+    let v = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+}
+
+const PY_SUBSCRIPTION: &str = r#"import stripe
+from django.http import HttpResponse
+
+from .models import Subscription
+
+
+def stripe_webhook(request):
+    event = stripe.Webhook.construct_event(request.body, request.headers["Stripe-Signature"], "whsec")
+    if event["type"] == "invoice.paid":
+        user = find_user(event)
+        subscription = Subscription.objects.filter(user=user).first()
+        if not subscription:
+            subscription = Subscription.objects.create(user=user)
+        subscription.renewal_date = event["data"]["object"]["period_end"]
+        subscription.is_recurring = True
+        subscription.save()
+    return HttpResponse(status=200)
+"#;
+
+#[test]
+fn a_removed_condition_naming_the_subscription_is_no_lost_access_write() {
+    let dir = committed_repo(&[("payments/stripe_webhook.py", PY_SUBSCRIPTION)]);
+    write(
+        dir.path(),
+        "payments/stripe_webhook.py",
+        &PY_SUBSCRIPTION.replace("        if not subscription:\n", "        if subscription is None:\n"),
+    );
+    let v = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+}
+
+#[test]
+fn a_removed_return_that_writes_through_a_call_is_still_a_lost_write() {
+    let base = "import Stripe from 'stripe';\nimport { db } from '@/lib/db';\n\nconst stripe = new Stripe(process.env.STRIPE_SECRET_KEY!);\n\nexport async function POST(req: Request) {\n  const event = stripe.webhooks.constructEvent(await req.text(), req.headers.get('stripe-signature')!, process.env.STRIPE_WEBHOOK_SECRET!);\n  if (event.type === 'customer.subscription.deleted') {\n    return db.user.update({ where: { customerId: String(event.data.object.customer) }, data: { isPro: false } });\n  }\n  return new Response('ok');\n}\n";
+    let dir = committed_repo(&[("app/api/stripe/webhook/route.ts", base)]);
+    write(dir.path(), "app/api/stripe/webhook/route.ts", &base.replace("    return db.user.update({ where: { customerId: String(event.data.object.customer) }, data: { isPro: false } });\n", "    return new Response('ok');\n"));
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
+}

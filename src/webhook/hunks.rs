@@ -228,6 +228,12 @@ pub fn writes(line: &str, fields: &[String]) -> Vec<Write> {
     let b = line.as_bytes();
     let mut out = Vec::new();
     let mut depth = 0i32;
+    // A returned literal (`return Log{UserID: id, Subscription: sub}`) or a condition
+    // (`if not subscription:`) writes nothing: on such a line only what is passed to a
+    // call (`return db.update({ plan: 'free' })`) is a write.
+    let head = line.trim_start().trim_start_matches('}').trim_start();
+    let returns_or_tests = ["return ", "if ", "if(", "elif ", "elsif ", "else if", "unless ", "while "].iter().any(|k| head.starts_with(k));
+    let mut parens = 0i32;
     let sql = line.to_ascii_lowercase().contains("set ");
     let mut i = 0;
     // Inside a string literal `:` and `=` are text (`'assigned role: '`), except in SQL.
@@ -250,6 +256,15 @@ pub fn writes(line: &str, fields: &[String]) -> Vec<Write> {
             b'(' | b'[' | b'{' => depth += 1,
             b')' | b']' | b'}' => depth -= 1,
             _ => {}
+        }
+        match c {
+            b'(' => parens += 1,
+            b')' => parens -= 1,
+            _ => {}
+        }
+        if returns_or_tests && parens <= 0 && !sql {
+            i += 1;
+            continue;
         }
         let prev = if i > 0 { b[i - 1] } else { b' ' };
         let next = b.get(i + 1).copied().unwrap_or(b' ');
@@ -410,14 +425,45 @@ fn old_view_above(h: &Hunk, at: usize) -> impl Iterator<Item = &str> {
 }
 
 pub(crate) fn place(h: &Hunk, at: usize) -> Place {
-    for line in old_view_above(h, at).chain(std::iter::once(h.section.as_str())) {
-        if let Some(e) = events(line).into_iter().next() {
-            let ending = ENDING_WORDS.iter().any(|w| e.contains(w));
-            return Place { event: Some(e), ending };
+    let found = |e: String| {
+        let ending = ENDING_WORDS.iter().any(|w| e.contains(w));
+        Place { event: Some(e), ending }
+    };
+    for line in old_view_above(h, at) {
+        // A comment may quote any event (`we get "customer.subscription.updated" before ...`).
+        if is_comment(line) {
+            continue;
         }
+        if let Some(e) = events(line).into_iter().next() {
+            return found(e);
+        }
+        // The function holding the line starts here: its name may say the event
+        // (`handleCustomerSubscriptionDeleted`); what lies above is another function's.
+        if is_definition(line) {
+            if let Some(e) = handler_name_event(line) {
+                return found(e);
+            }
+            let def = squash(line);
+            return Place { event: None, ending: ENDING_WORDS.iter().any(|w| def.contains(w)) };
+        }
+    }
+    if let Some(e) = events(&h.section).into_iter().next().or_else(|| handler_name_event(&h.section)) {
+        return found(e);
     }
     let section = squash(&h.section);
     Place { event: None, ending: ENDING_WORDS.iter().any(|w| section.contains(w)) }
+}
+
+/// The event a handler function's name spells: `handleCustomerSubscriptionDeleted`,
+/// `on_invoice_paid`, `process_checkout_session_completed`.
+fn handler_name_event(line: &str) -> Option<String> {
+    line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| w.len() > 6).find_map(|word| {
+        let lower = word.to_ascii_lowercase();
+        ["handle", "on", "process"].iter().find_map(|p| {
+            let rest = lower.strip_prefix(p)?;
+            vocab::event_from_name(rest.trim_start_matches('_')).map(String::from)
+        })
+    })
 }
 
 /// Whether removing the event label at `at` dropped handling that did something:
@@ -907,6 +953,36 @@ mod tests {
 
     fn hunk(section: &str, lines: &[(char, &str)]) -> Hunk {
         Hunk { new_start: 10, section: section.into(), lines: lines.iter().map(|(t, l)| (*t, l.to_string())).collect() }
+    }
+
+    #[test]
+    fn a_removed_line_belongs_to_the_function_that_holds_it_not_the_hunk_header_or_a_comment() {
+        let h = hunk(
+            "func (c *Controller) handleCheckoutSessionCompleted(event stripe.Event) error {",
+            &[
+                (' ', "\treturn nil"),
+                (' ', "}"),
+                ('-', "func (c *Controller) handleCustomerSubscriptionDeleted(event stripe.Event) error {"),
+                ('-', "\t// events come out of order: \"checkout.session.completed\" may arrive later"),
+                ('-', "\tuser.IsPaid = false"),
+            ],
+        );
+        let p = place(&h, 4);
+        assert_eq!(p.event.as_deref(), Some("customer.subscription.deleted"));
+        // A function whose name says no event: the line's event is unknown, not the header's.
+        let h = hunk(
+            "func (c *Controller) handleCheckoutSessionCompleted(event stripe.Event) error {",
+            &[(' ', "}"), ('-', "func (c *Controller) auditLog(event stripe.Event) error {"), ('-', "\treturn Log{Subscription: sub}")],
+        );
+        assert_eq!(place(&h, 2).event, None);
+    }
+
+    #[test]
+    fn a_returned_literal_or_a_condition_is_no_write_but_a_returned_write_call_is() {
+        assert!(writes("return ente.EventLog{UserID: userID, StripeSubscription: sub}, nil", &[]).is_empty());
+        assert!(writes("if not subscription:", &[]).is_empty());
+        assert!(!writes("return db.user.update({ where: { id }, data: { isPro: false } })", &[]).is_empty());
+        assert!(!writes("if err := repo.Save(User{IsPro: false}); err != nil {", &[]).is_empty());
     }
 
     fn rules_of(fs: &[Finding]) -> Vec<String> {
