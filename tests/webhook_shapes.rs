@@ -408,3 +408,69 @@ fn a_removed_return_that_writes_through_a_call_is_still_a_lost_write() {
     let v = review(dir.path());
     assert!(high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
 }
+
+// ---------------------------------------------------------------------------
+// A pattern that matches event types handles every type it matches.
+
+const RB_PATTERN: &str = r#"class StripeWebhookProcessor
+  def process(payload, signature)
+    event = Stripe::Webhook.construct_event(payload, signature, ENV.fetch("STRIPE_WEBHOOK_SECRET"))
+    case event.type
+    when /^customer\.subscription\./
+      account = Account.find_by!(stripe_customer_id: event.data.object.customer)
+      account.update!(subscription_status: event.data.object.status)
+    else
+      Rails.logger.info("ignored #{event.type}")
+    end
+  end
+end
+"#;
+
+#[test]
+fn a_regex_when_narrowed_to_literal_types_drops_the_others() {
+    let dir = committed_repo(&[("app/services/stripe_webhook_processor.rb", RB_PATTERN)]);
+    write(
+        dir.path(),
+        "app/services/stripe_webhook_processor.rb",
+        &RB_PATTERN.replace(r#"when /^customer\.subscription\./"#, r#"when "customer.subscription.created", "customer.subscription.updated""#),
+    );
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH006".to_string()), "{v:#}");
+    assert!(v["findings"].to_string().contains("customer.subscription.deleted"), "{v:#}");
+}
+
+#[test]
+fn a_regex_when_kept_raises_nothing() {
+    let dir = committed_repo(&[("app/services/stripe_webhook_processor.rb", RB_PATTERN)]);
+    write(dir.path(), "app/services/stripe_webhook_processor.rb", &RB_PATTERN.replace("ignored #{event.type}", "skipped #{event.type}"));
+    let v = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+    assert!(v["scope"]["handler_files"][0]["events"].to_string().contains("customer.subscription.deleted"), "{v:#}");
+}
+
+const TS_PREFIX: &str = r#"import Stripe from 'stripe';
+import { db } from '@/lib/db';
+
+const stripe = new Stripe(process.env.STRIPE_SECRET_KEY!);
+
+export async function POST(req: Request) {
+  const event = stripe.webhooks.constructEvent(await req.text(), req.headers.get('stripe-signature')!, process.env.STRIPE_WEBHOOK_SECRET!);
+  if (event.type.startsWith('customer.subscription.')) {
+    const sub = event.data.object as Stripe.Subscription;
+    await db.account.update({ where: { customerId: String(sub.customer) }, data: { status: sub.status } });
+  }
+  return new Response('ok');
+}
+"#;
+
+#[test]
+fn a_prefix_test_narrowed_to_one_type_drops_the_others() {
+    let dir = committed_repo(&[("app/api/stripe/webhook/route.ts", TS_PREFIX)]);
+    write(dir.path(), "app/api/stripe/webhook/route.ts", &TS_PREFIX.replace("event.type.startsWith('customer.subscription.')", "event.type === 'customer.subscription.updated'"));
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH006".to_string()), "{v:#}");
+    let dir = committed_repo(&[("app/api/stripe/webhook/route.ts", TS_PREFIX)]);
+    write(dir.path(), "app/api/stripe/webhook/route.ts", &TS_PREFIX.replace("return new Response('ok')", "return new Response('received')"));
+    let v = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+}

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use super::effects::{Body, block_answer};
 use super::index::Index;
-use super::lang::syntax::{Call, Expr, Stmt};
+use super::lang::syntax::{Call, Expr, Stmt, squash};
 use super::model::Answer;
 use super::vocab::is_event_type;
 
@@ -78,7 +78,9 @@ fn scan<'a>(stmts: &'a [Stmt], idx: &Index<'a>, found: &mut Found<'a>) {
                 let mut any = false;
                 for c in cases {
                     for l in &c.labels {
-                        if let Some(ev) = event_label(l) {
+                        // A literal type, or a pattern (`when /^customer\.subscription\./`) for every type it matches.
+                        let evs: Vec<String> = event_label(l).map_or_else(|| super::vocab::events_matching(l), |e| vec![e]);
+                        for ev in evs {
                             pending.push((ev, c.line));
                             any = true;
                         }
@@ -225,6 +227,27 @@ fn cond_events(e: &Expr, idx: &Index, negated: bool, pos: &mut Vec<String>, neg:
                 push(event_list(o, idx), true);
             }
         }
+        // `type.startsWith('customer.subscription.')`, `strings.HasPrefix(t, "invoice.")`,
+        // `str_starts_with($type, ...)`, `start_with?`: every known type with the prefix.
+        Expr::Call(c) if matches!(squash(c.callee.last_name()).as_str(), "startswith" | "hasprefix" | "strstartswith") => {
+            let prefix = c.args.iter().find_map(|a| match &a.value {
+                Expr::Str(s) => Some(s.clone()),
+                _ => None,
+            });
+            if let Some(p) = prefix {
+                push(super::vocab::events_with_prefix(&p), true);
+            }
+        }
+        // A regex test: `/^customer\.subscription\./.test(type)`, `type.match?(/.../)`, `type =~ /.../`.
+        Expr::Call(c) if matches!(squash(c.callee.last_name()).as_str(), "test" | "match" | "matches") => {
+            let recv = match &c.callee {
+                Expr::Member(o, _) => Some(&**o),
+                _ => None,
+            };
+            let evs: Vec<String> = recv.into_iter().chain(c.args.iter().map(|a| &a.value)).flat_map(super::vocab::events_matching).collect();
+            push(evs, true);
+        }
+        Expr::Binary(op, l, r) if op == "=~" => push([l, r].into_iter().flat_map(|x| super::vocab::events_matching(x)).collect(), true),
         _ => {}
     }
 }

@@ -729,3 +729,29 @@ pub fn event_label(e: &Expr) -> Option<String> {
         _ => None,
     }
 }
+
+/// The event types a pattern names: a regex literal (`/^customer\.subscription\./`,
+/// Ruby `when`, JS `.test`, `=~`) or a prefix (`type.startsWith('customer.subscription.')`):
+/// the known types it matches. Nothing when it matches none, or every one (`/.*/`).
+pub fn events_matching(pattern: &Expr) -> Vec<String> {
+    let Expr::Other(text) = pattern else { return Vec::new() };
+    let text = text.trim();
+    let Some(body) = text.strip_prefix('/') else { return Vec::new() };
+    let Some((inner, flags)) = body.rsplit_once('/') else { return Vec::new() };
+    if inner.is_empty() || !flags.chars().all(|c| c.is_ascii_alphabetic()) || !inner.contains('.') {
+        return Vec::new();
+    }
+    let insensitive = if flags.contains('i') { "(?i)" } else { "" };
+    let Ok(re) = regex::Regex::new(&format!("{insensitive}{inner}")) else { return Vec::new() };
+    let hits: Vec<String> = KNOWN_EVENTS.iter().filter(|e| re.is_match(e)).map(|e| e.to_string()).collect();
+    if hits.len() == KNOWN_EVENTS.len() { Vec::new() } else { hits }
+}
+
+/// The known event types starting with `prefix` (`customer.subscription.`), when it is
+/// a prefix of a dotted event type.
+pub fn events_with_prefix(prefix: &str) -> Vec<String> {
+    if !prefix.contains('.') || prefix.len() < 5 {
+        return Vec::new();
+    }
+    KNOWN_EVENTS.iter().filter(|e| e.starts_with(prefix) && e.len() > prefix.len()).map(|e| e.to_string()).collect()
+}
