@@ -474,3 +474,84 @@ fn a_prefix_test_narrowed_to_one_type_drops_the_others() {
     let v = review(dir.path());
     assert!(high_rules(&v).is_empty(), "{v:#}");
 }
+
+// ---------------------------------------------------------------------------
+// A queued job handed the event by a controller that verifies first is no unverified handler.
+
+const PHP_CONTROLLER_INLINE: &str = r#"<?php
+
+namespace App\Http\Controllers\Webhook;
+
+use App\Http\Controllers\Controller;
+use App\Models\Team;
+use Illuminate\Http\Request;
+use Stripe\Webhook;
+
+class StripeController extends Controller
+{
+    public function events(Request $request)
+    {
+        $event = Webhook::constructEvent($request->getContent(), $request->header('Stripe-Signature'), config('services.stripe.webhook_secret'));
+        switch ($event->type) {
+            case 'customer.subscription.deleted':
+                Team::where('stripe_customer_id', $event->data->object->customer)->update(['is_paid' => false]);
+                break;
+        }
+        return response('ok', 200);
+    }
+}
+"#;
+
+/// The same controller handing the verified event to a queued job.
+fn php_controller_queued() -> String {
+    let switch_at = PHP_CONTROLLER_INLINE.find("        switch").unwrap();
+    let return_at = PHP_CONTROLLER_INLINE.find("        return response").unwrap();
+    let queued = format!("{}        StripeEventJob::dispatch($event);\n{}", &PHP_CONTROLLER_INLINE[..switch_at], &PHP_CONTROLLER_INLINE[return_at..]);
+    queued.replace("use App\\Models\\Team;", "use App\\Jobs\\StripeEventJob;")
+}
+
+const PHP_JOB: &str = r#"<?php
+
+namespace App\Jobs;
+
+use App\Models\Team;
+use Illuminate\Contracts\Queue\ShouldQueue;
+
+class StripeEventJob implements ShouldQueue
+{
+    public function __construct(public $event)
+    {
+    }
+
+    public function handle(): void
+    {
+        switch ($this->event->type) {
+            case 'customer.subscription.deleted':
+                Team::where('stripe_customer_id', $this->event->data->object->customer)->update(['is_paid' => false]);
+                break;
+        }
+    }
+}
+"#;
+
+#[test]
+fn a_queued_job_handed_the_event_by_a_verifying_controller_is_no_unverified_handler() {
+    let dir = committed_repo(&[("app/Http/Controllers/Webhook/StripeController.php", PHP_CONTROLLER_INLINE)]);
+    write(dir.path(), "app/Http/Controllers/Webhook/StripeController.php", &php_controller_queued());
+    write(dir.path(), "app/Jobs/StripeEventJob.php", PHP_JOB);
+    let v = review(dir.path());
+    assert!(!high_rules(&v).contains(&"WH001".to_string()), "{v:#}");
+}
+
+#[test]
+fn a_queued_job_handed_the_event_by_a_controller_that_does_not_verify_is_unverified() {
+    let dir = committed_repo(&[("app/Http/Controllers/Webhook/StripeController.php", PHP_CONTROLLER_INLINE)]);
+    let unverified = php_controller_queued().replace(
+        "$event = Webhook::constructEvent($request->getContent(), $request->header('Stripe-Signature'), config('services.stripe.webhook_secret'));",
+        "$event = json_decode($request->getContent());",
+    );
+    write(dir.path(), "app/Http/Controllers/Webhook/StripeController.php", &unverified);
+    write(dir.path(), "app/Jobs/StripeEventJob.php", PHP_JOB);
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH001".to_string()), "{v:#}");
+}

@@ -324,6 +324,49 @@ fn drop_delegates(analyzed: &mut Vec<Analyzed>) {
     analyzed.retain(|a| !delegates.contains(&a.path));
 }
 
+/// A file that tells events apart but verifies nothing, reached only from a handler
+/// that verifies and tells no event apart itself: the handler hands it the verified
+/// event whole (a queued job, `ProcessJob::dispatch($event)`, `perform_later(event)`).
+/// Its events are verified there, before they are handed on: the verification is
+/// recorded as the file's outside verification (per version) instead of a WH001.
+fn verified_by_caller(analyzed: &mut [Analyzed]) {
+    let mut marks: Vec<(usize, bool, ExternalVerification)> = Vec::new();
+    for (i, x) in analyzed.iter().enumerate() {
+        for (before, m) in [(true, &x.before), (false, &x.after)] {
+            let Some(m) = m else { continue };
+            if m.verification.is_some() || m.external.is_some() || m.events.is_empty() {
+                continue;
+            }
+            let caller = analyzed.iter().find_map(|h| {
+                let hm = if before { h.before.as_ref() } else { h.after.as_ref() }?;
+                let v = hm.verification.as_ref().filter(|v| v.fail_open.is_none())?;
+                (h.path != x.path && hm.events.is_empty() && h.helpers.contains(&x.path)).then(|| (h.path.clone(), v.call.clone(), v.line))
+            });
+            if let Some((path, call, line)) = caller {
+                marks.push((
+                    i,
+                    before,
+                    ExternalVerification {
+                        verifier: format!("{call} in {path}, which hands it the verified event"),
+                        verifier_name: call,
+                        verifier_path: path.clone(),
+                        verifier_line: line,
+                        mount_path: path,
+                        mount_line: line,
+                        mount: "the verifying handler hands it the event".into(),
+                    },
+                ));
+            }
+        }
+    }
+    for (i, before, ext) in marks {
+        let m = if before { analyzed[i].before.as_mut() } else { analyzed[i].after.as_mut() };
+        if let Some(m) = m {
+            m.external = Some(ext);
+        }
+    }
+}
+
 /// A handler file deleted and another added that handles some of the same
 /// events (`views.py` split into `views/payment.py`, too changed for git to
 /// call it a rename): the new file is the old one moved, compared with it
@@ -543,6 +586,7 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
             tracing::debug!(ms = clock.elapsed().as_millis() as u64, "webhook: verification outside handlers scanned");
         }
     }
+    verified_by_caller(&mut analyzed);
     pair_moves(&mut analyzed);
     // Columns the change drops from the app's schema: their writes may go.
     fn text(v: &Option<Vec<u8>>) -> Option<&str> {
