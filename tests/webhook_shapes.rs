@@ -555,3 +555,64 @@ fn a_queued_job_handed_the_event_by_a_controller_that_does_not_verify_is_unverif
     let v = review(dir.path());
     assert!(high_rules(&v).contains(&"WH001".to_string()), "{v:#}");
 }
+
+// ---------------------------------------------------------------------------
+// A write's data built by a function of the same file writes that function's fields.
+
+const TS_PRISMA_INLINE: &str = r#"import Stripe from 'stripe';
+import { prisma } from '~/utils/db.server';
+
+const stripe = new Stripe(process.env.STRIPE_SECRET_KEY!);
+
+export async function action({ request }: { request: Request }) {
+  const event = stripe.webhooks.constructEvent(await request.text(), request.headers.get('stripe-signature')!, process.env.STRIPE_WEBHOOK_SECRET!);
+  switch (event.type) {
+    case 'customer.subscription.updated': {
+      const subscription = event.data.object as Stripe.Subscription;
+      const user = await prisma.user.findUniqueOrThrow({ where: { customerId: String(subscription.customer) } });
+      await prisma.subscription.update({
+        where: { userId: user.id },
+        data: {
+          id: subscription.id,
+          userId: user.id,
+          status: subscription.status,
+          currentPeriodEnd: subscription.current_period_end,
+        },
+      });
+      break;
+    }
+  }
+  return new Response(null);
+}
+"#;
+
+fn extracted(status_line: &str) -> String {
+    TS_PRISMA_INLINE
+        .replace(
+            "        data: {\n          id: subscription.id,\n          userId: user.id,\n          status: subscription.status,\n          currentPeriodEnd: subscription.current_period_end,\n        },\n",
+            "        data: subscriptionData(user.id, subscription),\n",
+        )
+        .replace(
+            "export async function action",
+            &format!("function subscriptionData(userId: string, subscription: Stripe.Subscription) {{\n  return {{\n    id: subscription.id,\n    userId,\n{status_line}    currentPeriodEnd: subscription.current_period_end,\n  }}\n}}\n\nexport async function action"),
+        )
+}
+
+#[test]
+fn a_write_whose_data_a_local_function_builds_writes_its_fields() {
+    let dir = committed_repo(&[("app/routes/webhook.ts", TS_PRISMA_INLINE)]);
+    let after = extracted("    status: subscription.status,\n");
+    assert!(after.contains("data: subscriptionData(user.id, subscription)"));
+    write(dir.path(), "app/routes/webhook.ts", &after);
+    let v = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+}
+
+#[test]
+fn a_local_data_builder_that_drops_the_status_is_a_lost_write() {
+    let dir = committed_repo(&[("app/routes/webhook.ts", TS_PRISMA_INLINE)]);
+    write(dir.path(), "app/routes/webhook.ts", &extracted(""));
+    let v = review(dir.path());
+    let h = high_rules(&v);
+    assert!(h.contains(&"WH004".to_string()) || h.contains(&"WH005".to_string()), "{v:#}");
+}

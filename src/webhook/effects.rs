@@ -568,6 +568,12 @@ impl<'a> Walker<'a, '_> {
             } else if let Expr::Object(inner) = self.idx.value_of(self.bound(&p.value)) {
                 // A nested object, or a spread (`...subscriptionData`) of one passed in.
                 self.access_object(inner);
+            } else if let Expr::Call(inner) = self.idx.value_of(self.bound(&p.value)) {
+                // `data: subscriptionData(user.id, subscription)`: a function of the app that
+                // returns the object literal; its fields are the write's.
+                if self.bindings.len() < 6 {
+                    self.built_attributes(inner);
+                }
             }
         }
     }
