@@ -52,7 +52,9 @@ fn load_sql(obs: &Observations) -> String {
         let items = if s.prices.is_empty() {
             "NULL".to_string()
         } else {
-            lit(&serde_json::json!(s.prices.iter().map(|p| serde_json::json!({"price": obs.str(*p)})).collect::<Vec<_>>()).to_string())
+            // The sync engine's shape, the one the pushed-down scan reads without the exact reader.
+            let data: Vec<_> = s.prices.iter().map(|p| serde_json::json!({"object": "subscription_item", "price": {"id": obs.str(*p), "object": "price"}})).collect();
+            lit(&serde_json::json!({"object": "list", "data": data}).to_string())
         };
         sql.push_str(&format!(
             "INSERT INTO stripe.subscriptions (id, customer, status, items, cancel_at_period_end, current_period_start, current_period_end) VALUES ({}, {}, {}, {items}, {}, {}, {});\n",

@@ -246,7 +246,7 @@ pub(super) async fn stream_rows(
 ) -> Result<usize, CheckError> {
     let q = |name: &str| Dialect::Postgres.quote(name);
     let filter = match customers {
-        Some(_) => format!(" WHERE COALESCE(btrim({}::text, {WHITESPACE}), '') = ANY($1)", q(table.required("customer"))),
+        Some(_) => format!(" WHERE COALESCE({}, '') = ANY($1)", super::pushdown_sql::trimmed(&format!("{}::text", q(table.required("customer"))))),
         None => String::new(),
     };
     let select = table.select(false);

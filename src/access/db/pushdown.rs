@@ -7,8 +7,6 @@
 //! Read-only as every read: a READ ONLY transaction (REPEATABLE READ, so the two
 //! statements see one snapshot), a statement timeout, SELECTs only.
 
-use std::collections::HashSet;
-
 use futures_util::TryStreamExt;
 use sqlx::{AssertSqlSafe, Column, Connection, Executor, Row, SqlSafeStr, Statement, TypeInfo};
 
@@ -105,12 +103,16 @@ async fn push_down(conn: &mut sqlx::PgConnection, target: &Target, config: &Conf
             )));
         }
     }
-    // A plan this large costs seconds to compile and gains little from it; hashing a few
-    // million customers needs more than the default 4 MB to stay in memory.
-    for set in ["SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'"] {
+    // A plan this large costs seconds to compile and gains little from it. Postgres cannot
+    // estimate how many customers the union holds (it guesses 200) and would hash them:
+    // sorting them is what keeps a few million customers in bounded memory.
+    for set in ["SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'", "SET LOCAL enable_hashagg = off"] {
         sqlx::raw_sql(set).execute(&mut *conn).await.map_err(fail)?;
     }
-    let sql = pushdown_sql::statement(&users.sql, users.with_plan, &table.select(true), &table.from(), table.price_per_row());
+    let u = pushdown_sql::Users { sql: &users.sql, with_plan: users.with_plan };
+    let columns = table.select(true);
+    let from = table.from();
+    let subs = pushdown_sql::Subs { columns: &columns, from: &from, price_per_row: table.price_per_row() };
     let access = &config.access;
     let granting: Vec<String> = access
         .granting_statuses
@@ -124,67 +126,99 @@ async fn push_down(conn: &mut sqlx::PgConnection, target: &Target, config: &Conf
     let comped: Vec<String> = access.comped_users.iter().map(|id| id.trim().to_string()).collect();
     let grace = i64::from(access.past_due_grace_days) * 86_400;
 
+    // 1. Users and subscriptions meet by customer: the counts, and the customers a rule may fire for.
     let mut totals = Totals::default();
-    let (mut user_rows, mut sub_rows, mut null_access, mut customers) = (0usize, 0usize, 0usize, HashSet::new());
+    let (mut user_rows, mut sub_rows, mut null_access, mut no_id, mut rare_customers) = (0usize, 0usize, 0usize, 0usize, 0usize);
+    let (mut customers, mut rare_listed): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    let sql = pushdown_sql::main(&u, &subs);
     tracing::debug!(%sql, "the pushed-down statement");
-    let mut rows = sqlx::query(AssertSqlSafe(sql)).bind(&granting).bind(grace).bind(now).bind(&prices).bind(&plans).bind(&comped).fetch(&mut *conn);
+    let mut rows = sqlx::query(AssertSqlSafe(sql)).bind(&granting).bind(grace).bind(now).bind(&prices).bind(&plans).fetch(&mut *conn);
     while let Some(row) = rows.try_next().await.map_err(fail)? {
-        let text = |i: usize| row.try_get::<Option<String>, _>(i).map_err(fail);
-        let count = |i: usize| row.try_get::<Option<i64>, _>(i).map(|n| n.unwrap_or(0).max(0) as usize).map_err(fail);
-        let list = |i: usize| row.try_get::<Option<Vec<String>>, _>(i).map(Option::unwrap_or_default).map_err(fail);
-        let kind: String = row.try_get(0).map_err(fail)?;
-        match kind.as_str() {
-            "users" => {
-                user_rows = count(5)?;
-                null_access = count(6)?;
-                if count(7)? > 0 {
-                    return Err(CheckError::Database(format!("{} user row(s) from {} have a null or empty id", count(7)?, target.describe())));
-                }
-                totals.linked_with_access = count(8)?;
-                totals.unknown_customers = Tally { count: count(9)?, examples: list(10)? };
+        let read = Read(&row, &fail);
+        match read.text(0)?.unwrap_or_default().as_str() {
+            "totals" => {
+                user_rows = read.count(3)?;
+                null_access = read.count(4)?;
+                no_id = read.count(5)?;
+                totals.linked_with_access = read.count(6)?;
+                totals.unknown_customers = Tally { count: read.count(7)?, examples: read.list(10)? };
+                sub_rows = read.count(8)?;
+                rare_customers = read.count(9)?;
+                totals.any_priced = read.flag(2)?;
             }
-            "subs" => {
-                sub_rows = count(5)?;
-                if count(6)? > 0 {
-                    let id = text(1)?.unwrap_or_default();
-                    return Err(billing_table::odd_items(&id, &table.shown(), "JSON of another shape"));
-                }
-                if count(7)? > 0 {
-                    return Err(CheckError::Database(format!("a row of `{}` has a null or empty id", table.shown())));
-                }
-                totals.any_priced = row.try_get::<Option<bool>, _>(4).map_err(fail)?.unwrap_or(false);
-                totals.ended_cancels = Tally { count: count(8)?, examples: list(10)? };
-                totals.unmeasured_grace = Tally { count: count(9)?, examples: list(11)? };
-            }
-            "status" => totals.unknown_statuses.push((text(1)?.unwrap_or_default(), Tally { count: count(5)?, examples: list(10)? })),
-            "price" => totals.unmapped_prices.push((text(1)?.unwrap_or_default(), Tally { count: count(5)?, examples: list(10)? })),
-            "duplicate" => totals.duplicate_user_ids.extend(text(1)?),
-            "customer" => {
-                customers.extend(text(1)?);
-            }
-            "user" => {
-                let Some(id) = text(1)? else { continue };
-                let customer = text(2)?;
-                if let Some(c) = &customer {
-                    customers.insert(c.clone());
-                }
-                let plan = text(3)?;
-                let access: bool = row.try_get::<Option<bool>, _>(4).map_err(fail)?.unwrap_or(false);
-                // Linked to the subscriptions' customer ids by Observations::link_customers.
-                let customer = customer.map(|c| obs.strings.push_unindexed(&c));
-                let plan = plan.map(|p| obs.strings.get_or_intern(&p));
-                obs.users.push(UserRow { id: obs.strings.push_unindexed(&id), customer, access, plan });
-            }
+            "customer" => customers.extend(read.text(1)?),
+            "rare" => rare_listed.extend(read.text(1)?),
             other => return Err(CheckError::Database(format!("the pushed-down query returned a row of unknown kind `{other}`"))),
         }
     }
     drop(rows);
+    if null_access + no_id > 0 {
+        // Said only whether there are any: count them.
+        let sql = pushdown_sql::user_counts(&u);
+        let (nulls, no_ids): (i64, i64) = sqlx::query_as(AssertSqlSafe(sql)).fetch_one(&mut *conn).await.map_err(fail)?;
+        null_access = nulls.max(0) as usize;
+        if no_ids > 0 {
+            return Err(CheckError::Database(format!("{no_ids} user row(s) from {} have a null or empty id", target.describe())));
+        }
+    }
+
+    // 2. The rare subscriptions in detail, when there are any: those of the customers
+    // named, or every subscription's when they are many (past the list's limit, or a
+    // quarter of the table: then reading all costs about what filtering does).
+    if rare_customers > 0 {
+        let listed = rare_customers as i64 <= pushdown_sql::RARE_CUSTOMERS_LISTED && rare_customers * 4 <= sub_rows;
+        let sql = pushdown_sql::rare(&subs, listed);
+        tracing::debug!(%sql, "the rare subscriptions");
+        let query = sqlx::query(AssertSqlSafe(sql)).bind(&granting).bind(grace).bind(now).bind(&prices).bind(&plans);
+        let query = if listed { query.bind(&rare_listed) } else { query };
+        let mut rows = query.fetch(&mut *conn);
+        while let Some(row) = rows.try_next().await.map_err(fail)? {
+            let read = Read(&row, &fail);
+            match read.text(0)?.unwrap_or_default().as_str() {
+                "subs" => {
+                    if read.count(3)? > 0 {
+                        let id = read.text(1)?.unwrap_or_default();
+                        return Err(billing_table::odd_items(&id, &table.shown(), "JSON of another shape"));
+                    }
+                    if read.count(4)? > 0 {
+                        return Err(CheckError::Database(format!("a row of `{}` has a null or empty id", table.shown())));
+                    }
+                    totals.any_priced |= read.flag(2)?;
+                    totals.ended_cancels = Tally { count: read.count(5)?, examples: read.list(7)? };
+                    totals.unmeasured_grace = Tally { count: read.count(6)?, examples: read.list(8)? };
+                }
+                "status" => totals.unknown_statuses.push((read.text(1)?.unwrap_or_default(), Tally { count: read.count(3)?, examples: read.list(7)? })),
+                "price" => totals.unmapped_prices.push((read.text(1)?.unwrap_or_default(), Tally { count: read.count(3)?, examples: read.list(7)? })),
+                other => return Err(CheckError::Database(format!("the pushed-down query returned a row of unknown kind `{other}`"))),
+            }
+        }
+    }
     totals.unknown_statuses.sort_by(|a, b| a.0.cmp(&b.0));
+    totals.unmapped_prices.sort_by(|a, b| a.0.cmp(&b.0));
+
+    // 3. User ids on several rows, unless a unique index on an integer or uuid id rules them out.
+    if !unique_ids(conn, config).await {
+        let sql = pushdown_sql::duplicate_ids(&u);
+        let ids: Vec<Option<String>> = sqlx::query_scalar(AssertSqlSafe(sql)).fetch_all(&mut *conn).await.map_err(fail)?;
+        totals.duplicate_user_ids.extend(ids.into_iter().flatten());
+    }
+
+    // 4. Every user of those customers, and the users with access and no customer.
+    customers.sort_unstable();
+    let sql = pushdown_sql::users_of(&u);
+    let mut rows = sqlx::query(AssertSqlSafe(sql)).bind(&customers).bind(&comped).fetch(&mut *conn);
+    while let Some(row) = rows.try_next().await.map_err(fail)? {
+        let read = Read(&row, &fail);
+        let Some(id) = read.text(0)? else { continue };
+        // Linked to the subscriptions' customer ids by Observations::link_customers.
+        let customer = read.text(1)?.map(|c| obs.strings.push_unindexed(&c));
+        let plan = read.text(2)?.map(|p| obs.strings.get_or_intern(&p));
+        obs.users.push(UserRow { id: obs.strings.push_unindexed(&id), customer, access: read.flag(3)?, plan });
+    }
+    drop(rows);
     obs.plan_tracked = users.with_plan;
 
-    // Every subscription of the customers that came back, as the in-process read orders them.
-    let mut customers: Vec<String> = customers.into_iter().collect();
-    customers.sort_unstable();
+    // 5. Every subscription of those customers, as the in-process read orders them.
     let fetched = if customers.is_empty() { 0 } else { billing_table::stream_rows(conn, target, &table, timeout, Some(&customers), &mut obs).await? };
 
     let mut notes = std::mem::take(&mut obs.notes);
@@ -212,4 +246,48 @@ async fn push_down(conn: &mut sqlx::PgConnection, target: &Target, config: &Conf
         billing_source: format!("postgres:{} (table {})", target.place_and_db(), table.shown()),
         evaluated,
     })))
+}
+
+/// Typed reads of a returned row's columns, each failure a query error.
+struct Read<'r, F>(&'r sqlx::postgres::PgRow, &'r F);
+
+impl<F: Fn(sqlx::Error) -> CheckError> Read<'_, F> {
+    fn text(&self, i: usize) -> Result<Option<String>, CheckError> {
+        self.0.try_get::<Option<String>, _>(i).map_err(self.1)
+    }
+    fn count(&self, i: usize) -> Result<usize, CheckError> {
+        self.0.try_get::<Option<i64>, _>(i).map(|n| n.unwrap_or(0).max(0) as usize).map_err(self.1)
+    }
+    fn list(&self, i: usize) -> Result<Vec<String>, CheckError> {
+        self.0.try_get::<Option<Vec<String>>, _>(i).map(Option::unwrap_or_default).map_err(self.1)
+    }
+    fn flag(&self, i: usize) -> Result<bool, CheckError> {
+        self.0.try_get::<Option<bool>, _>(i).map(|b| b.unwrap_or(false)).map_err(self.1)
+    }
+}
+
+/// Whether the users' id column carries a unique index of its own and is of a type whose
+/// text is canonical (integers, uuid): then no two rows share an id, trimmed or not, and
+/// the pass over every user that looks for shared ids is skipped. A custom users query,
+/// or any doubt, says no.
+async fn unique_ids(conn: &mut sqlx::PgConnection, config: &Config) -> bool {
+    if config.database.query.is_some() {
+        return false;
+    }
+    // A savepoint keeps the transaction usable if the name is no table.
+    if sqlx::raw_sql("SAVEPOINT billguard_unique").execute(&mut *conn).await.is_err() {
+        return false;
+    }
+    let unique = sqlx::query_scalar::<_, bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                        WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indnatts = 1 AND i.indpred IS NULL
+                          AND i.indexprs IS NULL AND a.attname = $2
+                          AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'uuid'::regtype))",
+    )
+    .bind(&config.database.table)
+    .bind(&config.database.columns.id)
+    .fetch_one(&mut *conn)
+    .await;
+    let undo = if unique.is_ok() { "RELEASE SAVEPOINT billguard_unique" } else { "ROLLBACK TO SAVEPOINT billguard_unique" };
+    sqlx::raw_sql(undo).execute(&mut *conn).await.is_ok() && unique.unwrap_or(false)
 }

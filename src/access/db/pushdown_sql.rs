@@ -1,147 +1,290 @@
-//! The SQL of the pushed-down access contract: one statement that Postgres runs
-//! over every user and every synced subscription, returning only what can make
-//! a finding. Pure text building; every configured value is a bound parameter.
+//! The SQL of the pushed-down access contract: a few statements that Postgres runs
+//! over every user and every synced subscription, returning only what can make a
+//! finding. Pure text building; every configured value is a bound parameter.
 //!
-//! Every subscription is parsed once, in one aggregation by customer (`c`): the rare
-//! per-subscription facts the notes and ACC004 count (unknown statuses, unmapped prices,
-//! ended cancellations) ride along as arrays, so that no second pass parses JSON again.
+//! Built for tens of millions of rows on a few cores:
+//! - each subscription is reduced, in the parallel scan, to a narrow row of plain
+//!   expressions (no subqueries, which would pull the work out of the parallel workers);
+//!   its items are read with path operators in the shape the sync engine stores, and a
+//!   row of any other shape is only flagged `complex`, to be read exactly elsewhere;
+//! - users and subscriptions meet in one sort and one aggregation by customer (a
+//!   `UNION ALL` of the two narrow streams grouped by customer), not in a join of two
+//!   aggregates: one pass, ordered by `COLLATE "C"` (byte order, no locale lookups);
+//! - the rare facts (unknown statuses, unmapped prices, ended cancellations, unmeasured
+//!   grace, odd shapes) only have their count in that pass; [`rare`] reads their detail,
+//!   with the exact item reader, only when there are any.
 //!
-//! Row kinds it returns (column `kind`):
-//! - `users`, `subs`: whole-table counts (ACC010's, the notes' tallies);
-//! - `status`, `price`: unknown statuses and unmapped prices (ACC004), counted;
-//! - `duplicate`: user ids on several rows;
-//! - `customer`: customers a per-customer rule may fire for (ACC005, ACC006, ACC009);
-//! - `user`: user rows a per-user rule may fire for (ACC001-003, 007, 008, 002 without
-//!   subscriptions), and every user of a `customer` row.
-//!
-//! The selection may be wider than the findings, never narrower: the rows that
-//! come back are evaluated in process by the reference engine, with every
-//! subscription of their customers, so the findings are the same as over all rows.
+//! The selection may be wider than the findings, never narrower: the customers that
+//! come back are evaluated in process by the reference engine, with every user and
+//! every subscription of theirs, so the findings are the same as over all rows.
 
 use super::billing_table::WHITESPACE;
 
-/// Parameters, in order: $1 granting statuses (canonical, lower-case), $2 grace seconds,
-/// $3 now (unix seconds), $4 mapped price ids, $5 their plans (same order), $6 comped user ids.
-pub const PARAMETERS: usize = 6;
+/// Parameters of [`main`] and [`rare`], in order: $1 granting statuses (canonical,
+/// lower-case), $2 grace seconds, $3 now (unix seconds), $4 mapped price ids, $5 their plans
+/// (same order). Comped users are not among them: they only ever widen the selection.
+pub const PARAMETERS: usize = 5;
+
+/// Up to this many customers with a rare subscription, [`main`] names them and [`rare`] reads
+/// only their subscriptions; past it, [`rare`] scans every subscription (the list would be
+/// larger than the scan is slow).
+pub const RARE_CUSTOMERS_LISTED: i64 = 100_000;
 
 /// Statuses the contract knows by name (after aliases): others are noted.
 const KNOWN_STATUSES: &str = "'active', 'trialing', 'past_due', 'canceled', 'unpaid', 'incomplete', 'incomplete_expired', 'paused'";
 
-/// The statement. `users` yields id, customer_id, access (boolean) and, with `with_plan`,
-/// plan; `subs` are the seven columns of the synced table's select (items as jsonb unless
-/// `price_per_row`), `from` its quoted table.
-pub fn statement(users: &str, with_plan: bool, subs: &[String], from: &str, price_per_row: bool) -> String {
-    let ws = WHITESPACE;
-    let plan = if with_plan { "q.plan" } else { "NULL::text" };
-    let items = if price_per_row { price_lateral() } else { items_lateral() };
-    let entitling = "grant_ IN ('E', 'U')";
-    let fires = "(SELECT unknown >= 3 AND unknown * 2 >= linked FROM ut)";
-    let plan_drift = if with_plan {
-        format!("OR (access AND ent > 0 AND (multi OR (pmin IS NOT NULL AND (pmin <> pmax OR plan IS NULL OR plan <> pmin OR btrim(plan, {ws}) = ''))))")
-    } else {
-        String::new()
-    };
+/// The synced subscriptions table as the statements read it.
+pub struct Subs<'a> {
+    /// The seven columns of the synced table's select (items as jsonb unless `price_per_row`).
+    pub columns: &'a [String],
+    /// The quoted table.
+    pub from: &'a str,
+    /// One price id per row (a hand-made table) instead of Stripe's items.
+    pub price_per_row: bool,
+}
+
+/// The users' SELECT (id, customer_id, access and, with `with_plan`, plan).
+pub struct Users<'a> {
+    pub sql: &'a str,
+    pub with_plan: bool,
+}
+
+/// `x` trimmed of the whitespace the in-process reader trims; the common value, which starts
+/// and ends with a visible character, is taken as it is without calling `btrim`.
+pub(super) fn trimmed(x: &str) -> String {
+    format!("CASE WHEN ascii({x}) > 32 AND ascii(right({x}, 1)) > 32 THEN {x} ELSE btrim({x}, {WHITESPACE}) END")
+}
+
+/// A status as the contract names it (lower-case, trimmed, aliases resolved); the common
+/// value, already a known status, is taken as it is.
+fn canonical_status(raw: &str) -> String {
+    let slow = format!("lower(btrim(COALESCE({raw}, ''), {WHITESPACE}))");
     format!(
-        "WITH
-u AS (SELECT btrim(q.id, {ws}) AS id, NULLIF(btrim(q.customer_id, {ws}), '') AS customer, COALESCE(q.access, false) AS access,
-             q.access IS NULL AS null_access, {plan} AS plan
-      FROM ({users}) AS q),
-r AS (SELECT {sid} AS id, {scus} AS customer, {sst} AS status, {sitems} AS items, {scancel} AS cancel, {sstart} AS pstart, {send} AS pend
-      FROM {from}),
-s AS (SELECT btrim(r.id, {ws}) AS id, COALESCE(btrim(r.customer, {ws}), '') AS customer, st.status, x.prices, x.bad,
-             COALESCE(r.cancel, false) AS cancel, COALESCE(r.pstart, x.item_start) AS pstart, COALESCE(r.pend, x.item_end) AS pend
-      FROM r
-      CROSS JOIN LATERAL (SELECT CASE lower(btrim(COALESCE(r.status, ''), {ws}))
-                                   WHEN 'cancelled' THEN 'canceled' WHEN 'on_trial' THEN 'trialing' WHEN 'expired' THEN 'incomplete_expired'
-                                   ELSE lower(btrim(COALESCE(r.status, ''), {ws})) END AS status OFFSET 0) AS st
-      CROSS JOIN LATERAL ({items} OFFSET 0) AS x),
-g AS (SELECT s.*, CASE
-               WHEN s.status = ANY($1::text[]) THEN
-                 CASE WHEN s.cancel AND s.pend IS NOT NULL AND s.pend <= $3::bigint THEN 'C' ELSE 'E' END
-               WHEN s.status = 'past_due' AND $2::bigint > 0 THEN
-                 CASE WHEN s.pstart IS NULL THEN 'U' WHEN s.pstart + $2::bigint <= $3::bigint THEN 'X' ELSE 'E' END
-               ELSE 'N' END AS grant_
-      FROM s),
-c AS (SELECT customer, count(*) AS subs, count(*) FILTER (WHERE {entitling}) AS ent,
-             min(plan1) FILTER (WHERE {entitling}) AS pmin, max(plan1) FILTER (WHERE {entitling}) AS pmax,
-             COALESCE(bool_or(jsonb_array_length(prices) > 1) FILTER (WHERE {entitling}), false) AS multi,
-             count(*) FILTER (WHERE bad) AS bad, min(id COLLATE \"C\") FILTER (WHERE bad) AS bad_id,
-             count(*) FILTER (WHERE id IS NULL OR id = '') AS no_id,
-             COALESCE(bool_or({entitling} AND jsonb_array_length(prices) > 0), false) AS priced,
-             array_agg(id) FILTER (WHERE grant_ = 'C') AS ended, array_agg(id) FILTER (WHERE grant_ = 'U') AS unmeasured,
-             array_agg(status) FILTER (WHERE odd) AS odd_statuses, array_agg(id) FILTER (WHERE odd) AS odd_ids,
-             array_agg(prices) FILTER (WHERE unmapped) AS unmapped_prices, array_agg(id) FILTER (WHERE unmapped) AS unmapped_ids
-      FROM (SELECT g.*, ($5::text[])[array_position($4::text[], btrim(g.prices->>0, {ws}))] AS plan1,
-                   g.status NOT IN ({KNOWN_STATUSES}) AS odd,
-                   {entitling} AND cardinality($4::text[]) > 0 AND NOT (g.prices <@ to_jsonb($4::text[])) AS unmapped
-            FROM g) AS gp
-      GROUP BY customer),
-uc AS (SELECT u.*, c.customer IS NOT NULL AS known, COALESCE(c.ent, 0) AS ent, c.pmin, c.pmax, COALESCE(c.multi, false) AS multi
-       FROM u LEFT JOIN c ON c.customer = u.customer),
-ut AS (SELECT count(*) AS users, count(*) FILTER (WHERE null_access) AS null_access, count(*) FILTER (WHERE id IS NULL OR id = '') AS no_id,
-              count(*) FILTER (WHERE access AND customer IS NOT NULL) AS linked,
-              count(*) FILTER (WHERE access AND customer IS NOT NULL AND NOT known) AS unknown
-       FROM uc),
-uu AS (SELECT customer, min(id) <> max(id) AS shared FROM u WHERE customer IS NOT NULL GROUP BY customer),
-custs AS (SELECT c.customer FROM c LEFT JOIN uu ON uu.customer = c.customer WHERE c.ent >= 2 OR (c.ent >= 1 AND uu.customer IS NULL)
-          UNION
-          SELECT customer FROM uu WHERE shared)
-SELECT 'users' AS kind, NULL::text AS a, NULL::text AS b, NULL::text AS p, NULL::boolean AS flag,
-       users AS n1, null_access AS n2, no_id AS n3, linked AS n4, unknown AS n5,
-       ARRAY(SELECT DISTINCT uc.customer COLLATE \"C\" FROM uc WHERE uc.access AND uc.customer IS NOT NULL AND NOT uc.known ORDER BY 1 LIMIT 5) AS list,
-       NULL::text[] AS list2
-FROM ut
-UNION ALL
-SELECT 'subs', min(bad_id COLLATE \"C\"), NULL, NULL, COALESCE(bool_or(priced), false),
-       COALESCE(sum(subs), 0)::bigint, COALESCE(sum(bad), 0)::bigint, COALESCE(sum(no_id), 0)::bigint,
-       COALESCE(sum(cardinality(ended)), 0)::bigint, COALESCE(sum(cardinality(unmeasured)), 0)::bigint,
-       ARRAY(SELECT e FROM c AS ce CROSS JOIN LATERAL unnest(ce.ended) AS e WHERE ce.ended IS NOT NULL ORDER BY e COLLATE \"C\" LIMIT 5),
-       ARRAY(SELECT e FROM c AS cu CROSS JOIN LATERAL unnest(cu.unmeasured) AS e WHERE cu.unmeasured IS NOT NULL ORDER BY e COLLATE \"C\" LIMIT 5)
-FROM c
-UNION ALL
-SELECT 'status', x.status, NULL, NULL, NULL, count(*), NULL, NULL, NULL, NULL, (array_agg(x.id ORDER BY x.id COLLATE \"C\"))[1:5], NULL
-FROM c CROSS JOIN LATERAL unnest(c.odd_statuses, c.odd_ids) AS x(status, id) WHERE c.odd_ids IS NOT NULL GROUP BY x.status
-UNION ALL
-SELECT 'price', ps.price, NULL, NULL, NULL, count(*), NULL, NULL, NULL, NULL, (array_agg(x.id ORDER BY x.id COLLATE \"C\"))[1:5], NULL
-FROM c CROSS JOIN LATERAL unnest(c.unmapped_prices, c.unmapped_ids) AS x(prices, id)
-       CROSS JOIN LATERAL (SELECT btrim(p, {ws}) AS price FROM jsonb_array_elements_text(x.prices) AS p) AS ps
-WHERE c.unmapped_ids IS NOT NULL AND array_position($4::text[], ps.price) IS NULL GROUP BY ps.price
-UNION ALL
-SELECT 'duplicate', id, NULL, NULL, NULL, count(*), NULL, NULL, NULL, NULL, NULL, NULL FROM u GROUP BY id HAVING count(*) > 1
-UNION ALL
-SELECT 'customer', customer, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM custs
-UNION ALL
-SELECT 'user', id, customer, plan, access, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM uc
-WHERE (customer IS NULL AND access AND NOT (id = ANY($6::text[])))
-   OR (customer IS NOT NULL AND (
-         (ent > 0 AND NOT access)
-      OR (access AND ent = 0 AND known AND NOT (id = ANY($6::text[])))
-      OR (access AND NOT known AND NOT {fires} AND NOT (id = ANY($6::text[])))
-      {plan_drift}
-      OR customer IN (SELECT customer FROM custs)))",
-        sid = subs[0],
-        scus = subs[1],
-        sst = subs[2],
-        sitems = subs[3],
-        scancel = subs[4],
-        sstart = subs[5],
-        send = subs[6],
+        "CASE WHEN {raw} IN ({KNOWN_STATUSES}) THEN {raw} ELSE CASE {slow} WHEN 'cancelled' THEN 'canceled' WHEN 'on_trial' THEN 'trialing' \
+         WHEN 'expired' THEN 'incomplete_expired' ELSE {slow} END END"
     )
 }
 
-/// Prices (a jsonb array of ids, in item order) and the first item's period from Stripe's
-/// items (`{"data":[…]}` or an array); `bad` for a value of another shape, which the
-/// in-process reader refuses too. Items whose every element carries `price.id` (the sync
-/// engine's shape) take one jsonpath call; others are read element by element, as the
-/// in-process reader does (a price id or object, else a plan id or object).
-/// `OFFSET 0` keeps each level a level: inlined, Postgres would evaluate `arr` and
-/// `simple` once per reference, several times a row.
+/// Every subscription as a narrow row of plain expressions, each computed once in the
+/// parallel scan (the union's columns; anything derived from several of them is left to
+/// the aggregation, since Postgres would copy a shared subexpression into each use):
+/// customer, gr (`E` entitles, `U` entitles with unmeasured grace, `C` an ended
+/// cancellation, `X` past the grace, `N` none), odd (an unknown status), sh (1: one item
+/// with a string price id, 0: no items, -1: any other shape, read exactly by [`rare`]),
+/// p1 (the first price id) and noid (no id).
+fn subscription_columns(subs: &Subs) -> String {
+    let c = subs.columns;
+    let (id, customer, raw_status, items, cancel, start, end) = (&c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6]);
+    let status = canonical_status(raw_status);
+    // The first item's field, in a Stripe list object (`{"data": [...]}`) or a bare array.
+    let first = |path: &str, op: &str| {
+        format!("CASE jsonb_typeof({items}) WHEN 'array' THEN {items} {op} '{{0,{path}}}' ELSE {items} {op} '{{data,0,{path}}}' END")
+    };
+    let (shape, p1, item_start, item_end) = if subs.price_per_row {
+        (format!("CASE WHEN {items} IS NULL THEN 0 ELSE 1 END"), format!("btrim({items}, {WHITESPACE})"), "NULL".into(), "NULL".into())
+    } else {
+        // The common row first: one item whose price id is a string, and no second item.
+        let one = |list: &str, array: &str| {
+            format!(
+                "CASE WHEN jsonb_typeof({items} #> '{{{list}0,price,id}}') = 'string' THEN
+                        CASE WHEN {items} #> '{{{list}1}}' IS NULL AND {array} THEN 1 ELSE -1 END
+                      WHEN {items} #> '{{{list}0}}' IS NULL AND {array} THEN 0
+                      ELSE -1 END"
+            )
+        };
+        let period = |field: &str| format!("CASE WHEN jsonb_typeof({}) = 'number' THEN ({})::bigint END", first(field, "#>"), first(field, "#>>"));
+        (
+            format!(
+                "CASE jsonb_typeof({items}) WHEN 'object' THEN {object} WHEN 'array' THEN {array} WHEN 'null' THEN 0
+                      ELSE CASE WHEN {items} IS NULL THEN 0 ELSE -1 END END",
+                object = one("data,", &format!("jsonb_typeof({items}->'data') = 'array'")),
+                array = one("", "true"),
+            ),
+            first("price,id", "#>>"),
+            period("current_period_start"),
+            period("current_period_end"),
+        )
+    };
+    let pstart = format!("COALESCE({start}, {item_start})");
+    let pend = format!("COALESCE({end}, {item_end})");
+    format!(
+        "COALESCE({customer}, '') COLLATE \"C\" AS customer, true AS sub,
+         CASE WHEN {status} = ANY($1::text[]) THEN
+                CASE WHEN COALESCE({cancel}, false) AND {pend} <= $3::bigint THEN 'C' ELSE 'E' END
+              WHEN {status} = 'past_due' AND $2::bigint > 0 THEN
+                CASE WHEN {pstart} IS NULL THEN 'U' WHEN {pstart} + $2::bigint <= $3::bigint THEN 'X' ELSE 'E' END
+              ELSE 'N' END AS gr,
+         CASE WHEN {raw_status} IN ({KNOWN_STATUSES}) THEN false ELSE {status} NOT IN ({KNOWN_STATUSES}) END AS odd,
+         {shape} AS sh, ({p1}) COLLATE \"C\" AS p1,
+         {id} IS NULL OR (ascii({id}) <= 32 AND btrim({id}, {WHITESPACE}) = '') AS noid",
+        customer = trimmed(customer),
+    )
+}
+
+/// The users as narrow rows: id and customer trimmed (an empty customer is none), access
+/// (a NULL is no access, and counted), plan.
+fn users(users: &Users) -> String {
+    let plan = if users.with_plan { "q.plan" } else { "NULL::text" };
+    format!(
+        "SELECT {id} AS id, q.id IS NULL OR (ascii(q.id) <= 32 AND btrim(q.id, {WHITESPACE}) = '') AS noid,
+                NULLIF({customer}, '') COLLATE \"C\" AS customer,
+                COALESCE(q.access, false) AS access, q.access IS NULL AS null_access, {plan} AS plan
+         FROM ({}) AS q",
+        users.sql,
+        id = trimmed("q.id"),
+        customer = trimmed("q.customer_id"),
+    )
+}
+
+/// The main statement. One row of kind `totals`:
+/// a: -, flag: any entitling subscription with a price (of the simple shape),
+/// n1 users, n2 1 if any user's access is NULL, n3 1 if any user has no id, n4 users with
+/// access and a customer, n5 of those whose customer has no subscription, n6 subscriptions,
+/// n7 customers with a rare subscription, list: the first 5 unknown customers;
+/// then one row of kind `customer` (a) per customer a rule may fire for, and one of kind
+/// `rare` per customer with a rare subscription, up to [`RARE_CUSTOMERS_LISTED`].
+///
+/// The aggregation by customer is the one step Postgres runs in a single process, so it
+/// keeps to seven aggregates, and users without a customer (often most of them) stay out
+/// of it. What a wider selection costs nothing to decide is decided wide: every customer
+/// with two users, with an entitling subscription of another shape, or with two entitling
+/// subscriptions comes back whole, and the reference engine tells.
+pub fn main(u: &Users, subs: &Subs) -> String {
+    let ent = "gr IN ('E', 'U')";
+    // With one user and one entitling subscription (any more comes back anyway): the
+    // user has access and a plan that is not the plan of the subscription's mapped price.
+    let plan_drift = if u.with_plan {
+        let mapped = format!("($5::text[])[array_position($4::text[], {})]", trimmed("price"));
+        format!("OR (ent = 1 AND with_access = 1 AND users = 1 AND COALESCE({mapped} <> plan, plan IS NULL AND {mapped} IS NOT NULL))")
+    } else {
+        String::new()
+    };
+    // Per row, one of: 1 a rare subscription (read in detail by [`rare`]), 2 one of another
+    // shape, 4 a user whose access is NULL, 8 a user without id.
+    let flags = format!(
+        "CASE WHEN sub THEN CASE WHEN gr IN ('C', 'U') OR odd OR sh = -1 OR noid
+                                  OR ({ent} AND sh = 1 AND cardinality($4::text[]) > 0 AND NOT (p1 = ANY($4::text[]))) THEN 1 ELSE 0 END
+                           + CASE WHEN sh = -1 THEN 2 ELSE 0 END
+              ELSE CASE WHEN null_access THEN 4 ELSE 0 END + CASE WHEN noid THEN 8 ELSE 0 END END"
+    );
+    format!(
+        "WITH k AS MATERIALIZED (
+  SELECT customer, users, with_access, subs, flags, price IS NOT NULL AS priced,
+         ent >= 2 OR (ent >= 1 AND users = 0) OR users >= 2 OR flags & 2 > 0
+           OR (ent > 0 AND with_access < users) OR (ent = 0 AND subs > 0 AND with_access > 0) {plan_drift} AS wanted,
+         subs = 0 AND with_access > 0 AS unknown
+  FROM (SELECT customer, rows - subs AS users, subs, ent, with_access, flags, price, plan
+        FROM (SELECT customer, count(*) AS rows, count(*) FILTER (WHERE sub) AS subs, count(*) FILTER (WHERE {ent}) AS ent,
+                     count(*) FILTER (WHERE access) AS with_access, bit_or({flags}) AS flags,
+                     max(p1) FILTER (WHERE {ent} AND sh = 1) AS price, max(plan) FILTER (WHERE access) AS plan
+              FROM (SELECT {subs_columns}, NULL::boolean AS access, NULL::boolean AS null_access, NULL::text COLLATE \"C\" AS plan
+                    FROM {from}
+                    UNION ALL
+                    SELECT u.customer, false, NULL, NULL, NULL, NULL, u.noid, u.access, u.null_access, u.plan COLLATE \"C\"
+                    FROM ({users}) AS u
+                    WHERE u.customer IS NOT NULL) AS both_sides
+              GROUP BY customer) AS counted) AS per_customer),
+none AS (SELECT count(*) AS users, COALESCE(bool_or(u.null_access), false) AS null_access, COALESCE(bool_or(u.noid), false) AS noid
+         FROM ({users}) AS u WHERE u.customer IS NULL),
+t AS (SELECT (COALESCE(sum(k.users), 0) + min(none.users))::bigint AS users,
+             (COALESCE(bool_or(k.flags & 4 > 0), false) OR bool_or(none.null_access))::int::bigint AS null_access,
+             (COALESCE(bool_or(k.flags & 8 > 0), false) OR bool_or(none.noid))::int::bigint AS no_id,
+             COALESCE(sum(k.with_access), 0)::bigint AS linked,
+             COALESCE(sum(k.with_access) FILTER (WHERE k.unknown), 0)::bigint AS unknown,
+             COALESCE(sum(k.subs), 0)::bigint AS subs, COALESCE(bool_or(k.priced), false) AS priced,
+             count(*) FILTER (WHERE k.flags & 1 > 0) AS rare_customers
+      FROM none LEFT JOIN k ON true)
+SELECT 'totals' AS kind, NULL::text AS a, t.priced AS flag, t.users AS n1, t.null_access AS n2, t.no_id AS n3, t.linked AS n4,
+       t.unknown AS n5, t.subs AS n6, t.rare_customers AS n7,
+       ARRAY(SELECT k.customer FROM k WHERE k.unknown ORDER BY 1 LIMIT 5) AS list
+FROM t
+UNION ALL
+SELECT 'customer', k.customer, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM k
+WHERE k.wanted OR (k.unknown AND NOT (SELECT t.unknown >= 3 AND t.unknown * 2 >= t.linked FROM t))
+UNION ALL
+SELECT 'rare', k.customer, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM k
+WHERE k.flags & 1 > 0 AND (SELECT t.rare_customers <= {RARE_CUSTOMERS_LISTED} FROM t)",
+        subs_columns = subscription_columns(subs),
+        from = subs.from,
+        users = users(u),
+    )
+}
+
+/// How many users have a NULL access value, and how many no id (asked only when
+/// [`main`] says there are any).
+pub fn user_counts(u: &Users) -> String {
+    format!("SELECT count(*) FILTER (WHERE u.null_access), count(*) FILTER (WHERE u.noid) FROM ({}) AS u", users(u))
+}
+
+/// The users of the customers [`main`] returned ($1), and the users with access but no
+/// customer that are not comped ($2): id, customer, plan, access.
+pub fn users_of(u: &Users) -> String {
+    format!(
+        "SELECT u.id, u.customer, u.plan, u.access FROM ({}) AS u
+         WHERE u.customer = ANY($1::text[]) OR (u.customer IS NULL AND u.access AND NOT (u.id = ANY($2::text[])))",
+        users(u)
+    )
+}
+
+/// User ids on several rows.
+pub fn duplicate_ids(u: &Users) -> String {
+    format!("SELECT u.id FROM ({}) AS u GROUP BY u.id HAVING count(*) > 1", users(u))
+}
+
+/// The detail of the rare subscriptions, read with the exact item reader. One row of kind
+/// `subs`: a the smallest id of items of another shape, flag any entitling subscription
+/// with a price, n1 such bad shapes, n2 rows without id, n3 ended cancellations, n4
+/// unmeasured grace, list and list2 their first 5 ids; then `status` rows (a an unknown
+/// status, n1 its subscriptions, list the first 5) and `price` rows (a an unmapped price).
+/// With `listed`, only the subscriptions of the customers in $6 are read.
+pub fn rare(subs: &Subs, listed: bool) -> String {
+    let ws = WHITESPACE;
+    let items = if subs.price_per_row { price_lateral() } else { items_lateral() };
+    let c = subs.columns;
+    // One CASE on each column, so that Postgres computes each once per row in the filter.
+    let rare = "s.odd OR s.noid OR CASE s.gr WHEN 'C' THEN true WHEN 'U' THEN true
+                   WHEN 'E' THEN CASE s.sh WHEN -1 THEN true WHEN 1 THEN cardinality($4::text[]) > 0 AND NOT (s.p1 = ANY($4::text[])) ELSE false END
+                   ELSE s.sh = -1 END";
+    let of_listed = if listed { "s.customer = ANY($6::text[]) AND " } else { "" };
+    format!(
+        "WITH g AS MATERIALIZED (
+  SELECT s.id, s.status, s.gr, s.gr IN ('E', 'U') AS ent, s.odd, s.noid, x.prices, x.bad,
+         s.gr IN ('E', 'U') AND cardinality($4::text[]) > 0 AND NOT (x.prices <@ to_jsonb($4::text[])) AS unmapped
+  FROM (SELECT btrim({id}, {ws}) AS id, {status} AS status, {items_column} AS items, {columns} FROM {from}) AS s
+  CROSS JOIN LATERAL ({items} OFFSET 0) AS x
+  WHERE {of_listed}({rare}))
+SELECT 'subs' AS kind, min(id COLLATE \"C\") FILTER (WHERE bad) AS a,
+       COALESCE(bool_or(ent AND jsonb_array_length(prices) > 0), false) AS flag,
+       count(*) FILTER (WHERE bad) AS n1, count(*) FILTER (WHERE noid) AS n2,
+       count(*) FILTER (WHERE gr = 'C') AS n3, count(*) FILTER (WHERE gr = 'U') AS n4,
+       ARRAY(SELECT id FROM g WHERE gr = 'C' ORDER BY id COLLATE \"C\" LIMIT 5) AS list,
+       ARRAY(SELECT id FROM g WHERE gr = 'U' ORDER BY id COLLATE \"C\" LIMIT 5) AS list2
+FROM g
+UNION ALL
+SELECT 'status', status, NULL, count(*), NULL, NULL, NULL, (array_agg(id ORDER BY id COLLATE \"C\"))[1:5], NULL
+FROM g WHERE odd GROUP BY status
+UNION ALL
+SELECT 'price', ps.price, NULL, count(*), NULL, NULL, NULL, (array_agg(g.id ORDER BY g.id COLLATE \"C\"))[1:5], NULL
+FROM g CROSS JOIN LATERAL (SELECT btrim(p, {ws}) AS price FROM jsonb_array_elements_text(g.prices) AS p) AS ps
+WHERE g.unmapped AND array_position($4::text[], ps.price) IS NULL GROUP BY ps.price",
+        id = c[0],
+        status = canonical_status(&c[2]),
+        items_column = c[3],
+        columns = subscription_columns(subs),
+        from = subs.from,
+    )
+}
+
+/// Prices (a jsonb array of ids, in item order) from Stripe's items (`{"data":[…]}` or an
+/// array), read as the in-process reader reads them (a price id or object, else a plan id
+/// or object); `bad` for a value of another shape, which the in-process reader refuses too.
+/// `OFFSET 0` keeps each level a level: inlined, Postgres would evaluate `arr` once per
+/// reference. Only the rare rows come here.
 fn items_lateral() -> String {
     let id_of = |field: &str| {
         format!("CASE jsonb_typeof(e->'{field}') WHEN 'string' THEN e->>'{field}' WHEN 'object' THEN e->'{field}'->>'id' END")
-    };
-    let period = |field: &str| {
-        format!("CASE WHEN jsonb_typeof(j.arr->0->'{field}') = 'number' THEN (j.arr->0->>'{field}')::bigint END")
     };
     format!(
         "SELECT CASE WHEN j.arr IS NULL THEN '[]'::jsonb
@@ -149,27 +292,23 @@ fn items_lateral() -> String {
                      ELSE (SELECT COALESCE(jsonb_agg(pe.p ORDER BY pe.n), '[]'::jsonb)
                            FROM (SELECT COALESCE({price}, {plan}) AS p, t.n FROM jsonb_array_elements(j.arr) WITH ORDINALITY AS t(e, n)) AS pe
                            WHERE pe.p IS NOT NULL) END AS prices,
-                {start} AS item_start, {end} AS item_end,
                 (j.shape_bad OR (j.arr IS NOT NULL AND NOT j.simple AND jsonb_path_exists(j.arr, '$[*] ? (@.type() != \"object\")'))) AS bad
          FROM (SELECT a.arr, a.shape_bad, a.arr IS NOT NULL AND NOT jsonb_path_exists(a.arr, '$[*] ? (!exists(@.price.id))') AS simple
-               FROM (SELECT CASE WHEN jsonb_typeof(r.items) = 'array' THEN r.items
-                                 WHEN jsonb_typeof(r.items) = 'object' AND jsonb_typeof(r.items->'data') = 'array' THEN r.items->'data' END AS arr,
-                            NOT (r.items IS NULL OR jsonb_typeof(r.items) IN ('null', 'array')
-                                 OR (jsonb_typeof(r.items) = 'object' AND jsonb_typeof(r.items->'data') = 'array')) AS shape_bad
+               FROM (SELECT CASE WHEN jsonb_typeof(s.items) = 'array' THEN s.items
+                                 WHEN jsonb_typeof(s.items) = 'object' AND jsonb_typeof(s.items->'data') = 'array' THEN s.items->'data' END AS arr,
+                            NOT (s.items IS NULL OR jsonb_typeof(s.items) IN ('null', 'array')
+                                 OR (jsonb_typeof(s.items) = 'object' AND jsonb_typeof(s.items->'data') = 'array')) AS shape_bad
                      OFFSET 0) AS a
                OFFSET 0) AS j",
         price = id_of("price"),
         plan = id_of("plan"),
-        start = period("current_period_start"),
-        end = period("current_period_end"),
     )
 }
 
 /// One price id per row (a hand-made table).
 fn price_lateral() -> String {
     format!(
-        "SELECT CASE WHEN r.items IS NULL THEN '[]'::jsonb ELSE jsonb_build_array(btrim(r.items, {})) END AS prices,
-                NULL::bigint AS item_start, NULL::bigint AS item_end, false AS bad",
+        "SELECT CASE WHEN s.items IS NULL THEN '[]'::jsonb ELSE jsonb_build_array(btrim(s.items, {})) END AS prices, false AS bad",
         WHITESPACE
     )
 }
@@ -178,20 +317,43 @@ fn price_lateral() -> String {
 mod tests {
     use super::*;
 
-    fn subs() -> Vec<String> {
+    fn columns() -> Vec<String> {
         ["\"id\"::text", "\"customer\"::text", "\"status\"::text", "\"items\"::jsonb", "NULL::boolean", "NULL::bigint", "NULL::bigint"]
             .map(str::to_string)
             .to_vec()
     }
 
+    fn highest_parameter(sql: &str) -> usize {
+        (1..=9).rev().find(|n| sql.contains(&format!("${n}"))).unwrap_or(0)
+    }
+
     #[test]
     fn configured_values_are_parameters_never_text() {
-        let sql = statement("SELECT id, customer_id, access FROM users", false, &subs(), "\"stripe\".\"subscriptions\"", false);
-        let highest = (1..=9).rev().find(|n| sql.contains(&format!("${n}"))).unwrap();
-        assert_eq!(highest, PARAMETERS, "every parameter is used, and no more");
-        assert!(!sql.contains("plan <> pmin"), "no plan column: no plan drift selection");
-        assert!(sql.contains("jsonb_array_elements"));
-        let with_plan = statement("SELECT id, customer_id, access, plan FROM users", true, &subs(), "t", true);
-        assert!(with_plan.contains("plan <> pmin") && with_plan.contains("jsonb_build_array(btrim(r.items"));
+        let cols = columns();
+        let subs = Subs { columns: &cols, from: "\"stripe\".\"subscriptions\"", price_per_row: false };
+        let u = Users { sql: "SELECT id, customer_id, access FROM users", with_plan: false };
+        let sql = main(&u, &subs);
+        assert!(highest_parameter(&sql) <= PARAMETERS, "no parameter past the bound ones");
+        assert!(!sql.contains("<> plan,"), "no plan column: no plan drift selection");
+        assert!(highest_parameter(&rare(&subs, false)) <= PARAMETERS);
+        assert_eq!(highest_parameter(&rare(&subs, true)), PARAMETERS + 1, "the listed customers come after the shared parameters");
+        assert_eq!(highest_parameter(&users_of(&u)), 2);
+        assert_eq!(highest_parameter(&duplicate_ids(&u)), 0);
+        assert!(rare(&subs, false).contains("jsonb_array_elements"));
+        let with_plan = Users { sql: "SELECT id, customer_id, access, plan FROM users", with_plan: true };
+        let per_row = Subs { columns: &cols, from: "t", price_per_row: true };
+        assert!(main(&with_plan, &per_row).contains("<> plan,"));
+        assert_eq!(highest_parameter(&main(&with_plan, &subs)), PARAMETERS, "every parameter is used, and no more");
+        assert!(rare(&per_row, true).contains("jsonb_build_array(btrim(s.items"));
+    }
+
+    #[test]
+    fn the_wide_scan_has_no_subqueries_so_it_stays_in_the_parallel_workers() {
+        let cols = columns();
+        for price_per_row in [false, true] {
+            let subs = Subs { columns: &cols, from: "t", price_per_row };
+            let scan = subscription_columns(&subs);
+            assert!(!scan.contains("SELECT") && !scan.contains("OFFSET"), "a subquery or OFFSET 0 would keep the scan out of the workers: {scan}");
+        }
     }
 }
