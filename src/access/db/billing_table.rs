@@ -303,7 +303,9 @@ pub(super) fn odd_items(id: &str, table: &str, why: &str) -> CheckError {
 /// A note when the newest synced row is older than `stale_after_hours`.
 pub(super) async fn stale_note(conn: &mut sqlx::PgConnection, target: &Target, table: &Table<'_>, cfg: &BillingDatabaseConfig, now: i64) -> Result<Option<String>, CheckError> {
     let Some((c, t)) = table.present("synced_at") else { return Ok(None) };
-    let sql = format!("SELECT max({}) FROM {}", epoch(c, t), table.from());
+    // The newest value first, then its epoch: no conversion per row.
+    let q = Dialect::Postgres.quote(c);
+    let sql = format!("SELECT {} FROM (SELECT max({q}) AS {q} FROM {}) AS newest", epoch(c, t), table.from());
     let newest: Option<i64> = sqlx::query_scalar(AssertSqlSafe(sql)).fetch_one(&mut *conn).await.map_err(|e| errors::query_error(target, &e, cfg.statement_timeout_secs))?;
     let Some(newest) = newest else { return Ok(None) };
     let hours = (now - newest + 1800) / 3600; // rounded: the two clocks differ by seconds

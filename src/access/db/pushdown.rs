@@ -146,8 +146,15 @@ async fn push_down(conn: &mut sqlx::PgConnection, target: &Target, config: &Conf
                 rare_customers = read.count(9)?;
                 totals.any_priced = read.flag(2)?;
             }
-            "customer" => customers.extend(read.text(1)?),
-            "rare" => rare_listed.extend(read.text(1)?),
+            "customer" => {
+                let customer = read.text(1)?.unwrap_or_default();
+                if read.count(3)? > 0 {
+                    rare_listed.push(customer.clone());
+                }
+                if read.flag(2)? {
+                    customers.push(customer);
+                }
+            }
             other => return Err(CheckError::Database(format!("the pushed-down query returned a row of unknown kind `{other}`"))),
         }
     }

@@ -141,8 +141,8 @@ fn users(users: &Users) -> String {
 /// n1 users, n2 1 if any user's access is NULL, n3 1 if any user has no id, n4 users with
 /// access and a customer, n5 of those whose customer has no subscription, n6 subscriptions,
 /// n7 customers with a rare subscription, list: the first 5 unknown customers;
-/// then one row of kind `customer` (a) per customer a rule may fire for, and one of kind
-/// `rare` per customer with a rare subscription, up to [`RARE_CUSTOMERS_LISTED`].
+/// then one row of kind `customer` per customer (a) a rule may fire for (flag) or with a rare
+/// subscription (n1 = 1, up to [`RARE_CUSTOMERS_LISTED`] such customers).
 ///
 /// The aggregation by customer is the one step Postgres runs in a single process, so it
 /// keeps to seven aggregates, and users without a customer (often most of them) stay out
@@ -186,26 +186,23 @@ pub fn main(u: &Users, subs: &Subs) -> String {
               GROUP BY customer) AS counted) AS per_customer),
 none AS (SELECT count(*) AS users, COALESCE(bool_or(u.null_access), false) AS null_access, COALESCE(bool_or(u.noid), false) AS noid
          FROM ({users}) AS u WHERE u.customer IS NULL),
-t AS (SELECT (COALESCE(sum(k.users), 0) + min(none.users))::bigint AS users,
-             (COALESCE(bool_or(k.flags & 4 > 0), false) OR bool_or(none.null_access))::int::bigint AS null_access,
-             (COALESCE(bool_or(k.flags & 8 > 0), false) OR bool_or(none.noid))::int::bigint AS no_id,
-             COALESCE(sum(k.with_access), 0)::bigint AS linked,
-             COALESCE(sum(k.with_access) FILTER (WHERE k.unknown), 0)::bigint AS unknown,
-             COALESCE(sum(k.subs), 0)::bigint AS subs, COALESCE(bool_or(k.priced), false) AS priced,
-             count(*) FILTER (WHERE k.flags & 1 > 0) AS rare_customers
-      FROM none LEFT JOIN k ON true)
+t AS (SELECT (COALESCE(a.users, 0) + none.users)::bigint AS users, (COALESCE(a.null_access, false) OR none.null_access)::int::bigint AS null_access,
+             (COALESCE(a.noid, false) OR none.noid)::int::bigint AS no_id, COALESCE(a.linked, 0)::bigint AS linked,
+             COALESCE(a.unknown, 0)::bigint AS unknown, COALESCE(a.subs, 0)::bigint AS subs, COALESCE(a.priced, false) AS priced,
+             a.rare_customers, a.unknown_examples
+      FROM (SELECT sum(users) AS users, bool_or(flags & 4 > 0) AS null_access, bool_or(flags & 8 > 0) AS noid,
+                   sum(with_access) AS linked, sum(with_access) FILTER (WHERE unknown) AS unknown, sum(subs) AS subs,
+                   bool_or(priced) AS priced, count(*) FILTER (WHERE flags & 1 > 0) AS rare_customers,
+                   (array_agg(customer ORDER BY customer) FILTER (WHERE unknown))[1:5] AS unknown_examples
+            FROM k) AS a CROSS JOIN none)
 SELECT 'totals' AS kind, NULL::text AS a, t.priced AS flag, t.users AS n1, t.null_access AS n2, t.no_id AS n3, t.linked AS n4,
-       t.unknown AS n5, t.subs AS n6, t.rare_customers AS n7,
-       ARRAY(SELECT k.customer FROM k WHERE k.unknown ORDER BY 1 LIMIT 5) AS list
+       t.unknown AS n5, t.subs AS n6, t.rare_customers AS n7, COALESCE(t.unknown_examples, '{{}}') AS list
 FROM t
 UNION ALL
-SELECT 'customer', k.customer, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-FROM k
-WHERE k.wanted OR (k.unknown AND NOT (SELECT t.unknown >= 3 AND t.unknown * 2 >= t.linked FROM t))
-UNION ALL
-SELECT 'rare', k.customer, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-FROM k
-WHERE k.flags & 1 > 0 AND (SELECT t.rare_customers <= {RARE_CUSTOMERS_LISTED} FROM t)",
+SELECT 'customer', k.customer, k.wanted OR (k.unknown AND NOT t.fires), (k.flags & 1 > 0 AND t.listed)::int::bigint,
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM k CROSS JOIN (SELECT t.unknown >= 3 AND t.unknown * 2 >= t.linked AS fires, t.rare_customers <= {RARE_CUSTOMERS_LISTED} AS listed FROM t) AS t
+WHERE k.wanted OR (k.unknown AND NOT t.fires) OR (k.flags & 1 > 0 AND t.listed)",
         subs_columns = subscription_columns(subs),
         from = subs.from,
         users = users(u),
