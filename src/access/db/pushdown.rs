@@ -239,7 +239,7 @@ async fn push_down(conn: &mut sqlx::PgConnection, target: &Target, config: &Conf
     }
     obs.notes = notes;
     let evaluated = format!(
-        "pushed down: Postgres compared all {user_rows} users with all {sub_rows} subscriptions in one query, since both are in {}; \
+        "pushed down: Postgres compared all {user_rows} users with all {sub_rows} subscriptions in one pass by customer, since both are in {}; \
          only what can make a finding came back ({} user rows, {fetched} subscriptions of their customers, and counts) and was evaluated here",
         target.describe(),
         obs.users.len(),
