@@ -370,9 +370,9 @@ fn skipping_guard(cond: &Expr, then: &[Stmt]) -> Option<String> {
 fn continues(s: &Stmt) -> bool {
     match s {
         Stmt::Throw { .. } | Stmt::Return { value: None, .. } => false,
-        Stmt::Return { value: Some(Expr::Call(c)), .. } => {
+        Stmt::Return { value: Some(v @ Expr::Call(c)), .. } => {
             !vocab::is_response(c)
-                && vocab::status_of_return(Some(&Expr::Call(c.clone()))) == Status::Unknown
+                && vocab::status_of_return(Some(v)) == Status::Unknown
                 && c.args.iter().any(|a| matches!(a.value, Expr::Ident(_) | Expr::Member(..)))
                 && !c.args.iter().any(|a| a.value.mentions("err"))
         }

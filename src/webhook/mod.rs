@@ -799,13 +799,12 @@ fn unmodelled(a: &Analyzed) -> Option<String> {
         ));
     }
     if !a.not_followed.is_empty() {
-        let shown: Vec<&str> = a.not_followed.iter().take(5).map(String::as_str).collect();
-        let more = if a.not_followed.len() > shown.len() { format!(" and {} more", a.not_followed.len() - shown.len()) } else { String::new() };
+        let not_followed: Vec<&String> = a.not_followed.iter().collect();
         return Some(format!(
-            "{}: its calls reach more files than are followed; {} file(s) were not seen ({}{more}), so what it does there is unknown; review those paths by hand, or set [webhook] paths to the handler files",
+            "{}: its calls reach more files than are followed; {} file(s) were not seen ({}), so what it does there is unknown; review those paths by hand, or set [webhook] paths to the handler files",
             a.path,
             a.not_followed.len(),
-            shown.join(", ")
+            resolve::first_few(&not_followed)
         ));
     }
     if a.quotes_events && a.change != "deleted" && models.iter().flatten().all(|m| m.events.is_empty()) {

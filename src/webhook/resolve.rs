@@ -215,9 +215,7 @@ pub fn reach(view: &RepoView, path: &str, lang: Language, text: &str, cache: &Pa
         let room = MAX_FILES.saturating_sub(out.files.len());
         if wanted.len() > room {
             let cut = wanted.split_off(room);
-            let shown: Vec<&str> = cut.iter().take(5).map(String::as_str).collect();
-            let more = if cut.len() > shown.len() { format!(" and {} more", cut.len() - shown.len()) } else { String::new() };
-            out.unresolved.push(format!("{} more files reached past the first {MAX_FILES} were not followed: {}{more}", cut.len(), shown.join(", ")));
+            out.unresolved.push(format!("{} more files reached past the first {MAX_FILES} were not followed: {}", cut.len(), first_few(&cut)));
             out.not_followed.extend(cut);
         }
         if wanted.is_empty() {
@@ -583,6 +581,13 @@ fn go_imports(text: &str) -> Vec<(Option<String>, String)> {
         }
     }
     out
+}
+
+/// The first five of `paths`, and how many more: `a.go, b.go and 3 more`.
+pub fn first_few<S: AsRef<str>>(paths: &[S]) -> String {
+    let shown: Vec<&str> = paths.iter().take(5).map(AsRef::as_ref).collect();
+    let more = if paths.len() > shown.len() { format!(" and {} more", paths.len() - shown.len()) } else { String::new() };
+    format!("{}{more}", shown.join(", "))
 }
 
 /// The names a Go file uses: bare identifiers, `pkg.Name` selectors and `.Method(` calls.

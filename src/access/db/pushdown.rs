@@ -132,7 +132,8 @@ async fn push_down(conn: &mut sqlx::PgConnection, target: &Target, config: &Conf
     let (mut customers, mut rare_listed): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
     let sql = pushdown_sql::main(&u, &subs);
     tracing::debug!(%sql, "the pushed-down statement");
-    let mut rows = sqlx::query(AssertSqlSafe(sql)).bind(&granting).bind(grace).bind(now).bind(&prices).bind(&plans).fetch(&mut *conn);
+    let params = Params { granting: &granting, grace, now, prices: &prices, plans: &plans };
+    let mut rows = params.bind(sqlx::query(AssertSqlSafe(sql))).fetch(&mut *conn);
     while let Some(row) = rows.try_next().await.map_err(fail)? {
         let read = Read(&row, &fail);
         match read.text(0)?.unwrap_or_default().as_str() {
@@ -174,31 +175,7 @@ async fn push_down(conn: &mut sqlx::PgConnection, target: &Target, config: &Conf
     // quarter of the table: then reading all costs about what filtering does).
     if rare_customers > 0 {
         let listed = rare_customers as i64 <= pushdown_sql::RARE_CUSTOMERS_LISTED && rare_customers * 4 <= sub_rows;
-        let sql = pushdown_sql::rare(&subs, listed);
-        tracing::debug!(%sql, "the rare subscriptions");
-        let query = sqlx::query(AssertSqlSafe(sql)).bind(&granting).bind(grace).bind(now).bind(&prices).bind(&plans);
-        let query = if listed { query.bind(&rare_listed) } else { query };
-        let mut rows = query.fetch(&mut *conn);
-        while let Some(row) = rows.try_next().await.map_err(fail)? {
-            let read = Read(&row, &fail);
-            match read.text(0)?.unwrap_or_default().as_str() {
-                "subs" => {
-                    if read.count(3)? > 0 {
-                        let id = read.text(1)?.unwrap_or_default();
-                        return Err(billing_table::odd_items(&id, &table.shown(), "JSON of another shape"));
-                    }
-                    if read.count(4)? > 0 {
-                        return Err(CheckError::Database(format!("a row of `{}` has a null or empty id", table.shown())));
-                    }
-                    totals.any_priced |= read.flag(2)?;
-                    totals.ended_cancels = Tally { count: read.count(5)?, examples: read.list(7)? };
-                    totals.unmeasured_grace = Tally { count: read.count(6)?, examples: read.list(8)? };
-                }
-                "status" => totals.unknown_statuses.push((read.text(1)?.unwrap_or_default(), Tally { count: read.count(3)?, examples: read.list(7)? })),
-                "price" => totals.unmapped_prices.push((read.text(1)?.unwrap_or_default(), Tally { count: read.count(3)?, examples: read.list(7)? })),
-                other => return Err(CheckError::Database(format!("the pushed-down query returned a row of unknown kind `{other}`"))),
-            }
-        }
+        read_rare(conn, &subs, &params, listed.then_some(&rare_listed[..]), &table, &fail, &mut totals).await?;
     }
     totals.unknown_statuses.sort_by(|a, b| a.0.cmp(&b.0));
     totals.unmapped_prices.sort_by(|a, b| a.0.cmp(&b.0));
@@ -253,6 +230,64 @@ async fn push_down(conn: &mut sqlx::PgConnection, target: &Target, config: &Conf
         billing_source: format!("postgres:{} (table {})", target.place_and_db(), table.shown()),
         evaluated,
     })))
+}
+
+/// The bound values shared by the main and the rare statements ([`pushdown_sql::PARAMETERS`]).
+struct Params<'a> {
+    granting: &'a [String],
+    grace: i64,
+    now: i64,
+    prices: &'a [String],
+    plans: &'a [String],
+}
+
+impl<'a> Params<'a> {
+    fn bind(&self, query: PgQuery<'a>) -> PgQuery<'a> {
+        query.bind(self.granting).bind(self.grace).bind(self.now).bind(self.prices).bind(self.plans)
+    }
+}
+
+type PgQuery<'a> = sqlx::query::Query<'a, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+/// The rare subscriptions in detail (of the `listed` customers, or all), into `totals`.
+async fn read_rare<F: Fn(sqlx::Error) -> CheckError>(
+    conn: &mut sqlx::PgConnection,
+    subs: &pushdown_sql::Subs<'_>,
+    params: &Params<'_>,
+    listed: Option<&[String]>,
+    table: &billing_table::Table<'_>,
+    fail: &F,
+    totals: &mut Totals,
+) -> Result<(), CheckError> {
+    let sql = pushdown_sql::rare(subs, listed.is_some());
+    tracing::debug!(%sql, "the rare subscriptions");
+    let query = params.bind(sqlx::query(AssertSqlSafe(sql)));
+    let query = match listed {
+        Some(customers) => query.bind(customers),
+        None => query,
+    };
+    let mut rows = query.fetch(&mut *conn);
+    while let Some(row) = rows.try_next().await.map_err(fail)? {
+        let read = Read(&row, fail);
+        match read.text(0)?.unwrap_or_default().as_str() {
+            "subs" => {
+                if read.count(3)? > 0 {
+                    let id = read.text(1)?.unwrap_or_default();
+                    return Err(billing_table::odd_items(&id, &table.shown(), "JSON of another shape"));
+                }
+                if read.count(4)? > 0 {
+                    return Err(CheckError::Database(format!("a row of `{}` has a null or empty id", table.shown())));
+                }
+                totals.any_priced |= read.flag(2)?;
+                totals.ended_cancels = Tally { count: read.count(5)?, examples: read.list(7)? };
+                totals.unmeasured_grace = Tally { count: read.count(6)?, examples: read.list(8)? };
+            }
+            "status" => totals.unknown_statuses.push((read.text(1)?.unwrap_or_default(), Tally { count: read.count(3)?, examples: read.list(7)? })),
+            "price" => totals.unmapped_prices.push((read.text(1)?.unwrap_or_default(), Tally { count: read.count(3)?, examples: read.list(7)? })),
+            other => return Err(CheckError::Database(format!("the pushed-down query returned a row of unknown kind `{other}`"))),
+        }
+    }
+    Ok(())
 }
 
 /// Typed reads of a returned row's columns, each failure a query error.
