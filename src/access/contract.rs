@@ -351,7 +351,7 @@ impl<'a> Evaluation<'a> {
                 (linked_with_access, unknown_customers.len(), examples)
             }
         };
-        if unknown_count >= 3 && unknown_count * 2 >= linked_with_access {
+        if crate::access::totals::unknown_customers_fire(unknown_count, linked_with_access) {
             let mode = self.labels.key_mode.as_ref().map(|m| format!(" (billguard read it with {m})")).unwrap_or_default();
             out.push(
                 Finding::new(

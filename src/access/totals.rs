@@ -37,3 +37,10 @@ pub struct Totals {
 
 /// How many example ids each tally keeps (the notes show 3, findings 5).
 pub const EXAMPLES: usize = 5;
+
+/// ACC010: users with access whose customer has no subscription at all make one finding
+/// (wrong account or wrong mode) when they are at least 3 and at least half of the users
+/// with access and a customer; below that, each is a finding of its own (ACC002).
+pub fn unknown_customers_fire(unknown: usize, linked_with_access: usize) -> bool {
+    unknown >= 3 && unknown * 2 >= linked_with_access
+}

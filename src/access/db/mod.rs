@@ -13,6 +13,8 @@ pub mod errors;
 pub mod guard;
 pub mod pushdown;
 pub mod pushdown_sql;
+mod pushdown_pass;
+mod pushdown_side;
 pub mod sql;
 
 use std::path::Path;
@@ -104,11 +106,17 @@ pub(super) async fn postgres_read_only(url: &str, url_env: &str, timeout_secs: u
         url_env: url_env.to_string(),
     };
     let mut conn = connect(&target, PgConnection::connect_with(&opts)).await?;
+    begin_read_only(&mut conn, &target, timeout_secs).await?;
+    Ok((conn, target))
+}
+
+/// Starts the READ ONLY transaction every Postgres read runs in, with its statement timeout.
+pub(super) async fn begin_read_only(conn: &mut sqlx::PgConnection, target: &Target, timeout_secs: u64) -> Result<(), CheckError> {
     let setup = ["BEGIN READ ONLY".to_string(), format!("SET LOCAL statement_timeout = {}", timeout_secs.saturating_mul(1000))];
     for stmt in setup {
-        sqlx::raw_sql(AssertSqlSafe(stmt)).execute(&mut conn).await.map_err(|e| errors::query_error(&target, &e, timeout_secs))?;
+        sqlx::raw_sql(AssertSqlSafe(stmt)).execute(&mut *conn).await.map_err(|e| errors::query_error(target, &e, timeout_secs))?;
     }
-    Ok((conn, target))
+    Ok(())
 }
 
 async fn postgres(url: &str, cfg: &DatabaseConfig, obs: &mut Observations) -> Result<UsersRead, CheckError> {

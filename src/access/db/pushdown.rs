@@ -12,7 +12,9 @@ use sqlx::{AssertSqlSafe, Column, Connection, Executor, Row, SqlSafeStr, Stateme
 
 use super::billing_table;
 use super::errors::{self, Target};
+use super::pushdown_pass::{MainPass, PassRow};
 use super::pushdown_sql;
+use super::pushdown_side;
 use crate::access::model::{Observations, Status, UserRow};
 use crate::access::totals::{Tally, Totals};
 use crate::config::{BillingSource, Config};
@@ -67,15 +69,32 @@ pub async fn plan(config: &Config, now: i64) -> Result<Plan, CheckError> {
     // One statement does the work of both reads: it may take the longer of their limits.
     let timeout = billing.statement_timeout_secs.max(config.database.statement_timeout_secs);
     let (mut conn, target) = super::postgres_read_only(&url, users_env, timeout).await?;
-    let result = push_down(&mut conn, &target, config, timeout, now).await;
+    let result = push_down(&mut conn, &target, config, (&url, users_env), timeout, now).await;
     let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
     let _ = conn.close().await;
     result
 }
 
-async fn push_down(conn: &mut sqlx::PgConnection, target: &Target, config: &Config, timeout: u64, now: i64) -> Result<Plan, CheckError> {
+async fn push_down(
+    conn: &mut sqlx::PgConnection,
+    target: &Target,
+    config: &Config,
+    (url, url_env): (&str, &str),
+    timeout: u64,
+    now: i64,
+) -> Result<Plan, CheckError> {
     let fail = |e: sqlx::Error| errors::query_error(target, &e, timeout);
-    sqlx::raw_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *conn).await.map_err(fail)?;
+    let repeatable = || sqlx::raw_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+    repeatable().execute(&mut *conn).await.map_err(fail)?;
+    // The pass runs in parts on connections sharing this transaction's snapshot, exported
+    // before anything is read; where that is refused, in a new transaction on this one alone.
+    let wanted_parts = pushdown_side::parts(conn).await;
+    let snapshot = if wanted_parts > 1 { pushdown_side::export(conn).await } else { None };
+    if wanted_parts > 1 && snapshot.is_none() {
+        sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await.map_err(fail)?;
+        super::begin_read_only(conn, target, timeout).await?;
+        repeatable().execute(&mut *conn).await.map_err(fail)?;
+    }
     let mut obs = Observations::default();
     let users = super::postgres_users_select(conn, target, &config.database, &mut obs).await?;
     let probe = format!("SELECT access FROM ({}) AS q", users.sql);
@@ -103,12 +122,6 @@ async fn push_down(conn: &mut sqlx::PgConnection, target: &Target, config: &Conf
             )));
         }
     }
-    // A plan this large costs seconds to compile and gains little from it. Postgres cannot
-    // estimate how many customers the union holds (it guesses 200) and would hash them:
-    // sorting them is what keeps a few million customers in bounded memory.
-    for set in ["SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'", "SET LOCAL enable_hashagg = off"] {
-        sqlx::raw_sql(set).execute(&mut *conn).await.map_err(fail)?;
-    }
     let u = pushdown_sql::Users { sql: &users.sql, with_plan: users.with_plan };
     let columns = table.select(true);
     let from = table.from();
@@ -126,41 +139,26 @@ async fn push_down(conn: &mut sqlx::PgConnection, target: &Target, config: &Conf
     let comped: Vec<String> = access.comped_users.iter().map(|id| id.trim().to_string()).collect();
     let grace = i64::from(access.past_due_grace_days) * 86_400;
 
-    // 1. Users and subscriptions meet by customer: the counts, and the customers a rule may fire for.
-    let mut totals = Totals::default();
-    let (mut user_rows, mut sub_rows, mut null_access, mut no_id, mut rare_customers) = (0usize, 0usize, 0usize, 0usize, 0usize);
-    let (mut customers, mut rare_listed): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
-    let sql = pushdown_sql::main(&u, &subs);
-    tracing::debug!(%sql, "the pushed-down statement");
+    // 1. Users and subscriptions meet by customer: the counts, and the customers a rule may
+    // fire for, in parts side by side on connections sharing the snapshot.
     let params = Params { granting: &granting, grace, now, prices: &prices, plans: &plans };
-    let mut rows = params.bind(sqlx::query(AssertSqlSafe(sql))).fetch(&mut *conn);
-    while let Some(row) = rows.try_next().await.map_err(fail)? {
-        let read = Read(&row, &fail);
-        match read.text(0)?.unwrap_or_default().as_str() {
-            "totals" => {
-                user_rows = read.count(3)?;
-                null_access = read.count(4)?;
-                no_id = read.count(5)?;
-                totals.linked_with_access = read.count(6)?;
-                totals.unknown_customers = Tally { count: read.count(7)?, examples: read.list(10)? };
-                sub_rows = read.count(8)?;
-                rare_customers = read.count(9)?;
-                totals.any_priced = read.flag(2)?;
-            }
-            "customer" => {
-                let customer = read.text(1)?.unwrap_or_default();
-                if read.count(3)? > 0 {
-                    rare_listed.push(customer.clone());
-                }
-                if read.flag(2)? {
-                    customers.push(customer);
-                }
-            }
-            other => return Err(CheckError::Database(format!("the pushed-down query returned a row of unknown kind `{other}`"))),
-        }
-    }
-    drop(rows);
-    if null_access + no_id > 0 {
+    let mut side = match &snapshot {
+        Some(snapshot) => pushdown_side::open(url, url_env, timeout, snapshot, wanted_parts - 1).await,
+        None => Vec::new(),
+    };
+    let parts = 1 + side.len();
+    let pass = main_pass(conn, &mut side, &u, &subs, &params, &fail).await;
+    pushdown_side::close(side).await;
+    let pass = pass?;
+    let mut totals = Totals {
+        linked_with_access: pass.linked_with_access,
+        unknown_customers: Tally { count: pass.unknown, examples: pass.unknown_examples() },
+        any_priced: pass.any_priced,
+        ..Totals::default()
+    };
+    let (user_rows, sub_rows, rare_customers) = (pass.users, pass.subscriptions, pass.rare_customers);
+    let mut null_access = 0;
+    if pass.null_access || pass.no_id {
         // Said only whether there are any: count them.
         let sql = pushdown_sql::user_counts(&u);
         let (nulls, no_ids): (i64, i64) = sqlx::query_as(AssertSqlSafe(sql)).fetch_one(&mut *conn).await.map_err(fail)?;
@@ -174,11 +172,19 @@ async fn push_down(conn: &mut sqlx::PgConnection, target: &Target, config: &Conf
     // named, or every subscription's when they are many (past the list's limit, or a
     // quarter of the table: then reading all costs about what filtering does).
     if rare_customers > 0 {
-        let listed = rare_customers as i64 <= pushdown_sql::RARE_CUSTOMERS_LISTED && rare_customers * 4 <= sub_rows;
-        read_rare(conn, &subs, &params, listed.then_some(&rare_listed[..]), &table, &fail, &mut totals).await?;
+        let listed = pass.rare_listed().filter(|_| rare_customers * 4 <= sub_rows);
+        read_rare(conn, &subs, &params, listed, &table, &fail, &mut totals).await?;
     }
     totals.unknown_statuses.sort_by(|a, b| a.0.cmp(&b.0));
     totals.unmapped_prices.sort_by(|a, b| a.0.cmp(&b.0));
+    let unknown_again = if pass.unknown_incomplete() {
+        // More unknown customers than were kept, and each is a finding: all of them.
+        let sql = pushdown_sql::unknown_customers(&u, &subs);
+        Some(sqlx::query_scalar::<_, String>(AssertSqlSafe(sql)).fetch_all(&mut *conn).await.map_err(fail)?)
+    } else {
+        None
+    };
+    let customers = pass.customers(unknown_again);
 
     // 3. User ids on several rows, unless a unique index on an integer or uuid id rules them out.
     if !unique_ids(conn, config).await {
@@ -188,7 +194,6 @@ async fn push_down(conn: &mut sqlx::PgConnection, target: &Target, config: &Conf
     }
 
     // 4. Every user of those customers, and the users with access and no customer.
-    customers.sort_unstable();
     let sql = pushdown_sql::users_of(&u);
     let mut rows = sqlx::query(AssertSqlSafe(sql)).bind(&customers).bind(&comped).fetch(&mut *conn);
     while let Some(row) = rows.try_next().await.map_err(fail)? {
@@ -216,8 +221,9 @@ async fn push_down(conn: &mut sqlx::PgConnection, target: &Target, config: &Conf
     }
     obs.notes = notes;
     let evaluated = format!(
-        "pushed down: Postgres compared all {user_rows} users with all {sub_rows} subscriptions in one pass by customer, since both are in {}; \
+        "pushed down: Postgres compared all {user_rows} users with all {sub_rows} subscriptions in one pass by customer{}, since both are in {}; \
          only what can make a finding came back ({} user rows, {fetched} subscriptions of their customers, and counts) and was evaluated here",
+        if parts > 1 { format!(" ({parts} parts side by side, one snapshot)") } else { String::new() },
         target.describe(),
         obs.users.len(),
     );
@@ -230,6 +236,72 @@ async fn push_down(conn: &mut sqlx::PgConnection, target: &Target, config: &Conf
         billing_source: format!("postgres:{} (table {})", target.place_and_db(), table.shown()),
         evaluated,
     })))
+}
+
+/// The main statement ([`pushdown_sql::main`]), one part on each connection, read as the
+/// rows arrive from any of them.
+async fn main_pass<F: Fn(sqlx::Error) -> CheckError>(
+    conn: &mut sqlx::PgConnection,
+    side: &mut [sqlx::PgConnection],
+    u: &pushdown_sql::Users<'_>,
+    subs: &pushdown_sql::Subs<'_>,
+    params: &Params<'_>,
+    fail: &F,
+) -> Result<MainPass, CheckError> {
+    let parts = 1 + side.len() as u32;
+    // Each part is one process: Postgres's workers would only contend with the other parts.
+    let one_process = if parts > 1 { "SET LOCAL max_parallel_workers_per_gather = 0" } else { "SELECT 1" };
+    for c in std::iter::once(&mut *conn).chain(side.iter_mut()) {
+        // A plan this large costs seconds to compile and gains little from it. Postgres
+        // cannot estimate how many customers there are (it guesses 200) and would hash
+        // them: sorting them is what keeps a few million customers in bounded memory.
+        for set in ["SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'", "SET LOCAL enable_hashagg = off", one_process] {
+            sqlx::raw_sql(set).execute(&mut *c).await.map_err(fail)?;
+        }
+    }
+    let rare_limit = pushdown_sql::RARE_CUSTOMERS_LISTED as usize;
+    let mut pass = MainPass::default();
+    {
+        let streams = std::iter::once(&mut *conn).chain(side.iter_mut()).enumerate().map(|(p, c)| {
+            let sql = pushdown_sql::main(u, subs, parts, p as u32);
+            tracing::debug!(%sql, part = p, "the pushed-down statement");
+            params.bind(sqlx::query(AssertSqlSafe(sql))).fetch(c)
+        });
+        let mut rows = futures_util::stream::select_all(streams);
+        while let Some(row) = rows.try_next().await.map_err(fail)? {
+            pass.add(pass_row(&Read(&row, fail))?, rare_limit);
+        }
+    }
+    if parts > 1 {
+        sqlx::raw_sql("SET LOCAL max_parallel_workers_per_gather TO DEFAULT").execute(&mut *conn).await.map_err(fail)?;
+    }
+    Ok(pass)
+}
+
+/// One row of the main statement.
+fn pass_row<F: Fn(sqlx::Error) -> CheckError>(read: &Read<'_, F>) -> Result<PassRow, CheckError> {
+    let part = usize::try_from(read.0.try_get::<i32, _>(1).map_err(read.1)?).ok();
+    Ok(match (read.text(0)?.unwrap_or_default().as_str(), part) {
+        ("totals" | "none", _) => PassRow::Totals {
+            part,
+            users: read.count(4)?,
+            null_access: read.count(5)? > 0,
+            no_id: read.count(6)? > 0,
+            linked: read.count(7)?,
+            unknown: read.count(8)?,
+            subs: read.count(9)?,
+            rare: read.count(10)?,
+            priced: read.flag(3)?,
+        },
+        ("customer", Some(part)) => PassRow::Customer {
+            part,
+            customer: read.text(2)?.unwrap_or_default(),
+            wanted: read.flag(3)?,
+            unknown: read.count(8)? > 0,
+            rare: read.count(10)? > 0,
+        },
+        (other, _) => return Err(CheckError::Database(format!("the pushed-down query returned a row of unknown kind `{other}`"))),
+    })
 }
 
 /// The bound values shared by the main and the rare statements ([`pushdown_sql::PARAMETERS`]).
