@@ -54,6 +54,8 @@ pub struct Added {
     /// Helpers the handler models followed that write rows but no access field
     /// (squashed names): a removed call to one is no access write.
     pub writes_no_access: BTreeSet<String>,
+    /// An added line raises or answers an error (a queued job that fails is retried).
+    raises: bool,
 }
 
 /// Non-paying statuses as code spells them, quoted or as atoms.
@@ -74,6 +76,7 @@ impl Added {
                 a.writes.extend(writes(text, fields));
                 a.events.extend(events(text));
                 a.verifies |= verifies(text);
+                a.raises |= answers_error(text);
                 a.words.extend(text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| w.len() > 3).map(squash));
                 let s = squash(text).replace(' ', "");
                 a.db_writes |= [".upsert(", ".update(", ".insert(", ".save(", "repo.update", "repo.insert"].iter().any(|v| s.contains(v));
@@ -644,6 +647,9 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
         let hunk_adds_error = h.lines.iter().any(|(t, l)| *t == '+' && answers_error(l));
         // The success answer may be unchanged context: the error answer before it is what went.
         let hunk_keeps_2xx = h.lines.iter().any(|(t, l)| *t == ' ' && answers_2xx(l));
+        // The work moved into a queued job that raises where the handler answered an error:
+        // the queue retries the failure, as the provider did.
+        let errors_queued = added.raises && h.lines.iter().any(|(t, l)| *t == '+' && queues_event(l));
         if let Some((i, status)) = widened_status(h, added) {
             let p = place(h, i);
             let line = h.new_start + h.lines[..i].iter().filter(|(t, _)| *t != '-').count() as u32;
@@ -767,7 +773,7 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
                 push(rule, p.event, format!("{path}: the write of billing rows `{shown}` is removed and nothing in the diff writes them instead"), &mut out);
             }
             let acknowledged = hunk_adds_2xx || (hunk_keeps_2xx && in_error_branch(h, at));
-            if answers_error(text) && acknowledged && !hunk_adds_error && !answers_unknown_events(h, at) && !answers_bad_signature(h, at) {
+            if answers_error(text) && acknowledged && !hunk_adds_error && !errors_queued && !answers_unknown_events(h, at) && !answers_bad_signature(h, at) {
                 let p = here();
                 push("WH010", p.event, format!("{path}: the error answer `{shown}` is replaced by a success answer: a failure is acknowledged and never retried"), &mut out);
             }
@@ -935,6 +941,16 @@ fn answers_unknown_events(h: &Hunk, at: usize) -> bool {
         let s = l.to_ascii_lowercase();
         ["unhandled", "unknown", "unsupported", "not handled", "is none", "== nil", "=== undefined", "default:", "else:", "} else {", "_ ->", "_ =>"].iter().any(|w| s.contains(w))
     })
+}
+
+/// A line that hands the event to a background job (`ProcessJob::dispatch($event)`,
+/// `Job.perform_later(event)`, `task.delay(payload)`, `queue.add("x", event)`).
+fn queues_event(line: &str) -> bool {
+    let s = squash(line).replace(' ', "");
+    let queued = ["::dispatch(", "dispatch(new", ".perform_later(", ".perform_async(", ".delay(", ".apply_async(", "enqueue(", "queue.add(", "queue.push(", "oban.insert("]
+        .iter()
+        .any(|q| s.contains(q));
+    queued && ["event", "payload"].iter().any(|e| s.contains(e))
 }
 
 pub(crate) fn answers_2xx(line: &str) -> bool {
@@ -1178,5 +1194,26 @@ mod tests {
         assert_eq!(rules_of(&review("views.py", &[failed], &Added::default(), &[])), ["WH010"]);
         let flask = hunk("", &[(' ', "    if not plans.new_subscription(session):"), ('-', "        return \"\", 400"), ('+', "        return \"\", 200")]);
         assert_eq!(rules_of(&review("views.py", &[flask], &Added::default(), &[])), ["WH010"]);
+    }
+
+    #[test]
+    fn an_error_moved_into_a_queued_job_that_raises_is_still_retried() {
+        let handler = hunk(
+            "public function events(Request $request)",
+            &[
+                ('-', "            if (!$team) {"),
+                ('-', "                return response('No team id or user id found', 400);"),
+                ('-', "            }"),
+                ('+', "            StripeProcessJob::dispatch($event);"),
+                ('+', "            return response('Webhook received.', 200);"),
+            ],
+        );
+        let job = hunk("public function handle(): void", &[('+', "        if (!$team) {"), ('+', "            throw new \\Exception('No team id or user id found');"), ('+', "        }")]);
+        let moved = Added::of([&handler, &job], &[]);
+        assert!(rules_of(&review("Stripe.php", &[handler.clone()], &moved, &[])).is_empty());
+        // Handed to the job, but nothing the change adds fails there: the failure is acknowledged.
+        let quiet_job = hunk("public function handle(): void", &[('+', "        if (!$team) {"), ('+', "            return;"), ('+', "        }")]);
+        let lost = Added::of([&handler, &quiet_job], &[]);
+        assert_eq!(rules_of(&review("Stripe.php", &[handler], &lost, &[])), ["WH010"]);
     }
 }
