@@ -26,6 +26,7 @@ pub fn review(h: &Hunk) -> Vec<(&'static str, usize, String)> {
         }
     }
     out.extend(swallowed_propagation(h, &added));
+    out.extend(swallowed_go_error(h));
     out.extend(swallowed_match(h, &added));
     out
 }
@@ -106,6 +107,39 @@ fn swallowed_propagation(h: &Hunk, added: &[(usize, &str)]) -> Vec<(&'static str
         }
     }
     out
+}
+
+/// Go: `if err != nil { return stacktrace.Propagate(err, "") }` now logs and returns
+/// nil: the error no longer travels up to the HTTP answer, so the provider sees 200.
+fn swallowed_go_error(h: &Hunk) -> Vec<(&'static str, usize, String)> {
+    let mut out = Vec::new();
+    for (i, (tag, line)) in h.lines.iter().enumerate() {
+        let t = line.trim();
+        if *tag != '-' || !returns_error(t) {
+            continue;
+        }
+        // Directly in an `if err != nil {` block (the old view's line above).
+        let opener = h.lines[..i].iter().rev().filter(|(t, l)| *t != '+' && !l.trim().is_empty() && !is_comment(l)).map(|(_, l)| l.trim()).next();
+        if !opener.is_some_and(|o| o.starts_with("if ") && o.replace(' ', "").contains("err!=nil{")) {
+            continue;
+        }
+        // What took its place: the added lines right after it.
+        let replaced: Vec<(usize, &str)> = h.lines.iter().enumerate().skip(i + 1).skip_while(|(_, (t, _))| *t == '-').take_while(|(_, (t, _))| *t == '+').map(|(j, (_, l))| (j, l.trim())).collect();
+        let nil = replaced.iter().find(|(_, l)| *l == "return nil" || (l.starts_with("return ") && l.ends_with(", nil")));
+        let still_fails = replaced.iter().any(|(_, l)| l.starts_with("if ") || returns_error(l) || l.starts_with("panic("));
+        if let Some((at, _)) = nil.filter(|_| !still_fails) {
+            let shown: String = t.chars().take(100).collect();
+            out.push(("WH010", *at, format!("`{shown}` is replaced by `return nil`: the error no longer reaches the HTTP answer, so the provider gets 200 and never retries")));
+        }
+    }
+    out
+}
+
+/// A Go return that hands an error up (`return err`, `return nil, err`,
+/// `return stacktrace.Propagate(err, "")`, `return fmt.Errorf("x: %w", err)`).
+fn returns_error(t: &str) -> bool {
+    let Some(rest) = t.strip_prefix("return ") else { return false };
+    rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).any(|w| w == "err") && rest != "nil"
 }
 
 fn opens_error_branch(line: &str) -> bool {
@@ -228,5 +262,31 @@ mod tests {
             ('+', "      return res.json({ received: true });"),
         ]);
         assert!(review(&moved).is_empty());
+    }
+
+    #[test]
+    fn a_go_error_handed_up_that_now_returns_nil_after_logging_is_swallowed() {
+        let swallowed = hunk(&[
+            (' ', "\teventLog, err := handler(event, country)"),
+            (' ', "\tif err != nil {"),
+            ('-', "\t\treturn stacktrace.Propagate(err, \"\")"),
+            ('+', "\t\tlog.WithError(err).Error(\"Failed to handle stripe webhook\")"),
+            ('+', "\t\treturn nil"),
+            (' ', "\t}"),
+        ]);
+        assert_eq!(review(&swallowed).iter().map(|r| r.0).collect::<Vec<_>>(), ["WH010"]);
+        // A narrower branch that acknowledges one known case, the error still handed up: quiet.
+        let narrowed = hunk(&[
+            (' ', "\tif err != nil {"),
+            ('+', "\t\tif errors.Is(err, sql.ErrNoRows) {"),
+            ('+', "\t\t\treturn nil"),
+            ('+', "\t\t}"),
+            (' ', "\t\treturn stacktrace.Propagate(err, \"\")"),
+            (' ', "\t}"),
+        ]);
+        assert!(review(&narrowed).is_empty());
+        // Rewrapped, still an error: quiet.
+        let rewrapped = hunk(&[(' ', "\tif err != nil {"), ('-', "\t\treturn err"), ('+', "\t\treturn fmt.Errorf(\"handle: %w\", err)"), (' ', "\t}")]);
+        assert!(review(&rewrapped).is_empty());
     }
 }
