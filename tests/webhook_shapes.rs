@@ -556,6 +556,35 @@ fn a_queued_job_handed_the_event_by_a_controller_that_does_not_verify_is_unverif
     assert!(high_rules(&v).contains(&"WH001".to_string()), "{v:#}");
 }
 
+/// Both files also grant on checkout without checking that it was paid (WH016 in each).
+fn with_checkout_grant(php: &str) -> String {
+    let deleted = "            case 'customer.subscription.deleted':";
+    let object = if php.contains("$this->event") { "$this->event" } else { "$event" };
+    let grant = format!(
+        "            case 'checkout.session.completed':\n                Team::where('stripe_customer_id', {object}->data->object->customer)->update(['is_paid' => true]);\n                break;\n{deleted}"
+    );
+    php.replacen(deleted, &grant, 1)
+}
+
+#[test]
+fn a_problem_the_controller_had_is_no_new_problem_once_moved_into_a_queued_job() {
+    let dir = committed_repo(&[("app/Http/Controllers/Webhook/StripeController.php", &with_checkout_grant(PHP_CONTROLLER_INLINE))]);
+    write(dir.path(), "app/Http/Controllers/Webhook/StripeController.php", &php_controller_queued());
+    write(dir.path(), "app/Jobs/StripeEventJob.php", &with_checkout_grant(PHP_JOB));
+    let v = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+    assert!(v["findings"].to_string().contains("moved here by this diff"), "said as pre-existing: {v:#}");
+}
+
+#[test]
+fn a_queued_job_that_grants_where_the_controller_did_not_is_a_new_problem() {
+    let dir = committed_repo(&[("app/Http/Controllers/Webhook/StripeController.php", PHP_CONTROLLER_INLINE)]);
+    write(dir.path(), "app/Http/Controllers/Webhook/StripeController.php", &php_controller_queued());
+    write(dir.path(), "app/Jobs/StripeEventJob.php", &with_checkout_grant(PHP_JOB));
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH016".to_string()), "{v:#}");
+}
+
 // ---------------------------------------------------------------------------
 // A write's data built by a function of the same file writes that function's fields.
 

@@ -36,6 +36,9 @@ pub struct Context<'a> {
     /// SDK, a signature header), whether or not its dispatch was read: a verification
     /// it lacked too is not this change's doing.
     pub before_was_handler: bool,
+    /// The base versions of the change's other handler files: a new file's problem that one
+    /// of them had on the same event moved with the code (a handler split into a queued job).
+    pub before_elsewhere: &'a [&'a HandlerModel],
 }
 
 /// One problem a model shows, before it becomes a finding.
@@ -66,9 +69,15 @@ pub fn compare(before: Option<&HandlerModel>, after: &HandlerModel, ctx: &Contex
     let now = absolute(after);
     match before {
         None => {
+            let moved: Vec<Problem> = ctx.before_elsewhere.iter().flat_map(|m| absolute(m)).collect();
             for p in now {
-                let sentence = format!("New handler: {}.", p.what);
-                out.push(finding(ctx, p, sentence, None));
+                if !p.event.is_empty() && moved.iter().any(|q| q.rule == p.rule && q.event == p.event) {
+                    let sentence = format!("Pre-existing, moved here by this diff from a handler that did the same: {}.", p.what);
+                    out.push(finding(ctx, p, sentence, Some(Severity::Low)));
+                } else {
+                    let sentence = format!("New handler: {}.", p.what);
+                    out.push(finding(ctx, p, sentence, None));
+                }
             }
         }
         Some(b) => {

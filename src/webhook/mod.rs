@@ -627,6 +627,7 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
             .filter_map(|(_, o)| o.after.as_ref())
             .flat_map(|m| m.events.keys().cloned())
             .collect();
+        let before_elsewhere: Vec<&HandlerModel> = analyzed.iter().enumerate().filter(|(j, _)| *j != i).filter_map(|(_, o)| o.before.as_ref()).collect();
         let ctx = compare::Context {
             path: &a.path,
             declared_env: &declared,
@@ -636,6 +637,7 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
             verification_removed_at: a.removed_at.as_ref().map(|(p, l)| (p.as_str(), *l)),
             dropped_fields: &dropped,
             before_was_handler: a.before_handler,
+            before_elsewhere: &before_elsewhere,
         };
         match (&a.before, &a.after) {
             // A handler pulled in by the outside scan did not change: only its regressions count.
@@ -941,6 +943,7 @@ pub fn review_texts(path: &str, before: Option<&str>, after: &str) -> Result<Vec
         verification_removed_at: None,
         dropped_fields: &empty,
         before_was_handler: before.is_some_and(|t| detect::looks_like_handler(path, t)),
+        before_elsewhere: &[],
     };
     Ok(compare::compare(b.as_ref(), &a, &ctx))
 }

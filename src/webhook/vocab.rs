@@ -222,6 +222,8 @@ pub fn is_access_field(name: &str, configured: &[String]) -> bool {
         || s.contains("subscriptionstatus")
         || s.contains("billingstatus")
         || s.contains("subscriptionactive")
+        // The last invoice paid, kept as the paying flag (`stripe_invoice_paid`).
+        || s.ends_with("invoicepaid")
 }
 
 /// A column holding the provider's subscription object whole (`stripe_subscription`):
@@ -754,4 +756,18 @@ pub fn events_with_prefix(prefix: &str) -> Vec<String> {
         return Vec::new();
     }
     KNOWN_EVENTS.iter().filter(|e| e.starts_with(prefix) && e.len() > prefix.len()).map(|e| e.to_string()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_paid_invoice_flag_decides_access_but_amounts_and_dates_do_not() {
+        assert!(is_access_field("stripe_invoice_paid", &[]));
+        assert!(is_access_field("invoicePaid", &[]));
+        for quiet in ["amount_paid", "invoice_paid_at", "invoice_paid_count", "last_invoice_id"] {
+            assert!(!is_access_field(quiet, &[]), "{quiet}");
+        }
+    }
 }
