@@ -4,26 +4,9 @@
 //! moves or restates a write is no regression. Each shape has a regression and
 //! a quiet twin that must raise no high finding.
 
-use std::path::Path;
-
-use serde_json::Value;
-
 #[path = "support/git.rs"]
 mod git_support;
-use git_support::{billguard, committed_repo, write};
-
-fn review(dir: &Path) -> Value {
-    let out = billguard(dir, &["check", "webhook", "--base", "HEAD", "--format", "json"]);
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
-}
-
-fn high_rules(v: &Value) -> Vec<String> {
-    let mut r: Vec<String> =
-        v["findings"].as_array().unwrap().iter().filter(|f| f["severity"] == "high").map(|f| f["rule"].as_str().unwrap().to_string()).collect();
-    r.sort();
-    r.dedup();
-    r
-}
+use git_support::{committed_repo, high_rules, review, write};
 
 // ---------------------------------------------------------------------------
 // A review that could not follow every file the handler reaches is incomplete.

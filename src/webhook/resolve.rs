@@ -4,12 +4,19 @@
 //! `SetUserPlanByCustomerID`, a service object, a repository method). Starting
 //! from a handler file, this follows what each file imports or names (relative
 //! modules and path aliases, Python modules, Go packages and the handler's own
-//! package, PHP namespaces, Ruby and Elixir constants, Rust modules) to the
+//! package, PHP classes, Ruby and Elixir constants, Rust modules) to the
 //! repository's files, a few hops deep, and parses them with the same
 //! tree-sitter front ends as the handler. The [`super::index::Index`] then
 //! resolves calls into them, and the effects walker follows those calls with
 //! the caller's arguments bound to the callee's parameters, exactly as it
 //! follows a call to a function of the handler's own file.
+//!
+//! Where a language says where each name lives (Go packages, PHP classes, Rust
+//! modules), only the files holding something the file uses are followed: a Go
+//! package's files declaring a name it uses, a PHP class it calls into (not one
+//! it only imports, hints or names as `Foo::class`), the Rust module holding the
+//! item a path names (not every module on the way, nor every `mod x;`). The
+//! bound on followed files is then reached by calls, not by imports.
 //!
 //! Import lines are read as text: they only choose which files to parse; the
 //! files themselves go through the real parser. Parsed files are cached by
@@ -313,16 +320,28 @@ fn targets(view: &RepoView, from: &str, lang: Language, text: &str, out: &mut Re
             }
         }
         Language::Php => {
-            for (alias, class_path) in php_uses(text) {
-                let found: Vec<String> = class_file(view, &class_path, ".php");
-                bind(out, None, Some(&alias), &found);
-                files.extend(found);
+            // A class is followed when the file calls into it (see `PhpUses`), not
+            // because it is imported, hinted or named as `Foo::class`.
+            let uses = PhpUses::of(text);
+            let imported = php_uses(text);
+            let mut called: Vec<String> = Vec::new();
+            for (alias, class_path) in &imported {
+                let found: Vec<String> = class_file(view, class_path, ".php");
+                bind(out, None, Some(alias), &found);
+                if let Some(how) = uses.how(alias) {
+                    called.extend(found.into_iter().filter(|f| how == PhpUse::Always || php_declares_called(view, f, &uses)));
+                }
             }
-            for c in constants(text) {
-                let found = class_file(view, &c, ".php");
-                bind(out, None, Some(&c), &found);
-                files.extend(found);
+            for (name, how) in &uses.classes {
+                let first = name.split('\\').next().unwrap_or(name);
+                if imported.iter().any(|(alias, _)| alias == first) || vendor_constant(name.rsplit('\\').next().unwrap_or(name)) {
+                    continue;
+                }
+                let found = class_file(view, name, ".php");
+                bind(out, None, Some(name.rsplit('\\').next().unwrap_or(name)), &found);
+                called.extend(found.into_iter().filter(|f| *how == PhpUse::Always || php_declares_called(view, f, &uses)));
             }
+            files.extend(called);
         }
         Language::Ruby => {
             for c in constants(text) {
@@ -348,15 +367,13 @@ fn targets(view: &RepoView, from: &str, lang: Language, text: &str, out: &mut Re
             }
         }
         Language::Rust => {
-            for module in rust_modules(text) {
-                let found: Vec<String> = [format!("{module}.rs"), format!("{module}/mod.rs")]
-                    .iter()
-                    .flat_map(|s| view.with_suffix(s).into_iter().take(1))
-                    .map(str::to_string)
-                    .collect();
+            // Each path the file names reaches the one module file that holds its item (the
+            // longest prefix that is a file), not every module on the way; a `mod x;` line
+            // only declares, and is followed when the file goes on to use `x::`.
+            for (module, found) in rust_modules(text).iter().filter_map(|path| rust_module_file(view, from, path)) {
                 let last = module.rsplit('/').next().unwrap_or(&module).to_string();
-                bind(out, None, Some(&last), &found);
-                files.extend(found);
+                bind(out, None, Some(&last), std::slice::from_ref(&found));
+                files.push(found);
             }
         }
     }
@@ -711,9 +728,131 @@ fn constants(text: &str) -> BTreeSet<String> {
     pattern
         .captures_iter(text)
         .map(|c| c[1].to_string())
-        .filter(|c| !matches!(c.as_str(), "Stripe" | "Rails" | "ActiveRecord" | "JSON" | "Time" | "Date" | "DateTime" | "Log" | "Logger" | "Http" | "Response" | "Request" | "Route" | "DB" | "Str" | "Arr" | "Carbon" | "Cashier" | "Paddle" | "Config" | "Cache" | "Auth" | "Mail"))
+        .filter(|c| !vendor_constant(c))
         .take(40)
         .collect()
+}
+
+/// Framework and SDK classes called as receivers: not the app's files.
+fn vendor_constant(name: &str) -> bool {
+    matches!(
+        name,
+        "Stripe" | "Rails" | "ActiveRecord" | "JSON" | "Time" | "Date" | "DateTime" | "Log" | "Logger" | "Http" | "Response" | "Request" | "Route" | "DB" | "Str" | "Arr" | "Carbon" | "Cashier" | "Paddle" | "Config" | "Cache" | "Auth" | "Mail"
+    )
+}
+
+/// How a PHP file uses a class it names.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum PhpUse {
+    /// Its code runs: `new Foo(...)`, `Foo::dispatch(...)` (a job's `handle`), `extends Foo`,
+    /// a trait the class uses, `app(Foo::class)`.
+    Always,
+    /// Called through (`Foo::where(...)`, a `Foo $x` whose `$x->m()` is called): followed
+    /// when its file declares a method the caller calls, else the call goes to the framework
+    /// (Eloquent's `where`, `find`) and the file holds nothing the caller reaches.
+    IfDeclared,
+}
+
+/// The classes a PHP file calls into, and the methods it calls. Imports, type hints
+/// nothing is called through, `Foo::class`, `Foo::CONSTANT`, `instanceof Foo`,
+/// `catch (FooException $e)`, `throw new FooException` and docblocks are not calls.
+struct PhpUses {
+    /// Class name as written (`Team`, `Models\Team`), leading `\` trimmed.
+    classes: Vec<(String, PhpUse)>,
+    /// Method names called (`->m(`, `::m(`), lower-cased: PHP method names are case-insensitive.
+    methods: BTreeSet<String>,
+}
+
+impl PhpUses {
+    fn of(text: &str) -> PhpUses {
+        static COMMENTS: OnceLock<Regex> = OnceLock::new();
+        static STATIC: OnceLock<Regex> = OnceLock::new();
+        static NEW: OnceLock<Regex> = OnceLock::new();
+        static EXTENDS: OnceLock<Regex> = OnceLock::new();
+        static CLASS: OnceLock<Regex> = OnceLock::new();
+        static TRAIT: OnceLock<Regex> = OnceLock::new();
+        static CONTAINER: OnceLock<Regex> = OnceLock::new();
+        static CATCH: OnceLock<Regex> = OnceLock::new();
+        static TYPED: OnceLock<Regex> = OnceLock::new();
+        static METHOD: OnceLock<Regex> = OnceLock::new();
+        static VAR_CALL: OnceLock<Regex> = OnceLock::new();
+        static PROP_CALL: OnceLock<Regex> = OnceLock::new();
+        const NAME: &str = r"\\?([A-Z][\w]*(?:\\[A-Za-z_]\w*)*)";
+        let comments = re(&COMMENTS, r"(?ms)/\*.*?\*/|(?:^|[ \t])(?://[^\n]*|#(?:[^\[\n][^\n]*)?$)");
+        let text = comments.replace_all(text, " ");
+        let statics = re(&STATIC, &format!(r"{NAME}\s*::\s*([A-Za-z_]\w*)\s*\("));
+        let new = re(&NEW, &format!(r"(\bthrow\s+)?\bnew\s+{NAME}"));
+        let extends = re(&EXTENDS, &format!(r"\bextends\s+{NAME}"));
+        let class = re(&CLASS, r"(?m)^\s*(?:(?:abstract|final|readonly)\s+)*(?:class|trait|enum)\s+\w+");
+        let traits = re(&TRAIT, r"(?m)^\s*use\s+([\w\\,\s]+?)\s*[;{]");
+        let container = re(&CONTAINER, &format!(r"\b(?:app|resolve|make|makeWith)\(\s*{NAME}::class"));
+        let catch = re(&CATCH, r"\bcatch\s*\([^)]*\)");
+        let typed = re(&TYPED, &format!(r"(?:^|[(,\s?|]){NAME}\s+&?(?:\.\.\.)?\$(\w+)"));
+        let method = re(&METHOD, r"(?:->|::)\s*([A-Za-z_]\w*)\s*\(");
+        let var_call = re(&VAR_CALL, r"\$(\w+)\s*\??->\s*\w+\s*\(");
+        let prop_call = re(&PROP_CALL, r"\$this\s*\??->\s*(\w+)\s*\??->\s*\w+\s*\(");
+        let mut uses = PhpUses { classes: Vec::new(), methods: BTreeSet::new() };
+        for c in statics.captures_iter(&text) {
+            let dispatched = c[2].starts_with("dispatch") || matches!(&c[2], "run" | "make" | "handle");
+            uses.add(&c[1], if dispatched { PhpUse::Always } else { PhpUse::IfDeclared });
+        }
+        for c in new.captures_iter(&text).filter(|c| c.get(1).is_none()) {
+            uses.add(&c[2], PhpUse::Always);
+        }
+        for c in extends.captures_iter(&text).chain(container.captures_iter(&text)) {
+            uses.add(&c[1], PhpUse::Always);
+        }
+        // `use Billable;` inside a class body is a trait the class includes.
+        if let Some(start) = class.find(&text) {
+            for c in traits.captures_iter(&text[start.start()..]) {
+                for t in c[1].split(',').map(|t| t.trim().trim_start_matches('\\')) {
+                    if t.starts_with(|ch: char| ch.is_ascii_uppercase()) {
+                        uses.add(t, PhpUse::Always);
+                    }
+                }
+            }
+        }
+        let receivers: BTreeSet<&str> = var_call.captures_iter(&text).chain(prop_call.captures_iter(&text)).filter_map(|c| c.get(1)).map(|m| m.as_str()).collect();
+        let uncaught = catch.replace_all(&text, " ");
+        for c in typed.captures_iter(&uncaught) {
+            if receivers.contains(&c[2]) {
+                uses.add(&c[1], PhpUse::IfDeclared);
+            }
+        }
+        uses.methods.extend(method.captures_iter(&text).map(|c| c[1].to_ascii_lowercase()));
+        uses
+    }
+
+    fn add(&mut self, name: &str, how: PhpUse) {
+        let name = name.trim_start_matches('\\');
+        if matches!(name, "self" | "static" | "parent") {
+            return;
+        }
+        match self.classes.iter_mut().find(|(n, _)| n == name) {
+            Some((_, h)) => {
+                if how == PhpUse::Always {
+                    *h = how;
+                }
+            }
+            None => self.classes.push((name.to_string(), how)),
+        }
+    }
+
+    /// How the file uses the class imported as `alias` (`Team`, or `Models` of `Models\Team`).
+    fn how(&self, alias: &str) -> Option<PhpUse> {
+        self.classes
+            .iter()
+            .filter(|(n, _)| n == alias || n.strip_prefix(alias).is_some_and(|r| r.starts_with('\\')))
+            .map(|(_, h)| *h)
+            .max_by_key(|h| *h == PhpUse::Always)
+    }
+}
+
+/// Whether the PHP file at `path` declares a method the caller calls.
+fn php_declares_called(view: &RepoView, path: &str, uses: &PhpUses) -> bool {
+    static FUNCTION: OnceLock<Regex> = OnceLock::new();
+    let function = re(&FUNCTION, r"\bfunction\s+&?([A-Za-z_]\w*)\s*\(");
+    view.read_one(path).is_some_and(|t| function.captures_iter(&t).any(|c| uses.methods.contains(&c[1].to_ascii_lowercase())))
 }
 
 /// Elixir modules called or aliased: (the name used in the file, the full module).
@@ -744,31 +883,123 @@ fn elixir_modules(text: &str) -> Vec<(String, String)> {
     out
 }
 
-/// Rust `mod x;` and `use crate::a::b` paths, as repository path stems (`a/b`).
+/// The module paths a Rust file names: `crate::a::b::C` as `crate/a/b/C`,
+/// `super::x::f` as `super/x/f`, grouped uses expanded (`use crate::db::{users, plans}`),
+/// and `x` of a `mod x;` line when the file uses `x::` (a re-export or a call).
 fn rust_modules(text: &str) -> Vec<String> {
     static MODS: OnceLock<Regex> = OnceLock::new();
+    static PATHS: OnceLock<Regex> = OnceLock::new();
     static USES: OnceLock<Regex> = OnceLock::new();
+    static LOCAL: OnceLock<Regex> = OnceLock::new();
     let mods = re(&MODS, r"(?m)^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;");
-    let uses = re(&USES, r"\b(?:crate|super)::((?:\w+::)*\w+)");
-    let mut out: BTreeSet<String> = mods.captures_iter(text).map(|c| c[1].to_string()).collect();
+    let paths = re(&PATHS, r"(?:^|[^\w:])((?:crate|super|self)(?:::\w+)+)(::\{)?");
+    let uses = re(&USES, r"\buse\s+((?:crate|super|self)\s*::[^;]*);");
+    let local = re(&LOCAL, r"(?:^|[^\w:])(\w+)::");
+    let mut out: Vec<String> = Vec::new();
     let mut add = |path: &str| {
-        let segs: Vec<&str> = path.split("::").map(str::trim).filter(|s| !s.is_empty() && *s != "self").collect();
-        for n in 1..=segs.len().min(3) {
-            out.insert(segs[..n].join("/"));
+        let segs: Vec<&str> = path.split("::").map(str::trim).filter(|s| !s.is_empty() && *s != "*").collect();
+        let p = segs.join("/");
+        if segs.len() > 1 && !out.contains(&p) {
+            out.push(p);
         }
     };
+    // Use trees, nested groups expanded (`use crate::{db::{users, plans as p}, state::AppState};`).
     for c in uses.captures_iter(text) {
+        let mut paths = Vec::new();
+        use_tree(&c[1], "", &mut paths);
+        paths.iter().for_each(|p| add(p));
+    }
+    // Paths in code (`crate::db::users::set_plan(...)`); a group's prefix is no path of its own.
+    for c in paths.captures_iter(text).filter(|c| c.get(2).is_none()) {
         add(&c[1]);
     }
-    // Grouped: `use crate::{billing, state::AppState};`, `use crate::db::{users, plans};`.
-    static GROUPS: OnceLock<Regex> = OnceLock::new();
-    let groups = re(&GROUPS, r"\b(?:crate|super)::((?:\w+::)*)\{([^{}]*)\}");
-    for c in groups.captures_iter(text) {
-        for item in c[2].split(',') {
-            add(&format!("{}{}", &c[1], item.trim().split(" as ").next().unwrap_or("")));
+    let declared: BTreeSet<&str> = mods.captures_iter(text).filter_map(|c| c.get(1)).map(|m| m.as_str()).collect();
+    let outside_mod_lines = mods.replace_all(text, "");
+    let used: BTreeSet<&str> = local.captures_iter(&outside_mod_lines).filter_map(|c| c.get(1)).map(|m| m.as_str()).filter(|m| declared.contains(m)).collect();
+    for m in declared.iter().filter(|m| used.contains(*m)) {
+        add(&format!("self::{m}"));
+    }
+    out.truncate(200);
+    out
+}
+
+/// The paths a Rust use tree names, `prefix` first: `a::{b, c::{d, e as f}, self}` gives
+/// `a::b`, `a::c::d`, `a::c::e` and `a`.
+fn use_tree(tree: &str, prefix: &str, out: &mut Vec<String>) {
+    let join = |head: &str| match (prefix.is_empty(), head.is_empty()) {
+        (true, _) => head.to_string(),
+        (false, true) => prefix.to_string(),
+        (false, false) => format!("{prefix}::{head}"),
+    };
+    let mut depth = 0usize;
+    let mut start = 0;
+    let mut items = Vec::new();
+    for (i, ch) in tree.char_indices() {
+        match ch {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                items.push(&tree[start..i]);
+                start = i + 1;
+            }
+            _ => {}
         }
     }
-    out.into_iter().take(40).collect()
+    items.push(&tree[start..]);
+    for item in items.into_iter().map(str::trim).filter(|i| !i.is_empty()) {
+        match (item.find('{'), item.rfind('}')) {
+            (Some(open), Some(close)) if close > open => {
+                let head = item[..open].trim().trim_end_matches(':').trim();
+                use_tree(&item[open + 1..close], &join(head), out);
+            }
+            _ => {
+                let name = item.split(" as ").next().unwrap_or("").trim();
+                out.push(if name == "self" || name == "*" { join("") } else { join(name) });
+            }
+        }
+    }
+}
+
+/// The file of a Rust module path from `rust_modules` named in `from`: the longest prefix
+/// of it that is a module file (`a/b.rs` or `a/b/mod.rs`), `crate` read from the crate's
+/// `src/` directory and `self` and `super` from `from`'s own module, with its module path.
+fn rust_module_file(view: &RepoView, from: &str, path: &str) -> Option<(String, String)> {
+    let segs: Vec<&str> = path.split('/').collect();
+    let root = *segs.first()?;
+    let supers = segs.iter().take_while(|s| **s == "super").count();
+    let rest = &segs[supers.max(1)..];
+    let module_dir = match file_name(from) {
+        "mod.rs" | "lib.rs" | "main.rs" => dir_of(from).to_string(),
+        _ => from.trim_end_matches(".rs").to_string(),
+    };
+    let base: Option<String> = match root {
+        "crate" => crate_src(from),
+        "self" => Some(module_dir),
+        _ => Some((0..supers).fold(module_dir, |d, _| dir_of(&d).to_string())),
+    };
+    for n in (1..=rest.len()).rev() {
+        let module = rest[..n].join("/");
+        let found = match &base {
+            Some(b) => {
+                let at = |suffix: &str| if b.is_empty() { suffix.to_string() } else { format!("{b}/{suffix}") };
+                [at(&format!("{module}.rs")), at(&format!("{module}/mod.rs"))].into_iter().find(|p| view.exists(p))
+            }
+            // No `src/` above the file: the module by its path's end anywhere.
+            None => [format!("{module}.rs"), format!("{module}/mod.rs")].iter().find_map(|s| view.with_suffix(s).first().map(|p| p.to_string())),
+        };
+        if let Some(f) = found {
+            return Some((module, f));
+        }
+    }
+    None
+}
+
+/// The `src` directory of the crate holding `path` (`server/src`), if it is under one.
+fn crate_src(path: &str) -> Option<String> {
+    let dir = dir_of(path);
+    let segs: Vec<&str> = dir.split('/').collect();
+    let at = segs.iter().rposition(|s| *s == "src")?;
+    Some(segs[..=at].join("/"))
 }
 
 /// `SubscriptionService` -> `subscription_service`.
@@ -849,7 +1080,10 @@ mod tests {
         assert_eq!(imports.modules["store"], ["internal/db/users.go", "internal/db/audit.go"]);
 
         let (files, _, _) = reached(
-            &[("app/Http/Controllers/WebhookController.php", "<?php\nuse App\\Services\\BillingService;\nclass W { function h() { BillingService::activate(1); } }\n"), ("app/Services/BillingService.php", "<?php\n")],
+            &[
+                ("app/Http/Controllers/WebhookController.php", "<?php\nuse App\\Services\\BillingService;\nclass W { function h() { BillingService::activate(1); } }\n"),
+                ("app/Services/BillingService.php", "<?php\nclass BillingService { public static function activate($id) {} }\n"),
+            ],
             "app/Http/Controllers/WebhookController.php",
         );
         assert_eq!(files, ["app/Services/BillingService.php"]);
@@ -868,9 +1102,109 @@ mod tests {
         assert_eq!(files, ["lib/app/billing.ex"]);
 
         let (files, _, _) = reached(&[("src/webhook.rs", "use crate::db::users::set_plan;\n"), ("src/db/users.rs", ""), ("src/db/mod.rs", "")], "src/webhook.rs");
-        assert!(rust_modules("use crate::{billing, state::AppState};\nuse crate::db::{users, plans as p};\n").iter().any(|m| m == "billing"));
-        assert!(rust_modules("use crate::db::{users, plans as p};\n").contains(&"db/plans".to_string()));
-        assert_eq!(files, ["src/db/mod.rs", "src/db/users.rs"]);
+        assert!(rust_modules("use crate::{billing, state::AppState};\nuse crate::db::{users, plans as p};\n").iter().any(|m| m == "crate/billing"));
+        assert!(rust_modules("use crate::db::{users, plans as p};\n").contains(&"crate/db/plans".to_string()));
+        // The module holding the item, not every module on the way to it.
+        assert_eq!(files, ["src/db/users.rs"]);
+    }
+
+    #[test]
+    fn php_classes_are_followed_when_called_into_not_when_only_named() {
+        let handler = r#"<?php
+namespace App\Jobs;
+
+use App\Models\Team;
+use App\Models\Subscription;
+use App\Models\Server;
+use App\Models\Plan;
+use App\Services\Notifier;
+use App\Services\Mailer;
+use App\Jobs\SyncJob;
+use App\Exceptions\BillingException;
+use App\Traits\LogsBilling;
+use App\Support\Unused;
+
+/**
+ * @param Server $server Unused::make() in a comment is no call.
+ */
+class StripeJob
+{
+    use LogsBilling;
+
+    public function __construct(private Mailer $mailer) {}
+
+    public function handle(): void
+    {
+        try {
+            $team = Team::find($this->teamId);
+            $team->subscriptionEnded();
+            $sub = Subscription::where('team_id', $team->id)->first();
+            $plans = [Plan::class, Plan::FREE];
+            if ($sub instanceof Server) { return; }
+            (new Notifier($team))->paymentFailed();
+            $this->mailer->sendReceipt($team);
+            SyncJob::dispatch($team->id);
+            // Server::where('x')->delete();
+            throw new BillingException('no team');
+        } catch (BillingException $e) {
+            report($e);
+        }
+    }
+}
+"#;
+        let class = |name: &str, body: &str| format!("<?php\nclass {name}\n{{\n{body}\n}}\n");
+        let files = [
+            ("app/Jobs/StripeJob.php".to_string(), handler.to_string()),
+            ("app/Models/Team.php".into(), class("Team", "public function subscriptionEnded() { $this->update(['has_paid_access' => false]); }")),
+            ("app/Models/Subscription.php".into(), class("Subscription", "protected $casts = [];")),
+            ("app/Models/Server.php".into(), class("Server", "public function delete() {}")),
+            ("app/Models/Plan.php".into(), class("Plan", "const FREE = 'free';\npublic static function find($id) {}")),
+            ("app/Services/Notifier.php".into(), class("Notifier", "public function paymentFailed() {}")),
+            ("app/Services/Mailer.php".into(), class("Mailer", "public function sendReceipt($t) {}")),
+            ("app/Jobs/SyncJob.php".into(), class("SyncJob", "public function handle() {}")),
+            ("app/Exceptions/BillingException.php".into(), class("BillingException", "public function __construct($m) {}")),
+            ("app/Traits/LogsBilling.php".into(), "<?php\ntrait LogsBilling {}\n".into()),
+            ("app/Support/Unused.php".into(), class("Unused", "public static function make() {}")),
+        ];
+        let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+        let (files, imports, _) = reached(&refs, "app/Jobs/StripeJob.php");
+        // Called into: a static call whose method the class declares (and the instance
+        // method called on what it returns), `new`, a dispatched job, a typed property
+        // whose methods are called, a trait the class uses.
+        assert_eq!(files, ["app/Jobs/SyncJob.php", "app/Models/Team.php", "app/Services/Mailer.php", "app/Services/Notifier.php", "app/Traits/LogsBilling.php"]);
+        // Only named: `Subscription::where` (Eloquent's, not declared in the model),
+        // `Plan::class` and a constant, `instanceof`, a docblock and a comment, an exception
+        // thrown and caught, an import nothing uses. Still bound, should another path load them.
+        assert_eq!(imports.modules["Subscription"], ["app/Models/Subscription.php"]);
+    }
+
+    #[test]
+    fn rust_paths_reach_the_module_holding_the_item_and_used_mod_declarations() {
+        let files = [
+            ("server/src/handlers/stripe.rs", "use crate::db::{set_plan, plans::Plan};\nuse super::auth;\nuse crate::errors::ServiceError;\nfn h() { auth::check(); set_plan(); }\n"),
+            ("server/src/handlers/mod.rs", "pub mod stripe;\npub mod auth;\n"),
+            ("server/src/handlers/auth.rs", "pub fn check() {}\n"),
+            ("server/src/db/mod.rs", "pub mod users;\npub mod plans;\npub mod audit;\npub use users::set_plan;\n"),
+            ("server/src/db/users.rs", "pub fn set_plan() {}\n"),
+            ("server/src/db/plans.rs", "pub struct Plan;\n"),
+            ("server/src/db/audit.rs", "pub fn audit() {}\n"),
+            ("server/src/errors.rs", "pub enum ServiceError {}\n"),
+            // Same file names in another crate of the workspace and in integration tests.
+            ("batch/src/errors.rs", "pub enum ServiceError {}\n"),
+            ("server/tests/users.rs", "fn t() {}\n"),
+        ];
+        let (reached, _, _) = reached(&files, "server/src/handlers/stripe.rs");
+        // `crate::db::set_plan` is in db/mod.rs, which re-exports it from users.rs: both;
+        // `plans` and `audit` are only declared there. `super::auth` is the sibling module.
+        assert_eq!(reached, ["server/src/db/mod.rs", "server/src/db/plans.rs", "server/src/errors.rs", "server/src/handlers/auth.rs", "server/src/db/users.rs"]);
+        assert!(!rust_modules("pub mod plans;\npub mod audit;\n").iter().any(|m| m.contains("plans")), "a declared module nothing uses");
+        assert!(rust_modules("mod plans;\npub use plans::Plan;\n").contains(&"self/plans".to_string()));
+        // Nested use trees (rustfmt's crate granularity) name each item's full path.
+        let nested = rust_modules("use crate::{\n    data::models::{Pool, Plan},\n    operators::{\n        email::send,\n        stripe::{create_sub, cancel as c},\n    },\n    errors::{self, E},\n};\n");
+        for p in ["crate/data/models/Pool", "crate/operators/email/send", "crate/operators/stripe/create_sub", "crate/operators/stripe/cancel", "crate/errors", "crate/errors/E"] {
+            assert!(nested.contains(&p.to_string()), "{p} in {nested:?}");
+        }
+        assert!(!nested.iter().any(|p| p == "crate/operators"), "{nested:?}");
     }
 
     #[test]

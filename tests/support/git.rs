@@ -4,6 +4,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use serde_json::Value;
+
 /// Runs git in `dir` with a fixed identity and default branch; fails the test on error.
 pub fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
@@ -39,4 +41,21 @@ pub fn committed_repo(files: &[(&str, &str)]) -> tempfile::TempDir {
     git(dir.path(), &["add", "-A"]);
     git(dir.path(), &["commit", "-qm", "app"]);
     dir
+}
+
+/// `check webhook --base HEAD --format json` in `dir`: the report.
+#[allow(dead_code)]
+pub fn review(dir: &Path) -> Value {
+    let out = billguard(dir, &["check", "webhook", "--base", "HEAD", "--format", "json"]);
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+/// The rules of a report's high findings, sorted, each once.
+#[allow(dead_code)]
+pub fn high_rules(v: &Value) -> Vec<String> {
+    let mut r: Vec<String> =
+        v["findings"].as_array().unwrap().iter().filter(|f| f["severity"] == "high").map(|f| f["rule"].as_str().unwrap().to_string()).collect();
+    r.sort();
+    r.dedup();
+    r
 }

@@ -1,0 +1,178 @@
+//! How far the review follows a handler into the repository: a file is followed
+//! when the handler calls into something it declares, not because the handler
+//! imports or names it. A handler of a large app must not be cut off at the
+//! bound of followed files by imports it never calls, and what it does call is
+//! still seen (a regression there is found).
+
+use serde_json::Value;
+
+#[path = "support/git.rs"]
+mod git_support;
+use git_support::{committed_repo, high_rules, review, write};
+
+fn helpers(v: &Value) -> String {
+    v["scope"]["handler_files"][0]["helpers"].to_string()
+}
+
+// ---------------------------------------------------------------------------
+// PHP: imported classes are followed when called into, not when only named.
+
+/// A Laravel webhook controller that names `n` models without calling into them
+/// (imports, a morph map of `::class` names, type hints, Eloquent's own `where`)
+/// and revokes through a method of the Team model.
+fn php_controller(n: usize) -> String {
+    let mut s = String::from("<?php\n\nnamespace App\\Http\\Controllers;\n\nuse App\\Models\\Team;\nuse Illuminate\\Http\\Request;\nuse Stripe\\Webhook;\n");
+    for i in 0..n {
+        s.push_str(&format!("use App\\Models\\Resource{i};\n"));
+    }
+    s.push_str("\nclass StripeWebhookController extends Controller\n{\n    private array $morphs = [\n");
+    for i in 0..n {
+        s.push_str(&format!("        'resource{i}' => Resource{i}::class,\n"));
+    }
+    s.push_str(
+        r#"    ];
+
+    /** @param Resource0 $resource */
+    public function handle(Request $request, ?Resource1 $resource = null)
+    {
+        $event = Webhook::constructEvent($request->getContent(), $request->header('Stripe-Signature'), config('services.stripe.webhook_secret'));
+        $customer = $event->data->object->customer;
+        switch ($event->type) {
+            case 'customer.subscription.deleted':
+                $team = Team::where('stripe_customer_id', $customer)->first();
+                if (! $team) {
+                    return response('no team', 200);
+                }
+                $team->subscriptionEnded();
+                Resource2::where('team_id', $team->id)->delete();
+                break;
+        }
+        return response('ok', 200);
+    }
+}
+"#,
+    );
+    s
+}
+
+const PHP_TEAM: &str = r#"<?php
+
+namespace App\Models;
+
+use Illuminate\Database\Eloquent\Model;
+
+class Team extends Model
+{
+    public function subscriptionEnded(): void
+    {
+        $this->update(['has_paid_access' => false]);
+    }
+}
+"#;
+
+fn php_repo(n: usize) -> tempfile::TempDir {
+    let controller = php_controller(n);
+    let models: Vec<(String, String)> = (0..n)
+        .map(|i| {
+            let uses: String = (0..n).filter(|j| *j != i).take(5).map(|j| format!("use App\\Models\\Resource{j};\n")).collect();
+            (format!("app/Models/Resource{i}.php"), format!("<?php\n\nnamespace App\\Models;\n\n{uses}\nclass Resource{i} extends Model\n{{\n    public function owner() {{ return $this->belongsTo(Team::class); }}\n}}\n"))
+        })
+        .collect();
+    let mut files: Vec<(&str, &str)> = vec![("app/Http/Controllers/StripeWebhookController.php", controller.as_str()), ("app/Models/Team.php", PHP_TEAM)];
+    files.extend(models.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+    committed_repo(&files)
+}
+
+#[test]
+fn a_php_handler_naming_many_classes_is_followed_into_the_ones_it_calls() {
+    let dir = php_repo(70);
+    let path = "app/Http/Controllers/StripeWebhookController.php";
+    // A response text changes: nothing to report, and nothing left unseen.
+    write(dir.path(), path, &php_controller(70).replace("response('ok', 200)", "response('received', 200)"));
+    let v = review(dir.path());
+    assert_eq!(v["verdict"], "pass", "{v:#}");
+    assert!(helpers(&v).contains("app/Models/Team.php"), "{v:#}");
+    assert!(!helpers(&v).contains("Resource"), "named only, never called into: {}", helpers(&v));
+
+    // The revocation lives in the model method the handler calls: dropping the call is WH005.
+    let dir = php_repo(70);
+    write(dir.path(), path, &php_controller(70).replace("                $team->subscriptionEnded();\n", ""));
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
+
+    // And so is a model method that stops revoking.
+    let dir = php_repo(70);
+    write(dir.path(), "app/Models/Team.php", &PHP_TEAM.replace("'has_paid_access' => false", "'cancelled_notified' => true"));
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
+}
+
+// ---------------------------------------------------------------------------
+// Rust: a path reaches the module holding its item; `mod x;` lines only declare.
+
+const RUST_ROUTE: &str = r#"use actix_web::{post, web, HttpRequest, HttpResponse};
+use stripe::{EventObject, EventType, Webhook};
+
+use crate::db::revoke_access;
+use crate::state::AppState;
+
+#[post("/stripe/webhook")]
+pub async fn stripe_webhook(req: HttpRequest, payload: String, state: web::Data<AppState>) -> HttpResponse {
+    let signature = req.headers().get("Stripe-Signature").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let Ok(event) = Webhook::construct_event(&payload, signature, &state.webhook_secret) else {
+        return HttpResponse::BadRequest().finish();
+    };
+    match event.type_ {
+        EventType::CustomerSubscriptionDeleted => {
+            if let EventObject::Subscription(sub) = event.data.object {
+                if revoke_access(&state.pool, sub.customer.id().as_str()).await.is_err() {
+                    return HttpResponse::InternalServerError().finish();
+                }
+            }
+        }
+        _ => {}
+    }
+    HttpResponse::Ok().finish()
+}
+"#;
+
+const RUST_USERS: &str = r#"use sqlx::PgPool;
+
+pub async fn revoke_access(pool: &PgPool, customer_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET has_paid_access = false WHERE stripe_customer_id = $1").bind(customer_id).execute(pool).await?;
+    Ok(())
+}
+"#;
+
+fn rust_repo(n: usize) -> tempfile::TempDir {
+    let mut db_mod = String::from("pub mod users;\n");
+    for i in 0..n {
+        db_mod.push_str(&format!("pub mod table{i};\n"));
+    }
+    db_mod.push_str("\npub use users::revoke_access;\n");
+    let tables: Vec<(String, String)> = (0..n).map(|i| (format!("src/db/table{i}.rs"), format!("use crate::db::table{};\n\npub fn rows{i}() -> usize {{ {i} }}\n", (i + 1) % n))).collect();
+    let mut files: Vec<(&str, &str)> = vec![
+        ("src/routes/stripe.rs", RUST_ROUTE),
+        ("src/db/mod.rs", db_mod.as_str()),
+        ("src/db/users.rs", RUST_USERS),
+        ("src/state.rs", "pub struct AppState { pub pool: sqlx::PgPool, pub webhook_secret: String }\n"),
+    ];
+    files.extend(tables.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+    committed_repo(&files)
+}
+
+#[test]
+fn a_rust_handler_is_followed_through_the_module_holding_what_it_uses_not_every_declared_module() {
+    let dir = rust_repo(70);
+    write(dir.path(), "src/routes/stripe.rs", &RUST_ROUTE.replace("HttpResponse::Ok().finish()", "HttpResponse::Ok().body(\"received\")"));
+    let v = review(dir.path());
+    assert_eq!(v["verdict"], "pass", "{v:#}");
+    assert!(helpers(&v).contains("src/db/users.rs"), "re-exported from db/mod.rs: {v:#}");
+    assert!(!helpers(&v).contains("src/db/table"), "declared only, never used: {}", helpers(&v));
+
+    // The revocation is still seen through the re-export: dropping it is WH005.
+    let dir = rust_repo(70);
+    write(dir.path(), "src/db/users.rs", &RUST_USERS.replace("SET has_paid_access = false", "SET updated_at = now()"));
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
+}
