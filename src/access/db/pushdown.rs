@@ -12,7 +12,7 @@ use sqlx::{AssertSqlSafe, Column, Connection, Executor, Row, SqlSafeStr, Stateme
 
 use super::billing_table;
 use super::errors::{self, Target};
-use super::pushdown_pass::{MainPass, PassRow};
+use super::pushdown_pass::{MainPass, PassRow, UNKNOWN_KEPT};
 use super::pushdown_sql;
 use super::pushdown_side;
 use crate::access::model::{Observations, Status, UserRow};
@@ -259,8 +259,7 @@ async fn main_pass<F: Fn(sqlx::Error) -> CheckError>(
             sqlx::raw_sql(set).execute(&mut *c).await.map_err(fail)?;
         }
     }
-    let rare_limit = pushdown_sql::RARE_CUSTOMERS_LISTED as usize;
-    let mut pass = MainPass::default();
+    let mut pass = MainPass::new(pushdown_sql::RARE_CUSTOMERS_LISTED as usize, UNKNOWN_KEPT);
     {
         let streams = std::iter::once(&mut *conn).chain(side.iter_mut()).enumerate().map(|(p, c)| {
             let sql = pushdown_sql::main(u, subs, parts, p as u32);
@@ -269,7 +268,7 @@ async fn main_pass<F: Fn(sqlx::Error) -> CheckError>(
         });
         let mut rows = futures_util::stream::select_all(streams);
         while let Some(row) = rows.try_next().await.map_err(fail)? {
-            pass.add(pass_row(&Read(&row, fail))?, rare_limit);
+            pass.add(pass_row(&Read(&row, fail))?);
         }
     }
     if parts > 1 {

@@ -13,6 +13,9 @@ pub const UNKNOWN_KEPT: usize = 200_000;
 /// The main pass, as it is read.
 #[derive(Default)]
 pub struct MainPass {
+    /// How many customers with a rare subscription, and how many unknown ones, are kept.
+    rare_limit: usize,
+    unknown_kept: usize,
     pub users: usize,
     pub null_access: bool,
     pub no_id: bool,
@@ -24,7 +27,7 @@ pub struct MainPass {
     /// Customers a rule may fire for.
     wanted: Vec<String>,
     /// Customers whose only reason to come back is that they are unknown (ACC002 each, unless
-    /// ACC010 fires), up to [`UNKNOWN_KEPT`].
+    /// ACC010 fires), up to `unknown_kept`.
     unknown_only: Vec<String>,
     unknown_overflow: bool,
     /// Each part's first unknown customers (its smallest: a part's rows come in order).
@@ -42,7 +45,11 @@ pub enum PassRow {
 }
 
 impl MainPass {
-    pub fn add(&mut self, row: PassRow, rare_limit: usize) {
+    pub fn new(rare_limit: usize, unknown_kept: usize) -> MainPass {
+        MainPass { rare_limit, unknown_kept, ..MainPass::default() }
+    }
+
+    pub fn add(&mut self, row: PassRow) {
         match row {
             PassRow::Totals { part, users, null_access, no_id, linked, unknown, subs, rare, priced } => {
                 self.users += users;
@@ -67,7 +74,7 @@ impl MainPass {
                     }
                 }
                 if rare {
-                    if self.rare.len() < rare_limit {
+                    if self.rare.len() < self.rare_limit {
                         self.rare.push(customer.clone());
                     } else {
                         self.rare_overflow = true;
@@ -76,7 +83,7 @@ impl MainPass {
                 if wanted {
                     self.wanted.push(customer);
                 } else if unknown {
-                    if self.unknown_only.len() < UNKNOWN_KEPT {
+                    if self.unknown_only.len() < self.unknown_kept {
                         self.unknown_only.push(customer);
                     } else {
                         self.unknown_overflow = true;
@@ -142,14 +149,14 @@ mod tests {
     fn parts_sum_and_the_unknown_rule_is_decided_on_the_whole() {
         // Part 0 alone would fire ACC010 (3 of 4), the whole does not (3 of 104): the unknown
         // customers then come back one by one.
-        let mut pass = MainPass::default();
+        let mut pass = MainPass::new(10, 10);
         for c in ["cus_c", "cus_a", "cus_b"] {
-            pass.add(customer(0, c, false, true, false), 10);
+            pass.add(customer(0, c, false, true, false));
         }
-        pass.add(customer(1, "cus_w", true, false, false), 10);
-        pass.add(totals(0, 4, 3), 10);
-        pass.add(totals(1, 100, 0), 10);
-        pass.add(PassRow::Totals { part: None, users: 7, null_access: true, no_id: false, linked: 0, unknown: 0, subs: 0, rare: 0, priced: false }, 10);
+        pass.add(customer(1, "cus_w", true, false, false));
+        pass.add(totals(0, 4, 3));
+        pass.add(totals(1, 100, 0));
+        pass.add(PassRow::Totals { part: None, users: 7, null_access: true, no_id: false, linked: 0, unknown: 0, subs: 0, rare: 0, priced: false });
         assert_eq!((pass.users, pass.linked_with_access, pass.unknown, pass.subscriptions), (111, 104, 3, 2));
         assert!(pass.null_access && pass.any_priced && !pass.unknown_fires());
         assert_eq!(pass.unknown_examples(), ["cus_a", "cus_b", "cus_c"]);
@@ -158,12 +165,12 @@ mod tests {
 
     #[test]
     fn when_the_unknown_rule_fires_only_counts_and_examples_are_kept() {
-        let mut pass = MainPass::default();
+        let mut pass = MainPass::new(10, 10);
         for (part, c) in [(0, "cus_9"), (1, "cus_1"), (0, "cus_z"), (1, "cus_2"), (1, "cus_3"), (1, "cus_4"), (1, "cus_5"), (1, "cus_6")] {
-            pass.add(customer(part, c, false, true, false), 10);
+            pass.add(customer(part, c, false, true, false));
         }
-        pass.add(totals(0, 2, 2), 10);
-        pass.add(totals(1, 6, 6), 10);
+        pass.add(totals(0, 2, 2));
+        pass.add(totals(1, 6, 6));
         assert!(pass.unknown_fires() && !pass.unknown_incomplete());
         // Each part's first five are its smallest: cus_6 was never a candidate.
         assert_eq!(pass.unknown_examples(), ["cus_1", "cus_2", "cus_3", "cus_4", "cus_5"]);
@@ -172,12 +179,32 @@ mod tests {
 
     #[test]
     fn rare_customers_are_listed_only_when_every_one_was_kept() {
-        let mut pass = MainPass::default();
-        pass.add(customer(0, "cus_r1", false, false, true), 2);
-        pass.add(customer(1, "cus_r2", true, false, true), 2);
+        let mut pass = MainPass::new(2, 10);
+        pass.add(customer(0, "cus_r1", false, false, true));
+        pass.add(customer(1, "cus_r2", true, false, true));
         assert_eq!(pass.rare_listed().unwrap(), ["cus_r1", "cus_r2"]);
-        pass.add(customer(0, "cus_r3", false, false, true), 2);
+        pass.add(customer(0, "cus_r3", false, false, true));
         assert!(pass.rare_listed().is_none());
         assert_eq!(pass.customers(None), ["cus_r2"], "rare alone is read by the rare statement, not whole");
+    }
+
+    #[test]
+    fn unknown_customers_past_the_kept_number_are_asked_again_only_when_each_is_a_finding() {
+        let pass_with = |linked: usize| {
+            let mut pass = MainPass::new(10, 2);
+            for c in ["cus_1", "cus_2", "cus_3"] {
+                pass.add(customer(0, c, false, true, false));
+            }
+            pass.add(totals(0, linked, 3));
+            pass
+        };
+        // 3 of 100: each unknown customer is an ACC002 of its own, and one was not kept.
+        let many_linked = pass_with(100);
+        assert!(many_linked.unknown_incomplete());
+        assert_eq!(many_linked.customers(Some(vec!["cus_1".into(), "cus_2".into(), "cus_3".into()])), ["cus_1", "cus_2", "cus_3"]);
+        // 3 of 4: ACC010 fires with the count and examples; nothing more is needed.
+        let fires = pass_with(4);
+        assert!(!fires.unknown_incomplete());
+        assert_eq!(fires.unknown_examples(), ["cus_1", "cus_2", "cus_3"]);
     }
 }
