@@ -340,7 +340,8 @@ pub fn writes(line: &str, fields: &[String]) -> Vec<Write> {
         // Called with parentheses, or Ruby's paren-less `@subscription.deactivate`, or a class
         // whose method is called (`Cancellation.new(…).process`).
         let dotted = format!(".{word}");
-        let paren_less = line.find(&dotted).is_some_and(|i| {
+        // A returned method value (`return c.handleSubscriptionDeleted`, Go's dispatch) is no call.
+        let paren_less = !head.starts_with("return ") && line.find(&dotted).is_some_and(|i| {
             let rest = line[i + dotted.len()..].trim_start();
             rest.is_empty() || ["if ", "unless ", "!", ";", "end"].iter().any(|k| rest.starts_with(k))
         });
@@ -999,6 +1000,9 @@ mod tests {
         assert!(writes("if not subscription:", &[]).is_empty());
         assert!(!writes("return db.user.update({ where: { id }, data: { isPro: false } })", &[]).is_empty());
         assert!(!writes("if err := repo.Save(User{IsPro: false}); err != nil {", &[]).is_empty());
+        // A handler picked by event type is a method value, not a call that revokes.
+        assert!(writes("\t\treturn c.handleCustomerSubscriptionDeleted", &[]).is_empty());
+        assert!(!writes("    @subscription.deactivate", &[]).is_empty(), "Ruby's paren-less call still writes");
     }
 
     fn rules_of(fs: &[Finding]) -> Vec<String> {
