@@ -27,6 +27,7 @@ pub fn review(h: &Hunk) -> Vec<(&'static str, usize, String)> {
     }
     out.extend(swallowed_propagation(h, &added));
     out.extend(swallowed_go_error(h));
+    out.extend(swallowed_go_call(h, &added));
     out.extend(swallowed_match(h, &added));
     out
 }
@@ -130,6 +131,28 @@ fn swallowed_go_error(h: &Hunk) -> Vec<(&'static str, usize, String)> {
         if let Some((at, _)) = nil.filter(|_| !still_fails) {
             let shown: String = t.chars().take(100).collect();
             out.push(("WH010", *at, format!("`{shown}` is replaced by `return nil`: the error no longer reaches the HTTP answer, so the provider gets 200 and never retries")));
+        }
+    }
+    out
+}
+
+/// Go: `return s.handleDeleted(r, event)` (its error answered by the caller) is now
+/// `if err := s.handleDeleted(r, event); err != nil { log… }` then `return nil`: the
+/// handler's failure is logged and acknowledged.
+fn swallowed_go_call(h: &Hunk, added: &[(usize, &str)]) -> Vec<(&'static str, usize, String)> {
+    let mut out = Vec::new();
+    let returned: Vec<&str> = h.lines.iter().filter(|(t, _)| *t == '-').filter_map(|(_, l)| l.trim().strip_prefix("return ")).filter(|r| r.ends_with(')')).collect();
+    for (k, (at, line)) in added.iter().enumerate() {
+        let Some(call) = line.trim().strip_prefix("if err := ").and_then(|r| r.split_once("; err != nil {")).map(|(c, _)| c.trim()) else { continue };
+        if !returned.contains(&call) {
+            continue;
+        }
+        let body: Vec<&str> = added[k + 1..].iter().map(|(_, l)| l.trim()).take_while(|l| !l.starts_with('}')).take(ARM_LINES + 2).collect();
+        let only_logs = body.iter().all(|l| l.is_empty() || l.starts_with("//") || super::hunks::is_logging(l) || l.starts_with('.') || l.contains(".Warn(") || l.contains(".Error("));
+        let then = added[k + 1..].iter().map(|(_, l)| l.trim()).skip_while(|l| !l.starts_with('}')).nth(1);
+        if only_logs && then == Some("return nil") {
+            let shown: String = line.trim().chars().take(100).collect();
+            out.push(("WH010", *at, format!("`{shown}` only logs the error `return {call}` handed up, then returns nil: the failure is acknowledged (200) and never retried")));
         }
     }
     out
@@ -285,6 +308,26 @@ mod tests {
             (' ', "\t}"),
         ]);
         assert!(review(&narrowed).is_empty());
+        // The handler's own error, once returned, now only logged before `return nil`.
+        let logged = hunk(&[
+            (' ', "\tcase \"customer.subscription.deleted\":"),
+            ('-', "\t\treturn s.handleSubscriptionDeleted(r, v, event)"),
+            ('+', "\t\tif err := s.handleSubscriptionDeleted(r, v, event); err != nil {"),
+            ('+', "\t\t\tlogvr(v, r).Tag(tagStripe).Err(err).Warn(\"Failed to handle subscription deletion\")"),
+            ('+', "\t\t}"),
+            ('+', "\t\treturn nil"),
+        ]);
+        assert_eq!(review(&logged).iter().map(|r| r.0).collect::<Vec<_>>(), ["WH010"]);
+        // ... or still returned after logging: quiet.
+        let kept = hunk(&[
+            ('-', "\t\treturn s.handleSubscriptionDeleted(r, v, event)"),
+            ('+', "\t\tif err := s.handleSubscriptionDeleted(r, v, event); err != nil {"),
+            ('+', "\t\t\tlog.Printf(\"failed: %v\", err)"),
+            ('+', "\t\t\treturn err"),
+            ('+', "\t\t}"),
+            ('+', "\t\treturn nil"),
+        ]);
+        assert!(review(&kept).is_empty());
         // Rewrapped, still an error: quiet.
         let rewrapped = hunk(&[(' ', "\tif err != nil {"), ('-', "\t\treturn err"), ('+', "\t\treturn fmt.Errorf(\"handle: %w\", err)"), (' ', "\t}")]);
         assert!(review(&rewrapped).is_empty());
