@@ -162,7 +162,7 @@ fn swallowed_go_call(h: &Hunk, added: &[(usize, &str)]) -> Vec<(&'static str, us
 /// `return stacktrace.Propagate(err, "")`, `return fmt.Errorf("x: %w", err)`).
 fn returns_error(t: &str) -> bool {
     let Some(rest) = t.strip_prefix("return ") else { return false };
-    rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).any(|w| w == "err") && rest != "nil"
+    rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).any(|w| w == "err")
 }
 
 fn opens_error_branch(line: &str) -> bool {

@@ -12,7 +12,7 @@ use sqlx::{AssertSqlSafe, Column, Connection, Executor, Row, SqlSafeStr, Stateme
 
 use super::billing_table;
 use super::errors::{self, Target};
-use super::pushdown_pass::{MainPass, PassRow, UNKNOWN_KEPT};
+use super::pushdown_pass::{MainPass, PassRow, RARE_CUSTOMERS_LISTED, UNKNOWN_KEPT};
 use super::pushdown_sql;
 use super::pushdown_side;
 use crate::access::model::{Observations, Status, UserRow};
@@ -249,17 +249,20 @@ async fn main_pass<F: Fn(sqlx::Error) -> CheckError>(
     fail: &F,
 ) -> Result<MainPass, CheckError> {
     let parts = 1 + side.len() as u32;
-    // Each part is one process: Postgres's workers would only contend with the other parts.
-    let one_process = if parts > 1 { "SET LOCAL max_parallel_workers_per_gather = 0" } else { "SELECT 1" };
+    // A plan this large costs seconds to compile and gains little from it. Postgres cannot
+    // estimate how many customers there are (it guesses 200) and would hash them: sorting
+    // them is what keeps a few million customers in bounded memory.
+    let mut settings = vec!["SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'", "SET LOCAL enable_hashagg = off"];
+    if parts > 1 {
+        // Each part is one process: Postgres's workers would only contend with the other parts.
+        settings.push("SET LOCAL max_parallel_workers_per_gather = 0");
+    }
     for c in std::iter::once(&mut *conn).chain(side.iter_mut()) {
-        // A plan this large costs seconds to compile and gains little from it. Postgres
-        // cannot estimate how many customers there are (it guesses 200) and would hash
-        // them: sorting them is what keeps a few million customers in bounded memory.
-        for set in ["SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'", "SET LOCAL enable_hashagg = off", one_process] {
-            sqlx::raw_sql(set).execute(&mut *c).await.map_err(fail)?;
+        for set in &settings {
+            sqlx::raw_sql(*set).execute(&mut *c).await.map_err(fail)?;
         }
     }
-    let mut pass = MainPass::new(pushdown_sql::RARE_CUSTOMERS_LISTED as usize, UNKNOWN_KEPT);
+    let mut pass = MainPass::new(RARE_CUSTOMERS_LISTED, UNKNOWN_KEPT);
     {
         let streams = std::iter::once(&mut *conn).chain(side.iter_mut()).enumerate().map(|(p, c)| {
             let sql = pushdown_sql::main(u, subs, parts, p as u32);

@@ -10,6 +10,11 @@ use crate::access::totals::{unknown_customers_fire, EXAMPLES};
 /// a finding of its own), they are asked for again by [`super::pushdown_sql::unknown_customers`].
 pub const UNKNOWN_KEPT: usize = 200_000;
 
+/// Up to this many customers with a rare subscription are kept, and [`super::pushdown_sql::rare`]
+/// reads only their subscriptions; past it, it scans every subscription (the list would be
+/// larger than the scan is slow).
+pub const RARE_CUSTOMERS_LISTED: usize = 100_000;
+
 /// The main pass, as it is read.
 #[derive(Default)]
 pub struct MainPass {

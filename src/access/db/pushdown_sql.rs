@@ -29,11 +29,6 @@ use super::billing_table::WHITESPACE;
 /// (same order). Comped users are not among them: they only ever widen the selection.
 pub const PARAMETERS: usize = 5;
 
-/// Up to this many customers with a rare subscription, [`main`] names them and [`rare`] reads
-/// only their subscriptions; past it, [`rare`] scans every subscription (the list would be
-/// larger than the scan is slow).
-pub const RARE_CUSTOMERS_LISTED: i64 = 100_000;
-
 /// Statuses the contract knows by name (after aliases): others are noted.
 const KNOWN_STATUSES: &str = "'active', 'trialing', 'past_due', 'canceled', 'unpaid', 'incomplete', 'incomplete_expired', 'paused'";
 
