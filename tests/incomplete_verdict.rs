@@ -164,6 +164,26 @@ fn a_handler_whose_dispatch_is_not_understood_is_named_but_verification_middlewa
 }
 
 #[test]
+fn a_changed_file_naming_billing_events_that_is_no_recognised_handler_is_named_not_passed() {
+    // A queue consumer of another service's events: no signature check, SDK or webhook path,
+    // so billguard cannot tell whether it handles them; the change is not passed unseen.
+    let consumer = "def consume(message):\n    kind = message[\"kind\"]\n    if kind == \"customer.subscription.deleted\":\n        accounts.close(message[\"account\"])\n    elif kind == \"invoice.paid\":\n        accounts.extend(message[\"account\"])\n";
+    let repo = committed(&[("workers/inbox.py", consumer)]);
+    write(repo.path(), "workers/inbox.py", &consumer.replace("        accounts.close(message[\"account\"])\n", "        pass\n"));
+    let out = billguard(repo.path(), &["check", "webhook", "--base", "HEAD", "--format", "json"]);
+    let r = json(&out);
+    assert_eq!((out.status.code(), r["verdict"].as_str()), (Some(3), Some("incomplete")), "{r}");
+    let why = not_examined(&r);
+    assert!(why.iter().any(|w| w.contains("workers/inbox.py: names billing events (customer.subscription.deleted, invoice.paid)")), "{why:?}");
+
+    // One event named in passing (a label, a log line) is not a handler's worth.
+    let repo = committed(&[("workers/labels.py", "LABELS = {\"invoice.paid\": \"Paid\"}\n")]);
+    write(repo.path(), "workers/labels.py", "LABELS = {\"invoice.paid\": \"Invoice paid\"}\n");
+    let out = billguard(repo.path(), &["check", "webhook", "--base", "HEAD", "--format", "json"]);
+    assert_eq!((out.status.code(), json(&out)["verdict"].as_str()), (Some(0), Some("pass")));
+}
+
+#[test]
 fn key_mode_an_environment_file_named_by_the_caller_must_exist() {
     let repo = committed(&[("src/billing.ts", "const key = process.env.STRIPE_SECRET_KEY;\n")]);
     let out = billguard(repo.path(), &["check", "keys", "--env", "production=.env.nope"]);

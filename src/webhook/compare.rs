@@ -52,11 +52,26 @@ struct Problem {
     /// The fact, as a clause: "events are processed without signature verification".
     what: String,
     evidence: BTreeMap<&'static str, Value>,
+    /// Below the rule's own severity when what the claim rests on was not fully seen.
+    severity: Option<Severity>,
 }
 
 impl Problem {
     fn new(rule: &'static str, event: &str, line: u32, what: String) -> Self {
-        Problem { rule, event: event.to_string(), line, path: None, what, evidence: BTreeMap::new() }
+        Problem { rule, event: event.to_string(), line, path: None, what, evidence: BTreeMap::new(), severity: None }
+    }
+    /// The new version writes attributes whose fields were not read: a field that seems
+    /// gone may still be written there, so the loss is a medium for a person to check.
+    /// Only a builder new to the event counts: one the base wrote through as well hid
+    /// nothing the base showed.
+    fn unless_untraced(mut self, before: &EventModel, after: &EventModel) -> Self {
+        let known: BTreeSet<&str> = before.untraced_attributes.iter().map(|(_, b)| b.as_str()).collect();
+        if let Some((_, builder)) = after.untraced_attributes.iter().find(|(_, b)| !known.contains(b.as_str())) {
+            self.what = format!("{}; but the attributes are now built by `{builder}`, whose result billguard does not read: check that it still sets them", self.what);
+            self.severity = Some(Severity::Medium);
+            self = self.with("untraced_attributes", builder.clone());
+        }
+        self
     }
     fn with(mut self, k: &'static str, v: impl Into<Value>) -> Self {
         self.evidence.insert(k, v.into());
@@ -124,7 +139,10 @@ pub fn compare(before: Option<&HandlerModel>, after: &HandlerModel, ctx: &Contex
             }
             for p in relational(b, after, ctx) {
                 let sentence = p.what.clone();
-                out.push(finding(ctx, p, sentence, None));
+                let severity = p.severity;
+                let mut f = finding(ctx, p, sentence, None);
+                f.severity = severity.unwrap_or(f.severity);
+                out.push(f);
             }
         }
     }
@@ -443,7 +461,8 @@ fn grant_and_revoke(name: &str, eb: &EventModel, ea: &EventModel, dropped: &BTre
                 describe_writes(eb, false), lost.join(", "),
                 if now.is_empty() { String::new() } else { format!(" (it writes {})", now.join(", ")) }
             ))
-            .with("fields_lost", lost),
+            .with("fields_lost", lost)
+            .unless_untraced(eb, ea),
         );
     }
     let still_revokes = !revokes(ea).is_empty();
@@ -459,7 +478,8 @@ fn grant_and_revoke(name: &str, eb: &EventModel, ea: &EventModel, dropped: &BTre
         let tail = if still.is_empty() { String::new() } else { format!(" (it still revokes {})", still.join(", ")) };
         out.push(
             Problem::new("WH005", name, ea.line, format!("{name} revoked {} before; now it no longer revokes {}{tail}", describe_writes(eb, true), lost.join(", ")))
-                .with("fields_no_longer_revoked", lost),
+                .with("fields_no_longer_revoked", lost)
+                .unless_untraced(eb, ea),
         );
     }
 }

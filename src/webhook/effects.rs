@@ -500,7 +500,10 @@ impl<'a> Walker<'a, '_> {
         let Some(f) = self.idx.resolve_call(&c.callee) else { return };
         let pairs = match f.body.last() {
             Some(Stmt::Return { value: Some(Expr::Object(pairs)), .. } | Stmt::Expr(Expr::Object(pairs), _)) => pairs,
-            _ => return,
+            _ => {
+                self.out.untraced_attributes.insert((c.line, c.callee.render()));
+                return;
+            }
         };
         let bound: Vec<(&'a str, &'a Expr)> =
             f.params.iter().zip(c.args.iter().filter(|a| a.name.is_none())).map(|(p, a)| (param_name(p), self.bound(&a.value))).collect();

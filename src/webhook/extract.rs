@@ -13,8 +13,8 @@ use super::callees::Callees;
 use super::index::Index;
 use super::resolve::Reach;
 use super::lang::Parsed;
-use super::lang::syntax::Expr;
-use super::model::{EventModel, HandlerModel};
+use super::lang::syntax::{Expr, Stmt};
+use super::model::{BodyKind, EventModel, HandlerModel};
 
 /// The model of one file.
 pub fn build(parsed: &Parsed, access_fields: &[String]) -> HandlerModel {
@@ -43,6 +43,11 @@ pub fn build_with(parsed: &Parsed, access_fields: &[String], reach: Option<&Reac
     }
     model.unhandled = found.unhandled;
     model.verification = flow::verification(&parsed.stmts, &idx);
+    if let Some(v) = model.verification.as_mut().filter(|v| v.body == BodyKind::Parsed) {
+        if paddle_classic(&parsed.stmts) {
+            v.body = BodyKind::FormFields;
+        }
+    }
     let handler = flow::handler_flow(&parsed.stmts, &idx, &found);
     model.idempotency = handler.idempotency;
     model.error_paths = handler.errors;
@@ -59,6 +64,16 @@ pub fn build_with(parsed: &Parsed, access_fields: &[String], reach: Option<&Reac
         .or(model.verification.as_ref().map(|v| v.line))
         .unwrap_or(1);
     model
+}
+
+/// A Paddle Classic handler: it reads `alert_name` or `p_signature` (Paddle Billing and
+/// Stripe name neither).
+fn paddle_classic(stmts: &[Stmt]) -> bool {
+    let mut found = false;
+    super::lang::syntax::each_expr(stmts, &mut |e| {
+        e.walk(&mut |x| found |= matches!(x, Expr::Str(s) | Expr::Member(_, s) if s == "alert_name" || s == "p_signature"));
+    });
+    found
 }
 
 /// Price id -> plan maps: object or dict literals keyed by price ids (or

@@ -28,7 +28,7 @@ struct VerifyScan<'a, 'i> {
     frames: Vec<Frame<'a>>,
     found: Option<Verification>,
     /// The if statement whose condition is being read: its condition and its then branch.
-    cond_of: Option<(&'a Expr, &'a [Stmt])>,
+    cond_of: Option<(&'a Expr, &'a [Stmt], &'a [Stmt])>,
 }
 
 pub fn verification<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Option<Verification> {
@@ -92,7 +92,7 @@ impl<'a> VerifyScan<'a, '_> {
             }
             match s {
                 Stmt::If { cond, then, els, .. } => {
-                    self.cond_of = Some((cond, then));
+                    self.cond_of = Some((cond, then, els));
                     self.expr(cond);
                     self.cond_of = None;
                     self.frames.push(Frame::Branch { other: els, cond, in_else: false });
@@ -143,7 +143,8 @@ impl<'a> VerifyScan<'a, '_> {
         let mut lambdas = Vec::new();
         e.walk(&mut |x| match x {
             Expr::Call(c) => {
-                if hit.is_none() && vocab::is_verify_call(c) {
+                let local_check = vocab::is_validity_check(c) && self.idx.funcs.contains_key(c.callee.last_name());
+                if hit.is_none() && vocab::is_verify_call(c) && !local_check {
                     hit = Some(c);
                 }
                 // `construct_event(..).unwrap_or_else(|_| serde_json::from_str(..))`: a failure falls back.
@@ -173,7 +174,8 @@ impl<'a> VerifyScan<'a, '_> {
             _ => {}
         });
         if let Some(c) = hit {
-            let guarded = self.cond_of.and_then(|(cond, then)| skipping_guard(cond, then));
+            let guarded = self.cond_of.and_then(|(cond, then, _)| skipping_guard(cond, then));
+            let guarded = guarded.or_else(|| self.cond_of.and_then(|(cond, then, els)| logged_and_let_through(cond, then, els)));
             let fail_open = ternary.or(guarded).or_else(|| self.fail_open());
             self.found = Some(self.describe(c, fail_open));
             return;
@@ -362,6 +364,31 @@ fn skipping_guard(cond: &Expr, then: &[Stmt]) -> Option<String> {
     }
     let guard = parts[..at].iter().find(|p| ["sig", "signature", "secret", "hmac", "header", "digest", "hash", "token"].iter().any(|w| p.mentions(w)))?;
     Some(format!("the signature is compared only when `{}`; a request without it (or a missing secret) skips the check and is processed unverified", guard.render()))
+}
+
+/// `if valid_signature?(params) do conn else Logger.warning(..); conn end`, `if (!verify(..))
+/// { console.warn(..) }`: the branch a failed check takes only logs (or yields the request
+/// back, as a Plug does), so the event goes on unverified. A branch that sets a flag or
+/// calls anything else is not judged: what it does with the failure is not known.
+fn logged_and_let_through(cond: &Expr, then: &[Stmt], els: &[Stmt]) -> Option<String> {
+    let negated = match cond {
+        Expr::Unary(op, inner) if (op == "!" || op == "not") && contains_verify(inner) => true,
+        Expr::Binary(op, l, r) if (op == "==" || op == "!=") && (contains_verify(l) || contains_verify(r)) => {
+            let fals = matches!(**l, Expr::Bool(false)) || matches!(**r, Expr::Bool(false));
+            (op == "==") == fals
+        }
+        e if contains_verify(e) && !matches!(e, Expr::Binary(..)) => false,
+        _ => return None,
+    };
+    let failing = if negated { then } else { els };
+    let only_logs_or_yields = failing.iter().all(|s| match s {
+        Stmt::Expr(Expr::Call(c), _) => vocab::is_logging(c),
+        Stmt::Expr(Expr::Ident(_), _) => true,
+        _ => false,
+    });
+    let logs = failing.iter().any(|s| matches!(s, Stmt::Expr(Expr::Call(c), _) if vocab::is_logging(c)));
+    (!failing.is_empty() && only_logs_or_yields && (logs || !negated) && !ends(failing))
+        .then(|| format!("a failed check of `{}` is only logged and the request goes on unverified", cond.render()))
 }
 
 /// Whether the statement after a failed verification's catch goes on with the event: any

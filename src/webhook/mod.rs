@@ -574,6 +574,15 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
     }
     tracing::debug!(ms = clock.elapsed().as_millis() as u64, "webhook: handlers reached through changed helpers analysed");
     drop_delegates(&mut analyzed);
+    // Changed files naming billing events that neither are handlers nor were followed from one.
+    let seen: BTreeSet<&str> = analyzed.iter().flat_map(|a| a.helpers.iter().map(String::as_str).chain([a.path.as_str()])).collect();
+    for (c, shown) in &sources {
+        // Configured paths say where the handlers are: other files are not theirs to doubt.
+        if globs.is_empty() && !c.partial && !seen.contains(shown.as_str()) {
+            let text = c.after.as_deref().or(c.before.as_deref()).map(String::from_utf8_lossy).unwrap_or_default();
+            unexamined.extend(detect::unrecognised_billing_file(shown, &text));
+        }
+    }
     notes.sort();
     notes.dedup();
     // Verification outside the handler files: only worth a scan when handlers changed (or

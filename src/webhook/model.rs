@@ -102,6 +102,11 @@ pub struct EventModel {
     /// names): a line that calls one moves access only as far as the model says.
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub writes_access: BTreeSet<String>,
+    /// Writes whose attributes a function of the app builds in a way the walk does
+    /// not read (`parse_params(params)` reducing over a field table): which fields
+    /// they set is not seen. `(line, builder)`.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub untraced_attributes: BTreeSet<(u32, String)>,
 }
 
 /// One database write's shape and the table or model it writes.
@@ -255,6 +260,9 @@ impl LookupKey {
 pub enum BodyKind {
     Raw,
     Parsed,
+    /// Paddle Classic's `p_signature` signs the posted form fields, not the bytes: the
+    /// parsed params are what it must be checked over.
+    FormFields,
     Unknown,
 }
 

@@ -22,8 +22,37 @@ const EVENT_ROOTS: &[&str] = &[
     "adjustment",
 ];
 
-/// `customer.subscription.deleted`, `transaction.completed`: a billing event type.
+/// Event names without dots: Paddle Classic's `alert_name` values and Lemon
+/// Squeezy's `meta.event_name`, matched whole (a snake_case word alone says nothing).
+pub const SNAKE_EVENTS: &[&str] = &[
+    // Paddle Classic
+    "subscription_created",
+    "subscription_updated",
+    "subscription_cancelled",
+    "subscription_payment_succeeded",
+    "subscription_payment_failed",
+    "subscription_payment_refunded",
+    "payment_succeeded",
+    "payment_refunded",
+    "payment_dispute_created",
+    "payment_dispute_closed",
+    // Lemon Squeezy (the names Paddle Classic does not share)
+    "subscription_expired",
+    "subscription_paused",
+    "subscription_unpaused",
+    "subscription_resumed",
+    "subscription_payment_success",
+    "subscription_payment_recovered",
+    "order_created",
+    "order_refunded",
+];
+
+/// `customer.subscription.deleted`, `transaction.completed`, `subscription_cancelled`:
+/// a billing event type.
 pub fn is_event_type(s: &str) -> bool {
+    if SNAKE_EVENTS.contains(&s) {
+        return true;
+    }
     let mut parts = s.split('.');
     let Some(root) = parts.next() else { return false };
     let rest: Vec<&str> = parts.collect();
@@ -95,7 +124,7 @@ pub const KNOWN_EVENTS: &[&str] = &[
 /// `CUSTOMER_SUBSCRIPTION_DELETED` -> `customer.subscription.deleted`.
 pub fn event_from_name(name: &str) -> Option<&'static str> {
     let s = squash(name);
-    KNOWN_EVENTS.iter().copied().find(|e| squash(&e.replace('.', "")) == s)
+    KNOWN_EVENTS.iter().chain(SNAKE_EVENTS).copied().find(|e| squash(&e.replace('.', "")) == s)
 }
 
 /// The string an SDK constant stands for, from the segments of its qualified
@@ -263,10 +292,11 @@ pub fn is_status_field(name: &str) -> bool {
 /// `sub.status === 'active'`).
 pub fn is_subscription_status_value(e: &Expr) -> bool {
     match e {
-        // Apps' own spellings of an ended subscription count too (`'cancelled'`, `'expired'`).
+        // Apps' own spellings of an ended subscription count too (`'cancelled'`, `'expired'`),
+        // and Paddle Classic's `deleted`.
         Expr::Str(s) => {
             let s = s.to_ascii_lowercase();
-            SUBSCRIPTION_STATUSES.contains(&s.as_str()) || ["cancelled", "expired", "inactive", "ended"].contains(&s.as_str())
+            SUBSCRIPTION_STATUSES.contains(&s.as_str()) || ["cancelled", "expired", "inactive", "ended", "deleted"].contains(&s.as_str())
         }
         _ => e.mentions("status") && !e.mentions("payment_status") && !e.mentions("status_code"),
     }
@@ -304,7 +334,7 @@ pub fn is_plan_field(name: &str) -> bool {
 /// Values that mean "no paid access" when written to an access or plan field.
 pub fn is_revoking_literal(s: &str) -> bool {
     let s = s.trim().to_ascii_lowercase();
-    ["", "free", "none", "canceled", "cancelled", "inactive", "expired", "unpaid", "incomplete", "incomplete_expired", "paused", "null", "false"]
+    ["", "free", "none", "canceled", "cancelled", "inactive", "expired", "unpaid", "incomplete", "incomplete_expired", "paused", "null", "false", "deleted"]
         .contains(&s.as_str())
 }
 
@@ -464,6 +494,16 @@ pub fn is_verify_call(call: &Call) -> bool {
         // Paddle SDKs: `(new Verifier())->verify($request, $secret)`, `verifier.Verify(req)`
         || (name == "verify" && receiver_root(&call.callee).is_some_and(|r| squash(&r).contains("verifier")))
         || (name == "verify" && squash(&call.callee.render()).contains("verifier"))
+        || is_validity_check(call)
+}
+
+/// A check named for what it validates (`Billing.Paddle.valid_signature?(params)`,
+/// `PaddleSignature.valid?(params)`): a verification when its body is not in the
+/// file; a local one is read for what it does.
+pub fn is_validity_check(call: &Call) -> bool {
+    let name = squash(call.callee.last_name());
+    ["validsignature", "isvalidsignature"].contains(&name.as_str())
+        || (["valid", "isvalid", "check", "verify"].contains(&name.as_str()) && squash(&call.callee.render()).contains("signature"))
 }
 
 /// Calls that refetch the current object from the billing API.

@@ -207,8 +207,15 @@ fn call_stmt(n: Node, src: &Src, owner: Option<&str>, out: &mut Vec<Stmt>) {
             // Router blocks: keep the call (its block holds plugs and routes).
             out.push(Stmt::Expr(expr(n, src), line));
         }
+        // A macro wrapping definitions (`Keila.if_cloud do defmodule ... end`,
+        // `if_enabled :billing do def ... end`): the definitions are the file's.
+        _ if wraps_definitions(n, src) => out.extend(body_of(n, src, owner)),
         _ => out.push(Stmt::Expr(expr(n, src), line)),
     }
+}
+
+fn wraps_definitions(n: Node, src: &Src) -> bool {
+    do_block(n).is_some_and(|b| named(b).any(|c| c.kind() == "call" && matches!(target_name(c, src), "defmodule" | "def" | "defp")))
 }
 
 /// One arm of a case/cond/with-else, as a condition with bindings.
@@ -249,6 +256,8 @@ fn case_stmt(subject: &Expr, clauses: &[Node], src: &Src, owner: Option<&str>, l
                 result_like = true;
                 has_error_arm |= tag == "error";
             }
+            // `{:ok, _} -> ...; other -> ...`: the catch-all after an `:ok` arm takes the failures.
+            has_error_arm |= result_like && p.kind() == "identifier";
             match p.kind() {
                 "string" | "atom" | "quoted_atom" | "integer" => label = Some(expr(p, src)),
                 _ => pattern(p, subject, src, &mut conds, &mut binds),

@@ -1,0 +1,199 @@
+//! Paddle Classic handlers: events named by `alert_name` (`subscription_cancelled`,
+//! no dots), a signature over the posted form fields checked in a plug, modules
+//! wrapped in a macro of the app, `{:ok, _} -> ...; other -> ...` answers. Each
+//! regression has a quiet twin that must raise no high finding.
+
+#[path = "support/git.rs"]
+mod git_support;
+use git_support::{committed_repo, high_rules, review, write};
+
+const CONTROLLER: &str = "lib/ledgerly_web/controllers/paddle_alert_controller.ex";
+const BILLING: &str = "lib/ledgerly/plans.ex";
+
+/// A Phoenix controller dispatching on `alert_name` in its function heads; the
+/// signature is checked by a plug of the same module, over the form fields.
+const CONTROLLER_BASE: &str = r#"defmodule LedgerlyWeb.PaddleAlertController do
+  use LedgerlyWeb, :controller
+
+  alias Ledgerly.Plans
+  require Logger
+
+  plug :check_signature
+
+  def create(conn, params = %{"alert_name" => "subscription_created"}) do
+    case Plans.start(params["passthrough"], alert_fields(params)) do
+      {:ok, _} -> send_resp(conn, 200, "")
+      _error -> send_resp(conn, 500, "")
+    end
+  end
+
+  def create(conn, params = %{"alert_name" => "subscription_payment_succeeded"}) do
+    case Plans.renew(params["subscription_id"], alert_fields(params)) do
+      {:ok, _} -> send_resp(conn, 200, "")
+      _error -> send_resp(conn, 500, "")
+    end
+  end
+
+  def create(conn, params = %{"alert_name" => "subscription_cancelled"}) do
+    case Plans.end_plan(params["subscription_id"]) do
+      {:ok, _} -> send_resp(conn, 200, "")
+      _error -> send_resp(conn, 500, "")
+    end
+  end
+
+  def create(conn, _params), do: send_resp(conn, 200, "")
+
+  defp alert_fields(params) do
+    %{
+      "paddle_subscription_id" => params["subscription_id"],
+      "status" => params["status"],
+      "renews_on" => params["next_bill_date"]
+    }
+  end
+
+  defp check_signature(conn, _opts) do
+    if Ledgerly.PaddleSignature.valid?(conn.params) do
+      conn
+    else
+      conn |> send_resp(403, "") |> halt()
+    end
+  end
+end
+"#;
+
+/// The billing context, wrapped in a macro of the app that only compiles it when hosted.
+const BILLING_BASE: &str = r#"Ledgerly.when_hosted do
+  defmodule Ledgerly.Plans do
+    alias Ledgerly.Repo
+    alias Ledgerly.Plans.Plan
+
+    def start(account_id, attrs) do
+      %Plan{account_id: account_id}
+      |> Plan.changeset(attrs)
+      |> Repo.insert()
+    end
+
+    def renew(subscription_id, attrs) do
+      subscription_id
+      |> get_plan!()
+      |> Plan.changeset(attrs)
+      |> Repo.update()
+    end
+
+    def end_plan(subscription_id) do
+      subscription_id
+      |> get_plan!()
+      |> Plan.changeset(%{status: "deleted"})
+      |> Repo.update()
+    end
+
+    defp get_plan!(id), do: Repo.get_by!(Plan, paddle_subscription_id: id)
+  end
+end
+"#;
+
+fn app() -> tempfile::TempDir {
+    committed_repo(&[(CONTROLLER, CONTROLLER_BASE), (BILLING, BILLING_BASE)])
+}
+
+fn changed(from: &str, to: &str) -> String {
+    let out = CONTROLLER_BASE.replace(from, to);
+    assert_ne!(out, CONTROLLER_BASE, "the edit must apply");
+    out
+}
+
+fn finding<'v>(v: &'v serde_json::Value, rule: &str) -> Option<&'v serde_json::Value> {
+    v["findings"].as_array().unwrap().iter().find(|f| f["rule"] == rule)
+}
+
+#[test]
+fn a_cancelled_alert_that_no_longer_ends_the_plan_is_found() {
+    let dir = app();
+    let after = changed(
+        "    case Plans.end_plan(params[\"subscription_id\"]) do\n      {:ok, _} -> send_resp(conn, 200, \"\")\n      _error -> send_resp(conn, 500, \"\")\n    end",
+        "    Logger.info(\"cancelled #{params[\"subscription_id\"]}\")\n    send_resp(conn, 200, \"\")",
+    );
+    write(dir.path(), CONTROLLER, &after);
+    let v = review(dir.path());
+    let high = high_rules(&v);
+    assert!(high.contains(&"WH005".to_string()) || high.contains(&"WH008".to_string()), "{v:#}");
+    let text = v.to_string();
+    assert!(text.contains("subscription_cancelled"), "the event is named by its alert name: {v:#}");
+}
+
+#[test]
+fn a_reformatted_paddle_classic_controller_raises_nothing_high() {
+    let dir = app();
+    let after = changed("  def create(conn, _params), do: send_resp(conn, 200, \"\")", "  def create(conn, _params) do\n    send_resp(conn, 200, \"\")\n  end");
+    write(dir.path(), CONTROLLER, &after);
+    let v = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+    assert_eq!(v["scope"]["handler_files"].as_array().map_or(0, Vec::len), 1, "the controller is a handler: {v:#}");
+    // Paddle Classic signs the form fields: checking them parsed is right, no WH002 even low.
+    assert!(finding(&v, "WH002").is_none(), "{v:#}");
+}
+
+#[test]
+fn a_signature_plug_that_only_logs_a_mismatch_lets_forged_alerts_through() {
+    let dir = app();
+    let after = changed(
+        "      conn |> send_resp(403, \"\") |> halt()",
+        "      Logger.warning(\"bad Paddle signature for #{conn.params[\"alert_name\"]}\")\n      conn",
+    );
+    write(dir.path(), CONTROLLER, &after);
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH003".to_string()), "{v:#}");
+}
+
+#[test]
+fn a_signature_plug_that_logs_and_still_halts_is_no_fail_open() {
+    let dir = app();
+    let after = changed(
+        "      conn |> send_resp(403, \"\") |> halt()",
+        "      Logger.warning(\"bad Paddle signature\")\n      conn |> send_resp(403, \"\") |> halt()",
+    );
+    write(dir.path(), CONTROLLER, &after);
+    let v = review(dir.path());
+    assert!(!high_rules(&v).contains(&"WH003".to_string()), "{v:#}");
+}
+
+#[test]
+fn a_failure_answered_200_by_a_catch_all_arm_is_a_swallowed_error_not_a_lost_write() {
+    let dir = app();
+    let after = changed(
+        "    case Plans.renew(params[\"subscription_id\"], alert_fields(params)) do\n      {:ok, _} -> send_resp(conn, 200, \"\")\n      _error -> send_resp(conn, 500, \"\")",
+        "    case Plans.renew(params[\"subscription_id\"], alert_fields(params)) do\n      {:ok, _} -> send_resp(conn, 200, \"\")\n      other ->\n        Logger.error(\"renewal not recorded: #{inspect(other)}\")\n        send_resp(conn, 200, \"\")",
+    );
+    write(dir.path(), CONTROLLER, &after);
+    let v = review(dir.path());
+    let high = high_rules(&v);
+    assert!(high.contains(&"WH010".to_string()), "{v:#}");
+    assert!(!high.contains(&"WH008".to_string()), "the renewal still writes: {v:#}");
+}
+
+#[test]
+fn attributes_built_by_code_the_review_does_not_read_are_a_medium_to_check_not_a_lost_grant() {
+    let dir = app();
+    let after = changed(
+        "  defp alert_fields(params) do\n    %{\n      \"paddle_subscription_id\" => params[\"subscription_id\"],\n      \"status\" => params[\"status\"],\n      \"renews_on\" => params[\"next_bill_date\"]\n    }\n  end",
+        "  @fields %{\"subscription_id\" => \"paddle_subscription_id\", \"status\" => \"status\", \"next_bill_date\" => \"renews_on\"}\n\n  defp alert_fields(params) do\n    Enum.reduce(@fields, %{}, fn {from, to}, acc -> Map.put(acc, to, params[from]) end)\n  end",
+    );
+    write(dir.path(), CONTROLLER, &after);
+    let v = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+    let wh004 = finding(&v, "WH004").unwrap_or_else(|| panic!("the grant that may be gone is still named: {v:#}"));
+    assert_eq!(wh004["severity"], "medium", "{v:#}");
+    assert!(wh004["message"].as_str().unwrap().contains("attributes"), "{v:#}");
+}
+
+#[test]
+fn the_billing_module_inside_an_app_macro_is_followed() {
+    // The end of the plan lives in `Ledgerly.Plans`, inside `Ledgerly.when_hosted do ... end`:
+    // dropping its status write is seen through the controller that calls it.
+    let dir = app();
+    let after = BILLING_BASE.replace("      |> Plan.changeset(%{status: \"deleted\"})\n      |> Repo.update()", "      |> then(&{:ok, &1})");
+    assert_ne!(after, BILLING_BASE);
+    write(dir.path(), BILLING, &after);
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
+}
