@@ -197,3 +197,38 @@ fn the_billing_module_inside_an_app_macro_is_followed() {
     let v = review(dir.path());
     assert!(high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
 }
+
+#[test]
+fn a_changeset_rebound_from_itself_is_read_without_looping() {
+    // `changeset = change(changeset, ...)` binds a local to a call of itself: the walk
+    // that follows locals must stop, and the write is still read.
+    let handler = r#"defmodule ShopWeb.StripeWebhookController do
+  use ShopWeb, :controller
+  alias Shop.{Repo, Account}
+
+  def create(conn, _params) do
+    {:ok, event} = Stripe.Webhook.construct_event(conn.assigns.raw_body, signature(conn), secret())
+    handle(event)
+    send_resp(conn, 200, "")
+  end
+
+  defp handle(%{type: "customer.subscription.deleted", data: %{object: sub}}) do
+    account = Repo.get_by!(Account, stripe_customer_id: sub.customer)
+    changeset = Ecto.Changeset.change(account, %{})
+    changeset = Ecto.Changeset.change(changeset, plan: "free")
+    changeset = Ecto.Changeset.change(changeset, has_paid_access: false)
+    Repo.update!(changeset)
+  end
+
+  defp handle(_event), do: :ok
+
+  defp signature(conn), do: conn |> get_req_header("stripe-signature") |> List.first()
+  defp secret, do: System.fetch_env!("STRIPE_WEBHOOK_SECRET")
+end
+"#;
+    let path = "lib/shop_web/controllers/stripe_webhook_controller.ex";
+    let dir = committed_repo(&[(path, handler)]);
+    write(dir.path(), path, &handler.replace("    changeset = Ecto.Changeset.change(changeset, has_paid_access: false)\n", ""));
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
+}

@@ -628,3 +628,50 @@ fn a_local_data_builder_that_drops_the_status_is_a_lost_write() {
     let h = high_rules(&v);
     assert!(h.contains(&"WH004".to_string()) || h.contains(&"WH005".to_string()), "{v:#}");
 }
+
+// ---------------------------------------------------------------------------
+// An update event carries any status: a fixed paying value written without looking at it.
+
+const JS_UPDATED: &str = r#"const stripe = require('stripe')(process.env.STRIPE_SECRET_KEY);
+const Accounts = require('../models/accounts');
+
+async function onSubscriptionUpdated(sub) {
+  let changes;
+  if (sub.cancel_at_period_end) {
+    changes = { subscription_status: 'canceled', stripe_subscription: sub };
+  } else {
+    changes = { stripe_subscription: sub };
+  }
+  await Accounts.findOneAndUpdate({ customer: sub.customer }, changes);
+}
+
+module.exports = async (req, res) => {
+  const event = stripe.webhooks.constructEvent(req.body, req.headers['stripe-signature'], process.env.STRIPE_WEBHOOK_SECRET);
+  if (event.type === 'customer.subscription.updated') {
+    await onSubscriptionUpdated(event.data.object);
+  }
+  res.json({ received: true });
+};
+"#;
+
+#[test]
+fn an_update_that_now_writes_active_whatever_the_status_widens_access() {
+    let path = "routes/stripe-webhook.js";
+    let dir = committed_repo(&[(path, JS_UPDATED)]);
+    write(dir.path(), path, &JS_UPDATED.replace("changes = { stripe_subscription: sub };", "changes = { subscription_status: 'active', stripe_subscription: sub };"));
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH011".to_string()), "{v:#}");
+}
+
+#[test]
+fn an_update_that_writes_active_only_for_a_paying_status_is_quiet() {
+    let path = "routes/stripe-webhook.js";
+    let dir = committed_repo(&[(path, JS_UPDATED)]);
+    write(
+        dir.path(),
+        path,
+        &JS_UPDATED.replace("changes = { stripe_subscription: sub };", "changes = { stripe_subscription: sub };\n    if (sub.status === 'active') changes.subscription_status = 'active';"),
+    );
+    let v = review(dir.path());
+    assert!(!high_rules(&v).contains(&"WH011".to_string()), "{v:#}");
+}

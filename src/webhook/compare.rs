@@ -170,6 +170,11 @@ fn is_grant_event(e: &str) -> bool {
     matches!(e, "checkout.session.completed" | "customer.subscription.created" | "subscription.created" | "transaction.completed")
 }
 
+/// Events sent on any change of a subscription, whatever its status.
+fn carries_any_status(e: &str) -> bool {
+    matches!(e, "customer.subscription.updated" | "subscription.updated" | "subscription_updated")
+}
+
 /// Problems a single model shows.
 fn absolute(m: &HandlerModel) -> Vec<Problem> {
     let mut out = Vec::new();
@@ -243,6 +248,16 @@ fn absolute(m: &HandlerModel) -> Vec<Problem> {
                     Problem::new("WH011", name, w.line, format!("{name} grants `{}` for unpaid statuses ({})", w.field, widened.join(", ")))
                         .with("field", w.field.clone())
                         .with("unpaid_statuses_granted", widened),
+                );
+                break;
+            }
+            // An update carries whatever status the subscription now has: a fixed paying value
+            // written with no status looked at records past_due and unpaid as paying.
+            if carries_any_status(name) && w.value == ValueKind::Grant && w.gate == StatusGate::None && !w.guarded && !w.payment_checked {
+                out.push(
+                    Problem::new("WH011", name, w.line, format!("{name} writes `{}` = {} whatever the subscription's status (past_due, unpaid and paused included)", w.field, w.value_text))
+                        .with("field", w.field.clone())
+                        .with("unpaid_statuses_granted", UNPAID_STATUSES.to_vec()),
                 );
                 break;
             }

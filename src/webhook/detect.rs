@@ -55,7 +55,11 @@ pub fn looks_like_handler(path: &str, text: &str) -> bool {
         .iter()
         .any(|m| lower.contains(m));
     // SDK constants (`stripe.EventTypeInvoicePaid`, `EventType::InvoicePaid`) and Cashier methods count as event types.
-    let events = event_strings(text) + text.matches("EventType").count() + usize::from(text.contains("function handleCustomerSubscription"));
+    // Paddle's Go SDK types name the event a body is decoded into (`paddlenotification.SubscriptionCanceled`).
+    let events = event_strings(text)
+        + text.matches("EventType").count()
+        + usize::from(text.contains("function handleCustomerSubscription"))
+        + usize::from(text.contains("paddlenotification."));
     (events > 0 && (sdk || signature || in_webhook_path)) || (signature && (sdk || in_webhook_path) && lower.contains("event"))
 }
 

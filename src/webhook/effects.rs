@@ -28,7 +28,7 @@ pub enum Body<'a> {
 }
 
 pub fn walk<'a>(idx: &Index<'a>, event: &str, body: &Body<'a>, out: &mut EventModel) {
-    let mut w = Walker { idx, event, out, guards: Vec::new(), stack: Vec::new(), bindings: Vec::new(), untraced_values: false, sql_binds: Vec::new() };
+    let mut w = Walker { idx, event, out, guards: Vec::new(), stack: Vec::new(), bindings: Vec::new(), locals: Vec::new(), setter_depth: 0, untraced_values: false, sql_binds: Vec::new() };
     match body {
         Body::Stmts(s) => w.block(s),
         Body::Guarded(conds, s) => {
@@ -59,6 +59,10 @@ struct Walker<'a, 'w> {
     stack: Vec<&'a Func>,
     /// Parameters of the followed local functions, bound to the caller's arguments.
     bindings: Vec<Vec<(&'a str, &'a Expr)>>,
+    /// Locals assigned so far, with the depth of `bindings` they belong to.
+    locals: Vec<(usize, &'a str, &'a Expr)>,
+    /// How deep [`Walker::access_args`] has gone into the setter calls of one write.
+    setter_depth: usize,
     /// Writing fields a changeset casts from attributes built elsewhere: what the
     /// values hold, and whether a status decided them, is not seen (no WH016 claim).
     untraced_values: bool,
@@ -131,6 +135,10 @@ impl<'a> Walker<'a, '_> {
                 }
                 Stmt::Assign { target, value, line } => {
                     self.expr(value);
+                    // A local's latest value, in the frame of the function being walked.
+                    if let Expr::Ident(name) = target {
+                        self.locals.push((self.bindings.len(), name.as_str(), value));
+                    }
                     let field = match target {
                         Expr::Member(_, f) => Some(f.as_str()),
                         Expr::Index(_, i) => match &**i {
@@ -275,6 +283,9 @@ impl<'a> Walker<'a, '_> {
                 }
             }
         }
+        if matches!(vocab::opaque_kind(c.callee.last_name()), Some(OpaqueKind::Grant | OpaqueKind::Revoke)) {
+            self.access_by_argument(c);
+        }
         if let Some(f) = self.idx.resolve_call(&c.callee) {
             let seen = self.recognised();
             self.follow(&c.args, f);
@@ -289,6 +300,15 @@ impl<'a> Walker<'a, '_> {
             if self.idx.is_external(f) && now.0 > seen.0 {
                 self.out.writes_access.insert(squash(c.callee.last_name()));
             }
+            // `s.Auth.BlockUser(ctx, id)` followed into calls that change state by name only
+            // (`userLimits.Set(..)` on a cache), with no access column among them: the helper's
+            // name says what they mean for access. Rows written without an access field (an
+            // ORM flush after a removed setter) say nothing, so the name is not believed then.
+            if let Some(kind @ (OpaqueKind::Grant | OpaqueKind::Revoke)) = says {
+                if now.0 == seen.0 && now.2 > seen.2 && now.1 == seen.1 {
+                    self.out.opaque.push(Opaque { name: c.callee.last_name().to_string(), kind, line: c.line });
+                }
+            }
             // A helper of another file in which billguard recognises nothing (no write,
             // lookup or refetch) although it calls things is still judged by its name, as
             // when it could not be seen; an empty helper, or one that only reads rows
@@ -298,6 +318,22 @@ impl<'a> Walker<'a, '_> {
             }
         }
         self.unresolved_call(c);
+    }
+
+    /// `UnblockUserIfNeeded(ctx, id, limit, isActive)` with `isActive := sub.Status != "canceled"`:
+    /// a call named for granting or revoking, told by an argument computed from the
+    /// subscription's status whether it should. That argument decides access: a write
+    /// named after the call, gated by the statuses it lets through.
+    fn access_by_argument(&mut self, c: &'a Call) {
+        for a in c.args.iter().filter(|a| a.name.is_none()) {
+            let resolved = self.returned(self.idx.value_of(self.bound(&a.value)));
+            let computed = matches!(resolved, Expr::Binary(..) | Expr::Unary(..) | Expr::Call(_));
+            if computed && vocab::is_subscription_status_value(resolved) {
+                let gate = self.gate(Some(resolved));
+                self.push_write(c.callee.last_name().to_string(), ValueKind::Derived, resolved.render(), c.line, gate, Some(resolved));
+                return;
+            }
+        }
     }
 
     /// How much the walk has recognised so far: writes, opaque calls, lookups, refetches.
@@ -354,6 +390,8 @@ impl<'a> Walker<'a, '_> {
         self.bindings.push(bound);
         self.func(f);
         self.bindings.pop();
+        let depth = self.bindings.len();
+        self.locals.retain(|(d, ..)| *d <= depth);
     }
 
     /// A call billguard cannot follow: judged by what it is (a DB write or read,
@@ -417,6 +455,16 @@ impl<'a> Walker<'a, '_> {
     }
 
     fn access_args(&mut self, c: &'a Call) {
+        // A local rebound from itself (`changeset = change(changeset, ...)`) must not loop.
+        if self.setter_depth >= MAX_DEPTH {
+            return;
+        }
+        self.setter_depth += 1;
+        self.access_args_at(c);
+        self.setter_depth -= 1;
+    }
+
+    fn access_args_at(&mut self, c: &'a Call) {
         // Parameters follow the SQL text: `db.ExecContext(ctx, sql, a, b)`, `pool.query(sql, [a, b])`.
         let sql_at = c.args.iter().position(|a| matches!(self.idx.value_of(&a.value), Expr::Str(s) if vocab::is_write_sql(s))).unwrap_or(0);
         let mut params: Vec<&'a Expr> = c.args.iter().skip(sql_at + 1).flat_map(|a| match &a.value {
@@ -558,6 +606,16 @@ impl<'a> Walker<'a, '_> {
     }
 
     fn access_object(&mut self, pairs: &'a [Pair]) {
+        // `attrs = %{attrs | plan: "pro"}`: an object rebound from itself must not loop.
+        if self.setter_depth >= MAX_DEPTH {
+            return;
+        }
+        self.setter_depth += 1;
+        self.access_object_at(pairs);
+        self.setter_depth -= 1;
+    }
+
+    fn access_object_at(&mut self, pairs: &'a [Pair]) {
         for p in pairs {
             let key = match &p.key {
                 Expr::Str(k) => k.as_str(),
@@ -635,6 +693,11 @@ impl<'a> Walker<'a, '_> {
     /// A parameter's argument in the current call chain, else the expression itself.
     fn bound(&self, e: &'a Expr) -> &'a Expr {
         if let Expr::Ident(n) = e {
+            // A local of the function being walked (its latest value), then its parameters.
+            let depth = self.bindings.len();
+            if let Some((.., v)) = self.locals.iter().rev().find(|(d, l, _)| *d == depth && *l == n.as_str()) {
+                return v;
+            }
             for frame in self.bindings.iter().rev() {
                 if let Some((_, v)) = frame.iter().find(|(p, _)| *p == n.as_str()) {
                     return v;

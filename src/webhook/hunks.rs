@@ -298,7 +298,10 @@ pub fn writes(line: &str, fields: &[String]) -> Vec<Write> {
             _ => 0,
         }).sum();
         let continues = line.trim_end().ends_with(',') && opens <= 0;
-        if !key.is_empty() && (!assignment || receiver || depth > 0 || sql || continues) {
+        // `blockedUsers: blockedUsers` (a constructor's dependency, a struct field from the
+        // local of its name) carries a value decided elsewhere; that line is judged itself.
+        let passed_on = !assignment && value_text.trim() == key && !sql;
+        if !key.is_empty() && !passed_on && (!assignment || receiver || depth > 0 || sql || continues) {
             if let Some(p) = polarity(key, &value(value_text), fields) {
                 out.push(Write { field: squash(key), polarity: p, call: false });
             }
@@ -642,8 +645,12 @@ pub fn touches_billing_state(hunks: &[Hunk], fields: &[String]) -> bool {
 pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::new();
     let mut seen = BTreeSet::new();
+    let error_helpers = added_error_answering_functions(hunks);
     for h in hunks {
         let mut new_line = h.new_start;
+        // The error answer moved into a function the change adds, which the hunk now calls
+        // (`body, ok := readPaddleBody(w, r)`, answering 400 itself): still answered.
+        let calls_error_helper = h.lines.iter().any(|(t, l)| *t == '+' && !is_definition(l) && error_helpers.iter().any(|n| l.contains(&format!("{n}("))));
         let hunk_adds_2xx = h.lines.iter().any(|(t, l)| *t == '+' && answers_2xx(l));
         let hunk_adds_error = h.lines.iter().any(|(t, l)| *t == '+' && answers_error(l));
         // The success answer may be unchanged context: the error answer before it is what went.
@@ -774,7 +781,7 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
                 push(rule, p.event, format!("{path}: the write of billing rows `{shown}` is removed and nothing in the diff writes them instead"), &mut out);
             }
             let acknowledged = hunk_adds_2xx || (hunk_keeps_2xx && in_error_branch(h, at));
-            if answers_error(text) && acknowledged && !hunk_adds_error && !errors_queued && !answers_unknown_events(h, at) && !answers_bad_signature(h, at) {
+            if answers_error(text) && acknowledged && !hunk_adds_error && !errors_queued && !calls_error_helper && !answers_unknown_events(h, at) && !answers_bad_signature(h, at) {
                 let p = here();
                 push("WH010", p.event, format!("{path}: the error answer `{shown}` is replaced by a success answer: a failure is acknowledged and never retried"), &mut out);
             }
@@ -809,6 +816,39 @@ fn pinned_after_copy(h: &Hunk, fields: &[String]) -> Vec<(&'static str, usize, S
 
 /// A function's definition line (`def update_subscription(org, id) do`, `async function
 /// grantAccess(user) {`): it declares parameters, it writes nothing.
+/// Functions whose definition line the change adds and whose body, as far as the
+/// hunk shows it (up to the next definition), answers an error.
+fn added_error_answering_functions(hunks: &[Hunk]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for h in hunks {
+        let kept: Vec<&(char, String)> = h.lines.iter().filter(|(t, _)| *t != '-').collect();
+        for (i, (t, l)) in kept.iter().enumerate() {
+            let Some(name) = (*t == '+').then(|| defined_name(l)).flatten() else { continue };
+            let body = kept[i + 1..].iter().take_while(|(_, b)| !is_definition(b));
+            if body.take(40).any(|(_, b)| answers_error(b)) {
+                out.insert(name.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The name a definition line defines: `func (s *Server) name(`, `def name`, `fn name<T>(`.
+fn defined_name(line: &str) -> Option<&str> {
+    if !is_definition(line) {
+        return None;
+    }
+    let t = line.trim_start();
+    let at = ["def ", "defp ", "function ", "fn ", "func "].iter().filter_map(|k| t.find(k).map(|i| i + k.len())).min()?;
+    let mut rest = t[at..].trim_start();
+    // A Go method's receiver.
+    if rest.starts_with('(') {
+        rest = rest.split_once(')')?.1.trim_start();
+    }
+    let name = rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '?' || c == '!')).next()?;
+    (name.len() >= 3).then_some(name)
+}
+
 fn is_definition(line: &str) -> bool {
     let t = line.trim_start();
     let t = ["pub ", "pub(crate) ", "export ", "async ", "public ", "private ", "protected ", "static "].iter().fold(t, |t, p| t.strip_prefix(p).unwrap_or(t));
@@ -1018,6 +1058,12 @@ mod tests {
         assert_eq!(w("'plan' => 'pro',"), [("plan".into(), Polarity::Grant)]);
         assert_eq!(w("account.user.remove_role(:pro) if account"), [("removerole".into(), Polarity::Revoke)]);
         assert_eq!(w("status: subscription.status,"), [("status".into(), Polarity::Sync)]);
+        assert_eq!(w("blockedUsers: blockedUsers,"), [], "a field given the local of its name passes a value on");
+        assert_eq!(defined_name("func (s *Server) readBody(w http.ResponseWriter) ([]byte, bool) {"), Some("readBody"));
+        assert_eq!(defined_name("  defp valid_signature?(params) do"), Some("valid_signature?"));
+        assert_eq!(defined_name("export async function loadUser(id: string) {"), Some("loadUser"));
+        assert_eq!(defined_name("const x = 1;"), None);
+        assert_eq!(w("blockedUsers: cache.blocked,"), [("blockedusers".into(), Polarity::Revoke)]);
         assert_eq!(w("u.Disabled = true"), [("disabled".into(), Polarity::Revoke)]);
         assert_eq!(w("UPDATE users SET is_pro = false WHERE id = $1"), [("ispro".into(), Polarity::Revoke)]);
         // Locals, comparisons, logging and comments are no writes.

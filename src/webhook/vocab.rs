@@ -539,11 +539,20 @@ pub fn opaque_kind(name: &str) -> Option<super::model::OpaqueKind> {
         "settimeout", "setinterval", "setimmediate", "setseconds", "setminutes", "sethours", "setdate", "setmonth", "setfullyear",
         "setmilliseconds", "settime", "setutcseconds", "setutcminutes", "setutchours", "setutcdate", "setutcmonth", "setutcfullyear",
         "setheader", "setstatus", "setcookie", "setlevel", "setlocale", "onerror", "once", "on",
+        // A mutex's lock and unlock.
+        "lock", "unlock", "rlock", "runlock", "trylock",
     ];
     if BUILTIN.contains(&s.as_str()) {
         return None;
     }
     let has = |ws: &[&str]| ws.iter().any(|w| s.contains(w));
+    // `UnblockUserIfNeeded` / `BlockUser`: a blocked user has no access.
+    if s.contains("unblock") {
+        return Some(OpaqueKind::Grant);
+    }
+    if s.starts_with("block") && s.len() > 5 {
+        return Some(OpaqueKind::Revoke);
+    }
     if has(&["revoke", "deactivate", "downgrade", "disable", "suspend", "removeaccess", "lockout", "expireaccess", "cancelaccess", "removerole", "deleterole", "droprole", "markascanceled", "markascancelled"])
         || s == "expire"
     {
@@ -801,6 +810,26 @@ pub fn events_with_prefix(prefix: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blocking_calls_move_access_and_a_mutex_does_not() {
+        use super::super::model::OpaqueKind;
+        assert_eq!(opaque_kind("BlockUser"), Some(OpaqueKind::Revoke));
+        assert_eq!(opaque_kind("UnblockUserIfNeeded"), Some(OpaqueKind::Grant));
+        for mutex in ["Unlock", "RUnlock", "Lock"] {
+            assert_eq!(opaque_kind(mutex), None, "{mutex}");
+        }
+        assert_eq!(opaque_kind("block"), None, "a bare `block` names no account");
+    }
+
+    #[test]
+    fn paddle_classic_alert_names_are_events_and_other_snake_words_are_not() {
+        assert!(is_event_type("subscription_cancelled"));
+        assert!(is_event_type("subscription_payment_succeeded"));
+        assert!(!is_event_type("subscription_plan"));
+        assert!(!is_event_type("user_created"));
+        assert_eq!(event_from_name("handle_subscription_payment_succeeded".trim_start_matches("handle_")), Some("subscription_payment_succeeded"));
+    }
 
     #[test]
     fn a_paid_invoice_flag_decides_access_but_amounts_and_dates_do_not() {

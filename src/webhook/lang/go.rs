@@ -76,7 +76,34 @@ fn func(n: Node, cx: &Cx, owner: Option<String>) -> Func {
         }
     }
     let body = n.child_by_field_name("body").map(|b| block(b, cx)).unwrap_or_default();
-    Func { name, params, body, line: src.line(n), owner, ..Func::default() }
+    let handles = n.child_by_field_name("body").map(|b| decoded_events(b, src)).unwrap_or_default();
+    Func { name, params, body, line: src.line(n), owner, handles, ..Func::default() }
+}
+
+/// A function per event, told by the SDK type it decodes the body into
+/// (`evt := &paddlenotification.SubscriptionCanceled{}`, `var e paddlenotification.TransactionCompleted`):
+/// the event it handles, when there is exactly one.
+fn decoded_events(body: Node, src: &Src) -> Vec<Expr> {
+    fn visit(n: Node, src: &Src, out: &mut std::collections::BTreeSet<&'static str>) {
+        if matches!(n.kind(), "composite_literal" | "var_spec") {
+            if let Some(t) = n.child_by_field_name("type").filter(|t| t.kind() == "qualified_type") {
+                let pkg = t.child_by_field_name("package").map_or("", |p| src.text(p));
+                let name = t.child_by_field_name("name").map_or("", |p| src.text(p));
+                if pkg == "paddle" || pkg.ends_with("notification") || pkg.ends_with("webhook") || pkg.ends_with("events") {
+                    // `paddle.SubscriptionCreatedEvent` (older SDKs) names it too.
+                    out.extend(crate::webhook::vocab::event_from_name(name.strip_suffix("Event").unwrap_or(name)));
+                }
+            }
+        }
+        if n.kind() != "func_literal" {
+            for c in named(n) {
+                visit(c, src, out);
+            }
+        }
+    }
+    let mut events = std::collections::BTreeSet::new();
+    visit(body, src, &mut events);
+    if events.len() == 1 { events.into_iter().map(|e| Expr::Str(e.to_string())).collect() } else { Vec::new() }
 }
 
 fn block(n: Node, cx: &Cx) -> Vec<Stmt> {
