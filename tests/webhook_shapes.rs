@@ -675,3 +675,44 @@ fn an_update_that_writes_active_only_for_a_paying_status_is_quiet() {
     let v = review(dir.path());
     assert!(!high_rules(&v).contains(&"WH011".to_string()), "{v:#}");
 }
+
+// ---------------------------------------------------------------------------
+// A handler file replaced by a re-export of another module handles what that module does.
+
+const JS_COPY: &str = r#"const stripe = require('stripe')(process.env.STRIPE_SECRET_KEY);
+const Users = require('../models/users');
+
+module.exports = async (req, res) => {
+  let event;
+  try {
+    event = stripe.webhooks.constructEvent(req.body, req.headers['stripe-signature'], process.env.STRIPE_WEBHOOK_SECRET);
+  } catch (err) {
+    return res.status(400).send('bad signature');
+  }
+  if (event.type === 'customer.subscription.deleted') {
+    await Users.updateOne({ customer: event.data.object.customer }, { hasPaidAccess: false });
+  }
+  res.json({ received: true });
+};
+"#;
+
+#[test]
+fn a_duplicate_handler_replaced_by_a_re_export_of_the_same_handling_is_quiet() {
+    let dir = committed_repo(&[("routes/webhook.js", JS_COPY), ("routes/webhooks.js", JS_COPY)]);
+    write(dir.path(), "routes/webhooks.js", "// kept for old imports\nconst webhook = require('./webhook');\nmodule.exports = webhook;\n");
+    let v = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+}
+
+#[test]
+fn a_handler_replaced_by_a_re_export_of_an_unverified_one_is_still_judged() {
+    let unverified = JS_COPY.replace(
+        "  try {\n    event = stripe.webhooks.constructEvent(req.body, req.headers['stripe-signature'], process.env.STRIPE_WEBHOOK_SECRET);\n  } catch (err) {\n    return res.status(400).send('bad signature');\n  }\n",
+        "  event = JSON.parse(req.body);\n",
+    );
+    assert_ne!(unverified, JS_COPY);
+    let dir = committed_repo(&[("routes/webhook.js", JS_COPY), ("routes/legacy.js", unverified.as_str())]);
+    write(dir.path(), "routes/webhook.js", "module.exports = require('./legacy');\n");
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH001".to_string()), "{v:#}");
+}

@@ -275,16 +275,22 @@ impl Views {
 /// Returns the model, the repository files followed, what could not be, and the files
 /// reached but not followed (too many reached: the review of this version is incomplete).
 fn model_in(lang: Language, path: &str, text: &str, fields: &[String], view: Option<(&resolve::RepoView, &resolve::ParseCache)>) -> (HandlerModel, Vec<String>, Vec<String>, Vec<String>) {
-    let parsed = lang::parse(lang, text);
     match view {
         Some((view, cache)) => {
+            // A file that only re-exports another module handles what that module handles.
+            let target = resolve::reexported_file(view, path, lang, text).and_then(|t| view.read_one(&t).map(|text| (t, text)));
+            let (path, text, lang) = match &target {
+                Some((t, text)) => (t.as_str(), text.as_str(), Language::of_path(t).unwrap_or(lang)),
+                None => (path, text, lang),
+            };
+            let parsed = lang::parse(lang, text);
             let reach = resolve::reach(view, path, lang, text, cache);
             let model = extract::build_with(&parsed, fields, Some(&reach));
-            let followed = reach.files.iter().map(|f| f.path.clone()).collect();
+            let followed = reach.files.iter().map(|f| f.path.clone()).chain(target.iter().map(|(t, _)| t.clone())).collect();
             let skipped = reach.unresolved.clone();
             (model, followed, skipped, reach.not_followed.clone())
         }
-        None => (extract::build(&parsed, fields), Vec::new(), Vec::new(), Vec::new()),
+        None => (extract::build(&lang::parse(lang, text), fields), Vec::new(), Vec::new(), Vec::new()),
     }
 }
 
@@ -736,6 +742,11 @@ fn line_review(changes: &[FileChange], analyzed: &[Analyzed], model_findings: &[
             }
             let (Some(b), Some(a)) = (text(&c.before), text(&c.after)) else { return None };
             Language::of_path(path)?;
+            // Replaced by a re-export of another module: its code moved there, and the model
+            // (built from that module) judges what it does now.
+            if resolve::reexport_spec(a).is_some() && !b.is_empty() {
+                return None;
+            }
             Some((c, path, hunks::of_texts(b, a, 25)))
         })
         .collect();

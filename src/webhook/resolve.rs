@@ -466,6 +466,39 @@ fn is_ident(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '$') && !s.chars().next().is_some_and(|c| c.is_ascii_digit())
 }
 
+/// The module a JavaScript/TypeScript file only re-exports (`module.exports = require('./webhook')`,
+/// `export * from './webhook'`, `export { default } from './webhook'`): the specifier, when
+/// that one statement (with comments and a `'use strict'`) is the whole file.
+pub fn reexport_spec(text: &str) -> Option<&str> {
+    static SHAPE: OnceLock<Regex> = OnceLock::new();
+    let shape = re(&SHAPE, r#"^(?:module\.exports\s*=\s*require\(\s*|export\s+(?:\*|\{\s*default(?:\s*,[^}]*)?\})\s+from\s+)['"]([^'"]+)['"]\s*\)?\s*;?$"#);
+    let mut code = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("//") && !l.starts_with("/*") && !l.starts_with('*') && !l.trim_end_matches(';').trim_matches(['\'', '"']).eq("use strict"));
+    let first = code.next()?;
+    let spec = match code.next() {
+        None => shape.captures(first).and_then(|c| c.get(1)).map(|m| m.as_str()),
+        // `const webhook = require('./webhook'); module.exports = webhook;`
+        Some(second) => {
+            static BOUND: OnceLock<Regex> = OnceLock::new();
+            let bound = re(&BOUND, r#"^(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*require\(\s*['"]([^'"]+)['"]\s*\)\s*;?$"#);
+            let c = bound.captures(first)?;
+            let exported = second.strip_prefix("module.exports")?.trim_start().strip_prefix('=')?.trim().trim_end_matches(';').trim();
+            (code.next().is_none() && exported == &c[1]).then(|| c.get(2).map(|m| m.as_str())).flatten()
+        }
+    };
+    spec.filter(|spec| spec.starts_with('.'))
+}
+
+/// The repository file a re-exporting file stands for.
+pub fn reexported_file(view: &RepoView, path: &str, lang: Language, text: &str) -> Option<String> {
+    if !matches!(lang, Language::JavaScript | Language::TypeScript) {
+        return None;
+    }
+    resolve_js(view, path, reexport_spec(text)?).into_iter().next().filter(|p| p != path)
+}
+
 const JS_EXTENSIONS: &[&str] = &["", ".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", "/index.ts", "/index.tsx", "/index.js", "/index.mjs"];
 
 fn resolve_js(view: &RepoView, from: &str, spec: &str) -> Vec<String> {
@@ -1023,6 +1056,16 @@ pub fn snake_case(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_file_that_only_re_exports_names_its_module() {
+        assert_eq!(reexport_spec("module.exports = require('./webhook');\n"), Some("./webhook"));
+        assert_eq!(reexport_spec("'use strict';\n// alias\nexport * from \"./stripe\";\n"), Some("./stripe"));
+        assert_eq!(reexport_spec("/**\n * alias\n */\nconst w = require('./webhook');\nmodule.exports = w;\n"), Some("./webhook"));
+        assert_eq!(reexport_spec("const w = require('./webhook');\nmodule.exports = other;\n"), None);
+        assert_eq!(reexport_spec("module.exports = require('stripe');\n"), None, "a package is not the app's code");
+        assert_eq!(reexport_spec("module.exports = require('./a');\nconsole.log('x');\n"), None);
+    }
+
     use super::*;
 
     fn view(files: &[(&str, &str)]) -> RepoView {
