@@ -65,8 +65,7 @@ impl Problem {
     /// Only a builder new to the event counts: one the base wrote through as well hid
     /// nothing the base showed.
     fn unless_untraced(mut self, before: &EventModel, after: &EventModel) -> Self {
-        let known: BTreeSet<&str> = before.untraced_attributes.iter().map(|(_, b)| b.as_str()).collect();
-        if let Some((_, builder)) = after.untraced_attributes.iter().find(|(_, b)| !known.contains(b.as_str())) {
+        if let Some(builder) = after.untraced_attributes.difference(&before.untraced_attributes).next() {
             self.what = format!("{}; but the attributes are now built by `{builder}`, whose result billguard does not read: check that it still sets them", self.what);
             self.severity = Some(Severity::Medium);
             self = self.with("untraced_attributes", builder.clone());

@@ -61,7 +61,7 @@ struct Walker<'a, 'w> {
     bindings: Vec<Vec<(&'a str, &'a Expr)>>,
     /// Locals assigned so far, with the depth of `bindings` they belong to.
     locals: Vec<(usize, &'a str, &'a Expr)>,
-    /// How deep [`Walker::access_args`] has gone into the setter calls of one write.
+    /// How deep [`Walker::nested`] has gone into the values of one write.
     setter_depth: usize,
     /// Writing fields a changeset casts from attributes built elsewhere: what the
     /// values hold, and whether a status decided them, is not seen (no WH016 claim).
@@ -454,14 +454,20 @@ impl<'a> Walker<'a, '_> {
         }
     }
 
-    fn access_args(&mut self, c: &'a Call) {
-        // A local rebound from itself (`changeset = change(changeset, ...)`) must not loop.
+    /// Runs `read` one level deeper into the values of one write, unless already
+    /// [`MAX_DEPTH`] deep: a local rebound from itself (`changeset = change(changeset, ...)`,
+    /// `attrs = %{attrs | plan: "pro"}`) would otherwise loop.
+    fn nested(&mut self, read: impl FnOnce(&mut Self)) {
         if self.setter_depth >= MAX_DEPTH {
             return;
         }
         self.setter_depth += 1;
-        self.access_args_at(c);
+        read(self);
         self.setter_depth -= 1;
+    }
+
+    fn access_args(&mut self, c: &'a Call) {
+        self.nested(|w| w.access_args_at(c));
     }
 
     fn access_args_at(&mut self, c: &'a Call) {
@@ -549,7 +555,7 @@ impl<'a> Walker<'a, '_> {
         let pairs = match f.body.last() {
             Some(Stmt::Return { value: Some(Expr::Object(pairs)), .. } | Stmt::Expr(Expr::Object(pairs), _)) => pairs,
             _ => {
-                self.out.untraced_attributes.insert((c.line, c.callee.render()));
+                self.out.untraced_attributes.insert(c.callee.render());
                 return;
             }
         };
@@ -606,13 +612,7 @@ impl<'a> Walker<'a, '_> {
     }
 
     fn access_object(&mut self, pairs: &'a [Pair]) {
-        // `attrs = %{attrs | plan: "pro"}`: an object rebound from itself must not loop.
-        if self.setter_depth >= MAX_DEPTH {
-            return;
-        }
-        self.setter_depth += 1;
-        self.access_object_at(pairs);
-        self.setter_depth -= 1;
+        self.nested(|w| w.access_object_at(pairs));
     }
 
     fn access_object_at(&mut self, pairs: &'a [Pair]) {

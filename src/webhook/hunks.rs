@@ -839,7 +839,7 @@ fn defined_name(line: &str) -> Option<&str> {
         return None;
     }
     let t = line.trim_start();
-    let at = ["def ", "defp ", "function ", "fn ", "func "].iter().filter_map(|k| t.find(k).map(|i| i + k.len())).min()?;
+    let at = DEFINITION_KEYWORDS.iter().filter_map(|k| t.find(k).map(|i| i + k.len())).min()?;
     let mut rest = t[at..].trim_start();
     // A Go method's receiver.
     if rest.starts_with('(') {
@@ -849,11 +849,14 @@ fn defined_name(line: &str) -> Option<&str> {
     (name.len() >= 3).then_some(name)
 }
 
+/// The keywords that open a function definition, in the languages billguard reads.
+const DEFINITION_KEYWORDS: &[&str] = &["def ", "defp ", "function ", "fn ", "func "];
+
 fn is_definition(line: &str) -> bool {
     let t = line.trim_start();
     let t = ["pub ", "pub(crate) ", "export ", "async ", "public ", "private ", "protected ", "static "].iter().fold(t, |t, p| t.strip_prefix(p).unwrap_or(t));
     let t = t.strip_prefix("async ").unwrap_or(t);
-    ["def ", "defp ", "function ", "fn ", "func "].iter().any(|k| t.starts_with(k))
+    DEFINITION_KEYWORDS.iter().any(|k| t.starts_with(k))
 }
 
 /// Whether the line at `at` sits inside a multi-line import list: an `import {` (or

@@ -104,9 +104,9 @@ pub struct EventModel {
     pub writes_access: BTreeSet<String>,
     /// Writes whose attributes a function of the app builds in a way the walk does
     /// not read (`parse_params(params)` reducing over a field table): which fields
-    /// they set is not seen. `(line, builder)`.
+    /// they set is not seen. The builders, as called.
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
-    pub untraced_attributes: BTreeSet<(u32, String)>,
+    pub untraced_attributes: BTreeSet<String>,
 }
 
 /// One database write's shape and the table or model it writes.
