@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use super::model::{EventModel, HandlerModel, KeyedOn, OpaqueKind, StatusGate, Tolerance, ValueKind};
+use super::model::{AccessWrite, EventModel, HandlerModel, KeyedOn, OpaqueKind, StatusGate, Tolerance, ValueKind};
 use super::timing::WriteShape;
 use super::vocab::{self, UNPAID_STATUSES};
 use crate::report::{Finding, Severity};
@@ -385,7 +385,37 @@ fn relational(b: &HandlerModel, a: &HandlerModel, ctx: &Context) -> Vec<Problem>
         );
     }
     plan_drift(b, a, ctx, &mut out);
+    for p in out.iter_mut().filter(|p| matches!(p.rule, "WH004" | "WH005" | "WH008")) {
+        if let Some(now) = follows_subscription_status(&p.event, p.rule, b, a) {
+            p.what = format!("{}; but access now follows the subscription's status: {now}. Check that every case the old event covered still reaches it", p.what);
+            p.severity = Some(Severity::Medium);
+        }
+    }
     out
+}
+
+/// A grant or revocation lost on a payment event (`charge.succeeded`, `invoice.payment_failed`)
+/// while the change makes a subscription update grant or revoke by the subscription's status:
+/// access moved from payments to the subscription's state, which is how the provider
+/// recommends keeping it. Describes the new write.
+fn follows_subscription_status(event: &str, rule: &str, b: &HandlerModel, a: &HandlerModel) -> Option<String> {
+    let success = matches!(event, "charge.succeeded" | "invoice.paid" | "invoice.payment_succeeded" | "payment_intent.succeeded");
+    let failure = matches!(event, "charge.failed" | "invoice.payment_failed" | "payment_intent.payment_failed");
+    let want = match rule {
+        "WH004" if success => ValueKind::Grant,
+        "WH005" if failure => ValueKind::Revoke,
+        "WH008" if success => ValueKind::Grant,
+        "WH008" if failure => ValueKind::Revoke,
+        _ => return None,
+    };
+    let by_status = |w: &AccessWrite| w.value == want && matches!(&w.gate, StatusGate::Allow(s) if !s.is_empty());
+    a.events.iter().filter(|(n, _)| carries_any_status(n)).find_map(|(n, ea)| {
+        let w = ea.access_writes.iter().find(|w| by_status(w))?;
+        let before = b.events.get(n).is_some_and(|eb| eb.access_writes.iter().any(|v| v.field == w.field && by_status(v)));
+        let StatusGate::Allow(s) = &w.gate else { return None };
+        let verb = if want == ValueKind::Grant { "grants" } else { "revokes" };
+        (!before).then(|| format!("{n} {verb} `{}` when the status is {}", w.field, s.iter().cloned().collect::<Vec<_>>().join(" or ")))
+    })
 }
 
 /// WH020: the write no longer survives events arriving out of order, or the

@@ -89,8 +89,10 @@ fn scan<'a>(stmts: &'a [Stmt], idx: &Index<'a>, found: &mut Found<'a>) {
                         found.unhandled = block_answer(&c.body).or(found.unhandled);
                     }
                     if !c.body.is_empty() || c.is_default {
+                        let handler = returned_handler(&c.body, idx);
                         for (ev, l) in pending.drain(..) {
-                            found.dispatches.push(Dispatch { event: ev, line: l, body: Body::Stmts(&c.body) });
+                            let body = handler.map_or(Body::Stmts(&c.body), Body::Func);
+                            found.dispatches.push(Dispatch { event: ev, line: l, body });
                         }
                     }
                     scan(&c.body, idx, found);
@@ -100,6 +102,7 @@ fn scan<'a>(stmts: &'a [Stmt], idx: &Index<'a>, found: &mut Found<'a>) {
                 }
             }
             Stmt::If { cond, then, els, line } => {
+                let cond = predicate_test(cond, idx).unwrap_or(cond);
                 let (mut pos, mut neg) = (Vec::new(), Vec::new());
                 cond_events(cond, idx, false, &mut pos, &mut neg);
                 let also = other_conjuncts(cond, idx);
@@ -155,11 +158,25 @@ fn scan<'a>(stmts: &'a [Stmt], idx: &Index<'a>, found: &mut Found<'a>) {
     }
 }
 
-/// Functions of other files the event is handed to, with the line of the call (at most three).
+/// A case that hands back the function handling its event (`case 'invoice.paid':
+/// return onInvoicePaid;` in a `getEventHandler(type)` the route then calls): that function.
+fn returned_handler<'a>(body: &'a [Stmt], idx: &Index<'a>) -> Option<&'a super::lang::syntax::Func> {
+    match body {
+        [Stmt::Return { value: Some(e @ (Expr::Ident(_) | Expr::Member(..))), .. }] => idx.resolve_call(e),
+        _ => None,
+    }
+}
+
+/// Functions of other files the event is handed to, with the line of the call (at most
+/// three): `applyStripeEvent(db, event)`, or a lookup by its type (`getEventHandler(event.type)`).
 fn delegated<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Vec<(&'a super::lang::syntax::Func, u32)> {
     let mut out: Vec<(&'a super::lang::syntax::Func, u32)> = Vec::new();
+    let is_event = |e: &Expr| matches!(e, Expr::Ident(n) if matches!(n.as_str(), "event" | "evt" | "stripeEvent" | "stripe_event" | "webhookEvent"));
     super::lang::syntax::each_call(stmts, &mut |c| {
-        let passes_event = c.args.iter().any(|a| matches!(&a.value, Expr::Ident(n) if matches!(n.as_str(), "event" | "evt" | "stripeEvent" | "stripe_event" | "webhookEvent")));
+        let passes_event = c.args.iter().any(|a| match &a.value {
+            Expr::Member(o, p) => is_event(o) && matches!(p.as_str(), "type" | "event_type" | "eventType"),
+            e => is_event(e),
+        });
         if !passes_event || out.len() >= 3 {
             return;
         }
@@ -192,6 +209,16 @@ fn other_conjuncts<'a>(cond: &'a Expr, idx: &Index) -> Vec<&'a Expr> {
         other if has_events(other, idx) => Vec::new(),
         other => vec![other],
     }
+}
+
+/// The test a predicate method of the file makes (`if charge_succeeded?` where
+/// `def charge_succeeded? = "charge.succeeded" == event_type`), when it tests the
+/// event type. One level only: a predicate calling another is not followed.
+fn predicate_test<'a>(cond: &'a Expr, idx: &Index<'a>) -> Option<&'a Expr> {
+    let test = idx.predicate_body(cond)?;
+    let (mut pos, mut neg) = (Vec::new(), Vec::new());
+    cond_events(test, idx, false, &mut pos, &mut neg);
+    (!pos.is_empty() || !neg.is_empty()).then_some(test)
 }
 
 fn has_events(cond: &Expr, idx: &Index) -> bool {

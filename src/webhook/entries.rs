@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::flow;
 use super::index::Index;
-use super::lang::syntax::{Expr, Func, Stmt, each_assign, each_call, each_expr};
+use super::lang::syntax::{Call, Expr, Func, Stmt, each_assign, each_call, each_expr, last_line};
 use super::model::{Deferral, Entry};
 use super::timing;
 
@@ -48,7 +48,7 @@ pub fn entries(idx: &Index, sites: &BTreeSet<u32>) -> Vec<Entry> {
     };
     let candidates: Vec<&(&Func, u32, u32)> = funcs
         .iter()
-        .filter(|(f, ..)| f.name.is_empty() || !idx.called.contains(f.name.as_str()))
+        .filter(|(f, ..)| !called_locally(idx, f))
         .filter(|(f, ..)| reaches(f))
         .collect();
     // The outermost of them: a lambda inside a route belongs to the route.
@@ -85,7 +85,7 @@ pub fn deferred_spans(stmts: &[Stmt], idx: &Index) -> Vec<(u32, u32, Deferral)> 
             for p in parts {
                 let f = match p {
                     Expr::Lambda(f) => Some(&**f),
-                    Expr::Call(inner) => match &inner.callee {
+                    Expr::Call(inner) => match &promise_origin(inner).callee {
                         Expr::Lambda(f) => Some(&**f),
                         callee => idx.funcs.get(callee.last_name()).copied(),
                     },
@@ -101,6 +101,27 @@ pub fn deferred_spans(stmts: &[Stmt], idx: &Index) -> Vec<(u32, u32, Deferral)> 
         })
     });
     out
+}
+
+/// Whether the file's own code calls `f`, by its name or by the name it is bound
+/// to (`const processAlert = async (req) => {...}` is called as `processAlert(req)`).
+fn called_locally(idx: &Index, f: &Func) -> bool {
+    if !f.name.is_empty() {
+        return idx.called.contains(f.name.as_str());
+    }
+    idx.funcs.iter().any(|(name, g)| std::ptr::eq(*g, f) && idx.called.contains(*name))
+}
+
+/// The call a promise chain starts from: `processAlert(req)` in
+/// `processAlert(req).then(log).catch(report)`.
+fn promise_origin(c: &Call) -> &Call {
+    match &c.callee {
+        Expr::Member(o, m) if matches!(m.as_str(), "then" | "catch" | "finally") => match &**o {
+            Expr::Call(inner) => promise_origin(inner),
+            _ => c,
+        },
+        _ => c,
+    }
 }
 
 /// `from` and the file's functions they call, transitively (bounded).
@@ -177,30 +198,4 @@ fn called_names(stmts: &[Stmt]) -> BTreeSet<String> {
         }
     });
     out
-}
-
-/// The last line a block's statements reach.
-fn last_line(stmts: &[Stmt]) -> u32 {
-    let mut max = 0;
-    for s in stmts {
-        let (line, inner): (u32, Vec<&[Stmt]>) = match s {
-            Stmt::Expr(_, l) | Stmt::Assign { line: l, .. } | Stmt::Return { line: l, .. } | Stmt::Throw { line: l, .. } => (*l, vec![]),
-            Stmt::If { then, els, line, .. } => (*line, vec![then, els]),
-            Stmt::Switch { cases, line, .. } => (*line, cases.iter().map(|c| c.body.as_slice()).collect()),
-            Stmt::Try { body, catches, finally, line } => {
-                let mut v: Vec<&[Stmt]> = vec![body, finally];
-                v.extend(catches.iter().map(|(c, _)| c.as_slice()));
-                (*line, v)
-            }
-            Stmt::Block { body, line, .. } => (*line, vec![body]),
-            Stmt::Func(f) => (f.line, vec![&f.body]),
-            Stmt::Class { line, .. } => (*line, vec![]),
-            Stmt::Break => (0, vec![]),
-        };
-        max = max.max(line);
-        for b in inner {
-            max = max.max(last_line(b));
-        }
-    }
-    max
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use super::dispatch::Found;
 use super::effects::block_answer;
 use super::index::Index;
-use super::lang::syntax::{Call, Expr, Func, Stmt, each_expr, ends, squash};
+use super::lang::syntax::{Call, Expr, Func, Stmt, each_expr, each_if, ends, last_line, squash};
 use super::model::{BodyKind, ErrorPath, Idempotency, KeyedOn, Status, Tolerance, Verification};
 use super::vocab;
 
@@ -34,7 +34,32 @@ struct VerifyScan<'a, 'i> {
 pub fn verification<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Option<Verification> {
     let mut scan = VerifyScan { idx, top: stmts, frames: Vec::new(), found: None, cond_of: None };
     scan.block(stmts);
+    if let Some(v) = scan.found.as_mut().filter(|v| v.fail_open.is_none()) {
+        v.fail_open = skipped_at_call_site(stmts, idx, v.line);
+    }
     scan.found.or_else(|| library_verification(stmts, idx)).or_else(|| framework_verification(idx))
+}
+
+/// A verification inside a helper of the file (`isValidSignature($body, $sig, $secret)`)
+/// that its caller skips: `if (!empty($secret) && !$this->isValidSignature(...)) return 400`.
+fn skipped_at_call_site(stmts: &[Stmt], idx: &Index, line: u32) -> Option<String> {
+    let helper = idx
+        .all
+        .iter()
+        .filter(|f| !f.name.is_empty() && f.line <= line && line <= last_line(&f.body))
+        .min_by_key(|f| last_line(&f.body) - f.line)?;
+    let calls_helper = |e: &Expr| {
+        let mut found = false;
+        e.walk(&mut |x| found |= matches!(x, Expr::Call(c) if c.callee.last_name() == helper.name));
+        found
+    };
+    let mut reason = None;
+    each_if(stmts, &mut |cond, then| {
+        if reason.is_none() {
+            reason = skipping_guard_of(cond, then, &calls_helper);
+        }
+    });
+    reason
 }
 
 /// A library configured to verify before the handler runs (`StripeEvent.signing_secret = ...`).
@@ -210,7 +235,7 @@ impl<'a> VerifyScan<'a, '_> {
                 }
                 Frame::Branch { other, cond, in_else } => {
                     let unverified_parse = other.iter().any(stmt_parses_body);
-                    let relevant = ["secret", "env", "skip", "verif", "signature", "sig", "production", "debug", "test", "dev"]
+                    let relevant = ["secret", "key", "env", "skip", "verif", "signature", "sig", "production", "debug", "test", "dev"]
                         .iter()
                         .any(|w| cond.mentions(w));
                     if unverified_parse || (relevant && !ends(other)) {
@@ -226,6 +251,8 @@ impl<'a> VerifyScan<'a, '_> {
     fn describe(&self, c: &'a Call, fail_open: Option<String>) -> Verification {
         let payload = c.args.iter().find(|a| matches!(a.name.as_deref(), Some("payload" | "body" | "data"))).or(c.args.first());
         let (body, body_text) = match payload {
+            // An event fetched from the API by id is checked over nothing the request sent.
+            _ if vocab::is_event_fetch(c) => (BodyKind::Raw, String::new()),
             Some(a) => (body_kind(&a.value, self.idx, 0), a.value.render()),
             None => (BodyKind::Unknown, String::new()),
         };
@@ -341,6 +368,12 @@ fn message_kind(e: &Expr, idx: &Index) -> BodyKind {
 /// return 400`, `if signature and not compare_digest(..)`. A request without the header
 /// (or a deployment without the secret) skips the check and is processed.
 fn skipping_guard(cond: &Expr, then: &[Stmt]) -> Option<String> {
+    skipping_guard_of(cond, then, &contains_verify)
+}
+
+/// [`skipping_guard`] for a check told by `is_check` (a verifying call, or a call of a
+/// helper that verifies).
+fn skipping_guard_of(cond: &Expr, then: &[Stmt], is_check: &dyn Fn(&Expr) -> bool) -> Option<String> {
     fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
         match e {
             Expr::Binary(op, l, r) if op == "&&" => {
@@ -355,7 +388,7 @@ fn skipping_guard(cond: &Expr, then: &[Stmt]) -> Option<String> {
     }
     let mut parts = Vec::new();
     conjuncts(cond, &mut parts);
-    let at = parts.iter().position(|p| contains_verify(p))?;
+    let at = parts.iter().position(|p| is_check(p))?;
     // The mismatch is what rejects: the check is negated (`!equal(..)`, `not compare_digest(..)`).
     let negated = matches!(parts[at], Expr::Unary(op, _) if op == "!" || op == "not")
         || matches!(parts[at], Expr::Binary(op, l, r) if (op == "==" || op == "!=") && (matches!(**l, Expr::Bool(_)) || matches!(**r, Expr::Bool(_))));

@@ -195,6 +195,24 @@ impl<'a> Index<'a> {
     }
 
     /// An identifier's assigned value when there is exactly one (constants, `const x = ...`).
+    /// The expression a predicate method of the file returns, for a bare call of it
+    /// (`charge_succeeded?` where `def charge_succeeded? = "charge.succeeded" == event_type`).
+    pub fn predicate_body(&self, e: &Expr) -> Option<&'a Expr> {
+        let name = match e {
+            Expr::Ident(n) => n,
+            Expr::Call(c) if c.args.is_empty() => match &c.callee {
+                Expr::Ident(n) => n,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let f = self.funcs.get(name.as_str())?;
+        match f.body.as_slice() {
+            [Stmt::Return { value: Some(v), .. }] | [Stmt::Expr(v, _)] if f.params.is_empty() => Some(v),
+            _ => None,
+        }
+    }
+
     pub fn value_of(&self, e: &'a Expr) -> &'a Expr {
         let mut cur = e;
         for _ in 0..3 {

@@ -376,20 +376,34 @@ fn verified_by_caller(analyzed: &mut [Analyzed]) {
 /// A handler file deleted and another added that handles some of the same
 /// events (`views.py` split into `views/payment.py`, too changed for git to
 /// call it a rename): the new file is the old one moved, compared with it
-/// rather than reviewed as new code.
+/// rather than reviewed as new code. The same holds between two kept files when
+/// the handler leaves one and lands in the other (`users/views.py` to `api/v1/views.py`).
 fn pair_moves(analyzed: &mut Vec<Analyzed>) {
     let events = |m: &Option<HandlerModel>| m.as_ref().map(|m| m.events.keys().cloned().collect::<BTreeSet<String>>()).unwrap_or_default();
     let mut i = 0;
     while i < analyzed.len() {
-        let added = analyzed[i].before.is_none() && analyzed[i].after.is_some() && analyzed[i].change == "added";
         let handled = events(&analyzed[i].after);
-        let from = added
-            .then(|| analyzed.iter().position(|d| d.change == "deleted" && d.after.is_none() && d.lang == analyzed[i].lang && !events(&d.before).is_disjoint(&handled)))
-            .flatten();
+        let gained = !handled.is_empty() && events(&analyzed[i].before).is_empty() && matches!(analyzed[i].change, "added" | "modified");
+        // A file that now hands its events to the other (a queued job) delegates; it did not move.
+        let lost = |d: &Analyzed| {
+            events(&d.after).is_empty() && d.lang == analyzed[i].lang && !events(&d.before).is_disjoint(&handled) && !d.helpers.contains(&analyzed[i].path)
+        };
+        let from = gained.then(|| analyzed.iter().enumerate().position(|(j, d)| j != i && matches!(d.change, "deleted" | "modified") && lost(d))).flatten();
         let Some(j) = from else {
             i += 1;
             continue;
         };
+        if analyzed[j].change == "modified" {
+            // The old file stays (with its other code); its handler is now compared here.
+            let before = analyzed[j].before.take();
+            let from_path = analyzed[j].path.clone();
+            let a = &mut analyzed[i];
+            a.before = before;
+            a.old_path = Some(from_path);
+            a.before_handler = true;
+            i += 1;
+            continue;
+        }
         let gone = analyzed.remove(j);
         let i2 = if j < i { i - 1 } else { i };
         let a = &mut analyzed[i2];

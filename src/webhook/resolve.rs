@@ -754,10 +754,10 @@ fn class_file(view: &RepoView, class_path: &str, ext: &str) -> Vec<String> {
 }
 
 /// Capitalised names used as call receivers: `SubscriptionService.call(...)`,
-/// `Billing::Sync.new(x).run`, `BillingService::activate(...)`.
+/// `Billing::Sync.new(x).run`, `BillingService::activate(...)`, `Payments::HandleEvent.(event)`.
 fn constants(text: &str) -> BTreeSet<String> {
     static CONST: OnceLock<Regex> = OnceLock::new();
-    let pattern = re(&CONST, r"\b((?:[A-Z][A-Za-z0-9]*::)*[A-Z][A-Za-z0-9]+)(?:\.|::|->)(?:new\b|[a-z_]\w*[!?]?\s*\(|[a-z_]\w*[!?]?\b)");
+    let pattern = re(&CONST, r"\b((?:[A-Z][A-Za-z0-9]*::)*[A-Z][A-Za-z0-9]+)(?:\.|::|->)(?:new\b|\(|[a-z_]\w*[!?]?\s*\(|[a-z_]\w*[!?]?\b)");
     pattern
         .captures_iter(text)
         .map(|c| c[1].to_string())
@@ -1278,5 +1278,12 @@ class StripeJob
         assert_eq!(snake_case("SubscriptionService"), "subscription_service");
         assert_eq!(snake_case("HTTPClient"), "http_client");
         assert_eq!(snake_case("Billing"), "billing");
+    }
+
+    #[test]
+    fn ruby_call_shorthand_names_its_class() {
+        let found = constants("Payments::Stripe::HandleEvent.(event)\nSync.call(x)\n");
+        assert!(found.contains("Payments::Stripe::HandleEvent"), "{found:?}");
+        assert!(found.contains("Sync"));
     }
 }

@@ -123,6 +123,11 @@ pub const KNOWN_EVENTS: &[&str] = &[
 /// `CustomerSubscriptionDeleted`, `customer_subscription_deleted` or
 /// `CUSTOMER_SUBSCRIPTION_DELETED` -> `customer.subscription.deleted`.
 pub fn event_from_name(name: &str) -> Option<&'static str> {
+    // An alert name written as it is (`subscription_created:` as an object key) is
+    // that alert, not the Paddle Billing event its letters also spell.
+    if let Some(e) = SNAKE_EVENTS.iter().find(|e| **e == name) {
+        return Some(e);
+    }
     let s = squash(name);
     KNOWN_EVENTS.iter().chain(SNAKE_EVENTS).copied().find(|e| squash(&e.replace('.', "")) == s)
 }
@@ -377,7 +382,14 @@ const WRITE_METHODS: &[&str] = &[
     // ActiveRecord, Eloquent, GORM, Ecto
     "updateall", "updates", "updatecolumn", "updatecolumns", "updateattribute", "updateattributes", "insertall", "upsertall",
     "deleteall", "destroyall", "insertorupdate", "updateorinsert", "forcedelete", "savequietly", "updatequietly", "touch",
+    // Objection.js (`subscription.$query().patchAndFetch(attrs)`, `Model.query().insertAndFetch(row)`)
+    "patchandfetch", "patchandfetchbyid", "updateandfetch", "updateandfetchbyid", "insertandfetch", "insertgraph",
+    "insertgraphandfetch", "upsertgraph", "upsertgraphandfetch", "deletebyid",
 ];
+
+/// Receivers whose `patch` is an HTTP request or a route, not a row update
+/// (`axios.patch(url)`, `router.patch('/x', handler)`).
+const HTTP_PATCH_RECEIVERS: &[&str] = &["axios", "http", "https", "client", "api", "request", "got", "ky", "superagent", "router", "app", "route", "routes", "server", "fastify"];
 
 /// Does this call write to the app's database (or another store)?
 pub fn is_db_write(call: &Call) -> bool {
@@ -390,6 +402,11 @@ pub fn is_db_write(call: &Call) -> bool {
         let root = receiver_root(&call.callee).unwrap_or_default().to_ascii_lowercase();
         return !["headers", "res", "response", "url", "params", "searchparams", "map", "cache", "metadata", "self"].contains(&root.as_str())
             || name != "set";
+    }
+    // An ORM's `patch` (Objection `$query().patch(attrs)`, Eloquent-like builders).
+    if name == "patch" {
+        let root = receiver_root(&call.callee).unwrap_or_default().to_ascii_lowercase();
+        return !root.is_empty() && !HTTP_PATCH_RECEIVERS.contains(&root.as_str());
     }
     if ["execute", "executeraw", "query", "queryraw", "raw", "sql", "run", "exec", "executemany", "unsafe", "statement", "affectingstatement"]
         .contains(&name.as_str())
@@ -495,6 +512,15 @@ pub fn is_verify_call(call: &Call) -> bool {
         || (name == "verify" && receiver_root(&call.callee).is_some_and(|r| squash(&r).contains("verifier")))
         || (name == "verify" && squash(&call.callee.render()).contains("verifier"))
         || is_validity_check(call)
+        || is_event_fetch(call)
+}
+
+/// The event read back from the provider's API (`stripe.Event.retrieve(id)`,
+/// `Stripe::Event.list(...)`, `stripe.events.retrieve(id)`): what it holds came from
+/// the provider itself, so it is as good as a verified signature.
+pub fn is_event_fetch(call: &Call) -> bool {
+    let Expr::Member(recv, method) = &call.callee else { return false };
+    is_provider_api(call) && matches!(squash(method).as_str(), "retrieve" | "list") && matches!(squash(recv.last_name()).as_str(), "event" | "events")
 }
 
 /// A check named for what it validates (`Billing.Paddle.valid_signature?(params)`,
@@ -829,6 +855,9 @@ mod tests {
         assert!(!is_event_type("subscription_plan"));
         assert!(!is_event_type("user_created"));
         assert_eq!(event_from_name("handle_subscription_payment_succeeded".trim_start_matches("handle_")), Some("subscription_payment_succeeded"));
+        // Written as is, an alert name is the alert; spelled another way it is the Paddle Billing event.
+        assert_eq!(event_from_name("subscription_created"), Some("subscription_created"));
+        assert_eq!(event_from_name("SubscriptionCreated"), Some("subscription.created"));
     }
 
     #[test]

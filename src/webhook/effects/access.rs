@@ -251,6 +251,9 @@ impl<'a> Walker<'a, '_> {
         vocab::is_access_field(field, self.idx.access_fields)
             || vocab::is_inverted(field, self.idx.access_fields)
             || (vocab::is_status_field(field) && vocab::is_subscription_status_value(self.idx.value_of(self.bound(value))))
+            // A bare `active` says little alone; computed from the subscription's status
+            // (`active: isSubscriptionActive(sub)`) it is the access flag.
+            || (squash(field) == "active" && self.returned(self.idx.value_of(self.bound(value))).mentions("status"))
     }
 
     pub(super) fn access(&mut self, field: &str, value: &'a Expr, line: u32) {

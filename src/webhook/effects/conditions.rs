@@ -88,6 +88,10 @@ pub(super) fn status_atoms_at(e: &Expr, idx: &Index, negated: bool, allow: &mut 
     let status_atoms = |e: &Expr, idx: &Index, negated: bool, allow: &mut BTreeSet<String>, deny: &mut BTreeSet<String>| {
         status_atoms_at(e, idx, negated, allow, deny, depth + 1)
     };
+    // A predicate method (`subscription_reactivated?`): the test it returns.
+    if let Some(test) = idx.predicate_body(e) {
+        return status_atoms(test, idx, negated, allow, deny);
+    }
     if let Expr::Ident(_) = e {
         let v = idx.value_of(e);
         if !std::ptr::eq(v, e) {
@@ -116,7 +120,9 @@ pub(super) fn status_atoms_at(e: &Expr, idx: &Index, negated: bool, allow: &mut 
                 (s, Expr::Str(v)) | (Expr::Str(v), s) => (s, v),
                 _ => return,
             };
-            if subject.mentions("status") && SUBSCRIPTION_STATUSES.contains(&v_lower(lit).as_str()) {
+            // `previous_attributes.status == 'unpaid'` is what the status was, not what it is.
+            let previous = subject.mentions("previous_attributes") || subject.mentions("previousattributes");
+            if subject.mentions("status") && !previous && SUBSCRIPTION_STATUSES.contains(&v_lower(lit).as_str()) {
                 put(vec![v_lower(lit)], op == "==");
             }
         }

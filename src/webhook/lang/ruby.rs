@@ -258,7 +258,8 @@ fn call(n: Node, src: &Src) -> Expr {
         // `%w[active trialing].include?(sub.status)` is `sub.status in [...]`.
         Some(r) if method == "include?" && a.len() == 1 && a[0].name.is_none() => member_of(a.remove(0).value, r),
         Some(r) if method == "new" && !has_args => Expr::Call(Box::new(Call { callee: r, args: Vec::new(), line: src.line(n) })),
-        Some(r) if method == "call" && has_args => Expr::Call(Box::new(Call { callee: r, args: a, line: src.line(n) })),
+        // `Foo.call(x)`, and its shorthand `Foo.(x)` (no method name).
+        Some(r) if (method == "call" || method.is_empty()) && has_args => Expr::Call(Box::new(Call { callee: r, args: a, line: src.line(n) })),
         Some(r) if !has_args => Expr::Member(Box::new(r), method),
         Some(r) => Expr::Call(Box::new(Call { callee: Expr::Member(Box::new(r), method), args: a, line: src.line(n) })),
         None => Expr::Call(Box::new(Call { callee: Expr::Ident(method), args: a, line: src.line(n) })),

@@ -357,6 +357,54 @@ pub fn each_call<'a>(stmts: &'a [Stmt], f: &mut dyn FnMut(&'a Call)) {
     });
 }
 
+/// The last line a block's statements reach.
+pub fn last_line(stmts: &[Stmt]) -> u32 {
+    let mut max = 0;
+    for s in stmts {
+        let (line, inner): (u32, Vec<&[Stmt]>) = match s {
+            Stmt::Expr(_, l) | Stmt::Assign { line: l, .. } | Stmt::Return { line: l, .. } | Stmt::Throw { line: l, .. } => (*l, vec![]),
+            Stmt::If { then, els, line, .. } => (*line, vec![then, els]),
+            Stmt::Switch { cases, line, .. } => (*line, cases.iter().map(|c| c.body.as_slice()).collect()),
+            Stmt::Try { body, catches, finally, line } => {
+                let mut v: Vec<&[Stmt]> = vec![body, finally];
+                v.extend(catches.iter().map(|(c, _)| c.as_slice()));
+                (*line, v)
+            }
+            Stmt::Block { body, line, .. } => (*line, vec![body]),
+            Stmt::Func(f) => (f.line, vec![&f.body]),
+            Stmt::Class { line, .. } => (*line, vec![]),
+            Stmt::Break => (0, vec![]),
+        };
+        max = max.max(line);
+        for b in inner {
+            max = max.max(last_line(b));
+        }
+    }
+    max
+}
+
+/// Visits every if statement (its condition and then branch), nested blocks and functions included.
+pub fn each_if<'a>(stmts: &'a [Stmt], f: &mut dyn FnMut(&'a Expr, &'a [Stmt])) {
+    for s in stmts {
+        match s {
+            Stmt::If { cond, then, els, .. } => {
+                f(cond, then);
+                each_if(then, f);
+                each_if(els, f);
+            }
+            Stmt::Switch { cases, .. } => cases.iter().for_each(|c| each_if(&c.body, f)),
+            Stmt::Try { body, catches, finally, .. } => {
+                each_if(body, f);
+                catches.iter().for_each(|(c, _)| each_if(c, f));
+                each_if(finally, f);
+            }
+            Stmt::Block { body, .. } => each_if(body, f),
+            Stmt::Func(g) => each_if(&g.body, f),
+            _ => {}
+        }
+    }
+}
+
 /// Visits every assignment in statements, nested blocks and functions included.
 pub fn each_assign<'a>(stmts: &'a [Stmt], f: &mut dyn FnMut(&'a Expr, &'a Expr)) {
     for s in stmts {
