@@ -319,3 +319,43 @@ fn a_handler_moved_between_kept_files_that_drops_its_revocation_is_found() {
     assert!(rules.contains(&"WH005".to_string()) || rules.contains(&"WH008".to_string()), "{v:#}");
     assert!(!rules.contains(&"WH001".to_string()), "it verified nothing before either: {v:#}");
 }
+
+// ---------------------------------------------------------------------------
+// Ruby's `when` does not fall through: an empty one handles its type by doing nothing.
+
+const HOOKS: &str = r#"class HooksController < ApplicationController
+  def create
+    event = ::Stripe::Webhook.construct_event(request.body.read, request.headers['Stripe-Signature'], SiteSetting.webhook_secret)
+    case event[:type]
+    when 'customer.subscription.updated'
+      customer = Customer.find_by(customer_id: event[:data][:object][:customer])
+      group = plan_group(event[:data][:object][:plan])
+      group.add(customer.user)
+    end
+    head 200
+  end
+end
+"#;
+
+#[test]
+fn an_empty_ruby_when_handles_its_type_by_doing_nothing() {
+    let path = "app/controllers/hooks_controller.rb";
+    let dir = committed_repo(&[(path, HOOKS)]);
+    write(dir.path(), path, &HOOKS.replace("    when 'customer.subscription.updated'\n", "    when 'customer.subscription.created'\n    when 'customer.subscription.updated'\n"));
+    let v = review(dir.path());
+    assert_eq!(high_rules(&v), Vec::<String>::new(), "{v:#}");
+}
+
+#[test]
+fn a_ruby_when_listing_a_new_type_beside_the_old_one_handles_both() {
+    let path = "app/controllers/hooks_controller.rb";
+    let dir = committed_repo(&[(path, HOOKS)]);
+    write(
+        dir.path(),
+        path,
+        &HOOKS
+            .replace("    when 'customer.subscription.updated'\n", "    when 'customer.subscription.created', 'customer.subscription.updated'\n"),
+    );
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH016".to_string()), "{v:#}");
+}

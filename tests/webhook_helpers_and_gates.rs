@@ -314,3 +314,47 @@ fn a_verifying_helper_whose_caller_rejects_a_missing_secret_is_quiet() {
     let v = review(dir.path());
     assert!(!high_rules(&v).contains(&"WH003".to_string()), "{v:#}");
 }
+
+// ---------------------------------------------------------------------------
+// Statuses named by an enum's constants (`SubscriptionStatus.active`).
+
+const DJANGO_HANDLERS: &str = r#"from djstripe import webhooks
+from djstripe.enums import SubscriptionStatus
+
+from .models import Organization
+
+
+@webhooks.handler("customer.subscription.updated")
+def subscription_updated_event(event, **kwargs):
+    stripe_subscription = event.data["object"]
+    organization = Organization.objects.get(stripe_customer=stripe_subscription["customer"])
+    if stripe_subscription.status == SubscriptionStatus.active and organization.disabled:
+        organization.disabled = False
+        organization.save()
+"#;
+
+#[test]
+fn an_enum_status_check_widened_to_unpaid_widens_access() {
+    let path = "app/subscriptions/event_handlers.py";
+    let dir = committed_repo(&[(path, DJANGO_HANDLERS)]);
+    write(
+        dir.path(),
+        path,
+        &DJANGO_HANDLERS.replace("stripe_subscription.status == SubscriptionStatus.active", "stripe_subscription.status in (SubscriptionStatus.active, SubscriptionStatus.unpaid)"),
+    );
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH011".to_string()), "{v:#}");
+}
+
+#[test]
+fn an_enum_status_check_widened_to_trialing_is_quiet() {
+    let path = "app/subscriptions/event_handlers.py";
+    let dir = committed_repo(&[(path, DJANGO_HANDLERS)]);
+    write(
+        dir.path(),
+        path,
+        &DJANGO_HANDLERS.replace("stripe_subscription.status == SubscriptionStatus.active", "stripe_subscription.status in (SubscriptionStatus.active, SubscriptionStatus.trialing)"),
+    );
+    let v = review(dir.path());
+    assert!(!high_rules(&v).contains(&"WH011".to_string()), "{v:#}");
+}

@@ -495,6 +495,27 @@ fn calls_something(line: &str) -> bool {
     t.contains('(') && answered_codes(t).is_empty() && !["return", "def ", "function", "case ", "when ", "if ", "elif ", "} else"].iter().any(|k| t.starts_with(k))
 }
 
+/// A removed early return (`return c.Ok(...)`, `return`, `next`) whose block is
+/// opened by a status check that turns non-paying subscriptions away
+/// (`if sub.Status != Active && sub.Status != Trialing {`), when the hunk adds
+/// no return in its place: the check now only logs. Returns the check.
+fn status_bail_out_removed(h: &Hunk, at: usize) -> Option<String> {
+    let text = h.lines[at].1.trim();
+    let bails = text == "return" || text.starts_with("return ") || text.starts_with("return;") || text == "next" || text.starts_with("halt");
+    if !bails || h.lines.iter().any(|(t, l)| *t == '+' && l.trim_start().starts_with("return")) {
+        return None;
+    }
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let own = indent(&h.lines[at].1);
+    let opener = h.lines[..at].iter().rev().filter(|(t, _)| *t != '+').find(|(_, l)| !l.trim().is_empty() && indent(l) < own)?;
+    let cond = opener.1.trim();
+    let s = squash(cond);
+    let is_if = ["if ", "if(", "unless "].iter().any(|k| cond.starts_with(k));
+    let turns_away = ["!=", "!==", "not in", "unless ", "!in_array", "!["].iter().any(|k| cond.contains(k));
+    let paying = ["active", "trialing"].iter().any(|w| s.contains(w));
+    (is_if && turns_away && paying && s.contains("status")).then(|| cond.chars().take(120).collect())
+}
+
 /// A removed database write of billing rows: `.upsert([subscriptionData])` with
 /// `.from('subscriptions')` on a line above it in the same removed run.
 fn removed_billing_db_write(h: &Hunk, at: usize) -> bool {
@@ -721,6 +742,10 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
             }
             if squash(text).contains("constructevent") && h.lines.iter().any(|(t, l)| *t == '+' && squash(l).contains("constructevent") && top_level_args(l) > top_level_args(text) && widens_tolerance(l)) {
                 push("WH015", None, format!("{path}: `{shown}` now passes a timestamp tolerance: old events (replays) are accepted for longer"), &mut out);
+            }
+            if let Some(guard) = status_bail_out_removed(h, at) {
+                let p = here();
+                push("WH016", p.event, format!("{path}: `{shown}` is removed from `{guard}`: a subscription in a status that check turned away (incomplete, past_due) now goes on to be granted access"), &mut out);
             }
             if squash(text).contains("paymentstatus") && !added.words.contains("paymentstatus") {
                 let p = here();
@@ -1035,6 +1060,24 @@ mod tests {
             &[(' ', "}"), ('-', "func (c *Controller) auditLog(event stripe.Event) error {"), ('-', "\treturn Log{Subscription: sub}")],
         );
         assert_eq!(place(&h, 2).event, None);
+    }
+
+    #[test]
+    fn a_status_check_that_no_longer_returns_lets_non_paying_subscriptions_through() {
+        let lines = [
+            (' ', "\tif newSub.Status != stripe.SubscriptionStatusActive && newSub.Status != stripe.SubscriptionStatusTrialing {"),
+            (' ', "\t\tlog.Warnf(c, \"non-active\")"),
+            ('-', "\t\treturn c.Ok(web.Map{})"),
+            (' ', "\t}"),
+        ];
+        assert!(status_bail_out_removed(&hunk("", &lines), 2).is_some());
+        // Still returning, another way: no bail-out lost.
+        let mut kept = lines.to_vec();
+        kept.insert(3, ('+', "\t\treturn c.Ok(web.Map{\"skipped\": true})"));
+        assert!(status_bail_out_removed(&hunk("", &kept), 2).is_none());
+        // A return under a check of something else.
+        let other = [(' ', "\tif err != nil {"), ('-', "\t\treturn c.Failure(err)"), (' ', "\t}")];
+        assert!(status_bail_out_removed(&hunk("", &other), 1).is_none());
     }
 
     #[test]

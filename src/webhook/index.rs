@@ -199,7 +199,8 @@ impl<'a> Index<'a> {
     /// (`charge_succeeded?` where `def charge_succeeded? = "charge.succeeded" == event_type`).
     pub fn predicate_body(&self, e: &Expr) -> Option<&'a Expr> {
         let name = match e {
-            Expr::Ident(n) => n,
+            // Bare, only Ruby's `charge_succeeded?`: elsewhere a bare name is a variable.
+            Expr::Ident(n) if n.ends_with('?') => n,
             Expr::Call(c) if c.args.is_empty() => match &c.callee {
                 Expr::Ident(n) => n,
                 _ => return None,

@@ -743,12 +743,12 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
 /// versions known (git mode, or diff text the checkout completed) the hunks are rebuilt
 /// with wide context and add what the handler model did not report for that file.
 fn line_review(changes: &[FileChange], analyzed: &[Analyzed], model_findings: &[Finding], fields: &[String], dropped: &BTreeSet<String>, unexamined: &mut Vec<String>) -> Vec<Finding> {
-    let per_file: Vec<(&FileChange, &str, Vec<Hunk>)> = changes
+    let per_file: Vec<(&FileChange, &str, Vec<Hunk>, BTreeSet<String>)> = changes
         .iter()
         .filter_map(|c| {
             let path = c.new_path.as_deref().or(c.old_path.as_deref())?;
             if c.partial {
-                return Some((c, path, c.hunks.clone()));
+                return Some((c, path, c.hunks.clone(), BTreeSet::new()));
             }
             // An added or deleted file is all added or all removed lines (moves land there).
             fn text(v: &Option<Vec<u8>>) -> Option<&str> {
@@ -761,10 +761,10 @@ fn line_review(changes: &[FileChange], analyzed: &[Analyzed], model_findings: &[
             if resolve::reexport_spec(a).is_some() && !b.is_empty() {
                 return None;
             }
-            Some((c, path, hunks::of_texts(b, a, 25)))
+            Some((c, path, hunks::of_texts(b, a, 25), vocab::provider_aliases(b)))
         })
         .collect();
-    let mut added = hunks::Added::of(per_file.iter().flat_map(|(_, _, h)| h), fields);
+    let mut added = hunks::Added::of(per_file.iter().flat_map(|(_, _, h, _)| h), fields);
     added.dropped = dropped.clone();
     added.writes_no_access = analyzed.iter().filter_map(|a| a.before.as_ref()).flat_map(|m| m.events.values()).flat_map(|e| e.writes_no_access.iter().cloned()).collect();
     // Handlers whose models see the same effects on every event in both versions, and the
@@ -782,12 +782,13 @@ fn line_review(changes: &[FileChange], analyzed: &[Analyzed], model_findings: &[
         .filter_map(|a| a.before.as_ref())
         .flat_map(|m| m.events.values().flat_map(|e| e.writes_access.iter().cloned()))
         .collect();
+    let removed_line = |f: &Finding| f.evidence.get("removed_line").and_then(|v| v.as_str()).map(str::to_string);
     let calls_followed = |f: &Finding| {
-        let removed = f.evidence.get("removed_line").and_then(|v| v.as_str()).map(crate::webhook::lang::syntax::squash).unwrap_or_default();
+        let removed = removed_line(f).map(|l| crate::webhook::lang::syntax::squash(&l)).unwrap_or_default();
         followed.iter().any(|n| n.len() >= 6 && removed.contains(n.as_str()))
     };
     let mut out = Vec::new();
-    for (c, path, file_hunks) in &per_file {
+    for (c, path, file_hunks, provider_aliases) in &per_file {
         let handler = analyzed.iter().any(|a| a.path == *path);
         let billing_code = (detect::billing_path(path) || hunks::mention_billing(file_hunks)) && !crate::paths::is_test_path(path) && Language::of_path(path).is_some();
         if !handler && !billing_code {
@@ -803,6 +804,9 @@ fn line_review(changes: &[FileChange], analyzed: &[Analyzed], model_findings: &[
             // Nor does its answer reach the provider: a UI controller's error redirect is no WH010.
             .filter(|f| !(off_path && matches!(&*f.rule, "WH004" | "WH005" | "WH010") && f.evidence.get("event").is_none()))
             .filter(|f| !(moved_only.contains(*path) && matches!(&*f.rule, "WH004" | "WH005") && calls_followed(f)))
+            // A call of the provider's SDK (`Stripe.Subscription.update`, an alias of one) writes
+            // no app state: removing it loses no grant or revocation of the app's.
+            .filter(|f| !(matches!(&*f.rule, "WH004" | "WH005") && removed_line(f).is_some_and(|l| vocab::calls_provider_sdk(&l, provider_aliases))))
             .filter(|f| {
                 // The model already said it about this file (on its handler, or located here).
                 !model_findings.iter().any(|o| {

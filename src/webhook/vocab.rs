@@ -515,6 +515,41 @@ pub fn is_verify_call(call: &Call) -> bool {
         || is_event_fetch(call)
 }
 
+/// Names a file gives to the provider SDK's modules and classes: Elixir
+/// `alias Stripe.SubscriptionItem.Usage, as: SubscriptionItemUsage`, PHP
+/// `use Stripe\Subscription as StripeSubscription;`, Python `from stripe import Subscription`.
+pub fn provider_aliases(text: &str) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for line in text.lines().map(str::trim) {
+        let (target, named) = if let Some(rest) = line.strip_prefix("alias ") {
+            let (target, as_name) = rest.split_once(", as:").map_or((rest, None), |(t, a)| (t, Some(a.trim())));
+            (target.trim().replace('.', "\\"), as_name.map(str::to_string))
+        } else if let Some(rest) = line.strip_prefix("use ") {
+            let rest = rest.trim_end_matches(';').trim_start_matches('\\');
+            let (target, as_name) = rest.split_once(" as ").map_or((rest, None), |(t, a)| (t, Some(a.trim())));
+            (target.trim().to_string(), as_name.map(str::to_string))
+        } else if let Some(rest) = line.strip_prefix("from stripe import ").or_else(|| line.strip_prefix("from paddle_billing import ")) {
+            out.extend(rest.split(',').map(|n| n.split(" as ").last().unwrap_or(n).trim().to_string()).filter(|n| !n.is_empty()));
+            continue;
+        } else {
+            continue;
+        };
+        let root = target.split('\\').next().unwrap_or("");
+        if matches!(root, "Stripe" | "Paddle") && target.contains('\\') {
+            out.insert(named.unwrap_or_else(|| target.rsplit('\\').next().unwrap_or("").to_string()));
+        }
+    }
+    out
+}
+
+/// Whether a line of code calls the provider's SDK: `Stripe.Customer.create(..)`,
+/// or through one of `aliases` (`SubscriptionItemUsage.create(..)`).
+pub fn calls_provider_sdk(line: &str, aliases: &std::collections::BTreeSet<String>) -> bool {
+    let t = line.trim().trim_start_matches("{:ok, _} =").trim_start_matches("_ =").trim();
+    let root: String = t.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+    matches!(root.as_str(), "Stripe" | "Paddle") || aliases.contains(&root)
+}
+
 /// The event read back from the provider's API (`stripe.Event.retrieve(id)`,
 /// `Stripe::Event.list(...)`, `stripe.events.retrieve(id)`): what it holds came from
 /// the provider itself, so it is as good as a verified signature.
@@ -858,6 +893,18 @@ mod tests {
         // Written as is, an alert name is the alert; spelled another way it is the Paddle Billing event.
         assert_eq!(event_from_name("subscription_created"), Some("subscription_created"));
         assert_eq!(event_from_name("SubscriptionCreated"), Some("subscription.created"));
+    }
+
+    #[test]
+    fn a_provider_module_called_through_an_alias_is_the_provider_not_app_state() {
+        let ex = provider_aliases("  alias Logflare.Billing\n  alias Stripe.SubscriptionItem.Usage, as: SubscriptionItemUsage\n  alias Stripe.Customer\n");
+        assert_eq!(ex.iter().map(String::as_str).collect::<Vec<_>>(), ["Customer", "SubscriptionItemUsage"]);
+        assert!(calls_provider_sdk("    SubscriptionItemUsage.create(subscription_item_id, params)", &ex));
+        assert!(calls_provider_sdk("Stripe.Subscription.update(id, params)", &ex));
+        assert!(!calls_provider_sdk("    Billing.update_billing_account(account, params)", &ex));
+        let php = provider_aliases("use Stripe\\Subscription as StripeSubscription;\nuse App\\Models\\Subscription;\n");
+        assert!(php.contains("StripeSubscription") && !php.contains("Subscription"));
+        assert!(provider_aliases("from stripe import Subscription, Customer as C\n").contains("C"));
     }
 
     #[test]

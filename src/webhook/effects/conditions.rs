@@ -116,14 +116,15 @@ pub(super) fn status_atoms_at(e: &Expr, idx: &Index, negated: bool, allow: &mut 
         }
         Expr::Cond(c, ..) => status_atoms(c, idx, negated, allow, deny),
         Expr::Binary(op, l, r) if op == "==" || op == "!=" => {
-            let (subject, lit) = match (&**l, &**r) {
-                (s, Expr::Str(v)) | (Expr::Str(v), s) => (s, v),
+            let (subject, lit) = match (status_literal(r), status_literal(l)) {
+                (Some(v), _) => (&**l, v),
+                (None, Some(v)) => (&**r, v),
                 _ => return,
             };
             // `previous_attributes.status == 'unpaid'` is what the status was, not what it is.
             let previous = subject.mentions("previous_attributes") || subject.mentions("previousattributes");
-            if subject.mentions("status") && !previous && SUBSCRIPTION_STATUSES.contains(&v_lower(lit).as_str()) {
-                put(vec![v_lower(lit)], op == "==");
+            if subject.mentions("status") && !previous {
+                put(vec![lit], op == "==");
             }
         }
         Expr::Binary(op, l, r) if op == "in" || op == "not in" => {
@@ -142,6 +143,17 @@ pub(super) fn status_atoms_at(e: &Expr, idx: &Index, negated: bool, allow: &mut 
     }
 }
 
+/// A subscription status written as a string (`'past_due'`) or as an enum constant
+/// (`SubscriptionStatus.past_due`, `Status.PAST_DUE`, `SubscriptionStatus::PastDue`).
+fn status_literal(e: &Expr) -> Option<String> {
+    let named = |n: &str| SUBSCRIPTION_STATUSES.iter().find(|s| squash(s) == squash(n)).map(|s| s.to_string());
+    match e {
+        Expr::Str(v) => named(v).filter(|s| *s == v_lower(v)),
+        Expr::Member(o, n) if squash(o.last_name()).contains("status") => named(n),
+        _ => None,
+    }
+}
+
 pub(super) fn v_lower(s: &str) -> String {
     s.to_ascii_lowercase()
 }
@@ -152,5 +164,10 @@ pub(super) fn status_list(e: &Expr, idx: &Index) -> Vec<String> {
         Expr::Call(c) => c.args.first().map(|a| idx.value_of(&a.value)).unwrap_or(v),
         other => other,
     };
-    v.strings().into_iter().map(v_lower).filter(|s| SUBSCRIPTION_STATUSES.contains(&s.as_str())).collect()
+    let mut out: Vec<String> = v.strings().into_iter().map(v_lower).filter(|s| SUBSCRIPTION_STATUSES.contains(&s.as_str())).collect();
+    // A tuple of enum constants: `(SubscriptionStatus.active, SubscriptionStatus.trialing)`.
+    if let Expr::Array(items) = v {
+        out.extend(items.iter().filter(|i| !matches!(i, Expr::Str(_))).filter_map(status_literal));
+    }
+    out
 }

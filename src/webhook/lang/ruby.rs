@@ -132,7 +132,11 @@ fn stmt(n: Node, src: &Src, owner: Option<&str>, out: &mut Vec<Stmt>) {
                         for p in c.children_by_field_name("pattern", &mut cursor) {
                             labels.push(expr(p.named_child(0).unwrap_or(p), src));
                         }
-                        let b = block(c.child_by_field_name("body"), src, owner);
+                        let mut b = block(c.child_by_field_name("body"), src, owner);
+                        // `when` does not fall through: an empty one handles its types by doing nothing.
+                        if b.is_empty() {
+                            b.push(Stmt::Break);
+                        }
                         cases.push(Case { labels, is_default: false, body: b, line: src.line(c) });
                     }
                     "else" => {
