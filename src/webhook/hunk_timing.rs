@@ -58,8 +58,13 @@ pub fn review(h: &Hunk, fields: &[String]) -> Vec<(&'static str, usize, String)>
     out
 }
 
+/// A line as compared across the move: spacing, `await` and the error handling that
+/// differs once the call runs detached (`.await?` became `.await.ok()`) left out.
 fn squashed(l: &str) -> String {
-    l.to_ascii_lowercase().replace(char::is_whitespace, "").replace("await", "")
+    let s = l.to_ascii_lowercase().replace(char::is_whitespace, "").replace(".await", "").replace("await", "");
+    let s = s.trim_end_matches([';', ',']);
+    let s = s.strip_suffix(".ok()").or_else(|| s.strip_suffix(".unwrap()")).or_else(|| s.strip_suffix('?')).unwrap_or(s);
+    s.to_string()
 }
 
 /// An added hand-off (or an un-awaited promise) after which a removed write
@@ -75,8 +80,7 @@ fn moved_into_hand_off(h: &Hunk, fields: &[String]) -> Option<(usize, String, St
                 continue;
             }
             let w = squashed(removed);
-            let w = w.trim_end_matches([';', ',']);
-            if w.len() > 8 && h.lines[m..].iter().any(|(t, l)| *t == '+' && squashed(l).contains(w)) {
+            if w.len() > 8 && h.lines[m..].iter().any(|(t, l)| *t == '+' && squashed(l).contains(w.as_str())) {
                 return Some((m, how, removed.trim().chars().take(120).collect()));
             }
         }
@@ -109,7 +113,9 @@ fn is_write(line: &str, fields: &[String]) -> bool {
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .filter(|w| w.len() > 3 && line.contains(&format!("{w}(")))
         .any(|w| super::vocab::opaque_kind(w).is_some());
-    !writes(line, fields).is_empty() || state_call || [".update(", ".upsert(", ".insert(", ".create(", ".save(", ".exec(", ".execute(", "update_all(", "update!("].iter().any(|v| s.contains(v))
+    // A refresh or sync of the subscription's records (`sub_refresh_job::refresh(&global, id)`).
+    let refreshes = (s.contains("refresh") || s.contains("sync")) && ["sub", "entitle", "billing", "plan"].iter().any(|k| s.contains(k));
+    !writes(line, fields).is_empty() || state_call || refreshes || [".update(", ".upsert(", ".insert(", ".create(", ".save(", ".exec(", ".execute(", "update_all(", "update!("].iter().any(|v| s.contains(v))
 }
 
 /// `maximumVariance = 5` became `= null` (or 0, or over 600 seconds): the timestamp
@@ -208,6 +214,24 @@ mod tests {
             ('+', "      setImmediate(() => sendWelcomeEmail(user.email));"),
         ]);
         assert!(review(&email, &[]).is_empty());
+    }
+
+    #[test]
+    fn a_subscription_refresh_moved_into_a_spawned_task_is_wh019_whatever_its_error_handling() {
+        let rs = hunk(&[
+            ('-', "\t\t\tfor sub_id in sub_ids {"),
+            ('-', "\t\t\t\tsub_refresh_job::refresh(&global, sub_id).await?;"),
+            ('-', "\t\t\t}"),
+            ('+', "\t\t\ttokio::spawn(async move {"),
+            ('+', "\t\t\t\tfor sub_id in sub_ids {"),
+            ('+', "\t\t\t\t\tsub_refresh_job::refresh(&global, sub_id).await.ok();"),
+            ('+', "\t\t\t\t}"),
+            ('+', "\t\t\t});"),
+        ]);
+        assert_eq!(review(&rs, &[]).iter().map(|r| r.0).collect::<Vec<_>>(), ["WH019"]);
+        // Metrics flushed in the background are no write of the subscription's.
+        let metrics = hunk(&[('-', "\t\tmetrics::flush(&global).await?;"), ('+', "\t\ttokio::spawn(async move { metrics::flush(&global).await.ok(); });")]);
+        assert!(review(&metrics, &[]).is_empty());
     }
 
     #[test]
