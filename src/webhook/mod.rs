@@ -5,6 +5,7 @@
 //! ([`lang`]) and modelled ([`extract`] -> [`model::HandlerModel`]); the pure
 //! [`compare::compare`] turns the two models into findings.
 
+mod analyzed;
 pub mod callees;
 pub mod compare;
 pub mod detect;
@@ -21,6 +22,7 @@ pub mod flow;
 pub mod git_source;
 pub mod index;
 pub mod lang;
+mod line_review;
 pub mod model;
 pub mod resolve;
 pub mod rules;
@@ -40,6 +42,7 @@ use crate::error::CheckError;
 use crate::paths;
 use crate::report::{Finding, Report, ScopeView};
 use lang::Language;
+use analyzed::{Analyzed, drop_delegates, pair_moves, verified_by_caller};
 use model::{ExternalVerification, HandlerModel};
 
 pub const TOOL: &str = "diff_webhook_handler";
@@ -291,128 +294,6 @@ fn model_in(lang: Language, path: &str, text: &str, fields: &[String], view: Opt
             (model, followed, skipped, reach.not_followed.clone())
         }
         None => (extract::build(&lang::parse(lang, text), fields), Vec::new(), Vec::new(), Vec::new()),
-    }
-}
-
-struct Analyzed {
-    path: String,
-    old_path: Option<String>,
-    change: &'static str,
-    lang: Language,
-    before: Option<HandlerModel>,
-    after: Option<HandlerModel>,
-    partial: bool,
-    /// Where verification mounted from outside the file was removed, in the new tree.
-    removed_at: Option<(String, u32)>,
-    /// Repository files whose functions the handler's calls reach (either version).
-    helpers: BTreeSet<String>,
-    /// The file quotes event types (`'invoice.paid'`): when no event is modelled, its
-    /// dispatch is a shape the engine does not read.
-    quotes_events: bool,
-    /// Files the handler's calls reach (either version) that were not followed: too many
-    /// were reached. No finding about what they do proves nothing.
-    not_followed: BTreeSet<String>,
-    /// The base version already looked like a webhook handler.
-    before_handler: bool,
-}
-
-/// A file that tells events apart but verifies nothing, reached from a handler
-/// that verifies and hands it the event (`await applyStripeEvent(db, event)`):
-/// it is that handler's dispatch, reviewed through it, not an unverified handler.
-fn drop_delegates(analyzed: &mut Vec<Analyzed>) {
-    let verified = |m: &Option<HandlerModel>| m.as_ref().is_some_and(|m| m.verification.is_some() && !m.events.is_empty());
-    let delegates: BTreeSet<String> = analyzed
-        .iter()
-        .filter(|x| x.after.as_ref().is_some_and(|m| m.verification.is_none()) && x.before.as_ref().is_none_or(|m| m.verification.is_none()))
-        .filter(|x| analyzed.iter().any(|h| h.path != x.path && verified(&h.after) && h.helpers.contains(&x.path)))
-        .map(|x| x.path.clone())
-        .collect();
-    analyzed.retain(|a| !delegates.contains(&a.path));
-}
-
-/// A file that tells events apart but verifies nothing, reached only from a handler
-/// that verifies and tells no event apart itself: the handler hands it the verified
-/// event whole (a queued job, `ProcessJob::dispatch($event)`, `perform_later(event)`).
-/// Its events are verified there, before they are handed on: the verification is
-/// recorded as the file's outside verification (per version) instead of a WH001.
-fn verified_by_caller(analyzed: &mut [Analyzed]) {
-    let mut marks: Vec<(usize, bool, ExternalVerification)> = Vec::new();
-    for (i, x) in analyzed.iter().enumerate() {
-        for (before, m) in [(true, &x.before), (false, &x.after)] {
-            let Some(m) = m else { continue };
-            if m.verification.is_some() || m.external.is_some() || m.events.is_empty() {
-                continue;
-            }
-            let caller = analyzed.iter().find_map(|h| {
-                let hm = if before { h.before.as_ref() } else { h.after.as_ref() }?;
-                let v = hm.verification.as_ref().filter(|v| v.fail_open.is_none())?;
-                (h.path != x.path && hm.events.is_empty() && h.helpers.contains(&x.path)).then(|| (h.path.clone(), v.call.clone(), v.line))
-            });
-            if let Some((path, call, line)) = caller {
-                marks.push((
-                    i,
-                    before,
-                    ExternalVerification {
-                        verifier: format!("{call} in {path}, which hands it the verified event"),
-                        verifier_name: call,
-                        verifier_path: path.clone(),
-                        verifier_line: line,
-                        mount_path: path,
-                        mount_line: line,
-                        mount: "the verifying handler hands it the event".into(),
-                    },
-                ));
-            }
-        }
-    }
-    for (i, before, ext) in marks {
-        let m = if before { analyzed[i].before.as_mut() } else { analyzed[i].after.as_mut() };
-        if let Some(m) = m {
-            m.external = Some(ext);
-        }
-    }
-}
-
-/// A handler file deleted and another added that handles some of the same
-/// events (`views.py` split into `views/payment.py`, too changed for git to
-/// call it a rename): the new file is the old one moved, compared with it
-/// rather than reviewed as new code. The same holds between two kept files when
-/// the handler leaves one and lands in the other (`users/views.py` to `api/v1/views.py`).
-fn pair_moves(analyzed: &mut Vec<Analyzed>) {
-    let events = |m: &Option<HandlerModel>| m.as_ref().map(|m| m.events.keys().cloned().collect::<BTreeSet<String>>()).unwrap_or_default();
-    let mut i = 0;
-    while i < analyzed.len() {
-        let handled = events(&analyzed[i].after);
-        let gained = !handled.is_empty() && events(&analyzed[i].before).is_empty() && matches!(analyzed[i].change, "added" | "modified");
-        // A file that now hands its events to the other (a queued job) delegates; it did not move.
-        let lost = |d: &Analyzed| {
-            events(&d.after).is_empty() && d.lang == analyzed[i].lang && !events(&d.before).is_disjoint(&handled) && !d.helpers.contains(&analyzed[i].path)
-        };
-        let from = gained.then(|| analyzed.iter().enumerate().position(|(j, d)| j != i && matches!(d.change, "deleted" | "modified") && lost(d))).flatten();
-        let Some(j) = from else {
-            i += 1;
-            continue;
-        };
-        if analyzed[j].change == "modified" {
-            // The old file stays (with its other code); its handler is now compared here.
-            let before = analyzed[j].before.take();
-            let from_path = analyzed[j].path.clone();
-            let a = &mut analyzed[i];
-            a.before = before;
-            a.old_path = Some(from_path);
-            a.before_handler = true;
-            i += 1;
-            continue;
-        }
-        let gone = analyzed.remove(j);
-        let i2 = if j < i { i - 1 } else { i };
-        let a = &mut analyzed[i2];
-        a.before = gone.before;
-        a.old_path = Some(gone.path);
-        a.change = "renamed";
-        a.helpers.extend(gone.helpers);
-        a.before_handler = gone.before_handler;
-        i = i2 + 1;
     }
 }
 
@@ -678,7 +559,7 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
             (None, None) => {}
         }
     }
-    findings.extend(line_review(&changes, &analyzed, &findings, &config.webhook.access_fields, &dropped, &mut unexamined));
+    findings.extend(line_review::line_review(&changes, &analyzed, &findings, &config.webhook.access_fields, &dropped, &mut unexamined));
     for a in &analyzed {
         if let Some(note) = a.after.as_ref().and_then(|m| m.verification.as_ref()).and_then(|v| v.note.as_ref()) {
             notes.push(format!("{}: {note}", a.path));
@@ -736,92 +617,6 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
     }
     report.not_examined(&unexamined);
     Ok(report)
-}
-
-/// The changed lines read one by one (see [`hunks`]), for handlers and for billing code
-/// they may call. From diff text it is the review of what the hunks show; with both
-/// versions known (git mode, or diff text the checkout completed) the hunks are rebuilt
-/// with wide context and add what the handler model did not report for that file.
-fn line_review(changes: &[FileChange], analyzed: &[Analyzed], model_findings: &[Finding], fields: &[String], dropped: &BTreeSet<String>, unexamined: &mut Vec<String>) -> Vec<Finding> {
-    let per_file: Vec<(&FileChange, &str, Vec<Hunk>, BTreeSet<String>)> = changes
-        .iter()
-        .filter_map(|c| {
-            let path = c.new_path.as_deref().or(c.old_path.as_deref())?;
-            if c.partial {
-                return Some((c, path, c.hunks.clone(), BTreeSet::new()));
-            }
-            // An added or deleted file is all added or all removed lines (moves land there).
-            fn text(v: &Option<Vec<u8>>) -> Option<&str> {
-                v.as_deref().map_or(Some(""), |b| std::str::from_utf8(b).ok())
-            }
-            let (Some(b), Some(a)) = (text(&c.before), text(&c.after)) else { return None };
-            Language::of_path(path)?;
-            // Replaced by a re-export of another module: its code moved there, and the model
-            // (built from that module) judges what it does now.
-            if resolve::reexport_spec(a).is_some() && !b.is_empty() {
-                return None;
-            }
-            Some((c, path, hunks::of_texts(b, a, 25), vocab::provider_aliases(b)))
-        })
-        .collect();
-    let mut added = hunks::Added::of(per_file.iter().flat_map(|(_, _, h, _)| h), fields);
-    added.dropped = dropped.clone();
-    added.writes_no_access = analyzed.iter().filter_map(|a| a.before.as_ref()).flat_map(|m| m.events.values()).flat_map(|e| e.writes_no_access.iter().cloned()).collect();
-    // Handlers whose models see the same effects on every event in both versions, and the
-    // files they reach (that no handler with changed effects also reaches): a removed call
-    // of a helper the model followed and saw writing access (a service renamed, moved to
-    // another file) lost no grant or revocation. Other removed lines are still judged: the
-    // model may not have seen the write they made.
-    let (same, changed): (Vec<&Analyzed>, Vec<&Analyzed>) =
-        analyzed.iter().partition(|a| matches!((&a.before, &a.after), (Some(b), Some(m)) if b.same_effects(m)));
-    let files_of = |a: &&Analyzed| std::iter::once(a.path.clone()).chain(a.old_path.clone()).chain(a.helpers.iter().cloned()).collect::<Vec<_>>();
-    let changed_effects: BTreeSet<String> = changed.iter().flat_map(files_of).collect();
-    let moved_only: BTreeSet<String> = same.iter().flat_map(files_of).filter(|p| !changed_effects.contains(p)).collect();
-    let followed: BTreeSet<String> = same
-        .iter()
-        .filter_map(|a| a.before.as_ref())
-        .flat_map(|m| m.events.values().flat_map(|e| e.writes_access.iter().cloned()))
-        .collect();
-    let removed_line = |f: &Finding| f.evidence.get("removed_line").and_then(|v| v.as_str()).map(str::to_string);
-    let calls_followed = |f: &Finding| {
-        let removed = removed_line(f).map(|l| crate::webhook::lang::syntax::squash(&l)).unwrap_or_default();
-        followed.iter().any(|n| n.len() >= 6 && removed.contains(n.as_str()))
-    };
-    let mut out = Vec::new();
-    for (c, path, file_hunks, provider_aliases) in &per_file {
-        let handler = analyzed.iter().any(|a| a.path == *path);
-        let billing_code = (detect::billing_path(path) || hunks::mention_billing(file_hunks)) && !crate::paths::is_test_path(path) && Language::of_path(path).is_some();
-        if !handler && !billing_code {
-            continue;
-        }
-        // With both versions known, billing code no handler reaches (a query, a seed
-        // script, an admin table) moves no access on its own: an access write there
-        // counts only under an event label in view.
-        let reached = analyzed.iter().any(|a| a.helpers.contains(*path));
-        let off_path = !c.partial && !handler && !reached;
-        let found: Vec<Finding> = hunks::review(path, file_hunks, &added, fields)
-            .into_iter()
-            // Nor does its answer reach the provider: a UI controller's error redirect is no WH010.
-            .filter(|f| !(off_path && matches!(&*f.rule, "WH004" | "WH005" | "WH010") && f.evidence.get("event").is_none()))
-            .filter(|f| !(moved_only.contains(*path) && matches!(&*f.rule, "WH004" | "WH005") && calls_followed(f)))
-            // A call of the provider's SDK (`Stripe.Subscription.update`, an alias of one) writes
-            // no app state: removing it loses no grant or revocation of the app's.
-            .filter(|f| !(matches!(&*f.rule, "WH004" | "WH005") && removed_line(f).is_some_and(|l| vocab::calls_provider_sdk(&l, provider_aliases))))
-            .filter(|f| {
-                // The model already said it about this file (on its handler, or located here).
-                !model_findings.iter().any(|o| {
-                    o.rule == f.rule && (o.entity.starts_with(&format!("handler:{path}")) || o.location.as_ref().is_some_and(|l| l.path == *path))
-                })
-            })
-            .collect();
-        if c.partial && !handler && found.is_empty() && hunks::touches_billing_state(file_hunks, fields) {
-            unexamined.push(format!(
-                "{path}: changes billing state and was seen only through the diff's hunks; a webhook handler may call it: review the change in the checkout (`--base REF`) to follow it"
-            ));
-        }
-        out.extend(found);
-    }
-    out
 }
 
 /// Why a handler that was read could not be modelled in full, if it could not:

@@ -1,0 +1,94 @@
+//! The line review of a change: every changed line read on its own (see
+//! [`super::hunks`]), for handlers and the billing code they call, added to what the
+//! handler models found.
+
+use std::collections::BTreeSet;
+
+use super::analyzed::Analyzed;
+use super::*;
+
+/// The changed lines read one by one (see [`hunks`]), for handlers and for billing code
+/// they may call. From diff text it is the review of what the hunks show; with both
+/// versions known (git mode, or diff text the checkout completed) the hunks are rebuilt
+/// with wide context and add what the handler model did not report for that file.
+pub(super) fn line_review(changes: &[FileChange], analyzed: &[Analyzed], model_findings: &[Finding], fields: &[String], dropped: &BTreeSet<String>, unexamined: &mut Vec<String>) -> Vec<Finding> {
+    let per_file: Vec<(&FileChange, &str, Vec<Hunk>, BTreeSet<String>)> = changes
+        .iter()
+        .filter_map(|c| {
+            let path = c.new_path.as_deref().or(c.old_path.as_deref())?;
+            if c.partial {
+                return Some((c, path, c.hunks.clone(), BTreeSet::new()));
+            }
+            // An added or deleted file is all added or all removed lines (moves land there).
+            fn text(v: &Option<Vec<u8>>) -> Option<&str> {
+                v.as_deref().map_or(Some(""), |b| std::str::from_utf8(b).ok())
+            }
+            let (Some(b), Some(a)) = (text(&c.before), text(&c.after)) else { return None };
+            Language::of_path(path)?;
+            // Replaced by a re-export of another module: its code moved there, and the model
+            // (built from that module) judges what it does now.
+            if resolve::reexport_spec(a).is_some() && !b.is_empty() {
+                return None;
+            }
+            Some((c, path, hunks::of_texts(b, a, 25), vocab::provider_aliases(b)))
+        })
+        .collect();
+    let mut added = hunks::Added::of(per_file.iter().flat_map(|(_, _, h, _)| h), fields);
+    added.dropped = dropped.clone();
+    added.writes_no_access = analyzed.iter().filter_map(|a| a.before.as_ref()).flat_map(|m| m.events.values()).flat_map(|e| e.writes_no_access.iter().cloned()).collect();
+    // Handlers whose models see the same effects on every event in both versions, and the
+    // files they reach (that no handler with changed effects also reaches): a removed call
+    // of a helper the model followed and saw writing access (a service renamed, moved to
+    // another file) lost no grant or revocation. Other removed lines are still judged: the
+    // model may not have seen the write they made.
+    let (same, changed): (Vec<&Analyzed>, Vec<&Analyzed>) =
+        analyzed.iter().partition(|a| matches!((&a.before, &a.after), (Some(b), Some(m)) if b.same_effects(m)));
+    let files_of = |a: &&Analyzed| std::iter::once(a.path.clone()).chain(a.old_path.clone()).chain(a.helpers.iter().cloned()).collect::<Vec<_>>();
+    let changed_effects: BTreeSet<String> = changed.iter().flat_map(files_of).collect();
+    let moved_only: BTreeSet<String> = same.iter().flat_map(files_of).filter(|p| !changed_effects.contains(p)).collect();
+    let followed: BTreeSet<String> = same
+        .iter()
+        .filter_map(|a| a.before.as_ref())
+        .flat_map(|m| m.events.values().flat_map(|e| e.writes_access.iter().cloned()))
+        .collect();
+    let removed_line = |f: &Finding| f.evidence.get("removed_line").and_then(|v| v.as_str()).map(str::to_string);
+    let calls_followed = |f: &Finding| {
+        let removed = removed_line(f).map(|l| crate::webhook::lang::syntax::squash(&l)).unwrap_or_default();
+        followed.iter().any(|n| n.len() >= 6 && removed.contains(n.as_str()))
+    };
+    let mut out = Vec::new();
+    for (c, path, file_hunks, provider_aliases) in &per_file {
+        let handler = analyzed.iter().any(|a| a.path == *path);
+        let billing_code = (detect::billing_path(path) || hunks::mention_billing(file_hunks)) && !crate::paths::is_test_path(path) && Language::of_path(path).is_some();
+        if !handler && !billing_code {
+            continue;
+        }
+        // With both versions known, billing code no handler reaches (a query, a seed
+        // script, an admin table) moves no access on its own: an access write there
+        // counts only under an event label in view.
+        let reached = analyzed.iter().any(|a| a.helpers.contains(*path));
+        let off_path = !c.partial && !handler && !reached;
+        let found: Vec<Finding> = hunks::review(path, file_hunks, &added, fields)
+            .into_iter()
+            // Nor does its answer reach the provider: a UI controller's error redirect is no WH010.
+            .filter(|f| !(off_path && matches!(&*f.rule, "WH004" | "WH005" | "WH010") && f.evidence.get("event").is_none()))
+            .filter(|f| !(moved_only.contains(*path) && matches!(&*f.rule, "WH004" | "WH005") && calls_followed(f)))
+            // A call of the provider's SDK (`Stripe.Subscription.update`, an alias of one) writes
+            // no app state: removing it loses no grant or revocation of the app's.
+            .filter(|f| !(matches!(&*f.rule, "WH004" | "WH005") && removed_line(f).is_some_and(|l| vocab::calls_provider_sdk(&l, provider_aliases))))
+            .filter(|f| {
+                // The model already said it about this file (on its handler, or located here).
+                !model_findings.iter().any(|o| {
+                    o.rule == f.rule && (o.entity.starts_with(&format!("handler:{path}")) || o.location.as_ref().is_some_and(|l| l.path == *path))
+                })
+            })
+            .collect();
+        if c.partial && !handler && found.is_empty() && hunks::touches_billing_state(file_hunks, fields) {
+            unexamined.push(format!(
+                "{path}: changes billing state and was seen only through the diff's hunks; a webhook handler may call it: review the change in the checkout (`--base REF`) to follow it"
+            ));
+        }
+        out.extend(found);
+    }
+    out
+}
