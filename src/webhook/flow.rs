@@ -54,9 +54,9 @@ fn skipped_at_call_site(stmts: &[Stmt], idx: &Index, line: u32) -> Option<String
         found
     };
     let mut reason = None;
-    each_if(stmts, &mut |cond, then| {
+    each_if(stmts, &mut |cond, then, at| {
         if reason.is_none() {
-            reason = skipping_guard_of(cond, then, &calls_helper);
+            reason = skipping_guard_of(cond, then, &calls_helper).map(|r| format!("{r} (the check `{}` is called at line {at})", helper.name));
         }
     });
     reason
@@ -266,6 +266,7 @@ impl<'a> VerifyScan<'a, '_> {
             arg.and_then(|a| tolerance(&a.value, self.idx))
         };
         let call = c.callee.dotted().unwrap_or_else(|| c.callee.last_name().to_string());
+        let call = if vocab::is_event_fetch(c) { format!("{call} (events read back from the provider's API)") } else { call };
         if vocab::is_constant_time_compare(c) {
             return self.hand_rolled(c, call, fail_open);
         }

@@ -383,12 +383,12 @@ pub fn last_line(stmts: &[Stmt]) -> u32 {
     max
 }
 
-/// Visits every if statement (its condition and then branch), nested blocks and functions included.
-pub fn each_if<'a>(stmts: &'a [Stmt], f: &mut dyn FnMut(&'a Expr, &'a [Stmt])) {
+/// Visits every if statement (its condition, then branch and line), nested blocks and functions included.
+pub fn each_if<'a>(stmts: &'a [Stmt], f: &mut dyn FnMut(&'a Expr, &'a [Stmt], u32)) {
     for s in stmts {
         match s {
-            Stmt::If { cond, then, els, .. } => {
-                f(cond, then);
+            Stmt::If { cond, then, els, line } => {
+                f(cond, then, *line);
                 each_if(then, f);
                 each_if(els, f);
             }
