@@ -14,6 +14,10 @@ pub fn review(h: &Hunk) -> Vec<(&'static str, usize, String)> {
     if let Some((at, route)) = route_lost_verifier(h) {
         out.push(("WH001", at, format!("the route `{route}` no longer mounts its signature-verifying middleware: events posted to it are processed unverified")));
     }
+    if let Some(at) = verification_made_optional(h) {
+        let shown: String = h.lines[at].1.trim().chars().take(100).collect();
+        out.push(("WH003", at, format!("the signature is now checked only when a secret or key is configured (`{shown}`): without one, events are processed unverified")));
+    }
     if let Some(at) = falls_back_to_payload(h) {
         let shown: String = h.lines[at].1.trim().chars().take(100).collect();
         out.push(("WH003", at, format!("a failed signature check now goes on with the payload (`{shown}`): forged events are accepted")));
@@ -54,6 +58,55 @@ fn route_lost_verifier(h: &Hunk) -> Option<(usize, String)> {
     None
 }
 
+/// A signature check that verified unconditionally before (a removed line verifies)
+/// and now runs only when a secret or key is set: `if (!empty($secret) &&
+/// !$this->isValidSignature(...))`, or `if (!config.publicKey) { warn } else if
+/// (!verify(req)) { ... }` whose first branch does not stop.
+fn verification_made_optional(h: &Hunk) -> Option<usize> {
+    let verifies = |l: &str| {
+        let s = lower(l);
+        ["signature(", "verif", "constructevent", "construct_event", "hmac", "signature?("].iter().any(|w| s.contains(w))
+    };
+    let names_secret = |s: &str| s.contains("secret") || s.contains("key");
+    if !h.lines.iter().any(|(t, l)| *t == '-' && !is_comment(l) && verifies(l)) {
+        return None;
+    }
+    for (i, (t, l)) in h.lines.iter().enumerate() {
+        if *t != '+' || is_comment(l) {
+            continue;
+        }
+        let s = lower(l.trim());
+        let is_if = s.starts_with("if") || s.starts_with("} else if") || s.starts_with("elif") || s.starts_with("unless");
+        if !is_if {
+            continue;
+        }
+        // `if (secret && !verify(...))`: the presence test comes first and short-circuits.
+        if verifies(l) {
+            let at = ["signature", "verif", "constructevent", "construct_event", "hmac"].iter().filter_map(|w| s.find(w)).min().unwrap_or(0);
+            let before = &s[..at];
+            if (before.contains("&&") || before.contains(" and ")) && names_secret(before) {
+                return Some(i);
+            }
+            continue;
+        }
+        // `if (!key) { warn } else if (!verify(...))`: the branch taken without a key goes on.
+        let absent = ["!", "not ", "empty(", "blank", "nil?", "is none", "== null", "=== undefined", "unless "].iter().any(|k| s.contains(k));
+        if !(absent && names_secret(&s)) {
+            continue;
+        }
+        let rest: Vec<&str> = h.lines[i + 1..].iter().take_while(|(t, _)| *t != '-').map(|(_, l)| l.trim()).take(6).collect();
+        let Some(k) = rest.iter().position(|l| lower(l).contains("else") && verifies(l)) else { continue };
+        let stops = rest[..k].iter().any(|l| {
+            let l = lower(l);
+            ["return", "throw", "raise", "abort", "halt", "exit", "die("].iter().any(|w| l.starts_with(w) || l.contains(&format!(" {w}")))
+        });
+        if !stops {
+            return Some(i);
+        }
+    }
+    None
+}
+
 /// An added line that builds the event from the raw payload inside the branch
 /// that handles a failed signature check.
 fn falls_back_to_payload(h: &Hunk) -> Option<usize> {
@@ -78,6 +131,38 @@ mod tests {
 
     fn hunk(lines: &[(char, &str)]) -> Hunk {
         Hunk { new_start: 1, section: String::new(), lines: lines.iter().map(|(t, l)| (*t, l.to_string())).collect() }
+    }
+
+    #[test]
+    fn a_check_now_run_only_when_a_secret_or_key_is_set_is_wh003() {
+        let php = hunk(&[
+            ('-', "        if (!$this->isValidSignature($request->getContent(), $sig, $this->config('stripe_webhook_secret'))) {"),
+            ('+', "        $webhookSecret = $this->config('stripe_webhook_secret');"),
+            ('+', "        if (!empty($webhookSecret) && !$this->isValidSignature($request->getContent(), $sig, $webhookSecret)) {"),
+            (' ', "            return response()->json(['error' => 'Invalid signature'], 400);"),
+        ]);
+        assert_eq!(review(&php).iter().map(|r| r.0).collect::<Vec<_>>(), ["WH003"]);
+        let js = hunk(&[
+            ('-', "  if (!verifyWebhook(request)) {"),
+            ('+', "  if (!appConfig.paddlePublicKey) {"),
+            ('+', "    logger.warn('PADDLE_PUBLIC_KEY is not set, skipping webhook verification');"),
+            ('+', "  } else if (!verifyWebhook(request)) {"),
+            (' ', "    return response.sendStatus(401);"),
+        ]);
+        assert_eq!(review(&js).iter().map(|r| r.0).collect::<Vec<_>>(), ["WH003"]);
+        // A missing key that stops the request, and a secret passed to the check, are quiet.
+        let stops = hunk(&[
+            ('-', "  if (!verifyWebhook(request)) {"),
+            ('+', "  if (!appConfig.paddlePublicKey) {"),
+            ('+', "    return response.sendStatus(500);"),
+            ('+', "  } else if (!verifyWebhook(request)) {"),
+        ]);
+        assert!(review(&stops).is_empty());
+        let passed = hunk(&[
+            ('-', "        if (!$this->isValidSignature($body, $sig, $this->config('secret'))) {"),
+            ('+', "        if (!$this->isValidSignature($body, $sig, $secret) && !$this->isTestMode()) {"),
+        ]);
+        assert!(review(&passed).is_empty());
     }
 
     #[test]

@@ -301,7 +301,10 @@ pub fn writes(line: &str, fields: &[String]) -> Vec<Write> {
         // `blockedUsers: blockedUsers` (a constructor's dependency, a struct field from the
         // local of its name) carries a value decided elsewhere; that line is judged itself.
         let passed_on = !assignment && value_text.trim() == key && !sql;
-        if !key.is_empty() && !passed_on && (!assignment || receiver || depth > 0 || sql || continues) {
+        // A parameter of a call to the provider's SDK (`SubscriptionData: &stripe.CheckoutSessionSubscriptionDataParams{`)
+        // configures what the provider creates, not the app's state.
+        let sdk_param = { let v = value_text.trim_start().trim_start_matches('&'); v.starts_with("stripe.") || v.starts_with("paddle.") || v.contains("Params{") };
+        if !key.is_empty() && !passed_on && !sdk_param && (!assignment || receiver || depth > 0 || sql || continues) {
             if let Some(p) = polarity(key, &value(value_text), fields) {
                 out.push(Write { field: squash(key), polarity: p, call: false });
             }
@@ -1089,6 +1092,8 @@ mod tests {
         // A handler picked by event type is a method value, not a call that revokes.
         assert!(writes("\t\treturn c.handleCustomerSubscriptionDeleted", &[]).is_empty());
         assert!(!writes("    @subscription.deactivate", &[]).is_empty(), "Ruby's paren-less call still writes");
+        // The parameters of a call to the provider's SDK write nothing of the app's.
+        assert!(writes("\t\tSubscriptionData: &stripe.CheckoutSessionSubscriptionDataParams{", &[]).is_empty());
     }
 
     fn rules_of(fs: &[Finding]) -> Vec<String> {

@@ -17,7 +17,9 @@ pub(super) fn line_review(changes: &[FileChange], analyzed: &[Analyzed], model_f
         .filter_map(|c| {
             let path = c.new_path.as_deref().or(c.old_path.as_deref())?;
             if c.partial {
-                return Some((c, path, c.hunks.clone(), BTreeSet::new()));
+                // Only the hunks are known: the aliases they show (removed lines included).
+                let shown: Vec<&str> = c.hunks.iter().flat_map(|h| h.lines.iter().map(|(_, l)| l.as_str())).collect();
+                return Some((c, path, c.hunks.clone(), vocab::provider_aliases(&shown.join("\n"))));
             }
             // An added or deleted file is all added or all removed lines (moves land there).
             fn text(v: &Option<Vec<u8>>) -> Option<&str> {
