@@ -358,3 +358,52 @@ fn an_enum_status_check_widened_to_trialing_is_quiet() {
     let v = review(dir.path());
     assert!(!high_rules(&v).contains(&"WH011".to_string()), "{v:#}");
 }
+
+// ---------------------------------------------------------------------------
+// The revoked column dropped from the schema by the same change.
+
+const CUSTOMER_MODEL: &str = r#"from django.db import models
+
+
+class Customer(models.Model):
+    user = models.OneToOneField("auth.User", on_delete=models.CASCADE)
+    stripe_subscription_id = models.CharField(max_length=255)
+    current_period_end = models.DateTimeField()
+    is_active = models.BooleanField(default=True)
+"#;
+
+const CUSTOMER_VIEWS: &str = r#"import stripe
+from django.http import HttpResponse
+from django.utils import timezone
+
+from .models import Customer
+
+
+def webhook(request):
+    event = stripe.Webhook.construct_event(request.body, request.META["HTTP_STRIPE_SIGNATURE"], "whsec")
+    subscription = event.data.object
+    if event.type == "customer.subscription.deleted":
+        customer = Customer.objects.get(stripe_subscription_id=subscription.id)
+        customer.is_active = False
+        customer.save()
+    return HttpResponse()
+"#;
+
+fn dropped_column(deleted_branch: &str) -> tempfile::TempDir {
+    let dir = committed_repo(&[("subscription/models.py", CUSTOMER_MODEL), ("subscription/views.py", CUSTOMER_VIEWS)]);
+    write(dir.path(), "subscription/models.py", &CUSTOMER_MODEL.replace("    is_active = models.BooleanField(default=True)\n", "    cancel_at_period_end = models.BooleanField(default=False)\n"));
+    write(dir.path(), "subscription/views.py", &CUSTOMER_VIEWS.replace("        customer.is_active = False\n", deleted_branch));
+    dir
+}
+
+#[test]
+fn an_ending_event_whose_revoked_column_is_dropped_and_that_ends_nothing_else_is_wh005() {
+    let v = review(dropped_column("        customer.cancel_at_period_end = True\n").path());
+    assert!(high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
+}
+
+#[test]
+fn an_ending_event_whose_revoked_column_is_dropped_but_that_ends_the_period_is_quiet() {
+    let v = review(dropped_column("        customer.current_period_end = timezone.now()\n").path());
+    assert!(!high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
+}

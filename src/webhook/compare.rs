@@ -517,6 +517,21 @@ fn grant_and_revoke(name: &str, eb: &EventModel, ea: &EventModel, dropped: &BTre
         lost.extend(eb.opaque.iter().filter(|o| o.kind == OpaqueKind::Revoke).map(|o| format!("{}()", o.name)));
         lost.dedup();
     }
+    // The revoked column is dropped by the change, and nothing else on this ending event
+    // revokes: access now rests on whatever replaced the column (a period end, a status),
+    // which the event no longer moves.
+    let dropped_alone: Vec<String> = revokes(eb).difference(&revokes(ea)).filter(|f| !kept(f)).cloned().collect();
+    if lost.is_empty() && revoking && !dropped_alone.is_empty() && revokes(ea).is_empty() && !opaque(ea, OpaqueKind::Revoke) {
+        out.push(
+            Problem::new("WH005", name, ea.line, format!(
+                "{name} revoked {} before; this change drops the column {} and the event now ends access in no other way: whatever access is read from now (a period end, a status) is not moved when the subscription ends",
+                describe_writes(eb, true), dropped_alone.join(", ")
+            ))
+            .with("fields_no_longer_revoked", dropped_alone)
+            .unless_untraced(eb, ea),
+        );
+        return;
+    }
     if !lost.is_empty() && !opaque(ea, OpaqueKind::Revoke) {
         let still: Vec<String> = revokes(ea).into_iter().collect();
         let tail = if still.is_empty() { String::new() } else { format!(" (it still revokes {})", still.join(", ")) };
