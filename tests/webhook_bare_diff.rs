@@ -138,3 +138,30 @@ fn self_referencing_rebindings_end_with_a_verdict() {
     let r: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     assert!(r["verdict"].is_string(), "{r}");
 }
+
+#[test]
+fn a_billing_file_whose_hunks_show_no_handler_is_incomplete_not_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let removed_call = diff(
+        "backend/lib/azimutt/stripe_handler.ex",
+        "defmodule Azimutt.StripeHandler do",
+        &[
+            "     with {:ok, %Organization{} = organization} <- Organizations.get_organization_by_customer(subscription.customer) do",
+            "-      Organizations.validate_organization_plan(organization)",
+            "       Tracking.stripe_subscription_deleted(event, organization, subscription.id)",
+            "     end",
+        ],
+    );
+    let (code, r) = review(dir.path(), &removed_call);
+    assert_eq!(r["verdict"], "incomplete", "{r:#}");
+    assert_eq!(code, Some(3));
+    assert!(r["scope"]["not_examined"].to_string().contains("stripe_handler.ex"), "{r:#}");
+    // A comment-only change to the same file says nothing about what it calls.
+    let comment = diff(
+        "backend/lib/azimutt/stripe_handler.ex",
+        "defmodule Azimutt.StripeHandler do",
+        &["-      # validate the plan", "+      # re-validate the plan", "       Organizations.validate_organization_plan(organization)"],
+    );
+    let (_, r) = review(dir.path(), &comment);
+    assert_eq!(r["verdict"], "pass", "{r:#}");
+}

@@ -89,8 +89,19 @@ pub(super) fn line_review(changes: &[FileChange], analyzed: &[Analyzed], model_f
             unexamined.push(format!(
                 "{path}: changes billing state and was seen only through the diff's hunks; a webhook handler may call it: review the change in the checkout (`--base REF`) to follow it"
             ));
+        } else if c.partial && !handler && found.is_empty() && detect::billing_path(path) && changes_code(file_hunks) && !unexamined.iter().any(|u| u.starts_with(&format!("{path}:"))) {
+            // A billing file (`stripe_handler.ex`) whose hunks show no handler and no write:
+            // the lines around them, which would say what the removed call did, are not known.
+            unexamined.push(format!(
+                "{path}: billing code seen only through the diff's hunks, in which no handler or write was recognised; review the change in the checkout (`--base REF`) to read what it calls"
+            ));
         }
         out.extend(found);
     }
     out
+}
+
+/// Whether hunks add or remove a line of code (not only blank lines or comments).
+fn changes_code(hunks: &[Hunk]) -> bool {
+    hunks.iter().flat_map(|h| &h.lines).any(|(t, l)| *t != ' ' && !l.trim().is_empty() && !hunks::is_comment(l))
 }
