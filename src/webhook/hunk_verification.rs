@@ -63,10 +63,9 @@ fn route_lost_verifier(h: &Hunk) -> Option<(usize, String)> {
 /// !$this->isValidSignature(...))`, or `if (!config.publicKey) { warn } else if
 /// (!verify(req)) { ... }` whose first branch does not stop.
 fn verification_made_optional(h: &Hunk) -> Option<usize> {
-    let verifies = |l: &str| {
-        let s = lower(l);
-        ["signature(", "verif", "constructevent", "construct_event", "hmac", "signature?("].iter().any(|w| s.contains(w))
-    };
+    // Where on a (lower-cased) line the verifying call starts, if it has one.
+    let verify_at = |s: &str| ["signature(", "signature?(", "verif", "constructevent", "construct_event", "hmac"].iter().filter_map(|w| s.find(w)).min();
+    let verifies = |l: &str| verify_at(&lower(l)).is_some();
     let names_secret = |s: &str| s.contains("secret") || s.contains("key");
     if !h.lines.iter().any(|(t, l)| *t == '-' && !is_comment(l) && verifies(l)) {
         return None;
@@ -81,8 +80,7 @@ fn verification_made_optional(h: &Hunk) -> Option<usize> {
             continue;
         }
         // `if (secret && !verify(...))`: the presence test comes first and short-circuits.
-        if verifies(l) {
-            let at = ["signature", "verif", "constructevent", "construct_event", "hmac"].iter().filter_map(|w| s.find(w)).min().unwrap_or(0);
+        if let Some(at) = verify_at(&s) {
             let before = &s[..at];
             if (before.contains("&&") || before.contains(" and ")) && names_secret(before) {
                 return Some(i);
