@@ -23,6 +23,7 @@ pub mod git_source;
 pub mod index;
 pub mod lang;
 mod line_review;
+mod mounting;
 pub mod model;
 pub mod resolve;
 pub mod rules;
@@ -560,6 +561,20 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
         }
     }
     findings.extend(line_review::line_review(&changes, &analyzed, &findings, &config.webhook.access_fields, &dropped, &mut unexamined));
+    if let (Some(views), Some(t), Some(sha)) = (&views, top.as_deref(), base_sha.as_deref()) {
+        if findings.iter().any(|f| f.severity == crate::report::Severity::High) {
+            let mentioning = |word: &str| git_source::tree_files(t, Some(sha), &[word]).into_iter().collect::<Vec<_>>();
+            for path in mounting::unmounted_copies(&analyzed, &views.before, &mentioning) {
+                notes.push(format!("{path}: a router no file of the app imports (tests aside), while another route verifying events the same way is imported: an unmounted copy, so its findings are low"));
+                let own = |f: &crate::report::Finding| f.entity.strip_prefix("handler:").is_some_and(|e| e.split('#').next() == Some(path.as_str())) || f.location.as_ref().is_some_and(|l| l.path == path);
+                for f in findings.iter_mut().filter(|f| own(f) && f.severity == crate::report::Severity::High) {
+                    f.severity = crate::report::Severity::Low;
+                    f.message = format!("{} (in an unmounted copy: no file of the app imports {path})", f.message);
+                    f.evidence.insert("unmounted", serde_json::Value::Bool(true));
+                }
+            }
+        }
+    }
     for a in &analyzed {
         if let Some(note) = a.after.as_ref().and_then(|m| m.verification.as_ref()).and_then(|v| v.note.as_ref()) {
             notes.push(format!("{}: {note}", a.path));

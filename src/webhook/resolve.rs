@@ -499,6 +499,11 @@ pub fn reexported_file(view: &RepoView, path: &str, lang: Language, text: &str) 
     resolve_js(view, path, reexport_spec(text)?).into_iter().next().filter(|p| p != path)
 }
 
+/// The repository files a JavaScript/TypeScript file imports (relative and aliased specifiers).
+pub fn js_imported_files(view: &RepoView, from: &str, text: &str) -> Vec<String> {
+    js_imports(text).into_iter().flat_map(|imp| resolve_js(view, from, &imp.spec)).collect()
+}
+
 const JS_EXTENSIONS: &[&str] = &["", ".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", "/index.ts", "/index.tsx", "/index.js", "/index.mjs"];
 
 fn resolve_js(view: &RepoView, from: &str, spec: &str) -> Vec<String> {
