@@ -79,6 +79,10 @@ pub fn is_vendored_or_built(rel: &str) -> bool {
     if dirs.iter().any(|d| DEPENDENCY_DIRS.contains(d)) {
         return true;
     }
+    // A billing SDK copied into a PHP plugin (`includes/lib/Stripe/lib/ApiRequestor.php`).
+    if file.ends_with(".php") && ["stripe/lib/", "stripe-php/", "braintree/lib/", "braintree_php/"].iter().any(|d| lower.contains(d)) {
+        return true;
+    }
     let script = [".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx"].iter().any(|e| file.ends_with(e));
     script && (file.contains(".min.") || file.contains("-min.") || dirs.iter().any(|d| BROWSER_OR_BUILT_JS_DIRS.contains(d)))
 }
@@ -191,6 +195,7 @@ mod tests {
             "assets/js/chart.min.js",
             "dist/server.js",
             "priv/static/assets/app.js",
+            "includes/lib/Stripe/lib/ApiRequestor.php",
         ] {
             assert!(is_vendored_or_built(v), "{v}");
         }

@@ -118,12 +118,29 @@ pub(super) fn pair_moves(analyzed: &mut Vec<Analyzed>) {
             continue;
         }
         let gone = analyzed.remove(j);
-        let i2 = if j < i { i - 1 } else { i };
+        let mut i2 = if j < i { i - 1 } else { i };
+        let mut before = gone.before;
+        let mut helpers = gone.helpers;
+        // Routes of one event each (`subscription_canceled.rs`, `payment_failed.rs`) merged
+        // into one dispatcher: every deleted file whose events it now handles moved there.
+        while let Some(k) = analyzed.iter().position(|d| {
+            d.change == "deleted" && d.lang == analyzed[i2].lang && !events(&d.before).is_disjoint(&handled) && events(&d.before).is_disjoint(&events(&before))
+        }) {
+            let more = analyzed.remove(k);
+            if k < i2 {
+                i2 -= 1;
+            }
+            if let (Some(b), Some(m)) = (before.as_mut(), more.before) {
+                b.events.extend(m.events);
+                b.verification = b.verification.take().or(m.verification);
+            }
+            helpers.extend(more.helpers);
+        }
         let a = &mut analyzed[i2];
-        a.before = gone.before;
+        a.before = before;
         a.old_path = Some(gone.path);
         a.change = "renamed";
-        a.helpers.extend(gone.helpers);
+        a.helpers.extend(helpers);
         a.before_handler = gone.before_handler;
         i = i2 + 1;
     }

@@ -190,6 +190,12 @@ fn absolute(m: &HandlerModel) -> Vec<Problem> {
                         .with("body", v.body_text.clone()),
                 );
             }
+            if let Some(source) = &v.secret_from_request {
+                out.push(
+                    Problem::new("WH001", "", v.line, format!("`{}` takes its signing secret from the request (`{source}`): a sender signs with a secret of its choosing, so events are not verified", v.call))
+                        .with("secret_from", source.clone()),
+                );
+            }
             if let Some(reason) = &v.fail_open {
                 out.push(Problem::new("WH003", "", v.line, reason.clone()).with("verification", v.call.clone()));
             }

@@ -41,13 +41,22 @@ pub fn named_events(text: &str) -> std::collections::BTreeSet<&str> {
     quoted_events(text).collect()
 }
 
+/// Events named by payload types a route extracts (`Json<SubscriptionCanceledPayload>`,
+/// `web::Json<InvoicePaidEvent>`): one route per event, its type saying which.
+pub fn payload_type_events(text: &str) -> impl Iterator<Item = &'static str> + '_ {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter_map(|w| {
+        let stem = ["Payload", "Notification", "Event"].iter().find_map(|s| w.strip_suffix(s))?;
+        (stem.len() > 6 && stem.starts_with(|c: char| c.is_ascii_uppercase())).then(|| super::vocab::event_from_name(stem)).flatten()
+    })
+}
+
 /// Does this file look like a billing webhook handler?
 pub fn looks_like_handler(path: &str, text: &str) -> bool {
     if crate::paths::is_own_output(path) || crate::paths::is_test_path(path) {
         return false;
     }
     let lower_path = path.to_ascii_lowercase();
-    let in_webhook_path = ["webhook", "stripe", "billing", "paddle", "lemonsqueezy"].iter().any(|w| lower_path.contains(w));
+    let in_webhook_path = ["webhook", "stripe", "billing", "paddle", "lemonsqueezy", "payments/"].iter().any(|w| lower_path.contains(w));
     let sdk = crate::billing_sdk::uses_billing_sdk(text);
     let lower = text.to_ascii_lowercase();
     // `alert_name` and `p_signature`: Paddle Classic's event field and form-field signature.
@@ -59,7 +68,8 @@ pub fn looks_like_handler(path: &str, text: &str) -> bool {
     let events = event_strings(text)
         + text.matches("EventType").count()
         + usize::from(text.contains("function handleCustomerSubscription"))
-        + usize::from(text.contains("paddlenotification."));
+        + usize::from(text.contains("paddlenotification."))
+        + usize::from(text.contains("Json<") && payload_type_events(text).next().is_some());
     (events > 0 && (sdk || signature || in_webhook_path)) || (signature && (sdk || in_webhook_path) && lower.contains("event"))
 }
 

@@ -321,6 +321,11 @@ fn handler_map<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>) -> bool 
             Expr::Call(c) if loaded_module(c).is_some() => module_body(loaded_module(c).unwrap_or_default(), p.line, idx),
             // `"invoice.paid" => :handle_invoice_paid` (Ruby symbols, PHP method names).
             Expr::Str(name) if idx.funcs.contains_key(name.as_str()) => Body::Func(idx.funcs[name.as_str()]),
+            // `"subscription.created" => :on_create_subscription` applied to a module of
+            // another file (`apply(Billing, Map.fetch!(@handlers, type), [params])`).
+            Expr::Str(name) if name.len() >= 6 && name.chars().all(|c| c.is_alphanumeric() || c == '_') && idx.callees.ident(name).is_some() => {
+                Body::Func(idx.callees.ident(name).expect("checked above"))
+            }
             callee => match idx.resolve_call(callee).or_else(|| idx.funcs.get(callee.last_name()).copied()) {
                 Some(f) => Body::Func(f),
                 None => Body::Opaque(callee.last_name().to_string(), p.line),
@@ -389,7 +394,7 @@ fn subscriptions<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>) -> boo
     });
     for c in calls {
         let events: Vec<String> = c.args.iter().filter_map(|a| match &a.value {
-            Expr::Str(s) if is_event_type(s) => Some(s.clone()),
+            Expr::Str(s) => super::vocab::unprefixed_event(s).map(str::to_string),
             _ => None,
         }).collect();
         if events.is_empty() {

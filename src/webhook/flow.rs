@@ -35,9 +35,57 @@ pub fn verification<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Option<Verificati
     let mut scan = VerifyScan { idx, top: stmts, frames: Vec::new(), found: None, cond_of: None };
     scan.block(stmts);
     if let Some(v) = scan.found.as_mut().filter(|v| v.fail_open.is_none()) {
-        v.fail_open = skipped_at_call_site(stmts, idx, v.line);
+        v.fail_open = skipped_at_call_site(stmts, idx, v.line)
+            .or_else(|| plug_without_halt(stmts, idx, v.line))
+            .or_else(|| unverified_early_return(idx, v.line));
     }
     scan.found.or_else(|| library_verification(stmts, idx)).or_else(|| framework_verification(idx))
+}
+
+/// A Phoenix function plug that verifies (`plug :verify_signature`) but never calls
+/// `halt()`, itself or through the file's functions it calls: answering 403 does not stop
+/// the pipeline, so the controller action runs on the forged event all the same.
+fn plug_without_halt(stmts: &[Stmt], idx: &Index, line: u32) -> Option<String> {
+    let mut plugs = BTreeSet::new();
+    super::lang::syntax::each_call(stmts, &mut |c| {
+        if c.callee.last_name() == "plug" {
+            // `plug :verify_signature when action in [:webhook]`: the plug is left of `when`.
+            let first = c.args.first().map(|a| match &a.value {
+                Expr::Binary(_, l, _) => &**l,
+                v => v,
+            });
+            if let Some(Expr::Str(name) | Expr::Ident(name)) = first {
+                plugs.insert(name.trim_start_matches(':').to_string());
+            }
+        }
+    });
+    let f = idx.all.iter().find(|f| plugs.contains(&f.name) && f.line <= line && line <= super::lang::syntax::last_line(&f.body))?;
+    (!halts(&f.body, idx, 3)).then(|| format!("the plug `{}` answers a failed check without `halt()`, so the pipeline goes on to the controller action", f.name))
+}
+
+/// In the function that verifies, an earlier branch that hands back the body parsed without
+/// a check: `if secrets.empty? then return Stripe::Event.construct_from(JSON.parse(payload))`.
+fn unverified_early_return(idx: &Index, line: u32) -> Option<String> {
+    // The named function defined nearest above the check (a block inside it ends before its last line).
+    let f = idx.all.iter().filter(|f| !f.name.is_empty() && f.line <= line).max_by_key(|f| f.line)?;
+    let mut found = None;
+    super::lang::syntax::each_if(&f.body, &mut |cond, then, at| {
+        let returns_parsed = then.iter().any(|s| matches!(s, Stmt::Return { value: Some(_), .. }) && stmt_parses_body(s));
+        if found.is_none() && at < line && returns_parsed {
+            found = Some(format!("when `{}`, the body is parsed and handed on without a signature check (line {at})", cond.render()));
+        }
+    });
+    found
+}
+
+/// Whether `halt()` is called in `body` or in a function of the file it calls (`depth` deep).
+fn halts(body: &[Stmt], idx: &Index, depth: u8) -> bool {
+    let mut found = false;
+    super::lang::syntax::each_call(body, &mut |c| {
+        let name = c.callee.last_name();
+        found |= name == "halt" || (depth > 0 && idx.funcs.get(name).is_some_and(|g| halts(&g.body, idx, depth - 1)));
+    });
+    found
 }
 
 /// A verification inside a helper of the file (`isValidSignature($body, $sig, $secret)`)
@@ -76,6 +124,7 @@ fn library_verification(stmts: &[Stmt], idx: &Index) -> Option<Verification> {
                 fail_open: unset.then(|| format!("`{}` is set to an empty value, so events are not verified", target.render())),
                 tolerance: None,
                 note: None,
+                secret_from_request: None,
             })
         }
         _ => None,
@@ -106,7 +155,7 @@ fn framework_verification(idx: &Index) -> Option<Verification> {
             return None;
         }
     }
-    Some(Verification { line: class.line, call: base.verification.to_string(), body: BodyKind::Raw, body_text: String::new(), fail_open: None, tolerance: None, note: None })
+    Some(Verification { line: class.line, call: base.verification.to_string(), body: BodyKind::Raw, body_text: String::new(), fail_open: None, tolerance: None, note: None, secret_from_request: None })
 }
 
 impl<'a> VerifyScan<'a, '_> {
@@ -221,11 +270,11 @@ impl<'a> VerifyScan<'a, '_> {
                 Frame::Loop => {}
                 Frame::Try { catches, rest } => {
                     for (c, line) in catches.iter() {
-                        if c.iter().any(stmt_parses_body) {
+                        if c.iter().any(|s| stmt_parses_body(s) || assigns_parsed_body(s, self.idx)) {
                             return Some(format!("a failed verification is caught at line {line} and the unverified body is parsed and used"));
                         }
                         let stops = ends(c)
-                            || c.iter().any(|s| matches!(s, Stmt::Return { .. } | Stmt::Throw { .. }))
+                            || c.iter().any(|s| matches!(s, Stmt::Return { .. } | Stmt::Throw { .. }) || exits(s))
                             || block_answer(c).is_some_and(|a| a.status.is_error());
                         let goes_on = rest.first().is_some_and(continues);
                         if !stops && goes_on {
@@ -270,7 +319,20 @@ impl<'a> VerifyScan<'a, '_> {
         if vocab::is_constant_time_compare(c) {
             return self.hand_rolled(c, call, fail_open);
         }
-        Verification { line: c.line, call, body, body_text, fail_open, tolerance, note: None }
+        // `constructEvent(body, sig, secret)` / `verify_header(payload, header, secret, ...)`.
+        let secret_from_request = (name.starts_with("constructevent") || name == "verifyheader" || name == "constructevent")
+            .then(|| c.args.get(2))
+            .flatten()
+            .and_then(|a| self.scope_func().and_then(|f| from_request(&a.value, &f.body, 3)));
+        Verification { line: c.line, call, body, body_text, fail_open, tolerance, note: None, secret_from_request }
+    }
+
+    /// The innermost named function the scan is in.
+    fn scope_func(&self) -> Option<&'a Func> {
+        self.frames.iter().rev().find_map(|f| match f {
+            Frame::Func(f) if !f.name.is_empty() => Some(*f),
+            _ => None,
+        })
     }
 
     /// A hand-rolled HMAC check (`hash_equals`, `secure_compare`, `hmac.compare_digest`):
@@ -322,8 +384,36 @@ impl<'a> VerifyScan<'a, '_> {
             "only one h1 signature of the Paddle-Signature header is compared: while a secret is being rotated Paddle sends one h1 per secret, and events whose matching h1 is not the one kept are rejected (and retried)".to_string()
         });
         let name = c.callee.last_name();
-        Verification { line: c.line, call: format!("HMAC check of the {header} header ({name})"), body, body_text: if body_text.is_empty() { call } else { body_text }, fail_open, tolerance, note }
+        Verification { line: c.line, call: format!("HMAC check of the {header} header ({name})"), body, body_text: if body_text.is_empty() { call } else { body_text }, fail_open, tolerance, note, secret_from_request: None }
     }
+}
+
+/// Where a value is read from the request's headers (`headers.get("x-webhook-secret")`,
+/// `request.META["HTTP_X_SECRET"]`, `req.header("x-secret")`), following the function's
+/// own assignments to a local `depth` deep: what it is read from, when so.
+fn from_request(e: &Expr, body: &[Stmt], depth: u8) -> Option<String> {
+    let mut found = None;
+    e.walk(&mut |x| {
+        let read = match x {
+            Expr::Ident(n) | Expr::Member(_, n) => matches!(n.as_str(), "headers" | "META"),
+            Expr::Call(c) => matches!(squash(c.callee.last_name()).as_str(), "header" | "getheader" | "headers"),
+            _ => false,
+        };
+        if read && found.is_none() {
+            found = Some(e.render());
+        }
+    });
+    if found.is_some() || depth == 0 {
+        return found;
+    }
+    let Expr::Ident(name) = e else { return None };
+    let mut out = None;
+    super::lang::syntax::each_assign(body, &mut |target, value| {
+        if out.is_none() && matches!(target, Expr::Ident(t) if t == name) && !std::ptr::eq(value, e) {
+            out = from_request(value, body, depth - 1);
+        }
+    });
+    out
 }
 
 /// `Time.now.to_i`, `time()`, `System.system_time(:second)`, `ts`: a side of a timestamp check.
@@ -469,6 +559,19 @@ fn stmt_parses_body(s: &Stmt) -> bool {
         _ => {}
     });
     found
+}
+
+/// A call that ends the request by its name: `exit()`, `die()`, `wp_die()`, `pmpro_stripeWebhookExit()`.
+fn exits(s: &Stmt) -> bool {
+    let Stmt::Expr(Expr::Call(c), _) = s else { return false };
+    let name = squash(c.callee.last_name());
+    name.ends_with("exit") || name.ends_with("die") || name == "abort"
+}
+
+/// `$event = $post_event;` where `$post_event = json_decode($body)`: the parsed body, by name.
+fn assigns_parsed_body(s: &Stmt, idx: &Index) -> bool {
+    let Stmt::Assign { value: value @ Expr::Ident(_), .. } = s else { return false };
+    matches!(idx.value_of(value), Expr::Call(c) if vocab::is_body_parse(c))
 }
 
 /// What the signature is computed over.

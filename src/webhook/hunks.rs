@@ -131,18 +131,51 @@ fn events(line: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for quote in ['\'', '"', '`'] {
         for (i, piece) in line.split(quote).enumerate() {
-            if i % 2 == 1 && piece.len() < 80 && vocab::is_event_type(piece) {
-                out.insert(piece.to_string());
+            if let Some(e) = (i % 2 == 1 && piece.len() < 80).then(|| vocab::unprefixed_event(piece)).flatten() {
+                out.insert(e.to_string());
             }
         }
     }
     for word in line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| w.len() > 6) {
+        if declares_flag(line, word) {
+            continue;
+        }
         let bare = word.strip_prefix("EventType").unwrap_or(word);
         if let Some(e) = vocab::event_from_name(bare) {
             out.insert(e.to_string());
         }
     }
     out
+}
+
+/// `const subscriptionCanceled = sub.status === "active" && ...`: a local flag named like
+/// an event (no `handle`/`on` verb, and not a function) is no handler of it.
+fn declares_flag(line: &str, word: &str) -> bool {
+    let t = line.trim_start_matches(['+', '-', ' ']).trim_start();
+    let t = ["const ", "let ", "var ", "$"].iter().find_map(|k| t.strip_prefix(k)).unwrap_or(t);
+    let Some(rest) = t.strip_prefix(word) else { return false };
+    let rest = rest.trim_start();
+    let assigns = (rest.starts_with('=') && !rest.starts_with("==")) || rest.starts_with(":=");
+    let verb = ["handle", "on", "process"].iter().any(|v| squash_word(word).starts_with(v));
+    assigns && !verb && !line.contains("=>") && !line.contains("function")
+}
+
+/// Events that local flags of the hunk are named after (`const subscriptionCanceled = ...`):
+/// a later `if (subscriptionCanceled)` tests the flag, it handles no event.
+fn flag_events(h: &Hunk) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for (_, line) in &h.lines {
+        for word in line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| w.len() > 6) {
+            if declares_flag(line, word) {
+                out.extend(vocab::event_from_name(word).map(str::to_string));
+            }
+        }
+    }
+    out
+}
+
+fn squash_word(w: &str) -> String {
+    w.chars().filter(|c| *c != '_').flat_map(char::to_lowercase).collect()
 }
 
 /// Events whose handling moves access (WH006's lifecycle events).
@@ -227,6 +260,13 @@ pub fn writes(line: &str, fields: &[String]) -> Vec<Write> {
     }
     if is_comment(line) || is_import(line) || is_logging(line) {
         return Vec::new();
+    }
+    // `subscription: djstripe_models.Subscription = Subscription.objects.get(id=sid)`: a
+    // typed local (Python, TypeScript class field), not a `key: value` pair; only its value can write.
+    static ANNOTATED: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let annotated = super::resolve::re(&ANNOTATED, r"^\s*[A-Za-z_]\w*\s*:\s*[A-Za-z_][\w.\[\], |]*\s*=\s*([^=>].*)$");
+    if let Some(value) = annotated.captures(line).and_then(|c| c.get(1)) {
+        return writes(value.as_str(), fields);
     }
     let b = line.as_bytes();
     let mut out = Vec::new();
@@ -792,7 +832,8 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
                 }
             }
             if !is_logging(text) && dropped_body_mattered(h, at, fields) {
-                for e in events(text).into_iter().filter(|e| moves_access(e) && !added.events.contains(e)) {
+                let flags = flag_events(h);
+                for e in events(text).into_iter().filter(|e| moves_access(e) && !added.events.contains(e) && !flags.contains(e)) {
                     push("WH006", Some(e.clone()), format!("{path}: `{shown}` is removed and no added line names {e}: the event is no longer handled here"), &mut out);
                 }
             }
@@ -1163,6 +1204,20 @@ mod tests {
         let checkout = hunk("case 'checkout.session.completed':", &[(' ', "  const userId = session.client_reference_id;"), ('+', "  await db.user.update({ where: { id: userId }, data: { status: 'active' } });")]);
         let fs = review("app/api/webhook/route.ts", &[checkout.clone()], &Added::of([&checkout], &[]), &[]);
         assert!(!fs.iter().any(|f| f.message.contains("pins the status")), "{fs:?}");
+    }
+
+    #[test]
+    fn a_typed_local_is_no_field_write() {
+        assert!(writes("    subscription: djstripe_models.Subscription = djstripe_models.Subscription.objects.get(id=subscription_id)", &[]).is_empty());
+        assert!(!writes("    user.plan = 'free'", &[]).is_empty());
+    }
+
+    #[test]
+    fn a_local_flag_named_like_an_event_is_no_event() {
+        assert!(events("  const subscriptionCanceled =").is_empty());
+        assert!(events("    subscription_canceled := sub.Status == \"canceled\"").is_empty());
+        assert_eq!(events("  subscriptionCanceled: cancelWorkspace,"), BTreeSet::from(["subscription.canceled".to_string()]));
+        assert_eq!(events("const subscriptionCanceled = async (event) => {"), BTreeSet::from(["subscription.canceled".to_string()]));
     }
 
     #[test]

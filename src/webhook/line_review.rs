@@ -78,6 +78,13 @@ pub(super) fn line_review(changes: &[FileChange], analyzed: &[Analyzed], model_f
             // A call of the provider's SDK (`Stripe.Subscription.update`, an alias of one) writes
             // no app state: removing it loses no grant or revocation of the app's.
             .filter(|f| !(matches!(&*f.rule, "WH004" | "WH005") && removed_line(f).is_some_and(|l| vocab::calls_provider_sdk(&l, provider_aliases))))
+            // The model read this event in the base version and saw it move no access: its
+            // registration going away is no lost lifecycle event (the model says WH006 itself
+            // for an event that did move access).
+            .filter(|f| !(f.rule == "WH006" && event_of(f).is_some_and(|e| moved_no_access(analyzed, path, e))))
+            // Nor is a removed line that looked like a check a lost verification when the
+            // handler, modelled in full, still verifies.
+            .filter(|f| !(f.rule == "WH001" && still_verifies(analyzed, path)))
             .filter(|f| {
                 // The model already said it about this file (on its handler, or located here).
                 !model_findings.iter().any(|o| {
@@ -99,6 +106,24 @@ pub(super) fn line_review(changes: &[FileChange], analyzed: &[Analyzed], model_f
         out.extend(found);
     }
     out
+}
+
+fn event_of(f: &Finding) -> Option<&str> {
+    f.evidence.get("event").and_then(|v| v.as_str())
+}
+
+/// Whether the handler at `path`, modelled in full, handled `event` in the base version
+/// without granting or revoking access (directly or through a helper it followed) and
+/// without a call of code it could not see that changes state.
+fn moved_no_access(analyzed: &[Analyzed], path: &str, event: &str) -> bool {
+    analyzed
+        .iter()
+        .any(|a| a.path == path && !a.partial && a.before.as_ref().and_then(|m| m.events.get(event)).is_some_and(|e| !e.moves_access() && e.opaque.is_empty()))
+}
+
+/// Whether the handler at `path`, modelled in full, verifies events in the new version.
+fn still_verifies(analyzed: &[Analyzed], path: &str) -> bool {
+    analyzed.iter().any(|a| a.path == path && !a.partial && a.after.as_ref().is_some_and(|m| m.verification.is_some() || m.external.is_some()))
 }
 
 /// Whether hunks add or remove a line of code (not only blank lines or comments).

@@ -280,6 +280,10 @@ pub struct Verification {
     pub tolerance: Option<Tolerance>,
     /// A weakness worth a note that no rule covers (a Paddle parser that keeps one h1).
     pub note: Option<String>,
+    /// The signing secret can be taken from the request itself (a header): the sender
+    /// chooses the secret it signs with, so nothing is verified. What it is read from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_from_request: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -61,6 +61,17 @@ pub fn is_event_type(s: &str) -> bool {
         && rest.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
 }
 
+/// An event type written with its provider in front, as event routers namespace them
+/// (Pay's `"stripe.customer.subscription.deleted"`, `"paddle_billing.subscription.canceled"`):
+/// the event type itself.
+pub fn unprefixed_event(s: &str) -> Option<&str> {
+    if is_event_type(s) {
+        return Some(s);
+    }
+    let (provider, rest) = s.split_once('.')?;
+    (matches!(provider, "stripe" | "paddle" | "paddle_billing" | "paddle_classic" | "lemon_squeezy" | "lemonsqueezy") && is_event_type(rest)).then_some(rest)
+}
+
 /// Event types known by name, so that SDK constants and framework method names
 /// (`EventTypeCustomerSubscriptionDeleted`, `handleInvoicePaid`) map back to them.
 pub const KNOWN_EVENTS: &[&str] = &[
@@ -555,7 +566,9 @@ pub fn calls_provider_sdk(line: &str, aliases: &std::collections::BTreeSet<Strin
 /// the provider itself, so it is as good as a verified signature.
 pub fn is_event_fetch(call: &Call) -> bool {
     let Expr::Member(recv, method) = &call.callee else { return false };
-    is_provider_api(call) && matches!(squash(method).as_str(), "retrieve" | "list") && matches!(squash(recv.last_name()).as_str(), "event" | "events")
+    // `Stripe_Event::retrieve($id)` is the same call in stripe-php before namespaces.
+    let legacy = squash(recv.last_name()) == "stripeevent";
+    (is_provider_api(call) || legacy) && matches!(squash(method).as_str(), "retrieve" | "list") && (legacy || matches!(squash(recv.last_name()).as_str(), "event" | "events"))
 }
 
 /// A check named for what it validates (`Billing.Paddle.valid_signature?(params)`,
@@ -593,6 +606,18 @@ pub fn membership_change(c: &Call) -> Option<(super::model::ValueKind, String)> 
 }
 
 pub fn opaque_kind(name: &str) -> Option<super::model::OpaqueKind> {
+    let kind = opaque_kind_of(name);
+    // WordPress-style global functions carry their plugin's prefix
+    // (`pmpro_handle_subscription_cancellation_at_gateway`, `wc_update_order`): the verb follows it.
+    match name.split_once('_') {
+        Some((prefix, rest)) if kind.is_none() && (2..=6).contains(&prefix.len()) && prefix.chars().all(|c| c.is_ascii_lowercase()) && rest.contains('_') => {
+            opaque_kind_of(rest)
+        }
+        _ => kind,
+    }
+}
+
+fn opaque_kind_of(name: &str) -> Option<super::model::OpaqueKind> {
     use super::model::OpaqueKind;
     let s = squash(name);
     // Standard-library setters and timers (`date.setSeconds`, `setTimeout`) change no state.
@@ -881,6 +906,14 @@ mod tests {
             assert_eq!(opaque_kind(mutex), None, "{mutex}");
         }
         assert_eq!(opaque_kind("block"), None, "a bare `block` names no account");
+    }
+
+    #[test]
+    fn a_plugin_prefix_before_the_verb_is_skipped() {
+        use super::super::model::OpaqueKind;
+        assert_eq!(opaque_kind("pmpro_handle_subscription_cancellation_at_gateway"), Some(OpaqueKind::Write));
+        assert_eq!(opaque_kind("wc_deactivate_membership"), Some(OpaqueKind::Revoke));
+        assert_eq!(opaque_kind("pmpro_get_order"), None);
     }
 
     #[test]

@@ -273,6 +273,32 @@ impl<'a> Walker<'a, '_> {
         let derived = (kind == ValueKind::Derived).then_some(resolved);
         let gate = self.gate(derived);
         self.push_write(field.to_string(), kind, value.render(), line, gate, derived);
+        // `status: effectiveStatus(sub)` whose helper answers `"active"` for some statuses
+        // (`if (s.status === "past_due") return "active"`): a grant for those statuses.
+        for (statuses, paying) in self.remapped_to_paying(self.idx.value_of(self.bound(value))) {
+            self.push_write(field.to_string(), ValueKind::Grant, format!("'{paying}' (from {})", value.render()), line, StatusGate::Allow(statuses), None);
+        }
+    }
+
+    /// The statuses a helper the walk can see maps to a paying status, by its early returns
+    /// (`if (cond on status) return "active"`), with the status it answers.
+    fn remapped_to_paying(&self, e: &'a Expr) -> Vec<(BTreeSet<String>, String)> {
+        let Expr::Call(c) = e else { return Vec::new() };
+        let Some(f) = self.idx.resolve_call(&c.callee) else { return Vec::new() };
+        let mut out = Vec::new();
+        for s in &f.body {
+            let Stmt::If { cond, then, .. } = s else { continue };
+            let [Stmt::Return { value: Some(Expr::Str(lit)), .. }] = then.as_slice() else { continue };
+            if !matches!(lit.as_str(), "active" | "trialing") {
+                continue;
+            }
+            let (mut allow, mut deny) = (BTreeSet::new(), BTreeSet::new());
+            status_atoms(cond, self.idx, false, &mut allow, &mut deny);
+            if !allow.is_empty() {
+                out.push((allow, lit.clone()));
+            }
+        }
+        out
     }
 
     /// A call to a helper the walk can see that just returns an expression

@@ -435,6 +435,10 @@ impl<'a> Walker<'a, '_> {
                 self.out.opaque.push(Opaque { name: raw.to_string(), kind, line: c.line });
             } else if let Some(key) = by_key(raw) {
                 self.out.lookups.entry(key).or_insert(c.line);
+            } else if hands_over_subscription(c) {
+                // `memberRepository.linkSubscription({ id, subscription })`: a call of code not
+                // seen that is handed the whole subscription keeps the app's copy of it.
+                self.out.opaque.push(Opaque { name: raw.to_string(), kind: OpaqueKind::Write, line: c.line });
             }
         }
     }
@@ -451,6 +455,27 @@ impl<'a> Walker<'a, '_> {
         self.setter_depth -= 1;
     }
 
+}
+
+/// `repository.linkSubscription({ id, subscription })`: a method of some object handed the
+/// subscription, other than one that reads, decodes, formats or logs it.
+fn hands_over_subscription(c: &Call) -> bool {
+    const READS: &[&str] = &["parse", "decode", "unmarshal", "marshal", "json", "log", "print", "format", "string", "get", "find", "fetch", "retrieve", "load", "read", "serialize", "validate", "map", "convert", "to"];
+    let name = squash(c.callee.last_name());
+    matches!(c.callee, Expr::Member(..)) && !vocab::is_body_parse(c) && !READS.iter().any(|r| name.starts_with(r)) && c.args.iter().any(|a| carries_subscription(&a.value))
+}
+
+/// Whether an argument is the subscription object itself (`subscription`, `stripeSubscription`,
+/// `sub`) or an object literal carrying it (`{ id, subscription }`).
+fn carries_subscription(e: &Expr) -> bool {
+    match e {
+        Expr::Ident(n) | Expr::Member(_, n) => {
+            let s = squash(n);
+            s == "sub" || s.ends_with("subscription")
+        }
+        Expr::Object(pairs) => pairs.iter().any(|p| matches!(&p.value, Expr::Ident(_) | Expr::Member(..)) && carries_subscription(&p.value)),
+        _ => false,
+    }
 }
 
 /// A parameter's name without its type, default or optional mark.

@@ -81,6 +81,12 @@ fn stmt(n: Node, src: &Src, owner: Option<&str>, out: &mut Vec<Stmt>) {
         "binary_operator" => {
             let op = n.child_by_field_name("operator").map(|o| src.text(o)).unwrap_or("");
             let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) else { return };
+            // `conn |> compute_signature() |> case do {:ok, sig} -> ... end`: a case on the piped value.
+            if op == "|>" && r.kind() == "call" && target_name(r, src) == "case" {
+                let clauses: Vec<Node> = do_block(r).map(|b| named(b).filter(|c| c.kind() == "stab_clause").collect()).unwrap_or_default();
+                out.push(case_stmt(&expr(l, src), &clauses, src, owner, line));
+                return;
+            }
             if op == "=" {
                 // `event = if ..., do: ..., else: ...`: the control flow, then the binding.
                 if r.kind() == "call" && matches!(target_name(r, src), "if" | "unless" | "case" | "cond" | "with" | "try") {

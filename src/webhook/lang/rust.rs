@@ -98,7 +98,15 @@ fn func(n: Node, src: &Src, owner: Option<&str>) -> Func {
         Some(b) => vec![Stmt::Return { value: Some(expr(b, src)), line: src.line(b) }],
         None => Vec::new(),
     };
-    Func { name, params, body, line: src.line(n), owner: owner.map(String::from), param_hints, ..Func::default() }
+    let handles = n.child_by_field_name("parameters").map(|p| payload_events(src.text(p))).unwrap_or_default();
+    Func { name, params, body, line: src.line(n), owner: owner.map(String::from), param_hints, handles, ..Func::default() }
+}
+
+/// A route per event, told by the payload type it extracts (`Json(payload): Json<SubscriptionCanceledPayload>`):
+/// the event, when the parameters name exactly one.
+fn payload_events(params: &str) -> Vec<Expr> {
+    let events: std::collections::BTreeSet<&str> = crate::webhook::detect::payload_type_events(params).collect();
+    if events.len() == 1 { events.into_iter().map(|e| Expr::Str(e.to_string())).collect() } else { Vec::new() }
 }
 
 /// The variable a pattern binds: `event` in `Json(event)`, `State(state)`, `event`.

@@ -37,6 +37,10 @@ fn stmt(n: Node, src: &Src, out: &mut Vec<Stmt>) {
                 match e.kind() {
                     "assignment_expression" | "augmented_assignment_expression" => {
                         if let (Some(l), Some(r)) = (e.child_by_field_name("left"), e.child_by_field_name("right")) {
+                            // `module.exports = class StripeWebhookService { ... }`: its methods.
+                            if r.kind() == "class" {
+                                class_members(r, src, out);
+                            }
                             out.push(Stmt::Assign { target: expr(l, src), value: expr(r, src), line });
                         }
                     }
@@ -58,22 +62,7 @@ fn stmt(n: Node, src: &Src, out: &mut Vec<Stmt>) {
             }
         }
         "function_declaration" | "generator_function_declaration" => out.push(Stmt::Func(func(n, src))),
-        "class_declaration" | "abstract_class_declaration" => {
-            if let Some(body) = n.child_by_field_name("body") {
-                for m in named(body) {
-                    match m.kind() {
-                        "method_definition" => out.push(Stmt::Func(func(m, src))),
-                        "public_field_definition" | "field_definition" => {
-                            let name = m.child_by_field_name("name").or_else(|| m.child_by_field_name("property"));
-                            if let (Some(k), Some(v)) = (name, m.child_by_field_name("value")) {
-                                out.push(Stmt::Assign { target: Expr::Ident(src.text(k).into()), value: expr(v, src), line });
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-            }
-        }
+        "class_declaration" | "abstract_class_declaration" => class_members(n, src, out),
         "export_statement" => {
             if let Some(d) = n.child_by_field_name("declaration") {
                 stmt(d, src, out);
@@ -151,11 +140,31 @@ fn stmt(n: Node, src: &Src, out: &mut Vec<Stmt>) {
     }
 }
 
+/// The methods and fields of a class, declared (`class X {}`) or as a value (`module.exports = class {}`).
+fn class_members(n: Node, src: &Src, out: &mut Vec<Stmt>) {
+    let Some(body) = n.child_by_field_name("body") else { return };
+    for m in named(body) {
+        match m.kind() {
+            "method_definition" => out.push(Stmt::Func(func(m, src))),
+            "public_field_definition" | "field_definition" => {
+                let name = m.child_by_field_name("name").or_else(|| m.child_by_field_name("property"));
+                if let (Some(k), Some(v)) = (name, m.child_by_field_name("value")) {
+                    out.push(Stmt::Assign { target: Expr::Ident(src.text(k).into()), value: expr(v, src), line: src.line(m) });
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 fn declarator(d: Node, src: &Src, out: &mut Vec<Stmt>) {
     let line = src.line(d);
     let (Some(name), Some(value)) = (d.child_by_field_name("name"), d.child_by_field_name("value")) else {
         return;
     };
+    if value.kind() == "class" {
+        class_members(value, src, out);
+    }
     let value = expr(value, src);
     if name.kind() == "object_pattern" {
         // `const { customer, metadata: meta } = session` binds each name to a member.

@@ -1,0 +1,346 @@
+//! Dispatch shapes of real apps: a service class exported as a class expression that
+//! registers a method per event, router subscriptions namespaced by provider
+//! (`"stripe.customer.subscription.deleted"`), an Elixir map of event types to function
+//! names applied to a module, routes of one event each merged into one dispatcher, and a
+//! status helper that maps unpaid statuses to a paying one. Each has a regression and a
+//! quiet twin.
+
+#[path = "support/git.rs"]
+mod git_support;
+use git_support::{committed_repo, high_rules, review, write};
+
+fn highs(dir: &std::path::Path) -> (Vec<String>, serde_json::Value) {
+    let v = review(dir);
+    (high_rules(&v), v)
+}
+
+// ---------------------------------------------------------------------------
+// `module.exports = class StripeWebhookService { constructor() { this.registerHandler(...) } }`
+
+const SERVICE: &str = r#"module.exports = class StripeWebhookService {
+    constructor({memberRepository, eventRepository, stripeAPIService}) {
+        this._memberRepository = memberRepository;
+        this._eventRepository = eventRepository;
+        this._stripeAPIService = stripeAPIService;
+        this.handlers = {};
+        this.registerHandler('customer.subscription.deleted', this.subscriptionEvent);
+        this.registerHandler('customer.subscription.updated', this.subscriptionEvent);
+        this.registerHandler('invoice.payment_failed', this.invoiceEvent);
+    }
+
+    registerHandler(event, handler) {
+        this.handlers[event] = handler.name;
+    }
+
+    parseWebhook(body, signature) {
+        return this._stripeAPIService.webhooks.constructEvent(body, signature, this._webhookSecret);
+    }
+
+    async handleWebhook(event) {
+        if (!this.handlers[event.type]) {
+            return;
+        }
+        await this[this.handlers[event.type]](event.data.object);
+    }
+
+    async subscriptionEvent(subscription) {
+        const member = await this._memberRepository.get({customer_id: subscription.customer});
+        if (member) {
+            await this._memberRepository.linkSubscription({id: member.id, subscription});
+        }
+    }
+
+    async invoiceEvent(invoice) {
+        if (invoice.paid && invoice.amount_paid !== 0) {
+            await this._eventRepository.registerPayment({currency: invoice.currency, amount: invoice.amount_paid});
+        }
+    }
+};
+"#;
+
+const SERVICE_PATH: &str = "lib/services/stripe-webhook.js";
+
+#[test]
+fn a_class_expression_that_stops_registering_the_deletion_loses_the_event() {
+    let dir = committed_repo(&[(SERVICE_PATH, SERVICE)]);
+    write(dir.path(), SERVICE_PATH, &SERVICE.replace("        this.registerHandler('customer.subscription.deleted', this.subscriptionEvent);\n", ""));
+    let (rules, v) = highs(dir.path());
+    assert!(rules.contains(&"WH006".to_string()), "{v:#}");
+    assert!(v["scope"]["handler_files"][0]["events"].as_array().is_some_and(|e| e.len() == 2), "{v:#}");
+}
+
+#[test]
+fn a_class_expression_that_stops_registering_a_payment_record_is_quiet() {
+    let dir = committed_repo(&[(SERVICE_PATH, SERVICE)]);
+    write(dir.path(), SERVICE_PATH, &SERVICE.replace("        this.registerHandler('invoice.payment_failed', this.invoiceEvent);\n", ""));
+    let (rules, v) = highs(dir.path());
+    assert!(rules.is_empty(), "{v:#}");
+}
+
+// ---------------------------------------------------------------------------
+// Pay-style subscriptions namespaced by provider.
+
+const SUBSCRIPTIONS: &str = r#"module Billing
+  module Stripe
+    def self.configure_webhooks
+      Billing::Webhooks.configure do |events|
+        events.subscribe "stripe.customer.subscription.updated", Billing::Stripe::Webhooks::SubscriptionUpdated.new
+        events.subscribe "stripe.customer.subscription.deleted", Billing::Stripe::Webhooks::SubscriptionDeleted.new
+        events.subscribe "stripe.customer.subscription.trial_will_end", Billing::Stripe::Webhooks::TrialWillEnd.new
+      end
+    end
+  end
+end
+"#;
+
+fn pay_repo() -> tempfile::TempDir {
+    committed_repo(&[
+        ("lib/billing/stripe.rb", SUBSCRIPTIONS),
+        (
+            "lib/billing/stripe/webhooks/subscription_updated.rb",
+            "module Billing\n  module Stripe\n    module Webhooks\n      class SubscriptionUpdated\n        def call(event)\n          subscription = ::Subscription.find_by!(processor_id: event.data.object.id)\n          subscription.update!(status: event.data.object.status)\n        end\n      end\n    end\n  end\nend\n",
+        ),
+        (
+            "lib/billing/stripe/webhooks/subscription_deleted.rb",
+            "module Billing\n  module Stripe\n    module Webhooks\n      class SubscriptionDeleted\n        def call(event)\n          subscription = ::Subscription.find_by!(processor_id: event.data.object.id)\n          subscription.update!(status: \"canceled\", ends_at: Time.current)\n        end\n      end\n    end\n  end\nend\n",
+        ),
+        (
+            "lib/billing/stripe/webhooks/trial_will_end.rb",
+            "module Billing\n  module Stripe\n    module Webhooks\n      class TrialWillEnd\n        def call(event)\n          TrialMailer.ending(event.data.object.customer).deliver_later\n        end\n      end\n    end\n  end\nend\n",
+        ),
+    ])
+}
+
+#[test]
+fn a_provider_namespaced_deletion_subscription_removed_is_an_event_no_longer_handled() {
+    let dir = pay_repo();
+    write(dir.path(), "lib/billing/stripe.rb", &SUBSCRIPTIONS.replace("        events.subscribe \"stripe.customer.subscription.deleted\", Billing::Stripe::Webhooks::SubscriptionDeleted.new\n", ""));
+    let (rules, v) = highs(dir.path());
+    assert!(rules.contains(&"WH006".to_string()), "{v:#}");
+}
+
+#[test]
+fn a_provider_namespaced_mail_only_subscription_removed_is_quiet() {
+    let dir = pay_repo();
+    write(dir.path(), "lib/billing/stripe.rb", &SUBSCRIPTIONS.replace("        events.subscribe \"stripe.customer.subscription.trial_will_end\", Billing::Stripe::Webhooks::TrialWillEnd.new\n", ""));
+    let (rules, v) = highs(dir.path());
+    assert!(rules.is_empty(), "{v:#}");
+}
+
+// ---------------------------------------------------------------------------
+// Elixir: `@handlers %{"subscription.canceled" => :on_cancel}` applied to a module.
+
+const PHOENIX_HEADS: &str = r#"defmodule AppWeb.VendorWebhookController do
+  use AppWeb, :controller
+  alias App.Billing
+
+  def webhook(conn, %{"event_type" => "subscription.created", "data" => params}) do
+    params |> Billing.on_create_subscription() |> respond(conn)
+  end
+
+  def webhook(conn, %{"event_type" => "subscription.canceled", "data" => params}) do
+    params |> Billing.on_cancel_subscription() |> respond(conn)
+  end
+
+  def webhook(conn, _params), do: send_resp(conn, 200, "")
+
+  defp respond({:ok, _}, conn), do: send_resp(conn, 200, "")
+  defp respond({:error, _}, conn), do: send_resp(conn, 400, "")
+end
+"#;
+
+const PHOENIX_MAP: &str = r#"defmodule AppWeb.VendorWebhookController do
+  use AppWeb, :controller
+  alias App.Billing
+
+  @event_handlers %{
+    "subscription.created" => :on_create_subscription,
+    "subscription.canceled" => :on_cancel_subscription
+  }
+
+  def webhook(conn, %{"event_type" => event_type, "data" => params}) when is_map_key(@event_handlers, event_type) do
+    Billing |> apply(Map.fetch!(@event_handlers, event_type), [params]) |> respond(conn)
+  end
+
+  def webhook(conn, _params), do: send_resp(conn, 200, "")
+
+  defp respond({:ok, _}, conn), do: send_resp(conn, 200, "")
+  defp respond({:error, _}, conn), do: send_resp(conn, 400, "")
+end
+"#;
+
+const BILLING: &str = r#"defmodule App.Billing do
+  alias App.{Repo, Subscription}
+
+  def on_create_subscription(%{"id" => id, "status" => "active"} = params) do
+    Repo.insert(%Subscription{provider_id: id, status: "active", plan: params["plan"]})
+  end
+
+  def on_cancel_subscription(%{"id" => id}) do
+    Subscription |> Repo.get_by!(provider_id: id) |> Subscription.changeset(%{status: "canceled", plan: "free"}) |> Repo.update()
+  end
+end
+"#;
+
+const CONTROLLER_PATH: &str = "lib/app_web/controllers/vendor_webhook_controller.ex";
+
+fn phoenix_repo() -> tempfile::TempDir {
+    committed_repo(&[(CONTROLLER_PATH, PHOENIX_HEADS), ("lib/app/billing.ex", BILLING), ("lib/app/subscription.ex", "defmodule App.Subscription do\n  use Ecto.Schema\nend\n")])
+}
+
+#[test]
+fn function_heads_turned_into_a_map_of_function_names_are_quiet() {
+    let dir = phoenix_repo();
+    write(dir.path(), CONTROLLER_PATH, PHOENIX_MAP);
+    let (rules, v) = highs(dir.path());
+    assert!(rules.is_empty(), "{v:#}");
+}
+
+#[test]
+fn a_map_of_function_names_that_drops_the_cancellation_loses_the_event() {
+    let dir = phoenix_repo();
+    write(dir.path(), CONTROLLER_PATH, &PHOENIX_MAP.replace(",\n    \"subscription.canceled\" => :on_cancel_subscription", ""));
+    let (rules, v) = highs(dir.path());
+    assert!(rules.contains(&"WH006".to_string()) || rules.contains(&"WH005".to_string()), "{v:#}");
+}
+
+// ---------------------------------------------------------------------------
+// axum: one route per event (its payload type names it), merged into one dispatcher.
+
+const CANCELED_ROUTE: &str = r#"use crate::prelude::*;
+
+pub async fn subscription_canceled_handler(
+    State(state): State<AppState>,
+    Json(payload): Json<SubscriptionCanceledPayload>,
+) -> Result<StatusCode, PaymentError> {
+    sqlx::query("UPDATE subscriptions SET status = $1, next_billing_date = NULL WHERE subscription_id = $2")
+        .bind(&payload.data.status)
+        .bind(&payload.data.id)
+        .execute(&state.pool)
+        .await
+        .map_err(|_| PaymentError::Unforseen)?;
+    Ok(StatusCode::OK)
+}
+"#;
+
+fn dispatcher(canceled_arm: &str) -> String {
+    format!(
+        r#"use crate::prelude::*;
+
+pub async fn payments_webhook_handler(
+    State(state): State<AppState>,
+    Json(payload): Json<PaymentWebhookPayload>,
+) -> Result<StatusCode, PaymentError> {{
+    match payload.event_type.as_str() {{
+        "subscription.canceled" => {{
+{canceled_arm}
+        }}
+        _ => {{}}
+    }}
+    Ok(StatusCode::OK)
+}}
+"#
+    )
+}
+
+fn axum_repo() -> tempfile::TempDir {
+    committed_repo(&[
+        ("src/routes/payments/subscription_canceled.rs", CANCELED_ROUTE),
+        ("src/routes/payments/mod.rs", "pub mod subscription_canceled;\n"),
+    ])
+}
+
+fn merge(dir: &std::path::Path, arm: &str) {
+    std::fs::remove_file(dir.join("src/routes/payments/subscription_canceled.rs")).unwrap();
+    write(dir, "src/routes/payments/mod.rs", "pub mod payments_webhook;\n");
+    write(dir, "src/routes/payments/payments_webhook.rs", &dispatcher(arm));
+}
+
+#[test]
+fn per_event_routes_merged_into_a_dispatcher_that_only_logs_lose_the_write() {
+    let dir = axum_repo();
+    merge(dir.path(), "            dbg!(&payload);");
+    let (rules, v) = highs(dir.path());
+    assert!(rules.iter().any(|r| r == "WH008" || r == "WH005"), "{v:#}");
+    assert!(v["scope"]["handler_files"][0]["path"].as_str().is_some_and(|p| p.contains("->")), "{v:#}");
+}
+
+#[test]
+fn per_event_routes_merged_into_a_dispatcher_that_keeps_the_write_are_quiet() {
+    let dir = axum_repo();
+    merge(
+        dir.path(),
+        r#"            sqlx::query("UPDATE subscriptions SET status = $1, next_billing_date = NULL WHERE subscription_id = $2")
+                .bind(&payload.data.status)
+                .bind(&payload.data.id)
+                .execute(&state.pool)
+                .await
+                .map_err(|_| PaymentError::Unforseen)?;"#,
+    );
+    let (rules, v) = highs(dir.path());
+    assert!(rules.is_empty(), "{v:#}");
+}
+
+// ---------------------------------------------------------------------------
+// A stored status computed by a helper that remaps statuses.
+
+const SYNC: &str = r#"import { prisma } from "@/utils/prisma";
+
+export async function syncStripeDataToDb(subscription: Stripe.Subscription) {
+  const stripeSubscriptionStatus = getEffectiveStatus(subscription);
+  await prisma.premium.update({
+    where: { stripeCustomerId: subscription.customer as string },
+    data: { stripeSubscriptionStatus, stripePriceId: subscription.items.data[0].price.id },
+  });
+}
+
+function getEffectiveStatus(subscription: { status: string; cancel_at_period_end: boolean }) {
+  if (subscription.status === "trialing" && subscription.cancel_at_period_end) {
+    return "canceled";
+  }
+  return subscription.status;
+}
+"#;
+
+const ROUTE: &str = r#"import { stripe } from "@/utils/stripe";
+import { syncStripeDataToDb } from "@/ee/billing/sync";
+
+export async function POST(request: Request) {
+  const body = await request.text();
+  const event = stripe.webhooks.constructEvent(body, request.headers.get("stripe-signature")!, process.env.STRIPE_WEBHOOK_SECRET!);
+  if (event.type === "customer.subscription.updated") {
+    await syncStripeDataToDb(event.data.object);
+  }
+  return new Response("ok");
+}
+"#;
+
+const SYNC_PATH: &str = "src/ee/billing/sync.ts";
+
+fn remap_repo() -> tempfile::TempDir {
+    committed_repo(&[("src/app/api/stripe/webhook/route.ts", ROUTE), (SYNC_PATH, SYNC), ("src/utils/prisma.ts", "export const prisma = {} as any;\n"), ("src/utils/stripe.ts", "export const stripe = {} as any;\n")])
+}
+
+#[test]
+fn a_status_helper_that_stores_past_due_as_active_widens_access() {
+    let dir = remap_repo();
+    write(
+        dir.path(),
+        SYNC_PATH,
+        &SYNC.replace("  return subscription.status;\n}", "  if (subscription.status === \"past_due\" || subscription.status === \"unpaid\") {\n    return \"active\";\n  }\n  return subscription.status;\n}"),
+    );
+    let (rules, v) = highs(dir.path());
+    assert!(rules.contains(&"WH011".to_string()), "{v:#}");
+}
+
+#[test]
+fn a_status_helper_that_stores_a_canceled_trial_as_canceled_is_quiet() {
+    let dir = remap_repo();
+    write(
+        dir.path(),
+        SYNC_PATH,
+        &SYNC.replace("  return subscription.status;\n}", "  if (subscription.status === \"incomplete_expired\") {\n    return \"canceled\";\n  }\n  return subscription.status;\n}"),
+    );
+    let (rules, v) = highs(dir.path());
+    assert!(rules.is_empty(), "{v:#}");
+}
