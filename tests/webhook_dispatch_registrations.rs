@@ -344,3 +344,96 @@ fn a_status_helper_that_stores_a_canceled_trial_as_canceled_is_quiet() {
     let (rules, v) = highs(dir.path());
     assert!(rules.is_empty(), "{v:#}");
 }
+
+// ---------------------------------------------------------------------------
+// Go: an event no longer handled whose followed write sets no access column.
+
+const GO_CONTROLLER: &str = r#"package controller
+
+import (
+	"encoding/json"
+
+	"github.com/acme/app/server/pkg/repo"
+	"github.com/stripe/stripe-go/v76"
+	"github.com/stripe/stripe-go/v76/webhook"
+)
+
+type StripeController struct {
+	BillingRepo *repo.BillingRepository
+	secret      string
+}
+
+func (c *StripeController) findHandlerForEvent(event stripe.Event) func(event stripe.Event) error {
+	switch event.Type {
+	case "customer.subscription.deleted":
+		return c.handleCustomerSubscriptionDeleted
+	case "customer.subscription.updated":
+		return c.handleCustomerSubscriptionUpdated
+	}
+	return nil
+}
+
+func (c *StripeController) HandleWebhook(payload []byte, header string) error {
+	event, err := webhook.ConstructEvent(payload, header, c.secret)
+	if err != nil {
+		return err
+	}
+	if handler := c.findHandlerForEvent(event); handler != nil {
+		return handler(event)
+	}
+	return nil
+}
+
+func (c *StripeController) handleCustomerSubscriptionDeleted(event stripe.Event) error {
+	var sub stripe.Subscription
+	json.Unmarshal(event.Data.Raw, &sub)
+	return c.BillingRepo.UpdateSubscriptionCancellationStatus(sub.ID, true)
+}
+
+func (c *StripeController) handleCustomerSubscriptionUpdated(event stripe.Event) error {
+	var sub stripe.Subscription
+	json.Unmarshal(event.Data.Raw, &sub)
+	return c.BillingRepo.UpdateExpiryTime(sub.ID, sub.CurrentPeriodEnd)
+}
+"#;
+
+const GO_REPO: &str = r#"package repo
+
+import "database/sql"
+
+type BillingRepository struct {
+	DB *sql.DB
+}
+
+func (r *BillingRepository) UpdateSubscriptionCancellationStatus(subscriptionID string, status bool) error {
+	_, err := r.DB.Exec(`UPDATE subscriptions SET attributes = jsonb_set(attributes, '{isCancelled}', $1::jsonb) WHERE original_transaction_id = $2`, status, subscriptionID)
+	return err
+}
+
+func (r *BillingRepository) UpdateExpiryTime(subscriptionID string, expiry int64) error {
+	_, err := r.DB.Exec(`UPDATE subscriptions SET expiry_time = $1 WHERE original_transaction_id = $2`, expiry, subscriptionID)
+	return err
+}
+"#;
+
+const GO_CONTROLLER_PATH: &str = "server/pkg/controller/stripe.go";
+
+#[test]
+fn an_event_dropped_whose_followed_write_sets_no_access_column_is_quiet() {
+    let dir = committed_repo(&[(GO_CONTROLLER_PATH, GO_CONTROLLER), ("server/pkg/repo/billing.go", GO_REPO), ("server/go.mod", "module github.com/acme/app/server\n")]);
+    let without = GO_CONTROLLER
+        .replace("\tcase \"customer.subscription.deleted\":\n\t\treturn c.handleCustomerSubscriptionDeleted\n", "")
+        .replace(&GO_CONTROLLER[GO_CONTROLLER.find("func (c *StripeController) handleCustomerSubscriptionDeleted").unwrap()..GO_CONTROLLER.find("func (c *StripeController) handleCustomerSubscriptionUpdated").unwrap()], "");
+    write(dir.path(), GO_CONTROLLER_PATH, &without);
+    let (rules, v) = highs(dir.path());
+    assert!(rules.is_empty(), "{v:#}");
+}
+
+#[test]
+fn an_update_that_stops_writing_the_expiry_it_followed_loses_the_grant() {
+    let dir = committed_repo(&[(GO_CONTROLLER_PATH, GO_CONTROLLER), ("server/pkg/repo/billing.go", GO_REPO), ("server/go.mod", "module github.com/acme/app/server\n")]);
+    let updated = GO_CONTROLLER.replace("return c.BillingRepo.UpdateExpiryTime(sub.ID, sub.CurrentPeriodEnd)", "return nil");
+    write(dir.path(), GO_CONTROLLER_PATH, &updated);
+    let (rules, v) = highs(dir.path());
+    assert!(rules.iter().any(|r| ["WH004", "WH005", "WH008"].contains(&r.as_str())), "{v:#}");
+}

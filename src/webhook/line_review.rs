@@ -82,6 +82,9 @@ pub(super) fn line_review(changes: &[FileChange], analyzed: &[Analyzed], model_f
             // registration going away is no lost lifecycle event (the model says WH006 itself
             // for an event that did move access).
             .filter(|f| !(f.rule == "WH006" && event_of(f).is_some_and(|e| moved_no_access(analyzed, path, e))))
+            // Nor is a removed write on such an event's path a lost grant or revocation when
+            // the model saw that event's writes and none of them was access.
+            .filter(|f| !(matches!(&*f.rule, "WH004" | "WH005") && event_of(f).is_some_and(|e| wrote_only_other_state(analyzed, path, e))))
             // Nor is a removed line that looked like a check a lost verification when the
             // handler, modelled in full, still verifies.
             .filter(|f| !(f.rule == "WH001" && still_verifies(analyzed, path)))
@@ -119,6 +122,16 @@ fn moved_no_access(analyzed: &[Analyzed], path: &str, event: &str) -> bool {
     analyzed
         .iter()
         .any(|a| a.path == path && !a.partial && a.before.as_ref().and_then(|m| m.events.get(event)).is_some_and(|e| !e.moves_access() && e.opaque.is_empty()))
+}
+
+/// Whether the handler at `path`, modelled in full, saw `event` write rows in the base version,
+/// none of them access (`UpdateSubscriptionCancellationStatus` setting a flag in a JSON column).
+fn wrote_only_other_state(analyzed: &[Analyzed], path: &str, event: &str) -> bool {
+    analyzed.iter().any(|a| {
+        a.path == path
+            && !a.partial
+            && a.before.as_ref().and_then(|m| m.events.get(event)).is_some_and(|e| !e.moves_access() && e.opaque.is_empty() && !e.writes_no_access.is_empty())
+    })
 }
 
 /// Whether the handler at `path`, modelled in full, verifies events in the new version.
