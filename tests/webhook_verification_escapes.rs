@@ -253,3 +253,45 @@ fn a_failed_event_fetch_that_still_stops_is_quiet() {
     write(dir.path(), PHP_PATH, &PHP_WEBHOOK.replace("    stripe_webhook_exit();\n", "    http_response_code(400);\n    exit;\n"));
     assert_quiet(dir.path());
 }
+
+// ---------------------------------------------------------------------------
+// Ruby: verification in a method declared `private def`.
+
+const RUBY_RECEIVER: &str = r#"class PaymentTransaction::Stripe
+  def self.receive_webhook(request)
+    event = build_event(request)
+    case event.type
+    when "checkout.session.completed"
+      upgrade = UserUpgrade.find(event.data.object.metadata.user_upgrade_id)
+      upgrade.update!(status: "complete") if event.data.object.payment_status == "paid"
+    end
+  end
+
+  private_class_method def self.build_event(request)
+    payload = request.body.read
+    signature = request.headers["Stripe-Signature"]
+    ::Stripe::Webhook.construct_event(payload, signature, Rails.application.credentials.stripe_webhook_secret)
+  end
+end
+"#;
+
+const RUBY_RECEIVER_PATH: &str = "app/logical/payment_transaction/stripe.rb";
+
+#[test]
+fn verification_in_a_private_def_still_verifies() {
+    let dir = committed_repo(&[("README.md", "app\n")]);
+    write(dir.path(), RUBY_RECEIVER_PATH, RUBY_RECEIVER);
+    let v = assert_quiet(dir.path());
+    assert!(v["scope"]["handler_files"][0]["verification"].as_str().is_some_and(|s| s.contains("construct_event")), "{v:#}");
+}
+
+#[test]
+fn a_private_def_that_stops_verifying_is_wh001() {
+    let dir = committed_repo(&[(RUBY_RECEIVER_PATH, RUBY_RECEIVER)]);
+    write(
+        dir.path(),
+        RUBY_RECEIVER_PATH,
+        &RUBY_RECEIVER.replace("    ::Stripe::Webhook.construct_event(payload, signature, Rails.application.credentials.stripe_webhook_secret)", "    ::Stripe::Event.construct_from(JSON.parse(payload))"),
+    );
+    assert_high(dir.path(), "WH001");
+}

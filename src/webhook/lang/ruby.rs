@@ -80,6 +80,17 @@ fn stmt(n: Node, src: &Src, owner: Option<&str>, out: &mut Vec<Stmt>) {
             }
         }
         "method" | "singleton_method" => out.push(Stmt::Func(method(n, src, owner))),
+        // `private def build_event(request) ... end`: the method, whatever its visibility.
+        "call" if matches!(call_name(n, src), "private" | "protected" | "public" | "private_class_method" | "module_function")
+            && n.child_by_field_name("receiver").is_none()
+            && n.child_by_field_name("arguments").is_some_and(|a| named(a).any(|m| matches!(m.kind(), "method" | "singleton_method"))) =>
+        {
+            if let Some(args) = n.child_by_field_name("arguments") {
+                for m in named(args).filter(|m| matches!(m.kind(), "method" | "singleton_method")) {
+                    out.push(Stmt::Func(method(m, src, owner)));
+                }
+            }
+        }
         "assignment" | "operator_assignment" => {
             if let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
                 let value = expr(r, src);
