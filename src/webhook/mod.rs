@@ -562,9 +562,14 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
     }
     findings.extend(line_review::line_review(&changes, &analyzed, &findings, &config.webhook.access_fields, &dropped, &mut unexamined));
     if let (Some(views), Some(t), Some(sha)) = (&views, top.as_deref(), base_sha.as_deref()) {
-        if findings.iter().any(|f| f.severity == crate::report::Severity::High) {
+        let flagged: BTreeSet<&str> = findings
+            .iter()
+            .filter(|f| f.severity == crate::report::Severity::High)
+            .filter_map(|f| f.entity.strip_prefix("handler:").map(|e| e.split('#').next().unwrap_or(e)))
+            .collect();
+        if !flagged.is_empty() {
             let mentioning = |word: &str| git_source::tree_files(t, Some(sha), &[word]).into_iter().collect::<Vec<_>>();
-            for path in mounting::unmounted_copies(&analyzed, &views.before, &mentioning) {
+            for path in mounting::unmounted_copies(&analyzed, &flagged, &views.before, &mentioning) {
                 notes.push(format!("{path}: a router no file of the app imports (tests aside), while another route verifying events the same way is imported: an unmounted copy, so its findings are low"));
                 let own = |f: &crate::report::Finding| f.entity.strip_prefix("handler:").is_some_and(|e| e.split('#').next() == Some(path.as_str())) || f.location.as_ref().is_some_and(|l| l.path == path);
                 for f in findings.iter_mut().filter(|f| own(f) && f.severity == crate::report::Severity::High) {

@@ -38,9 +38,10 @@ fn imported(view: &RepoView, path: &str, mentioning: &dyn Fn(&str) -> Vec<(Strin
 /// Handler files of the change that are unmounted copies: JavaScript/TypeScript router
 /// modules that no file of the app imported in the base version, while another file that
 /// verifies events with the same call is imported (the route that serves requests).
-pub(super) fn unmounted_copies(analyzed: &[Analyzed], before: &RepoView, mentioning: &dyn Fn(&str) -> Vec<(String, String)>) -> BTreeSet<String> {
+/// Only the files in `flagged` (those with a high finding) are looked at: each look searches the tree.
+pub(super) fn unmounted_copies(analyzed: &[Analyzed], flagged: &BTreeSet<&str>, before: &RepoView, mentioning: &dyn Fn(&str) -> Vec<(String, String)>) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    for a in analyzed.iter().filter(|a| matches!(a.lang, Language::JavaScript | Language::TypeScript | Language::Tsx) && a.change == "modified") {
+    for a in analyzed.iter().filter(|a| matches!(a.lang, Language::JavaScript | Language::TypeScript | Language::Tsx) && a.change == "modified" && flagged.contains(a.path.as_str())) {
         let Some(call) = a.before.as_ref().and_then(|m| m.verification.as_ref()).map(|v| v.call.rsplit(['.', ':']).next().unwrap_or(&v.call).to_string()) else { continue };
         let Some(text) = before.read_one(&a.path) else { continue };
         if !exports_router(&text) || imported(before, &a.path, mentioning) {
