@@ -156,7 +156,7 @@ fn declares_flag(line: &str, word: &str) -> bool {
     let Some(rest) = t.strip_prefix(word) else { return false };
     let rest = rest.trim_start();
     let assigns = (rest.starts_with('=') && !rest.starts_with("==")) || rest.starts_with(":=");
-    let verb = ["handle", "on", "process"].iter().any(|v| squash_word(word).starts_with(v));
+    let verb = ["handle", "on", "process"].iter().any(|v| squash(word).starts_with(v));
     assigns && !verb && !line.contains("=>") && !line.contains("function")
 }
 
@@ -172,10 +172,6 @@ fn flag_events(h: &Hunk) -> BTreeSet<String> {
         }
     }
     out
-}
-
-fn squash_word(w: &str) -> String {
-    w.chars().filter(|c| *c != '_').flat_map(char::to_lowercase).collect()
 }
 
 /// Events whose handling moves access (WH006's lifecycle events).
