@@ -359,3 +359,127 @@ fn a_ruby_when_listing_a_new_type_beside_the_old_one_handles_both() {
     let v = review(dir.path());
     assert!(high_rules(&v).contains(&"WH016".to_string()), "{v:#}");
 }
+
+// ---------------------------------------------------------------------------
+// Rails: the controller hands the event to its model (`stripe_event.update_records!`, a bang
+// method called without parentheses), whose predicates test the type with a word pattern
+// (`name.match(/checkout/)`) among the types it lists.
+
+const RAILS_CONTROLLER: &str = r#"class WebhooksController < ApplicationController
+  skip_before_action :verify_authenticity_token
+
+  def stripe
+    payload = request.body.read
+    begin
+      event = Stripe::Webhook.construct_event(payload, request.env["HTTP_STRIPE_SIGNATURE"], ENV["STRIPE_WEBHOOK_SECRET"])
+    rescue Stripe::SignatureVerificationError
+      render json: {success: false}, status: 400
+      return
+    end
+
+    stripe_event = StripeEvent.create_from(event)
+    stripe_event.update_records!
+    render json: {success: true}
+  end
+end
+"#;
+
+const RAILS_EVENT: &str = r#"class StripeEvent < ApplicationRecord
+  KNOWN_EVENTS = %w[checkout.session.completed customer.subscription.created
+    customer.subscription.deleted customer.subscription.updated].freeze
+
+  def self.create_from(event)
+    create!(name: event.type, stripe_id: event.id, data: event.data)
+  end
+
+  def checkout?
+    name.match(/checkout/)
+  end
+
+  def subscription?
+    name.match(/subscription/)
+  end
+
+  def update_records!
+    if checkout?
+      StripeSubscription.sync_from_checkout!(data["object"])
+    elsif subscription?
+      StripeSubscription.sync!(data["object"])
+    end
+  end
+end
+"#;
+
+const RAILS_SUBSCRIPTION: &str = r#"class StripeSubscription < ApplicationRecord
+  belongs_to :user
+
+  def self.sync_from_checkout!(session)
+    sub = find_or_create_by!(stripe_id: session["subscription"])
+    sub.user.update!(has_paid_access: true)
+  end
+
+  def self.sync!(obj)
+    sub = find_by!(stripe_id: obj["id"])
+    sub.update!(status: obj["status"])
+    sub.user.update!(has_paid_access: %w[active trialing].include?(obj["status"]))
+  end
+end
+"#;
+
+fn rails_repo() -> tempfile::TempDir {
+    committed_repo(&[
+        ("app/controllers/webhooks_controller.rb", RAILS_CONTROLLER),
+        ("app/models/stripe_event.rb", RAILS_EVENT),
+        ("app/models/stripe_subscription.rb", RAILS_SUBSCRIPTION),
+    ])
+}
+
+#[test]
+fn a_bang_method_of_the_event_model_is_the_dispatch_and_a_swallowed_failure_is_wh010() {
+    let dir = rails_repo();
+    let swallowing = RAILS_CONTROLLER.replace(
+        "    stripe_event.update_records!\n",
+        "    begin\n      stripe_event.update_records!\n    rescue => e\n      Rails.logger.error(e.message)\n    end\n",
+    );
+    write(dir.path(), "app/controllers/webhooks_controller.rb", &swallowing);
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH010".to_string()), "{v:#}");
+    let events = v["scope"]["handler_files"][0]["events"].to_string();
+    assert!(events.contains("checkout.session.completed") && events.contains("customer.subscription.deleted"), "{events}");
+}
+
+#[test]
+fn the_event_model_turning_its_predicates_into_a_case_is_quiet() {
+    let dir = rails_repo();
+    let as_case = RAILS_EVENT.replace(
+        "    if checkout?\n      StripeSubscription.sync_from_checkout!(data[\"object\"])\n    elsif subscription?\n      StripeSubscription.sync!(data[\"object\"])\n    end\n",
+        "    case name\n    when \"checkout.session.completed\"\n      StripeSubscription.sync_from_checkout!(data[\"object\"])\n    when \"customer.subscription.created\", \"customer.subscription.updated\", \"customer.subscription.deleted\"\n      StripeSubscription.sync!(data[\"object\"])\n    end\n",
+    );
+    assert_ne!(as_case, RAILS_EVENT);
+    write(dir.path(), "app/models/stripe_event.rb", &as_case);
+    let v = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+}
+
+#[test]
+fn a_method_renamed_to_a_name_two_classes_share_is_resolved_by_its_receiver() {
+    let dir = rails_repo();
+    // `sync!` becomes `update_from_stripe!`, a name `Payment` also defines.
+    write(dir.path(), "app/models/payment.rb", "class Payment < ApplicationRecord\n  def update_from_stripe!(obj)\n    update!(amount_cents: obj[\"amount\"])\n  end\nend\n");
+    write(dir.path(), "app/models/stripe_subscription.rb", &RAILS_SUBSCRIPTION.replace(
+        "  def self.sync!(obj)\n    sub = find_by!(stripe_id: obj[\"id\"])\n    sub.update!(status: obj[\"status\"])\n    sub.user.update!(has_paid_access: %w[active trialing].include?(obj[\"status\"]))\n  end\n",
+        "  def self.sync!(obj)\n    stripe_subscription = find_by!(stripe_id: obj[\"id\"])\n    stripe_subscription.update_from_stripe!(obj)\n  end\n\n  def update_from_stripe!(obj)\n    update!(status: obj[\"status\"])\n    user.update!(has_paid_access: %w[active trialing].include?(obj[\"status\"]))\n  end\n",
+    ));
+    let v = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+
+    // The twin: the renamed method no longer sets access, which only its own class shows.
+    let dir = rails_repo();
+    write(dir.path(), "app/models/payment.rb", "class Payment < ApplicationRecord\n  def update_from_stripe!(obj)\n    update!(amount_cents: obj[\"amount\"])\n  end\nend\n");
+    write(dir.path(), "app/models/stripe_subscription.rb", &RAILS_SUBSCRIPTION.replace(
+        "  def self.sync!(obj)\n    sub = find_by!(stripe_id: obj[\"id\"])\n    sub.update!(status: obj[\"status\"])\n    sub.user.update!(has_paid_access: %w[active trialing].include?(obj[\"status\"]))\n  end\n",
+        "  def self.sync!(obj)\n    stripe_subscription = find_by!(stripe_id: obj[\"id\"])\n    stripe_subscription.update_from_stripe!(obj)\n  end\n\n  def update_from_stripe!(obj)\n    update!(status: obj[\"status\"])\n  end\n",
+    ));
+    let v = review(dir.path());
+    assert!(high_rules(&v).iter().any(|r| r == "WH004" || r == "WH005"), "{v:#}");
+}

@@ -437,3 +437,88 @@ fn an_update_that_stops_writing_the_expiry_it_followed_loses_the_grant() {
     let (rules, v) = highs(dir.path());
     assert!(rules.iter().any(|r| ["WH004", "WH005", "WH008"].contains(&r.as_str())), "{v:#}");
 }
+
+// ---------------------------------------------------------------------------
+// Django: `getattr(self, event.type.replace(".", "_"))(obj)` calls the method named after the event.
+
+const DJANGO_VIEW: &str = r#"import logging
+
+import stripe
+from django.conf import settings
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .models import Owner
+from .segment import SegmentService
+
+log = logging.getLogger(__name__)
+
+
+class StripeWebhookHandler(APIView):
+    permission_classes = []
+
+    def customer_subscription_deleted(self, subscription):
+        owner = Owner.objects.get(stripe_customer_id=subscription.customer)
+        owner.plan = "free"
+        owner.has_paid_access = False
+        owner.save()
+        SegmentService().account_cancelled_subscription(owner.id)
+
+    def invoice_payment_succeeded(self, invoice):
+        owner = Owner.objects.get(stripe_customer_id=invoice.customer)
+        owner.delinquent = False
+        owner.has_paid_access = True
+        owner.save()
+        SegmentService().account_paid_invoice(owner.id)
+
+    def post(self, request, *args, **kwargs):
+        try:
+            self.event = stripe.Webhook.construct_event(
+                self.request.body,
+                self.request.META.get("HTTP_STRIPE_SIGNATURE"),
+                settings.STRIPE_ENDPOINT_SECRET,
+            )
+        except stripe.error.SignatureVerificationError:
+            return Response("Invalid signature", status=status.HTTP_400_BAD_REQUEST)
+        getattr(self, self.event.type.replace(".", "_"))(self.event.data.object)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+"#;
+
+const SEGMENT: &str = r#"import analytics
+
+
+class SegmentService:
+    def account_cancelled_subscription(self, owner_id):
+        analytics.track(owner_id, "Subscription Cancelled", {"role": "admin"})
+
+    def account_paid_invoice(self, owner_id):
+        analytics.track(owner_id, "Invoice Paid", {"role": "admin"})
+"#;
+
+fn django_repo() -> tempfile::TempDir {
+    committed_repo(&[("billing/views.py", DJANGO_VIEW), ("billing/segment.py", SEGMENT), ("billing/models.py", "from django.db import models\n\n\nclass Owner(models.Model):\n    plan = models.CharField(max_length=50)\n    has_paid_access = models.BooleanField(default=False)\n    delinquent = models.BooleanField(default=False)\n    stripe_customer_id = models.CharField(max_length=50)\n")])
+}
+
+#[test]
+fn a_method_named_after_the_event_and_reached_through_getattr_handles_it() {
+    let dir = django_repo();
+    write(dir.path(), "billing/views.py", &DJANGO_VIEW.replace("        owner.has_paid_access = False\n", ""));
+    let (h, v) = highs(dir.path());
+    assert!(h.contains(&"WH005".to_string()), "{v:#}");
+    let events = v["scope"]["handler_files"][0]["events"].to_string();
+    assert!(events.contains("customer.subscription.deleted") && events.contains("invoice.payment_succeeded"), "{events}");
+}
+
+#[test]
+fn removing_product_analytics_calls_from_getattr_handlers_is_quiet() {
+    let dir = django_repo();
+    let without = DJANGO_VIEW
+        .replace("        SegmentService().account_cancelled_subscription(owner.id)\n", "")
+        .replace("        SegmentService().account_paid_invoice(owner.id)\n", "")
+        .replace("from .segment import SegmentService\n", "");
+    write(dir.path(), "billing/views.py", &without);
+    std::fs::remove_file(dir.path().join("billing/segment.py")).unwrap();
+    let (h, v) = highs(dir.path());
+    assert!(h.is_empty(), "{v:#}");
+}

@@ -176,3 +176,120 @@ fn a_rust_handler_is_followed_through_the_module_holding_what_it_uses_not_every_
     let v = review(dir.path());
     assert!(high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
 }
+
+// ---------------------------------------------------------------------------
+// Go: a call through an interface reaches the implementation wired in `main`.
+
+const GO_HANDLER: &str = r#"package web
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+
+	"example.com/app/data"
+	"github.com/stripe/stripe-go/v76/webhook"
+)
+
+type Billing struct {
+	DB *data.DB
+}
+
+func (b Billing) Webhook(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	event, err := webhook.ConstructEvent(body, r.Header.Get("Stripe-Signature"), os.Getenv("STRIPE_WEBHOOK_SECRET"))
+	if err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	switch event.Type {
+	case "customer.subscription.deleted":
+		var sub struct{ Customer string `json:"customer"` }
+		if err := json.Unmarshal(event.Data.Raw, &sub); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		if err := b.DB.Accounts.Cancel(sub.Customer); err != nil {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+	}
+	w.WriteHeader(http.StatusOK)
+}
+"#;
+
+const GO_DATA: &str = r#"package data
+
+// AccountServices is implemented by each storage backend.
+type AccountServices interface {
+	Cancel(customerID string) error
+	Find(id int64) (string, error)
+}
+
+type DB struct {
+	Accounts AccountServices
+}
+"#;
+
+const GO_POSTGRES: &str = r#"package postgres
+
+import "database/sql"
+
+type Accounts struct {
+	DB *sql.DB
+}
+
+func (a *Accounts) Cancel(customerID string) error {
+	_, err := a.DB.Exec(`UPDATE accounts SET plan = '', has_paid_access = false WHERE stripe_customer_id = $1`, customerID)
+	return err
+}
+
+func (a *Accounts) Find(id int64) (string, error) {
+	return "", nil
+}
+"#;
+
+const GO_MOCK: &str = r#"package mocks
+
+type Accounts struct{}
+
+func (a *Accounts) Cancel(customerID string) error { return nil }
+"#;
+
+fn go_repo() -> tempfile::TempDir {
+    committed_repo(&[
+        ("go.mod", "module example.com/app\n\ngo 1.22\n"),
+        ("web/billing.go", GO_HANDLER),
+        ("data/db.go", GO_DATA),
+        ("data/postgres/accounts.go", GO_POSTGRES),
+        ("data/mocks/accounts.go", GO_MOCK),
+    ])
+}
+
+#[test]
+fn a_go_call_through_an_interface_is_followed_into_its_implementation_not_its_mock() {
+    let dir = go_repo();
+    write(dir.path(), "web/billing.go", &GO_HANDLER.replace("w.WriteHeader(http.StatusOK)", "w.WriteHeader(http.StatusNoContent)"));
+    let v = review(dir.path());
+    assert!(!high_rules(&v).iter().any(|r| r == "WH005" || r == "WH008"), "{v:#}");
+    assert!(helpers(&v).contains("data/postgres/accounts.go"), "{v:#}");
+    assert!(!helpers(&v).contains("mocks"), "a mock is not the app's code: {}", helpers(&v));
+
+    // The revocation lives in the implementation: replacing the call with a log line is WH005.
+    let dir = go_repo();
+    let logged = GO_HANDLER.replace(
+        "\t\tif err := b.DB.Accounts.Cancel(sub.Customer); err != nil {\n\t\t\tw.WriteHeader(http.StatusInternalServerError)\n\t\t\treturn\n\t\t}\n",
+        "\t\tprintln(\"subscription ended\", sub.Customer)\n",
+    );
+    assert_ne!(logged, GO_HANDLER);
+    write(dir.path(), "web/billing.go", &logged);
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
+
+    // And so is an implementation that stops revoking.
+    let dir = go_repo();
+    write(dir.path(), "data/postgres/accounts.go", &GO_POSTGRES.replace("plan = '', has_paid_access = false", "cancel_notified = true"));
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
+}

@@ -716,3 +716,126 @@ fn a_handler_replaced_by_a_re_export_of_an_unverified_one_is_still_judged() {
     let v = review(dir.path());
     assert!(high_rules(&v).contains(&"WH001".to_string()), "{v:#}");
 }
+
+// ---------------------------------------------------------------------------
+// An event the provider never sends: removing its case loses nothing.
+
+const NEVER_SENT_ROUTE: &str = r#"import Stripe from 'stripe';
+import { db } from '../db';
+
+const stripe = new Stripe(process.env.STRIPE_SECRET_KEY!);
+
+export async function POST(req: Request) {
+  const body = await req.text();
+  const event = stripe.webhooks.constructEvent(body, req.headers.get('stripe-signature')!, process.env.STRIPE_WEBHOOK_SECRET!);
+  switch (event.type) {
+    case 'customer.subscription.deleted': {
+      const sub = event.data.object as Stripe.Subscription;
+      await db.user.update({ where: { stripeCustomerId: sub.customer as string }, data: { hasPaidAccess: false } });
+      break;
+    }
+    case 'customer.subscription.cancelled': {
+      const sub = event.data.object as Stripe.Subscription;
+      await db.user.update({ where: { stripeCustomerId: sub.customer as string }, data: { hasPaidAccess: false } });
+      break;
+    }
+  }
+  return new Response('ok');
+}
+"#;
+
+#[test]
+fn removing_the_case_of_an_event_stripe_never_sends_is_not_high() {
+    let cancelled_case = "    case 'customer.subscription.cancelled': {\n      const sub = event.data.object as Stripe.Subscription;\n      await db.user.update({ where: { stripeCustomerId: sub.customer as string }, data: { hasPaidAccess: false } });\n      break;\n    }\n";
+    let deleted_case = cancelled_case.replace("cancelled", "deleted");
+    let dir = committed_repo(&[("app/api/webhooks/stripe/route.ts", NEVER_SENT_ROUTE)]);
+    let without = NEVER_SENT_ROUTE.replace(cancelled_case, "");
+    assert_ne!(without, NEVER_SENT_ROUTE);
+    write(dir.path(), "app/api/webhooks/stripe/route.ts", &without);
+    let v = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+    assert!(v.to_string().contains("Stripe never sends"), "the finding says why it is low: {v:#}");
+
+    // The twin: removing the real event's case is still a lost revocation.
+    let dir = committed_repo(&[("app/api/webhooks/stripe/route.ts", NEVER_SENT_ROUTE)]);
+    write(dir.path(), "app/api/webhooks/stripe/route.ts", &NEVER_SENT_ROUTE.replace(&deleted_case, ""));
+    let v = review(dir.path());
+    assert!(high_rules(&v).iter().any(|r| r == "WH005" || r == "WH006"), "{v:#}");
+}
+
+// ---------------------------------------------------------------------------
+// A verifier moved word for word into a module of its own removes no check and no error answer.
+
+const PHOENIX_CONTROLLER: &str = r##"defmodule AppWeb.StripeWebhookController do
+  use AppWeb, :controller
+
+  alias App.Billing
+
+  @tolerance 300
+
+  def handle(conn, _params) do
+    with {:ok, body} <- conn.assigns[:raw_body] |> List.wrap() |> Enum.join() |> then(&{:ok, &1}),
+         [signature] <- get_req_header(conn, "stripe-signature"),
+         :ok <- verify(body, signature, Application.fetch_env!(:app, :stripe_webhook_secret)),
+         {:ok, event} <- Jason.decode(body) do
+      Billing.handle_event(event)
+      send_resp(conn, 200, "ok")
+    else
+      _ -> send_resp(conn, 400, "invalid")
+    end
+  end
+
+  defp verify(body, header, secret) do
+    parts = header |> String.split(",") |> Enum.map(&String.split(&1, "=", parts: 2)) |> Map.new(fn [k, v] -> {k, v} end)
+    timestamp = String.to_integer(parts["t"])
+
+    if timestamp < System.system_time(:second) - @tolerance do
+      {:error, :timestamp_too_old}
+    else
+      expected = :crypto.mac(:hmac, :sha256, secret, "#{timestamp}.#{body}") |> Base.encode16(case: :lower)
+      if Plug.Crypto.secure_compare(expected, parts["v1"]), do: :ok, else: {:error, :bad_signature}
+    end
+  end
+end
+"##;
+
+const PHOENIX_BILLING: &str = r#"defmodule App.Billing do
+  alias App.Repo
+  alias App.Accounts.Account
+
+  def handle_event(%{"type" => "customer.subscription.deleted", "data" => %{"object" => sub}}) do
+    Repo.get_by!(Account, stripe_customer_id: sub["customer"])
+    |> Ecto.Changeset.change(has_paid_access: false)
+    |> Repo.update!()
+  end
+
+  def handle_event(_event), do: :ok
+end
+"#;
+
+#[test]
+fn a_verifier_moved_word_for_word_into_its_own_module_is_quiet() {
+    let dir = committed_repo(&[("lib/app_web/controllers/stripe_webhook_controller.ex", PHOENIX_CONTROLLER), ("lib/app/billing.ex", PHOENIX_BILLING)]);
+    let start = PHOENIX_CONTROLLER.find("  defp verify(").unwrap();
+    let end = PHOENIX_CONTROLLER.rfind("end\n").unwrap();
+    let verify_fn = &PHOENIX_CONTROLLER[start..end];
+    let controller = PHOENIX_CONTROLLER
+        .replace(verify_fn, "")
+        .replace("  alias App.Billing\n", "  alias App.Billing\n  alias AppWeb.StripeSignature\n")
+        .replace(":ok <- verify(body,", ":ok <- StripeSignature.verify(body,")
+        .replace("  @tolerance 300\n\n", "");
+    let module = format!("defmodule AppWeb.StripeSignature do\n  @tolerance 300\n\n{}end\n", verify_fn.replace("  defp verify(", "  def verify("));
+    write(dir.path(), "lib/app_web/controllers/stripe_webhook_controller.ex", &controller);
+    write(dir.path(), "lib/app_web/stripe_signature.ex", &module);
+    let v = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+
+    // The twin: the same move that drops the timestamp check on the way is WH015.
+    let dir = committed_repo(&[("lib/app_web/controllers/stripe_webhook_controller.ex", PHOENIX_CONTROLLER), ("lib/app/billing.ex", PHOENIX_BILLING)]);
+    let lax = module.replace("    if timestamp < System.system_time(:second) - @tolerance do\n      {:error, :timestamp_too_old}\n    else\n", "    if false do\n      :ok\n    else\n");
+    assert_ne!(lax, module);
+    write(dir.path(), "lib/app_web/controllers/stripe_webhook_controller.ex", &controller);
+    write(dir.path(), "lib/app_web/stripe_signature.ex", &lax);
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH015".to_string()), "{v:#}");
+}

@@ -200,7 +200,17 @@ impl<'a> Callees<'a> {
         }
         match self.named(name) {
             [only] => Some(only.func),
-            _ => None,
+            // Several classes define it: the one the receiver is named after
+            // (`stripe_subscription.update_from_stripe!` is `StripeSubscription`'s).
+            many => {
+                let root = super::lang::syntax::squash(root?);
+                let owned: Vec<&Callee<'a>> =
+                    many.iter().filter(|c| c.owner.is_some_and(|o| super::lang::syntax::squash(o.rsplit(['.', ':', '\\']).next().unwrap_or(o)) == root)).collect();
+                match owned.as_slice() {
+                    [only] => Some(only.func),
+                    _ => None,
+                }
+            }
         }
     }
 }

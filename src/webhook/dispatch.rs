@@ -149,7 +149,7 @@ fn scan<'a>(stmts: &'a [Stmt], idx: &Index<'a>, found: &mut Found<'a>) {
                 }
             }
             Stmt::Expr(e, line) | Stmt::Return { value: Some(e), line } => {
-                if handler_map(e, idx, found) || subscriptions(e, idx, found) || event_modules(e, idx, found) {
+                if handler_map(e, idx, found) || subscriptions(e, idx, found) || event_modules(e, idx, found) || named_method_dispatch(e, *line, idx, found) {
                     found.sites.insert(*line);
                 }
             }
@@ -176,7 +176,7 @@ fn delegated<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Vec<(&'a super::lang::sy
         let passes_event = c.args.iter().any(|a| match &a.value {
             Expr::Member(o, p) => is_event(o) && matches!(p.as_str(), "type" | "event_type" | "eventType"),
             e => is_event(e),
-        });
+        }) || matches!(&c.callee, Expr::Member(o, _) if is_event(o)); // `stripe_event.update_records!`: a method of the event's own model
         if !passes_event || out.len() >= 3 {
             return;
         }
@@ -271,7 +271,14 @@ fn cond_events(e: &Expr, idx: &Index, negated: bool, pos: &mut Vec<String>, neg:
                 Expr::Member(o, _) => Some(&**o),
                 _ => None,
             };
-            let evs: Vec<String> = recv.into_iter().chain(c.args.iter().map(|a| &a.value)).flat_map(super::vocab::events_matching).collect();
+            // Against the type itself (`name.match(/checkout/)`), a plain word is a pattern too.
+            let on_type = recv.is_some_and(|r| ["type", "name", "event"].iter().any(|w| squash(&r.render()).ends_with(w)));
+            let matching = if on_type { super::vocab::events_matching_type } else { super::vocab::events_matching };
+            let mut evs: Vec<String> = recv.into_iter().chain(c.args.iter().map(|a| &a.value)).flat_map(matching).collect();
+            // A file that lists the types it takes (`KNOWN_EVENTS = %w[...]`) receives only those.
+            if on_type && evs.iter().any(|e| idx.mentioned.contains(e.as_str())) {
+                evs.retain(|e| idx.mentioned.contains(e.as_str()));
+            }
             push(evs, true);
         }
         Expr::Binary(op, l, r) if op == "=~" => push([l, r].into_iter().flat_map(|x| super::vocab::events_matching(x)).collect(), true),
@@ -334,6 +341,38 @@ fn handler_map<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>) -> bool 
         found.dispatches.push(Dispatch { event: ev.clone(), line: p.line, body });
         found.map_lines.insert(p.line);
         any = true;
+    }
+    any
+}
+
+/// A method looked up by a name built from the event type and called:
+/// Python `getattr(self, event.type.replace(".", "_"))(obj)`, Ruby
+/// `send("handle_#{event.type.tr('.', '_')}", event)`. Each method of the file named after
+/// an event (`customer_subscription_deleted`, `handle_invoice_paid`) handles that event.
+/// True when there were any.
+fn named_method_dispatch<'a>(e: &'a Expr, line: u32, idx: &Index<'a>, found: &mut Found<'a>) -> bool {
+    let mut lookup = false;
+    e.walk(&mut |x| {
+        let Expr::Call(c) = x else { return };
+        let name_arg = match (&c.callee, c.args.as_slice()) {
+            (Expr::Ident(n), [recv, name, ..]) if n == "getattr" && matches!(&recv.value, Expr::Ident(r) if r == "self" || r == "cls") => Some(&name.value),
+            (callee, [name, ..]) if matches!(callee.last_name(), "send" | "public_send" | "__send__") => Some(&name.value),
+            _ => None,
+        };
+        lookup |= name_arg.is_some_and(|a| a.mentions("type") || a.mentions("event"));
+    });
+    if !lookup {
+        return false;
+    }
+    let mut any = false;
+    for f in &idx.all {
+        let squashed = super::lang::syntax::squash(&f.name);
+        let bare = ["handle", "on", "process"].iter().find_map(|p| squashed.strip_prefix(p)).unwrap_or(&squashed);
+        let Some(ev) = super::vocab::event_from_name(bare).or_else(|| super::vocab::event_from_name(&f.name)) else { continue };
+        if !found.dispatches.iter().any(|d| d.event == ev) {
+            found.dispatches.push(Dispatch { event: ev.to_string(), line, body: Body::Func(f) });
+            any = true;
+        }
     }
     any
 }

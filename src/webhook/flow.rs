@@ -42,6 +42,54 @@ pub fn verification<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Option<Verificati
     scan.found.or_else(|| library_verification(stmts, idx)).or_else(|| framework_verification(idx))
 }
 
+/// A call of a function in another file of the app whose body verifies, itself or one
+/// call further (`h.validator.ValidateEvent(ctx, sig, body)` whose method calls the
+/// SDK's `client.Webhooks.Verify`): the handler verifies through it.
+fn verifies_in_another_file<'a>(c: &Call, idx: &Index<'a>) -> Option<&'a Func> {
+    fn verifies(f: &Func, idx: &Index, depth: u8) -> bool {
+        let mut found = false;
+        super::lang::syntax::each_call(&f.body, &mut |c| {
+            found = found || vocab::is_verify_call(c) || (depth > 0 && idx.resolve_call(&c.callee).is_some_and(|g| !std::ptr::eq(g, f) && verifies(g, idx, depth - 1)));
+        });
+        found
+    }
+    idx.resolve_call(&c.callee).filter(|f| idx.is_external(f) && verifies(f, idx, 1))
+}
+
+/// In a verifying helper of another file, an early branch on the signature or secret that
+/// answers "valid" before the check runs: `if signature == "" { return url.Values{} }`
+/// (no errors), `return true`. A request without a signature is then processed unverified.
+fn skipped_in_helper(f: &Func) -> Option<String> {
+    let mut check_line = None;
+    super::lang::syntax::each_call(&f.body, &mut |c| {
+        if check_line.is_none() && vocab::is_verify_call(c) {
+            check_line = Some(c.line);
+        }
+    });
+    let check_line = check_line?;
+    let mut found = None;
+    each_if(&f.body, &mut |cond, then, at| {
+        let about_signature = ["sig", "signature", "secret"].iter().any(|w| cond.mentions(w));
+        let answers_valid = then.iter().any(|s| match s {
+            Stmt::Return { value: Some(v), .. } => {
+                let r = v.render();
+                matches!(v, Expr::Bool(true)) || r.ends_with("{}") || r == "[]"
+            }
+            _ => false,
+        });
+        if found.is_none() && at < check_line && about_signature && answers_valid && !then.iter().any(|s| stmt_mentions_verify(s)) {
+            found = Some(format!("`{}` returns as valid when `{}` (line {at}), before the signature is checked: a request without a signature is processed unverified", f.name, cond.render()));
+        }
+    });
+    found
+}
+
+fn stmt_mentions_verify(s: &Stmt) -> bool {
+    let mut found = false;
+    super::lang::syntax::each_call(std::slice::from_ref(s), &mut |c| found |= vocab::is_verify_call(c));
+    found
+}
+
 /// A Phoenix function plug that verifies (`plug :verify_signature`) but never calls
 /// `halt()`, itself or through the file's functions it calls: answering 403 does not stop
 /// the pipeline, so the controller action runs on the forged event all the same.
@@ -214,12 +262,19 @@ impl<'a> VerifyScan<'a, '_> {
     fn expr(&mut self, e: &'a Expr) {
         let mut hit: Option<&'a Call> = None;
         let mut ternary: Option<String> = None;
+        let mut skipped_inside: Option<String> = None;
         let mut lambdas = Vec::new();
         e.walk(&mut |x| match x {
             Expr::Call(c) => {
                 let local_check = vocab::is_validity_check(c) && self.idx.funcs.contains_key(c.callee.last_name());
                 if hit.is_none() && vocab::is_verify_call(c) && !local_check {
                     hit = Some(c);
+                }
+                if hit.is_none() {
+                    if let Some(f) = verifies_in_another_file(c, self.idx) {
+                        hit = Some(c);
+                        skipped_inside = skipped_in_helper(f);
+                    }
                 }
                 // `construct_event(..).unwrap_or_else(|_| serde_json::from_str(..))`: a failure falls back.
                 if let Expr::Member(recv, m) = &c.callee {
@@ -250,7 +305,7 @@ impl<'a> VerifyScan<'a, '_> {
         if let Some(c) = hit {
             let guarded = self.cond_of.and_then(|(cond, then, _)| skipping_guard(cond, then));
             let guarded = guarded.or_else(|| self.cond_of.and_then(|(cond, then, els)| logged_and_let_through(cond, then, els)));
-            let fail_open = ternary.or(guarded).or_else(|| self.fail_open());
+            let fail_open = ternary.or(guarded).or_else(|| self.fail_open()).or(skipped_inside);
             self.found = Some(self.describe(c, fail_open));
             return;
         }

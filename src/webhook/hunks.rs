@@ -56,6 +56,37 @@ pub struct Added {
     pub writes_no_access: BTreeSet<String>,
     /// An added line raises or answers an error (a queued job that fails is retried).
     raises: bool,
+    /// Added lines long enough to be told apart, whitespace removed: a removed line that
+    /// comes back word for word (a verifier moved into a module of its own) moved.
+    lines: BTreeSet<String>,
+    /// Functions the diff defines on removed and on added lines: a call of a removed one
+    /// that comes back calling an added one (`update_from_stripe_subscription!` renamed
+    /// `update_from_stripe!`) was renamed, not removed.
+    removed_defs: BTreeSet<String>,
+    added_defs: BTreeSet<String>,
+}
+
+
+/// A line as [`Added::lines`] keeps it: without whitespace, when it is long enough not to be
+/// any line (`end`, `return nil`).
+fn distinctive(text: &str) -> Option<String> {
+    let s: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    (s.len() >= 20).then_some(s)
+}
+
+impl Added {
+    /// Whether the removed line `text` is added again somewhere in the diff.
+    fn comes_back(&self, text: &str) -> bool {
+        distinctive(text).is_some_and(|s| self.lines.contains(&s))
+    }
+
+    /// Whether the removed line `text` comes back with a function it calls renamed.
+    fn comes_back_renamed(&self, text: &str) -> bool {
+        self.removed_defs
+            .iter()
+            .filter(|old| !self.added_defs.contains(*old) && (text.contains(&format!("{old}(")) || text.trim_end().ends_with(old.as_str())))
+            .any(|old| self.added_defs.iter().any(|new| self.comes_back(&text.replace(old.as_str(), new))))
+    }
 }
 
 /// Non-paying statuses as code spells them, quoted or as atoms.
@@ -70,13 +101,18 @@ impl Added {
                 if *tag == '-' && PAYING.iter().any(|p| text.contains(p)) {
                     a.removed_allowed.extend(UNPAID_TOKENS.iter().filter(|u| text.contains(*u)).map(|u| u.trim_matches(['\'', '"', ':']).to_string()));
                 }
+                if *tag == '-' {
+                    a.removed_defs.extend(defined_name(text).map(str::to_string));
+                }
                 if *tag != '+' || is_comment(text) {
                     continue;
                 }
+                a.added_defs.extend(defined_name(text).map(str::to_string));
                 a.writes.extend(writes(text, fields));
                 a.events.extend(events(text));
                 a.verifies |= verifies(text);
                 a.raises |= answers_error(text);
+                a.lines.extend(distinctive(text));
                 a.words.extend(text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| w.len() > 3).map(squash));
                 let s = squash(text).replace(' ', "");
                 a.db_writes |= [".upsert(", ".update(", ".insert(", ".save(", "repo.update", "repo.insert"].iter().any(|v| s.contains(v));
@@ -733,6 +769,9 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
             }
         }
         for (rule, at, message) in super::hunk_timing::review(h, fields).into_iter().chain(super::hunk_errors::review(h)).chain(super::hunk_verification::review(h)).chain(pinned_after_copy(h, fields)) {
+            if matches!(rule, "WH010" | "WH015") && h.lines[at].0 == '-' && added.comes_back(&h.lines[at].1) {
+                continue;
+            }
             let p = place(h, at);
             let line = h.new_start + h.lines[..at].iter().filter(|(t, _)| *t != '-').count() as u32;
             let entity = p.event.as_ref().map_or(format!("handler:{path}"), |e| format!("handler:{path}#{e}"));
@@ -801,7 +840,8 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
                     // A bare name passed on (`current_period_end,` as an argument) that the diff
                     // still passes somewhere: the same value, moved into a helper's call.
                     || (bare_name(text) && added.words.contains(&w.field))
-                    || added.dropped.contains(&w.field);
+                    || added.dropped.contains(&w.field)
+                    || added.comes_back_renamed(text);
                 // A status copied from the provider, now pinned to a paying value: cancellations stop revoking.
                 let pinned = w.polarity == Polarity::Sync
                     && added.writes.iter().any(|a| a.field == w.field && a.polarity == Polarity::Grant)
@@ -846,7 +886,7 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
                 push(rule, p.event, format!("{path}: the write of billing rows `{shown}` is removed and nothing in the diff writes them instead"), &mut out);
             }
             let acknowledged = hunk_adds_2xx || (hunk_keeps_2xx && in_error_branch(h, at));
-            if answers_error(text) && acknowledged && !hunk_adds_error && !errors_queued && !calls_error_helper && !answers_unknown_events(h, at) && !answers_bad_signature(h, at) {
+            if answers_error(text) && acknowledged && !hunk_adds_error && !errors_queued && !calls_error_helper && !answers_unknown_events(h, at) && !answers_bad_signature(h, at) && !is_call_argument(h, at) && !added.comes_back(text) {
                 let p = here();
                 push("WH010", p.event, format!("{path}: the error answer `{shown}` is replaced by a success answer: a failure is acknowledged and never retried"), &mut out);
             }
@@ -1036,6 +1076,15 @@ fn answers_bad_signature(h: &Hunk, at: usize) -> bool {
 
 /// The line at `at` sits in a branch that handles a processing failure (`if err != nil`,
 /// `catch`, `except`, `rescue`, `Err(..)`), seen in the lines just above it.
+/// The line at `at` continues a call's argument list (the line above ends with `,` or `(`):
+/// `Activities.alert(msg,\n :error)` passes a log level, it answers nothing.
+fn is_call_argument(h: &Hunk, at: usize) -> bool {
+    old_view_above(h, at).find(|l| !l.trim().is_empty()).is_some_and(|l| {
+        let t = l.trim_end();
+        t.ends_with(',') || t.ends_with('(')
+    })
+}
+
 fn in_error_branch(h: &Hunk, at: usize) -> bool {
     old_view_above(h, at).take(4).any(|l| {
         let s = l.to_ascii_lowercase().replace(' ', "");
@@ -1078,6 +1127,28 @@ mod tests {
 
     fn hunk(section: &str, lines: &[(char, &str)]) -> Hunk {
         Hunk { new_start: 10, section: section.into(), lines: lines.iter().map(|(t, l)| (*t, l.to_string())).collect() }
+    }
+
+    #[test]
+    fn a_call_of_a_renamed_function_that_comes_back_is_no_removed_write() {
+        let h = hunk(
+            "class StripeSubscription",
+            &[
+                ('-', "      stripe_subscription.update_from_stripe_subscription!(obj, skip_membership_update: true)"),
+                ('+', "      stripe_subscription.update_from_stripe!(obj, skip_membership_update: true)"),
+                (' ', "  end"),
+                ('-', "  def update_from_stripe_subscription!(stripe_obj = nil, skip_membership_update: false)"),
+                ('+', "  def update_from_stripe!(stripe_obj = nil, skip_membership_update: false)"),
+            ],
+        );
+        let added = Added::of([&h], &[]);
+        assert!(added.comes_back_renamed(&h.lines[0].1));
+        // Not renamed: the call comes back with other arguments.
+        assert!(!added.comes_back_renamed("      stripe_subscription.update_from_stripe_subscription!(other_obj)"));
+        // A function the diff keeps defining was not renamed.
+        let kept = hunk("x", &[('-', "  def sync!(a)"), ('+', "  def sync!(a)"), ('+', "  def other!(a)"), ('-', "    user.sync!(a)"), ('+', "    user.other!(a)")]);
+        let added = Added::of([&kept], &[]);
+        assert!(!added.comes_back_renamed("    user.sync!(a)"));
     }
 
     #[test]

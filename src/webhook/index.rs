@@ -207,7 +207,8 @@ impl<'a> Index<'a> {
             },
             _ => return None,
         };
-        let f = self.funcs.get(name.as_str())?;
+        // A predicate of the model the handler delegates to (`checkout?` in `StripeEvent`).
+        let f = self.funcs.get(name.as_str()).copied().or_else(|| self.callees.ident(name))?;
         match f.body.as_slice() {
             [Stmt::Return { value: Some(v), .. }] | [Stmt::Expr(v, _)] if f.params.is_empty() => Some(v),
             _ => None,

@@ -78,6 +78,8 @@ pub(super) fn line_review(changes: &[FileChange], analyzed: &[Analyzed], model_f
             // A call of the provider's SDK (`Stripe.Subscription.update`, an alias of one) writes
             // no app state: removing it loses no grant or revocation of the app's.
             .filter(|f| !(matches!(&*f.rule, "WH004" | "WH005") && removed_line(f).is_some_and(|l| vocab::calls_provider_sdk(&l, provider_aliases))))
+            // Nor does a call of a product-analytics client, or a line of its module.
+            .filter(|f| !(matches!(&*f.rule, "WH004" | "WH005") && (vocab::is_analytics(file_stem(path)) || removed_line(f).is_some_and(|l| vocab::is_analytics(call_head(&l))))))
             // The model read this event in the base version and saw it move no access: its
             // registration going away is no lost lifecycle event (the model says WH006 itself
             // for an event that did move access).
@@ -109,6 +111,16 @@ pub(super) fn line_review(changes: &[FileChange], analyzed: &[Analyzed], model_f
         out.extend(found);
     }
     out
+}
+
+fn file_stem(path: &str) -> &str {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.split('.').next().unwrap_or(name)
+}
+
+/// The callee part of a line: what comes before its first `(`.
+fn call_head(line: &str) -> &str {
+    line.split('(').next().unwrap_or(line)
 }
 
 fn event_of(f: &Finding) -> Option<&str> {

@@ -561,6 +561,7 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
         }
     }
     findings.extend(line_review::line_review(&changes, &analyzed, &findings, &config.webhook.access_fields, &dropped, &mut unexamined));
+    never_sent_events(&mut findings);
     if let (Some(views), Some(t), Some(sha)) = (&views, top.as_deref(), base_sha.as_deref()) {
         let flagged: BTreeSet<&str> = findings
             .iter()
@@ -801,6 +802,10 @@ pub fn review_texts(path: &str, before: Option<&str>, after: &str) -> Result<Vec
     Ok(compare::compare(b.as_ref(), &a, &ctx))
 }
 
+fn tells_events(a: &Analyzed) -> bool {
+    [&a.before, &a.after].iter().any(|m| m.as_ref().is_some_and(|m| !m.events.is_empty()))
+}
+
 /// Handlers that did not change but reach a changed helper: each is reviewed
 /// through the helper, both versions modelled with what they reach.
 fn reached_through_helpers(changes: &[FileChange], analyzed: &[Analyzed], views: &Views, globs: &[String], fields: &[String], notes: &mut Vec<String>) -> Vec<Analyzed> {
@@ -809,7 +814,8 @@ fn reached_through_helpers(changes: &[FileChange], analyzed: &[Analyzed], views:
         .filter(|c| !c.partial)
         .filter_map(|c| c.new_path.as_deref().or(c.old_path.as_deref()))
         .filter(|p| Language::of_path(p).is_some())
-        .filter(|p| !analyzed.iter().any(|a| a.path == *p))
+        // A file that tells no event apart (a signature validator) is a helper to whoever calls it.
+        .filter(|p| !analyzed.iter().any(|a| a.path == *p && tells_events(a)))
         .collect();
     if changed.is_empty() {
         return Vec::new();
@@ -872,4 +878,16 @@ pub fn debug_model(top: &std::path::Path, path: &str) -> String {
     let Some(text) = views.after.read_one(path) else { return "no such file".into() };
     let (model, followed, skipped, _) = model_in(lang, path, &text, &[], Some((&views.after, &views.cache)));
     serde_json::to_string_pretty(&serde_json::json!({"followed": followed, "skipped": skipped, "model": model})).unwrap_or_default()
+}
+
+/// A lost grant, revocation or handling of an event the provider never sends
+/// (`customer.subscription.cancelled`) loses nothing: that code never ran. Low, saying so.
+fn never_sent_events(findings: &mut [crate::report::Finding]) {
+    for f in findings.iter_mut().filter(|f| f.severity == crate::report::Severity::High && matches!(&*f.rule, "WH004" | "WH005" | "WH006" | "WH008")) {
+        let event = f.evidence.get("event").and_then(|v| v.as_str()).map(str::to_string).or_else(|| f.entity.split_once('#').map(|(_, e)| e.to_string()));
+        if let Some(event) = event.filter(|e| vocab::never_sent(e)) {
+            f.severity = crate::report::Severity::Low;
+            f.message = format!("{} (Stripe never sends `{event}`: the removed code never ran)", f.message);
+        }
+    }
 }

@@ -316,7 +316,9 @@ fn targets(view: &RepoView, from: &str, lang: Language, text: &str, out: &mut Re
                     .collect();
                 let alias = alias.as_deref().unwrap_or(&last);
                 bind(out, None, Some(alias), &found);
-                files.extend(go_declaring(view, &found, &uses, Some(alias)));
+                let declaring = go_declaring(view, &found, &uses, Some(alias));
+                files.extend(go_implementations(view, &declaring, &uses));
+                files.extend(declaring);
             }
         }
         Language::Php => {
@@ -701,6 +703,57 @@ fn go_declaring(view: &RepoView, files: &[String], uses: &GoUses, qualifier: Opt
                 c[1].lines().filter_map(|l| l.split_whitespace().next()).any(|n| n.chars().all(|ch| ch.is_alphanumeric() || ch == '_') && used(n, false))
             })
         })
+        .map(|(p, _)| p.clone())
+        .collect()
+}
+
+/// Implementations of the interfaces that the `declaring` files declare, for the
+/// interface methods the handler calls: `db.Users.Cancel(id)` where `Users UserServices`
+/// is an interface of package `data`, and `func (u *Users) Cancel` is in `data/postgres`.
+/// The app wires the implementation in `main`, out of the handler's imports, so it is
+/// looked for below the interface's package (then below its parent), never in tests or mocks.
+fn go_implementations(view: &RepoView, declaring: &[String], uses: &GoUses) -> Vec<String> {
+    static IFACE: OnceLock<Regex> = OnceLock::new();
+    static METHOD: OnceLock<Regex> = OnceLock::new();
+    static IMPL: OnceLock<Regex> = OnceLock::new();
+    let iface = re(&IFACE, r"(?ms)^type\s+[A-Za-z_][A-Za-z0-9_]*\s+interface\s*\{(.*?)^\}");
+    let method = re(&METHOD, r"(?m)^\s*([A-Z][A-Za-z0-9_]*)\s*\(");
+    let implementing = re(&IMPL, r"(?m)^func\s*\([^)]*\)\s*([A-Z][A-Za-z0-9_]*)\s*\(");
+    const MAX_CANDIDATES: usize = 200;
+    let mut methods: BTreeSet<String> = BTreeSet::new();
+    let mut dirs: BTreeSet<String> = BTreeSet::new();
+    for (path, text) in declaring.iter().zip(view.read_many(declaring)) {
+        let Some(text) = text else { continue };
+        for block in iface.captures_iter(&text) {
+            for m in method.captures_iter(&block[1]) {
+                if uses.methods.contains(&m[1]) {
+                    methods.insert(m[1].to_string());
+                    dirs.insert(dir_of(path).to_string());
+                }
+            }
+        }
+    }
+    if methods.is_empty() {
+        return Vec::new();
+    }
+    let test_or_mock = |p: &str| p.ends_with("_test.go") || ["mock", "fake", "stub", "testdata"].iter().any(|w| p.to_ascii_lowercase().contains(w));
+    let below = |roots: &BTreeSet<String>| -> Vec<String> {
+        view.paths
+            .iter()
+            .filter(|p| p.ends_with(".go") && !test_or_mock(p))
+            .filter(|p| roots.iter().any(|d| dir_of(p) != d && (d.is_empty() || p.starts_with(&format!("{d}/")))))
+            .take(MAX_CANDIDATES)
+            .cloned()
+            .collect()
+    };
+    let mut candidates = below(&dirs);
+    if candidates.is_empty() {
+        candidates = below(&dirs.iter().map(|d| dir_of(d).to_string()).collect());
+    }
+    candidates
+        .iter()
+        .zip(view.read_many(&candidates))
+        .filter(|(_, t)| t.as_deref().is_some_and(|t| implementing.captures_iter(t).any(|c| methods.contains(&c[1]))))
         .map(|(p, _)| p.clone())
         .collect()
 }

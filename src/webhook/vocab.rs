@@ -131,6 +131,23 @@ pub const KNOWN_EVENTS: &[&str] = &[
     "adjustment.updated",
 ];
 
+/// Stripe's event families whose members are all in [`KNOWN_EVENTS`]: a name in one of
+/// them that is not listed (`customer.subscription.cancelled`) is an event Stripe never
+/// sends, so code handling it never ran.
+const CLOSED_FAMILIES: &[&str] = &["customer.subscription.", "checkout.session."];
+
+/// Product-analytics clients (`SegmentService().account_deactivated_user(..)`, a
+/// `services/segment.py` of `identify` traits): what they record is no access state.
+pub fn is_analytics(text: &str) -> bool {
+    let s = squash(text);
+    ["segment", "analytics", "mixpanel", "amplitude", "posthog", "telemetry"].iter().any(|w| s.contains(w))
+}
+
+/// Whether `event` is a name the provider never sends (see [`CLOSED_FAMILIES`]).
+pub fn never_sent(event: &str) -> bool {
+    CLOSED_FAMILIES.iter().any(|f| event.starts_with(f)) && !KNOWN_EVENTS.contains(&event)
+}
+
 /// `CustomerSubscriptionDeleted`, `customer_subscription_deleted` or
 /// `CUSTOMER_SUBSCRIPTION_DELETED` -> `customer.subscription.deleted`.
 pub fn event_from_name(name: &str) -> Option<&'static str> {
@@ -522,6 +539,8 @@ pub fn is_verify_call(call: &Call) -> bool {
         // Paddle SDKs: `(new Verifier())->verify($request, $secret)`, `verifier.Verify(req)`
         || (name == "verify" && receiver_root(&call.callee).is_some_and(|r| squash(&r).contains("verifier")))
         || (name == "verify" && squash(&call.callee.render()).contains("verifier"))
+        // Lemon Squeezy's Go SDK: `client.Webhooks.Verify(ctx, signature, body)`.
+        || (name == "verify" && squash(&call.callee.render()).contains("webhooks") && call.args.len() >= 2)
         || is_validity_check(call)
         || is_event_fetch(call)
 }
@@ -732,7 +751,17 @@ fn explicit_status(e: &Expr) -> Option<u16> {
                     }
                 }
                 if found.is_none() {
-                    let named = [("badrequest", 400), ("servererror", 500), ("notfound", 404), ("forbidden", 403), ("unauthorized", 401)];
+                    // The status named by a response helper: `responseInternalServerError(c)`, `responseNoContent(c, ..)`.
+                    let named = [
+                        ("badrequest", 400),
+                        ("servererror", 500),
+                        ("notfound", 404),
+                        ("forbidden", 403),
+                        ("unauthorized", 401),
+                        ("unprocessable", 422),
+                        ("serviceunavailable", 503),
+                        ("nocontent", 204),
+                    ];
                     found = named.iter().find(|(n, _)| name.contains(n)).map(|(_, c)| *c);
                 }
             }
@@ -871,11 +900,25 @@ pub fn event_label(e: &Expr) -> Option<String> {
 /// Ruby `when`, JS `.test`, `=~`) or a prefix (`type.startsWith('customer.subscription.')`):
 /// the known types it matches. Nothing when it matches none, or every one (`/.*/`).
 pub fn events_matching(pattern: &Expr) -> Vec<String> {
+    events_matching_as(pattern, false)
+}
+
+/// [`events_matching`] for a pattern tested against the event's type or name itself
+/// (`name.match(/checkout/)`): a plain word of 6 letters or more names the types holding it.
+/// Where it fits both, Stripe's types are meant (`/subscription/` is `customer.subscription.*`).
+pub fn events_matching_type(pattern: &Expr) -> Vec<String> {
+    let hits = events_matching_as(pattern, true);
+    let paddle = |e: &String| ["subscription.", "transaction.", "adjustment."].iter().any(|p| e.starts_with(p));
+    if hits.iter().any(|e| !paddle(e)) { hits.into_iter().filter(|e| !paddle(e)).collect() } else { hits }
+}
+
+fn events_matching_as(pattern: &Expr, word_ok: bool) -> Vec<String> {
     let Expr::Other(text) = pattern else { return Vec::new() };
     let text = text.trim();
     let Some(body) = text.strip_prefix('/') else { return Vec::new() };
     let Some((inner, flags)) = body.rsplit_once('/') else { return Vec::new() };
-    if inner.is_empty() || !flags.chars().all(|c| c.is_ascii_alphabetic()) || !inner.contains('.') {
+    let word = word_ok && inner.len() >= 6 && inner.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+    if inner.is_empty() || !flags.chars().all(|c| c.is_ascii_alphabetic()) || !(inner.contains('.') || word) {
         return Vec::new();
     }
     let insensitive = if flags.contains('i') { "(?i)" } else { "" };
@@ -895,6 +938,17 @@ pub fn events_with_prefix(prefix: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_event_stripe_never_sends_is_told_from_real_ones() {
+        assert!(never_sent("customer.subscription.cancelled"));
+        assert!(never_sent("checkout.session.succeeded"));
+        assert!(!never_sent("customer.subscription.deleted"));
+        assert!(!never_sent("checkout.session.async_payment_failed"));
+        // Other families are open (not every Stripe event is listed) or another provider's.
+        assert!(!never_sent("invoice.created"));
+        assert!(!never_sent("subscription_cancelled"));
+    }
+
     use super::*;
 
     #[test]

@@ -275,7 +275,9 @@ fn call(n: Node, src: &Src) -> Expr {
         Some(r) if method == "new" && !has_args => Expr::Call(Box::new(Call { callee: r, args: Vec::new(), line: src.line(n) })),
         // `Foo.call(x)`, and its shorthand `Foo.(x)` (no method name).
         Some(r) if (method == "call" || method.is_empty()) && has_args => Expr::Call(Box::new(Call { callee: r, args: a, line: src.line(n) })),
-        Some(r) if !has_args => Expr::Member(Box::new(r), method),
+        // `a.b` reads an attribute or calls a method alike; a bang method (`update_records!`,
+        // `save!`) is always a call.
+        Some(r) if !has_args && !method.ends_with('!') => Expr::Member(Box::new(r), method),
         Some(r) => Expr::Call(Box::new(Call { callee: Expr::Member(Box::new(r), method), args: a, line: src.line(n) })),
         None => Expr::Call(Box::new(Call { callee: Expr::Ident(method), args: a, line: src.line(n) })),
     }
