@@ -71,7 +71,8 @@ pub fn dropped_by_migration(text: &str) -> BTreeSet<String> {
             r"remove_column\s*\(?\s*:\w+\s*,\s*:([A-Za-z_]\w*)",
             r#"dropColumn\(\s*\[?\s*['"]([A-Za-z_]\w*)"#,
             r#"RemoveField\([^)]*name\s*=\s*['"]([A-Za-z_]\w*)"#,
-            r"(?m)^\s*remove\s+:([A-Za-z_]\w*)",
+            // Ecto `remove :has_paid` or `remove(:has_paid)`.
+            r"(?m)^\s*remove\s*\(?\s*:([A-Za-z_]\w*)",
         ]
         .iter()
         .map(|p| Regex::new(p).expect("valid regex"))
@@ -961,6 +962,7 @@ mod tests {
             ("database/migrations/2026_drop.php", "$table->dropColumn('has_paid');"),
             ("app/migrations/0007_remove.py", "migrations.RemoveField(model_name='user', name='has_paid')"),
             ("priv/repo/migrations/2026_drop.exs", "alter table(:users) do\n  remove :has_paid\nend"),
+            ("priv/repo/manual_migrations/2026_drop.exs", "alter table(:users) do\n  remove(:has_paid)\nend"),
         ] {
             assert!(dropped_fields([(migration.0, None, Some(migration.1))]).contains("haspaid"), "{}", migration.0);
         }

@@ -522,3 +522,76 @@ fn removing_product_analytics_calls_from_getattr_handlers_is_quiet() {
     let (h, v) = highs(dir.path());
     assert!(h.is_empty(), "{v:#}");
 }
+
+// ---------------------------------------------------------------------------
+// Laravel Cashier (Paddle): an event listener `handle(SubscriptionPaymentSucceeded $event)`
+// handles the webhook its event class names, after Cashier's controller verified it.
+
+const CASHIER_LISTENER: &str = r#"<?php
+
+namespace App\Listeners;
+
+use App\Models\User;
+use App\Services\RenewLicenceKey;
+use Laravel\Paddle\Events\SubscriptionPaymentSucceeded;
+
+class SubscriptionPaymentSucceededListener
+{
+    public function handle(SubscriptionPaymentSucceeded $event)
+    {
+        if (! $event->billable instanceof User) {
+            return;
+        }
+
+        app(RenewLicenceKey::class)->execute($event->billable, $event->payload);
+    }
+}
+"#;
+
+const RENEW_SERVICE: &str = r#"<?php
+
+namespace App\Services;
+
+use App\Models\LicenceKey;
+use App\Models\User;
+use Illuminate\Support\Carbon;
+
+class RenewLicenceKey
+{
+    public function execute(User $user, array $payload): void
+    {
+        $licenceKey = LicenceKey::where('subscription_id', $payload['subscription_id'])->firstOrFail();
+        $licenceKey->subscription_state = 'subscription_payment_succeeded';
+        $licenceKey->valid_until_at = Carbon::parse($payload['next_bill_date']);
+        $licenceKey->save();
+    }
+}
+"#;
+
+fn cashier_repo() -> tempfile::TempDir {
+    committed_repo(&[("app/Listeners/SubscriptionPaymentSucceededListener.php", CASHIER_LISTENER), ("app/Services/RenewLicenceKey.php", RENEW_SERVICE)])
+}
+
+#[test]
+fn a_cashier_listener_whose_service_stops_extending_access_is_wh004() {
+    let dir = cashier_repo();
+    write(dir.path(), "app/Services/RenewLicenceKey.php", &RENEW_SERVICE.replace("        $licenceKey->valid_until_at = Carbon::parse($payload['next_bill_date']);\n", ""));
+    let (h, v) = highs(dir.path());
+    assert!(h.contains(&"WH004".to_string()), "{v:#}");
+}
+
+#[test]
+fn a_cashier_listener_is_verified_by_cashier_and_a_reordered_service_is_quiet() {
+    let dir = cashier_repo();
+    let reordered = RENEW_SERVICE.replace(
+        "        $licenceKey->subscription_state = 'subscription_payment_succeeded';\n        $licenceKey->valid_until_at = Carbon::parse($payload['next_bill_date']);\n",
+        "        $licenceKey->valid_until_at = Carbon::parse($payload['next_bill_date']);\n        $licenceKey->subscription_state = 'subscription_payment_succeeded';\n",
+    );
+    assert_ne!(reordered, RENEW_SERVICE);
+    write(dir.path(), "app/Services/RenewLicenceKey.php", &reordered);
+    let (h, v) = highs(dir.path());
+    assert!(h.is_empty(), "{v:#}");
+    assert!(!v.to_string().contains("WH001"), "Cashier verified the event before firing it: {v:#}");
+    let listener = v["scope"]["handler_files"].as_array().unwrap().iter().find(|f| f["path"] == "app/Listeners/SubscriptionPaymentSucceededListener.php").cloned();
+    assert!(listener.is_some_and(|l| l["events"].as_array().is_some_and(|e| !e.is_empty())), "{v:#}");
+}

@@ -293,3 +293,94 @@ fn a_go_call_through_an_interface_is_followed_into_its_implementation_not_its_mo
     let v = review(dir.path());
     assert!(high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
 }
+
+// ---------------------------------------------------------------------------
+// Python: `from app.db import crud` names a package; `crud.processed_event.record(...)` is
+// followed through its `__init__.py` into the module that records the event.
+
+const PY_ROUTE: &str = r#"import stripe
+from fastapi import APIRouter, Header, Request
+from sqlalchemy.orm import Session
+
+from app.db import crud
+from app.db.session import get_session
+
+router = APIRouter()
+
+
+@router.post("/stripe/webhook")
+async def handle_stripe_webhook(request: Request, stripe_signature: str = Header(None)):
+    db_session: Session = get_session()
+    payload = await request.body()
+    try:
+        event = stripe.Webhook.construct_event(payload, stripe_signature, STRIPE_WEBHOOK_SECRET)
+    except stripe.error.SignatureVerificationError:
+        raise HTTPException(status_code=400)
+
+    if crud.processed_event.is_processed(db_session, event.id):
+        return
+
+    match event.type:
+        case "customer.subscription.deleted":
+            crud.subscriptions.cancel_subscription(db_session, event.data.object["customer"])
+        case _:
+            return
+
+    crud.processed_event.record_processed_event(db_session, event.id)
+    db_session.commit()
+"#;
+
+const PY_PROCESSED: &str = r#"from sqlalchemy.orm import Session
+
+from app.db.models import ProcessedStripeEvent
+
+
+def is_processed(db_session: Session, event_id: str) -> bool:
+    return db_session.query(ProcessedStripeEvent).filter_by(event_id=event_id).first() is not None
+
+
+def record_processed_event(db_session: Session, event_id: str) -> None:
+    db_session.add(ProcessedStripeEvent(event_id=event_id))
+    db_session.flush()
+"#;
+
+const PY_SUBSCRIPTIONS: &str = r#"from sqlalchemy.orm import Session
+
+from app.db.models import Account
+
+
+def cancel_subscription(db_session: Session, customer_id: str) -> None:
+    account = db_session.query(Account).filter_by(stripe_customer_id=customer_id).one()
+    account.has_paid_access = False
+    db_session.add(account)
+"#;
+
+fn py_repo() -> tempfile::TempDir {
+    committed_repo(&[
+        ("app/routes/billing.py", PY_ROUTE),
+        ("app/db/__init__.py", ""),
+        ("app/db/crud/__init__.py", "from . import processed_event, subscriptions\n"),
+        ("app/db/crud/processed_event.py", PY_PROCESSED),
+        ("app/db/crud/subscriptions.py", PY_SUBSCRIPTIONS),
+        ("app/db/session.py", "def get_session():\n    return None\n"),
+    ])
+}
+
+#[test]
+fn a_python_package_imported_by_name_is_followed_and_a_mark_moved_before_the_writes_is_wh007() {
+    let dir = py_repo();
+    let early = PY_ROUTE
+        .replace("    crud.processed_event.record_processed_event(db_session, event.id)\n    db_session.commit()\n", "")
+        .replace("    match event.type:\n", "    crud.processed_event.record_processed_event(db_session, event.id)\n    db_session.commit()\n\n    match event.type:\n");
+    assert_ne!(early, PY_ROUTE);
+    write(dir.path(), "app/routes/billing.py", &early);
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH007".to_string()), "{v:#}");
+    assert!(helpers(&v).contains("app/db/crud/processed_event.py"), "{v:#}");
+
+    // The twin: a log line added changes nothing.
+    let dir = py_repo();
+    write(dir.path(), "app/routes/billing.py", &PY_ROUTE.replace("    db_session.commit()\n", "    db_session.commit()\n    print(\"processed\", event.id)\n"));
+    let v = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+}

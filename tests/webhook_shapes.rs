@@ -839,3 +839,39 @@ fn a_verifier_moved_word_for_word_into_its_own_module_is_quiet() {
     let v = review(dir.path());
     assert!(high_rules(&v).contains(&"WH015".to_string()), "{v:#}");
 }
+
+#[test]
+fn a_catch_all_arm_below_a_bad_signature_arm_that_now_answers_200_is_wh010() {
+    let controller = r#"defmodule AppWeb.StripeController do
+  use AppWeb, :controller
+  require Logger
+
+  def webhook(conn, _params) do
+    with [sig] <- get_req_header(conn, "stripe-signature"),
+         {:ok, body, conn} <- read_body(conn),
+         {:ok, event} <- Stripe.Webhook.construct_event(body, sig, Application.fetch_env!(:app, :stripe_webhook_secret)),
+         :ok <- App.Billing.handle_event(event) do
+      send_resp(conn, 200, "")
+    else
+      {:error, %Stripe.Error{}} ->
+        send_resp(conn, 400, "Bad Request: invalid signature")
+
+      reason ->
+        Logger.error("Stripe webhook failed", reason: inspect(reason))
+        send_resp(conn, 500, "Internal Error")
+    end
+  end
+end
+"#;
+    let billing = "defmodule App.Billing do\n  def handle_event(%{type: \"customer.subscription.deleted\", data: %{object: sub}}) do\n    App.Accounts.revoke_access(sub.customer)\n  end\n\n  def handle_event(_), do: :ok\nend\n";
+    let dir = committed_repo(&[("lib/app_web/controllers/stripe_controller.ex", controller), ("lib/app/billing.ex", billing)]);
+    write(dir.path(), "lib/app_web/controllers/stripe_controller.ex", &controller.replace("send_resp(conn, 500, \"Internal Error\")", "send_resp(conn, 200, \"\")"));
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH010".to_string()), "{v:#}");
+
+    // The twin: the bad-signature arm itself answering 401 instead of 400 is no swallowed failure.
+    let dir = committed_repo(&[("lib/app_web/controllers/stripe_controller.ex", controller), ("lib/app/billing.ex", billing)]);
+    write(dir.path(), "lib/app_web/controllers/stripe_controller.ex", &controller.replace("send_resp(conn, 400, \"Bad Request: invalid signature\")", "send_resp(conn, 401, \"Bad Request: invalid signature\")"));
+    let v = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+}

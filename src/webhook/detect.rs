@@ -70,7 +70,9 @@ pub fn looks_like_handler(path: &str, text: &str) -> bool {
         + usize::from(text.contains("function handleCustomerSubscription"))
         + usize::from(text.contains("paddlenotification."))
         + usize::from(text.contains("Json<") && payload_type_events(text).next().is_some());
-    (events > 0 && (sdk || signature || in_webhook_path)) || (signature && (sdk || in_webhook_path) && lower.contains("event"))
+    // A Cashier event listener: `handle(SubscriptionCreated $event)` with the class from Cashier's events.
+    let cashier_listener = (text.contains("Laravel\\Paddle\\Events\\") || text.contains("Laravel\\Cashier\\Events\\")) && text.contains("function handle(");
+    (events > 0 && (sdk || signature || in_webhook_path)) || (signature && (sdk || in_webhook_path) && lower.contains("event")) || cashier_listener
 }
 
 /// A changed source file that names billing events (two or more) but carries none of a

@@ -39,7 +39,25 @@ pub fn verification<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Option<Verificati
             .or_else(|| plug_without_halt(stmts, idx, v.line))
             .or_else(|| unverified_early_return(idx, v.line));
     }
-    scan.found.or_else(|| library_verification(stmts, idx)).or_else(|| framework_verification(idx))
+    scan.found.or_else(|| library_verification(stmts, idx)).or_else(|| framework_verification(idx)).or_else(|| cashier_listener(idx))
+}
+
+/// A Cashier event listener (`handle(SubscriptionCreated $event)`): Cashier's webhook
+/// controller verified the request before it fired the event.
+fn cashier_listener(idx: &Index) -> Option<Verification> {
+    let f = idx.all.iter().find(|f| {
+        f.name == "handle" && f.param_hints.first().and_then(Expr::dotted).is_some_and(|d| d.starts_with("Laravel.Paddle.Events.") || d.starts_with("Laravel.Cashier.Events."))
+    })?;
+    Some(Verification {
+        line: f.line,
+        call: "Cashier's webhook controller, which fires the event after its signature middleware".into(),
+        body: BodyKind::Raw,
+        body_text: String::new(),
+        fail_open: None,
+        tolerance: None,
+        note: None,
+        secret_from_request: None,
+    })
 }
 
 /// A call of a function in another file of the app whose body verifies, itself or one

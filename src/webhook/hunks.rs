@@ -1067,15 +1067,23 @@ fn answered_codes(line: &str) -> Vec<u16> {
 /// The error answer at `at` rejects a bad signature (it goes with the verification,
 /// which WH001 judges), not a processing failure.
 fn answers_bad_signature(h: &Hunk, at: usize) -> bool {
-    old_view_above(h, at + 1).take(5).any(|l| {
+    // The branch the answer is in, up to the line that opens it: the arm above
+    // (`{:error, :invalid_signature} -> send_resp(conn, 400, ..)`) is another branch.
+    let mut branch = Vec::new();
+    for l in old_view_above(h, at + 1).take(5) {
+        branch.push(l);
+        let t = l.trim_end();
+        if branch.len() > 1 && (t.ends_with("->") || t.ends_with('{') || t.ends_with(':') || t.trim_start().starts_with("rescue")) {
+            break;
+        }
+    }
+    branch.iter().any(|l| {
         let s = l.to_ascii_lowercase();
         let about_signature = s.contains("signature") && ["catch", "except", "rescue", "bad", "invalid", "verif"].iter().any(|k| s.contains(k));
         about_signature || verifies(l)
     })
 }
 
-/// The line at `at` sits in a branch that handles a processing failure (`if err != nil`,
-/// `catch`, `except`, `rescue`, `Err(..)`), seen in the lines just above it.
 /// The line at `at` continues a call's argument list (the line above ends with `,` or `(`):
 /// `Activities.alert(msg,\n :error)` passes a log level, it answers nothing.
 fn is_call_argument(h: &Hunk, at: usize) -> bool {
@@ -1085,6 +1093,8 @@ fn is_call_argument(h: &Hunk, at: usize) -> bool {
     })
 }
 
+/// The line at `at` sits in a branch that handles a processing failure (`if err != nil`,
+/// `catch`, `except`, `rescue`, `Err(..)`), seen in the lines just above it.
 fn in_error_branch(h: &Hunk, at: usize) -> bool {
     old_view_above(h, at).take(4).any(|l| {
         let s = l.to_ascii_lowercase().replace(' ', "");

@@ -613,7 +613,8 @@ fn resolve_python(view: &RepoView, from: &str, spec: &str, names: &[(String, Str
             out.push(p.to_string());
         }
         for (_, orig) in names {
-            if let Some(p) = view.with_suffix(&format!("{module}/{orig}.py")).first() {
+            // `from app.db import crud`: a module, or a package (`crud/__init__.py`).
+            if let Some(p) = view.with_suffix(&format!("{module}/{orig}.py")).first().or(view.with_suffix(&format!("{module}/{orig}/__init__.py")).first()) {
                 out.push(p.to_string());
             }
         }

@@ -276,6 +276,8 @@ pub fn is_access_field(name: &str, configured: &[String]) -> bool {
         || ["badges", "perks", "entitlements", "entitlement", "role", "roles", "userrole"].contains(&s.as_str())
         || holds_subscription_object(name)
         || (s.ends_with("until") && s.len() > 5)
+        // Laravel and Rails timestamps: `valid_until_at`, `paid_until_at`.
+        || (s.ends_with("untilat") && s.len() > 7)
         // Time-based access: paid until the period ends.
         || (s.contains("currentperiodend") && !s.contains("cancel"))
         || (s.ends_with("periodend") && !s.contains("cancel"))

@@ -292,7 +292,15 @@ fn func(n: Node, cx: &Cx, owner: Option<&str>) -> Func {
         Some(b) => vec![Stmt::Return { value: Some(expr(b, cx)), line: src.line(b) }],
         None => Vec::new(),
     };
-    Func { name, params, body, line: src.line(n), owner: owner.map(String::from), param_hints, ..Func::default() }
+    // A Cashier event listener, `handle(SubscriptionCreated $event)`: the event class it
+    // takes names the webhook event the framework hands it.
+    let handles = match param_hints.first().and_then(Expr::dotted) {
+        Some(d) if name == "handle" && (d.starts_with("Laravel.Paddle.Events.") || d.starts_with("Laravel.Cashier.Events.")) => {
+            d.rsplit('.').next().map(|class| vec![Expr::Ident(class.to_string())]).unwrap_or_default()
+        }
+        _ => Vec::new(),
+    };
+    Func { name, params, body, line: src.line(n), owner: owner.map(String::from), param_hints, handles, ..Func::default() }
 }
 
 /// A class name as written, resolved through the file's `use` imports.
