@@ -295,3 +295,92 @@ fn a_private_def_that_stops_verifying_is_wh001() {
     );
     assert_high(dir.path(), "WH001");
 }
+
+// ---------------------------------------------------------------------------
+// Rust: an axum extractor that, when the secret is empty, parses the body a statement
+// before returning it.
+
+const AXUM_EXTRACTOR: &str = r#"use axum::{
+    body::Body,
+    extract::{FromRequest, State},
+    http::{Request, StatusCode},
+    response::{IntoResponse, Response},
+};
+use stripe::{Event, EventObject, EventType};
+
+use crate::state::AppState;
+
+pub struct StripeEvent(Event);
+
+impl FromRequest<AppState> for StripeEvent {
+    type Rejection = Response;
+
+    async fn from_request(req: Request<Body>, state: &AppState) -> Result<Self, Self::Rejection> {
+        let signature = req.headers().get("stripe-signature").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let payload = String::from_request(req, state).await.map_err(IntoResponse::into_response)?;
+
+        Ok(Self(
+            stripe::Webhook::construct_event(&payload, &signature, &state.stripe_webhook_secret)
+                .map_err(|_| StatusCode::BAD_REQUEST.into_response())?,
+        ))
+    }
+}
+
+pub async fn handler(State(state): State<AppState>, StripeEvent(event): StripeEvent) -> Response {
+    match event.type_ {
+        EventType::CustomerSubscriptionDeleted => {
+            if let EventObject::Subscription(sub) = event.data.object {
+                if state.db.revoke_access(sub.customer.id().as_str()).await.is_err() {
+                    return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                }
+            }
+        }
+        _ => {}
+    }
+    StatusCode::OK.into_response()
+}
+"#;
+
+const AXUM_STATE: &str = r#"pub struct AppState {
+    pub stripe_webhook_secret: String,
+    pub db: Db,
+}
+
+pub struct Db;
+
+impl Db {
+    pub async fn revoke_access(&self, customer: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE users SET has_paid_access = false WHERE stripe_customer_id = $1").bind(customer).execute(&self.pool).await?;
+        Ok(())
+    }
+}
+"#;
+
+fn axum_repo() -> tempfile::TempDir {
+    committed_repo(&[("Cargo.toml", "[package]\nname = \"app\"\nversion = \"0.1.0\"\n"), ("src/stripe.rs", AXUM_EXTRACTOR), ("src/state.rs", AXUM_STATE)])
+}
+
+const BEFORE_CHECK: &str = "        Ok(Self(\n            stripe::Webhook";
+
+#[test]
+fn an_extractor_that_parses_the_body_when_the_secret_is_empty_fails_open() {
+    let dir = axum_repo();
+    let skipping = AXUM_EXTRACTOR.replace(
+        BEFORE_CHECK,
+        "        if state.stripe_webhook_secret.is_empty() {\n            let event: Event = serde_json::from_str(&payload).map_err(|_| StatusCode::BAD_REQUEST.into_response())?;\n            return Ok(Self(event));\n        }\n\n        Ok(Self(\n            stripe::Webhook",
+    );
+    assert_ne!(skipping, AXUM_EXTRACTOR);
+    write(dir.path(), "src/stripe.rs", &skipping);
+    assert_high(dir.path(), "WH003");
+}
+
+#[test]
+fn an_extractor_that_refuses_when_the_secret_is_empty_is_quiet() {
+    let dir = axum_repo();
+    let refusing = AXUM_EXTRACTOR.replace(
+        BEFORE_CHECK,
+        "        if state.stripe_webhook_secret.is_empty() {\n            return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());\n        }\n\n        Ok(Self(\n            stripe::Webhook",
+    );
+    write(dir.path(), "src/stripe.rs", &refusing);
+    assert_quiet(dir.path());
+}

@@ -136,7 +136,10 @@ fn unverified_early_return(idx: &Index, line: u32) -> Option<String> {
     let f = idx.all.iter().filter(|f| !f.name.is_empty() && f.line <= line).max_by_key(|f| f.line)?;
     let mut found = None;
     super::lang::syntax::each_if(&f.body, &mut |cond, then, at| {
-        let returns_parsed = then.iter().any(|s| matches!(s, Stmt::Return { value: Some(_), .. }) && stmt_parses_body(s));
+        // `return Event.construct_from(JSON.parse(payload))`, or the parse a statement before
+        // (`let event = serde_json::from_str(&payload)?; return Ok(Self(event))`).
+        let returns_parsed = then.iter().any(|s| matches!(s, Stmt::Return { value: Some(_), .. }) && stmt_parses_body(s))
+            || (then.iter().any(stmt_parses_body) && matches!(then.last(), Some(Stmt::Return { value: Some(_), .. })));
         if found.is_none() && at < line && returns_parsed {
             found = Some(format!("when `{}`, the body is parsed and handed on without a signature check (line {at})", cond.render()));
         }
