@@ -384,3 +384,52 @@ fn an_extractor_that_refuses_when_the_secret_is_empty_is_quiet() {
     write(dir.path(), "src/stripe.rs", &refusing);
     assert_quiet(dir.path());
 }
+
+// ---------------------------------------------------------------------------
+// WH012: an Elixir app's config keys are declared in `config/*.exs`, not in env files.
+
+const PHX_WEBHOOK: &str = r#"defmodule AppWeb.StripeWebhookController do
+  use AppWeb, :controller
+
+  def create(conn, _params) do
+    {:ok, body, conn} = read_body(conn)
+    [sig] = get_req_header(conn, "stripe-signature")
+
+    case Stripe.Webhook.construct_event(body, sig, System.get_env("STRIPE_WEBHOOK_SECRET")) do
+      {:ok, %{type: "customer.subscription.deleted", data: %{object: sub}}} ->
+        App.Accounts.revoke_access(sub.customer)
+        send_resp(conn, 200, "")
+
+      {:ok, _event} ->
+        send_resp(conn, 200, "")
+
+      {:error, _} ->
+        send_resp(conn, 400, "")
+    end
+  end
+end
+"#;
+
+fn wh012(v: &serde_json::Value) -> bool {
+    v["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "WH012")
+}
+
+#[test]
+fn a_secret_moved_to_a_config_key_the_app_declares_is_no_wh012() {
+    let moved = PHX_WEBHOOK.replace("System.get_env(\"STRIPE_WEBHOOK_SECRET\")", "Application.get_env(:app, :stripe_webhook_secret)");
+    let files = [
+        ("lib/app_web/controllers/stripe_webhook_controller.ex", PHX_WEBHOOK),
+        (".env.example", "STRIPE_WEBHOOK_SECRET=\n"),
+        ("config/runtime.exs", "import Config\n\nconfig :app, stripe_webhook_secret: System.get_env(\"STRIPE_WEBHOOK_SECRET\")\n"),
+    ];
+    let dir = committed_repo(&files);
+    write(dir.path(), "lib/app_web/controllers/stripe_webhook_controller.ex", &moved);
+    let v = review(dir.path());
+    assert!(!wh012(&v), "the key is set in config/runtime.exs: {v:#}");
+
+    // The twin: a key no config file sets is still WH012.
+    let dir = committed_repo(&files[..2]);
+    write(dir.path(), "lib/app_web/controllers/stripe_webhook_controller.ex", &moved);
+    let v = review(dir.path());
+    assert!(wh012(&v), "{v:#}");
+}

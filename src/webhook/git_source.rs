@@ -268,7 +268,26 @@ pub fn declared_env(top: &Path) -> Vec<String> {
             names.extend(super::env_file_names(&String::from_utf8_lossy(&text)));
         }
     }
+    names.extend(elixir_config_keys(top));
     names
+}
+
+/// Keys an Elixir app's `config/*.exs` sets (`config :app, paddle_webhook_secret: ...`):
+/// what `Application.get_env(:app, :paddle_webhook_secret)` reads is declared there, as an
+/// environment variable is in an env file.
+fn elixir_config_keys(top: &Path) -> Vec<String> {
+    static KEY: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let key = super::resolve::re(&KEY, r"\b([a-z_][a-z0-9_]*):\s");
+    let Ok(dir) = std::fs::read_dir(top.join("config")) else { return Vec::new() };
+    let mut out = Vec::new();
+    for entry in dir.flatten().filter(|e| e.file_name().to_string_lossy().ends_with(".exs")) {
+        let Ok(text) = std::fs::read_to_string(entry.path()) else { continue };
+        for c in key.captures_iter(&text) {
+            out.push(c[1].to_string());
+            out.push(format!(":{}", &c[1]));
+        }
+    }
+    out
 }
 
 /// Whether a word occurs in any tracked file other than `except`.
