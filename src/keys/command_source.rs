@@ -258,7 +258,10 @@ mod tests {
         let pid = dir.path().join("pid");
         let out = run("(while :; do echo TICK=1; sleep 0.02; done) & echo $! > pid; sleep 0.1; echo A=1", dir.path()).unwrap();
         assert!(start.elapsed() < Duration::from_secs(8), "took {:?}", start.elapsed());
-        assert_eq!(out.lines().last(), Some("A=1"), "{out:?}");
+        // Lines the writer got in between the command's exit and its reaping may follow (a
+        // loaded machine widens that window), but the output stops there.
+        let after: Vec<&str> = out.lines().skip_while(|l| *l != "A=1").skip(1).collect();
+        assert!(out.lines().any(|l| l == "A=1") && after.len() <= 5, "{out:?}");
         // What it printed after the command exited is not the command's.
         let out = run("(sleep 0.2; echo LATE=1) & echo A=1", dir.path()).unwrap();
         std::thread::sleep(Duration::from_millis(400));
