@@ -595,3 +595,24 @@ fn a_cashier_listener_is_verified_by_cashier_and_a_reordered_service_is_quiet() 
     let listener = v["scope"]["handler_files"].as_array().unwrap().iter().find(|f| f["path"] == "app/Listeners/SubscriptionPaymentSucceededListener.php").cloned();
     assert!(listener.is_some_and(|l| l["events"].as_array().is_some_and(|e| !e.is_empty())), "{v:#}");
 }
+
+#[test]
+fn a_cashier_listener_that_catches_and_only_logs_a_failure_is_wh010() {
+    let dir = cashier_repo();
+    let swallowing = CASHIER_LISTENER
+        .replace("use App\\Services\\RenewLicenceKey;\n", "use App\\Services\\RenewLicenceKey;\nuse Illuminate\\Support\\Facades\\Log;\nuse Throwable;\n")
+        .replace(
+            "        app(RenewLicenceKey::class)->execute($event->billable, $event->payload);\n",
+            "        try {\n            app(RenewLicenceKey::class)->execute($event->billable, $event->payload);\n        } catch (Throwable $e) {\n            Log::error($e->getMessage());\n        }\n",
+        );
+    assert_ne!(swallowing, CASHIER_LISTENER);
+    write(dir.path(), "app/Listeners/SubscriptionPaymentSucceededListener.php", &swallowing);
+    let (h, v) = highs(dir.path());
+    assert!(h.contains(&"WH010".to_string()), "{v:#}");
+
+    // The twin: a catch that rethrows lets Cashier answer 5xx, and the provider retries.
+    let dir = cashier_repo();
+    write(dir.path(), "app/Listeners/SubscriptionPaymentSucceededListener.php", &swallowing.replace("            Log::error($e->getMessage());\n", "            Log::error($e->getMessage());\n            throw $e;\n"));
+    let (h, v) = highs(dir.path());
+    assert!(h.is_empty(), "{v:#}");
+}

@@ -225,6 +225,8 @@ fn receiver_name(receiver: &Expr) -> Option<&str> {
             _ if n.chars().next().is_some_and(char::is_uppercase) => Some(n),
             _ => receiver_name(o).filter(|r| r.chars().next().is_some_and(char::is_uppercase)),
         },
+        // Laravel's container: `app(CreateLicenceKey::class)`, `resolve(..)`, `App::make(..)`: the class.
+        Expr::Call(c) if matches!(c.callee.last_name(), "app" | "resolve" | "make") && c.args.len() == 1 => receiver_name(&c.args[0].value),
         // `X.new(...)` / `X::new(...)`: the class.
         Expr::Call(c) if matches!(c.callee.last_name(), "new" | "call" | "instance" | "getInstance") => match &c.callee {
             Expr::Member(o, _) => receiver_name(o),

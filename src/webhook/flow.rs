@@ -42,12 +42,15 @@ pub fn verification<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Option<Verificati
     scan.found.or_else(|| library_verification(stmts, idx)).or_else(|| framework_verification(idx)).or_else(|| cashier_listener(idx))
 }
 
+/// `handle(SubscriptionCreated $event)` with the class from Cashier's events.
+fn is_cashier_listener(f: &Func) -> bool {
+    f.name == "handle" && f.param_hints.first().and_then(Expr::dotted).is_some_and(|d| d.starts_with("Laravel.Paddle.Events.") || d.starts_with("Laravel.Cashier.Events."))
+}
+
 /// A Cashier event listener (`handle(SubscriptionCreated $event)`): Cashier's webhook
 /// controller verified the request before it fired the event.
 fn cashier_listener(idx: &Index) -> Option<Verification> {
-    let f = idx.all.iter().find(|f| {
-        f.name == "handle" && f.param_hints.first().and_then(Expr::dotted).is_some_and(|d| d.starts_with("Laravel.Paddle.Events.") || d.starts_with("Laravel.Cashier.Events."))
-    })?;
+    let f = idx.all.iter().find(|f| is_cashier_listener(f))?;
     Some(Verification {
         line: f.line,
         call: "Cashier's webhook controller, which fires the event after its signature middleware".into(),
@@ -871,16 +874,18 @@ struct FlowWalk<'a, 'i> {
     check: Option<(KeyedOn, u32)>,
     errors: Vec<ErrorPath>,
     stack: Vec<*const Func>,
+    /// The entry is a Cashier listener: when it returns, Cashier answers 200.
+    returns_ok: bool,
 }
 
 /// Walks each entry point (a function nobody in the file calls) with local calls inlined.
 pub fn handler_flow<'a>(stmts: &'a [Stmt], idx: &Index<'a>, found: &Found<'a>) -> HandlerFlow {
     let mut best: Option<FlowWalk> = None;
     let mut errors = Vec::new();
-    let mut roots: Vec<&'a [Stmt]> = vec![stmts];
-    roots.extend(idx.all.iter().filter(|f| f.name.is_empty() || !idx.called.contains(&f.name)).map(|f| f.body.as_slice()));
-    for body in roots {
-        let mut w = FlowWalk { idx, found, ord: 0, in_tx: 0, marks: Vec::new(), work: Vec::new(), check: None, errors: Vec::new(), stack: Vec::new() };
+    let mut roots: Vec<(&'a [Stmt], bool)> = vec![(stmts, false)];
+    roots.extend(idx.all.iter().filter(|f| f.name.is_empty() || !idx.called.contains(&f.name)).map(|f| (f.body.as_slice(), is_cashier_listener(f))));
+    for (body, returns_ok) in roots {
+        let mut w = FlowWalk { idx, found, ord: 0, in_tx: 0, marks: Vec::new(), work: Vec::new(), check: None, errors: Vec::new(), stack: Vec::new(), returns_ok };
         w.block(body);
         errors.append(&mut w.errors);
         let better = match &best {
@@ -948,7 +953,10 @@ impl<'a> FlowWalk<'a, '_> {
                     for (c, line) in catches {
                         if processing {
                             let answer = block_answer(c).or_else(|| block_answer(&stmts[i + 1..]));
-                            self.errors.push(ErrorPath { line: *line, status: answer.map_or(Status::Unknown, |a| a.status) });
+                            // A listener's catch that neither rethrows nor returns lets Cashier answer 200.
+                            let falls_through = self.returns_ok && !c.iter().any(|s| matches!(s, Stmt::Throw { .. } | Stmt::Return { .. }));
+                            let unknown = if falls_through { Status::Ok(200) } else { Status::Unknown };
+                            self.errors.push(ErrorPath { line: *line, status: answer.map_or(unknown, |a| a.status) });
                         }
                         self.block(c);
                     }

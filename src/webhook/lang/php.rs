@@ -296,7 +296,8 @@ fn func(n: Node, cx: &Cx, owner: Option<&str>) -> Func {
     // takes names the webhook event the framework hands it.
     let handles = match param_hints.first().and_then(Expr::dotted) {
         Some(d) if name == "handle" && (d.starts_with("Laravel.Paddle.Events.") || d.starts_with("Laravel.Cashier.Events.")) => {
-            d.rsplit('.').next().map(|class| vec![Expr::Ident(class.to_string())]).unwrap_or_default()
+            // Cashier Paddle fires Paddle Classic alerts: `SubscriptionCreated` is `subscription_created`.
+            d.rsplit('.').next().map(|class| vec![Expr::Ident(crate::webhook::resolve::snake_case(class))]).unwrap_or_default()
         }
         _ => Vec::new(),
     };
