@@ -44,7 +44,7 @@ pub fn verification<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Option<Verificati
 
 /// `handle(SubscriptionCreated $event)` with the class from Cashier's events.
 fn is_cashier_listener(f: &Func) -> bool {
-    f.name == "handle" && f.param_hints.first().and_then(Expr::dotted).is_some_and(|d| d.starts_with("Laravel.Paddle.Events.") || d.starts_with("Laravel.Cashier.Events."))
+    f.name == "handle" && f.param_hints.first().and_then(Expr::dotted).is_some_and(|d| vocab::is_cashier_event_class(&d))
 }
 
 /// A Cashier event listener (`handle(SubscriptionCreated $event)`): Cashier's webhook

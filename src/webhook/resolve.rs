@@ -307,7 +307,7 @@ fn targets(view: &RepoView, from: &str, lang: Language, text: &str, out: &mut Re
             let dir = dir_of(from);
             let own: Vec<String> = view.paths.iter().filter(|p| dir_of(p) == dir && p.ends_with(".go") && !p.ends_with("_test.go") && *p != from).cloned().collect();
             let uses = GoUses::of(text);
-            files.extend(go_declaring(view, &own, &uses, None));
+            files.extend(go_declaring(view, &own, &uses, None).into_iter().map(|(p, _)| p));
             for (alias, import_path) in go_imports(text) {
                 let last = import_path.rsplit('/').next().unwrap_or(&import_path).to_string();
                 let found: Vec<String> = package_dirs(view, &import_path)
@@ -318,7 +318,7 @@ fn targets(view: &RepoView, from: &str, lang: Language, text: &str, out: &mut Re
                 bind(out, None, Some(alias), &found);
                 let declaring = go_declaring(view, &found, &uses, Some(alias));
                 files.extend(go_implementations(view, &declaring, &uses));
-                files.extend(declaring);
+                files.extend(declaring.into_iter().map(|(p, _)| p));
             }
         }
         Language::Php => {
@@ -675,7 +675,7 @@ impl GoUses {
 /// `qualifier` (an imported package's name) its `qualifier.Name` functions, types,
 /// variables and constants; without (the file's own package) the bare names; in
 /// both, methods called by name (`.UpdateExpiry(`), common interface methods aside.
-fn go_declaring(view: &RepoView, files: &[String], uses: &GoUses, qualifier: Option<&str>) -> Vec<String> {
+fn go_declaring(view: &RepoView, files: &[String], uses: &GoUses, qualifier: Option<&str>) -> Vec<(String, String)> {
     static DECL: OnceLock<Regex> = OnceLock::new();
     static GROUPED: OnceLock<Regex> = OnceLock::new();
     let decl = re(&DECL, r"(?m)^(?:func\s*(\([^)]*\))?\s*([A-Za-z_][A-Za-z0-9_]*)|(?:type|var|const)\s+([A-Za-z_][A-Za-z0-9_]*))");
@@ -694,8 +694,8 @@ fn go_declaring(view: &RepoView, files: &[String], uses: &GoUses, qualifier: Opt
     files
         .iter()
         .zip(texts)
+        .filter_map(|(p, t)| Some((p, t?)))
         .filter(|(_, t)| {
-            let Some(t) = t else { return false };
             decl.captures_iter(t).any(|c| match (c.get(1), c.get(2), c.get(3)) {
                 (Some(_), Some(n), _) => used(n.as_str(), true),
                 (None, Some(n), _) | (_, _, Some(n)) => used(n.as_str(), false),
@@ -704,7 +704,7 @@ fn go_declaring(view: &RepoView, files: &[String], uses: &GoUses, qualifier: Opt
                 c[1].lines().filter_map(|l| l.split_whitespace().next()).any(|n| n.chars().all(|ch| ch.is_alphanumeric() || ch == '_') && used(n, false))
             })
         })
-        .map(|(p, _)| p.clone())
+        .map(|(p, t)| (p.clone(), t))
         .collect()
 }
 
@@ -713,7 +713,8 @@ fn go_declaring(view: &RepoView, files: &[String], uses: &GoUses, qualifier: Opt
 /// is an interface of package `data`, and `func (u *Users) Cancel` is in `data/postgres`.
 /// The app wires the implementation in `main`, out of the handler's imports, so it is
 /// looked for below the interface's package (then below its parent), never in tests or mocks.
-fn go_implementations(view: &RepoView, declaring: &[String], uses: &GoUses) -> Vec<String> {
+/// `declaring` are (path, text), as [`go_declaring`] read them.
+fn go_implementations(view: &RepoView, declaring: &[(String, String)], uses: &GoUses) -> Vec<String> {
     static IFACE: OnceLock<Regex> = OnceLock::new();
     static METHOD: OnceLock<Regex> = OnceLock::new();
     static IMPL: OnceLock<Regex> = OnceLock::new();
@@ -723,9 +724,8 @@ fn go_implementations(view: &RepoView, declaring: &[String], uses: &GoUses) -> V
     const MAX_CANDIDATES: usize = 200;
     let mut methods: BTreeSet<String> = BTreeSet::new();
     let mut dirs: BTreeSet<String> = BTreeSet::new();
-    for (path, text) in declaring.iter().zip(view.read_many(declaring)) {
-        let Some(text) = text else { continue };
-        for block in iface.captures_iter(&text) {
+    for (path, text) in declaring {
+        for block in iface.captures_iter(text) {
             for m in method.captures_iter(&block[1]) {
                 if uses.methods.contains(&m[1]) {
                     methods.insert(m[1].to_string());

@@ -136,6 +136,12 @@ pub const KNOWN_EVENTS: &[&str] = &[
 /// sends, so code handling it never ran.
 const CLOSED_FAMILIES: &[&str] = &["customer.subscription.", "checkout.session."];
 
+/// The event class a Laravel Cashier listener takes (`Laravel.Paddle.Events.SubscriptionCreated`,
+/// dotted): Cashier fires it after its webhook controller verified the request.
+pub fn is_cashier_event_class(dotted: &str) -> bool {
+    dotted.starts_with("Laravel.Paddle.Events.") || dotted.starts_with("Laravel.Cashier.Events.")
+}
+
 /// Product-analytics clients (`SegmentService().account_deactivated_user(..)`, a
 /// `services/segment.py` of `identify` traits): what they record is no access state.
 pub fn is_analytics(text: &str) -> bool {

@@ -295,7 +295,7 @@ fn func(n: Node, cx: &Cx, owner: Option<&str>) -> Func {
     // A Cashier event listener, `handle(SubscriptionCreated $event)`: the event class it
     // takes names the webhook event the framework hands it.
     let handles = match param_hints.first().and_then(Expr::dotted) {
-        Some(d) if name == "handle" && (d.starts_with("Laravel.Paddle.Events.") || d.starts_with("Laravel.Cashier.Events.")) => {
+        Some(d) if name == "handle" && vocab::is_cashier_event_class(&d) => {
             // Cashier Paddle fires Paddle Classic alerts: `SubscriptionCreated` is `subscription_created`.
             d.rsplit('.').next().map(|class| vec![Expr::Ident(crate::webhook::resolve::snake_case(class))]).unwrap_or_default()
         }
