@@ -616,3 +616,125 @@ fn a_cashier_listener_that_catches_and_only_logs_a_failure_is_wh010() {
     let (h, v) = highs(dir.path());
     assert!(h.is_empty(), "{v:#}");
 }
+
+// ---------------------------------------------------------------------------
+// PHP: `$method = 'handle'.Str::studly($payload['meta']['event_name'])` then
+// `$this->{$method}($payload)`. Each `handleX` method handles its event; the write
+// lives in the model the finder's return type names (`?Subscription`), in a method
+// (`sync`) that other models of the app define too.
+
+const LS_CONTROLLER: &str = r#"<?php
+
+namespace App\Http\Controllers;
+
+use App\Models\Subscription;
+use Illuminate\Http\Request;
+use Illuminate\Support\Str;
+use Symfony\Component\HttpFoundation\Response;
+
+final class LemonSqueezyWebhookController extends Controller
+{
+    public function __construct()
+    {
+        $this->middleware(VerifyWebhookSignature::class);
+    }
+
+    public function __invoke(Request $request): Response
+    {
+        $payload = $request->all();
+        $method = 'handle' . Str::studly($payload['meta']['event_name']);
+
+        if (method_exists($this, $method)) {
+            try {
+                $this->{$method}($payload);
+            } catch (\Exception $e) {
+                return new Response('Internal server error', 500);
+            }
+
+            return new Response('Webhook was handled.');
+        }
+
+        return new Response('Webhook received but no handler found.');
+    }
+
+    private function handleSubscriptionExpired(array $payload): void
+    {
+        if (! $subscription = $this->findSubscription($payload['data']['id'])) {
+            return;
+        }
+
+        $subscription = $subscription->sync($payload['data']['attributes']);
+    }
+
+    private function findSubscription(string $subscriptionId): ?Subscription
+    {
+        return Subscription::firstWhere('lemon_squeezy_id', $subscriptionId);
+    }
+}
+"#;
+
+const LS_SUBSCRIPTION: &str = r#"<?php
+
+namespace App\Models;
+
+use Illuminate\Database\Eloquent\Model;
+
+class Subscription extends Model
+{
+    public function sync(array $attributes): self
+    {
+        $this->update([
+            'status' => $attributes['status'],
+            'ends_at' => $attributes['ends_at'],
+        ]);
+
+        return $this;
+    }
+}
+"#;
+
+const LS_ORDER: &str = r#"<?php
+
+namespace App\Models;
+
+use Illuminate\Database\Eloquent\Model;
+
+class Order extends Model
+{
+    public function sync(array $attributes): self
+    {
+        $this->update(['refunded' => $attributes['refunded']]);
+
+        return $this;
+    }
+}
+"#;
+
+fn ls_repo() -> tempfile::TempDir {
+    committed_repo(&[
+        ("app/Http/Controllers/LemonSqueezyWebhookController.php", LS_CONTROLLER),
+        ("app/Models/Subscription.php", LS_SUBSCRIPTION),
+        ("app/Models/Order.php", LS_ORDER),
+    ])
+}
+
+#[test]
+fn a_php_method_named_from_the_event_is_its_handler_and_its_model_write_is_seen() {
+    // The catch-all now acknowledges: WH010.
+    let dir = ls_repo();
+    write(dir.path(), "app/Http/Controllers/LemonSqueezyWebhookController.php", &LS_CONTROLLER.replace("return new Response('Internal server error', 500);", "report($e);\n\n                return new Response('Webhook skipped');"));
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH010".to_string()), "{v:#}");
+
+    // subscription_expired no longer syncs the row: the revocation is lost.
+    let dir = ls_repo();
+    write(dir.path(), "app/Http/Controllers/LemonSqueezyWebhookController.php", &LS_CONTROLLER.replace("        $subscription = $subscription->sync($payload['data']['attributes']);\n", "        logger()->info('expired');\n"));
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
+
+    // Quiet: the sync call keeps its effect under a new variable name.
+    let dir = ls_repo();
+    write(dir.path(), "app/Http/Controllers/LemonSqueezyWebhookController.php", &LS_CONTROLLER.replace("$subscription = $subscription->sync($payload['data']['attributes']);", "$subscription->sync($payload['data']['attributes']);"));
+    let v = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+}

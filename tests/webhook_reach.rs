@@ -384,3 +384,138 @@ fn a_python_package_imported_by_name_is_followed_and_a_mark_moved_before_the_wri
     let v = review(dir.path());
     assert!(high_rules(&v).is_empty(), "{v:#}");
 }
+
+// ---------------------------------------------------------------------------
+// Go: a handler package with many handlers, and a service with many methods. The
+// review follows the methods the handler calls on the types it names, and from a
+// reached file only what the called declarations use, so it is not cut off at the
+// bound by the app's other handlers and their repositories.
+
+const GO_LS_HANDLER: &str = r#"package handlers
+
+import (
+	"net/http"
+
+	"example.com/app/services"
+	"github.com/lemonsqueezy/lemonsqueezy-go"
+)
+
+type LemonsqueezyHandler struct {
+	handler
+	service *services.BillingService
+	client  *lemonsqueezy.Client
+}
+
+func (h *LemonsqueezyHandler) Event(w http.ResponseWriter, r *http.Request) {
+	payload, err := h.client.Webhooks.Verify(r.Context(), r.Header.Get("X-Signature"), r.Body)
+	if err != nil {
+		h.responseBadRequest(w, err)
+		return
+	}
+	switch payload.Meta.EventName {
+	case "subscription_expired":
+		if err := h.service.Expire(r.Context(), payload.Data.Attributes.UserEmail); err != nil {
+			h.responseInternalServerError(w)
+			return
+		}
+	}
+	h.responseNoContent(w)
+}
+
+func (h *LemonsqueezyHandler) Index(w http.ResponseWriter, r *http.Request) {
+	h.responseNoContent(w)
+}
+"#;
+
+const GO_BASE_HANDLER: &str = r#"package handlers
+
+import "net/http"
+
+type handler struct{}
+
+func (h *handler) responseBadRequest(w http.ResponseWriter, err error) {
+	w.WriteHeader(http.StatusBadRequest)
+}
+
+func (h *handler) responseInternalServerError(w http.ResponseWriter) {
+	w.WriteHeader(http.StatusInternalServerError)
+}
+
+func (h *handler) responseNoContent(w http.ResponseWriter) {
+	w.WriteHeader(http.StatusNoContent)
+}
+"#;
+
+const GO_USER_REPO: &str = r#"package repositories
+
+import "database/sql"
+
+type UserRepository interface {
+	Expire(email string) error
+}
+
+type sqlUserRepository struct {
+	db *sql.DB
+}
+
+func (r *sqlUserRepository) Expire(email string) error {
+	_, err := r.db.Exec(`UPDATE users SET subscription_status = 'expired', has_paid_access = false WHERE email = $1`, email)
+	return err
+}
+"#;
+
+/// The billing service: `Expire` goes to the user repository; each report method
+/// goes to a repository of its own.
+fn go_billing_service(n: usize) -> String {
+    let mut s = String::from(
+        "package services\n\nimport (\n\t\"context\"\n\n\t\"example.com/app/repositories\"\n)\n\ntype BillingService struct {\n\tusers repositories.UserRepository\n",
+    );
+    for i in 0..n {
+        s.push_str(&format!("\treports{i} repositories.Report{i}Repository\n"));
+    }
+    s.push_str("}\n\nfunc (s *BillingService) Expire(ctx context.Context, email string) error {\n\treturn s.users.Expire(email)\n}\n");
+    for i in 0..n {
+        s.push_str(&format!("\nfunc (s *BillingService) Report{i}(ctx context.Context) error {{\n\treturn s.reports{i}.Index(ctx)\n}}\n"));
+    }
+    s
+}
+
+fn go_many_handlers_repo(n: usize) -> tempfile::TempDir {
+    let mut files: Vec<(String, String)> = vec![
+        ("go.mod".into(), "module example.com/app\n\ngo 1.22\n".into()),
+        ("handlers/lemonsqueezy_handler.go".into(), GO_LS_HANDLER.into()),
+        ("handlers/handler.go".into(), GO_BASE_HANDLER.into()),
+        ("services/billing_service.go".into(), go_billing_service(n)),
+        ("repositories/user_repository.go".into(), GO_USER_REPO.into()),
+    ];
+    for i in 0..n {
+        files.push((
+            format!("handlers/report{i}_handler.go"),
+            format!("package handlers\n\nimport \"net/http\"\n\ntype Report{i}Handler struct {{\n\thandler\n}}\n\nfunc (h *Report{i}Handler) Index(w http.ResponseWriter, r *http.Request) {{\n\th.responseNoContent(w)\n}}\n"),
+        ));
+        files.push((
+            format!("repositories/report{i}_repository.go"),
+            format!("package repositories\n\nimport \"context\"\n\ntype Report{i}Repository interface {{\n\tIndex(ctx context.Context) error\n}}\n\ntype sqlReport{i}Repository struct{{}}\n\nfunc (r *sqlReport{i}Repository) Index(ctx context.Context) error {{\n\treturn nil\n}}\n"),
+        ));
+    }
+    let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    committed_repo(&refs)
+}
+
+#[test]
+fn a_go_handler_among_many_is_followed_through_what_it_calls_not_every_method_of_the_same_name() {
+    let n = 70;
+    let dir = go_many_handlers_repo(n);
+    write(dir.path(), "handlers/lemonsqueezy_handler.go", &GO_LS_HANDLER.replace("\tswitch payload", "\t// one event for now\n\tswitch payload"));
+    let v = review(dir.path());
+    assert_eq!(v["verdict"], "pass", "every path the handler takes was followed: {v:#}");
+    assert!(helpers(&v).contains("repositories/user_repository.go"), "{}", helpers(&v));
+    assert!(!helpers(&v).contains("report1_handler.go"), "another handler's Index is not called: {}", helpers(&v));
+    assert!(!helpers(&v).contains("report1_repository.go"), "the service's other methods are not called: {}", helpers(&v));
+
+    // What it calls is still seen: the repository stops revoking.
+    let dir = go_many_handlers_repo(n);
+    write(dir.path(), "repositories/user_repository.go", &GO_USER_REPO.replace("subscription_status = 'expired', has_paid_access = false", "expiry_notified = true"));
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
+}

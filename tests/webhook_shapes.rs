@@ -875,3 +875,84 @@ end
     let v = review(dir.path());
     assert!(high_rules(&v).is_empty(), "{v:#}");
 }
+
+// ---------------------------------------------------------------------------
+// A case list moved into a constant (`when *SUBSCRIPTION_EVENTS`) handles the same
+// events; a commented-out block removed from a switch handled nothing.
+
+const RB_SYNC: &str = r#"module StripeSync
+  def self.handle(event)
+    Stripe::Webhook.construct_event(event.payload, event.signature, ENV['STRIPE_WEBHOOK_SECRET'])
+    case event.type
+    when 'customer.subscription.created', 'customer.subscription.updated', 'customer.subscription.deleted'
+      subscription = event.data.object
+      user = User.find_by!(stripe_customer_id: subscription.customer)
+      user.update!(has_paid_access: %w[active trialing].include?(subscription.status))
+    end
+  end
+end
+"#;
+
+#[test]
+fn a_ruby_when_over_a_splatted_list_constant_handles_the_listed_events() {
+    let listed = RB_SYNC
+        .replace("module StripeSync\n", "module StripeSync\n  SUBSCRIPTION_EVENTS = [\n    'customer.subscription.created',\n    'customer.subscription.updated',\n    'customer.subscription.deleted',\n  ].freeze\n\n")
+        .replace("when 'customer.subscription.created', 'customer.subscription.updated', 'customer.subscription.deleted'", "when *SUBSCRIPTION_EVENTS");
+    let dir = committed_repo(&[("app/services/stripe_sync.rb", RB_SYNC)]);
+    write(dir.path(), "app/services/stripe_sync.rb", &listed);
+    let v = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "the same three events: {v:#}");
+
+    // The list loses deleted: that event is no longer handled.
+    let dir = committed_repo(&[("app/services/stripe_sync.rb", RB_SYNC)]);
+    write(dir.path(), "app/services/stripe_sync.rb", &listed.replace("    'customer.subscription.deleted',\n", ""));
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH006".to_string()), "{v:#}");
+}
+
+const GO_COMMENTED: &str = r#"package webhook
+
+import (
+	"io"
+	"net/http"
+	"os"
+
+	"github.com/stripe/stripe-go/v82/webhook"
+)
+
+func (h *Handler) Stripe(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	event, err := webhook.ConstructEvent(body, r.Header.Get("Stripe-Signature"), os.Getenv("STRIPE_WEBHOOK_SECRET"))
+	if err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	switch event.Type {
+	case "customer.subscription.deleted":
+		h.users.Downgrade(r.Context(), event)
+	/*case "invoice.payment_failed":
+		h.users.Downgrade(r.Context(), event)
+	case "customer.subscription.trial_will_end":*/
+	default:
+	}
+	w.WriteHeader(http.StatusOK)
+}
+"#;
+
+#[test]
+fn removing_a_commented_out_case_block_loses_no_event() {
+    let dir = committed_repo(&[("internal/webhook/handler.go", GO_COMMENTED)]);
+    let edited = GO_COMMENTED.replace("\t/*case \"invoice.payment_failed\":\n\t\th.users.Downgrade(r.Context(), event)\n\tcase \"customer.subscription.trial_will_end\":*/\n", "");
+    assert_ne!(edited, GO_COMMENTED);
+    write(dir.path(), "internal/webhook/handler.go", &edited);
+    let v = review(dir.path());
+    assert!(!high_rules(&v).contains(&"WH006".to_string()), "{v:#}");
+
+    // Removing the live case is still WH006.
+    let dir = committed_repo(&[("internal/webhook/handler.go", GO_COMMENTED)]);
+    let edited = GO_COMMENTED.replace("\tcase \"customer.subscription.deleted\":\n\t\th.users.Downgrade(r.Context(), event)\n", "");
+    assert_ne!(edited, GO_COMMENTED);
+    write(dir.path(), "internal/webhook/handler.go", &edited);
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH006".to_string()), "{v:#}");
+}

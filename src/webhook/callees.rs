@@ -194,23 +194,27 @@ impl<'a> Callees<'a> {
                 }
             }
         }
+        // An instance named after a class that defines the method: `$subscription->sync(..)`
+        // is `Subscription`'s, `stripe_subscription.update_from_stripe!` `StripeSubscription`'s,
+        // whatever other classes define a method of that name.
+        let named_after = root.map(super::lang::syntax::squash).and_then(|root| {
+            let owned: Vec<&Callee<'a>> =
+                self.named(name).iter().filter(|c| c.owner.is_some_and(|o| super::lang::syntax::squash(o.rsplit(['.', ':', '\\']).next().unwrap_or(o)) == root)).collect();
+            match owned.as_slice() {
+                [only] => Some(only.func),
+                _ => None,
+            }
+        });
+        if named_after.is_some() {
+            return named_after;
+        }
         let squashed = super::lang::syntax::squash(name);
         if squashed.len() < 6 || GENERIC.contains(&squashed.as_str()) {
             return None;
         }
         match self.named(name) {
             [only] => Some(only.func),
-            // Several classes define it: the one the receiver is named after
-            // (`stripe_subscription.update_from_stripe!` is `StripeSubscription`'s).
-            many => {
-                let root = super::lang::syntax::squash(root?);
-                let owned: Vec<&Callee<'a>> =
-                    many.iter().filter(|c| c.owner.is_some_and(|o| super::lang::syntax::squash(o.rsplit(['.', ':', '\\']).next().unwrap_or(o)) == root)).collect();
-                match owned.as_slice() {
-                    [only] => Some(only.func),
-                    _ => None,
-                }
-            }
+            _ => None,
         }
     }
 }

@@ -101,7 +101,7 @@ pub fn compare(before: Option<&HandlerModel>, after: &HandlerModel, ctx: &Contex
             let acknowledging = |m: &HandlerModel| m.error_paths.iter().filter(|e| e.status.is_ok()).count();
             let more_swallowed = acknowledging(after) > acknowledging(b);
             for p in now {
-                match then.iter().find(|q| q.rule == p.rule && q.event == p.event && !(p.rule == "WH010" && more_swallowed)) {
+                match then.iter().find(|q| q.rule == p.rule && q.event == p.event && !(p.rule == "WH010" && more_swallowed) && covers(q, &p)) {
                     Some(_) if ctx.partial => {}
                     // Hunks that show no verification in either version say nothing about it:
                     // it is out of view, not gone.
@@ -146,6 +146,13 @@ pub fn compare(before: Option<&HandlerModel>, after: &HandlerModel, ctx: &Contex
         }
     }
     out
+}
+
+/// A base problem that already says all `p` says: for WH011, every unpaid status `p`
+/// grants was granted before (`past_due` then, `unpaid` added now, is a new widening).
+fn covers(q: &Problem, p: &Problem) -> bool {
+    let granted = |x: &Problem| x.evidence.get("unpaid_statuses_granted").and_then(Value::as_array).cloned().unwrap_or_default();
+    p.rule != "WH011" || granted(p).iter().all(|s| granted(q).contains(s))
 }
 
 fn finding(ctx: &Context, p: Problem, message: String, severity: Option<Severity>) -> Finding {
@@ -244,7 +251,9 @@ fn absolute(m: &HandlerModel) -> Vec<Problem> {
         }
         for w in &grants {
             let widened: Vec<&str> = match &w.gate {
-                StatusGate::Allow(s) => UNPAID_STATUSES.iter().copied().filter(|u| s.contains(*u)).collect(),
+                // An allow-list naming past_due grants it past any grace (the line review's
+                // `'past_due'` token says the same); a deny-list is judged by the plainly unpaid.
+                StatusGate::Allow(s) => UNPAID_STATUSES.iter().copied().chain(["past_due"]).filter(|u| s.contains(*u)).collect(),
                 StatusGate::Deny(s) => UNPAID_STATUSES.iter().copied().filter(|u| !s.contains(*u)).collect(),
                 StatusGate::None => Vec::new(),
             };

@@ -79,7 +79,11 @@ fn scan<'a>(stmts: &'a [Stmt], idx: &Index<'a>, found: &mut Found<'a>) {
                 for c in cases {
                     for l in &c.labels {
                         // A literal type, or a pattern (`when /^customer\.subscription\./`) for every type it matches.
-                        let evs: Vec<String> = event_label(l).map_or_else(|| super::vocab::events_matching(l), |e| vec![e]);
+                        // A list of types (`when *SUBSCRIPTION_EVENTS`, `case in EVENTS`): each of them.
+                        let evs: Vec<String> = event_label(l).map_or_else(
+                            || Some(super::vocab::events_matching(l)).filter(|e| !e.is_empty()).unwrap_or_else(|| event_list(l, idx)),
+                            |e| vec![e],
+                        );
                         for ev in evs {
                             pending.push((ev, c.line));
                             any = true;
@@ -295,7 +299,11 @@ fn event_list_at(e: &Expr, idx: &Index, depth: u8) -> Vec<String> {
     if depth > 4 {
         return Vec::new();
     }
-    match idx.value_of(e) {
+    let value = match idx.value_of(e) {
+        Expr::Member(inner, m) if m == "freeze" => &**inner,
+        other => other,
+    };
+    match value {
         Expr::Array(items) => items
             .iter()
             .filter_map(|i| match i {
@@ -347,7 +355,7 @@ fn handler_map<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>) -> bool 
 
 /// A method looked up by a name built from the event type and called:
 /// Python `getattr(self, event.type.replace(".", "_"))(obj)`, Ruby
-/// `send("handle_#{event.type.tr('.', '_')}", event)`. Each method of the file named after
+/// `send("handle_#{event.type.tr('.', '_')}", event)`, PHP `$this->{$method}($payload)`. Each method of the file named after
 /// an event (`customer_subscription_deleted`, `handle_invoice_paid`) handles that event.
 /// True when there were any.
 fn named_method_dispatch<'a>(e: &'a Expr, line: u32, idx: &Index<'a>, found: &mut Found<'a>) -> bool {
@@ -360,6 +368,8 @@ fn named_method_dispatch<'a>(e: &'a Expr, line: u32, idx: &Index<'a>, found: &mu
             _ => None,
         };
         lookup |= name_arg.is_some_and(|a| a.mentions("type") || a.mentions("event"));
+        // PHP `$this->{$method}($payload)` after `$method = 'handle'.Str::studly(...)`.
+        lookup |= matches!(&c.callee, Expr::Member(recv, m) if m.starts_with(['{', '$']) && matches!(recv.as_ref(), Expr::Ident(r) if r == "this"));
     });
     if !lookup {
         return false;

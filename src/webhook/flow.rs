@@ -146,8 +146,20 @@ fn unverified_early_return(idx: &Index, line: u32) -> Option<String> {
         if found.is_none() && at < line && returns_parsed {
             found = Some(format!("when `{}`, the body is parsed and handed on without a signature check (line {at})", cond.render()));
         }
+        // A predicate (`isValidSignature(...): boolean`) that answers `true` before comparing.
+        let answers_valid = then.iter().any(|s| matches!(s, Stmt::Return { value: Some(Expr::Bool(true)), .. }));
+        if found.is_none() && at < line && answers_valid && returns_false(&f.body) {
+            found = Some(format!("when `{}`, the check answers valid without comparing the signature (line {at})", cond.render()));
+        }
     });
     found
+}
+
+/// Whether a body returns `false` somewhere: a yes/no check.
+fn returns_false(body: &[Stmt]) -> bool {
+    let mut found = false;
+    super::lang::syntax::each_if(body, &mut |_, then, _| found |= then.iter().any(|s| matches!(s, Stmt::Return { value: Some(Expr::Bool(false)), .. })));
+    found || body.iter().any(|s| matches!(s, Stmt::Return { value: Some(Expr::Bool(false)), .. }))
 }
 
 /// Whether `halt()` is called in `body` or in a function of the file it calls (`depth` deep).
@@ -876,6 +888,12 @@ struct FlowWalk<'a, 'i> {
     stack: Vec<*const Func>,
     /// The entry is a Cashier listener: when it returns, Cashier answers 200.
     returns_ok: bool,
+    /// What runs after the statement being walked, innermost last: a catch that only
+    /// logs inside a `match` arm falls through to the answer after the `match`.
+    rest: Vec<&'a [Stmt]>,
+    /// Variables holding a handler looked up in a handler map (`handler := EVENTS.get(type)`):
+    /// calling one is the dispatch.
+    handler_vars: BTreeSet<String>,
 }
 
 /// Walks each entry point (a function nobody in the file calls) with local calls inlined.
@@ -885,7 +903,7 @@ pub fn handler_flow<'a>(stmts: &'a [Stmt], idx: &Index<'a>, found: &Found<'a>) -
     let mut roots: Vec<(&'a [Stmt], bool)> = vec![(stmts, false)];
     roots.extend(idx.all.iter().filter(|f| f.name.is_empty() || !idx.called.contains(&f.name)).map(|f| (f.body.as_slice(), is_cashier_listener(f))));
     for (body, returns_ok) in roots {
-        let mut w = FlowWalk { idx, found, ord: 0, in_tx: 0, marks: Vec::new(), work: Vec::new(), check: None, errors: Vec::new(), stack: Vec::new(), returns_ok };
+        let mut w = FlowWalk { idx, found, ord: 0, in_tx: 0, marks: Vec::new(), work: Vec::new(), check: None, errors: Vec::new(), stack: Vec::new(), returns_ok, rest: Vec::new(), handler_vars: BTreeSet::new() };
         w.block(body);
         errors.append(&mut w.errors);
         let better = match &best {
@@ -913,18 +931,36 @@ impl<'a> FlowWalk<'a, '_> {
         if self.found.sites.contains(&s.line()) {
             return true;
         }
-        if self.found.map_vars.is_empty() {
+        if self.found.map_vars.is_empty() && self.handler_vars.is_empty() {
             return false;
         }
         let e = match s {
             Stmt::Expr(e, _) | Stmt::Assign { value: e, .. } | Stmt::Return { value: Some(e), .. } => e,
             _ => return false,
         };
-        self.found.map_vars.iter().any(|m| e.mentions(m))
+        self.found.map_vars.iter().chain(&self.handler_vars).any(|m| e.mentions(m))
+    }
+
+    /// The first answer of what runs after `here`, in this block or the enclosing ones.
+    fn answer_after(&self, here: &'a [Stmt]) -> Option<super::model::Answer> {
+        std::iter::once(here).chain(self.rest.iter().rev().copied()).find_map(block_answer)
     }
 
     fn block(&mut self, stmts: &'a [Stmt]) {
         for (i, s) in stmts.iter().enumerate() {
+            self.rest.push(&stmts[i + 1..]);
+            self.statement(stmts, i, s);
+            self.rest.pop();
+        }
+    }
+
+    fn statement(&mut self, stmts: &'a [Stmt], i: usize, s: &'a Stmt) {
+        if let Stmt::Assign { target: Expr::Ident(name), value, .. } = s {
+            if self.found.map_vars.iter().any(|m| value.mentions(m)) {
+                self.handler_vars.insert(name.clone());
+            }
+        }
+        {
             self.ord += 1;
             if self.is_site(s) {
                 self.work.push((self.ord, self.in_tx > 0));
@@ -952,7 +988,7 @@ impl<'a> FlowWalk<'a, '_> {
                     let processing = self.work.len() > before;
                     for (c, line) in catches {
                         if processing {
-                            let answer = block_answer(c).or_else(|| block_answer(&stmts[i + 1..]));
+                            let answer = block_answer(c).or_else(|| self.answer_after(&stmts[i + 1..]));
                             // A listener's catch that neither rethrows nor returns lets Cashier answer 200.
                             let falls_through = self.returns_ok && !c.iter().any(|s| matches!(s, Stmt::Throw { .. } | Stmt::Return { .. }));
                             let unknown = if falls_through { Status::Ok(200) } else { Status::Unknown };
@@ -994,9 +1030,12 @@ impl<'a> FlowWalk<'a, '_> {
             }
             if let Some(f) = self.idx.resolve_call(&c.callee) {
                 if self.stack.len() < 6 && !self.stack.contains(&(f as *const Func)) {
+                    // A callee's returns answer its caller, not the provider.
+                    let rest = std::mem::take(&mut self.rest);
                     self.stack.push(f);
                     self.block(&f.body);
                     self.stack.pop();
+                    self.rest = rest;
                 }
             }
             let tx = c.callee.mentions("transaction") || c.callee.mentions("atomic");

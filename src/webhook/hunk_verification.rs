@@ -18,6 +18,10 @@ pub fn review(h: &Hunk) -> Vec<(&'static str, usize, String)> {
         let shown: String = h.lines[at].1.trim().chars().take(100).collect();
         out.push(("WH003", at, format!("the signature is now checked only when a secret or key is configured (`{shown}`): without one, events are processed unverified")));
     }
+    if let Some(at) = failure_goes_on(h) {
+        let shown: String = h.lines[at].1.trim().chars().take(100).collect();
+        out.push(("WH003", at, format!("the branch for a failed signature check no longer stops the request (`{shown}`): forged events reach the handler")));
+    }
     if let Some(at) = falls_back_to_payload(h) {
         let shown: String = h.lines[at].1.trim().chars().take(100).collect();
         out.push(("WH003", at, format!("a failed signature check now goes on with the payload (`{shown}`): forged events are accepted")));
@@ -105,6 +109,54 @@ fn verification_made_optional(h: &Hunk) -> Option<usize> {
     None
 }
 
+/// How many lines above a changed block a verifying call is looked for.
+const CHECK_REACH: usize = 12;
+
+/// A block of changes, below a signature check, whose removed lines stopped the
+/// request (`halt()`, a 401, a raise) and whose added lines only log and pass it on
+/// (`conn`, `next()`, `pass`): the failure branch of a plug or middleware now lets
+/// the forged event through. The index of the first added line.
+fn failure_goes_on(h: &Hunk) -> Option<usize> {
+    let stops = |l: &str| {
+        let s = lower(l);
+        super::hunks::answers_error(l) || ["halt()", "halt(conn)", "abort(", "send_resp(conn, 4", "unauthorized", "forbidden"].iter().any(|k| s.contains(k))
+    };
+    let passes_on = |l: &str| {
+        let t = l.trim().trim_end_matches([';', ',']);
+        super::hunks::is_logging(l)
+            || matches!(t, "conn" | "next()" | "return next()" | "pass" | "nil" | ":ok" | "{:ok, conn}" | "return" | "end" | "}" | "")
+            || t.ends_with("->")
+    };
+    let mut i = 0;
+    while i < h.lines.len() {
+        if h.lines[i].0 == ' ' {
+            i += 1;
+            continue;
+        }
+        let change_end = |from: usize| h.lines[from..].iter().position(|(t, _)| *t == ' ').map_or(h.lines.len(), |p| from + p);
+        let mut end = change_end(i);
+        // Blocks apart by lines that only pass the request on (`conn` kept between a
+        // reworded `error ->` and a removed `|> halt()`) are one branch.
+        loop {
+            let next = h.lines[end..].iter().position(|(t, _)| *t != ' ').map_or(h.lines.len(), |p| end + p);
+            if next == h.lines.len() || next == end || !h.lines[end..next].iter().all(|(_, l)| passes_on(l) && !matches!(l.trim(), "end" | "}")) {
+                break;
+            }
+            end = change_end(next);
+        }
+        let block = &h.lines[i..end];
+        let removed_stop = block.iter().any(|(t, l)| *t == '-' && !is_comment(l) && stops(l));
+        let added: Vec<usize> = (i..end).filter(|&k| h.lines[k].0 == '+' && !is_comment(&h.lines[k].1)).collect();
+        let only_passes = !added.is_empty() && added.iter().all(|&k| passes_on(&h.lines[k].1));
+        let checked_above = h.lines[i.saturating_sub(CHECK_REACH)..i].iter().any(|(t, l)| *t != '+' && !is_comment(l) && super::hunks::verifies(l));
+        if removed_stop && only_passes && checked_above {
+            return added.first().copied();
+        }
+        i = end;
+    }
+    None
+}
+
 /// An added line that builds the event from the raw payload inside the branch
 /// that handles a failed signature check.
 fn falls_back_to_payload(h: &Hunk) -> Option<usize> {
@@ -129,6 +181,50 @@ mod tests {
 
     fn hunk(lines: &[(char, &str)]) -> Hunk {
         Hunk { new_start: 1, section: String::new(), lines: lines.iter().map(|(t, l)| (*t, l.to_string())).collect() }
+    }
+
+    #[test]
+    fn a_plug_whose_failed_check_now_logs_and_passes_the_conn_on_is_wh003() {
+        let ex = hunk(&[
+            (' ', "    with {:ok, timestamp, signature} <- get_stripe_signature(conn),"),
+            (' ', "         {:ok, _} <- verify_signature(raw_body, timestamp, signature) do"),
+            (' ', "      conn"),
+            (' ', "    else"),
+            ('-', "      _ ->"),
+            ('+', "      error ->"),
+            ('+', "        Logger.warning(\"Stripe webhook signature verification failed: #{inspect(error)}\")"),
+            ('+', "        conn"),
+            ('-', "        conn"),
+            ('-', "        |> put_status(:unauthorized)"),
+            ('-', "        |> render(\"401.json\")"),
+            ('-', "        |> halt()"),
+            (' ', "    end"),
+        ]);
+        assert_eq!(review(&ex).iter().map(|r| r.0).collect::<Vec<_>>(), ["WH003"]);
+        // The kept `conn` splits the change in two blocks.
+        let split = hunk(&[
+            (' ', "         {:ok, _} <- verify_signature(raw_body, timestamp, signature) do"),
+            (' ', "    else"),
+            ('-', "      _ ->"),
+            ('+', "      error ->"),
+            ('+', "        Logger.warning(\"verification failed\")"),
+            (' ', "        conn"),
+            ('-', "        |> put_status(:unauthorized)"),
+            ('-', "        |> halt()"),
+            (' ', "    end"),
+        ]);
+        assert_eq!(review(&split).iter().map(|r| r.0).collect::<Vec<_>>(), ["WH003"]);
+        // Quiet: the failure still halts, now with a 400 and a log line.
+        let quiet = hunk(&[
+            (' ', "         {:ok, _} <- verify_signature(raw_body, timestamp, signature) do"),
+            (' ', "    else"),
+            ('-', "      _ -> conn |> put_status(:unauthorized) |> halt()"),
+            ('+', "      error ->"),
+            ('+', "        Logger.warning(\"bad signature\")"),
+            ('+', "        conn |> put_status(:bad_request) |> halt()"),
+            (' ', "    end"),
+        ]);
+        assert!(review(&quiet).is_empty());
     }
 
     #[test]

@@ -138,7 +138,7 @@ const VERIFY_MARKS: &[&str] = &[
     "stripewebhookplug",
 ];
 
-fn verifies(line: &str) -> bool {
+pub(crate) fn verifies(line: &str) -> bool {
     let s = squash(line).replace('.', "");
     VERIFY_MARKS.iter().any(|m| s.contains(m))
 }
@@ -695,6 +695,7 @@ pub fn of_texts(before: &str, after: &str, radius: usize) -> Vec<Hunk> {
                 }
             }
             h.new_start = first_new.map_or(1, |i| i as u32 + 1);
+            super::hunk_comments::mark_block_comments(&mut h);
             h
         })
         .collect()
@@ -754,7 +755,7 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
         // The work moved into a queued job that raises where the handler answered an error:
         // the queue retries the failure, as the provider did.
         let errors_queued = added.raises && h.lines.iter().any(|(t, l)| *t == '+' && queues_event(l));
-        if let Some((i, status)) = widened_status(h, added) {
+        if let Some((i, status)) = widened_status(h, added).or_else(|| super::hunk_status_map::remapped_to_paying(h)) {
             let p = place(h, i);
             let line = h.new_start + h.lines[..i].iter().filter(|(t, _)| *t != '-').count() as u32;
             let entity = p.event.as_ref().map_or(format!("handler:{path}"), |e| format!("handler:{path}#{e}"));

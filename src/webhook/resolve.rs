@@ -179,6 +179,8 @@ pub struct Reach {
     /// Files the calls reach that were not followed because too many were reached:
     /// what they do is unknown, so the review of this version is incomplete.
     pub not_followed: Vec<String>,
+    /// Go files by what of them was reached (see [`Declaring`]): the next hop follows that.
+    focus: HashMap<String, String>,
 }
 
 impl Reach {
@@ -306,8 +308,8 @@ fn targets(view: &RepoView, from: &str, lang: Language, text: &str, out: &mut Re
             // a name the file uses (a package's other files are not reached by its calls).
             let dir = dir_of(from);
             let own: Vec<String> = view.paths.iter().filter(|p| dir_of(p) == dir && p.ends_with(".go") && !p.ends_with("_test.go") && *p != from).cloned().collect();
-            let uses = GoUses::of(text);
-            files.extend(go_declaring(view, &own, &uses, None).into_iter().map(|(p, _)| p));
+            let uses = GoUses::of(out.focus.get(from).map_or(text, String::as_str));
+            let mut declaring = go_declaring(view, &own, &uses, None);
             for (alias, import_path) in go_imports(text) {
                 let last = import_path.rsplit('/').next().unwrap_or(&import_path).to_string();
                 let found: Vec<String> = package_dirs(view, &import_path)
@@ -316,9 +318,15 @@ fn targets(view: &RepoView, from: &str, lang: Language, text: &str, out: &mut Re
                     .collect();
                 let alias = alias.as_deref().unwrap_or(&last);
                 bind(out, None, Some(alias), &found);
-                let declaring = go_declaring(view, &found, &uses, Some(alias));
-                files.extend(go_implementations(view, &declaring, &uses));
-                files.extend(declaring.into_iter().map(|(p, _)| p));
+                let imported = go_declaring(view, &found, &uses, Some(alias));
+                declaring.extend(go_implementations(view, &imported, &uses));
+                declaring.extend(imported);
+            }
+            for d in declaring {
+                let focus = out.focus.entry(d.path.clone()).or_default();
+                focus.push('\n');
+                focus.push_str(&d.focus);
+                files.push(d.path);
             }
         }
         Language::Php => {
@@ -660,12 +668,17 @@ impl GoUses {
         static IDENT: OnceLock<Regex> = OnceLock::new();
         static SELECT: OnceLock<Regex> = OnceLock::new();
         let ident = re(&IDENT, r"[A-Za-z_][A-Za-z0-9_]*");
-        let select = re(&SELECT, r"([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)");
+        let select = re(&SELECT, r"\.\s*([A-Za-z_][A-Za-z0-9_]*)");
         let mut uses = GoUses { idents: BTreeSet::new(), selected: BTreeSet::new(), methods: BTreeSet::new() };
         uses.idents.extend(ident.find_iter(text).map(|m| m.as_str().to_string()));
+        // Each selector of a chain: `h.service.Expire(` selects `service` and `Expire`.
         for c in select.captures_iter(text) {
-            uses.selected.insert((c[1].to_string(), c[2].to_string()));
-            uses.methods.insert(c[2].to_string());
+            let before = text[..c.get(0).map_or(0, |m| m.start())].trim_end();
+            let owner = &before[before.trim_end_matches(|ch: char| ch.is_ascii_alphanumeric() || ch == '_').len()..];
+            if !owner.is_empty() {
+                uses.selected.insert((owner.to_string(), c[1].to_string()));
+            }
+            uses.methods.insert(c[1].to_string());
         }
         uses
     }
@@ -674,38 +687,109 @@ impl GoUses {
 /// Of a Go package's `files`, those that declare a name `uses` refers to: with
 /// `qualifier` (an imported package's name) its `qualifier.Name` functions, types,
 /// variables and constants; without (the file's own package) the bare names; in
-/// both, methods called by name (`.UpdateExpiry(`), common interface methods aside.
-fn go_declaring(view: &RepoView, files: &[String], uses: &GoUses, qualifier: Option<&str>) -> Vec<(String, String)> {
+/// both, methods called by name (`.UpdateExpiry(`) on a type the file names,
+/// common interface methods aside.
+fn go_declaring(view: &RepoView, files: &[String], uses: &GoUses, qualifier: Option<&str>) -> Vec<Declaring> {
     static DECL: OnceLock<Regex> = OnceLock::new();
     static GROUPED: OnceLock<Regex> = OnceLock::new();
     let decl = re(&DECL, r"(?m)^(?:func\s*(\([^)]*\))?\s*([A-Za-z_][A-Za-z0-9_]*)|(?:type|var|const)\s+([A-Za-z_][A-Za-z0-9_]*))");
     let grouped = re(&GROUPED, r"(?ms)^(?:type|var|const)\s*\((.*?)^\)");
     const COMMON: &[&str] = &["String", "Error", "Scan", "Value", "MarshalJSON", "UnmarshalJSON", "Validate", "Len", "Less", "Swap"];
-    let used = |name: &str, method: bool| {
-        if method {
-            return !COMMON.contains(&name) && uses.methods.contains(name);
+    // A method counts only when the file names its receiver's type: `.Index(` is
+    // called on every handler, but only `MessageHandler`'s file names that type. An
+    // unexported receiver the file does not name implements an interface it names,
+    // and holds its name:
+    // `gormUserRepository` is reached through `UserRepository`.
+    let exported: Vec<String> = uses.idents.iter().filter(|i| i.len() >= 4 && i.starts_with(|c: char| c.is_ascii_uppercase())).map(|i| i.to_ascii_lowercase()).collect();
+    let receiver_named = |receiver: &str| {
+        let ty = receiver.trim_matches(['(', ')']).split('[').next().unwrap_or("").split([' ', '*']).filter(|w| !w.is_empty()).last().unwrap_or("");
+        if uses.idents.contains(ty) {
+            return true;
+        }
+        if ty.starts_with(|c: char| c.is_ascii_uppercase()) {
+            return false;
+        }
+        let ty = ty.to_ascii_lowercase();
+        exported.iter().any(|i| ty.contains(i.as_str()))
+    };
+    let used = |name: &str, receiver: Option<&str>| {
+        if let Some(receiver) = receiver {
+            return !COMMON.contains(&name) && uses.methods.contains(name) && receiver_named(receiver);
         }
         match qualifier {
             Some(q) => uses.selected.contains(&(q.to_string(), name.to_string())),
             None => uses.idents.contains(name),
         }
     };
+    let decl_used = |span: &str| {
+        if let Some(c) = grouped.captures(span).filter(|c| c.get(0).is_some_and(|m| m.start() == 0)) {
+            return c[1].lines().filter_map(|l| l.split_whitespace().next()).any(|n| n.chars().all(|ch| ch.is_alphanumeric() || ch == '_') && used(n, None));
+        }
+        decl.captures(span).is_some_and(|c| match (c.get(1), c.get(2), c.get(3)) {
+            (Some(r), Some(n), _) => used(n.as_str(), Some(r.as_str())),
+            (None, Some(n), _) | (_, _, Some(n)) => used(n.as_str(), None),
+            _ => false,
+        })
+    };
     let texts = view.read_many(files);
     files
         .iter()
         .zip(texts)
-        .filter_map(|(p, t)| Some((p, t?)))
-        .filter(|(_, t)| {
-            decl.captures_iter(t).any(|c| match (c.get(1), c.get(2), c.get(3)) {
-                (Some(_), Some(n), _) => used(n.as_str(), true),
-                (None, Some(n), _) | (_, _, Some(n)) => used(n.as_str(), false),
-                _ => false,
-            }) || grouped.captures_iter(t).any(|c| {
-                c[1].lines().filter_map(|l| l.split_whitespace().next()).any(|n| n.chars().all(|ch| ch.is_alphanumeric() || ch == '_') && used(n, false))
-            })
+        .filter_map(|(p, t)| {
+            let t = t?;
+            let spans: Vec<&str> = go_spans(&t).filter(|span| decl_used(span)).collect();
+            let focus = (!spans.is_empty()).then(|| go_focus(&spans))?;
+            Some(Declaring { path: p.clone(), text: t, focus })
         })
-        .map(|(p, t)| (p.clone(), t))
         .collect()
+}
+
+/// A Go file reached through some of its declarations: what the next hop follows
+/// is what those declarations use (`focus`), not the whole file, so a service with
+/// forty methods leads only where the called ones go.
+struct Declaring {
+    path: String,
+    text: String,
+    focus: String,
+}
+
+/// The reached declarations of a file, with each struct cut to the fields the others
+/// select (`s.users`) and its embedded types: a service holding forty repositories
+/// leads to the one its called method uses.
+fn go_focus(spans: &[&str]) -> String {
+    static STRUCT: OnceLock<Regex> = OnceLock::new();
+    static SELECTED: OnceLock<Regex> = OnceLock::new();
+    let is_struct = re(&STRUCT, r"^type\s+[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?\s+struct\s*\{");
+    let selected = re(&SELECTED, r"\.\s*([A-Za-z_][A-Za-z0-9_]*)");
+    let (structs, rest): (Vec<&str>, Vec<&str>) = spans.iter().partition(|s| is_struct.is_match(s));
+    let fields: BTreeSet<&str> = rest.iter().flat_map(|s| selected.captures_iter(s).filter_map(|c| c.get(1)).map(|m| m.as_str())).collect();
+    let mut out = rest.join("\n");
+    for span in structs {
+        for line in span.lines() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let keep = match words.as_slice() {
+                [] => false,
+                [first, ..] if first.starts_with("type") || first.starts_with('}') || first.starts_with("//") => true,
+                [_embedded] => true,
+                [name, ..] => fields.contains(name.trim_end_matches(',')),
+            };
+            if keep {
+                out.push('\n');
+                out.push_str(line);
+            }
+        }
+    }
+    out
+}
+
+/// The top-level declarations of a Go file, each from its `func`/`type`/`var`/`const`
+/// line up to the next one.
+fn go_spans(text: &str) -> impl Iterator<Item = &str> {
+    static START: OnceLock<Regex> = OnceLock::new();
+    let start = re(&START, r"(?m)^(?:func|type|var|const)\b");
+    let starts: Vec<usize> = start.find_iter(text).map(|m| m.start()).collect();
+    let ends: Vec<usize> = starts.iter().skip(1).copied().chain([text.len()]).collect();
+    starts.into_iter().zip(ends).map(move |(a, b)| &text[a..b])
 }
 
 /// Implementations of the interfaces that the `declaring` files declare, for the
@@ -713,8 +797,7 @@ fn go_declaring(view: &RepoView, files: &[String], uses: &GoUses, qualifier: Opt
 /// is an interface of package `data`, and `func (u *Users) Cancel` is in `data/postgres`.
 /// The app wires the implementation in `main`, out of the handler's imports, so it is
 /// looked for below the interface's package (then below its parent), never in tests or mocks.
-/// `declaring` are (path, text), as [`go_declaring`] read them.
-fn go_implementations(view: &RepoView, declaring: &[(String, String)], uses: &GoUses) -> Vec<String> {
+fn go_implementations(view: &RepoView, declaring: &[Declaring], uses: &GoUses) -> Vec<Declaring> {
     static IFACE: OnceLock<Regex> = OnceLock::new();
     static METHOD: OnceLock<Regex> = OnceLock::new();
     static IMPL: OnceLock<Regex> = OnceLock::new();
@@ -724,7 +807,7 @@ fn go_implementations(view: &RepoView, declaring: &[(String, String)], uses: &Go
     const MAX_CANDIDATES: usize = 200;
     let mut methods: BTreeSet<String> = BTreeSet::new();
     let mut dirs: BTreeSet<String> = BTreeSet::new();
-    for (path, text) in declaring {
+    for Declaring { path, text, .. } in declaring {
         for block in iface.captures_iter(text) {
             for m in method.captures_iter(&block[1]) {
                 if uses.methods.contains(&m[1]) {
@@ -754,8 +837,11 @@ fn go_implementations(view: &RepoView, declaring: &[(String, String)], uses: &Go
     candidates
         .iter()
         .zip(view.read_many(&candidates))
-        .filter(|(_, t)| t.as_deref().is_some_and(|t| implementing.captures_iter(t).any(|c| methods.contains(&c[1]))))
-        .map(|(p, _)| p.clone())
+        .filter_map(|(p, t)| {
+            let t = t?;
+            let focus: String = go_spans(&t).filter(|span| implementing.captures(span).is_some_and(|c| c.get(0).is_some_and(|m| m.start() == 0) && methods.contains(&c[1]))).collect::<Vec<_>>().join("\n");
+            (!focus.is_empty()).then(|| Declaring { path: p.clone(), text: t, focus })
+        })
         .collect()
 }
 
@@ -869,6 +955,7 @@ impl PhpUses {
         static METHOD: OnceLock<Regex> = OnceLock::new();
         static VAR_CALL: OnceLock<Regex> = OnceLock::new();
         static PROP_CALL: OnceLock<Regex> = OnceLock::new();
+        static RETURNS: OnceLock<Regex> = OnceLock::new();
         const NAME: &str = r"\\?([A-Z][\w]*(?:\\[A-Za-z_]\w*)*)";
         let comments = re(&COMMENTS, r"(?ms)/\*.*?\*/|(?:^|[ \t])(?://[^\n]*|#(?:[^\[\n][^\n]*)?$)");
         let text = comments.replace_all(text, " ");
@@ -883,6 +970,7 @@ impl PhpUses {
         let method = re(&METHOD, r"(?:->|::)\s*([A-Za-z_]\w*)\s*\(");
         let var_call = re(&VAR_CALL, r"\$(\w+)\s*\??->\s*\w+\s*\(");
         let prop_call = re(&PROP_CALL, r"\$this\s*\??->\s*(\w+)\s*\??->\s*\w+\s*\(");
+        let returns = re(&RETURNS, &format!(r"\bfunction\s+&?\w+\s*\([^)]*\)\s*:\s*\??{NAME}"));
         let mut uses = PhpUses { classes: Vec::new(), methods: BTreeSet::new() };
         for c in statics.captures_iter(&text) {
             let dispatched = c[2].starts_with("dispatch") || matches!(&c[2], "run" | "make" | "handle");
@@ -910,6 +998,11 @@ impl PhpUses {
             if receivers.contains(&c[2]) {
                 uses.add(&c[1], PhpUse::IfDeclared);
             }
+        }
+        // `function findSubscription(...): ?Subscription`: what the file calls on the result
+        // (`$subscription->sync(...)`) may be that class's method.
+        for c in returns.captures_iter(&text) {
+            uses.add(&c[1], PhpUse::IfDeclared);
         }
         uses.methods.extend(method.captures_iter(&text).map(|c| c[1].to_ascii_lowercase()));
         uses

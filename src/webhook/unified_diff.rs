@@ -144,7 +144,10 @@ impl Building {
             mode_change: self.mode_change,
             renamed: self.renamed,
             partial: !added && !deleted && self.hunks > 0,
-            hunks: self.parsed,
+            hunks: self.parsed.into_iter().map(|mut h| {
+                super::hunk_comments::mark_block_comments(&mut h);
+                h
+            }).collect(),
         });
     }
 }

@@ -59,7 +59,16 @@ pub fn is_event_type(s: &str) -> bool {
     EVENT_ROOTS.contains(&root)
         && !rest.is_empty()
         && rest.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        && !rest.last().is_some_and(|l| FIELD_NAMES.contains(l))
 }
+
+/// Last segments that make a dotted path a document field (MongoDB's
+/// `"subscription.status"`, `"customer.email"`), never an event type.
+const FIELD_NAMES: &[&str] = &[
+    "status", "active", "is_active", "id", "email", "plan", "plan_id", "price", "price_id", "customer", "customer_id", "subscription_id", "data", "items",
+    "metadata", "name", "amount", "currency", "quantity", "type", "object", "tier", "level", "expires_at", "ends_at", "end_date", "start_date",
+    "current_period_end",
+];
 
 /// An event type written with its provider in front, as event routers namespace them
 /// (Pay's `"stripe.customer.subscription.deleted"`, `"paddle_billing.subscription.canceled"`):
@@ -958,6 +967,16 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn a_document_field_path_is_no_event_type() {
+        assert!(is_event_type("subscription.updated"));
+        assert!(is_event_type("customer.subscription.deleted"));
+        assert!(is_event_type("subscription.past_due"));
+        assert!(!is_event_type("subscription.status"));
+        assert!(!is_event_type("customer.email"));
+        assert!(!is_event_type("subscription.active"));
+    }
 
     #[test]
     fn blocking_calls_move_access_and_a_mutex_does_not() {

@@ -45,7 +45,13 @@ fn stmt(n: Node, src: &Src, out: &mut Vec<Stmt>) {
                 out.extend(block(body, src));
             }
         }
-        "if_statement" => out.push(if_chain(n, src)),
+        "if_statement" => {
+            // `if plan := await Plan.by_stripe_id(id):` binds `plan` before the branch reads it.
+            if let Some(cond) = n.child_by_field_name("condition") {
+                walrus_assignments(cond, src, out);
+            }
+            out.push(if_chain(n, src))
+        }
         "match_statement" => {
             let subject = n.child_by_field_name("subject").map(|s| expr(s, src)).unwrap_or(Expr::Null);
             let mut cases = Vec::new();
@@ -134,6 +140,19 @@ fn assignment(e: Node, src: &Src, out: &mut Vec<Stmt>) {
     let value = expr(right, src);
     for t in targets {
         out.push(Stmt::Assign { target: expr(t, src), value: value.clone(), line });
+    }
+}
+
+/// The `name := value` bindings inside a condition, as assignments.
+fn walrus_assignments(n: Node, src: &Src, out: &mut Vec<Stmt>) {
+    if n.kind() == "named_expression" {
+        if let (Some(name), Some(value)) = (n.child_by_field_name("name"), n.child_by_field_name("value")) {
+            out.push(Stmt::Assign { target: expr(name, src), value: expr(value, src), line: src.line(n) });
+        }
+        return;
+    }
+    for c in named(n) {
+        walrus_assignments(c, src, out);
     }
 }
 

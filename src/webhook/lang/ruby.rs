@@ -141,7 +141,10 @@ fn stmt(n: Node, src: &Src, owner: Option<&str>, out: &mut Vec<Stmt>) {
                         let mut labels = Vec::new();
                         let mut cursor = c.walk();
                         for p in c.children_by_field_name("pattern", &mut cursor) {
-                            labels.push(expr(p.named_child(0).unwrap_or(p), src));
+                            let p = p.named_child(0).unwrap_or(p);
+                            // `when *SUBSCRIPTION_EVENTS`: the list's types.
+                            let p = if p.kind() == "splat_argument" { p.named_child(0).unwrap_or(p) } else { p };
+                            labels.push(expr(p, src));
                         }
                         let mut b = block(c.child_by_field_name("body"), src, owner);
                         // `when` does not fall through: an empty one handles its types by doing nothing.
