@@ -738,3 +738,59 @@ fn a_php_method_named_from_the_event_is_its_handler_and_its_model_write_is_seen(
     let v = review(dir.path());
     assert!(high_rules(&v).is_empty(), "{v:#}");
 }
+
+// ---------------------------------------------------------------------------
+// Python: `handler = globals().get('handle_%s' % type.replace('.', '_'))`: each
+// module function named after an event handles it.
+
+const PY_GLOBALS: &str = r#"import stripe
+
+from .services import cancel_subscription, extend_subscription
+
+
+def handle_customer_subscription_deleted(event):
+    cancel_subscription(event.data.object.customer)
+
+
+def handle_invoice_paid(event):
+    extend_subscription(event.data.object.customer)
+
+
+def process(event):
+    # The view retrieved the event from Stripe's API by id.
+    handler_name = 'handle_%s' % event.type.replace('.', '_')
+    handler = globals().get(handler_name)
+    if handler:
+        handler(event)
+"#;
+
+const PY_SERVICES: &str = r#"from .models import Account
+
+
+def cancel_subscription(customer_id):
+    Account.objects.filter(stripe_customer_id=customer_id).update(is_pro=False)
+
+
+def extend_subscription(customer_id):
+    Account.objects.filter(stripe_customer_id=customer_id).update(is_pro=True)
+"#;
+
+#[test]
+fn python_functions_looked_up_in_globals_by_event_name_are_its_handlers() {
+    let files = [("billing/webhook.py", PY_GLOBALS), ("billing/services.py", PY_SERVICES)];
+    // Quiet: the lookup replaced by an explicit map of the same functions.
+    let dir = committed_repo(&files);
+    let mapped = PY_GLOBALS.replace("def process(", "HANDLERS = {\n    'customer.subscription.deleted': handle_customer_subscription_deleted,\n    'invoice.paid': handle_invoice_paid,\n}\n\n\ndef process(").replace(
+        "    handler_name = 'handle_%s' % event.type.replace('.', '_')\n    handler = globals().get(handler_name)\n",
+        "    handler = HANDLERS.get(event.type)\n",
+    );
+    write(dir.path(), "billing/webhook.py", &mapped);
+    let (rules, v) = highs(dir.path());
+    assert!(rules.is_empty(), "the same events and functions: {v:#}");
+
+    // The deleted handler stops revoking: WH005.
+    let dir = committed_repo(&files);
+    write(dir.path(), "billing/webhook.py", &PY_GLOBALS.replace("    cancel_subscription(event.data.object.customer)\n", "    print('subscription ended', event.data.object.customer)\n"));
+    let (rules, v) = highs(dir.path());
+    assert!(rules.contains(&"WH005".to_string()), "{v:#}");
+}

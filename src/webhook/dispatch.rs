@@ -150,6 +150,12 @@ fn scan<'a>(stmts: &'a [Stmt], idx: &Index<'a>, found: &mut Found<'a>) {
                             found.sites.insert(*line);
                         }
                     }
+                } else if named_method_dispatch(value, *line, idx, found) {
+                    // `handler = globals().get(name)`: calling the variable dispatches.
+                    if let Expr::Ident(n) = target {
+                        found.map_vars.insert(n.clone());
+                    }
+                    found.sites.insert(*line);
                 }
             }
             Stmt::Expr(e, line) | Stmt::Return { value: Some(e), line } => {
@@ -355,7 +361,8 @@ fn handler_map<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>) -> bool 
 
 /// A method looked up by a name built from the event type and called:
 /// Python `getattr(self, event.type.replace(".", "_"))(obj)`, Ruby
-/// `send("handle_#{event.type.tr('.', '_')}", event)`, PHP `$this->{$method}($payload)`. Each method of the file named after
+/// `send("handle_#{event.type.tr('.', '_')}", event)`, `globals().get(name)`, PHP
+/// `$this->{$method}($payload)`. Each method of the file named after
 /// an event (`customer_subscription_deleted`, `handle_invoice_paid`) handles that event.
 /// True when there were any.
 fn named_method_dispatch<'a>(e: &'a Expr, line: u32, idx: &Index<'a>, found: &mut Found<'a>) -> bool {
@@ -368,6 +375,8 @@ fn named_method_dispatch<'a>(e: &'a Expr, line: u32, idx: &Index<'a>, found: &mu
             _ => None,
         };
         lookup |= name_arg.is_some_and(|a| a.mentions("type") || a.mentions("event"));
+        // Python `globals().get('handle_%s' % type.replace('.', '_'))`: a module function by name.
+        lookup |= matches!(&c.callee, Expr::Member(o, m) if m == "get" && matches!(o.as_ref(), Expr::Call(g) if g.callee.last_name() == "globals"));
         // PHP `$this->{$method}($payload)` after `$method = 'handle'.Str::studly(...)`.
         lookup |= matches!(&c.callee, Expr::Member(recv, m) if m.starts_with(['{', '$']) && matches!(recv.as_ref(), Expr::Ident(r) if r == "this"));
     });

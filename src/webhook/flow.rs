@@ -894,6 +894,8 @@ struct FlowWalk<'a, 'i> {
     /// Variables holding a handler looked up in a handler map (`handler := EVENTS.get(type)`):
     /// calling one is the dispatch.
     handler_vars: BTreeSet<String>,
+    /// The statement lists that are a switch case's body (by address).
+    case_bodies: BTreeSet<usize>,
 }
 
 /// Walks each entry point (a function nobody in the file calls) with local calls inlined.
@@ -903,7 +905,7 @@ pub fn handler_flow<'a>(stmts: &'a [Stmt], idx: &Index<'a>, found: &Found<'a>) -
     let mut roots: Vec<(&'a [Stmt], bool)> = vec![(stmts, false)];
     roots.extend(idx.all.iter().filter(|f| f.name.is_empty() || !idx.called.contains(&f.name)).map(|f| (f.body.as_slice(), is_cashier_listener(f))));
     for (body, returns_ok) in roots {
-        let mut w = FlowWalk { idx, found, ord: 0, in_tx: 0, marks: Vec::new(), work: Vec::new(), check: None, errors: Vec::new(), stack: Vec::new(), returns_ok, rest: Vec::new(), handler_vars: BTreeSet::new() };
+        let mut w = FlowWalk { idx, found, ord: 0, in_tx: 0, marks: Vec::new(), work: Vec::new(), check: None, errors: Vec::new(), stack: Vec::new(), returns_ok, rest: Vec::new(), handler_vars: BTreeSet::new(), case_bodies: BTreeSet::new() };
         w.block(body);
         errors.append(&mut w.errors);
         let better = match &best {
@@ -980,6 +982,7 @@ impl<'a> FlowWalk<'a, '_> {
                 }
                 Stmt::Switch { subject, cases, .. } => {
                     self.expr(subject);
+                    self.case_bodies.extend(cases.iter().map(|c| c.body.as_ptr() as usize));
                     cases.iter().for_each(|c| self.block(&c.body));
                 }
                 Stmt::Try { body, catches, finally, .. } => {
@@ -988,7 +991,15 @@ impl<'a> FlowWalk<'a, '_> {
                     let processing = self.work.len() > before;
                     for (c, line) in catches {
                         if processing {
-                            let answer = block_answer(c).or_else(|| self.answer_after(&stmts[i + 1..]));
+                            // A catch that returns what is not read as an answer answers something unknown.
+                            // Past the block, only for a branch that is this call (`"subscription_created" =>
+                            // match create(..) { Err(e) => log }`): a side update's failure is not the event's.
+                            let whole_branch = self.case_bodies.contains(&(stmts.as_ptr() as usize)) && stmts[..i].iter().all(|s| matches!(s, Stmt::Assign { .. }));
+                            let answer = block_answer(c).or_else(|| match () {
+                                _ if ends(c) => None,
+                                _ if whole_branch => self.answer_after(&stmts[i + 1..]),
+                                _ => block_answer(&stmts[i + 1..]),
+                            });
                             // A listener's catch that neither rethrows nor returns lets Cashier answer 200.
                             let falls_through = self.returns_ok && !c.iter().any(|s| matches!(s, Stmt::Throw { .. } | Stmt::Return { .. }));
                             let unknown = if falls_through { Status::Ok(200) } else { Status::Unknown };

@@ -293,6 +293,11 @@ pub fn writes(line: &str, fields: &[String]) -> Vec<Write> {
     if is_comment(line) || is_import(line) || is_logging(line) {
         return Vec::new();
     }
+    // A query's shape (Prisma `include: { subscription: true }`, `select: {...}`): what is read, not written.
+    let t = line.trim_start();
+    if ["include:", "select:", "where:", "orderBy:", "omit:", "_count:"].iter().any(|k| t.starts_with(k)) {
+        return Vec::new();
+    }
     // `subscription: djstripe_models.Subscription = Subscription.objects.get(id=sid)`: a
     // typed local (Python, TypeScript class field), not a `key: value` pair; only its value can write.
     static ANNOTATED: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
@@ -427,7 +432,10 @@ pub fn writes(line: &str, fields: &[String]) -> Vec<Write> {
         if !called {
             continue;
         }
-        if squash(word).starts_with("cancellation") || squash(word).starts_with("revocation") {
+        // `cancellation`, `Subscriptions.cancel_subscription(sub)`: the app's own cancel ends access
+        // (the provider's SDK cancel is told apart where findings are kept).
+        let cancels = squash(word).starts_with("cancel") && ["subscription", "membership", "plan", "cancellation"].iter().any(|k| squash(word).contains(k));
+        if cancels || squash(word).starts_with("revocation") {
             out.push(Write { field: squash(word), polarity: Polarity::Revoke, call: true });
             continue;
         }
@@ -672,6 +680,17 @@ fn top_level_args(line: &str) -> usize {
     n
 }
 
+/// Whether the line at `at` is a field of a literal the code builds to answer or show
+/// (`let public_subscription = PublicSubscription {`, `res.json({`, `jsonify(`): what the
+/// client is told, not what is stored. Read from the literal's opening line above it.
+fn in_response_literal(h: &Hunk, at: usize) -> bool {
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let own = indent(&h.lines[at].1);
+    let Some((_, opener)) = h.lines[..at].iter().rev().filter(|(t, l)| *t != '+' && !l.trim().is_empty()).find(|(_, l)| indent(l) < own) else { return false };
+    let o = squash(opener);
+    opener.trim_end().ends_with(['{', '(']) && ["public", "response", "dto", "serializ", "jsonify", "resjson", "json!", "render", "viewmodel"].iter().any(|k| o.contains(k) || opener.contains(k))
+}
+
 /// Hunks between two full versions, with `radius` lines of context: what `git diff`
 /// would show, for reading a change line by line when both versions are known.
 pub fn of_texts(before: &str, after: &str, radius: usize) -> Vec<Hunk> {
@@ -831,7 +850,8 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
                 push("WH016", p.event, format!("{path}: the payment check `{shown}` is removed: access is granted whether or not the payment went through"), &mut out);
             }
             // A name in a multi-line import list (`import {\n  manageSubscriptionStatusChange,`) is no write.
-            let writes_here = if in_import_list(h, at) { Vec::new() } else { writes(text, fields) };
+            // Nor is a field of a value built for a response (`PublicSubscription { status: .. }`).
+            let writes_here = if in_import_list(h, at) || in_response_literal(h, at) { Vec::new() } else { writes(text, fields) };
             for w in writes_here.into_iter().filter(|w| !(w.call && added.writes_no_access.contains(&w.field))) {
                 // Kept when the diff writes the field again (any spelling of the call that
                 // grants or revokes the same way counts: markAsCancelled -> markAsCanceled).
@@ -1227,6 +1247,7 @@ mod tests {
         assert_eq!(w("$user->plan = 'free';"), [("plan".into(), Polarity::Revoke)]);
         assert_eq!(w("'plan' => 'pro',"), [("plan".into(), Polarity::Grant)]);
         assert_eq!(w("account.user.remove_role(:pro) if account"), [("removerole".into(), Polarity::Revoke)]);
+        assert_eq!(w("        Subscriptions.cancel_subscription(subscription)"), [("cancelsubscription".into(), Polarity::Revoke)]);
         assert_eq!(w("status: subscription.status,"), [("status".into(), Polarity::Sync)]);
         assert_eq!(w("blockedUsers: blockedUsers,"), [], "a field given the local of its name passes a value on");
         assert_eq!(defined_name("func (s *Server) readBody(w http.ResponseWriter) ([]byte, bool) {"), Some("readBody"));
@@ -1364,6 +1385,24 @@ mod tests {
         let moved = hunk("", &[('+', "  data: { hasPaidAccess: false },")]);
         let added = Added::of([&h, &moved], &[]);
         assert!(review("app/api/webhook/route.ts", &[h], &added, &[]).is_empty());
+    }
+
+    #[test]
+    fn a_field_of_a_response_literal_is_no_write() {
+        let lines = [(' ', "    let public_subscription = PublicSubscription {"), ('-', "        status: customer.subscription.status,"), (' ', "    };")];
+        let h = Hunk { lines: lines.iter().map(|(t, l)| (*t, l.to_string())).collect(), ..Hunk::default() };
+        assert!(in_response_literal(&h, 1));
+        let lines = [(' ', "    await prisma.user.update({ where: { id }, data: {"), ('-', "        status: sub.status,"), (' ', "    } });")];
+        let h = Hunk { lines: lines.iter().map(|(t, l)| (*t, l.to_string())).collect(), ..Hunk::default() };
+        assert!(!in_response_literal(&h, 1));
+    }
+
+    #[test]
+    fn a_query_shape_is_no_write() {
+        let fields: Vec<String> = Vec::new();
+        assert!(writes("      include: { subscription: true }", &fields).is_empty());
+        assert!(writes("      where: { stripeCustomerId: id, isPro: true },", &fields).is_empty());
+        assert!(!writes("      data: { isPro: true },", &fields).is_empty());
     }
 
     #[test]

@@ -821,6 +821,12 @@ pub fn status_of_return(value: Option<&Expr>) -> Status {
     match e {
         // Rust: a handler returning `Err(...)` without a status answers 5xx.
         Expr::Call(c) if matches!(&c.callee, Expr::Ident(n) if n == "Err") => Status::Raises,
+        // A status's own name handed back to a caller that maps it (`return "internal_server_error"`).
+        Expr::Str(name) if named_status(name).is_some() => match named_status(name) {
+            Some(c) if c < 300 => Status::Ok(c),
+            Some(c) => Status::Error(c),
+            None => Status::Unknown,
+        },
         Expr::Object(_) | Expr::Str(_) => Status::Ok(200),
         Expr::Call(c) if is_response(c) => Status::Ok(200),
         _ => Status::Unknown,
@@ -967,6 +973,13 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn a_returned_status_name_is_that_status_and_other_text_a_200_body() {
+        assert_eq!(status_of_return(Some(&Expr::Str("internal_server_error".into()))), Status::Error(500));
+        assert_eq!(status_of_return(Some(&Expr::Str("ok".into()))), Status::Ok(200));
+        assert_eq!(status_of_return(Some(&Expr::Str("Webhook received".into()))), Status::Ok(200));
+    }
 
     #[test]
     fn a_document_field_path_is_no_event_type() {
