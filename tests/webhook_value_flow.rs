@@ -236,3 +236,18 @@ fn a_handler_from_a_map_called_inside_a_try_that_only_logs_is_wh010() {
     let v = review(dir.path());
     assert!(!high_rules(&v).contains(&"WH010".to_string()), "{v:#}");
 }
+
+#[test]
+fn a_document_path_removed_from_a_helper_the_listener_reaches_is_a_lost_revocation_not_a_pass() {
+    let split = RS_SUBSCRIPTION.replace(
+        "doc! { \"$set\": { \"subscription.status\": &event.data.attributes.status, \"subscription.active\": false } }",
+        "doc! { \"$set\": {\n            \"subscription.status\": &event.data.attributes.status,\n            \"subscription.active\": false,\n        } }",
+    );
+    assert_ne!(split, RS_SUBSCRIPTION);
+    let dir = committed_repo(&[("src/lemonsqueezy/webhook.rs", RS_LISTENER), ("src/lemonsqueezy/subscription.rs", &split)]);
+    write(dir.path(), "src/lemonsqueezy/subscription.rs", &split.replace("            \"subscription.active\": false,\n", ""));
+    let v = review(dir.path());
+    let rules = high_rules(&v);
+    assert!(rules.contains(&"WH005".to_string()) || rules.contains(&"WH004".to_string()), "{v:#}");
+    assert_ne!(v["verdict"], "pass", "{v:#}");
+}

@@ -457,8 +457,21 @@ fn key_before(text: &str) -> (&str, bool) {
     // A quoted key with a dot is a name, not a field: `"invoice.paid": onInvoicePaid` maps an event.
     if let Some(q) = t.chars().last().filter(|c| matches!(c, '\'' | '"')) {
         let body = &t[..t.len() - 1];
-        if body.rfind(q).is_some_and(|open| body[open + 1..].contains(['.', ' '])) {
-            return ("", false);
+        if let Some(open) = body.rfind(q) {
+            let name = &body[open + 1..];
+            // A document path (MongoDB's `"subscription.status": ...`) names its last field.
+            let labelled = ["case", "when"].iter().any(|k| body[..open].trim_end().ends_with(k));
+            let path = !labelled
+                && name.contains('.')
+                && !name.contains(' ')
+                && !super::vocab::is_event_type(name)
+                && name.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+            if path {
+                return (name.rsplit('.').next().unwrap_or(""), true);
+            }
+            if name.contains(['.', ' ']) {
+                return ("", false);
+            }
         }
     }
     let t = t.trim_end_matches(['\'', '"', ']']);
@@ -1256,6 +1269,9 @@ mod tests {
         assert_eq!(defined_name("const x = 1;"), None);
         assert_eq!(w("blockedUsers: cache.blocked,"), [("blockedusers".into(), Polarity::Revoke)]);
         assert_eq!(w("u.Disabled = true"), [("disabled".into(), Polarity::Revoke)]);
+        assert_eq!(w("            \"subscription.active\": false,").len(), 1, "a document path names its last field");
+        assert!(w("    \"invoice.paid\": onInvoicePaid,").is_empty(), "an event type maps a handler");
+        assert!(w("    case 'invoices.paid': {").is_empty(), "a case label, even of a misspelt type");
         assert_eq!(w("UPDATE users SET is_pro = false WHERE id = $1"), [("ispro".into(), Polarity::Revoke)]);
         // Locals, comparisons, logging and comments are no writes.
         assert!(w("const hasPaidAccess = true;").is_empty());
