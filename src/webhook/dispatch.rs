@@ -305,11 +305,7 @@ fn event_list_at(e: &Expr, idx: &Index, depth: u8) -> Vec<String> {
     if depth > 4 {
         return Vec::new();
     }
-    let value = match idx.value_of(e) {
-        Expr::Member(inner, m) if m == "freeze" => &**inner,
-        other => other,
-    };
-    match value {
+    match unfrozen(idx.value_of(e)) {
         Expr::Array(items) => items
             .iter()
             .filter_map(|i| match i {
@@ -322,14 +318,17 @@ fn event_list_at(e: &Expr, idx: &Index, depth: u8) -> Vec<String> {
     }
 }
 
+/// Ruby's `[...].freeze` / `{...}.freeze`: the literal inside.
+fn unfrozen(e: &Expr) -> &Expr {
+    match e {
+        Expr::Member(inner, m) if m == "freeze" => inner,
+        other => other,
+    }
+}
+
 /// Records the entries of an object or dict keyed by event types. True when there were any.
 fn handler_map<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>) -> bool {
-    // `{...}.freeze` (Ruby), `Map.new(...)`: the literal inside.
-    let e = match e {
-        Expr::Member(inner, m) if m == "freeze" => &**inner,
-        other => other,
-    };
-    let Expr::Object(pairs) = e else { return false };
+    let Expr::Object(pairs) = unfrozen(e) else { return false };
     let mut any = false;
     for p in pairs {
         let Expr::Str(ev) = &p.key else { continue };

@@ -962,65 +962,64 @@ impl<'a> FlowWalk<'a, '_> {
                 self.handler_vars.insert(name.clone());
             }
         }
-        {
-            self.ord += 1;
-            if self.is_site(s) {
-                self.work.push((self.ord, self.in_tx > 0));
-            }
-            match s {
-                Stmt::If { cond, then, els, line } => {
-                    self.expr(cond);
-                    // An early exit, or (if/else as an expression) a branch that only answers.
-                    let exits = ends(then) || (!els.is_empty() && block_answer(then).is_some() && !then.iter().any(|s| matches!(s, Stmt::Assign { .. })));
-                    if exits && self.check.is_none() {
-                        if let Some(key) = dedup_key(cond, self.idx) {
-                            self.check = Some((key, *line));
-                        }
-                    }
-                    self.block(then);
-                    self.block(els);
-                }
-                Stmt::Switch { subject, cases, .. } => {
-                    self.expr(subject);
-                    self.case_bodies.extend(cases.iter().map(|c| c.body.as_ptr() as usize));
-                    cases.iter().for_each(|c| self.block(&c.body));
-                }
-                Stmt::Try { body, catches, finally, .. } => {
-                    let before = self.work.len();
-                    self.block(body);
-                    let processing = self.work.len() > before;
-                    for (c, line) in catches {
-                        if processing {
-                            // A catch that returns what is not read as an answer answers something unknown.
-                            // Past the block, only for a branch that is this call (`"subscription_created" =>
-                            // match create(..) { Err(e) => log }`): a side update's failure is not the event's.
-                            let whole_branch = self.case_bodies.contains(&(stmts.as_ptr() as usize)) && stmts[..i].iter().all(|s| matches!(s, Stmt::Assign { .. }));
-                            let answer = block_answer(c).or_else(|| match () {
-                                _ if ends(c) => None,
-                                _ if whole_branch => self.answer_after(&stmts[i + 1..]),
-                                _ => block_answer(&stmts[i + 1..]),
-                            });
-                            // A listener's catch that neither rethrows nor returns lets Cashier answer 200.
-                            let falls_through = self.returns_ok && !c.iter().any(|s| matches!(s, Stmt::Throw { .. } | Stmt::Return { .. }));
-                            let unknown = if falls_through { Status::Ok(200) } else { Status::Unknown };
-                            self.errors.push(ErrorPath { line: *line, status: answer.map_or(unknown, |a| a.status) });
-                        }
-                        self.block(c);
-                    }
-                    self.block(finally);
-                }
-                Stmt::Block { head, body, .. } => {
-                    let tx = head.iter().any(|h| h.mentions("transaction") || h.mentions("atomic"));
-                    self.in_tx += u32::from(tx);
-                    head.iter().for_each(|h| self.expr(h));
-                    self.block(body);
-                    self.in_tx -= u32::from(tx);
-                }
-                Stmt::Assign { value, .. } => self.expr(value),
-                Stmt::Expr(e, _) | Stmt::Return { value: Some(e), .. } | Stmt::Throw { value: Some(e), .. } => self.expr(e),
-                _ => {}
-            }
+        self.ord += 1;
+        if self.is_site(s) {
+            self.work.push((self.ord, self.in_tx > 0));
         }
+        match s {
+            Stmt::If { cond, then, els, line } => {
+                self.expr(cond);
+                // An early exit, or (if/else as an expression) a branch that only answers.
+                let exits = ends(then) || (!els.is_empty() && block_answer(then).is_some() && !then.iter().any(|s| matches!(s, Stmt::Assign { .. })));
+                if exits && self.check.is_none() {
+                    if let Some(key) = dedup_key(cond, self.idx) {
+                        self.check = Some((key, *line));
+                    }
+                }
+                self.block(then);
+                self.block(els);
+            }
+            Stmt::Switch { subject, cases, .. } => {
+                self.expr(subject);
+                self.case_bodies.extend(cases.iter().map(|c| c.body.as_ptr() as usize));
+                cases.iter().for_each(|c| self.block(&c.body));
+            }
+            Stmt::Try { body, catches, finally, .. } => {
+                let before = self.work.len();
+                self.block(body);
+                let processing = self.work.len() > before;
+                for (c, line) in catches {
+                    if processing {
+                        // A catch that returns what is not read as an answer answers something unknown.
+                        // Past the block, only for a branch that is this call (`"subscription_created" =>
+                        // match create(..) { Err(e) => log }`): a side update's failure is not the event's.
+                        let whole_branch = self.case_bodies.contains(&(stmts.as_ptr() as usize)) && stmts[..i].iter().all(|s| matches!(s, Stmt::Assign { .. }));
+                        let answer = block_answer(c).or_else(|| match () {
+                            _ if ends(c) => None,
+                            _ if whole_branch => self.answer_after(&stmts[i + 1..]),
+                            _ => block_answer(&stmts[i + 1..]),
+                        });
+                        // A listener's catch that neither rethrows nor returns lets Cashier answer 200.
+                        let falls_through = self.returns_ok && !c.iter().any(|s| matches!(s, Stmt::Throw { .. } | Stmt::Return { .. }));
+                        let unknown = if falls_through { Status::Ok(200) } else { Status::Unknown };
+                        self.errors.push(ErrorPath { line: *line, status: answer.map_or(unknown, |a| a.status) });
+                    }
+                    self.block(c);
+                }
+                self.block(finally);
+            }
+            Stmt::Block { head, body, .. } => {
+                let tx = head.iter().any(|h| h.mentions("transaction") || h.mentions("atomic"));
+                self.in_tx += u32::from(tx);
+                head.iter().for_each(|h| self.expr(h));
+                self.block(body);
+                self.in_tx -= u32::from(tx);
+            }
+            Stmt::Assign { value, .. } => self.expr(value),
+            Stmt::Expr(e, _) | Stmt::Return { value: Some(e), .. } | Stmt::Throw { value: Some(e), .. } => self.expr(e),
+            _ => {}
+        }
+    
     }
 
     fn expr(&mut self, e: &'a Expr) {

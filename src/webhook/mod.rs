@@ -589,10 +589,8 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
         }
     }
     let partial = analyzed.iter().any(|a| a.partial);
-    // A file another handler reaches and tells events apart for (a helper quoting event
-    // names in its messages) was reviewed through that handler.
     let reached_by_handler = |a: &Analyzed| analyzed.iter().any(|o| o.path != a.path && tells_events(o) && o.helpers.contains(&a.path));
-    unexamined.extend(analyzed.iter().filter_map(|a| unmodelled(a).filter(|why| !(why.contains("no event it handles") && reached_by_handler(a)))));
+    unexamined.extend(analyzed.iter().filter_map(|a| unmodelled(a, reached_by_handler(a))));
     if partial {
         notes.push(
             "partial analysis: files were reconstructed from the diff's hunks, so code outside them is unknown; pre-existing problems are not reported. Give `base` in a git checkout for a full review."
@@ -648,7 +646,8 @@ pub fn check(req: &WebhookRequest) -> Result<Report<WebhookScope>, CheckError> {
 /// Why a handler that was read could not be modelled in full, if it could not:
 /// a version rebuilt from hunks, a file too deep to lower, or no event found in a
 /// file that looks like a handler (its dispatch is a shape billguard does not know).
-fn unmodelled(a: &Analyzed) -> Option<String> {
+/// `reached_by_handler`: another handler that tells events apart reaches this file.
+fn unmodelled(a: &Analyzed, reached_by_handler: bool) -> Option<String> {
     let models = [a.before.as_ref(), a.after.as_ref()];
     if let Some(why) = models.iter().flatten().find_map(|m| m.not_analysed.as_ref()) {
         return Some(format!("{}: not analysed ({why}); review it by hand", a.path));
@@ -668,7 +667,9 @@ fn unmodelled(a: &Analyzed) -> Option<String> {
             resolve::first_few(&not_followed)
         ));
     }
-    if a.quotes_events && a.change != "deleted" && models.iter().flatten().all(|m| m.events.is_empty()) {
+    // A helper quoting event names (in messages, document paths) that a handler reaches was
+    // reviewed through that handler.
+    if a.quotes_events && !reached_by_handler && a.change != "deleted" && models.iter().flatten().all(|m| m.events.is_empty()) {
         return Some(format!(
             "{}: looks like a webhook handler, but no event it handles was found (its dispatch is a shape billguard does not read); review it by hand, or set [webhook] paths so that only handler files are reviewed",
             a.path
