@@ -112,6 +112,12 @@ pub fn compare(before: Option<&HandlerModel>, after: &HandlerModel, ctx: &Contex
                         let sentence = format!("Pre-existing, unchanged by this diff: {} (the base version verified nothing either).", p.what);
                         out.push(finding(ctx, p, sentence, Some(Severity::Low)));
                     }
+                    // A gate added where the base wrote the same field whatever the status
+                    // (`if status === 'incomplete_expired' return` above the upsert) narrows the grant.
+                    None if p.rule == "WH011" && written_whatever_status(b, &p) => {
+                        let sentence = format!("Pre-existing, unchanged by this diff: {} (the base wrote it whatever the status).", p.what);
+                        out.push(finding(ctx, p, sentence, Some(Severity::Low)));
+                    }
                     Some(_) => {
                         let sentence = format!("Pre-existing, unchanged by this diff: {}.", p.what);
                         out.push(finding(ctx, p, sentence, Some(Severity::Low)));
@@ -153,6 +159,15 @@ pub fn compare(before: Option<&HandlerModel>, after: &HandlerModel, ctx: &Contex
 fn covers(q: &Problem, p: &Problem) -> bool {
     let granted = |x: &Problem| x.evidence.get("unpaid_statuses_granted").and_then(Value::as_array).cloned().unwrap_or_default();
     p.rule != "WH011" || granted(p).iter().all(|s| granted(q).contains(s))
+}
+
+/// Whether the base wrote the field `p` names, in the same event, with no status gate
+/// and no condition at all: every status, unpaid ones included, got that write then.
+fn written_whatever_status(b: &HandlerModel, p: &Problem) -> bool {
+    let Some(field) = p.evidence.get("field").and_then(Value::as_str) else { return false };
+    b.events.get(&p.event).is_some_and(|ev| {
+        ev.access_writes.iter().any(|w| w.field == field && w.value != ValueKind::Revoke && w.gate == StatusGate::None && !w.guarded)
+    })
 }
 
 fn finding(ctx: &Context, p: Problem, message: String, severity: Option<Severity>) -> Finding {

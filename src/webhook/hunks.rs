@@ -617,11 +617,22 @@ fn status_bail_out_removed(h: &Hunk, at: usize) -> Option<String> {
 fn removed_billing_db_write(h: &Hunk, at: usize) -> bool {
     let line = squash(&h.lines[at].1).replace(' ', "");
     let verbs = [".upsert(", ".update(", ".insert(", ".save(", ".create(", "repo.update", "repo.insert", ".save!", ".update!("];
-    if !verbs.iter().any(|v| line.contains(v)) {
+    if !verbs.iter().any(|v| line.contains(v)) || calls_provider(&h.lines[at].1) {
         return false;
     }
     let run = h.lines[..=at].iter().rev().take_while(|(t, _)| *t == '-').take(6);
     run.map(|(_, l)| squash(l)).any(|l| ["subscription", "billing", "entitlement", "membership"].iter().any(|k| l.contains(k)))
+}
+
+/// Whether the line's call goes to the billing provider's SDK (`stripe.checkout.Session.create(`,
+/// `$this->stripe->subscriptions->update(`, `Stripe::Subscription.update(`): no app row is written.
+fn calls_provider(line: &str) -> bool {
+    let receiver = line.trim().rsplit(|c: char| c.is_whitespace() || "=(,".contains(c)).find(|w| w.contains(['.', ':', '>'])).unwrap_or("");
+    let r = receiver.to_ascii_lowercase();
+    let r = r.trim_start_matches(['$', '@']).trim_start_matches("this.").trim_start_matches("self.").trim_start_matches("this->");
+    ["stripe", "paddle", "lemonsqueezy", "stripeclient", "stripe_client"]
+        .iter()
+        .any(|p| r.strip_prefix(p).is_some_and(|rest| rest.starts_with(['.', ':', '-'])))
 }
 
 /// An added condition that lets an unpaid status through next to a paying one
@@ -863,8 +874,9 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
                 push("WH016", p.event, format!("{path}: the payment check `{shown}` is removed: access is granted whether or not the payment went through"), &mut out);
             }
             // A name in a multi-line import list (`import {\n  manageSubscriptionStatusChange,`) is no write.
-            // Nor is a field of a value built for a response (`PublicSubscription { status: .. }`).
-            let writes_here = if in_import_list(h, at) || in_response_literal(h, at) { Vec::new() } else { writes(text, fields) };
+            // Nor is a field of a value built for a response (`PublicSubscription { status: .. }`)
+            // or of the params of a provider request (`"subscription_data": {"items": [{"plan": ..}]}`).
+            let writes_here = if in_import_list(h, at) || in_response_literal(h, at) || super::hunk_request_params::in_provider_request(h, at) { Vec::new() } else { writes(text, fields) };
             for w in writes_here.into_iter().filter(|w| !(w.call && added.writes_no_access.contains(&w.field))) {
                 // Kept when the diff writes the field again (any spelling of the call that
                 // grants or revokes the same way counts: markAsCancelled -> markAsCanceled).
@@ -1411,6 +1423,16 @@ mod tests {
         let lines = [(' ', "    await prisma.user.update({ where: { id }, data: {"), ('-', "        status: sub.status,"), (' ', "    } });")];
         let h = Hunk { lines: lines.iter().map(|(t, l)| (*t, l.to_string())).collect(), ..Hunk::default() };
         assert!(!in_response_literal(&h, 1));
+    }
+
+    #[test]
+    fn a_call_to_the_providers_sdk_writes_no_app_row() {
+        for sdk in ["    return stripe.checkout.Session.create(**params)", "    $this->stripe->subscriptions->update($id, [", "      Stripe::Subscription.update(sub.id, cancel_at_period_end: true)"] {
+            assert!(calls_provider(sdk), "{sdk}");
+        }
+        for app in ["    await db.subscription.update({", "    stripe_subscription.update!(status: 'canceled')", "    subscription.save()"] {
+            assert!(!calls_provider(app), "{app}");
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod extract;
 pub mod hunks;
 pub mod hunk_comments;
 pub mod hunk_errors;
+pub mod hunk_request_params;
 pub mod hunk_status_map;
 pub mod hunk_timing;
 pub mod hunk_verification;

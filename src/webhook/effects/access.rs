@@ -126,6 +126,12 @@ impl<'a> Walker<'a, '_> {
             }
             // `cast(changeset, attrs, permitted)`, piped or not: the attrs are the values.
             let Some(values) = k.args.iter().rev().nth(1).map(|a| &a.value) else { continue };
+            // Attributes the caller passed as a literal (`update_subscription(sub, %{is_active:
+            // false})`) were written key by key where the changeset was built (`access_args`):
+            // the permitted fields it does not name are not written.
+            if self.given_as_literal(f, c, values) {
+                continue;
+            }
             // The permitted list is often a local of the same function (`required = [...]`).
             let local = |e: &'a Expr| -> &'a Expr {
                 let Expr::Ident(n) = e else { return e };
@@ -147,6 +153,17 @@ impl<'a> Walker<'a, '_> {
             self.untraced_values = false;
         }
         self.stack.pop();
+    }
+
+    /// Whether `values`, an expression of the changeset function `f` called by `c`,
+    /// is a map literal once `f`'s parameters are bound to `c`'s arguments.
+    fn given_as_literal(&mut self, f: &'a Func, c: &'a Call, values: &'a Expr) -> bool {
+        let bound: Vec<(&'a str, &'a Expr)> =
+            f.params.iter().zip(c.args.iter().filter(|a| a.name.is_none())).map(|(p, a)| (param_name(p), self.bound(&a.value))).collect();
+        self.bindings.push(bound);
+        let literal = matches!(self.idx.value_of(self.bound(values)), Expr::Object(_));
+        self.bindings.pop();
+        literal
     }
 
     pub(super) fn access_object(&mut self, pairs: &'a [Pair]) {
