@@ -100,8 +100,13 @@ pub fn compare(before: Option<&HandlerModel>, after: &HandlerModel, ctx: &Contex
             // `except DoesNotExist` that always did) is a new swallowed error, not the old one.
             let acknowledging = |m: &HandlerModel| m.error_paths.iter().filter(|e| e.status.is_ok()).count();
             let more_swallowed = acknowledging(after) > acknowledging(b);
+            // An event recorded early did no harm while nothing read the record: a dedup check
+            // added in front of it now skips the retry of an event that failed mid-way.
+            let newly_checked = after.idempotency.check.is_some() && b.idempotency.check.is_none();
             for p in now {
-                match then.iter().find(|q| q.rule == p.rule && q.event == p.event && !(p.rule == "WH010" && more_swallowed) && covers(q, &p)) {
+                match then.iter().find(|q| {
+                    q.rule == p.rule && q.event == p.event && !(p.rule == "WH010" && more_swallowed) && !(p.rule == "WH007" && newly_checked) && covers(q, &p)
+                }) {
                     Some(_) if ctx.partial => {}
                     // Hunks that show no verification in either version say nothing about it:
                     // it is out of view, not gone.
@@ -327,6 +332,7 @@ fn was(rule: &str, b: &HandlerModel, event: &str) -> String {
             _ => "the SDK's default 300-second tolerance applied".into(),
         },
         "WH007" => match (b.idempotency.check, b.idempotency.mark) {
+            (None, Some(line)) if b.idempotency.mark_before_writes => format!("the event was recorded at line {line}, but no dedup check read the record"),
             (Some((KeyedOn::EventId, _)), _) | (_, Some(_)) => "events were deduplicated on event.id and marked processed after the writes".into(),
             _ => "no dedup step could skip an update".into(),
         },

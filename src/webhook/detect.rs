@@ -75,6 +75,18 @@ pub fn looks_like_handler(path: &str, text: &str) -> bool {
     (events > 0 && (sdk || signature || in_webhook_path)) || (signature && (sdk || in_webhook_path) && lower.contains("event")) || cashier_listener
 }
 
+/// A file that may hand a webhook request to a handler in another file: it names a
+/// webhook (`exports.stripeWebhook = onRequest(..)`, `router.post('/webhook', ..)`) and
+/// passes a request on (`stripeService.webhook(request)`). Only a first filter: the file
+/// is reviewed as a handler when the call, followed, tells events apart.
+pub fn may_route_to_handler(path: &str, text: &str) -> bool {
+    if crate::paths::is_own_output(path) || crate::paths::is_test_path(path) {
+        return false;
+    }
+    let lower = text.to_ascii_lowercase();
+    lower.contains("webhook") && ["(request)", "(req)", "(request,", "(req,", "(ctx)", "(context)"].iter().any(|a| lower.contains(a))
+}
+
 /// A changed source file that names billing events (two or more) but carries none of a
 /// handler's other marks: it may handle them in a shape billguard does not know, so it is
 /// named as not examined rather than passed. The reason, when so.

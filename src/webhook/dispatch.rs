@@ -187,10 +187,18 @@ fn delegated<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Vec<(&'a super::lang::sy
             Expr::Member(o, p) => is_event(o) && matches!(p.as_str(), "type" | "event_type" | "eventType"),
             e => is_event(e),
         }) || matches!(&c.callee, Expr::Member(o, _) if is_event(o)); // `stripe_event.update_records!`: a method of the event's own model
-        if !passes_event || out.len() >= 3 {
+        // `await stripeService.webhook(request)`: the whole request handed on, to a function
+        // that itself tells the events apart (and verifies them).
+        let passes_request = c.args.iter().any(|a| matches!(&a.value, Expr::Ident(n) if matches!(n.as_str(), "request" | "req" | "ctx" | "context")));
+        if !(passes_event || passes_request) || out.len() >= 3 {
             return;
         }
-        if let Some(f) = idx.resolve_call(&c.callee).filter(|f| idx.is_external(f)) {
+        let dispatches = |f: &super::lang::syntax::Func| {
+            let mut there = Found::default();
+            scan(&f.body, idx, &mut there);
+            !there.dispatches.is_empty()
+        };
+        if let Some(f) = idx.resolve_call(&c.callee).filter(|f| idx.is_external(f) && (passes_event || dispatches(f))) {
             if !out.iter().any(|(g, _)| std::ptr::eq(*g, f)) {
                 out.push((f, c.line));
             }
@@ -331,10 +339,15 @@ fn handler_map<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>) -> bool 
     let Expr::Object(pairs) = unfrozen(e) else { return false };
     let mut any = false;
     for p in pairs {
-        let Expr::Str(ev) = &p.key else { continue };
-        if !is_event_type(ev) {
-            continue;
-        }
+        // `"invoice.paid": ...`, or a computed key naming the event (`[stripeEvents.invoicePaid]:`).
+        let ev = match &p.key {
+            Expr::Str(ev) if is_event_type(ev) => ev.clone(),
+            Expr::Str(_) => continue,
+            key => match event_label(idx.value_of(key)).or_else(|| event_label(key)) {
+                Some(ev) => ev,
+                None => continue,
+            },
+        };
         let body = match &p.value {
             Expr::Lambda(f) => Body::Func(f),
             // `"invoice.paid": require("./events/invoice.paid")`: what the module exports.
@@ -351,7 +364,7 @@ fn handler_map<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>) -> bool 
                 None => Body::Opaque(callee.last_name().to_string(), p.line),
             },
         };
-        found.dispatches.push(Dispatch { event: ev.clone(), line: p.line, body });
+        found.dispatches.push(Dispatch { event: ev, line: p.line, body });
         found.map_lines.insert(p.line);
         any = true;
     }

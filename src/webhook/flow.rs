@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use super::dispatch::Found;
 use super::effects::block_answer;
 use super::index::Index;
-use super::lang::syntax::{Call, Expr, Func, Stmt, each_expr, each_if, ends, last_line, squash};
+use super::lang::syntax::{Call, Expr, Func, Stmt, each_call, each_expr, each_if, ends, last_line, squash};
 use super::model::{BodyKind, ErrorPath, Idempotency, KeyedOn, Status, Tolerance, Verification};
 use super::vocab;
 
@@ -732,6 +732,13 @@ fn body_kind(e: &Expr, idx: &Index, depth: u8) -> BodyKind {
             }
         }
         Expr::Str(_) | Expr::Object(_) => BodyKind::Parsed,
+        // `typeof req.body === 'string' ? req.body : JSON.stringify(req.body)`: when one branch
+        // re-serializes, the signature is checked over a parsed body whenever it runs.
+        Expr::Cond(_, a, b) => match (body_kind(a, idx, depth + 1), body_kind(b, idx, depth + 1)) {
+            (BodyKind::Parsed, _) | (_, BodyKind::Parsed) => BodyKind::Parsed,
+            (BodyKind::Raw, _) | (_, BodyKind::Raw) => BodyKind::Raw,
+            _ => BodyKind::Unknown,
+        },
         // `ts + ":" + body`, `"#{ts}:#{raw}"`: the kind of the body part.
         Expr::Binary(op, l, r) if matches!(op.as_str(), "+" | "." | "<>") => {
             let kinds = [l, r].map(|x| if matches!(**x, Expr::Str(_)) { BodyKind::Unknown } else { body_kind(x, idx, depth + 1) });
@@ -988,6 +995,7 @@ impl<'a> FlowWalk<'a, '_> {
                 let before = self.work.len();
                 self.block(body);
                 let processing = self.work.len() > before;
+                let acked = acknowledged_first(body);
                 for (c, line) in catches {
                     if processing {
                         // A catch that returns what is not read as an answer answers something unknown.
@@ -1002,7 +1010,9 @@ impl<'a> FlowWalk<'a, '_> {
                         // A listener's catch that neither rethrows nor returns lets Cashier answer 200.
                         let falls_through = self.returns_ok && !c.iter().any(|s| matches!(s, Stmt::Throw { .. } | Stmt::Return { .. }));
                         let unknown = if falls_through { Status::Ok(200) } else { Status::Unknown };
-                        self.errors.push(ErrorPath { line: *line, status: answer.map_or(unknown, |a| a.status) });
+                        // The try already sent its 2xx before the work: the catch's answer never leaves.
+                        let status = acked.unwrap_or_else(|| answer.map_or(unknown, |a| a.status));
+                        self.errors.push(ErrorPath { line: *line, status });
                     }
                     self.block(c);
                 }
@@ -1113,7 +1123,7 @@ fn dedup_key(cond: &Expr, idx: &Index) -> Option<KeyedOn> {
         let mut r = false;
         e.walk(&mut |x| {
             if let Expr::Call(c) = x {
-                r |= vocab::is_db_read(c) || vocab::is_db_write(c);
+                r |= vocab::is_db_read(c) || vocab::is_db_write(c) || looks_up_event(c);
             }
         });
         r
@@ -1128,6 +1138,24 @@ fn dedup_key(cond: &Expr, idx: &Index) -> Option<KeyedOn> {
     } else {
         None
     }
+}
+
+/// `response.status(200).send(); await stripeService.webhook(request);` in a try: a 2xx
+/// sent (not returned) before the calls that do the work. Its status, when so.
+fn acknowledged_first(body: &[Stmt]) -> Option<Status> {
+    let k = body.iter().position(|s| {
+        matches!(s, Stmt::Expr(Expr::Call(c), _) if vocab::is_response(c)) && block_answer(std::slice::from_ref(s)).is_some_and(|a| a.status.is_ok())
+    })?;
+    let mut works = false;
+    each_call(&body[k + 1..], &mut |c| works |= !vocab::is_logging(c) && !vocab::is_response(c));
+    works.then(|| block_answer(&body[k..=k]).map(|a| a.status)).flatten()
+}
+
+/// A helper asking whether an event was recorded: `hasStripeEvent(id)`, `eventExists(id)`,
+/// `findWebhookEvent(id)`.
+fn looks_up_event(c: &Call) -> bool {
+    let name = squash(c.callee.last_name());
+    name.contains("event") && ["has", "exists", "find", "get", "lookup", "isknown"].iter().any(|w| name.starts_with(w) || name.ends_with(w))
 }
 
 /// A write recording that an event was processed.

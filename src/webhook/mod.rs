@@ -708,7 +708,16 @@ fn analyze_change(c: &FileChange, shown: &str, globs: &[String], fields: &[Strin
     let is_handler = configured
         || before.as_deref().is_some_and(|t| detect::looks_like_handler(c.old_path.as_deref().unwrap_or(shown), t))
         || after.as_deref().is_some_and(|t| detect::looks_like_handler(shown, t));
-    if !is_handler {
+    // A route handing the request to a handler of another file (`stripeService.webhook(request)`)
+    // is the handler's entry: what it answers around that call is the handler's answer.
+    let routes_in = !is_handler
+        && !c.partial
+        && views.is_some_and(|v| {
+            after.as_deref().is_some_and(|t| {
+                detect::may_route_to_handler(shown, t) && !model_in(lang, shown, t, fields, Some((&v.after, &v.cache))).0.events.is_empty()
+            })
+        });
+    if !is_handler && !routes_in {
         // Hunks alone may not show a handler's marks: a billing webhook's path is enough to say so.
         if c.partial && detect::billing_webhook_path(c.old_path.as_deref().unwrap_or(shown)) | detect::billing_webhook_path(shown) {
             return Err(format!(
@@ -754,6 +763,8 @@ fn analyze_change(c: &FileChange, shown: &str, globs: &[String], fields: &[Strin
     if change == "renamed" {
         notes.push(format!("{} was renamed to {shown}; the two versions were compared", c.old_path.as_deref().unwrap_or("")));
     }
+    let before_handler = before.as_deref().is_some_and(|t| configured || detect::looks_like_handler(c.old_path.as_deref().unwrap_or(shown), t))
+        || (routes_in && before_model.as_ref().is_some_and(|m| !m.events.is_empty()));
     Ok(Some(Analyzed {
         path: shown.to_string(),
         old_path: c.old_path.clone(),
@@ -766,7 +777,7 @@ fn analyze_change(c: &FileChange, shown: &str, globs: &[String], fields: &[Strin
         helpers,
         quotes_events: [&before, &after].into_iter().flatten().any(|t| detect::event_strings(t) > 0),
         not_followed,
-        before_handler: before.as_deref().is_some_and(|t| configured || detect::looks_like_handler(c.old_path.as_deref().unwrap_or(shown), t)),
+        before_handler,
     }))
 }
 

@@ -381,6 +381,13 @@ pub fn is_plan_field(name: &str) -> bool {
     ["plan", "planname", "planid", "tier", "subscriptiontier", "subscriptionplan", "plantier", "plankey"].contains(&s.as_str())
 }
 
+/// A status value naming a tier (`"Pro"`, `"Free"`, `"Pro (pending downgrade)"`): the
+/// app keeps its plan in a status field, so writing it moves access.
+pub fn is_tier_status(s: &str) -> bool {
+    let first = s.trim().split(|c: char| !c.is_ascii_alphanumeric()).next().unwrap_or("").to_ascii_lowercase();
+    ["free", "pro", "premium", "plus", "basic", "business", "enterprise", "starter", "paid"].contains(&first.as_str())
+}
+
 /// Values that mean "no paid access" when written to an access or plan field.
 pub fn is_revoking_literal(s: &str) -> bool {
     let s = s.trim().to_ascii_lowercase();

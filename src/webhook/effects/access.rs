@@ -179,7 +179,22 @@ impl<'a> Walker<'a, '_> {
             if ["where", "filter", "select", "include", "orderBy", "_where", "returning"].contains(&key) {
                 continue;
             }
+            // A document path (`"subscription.status": "Free"` in a Firestore or MongoDB
+            // update) writes its last segment.
+            let key = match key.rsplit_once('.') {
+                Some((_, last)) if key.split('.').all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) => last,
+                _ => key,
+            };
             if self.decides_access(key, &p.value) {
+                // `subscription: { status: 'Pro', ... }`: the fields of the nested document say
+                // what is granted; the key alone only when they say nothing.
+                if let Expr::Object(inner) = self.idx.value_of(self.bound(&p.value)) {
+                    let before = self.out.access_writes.len();
+                    self.access_object(inner);
+                    if self.out.access_writes.len() > before {
+                        continue;
+                    }
+                }
                 self.access(key, &p.value, p.line);
             } else if let Expr::Object(inner) = self.idx.value_of(self.bound(&p.value)) {
                 // A nested object, or a spread (`...subscriptionData`) of one passed in.
@@ -268,6 +283,7 @@ impl<'a> Walker<'a, '_> {
         vocab::is_access_field(field, self.idx.access_fields)
             || vocab::is_inverted(field, self.idx.access_fields)
             || (vocab::is_status_field(field) && vocab::is_subscription_status_value(self.idx.value_of(self.bound(value))))
+            || (vocab::is_status_field(field) && matches!(self.idx.value_of(self.bound(value)), Expr::Str(s) if vocab::is_tier_status(s)))
             // A bare `active` says little alone; computed from the subscription's status
             // (`active: isSubscriptionActive(sub)`) it is the access flag.
             || (squash(field) == "active" && self.returned(self.idx.value_of(self.bound(value))).mentions("status"))
