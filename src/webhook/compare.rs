@@ -119,7 +119,7 @@ pub fn compare(before: Option<&HandlerModel>, after: &HandlerModel, ctx: &Contex
                     }
                     // A gate added where the base wrote the same field whatever the status
                     // (`if status === 'incomplete_expired' return` above the upsert) narrows the grant.
-                    None if p.rule == "WH011" && written_whatever_status(b, &p) => {
+                    None if p.rule == "WH011" && written_whatever_status(b, after, &p) => {
                         let sentence = format!("Pre-existing, unchanged by this diff: {} (the base wrote it whatever the status).", p.what);
                         out.push(finding(ctx, p, sentence, Some(Severity::Low)));
                     }
@@ -166,13 +166,19 @@ fn covers(q: &Problem, p: &Problem) -> bool {
     p.rule != "WH011" || granted(p).iter().all(|s| granted(q).contains(s))
 }
 
-/// Whether the base wrote the field `p` names, in the same event, with no status gate
-/// and no condition at all: every status, unpaid ones included, got that write then.
-fn written_whatever_status(b: &HandlerModel, p: &Problem) -> bool {
+/// Whether the base made the same write (field and value) that `p` names, in the same
+/// event, with no status gate and no condition at all: every status, unpaid ones
+/// included, got that write then. A value that changed (a status now mapped to
+/// `'active'`) is judged as new.
+fn written_whatever_status(b: &HandlerModel, a: &HandlerModel, p: &Problem) -> bool {
     let Some(field) = p.evidence.get("field").and_then(Value::as_str) else { return false };
-    b.events.get(&p.event).is_some_and(|ev| {
-        ev.access_writes.iter().any(|w| w.field == field && w.value != ValueKind::Revoke && w.gate == StatusGate::None && !w.guarded)
-    })
+    let values = |m: &HandlerModel| -> BTreeSet<String> {
+        m.events.get(&p.event).map(|ev| ev.access_writes.iter().filter(|w| w.field == field).map(|w| w.value_text.clone()).collect()).unwrap_or_default()
+    };
+    values(a).is_subset(&values(b))
+        && b.events.get(&p.event).is_some_and(|ev| {
+            ev.access_writes.iter().any(|w| w.field == field && w.value != ValueKind::Revoke && w.gate == StatusGate::None && !w.guarded)
+        })
 }
 
 fn finding(ctx: &Context, p: Problem, message: String, severity: Option<Severity>) -> Finding {
@@ -547,7 +553,13 @@ fn grant_and_revoke(name: &str, eb: &EventModel, ea: &EventModel, dropped: &BTre
     }
     let still_revokes = !revokes(ea).is_empty();
     // A deleted row replaced by a recorded status (a soft delete) still ends access.
-    let mut lost: Vec<String> = revokes(eb).difference(&revokes(ea)).filter(|f| kept(f) && !(still_revokes && f.ends_with(" row"))).cloned().collect();
+    // A subscription's start that zeroed a field (`serversQuantity: 0`) and no longer does
+    // ends no one's access: nothing it revoked was a revocation of an ending.
+    let mut lost: Vec<String> = revokes(eb)
+        .difference(&revokes(ea))
+        .filter(|f| kept(f) && !(still_revokes && f.ends_with(" row")) && !is_grant_event(name))
+        .cloned()
+        .collect();
     // A revoking call (`remove_role(:pro)`, `deactivate`) that is gone, with nothing in its place.
     if lost.is_empty() && revokes(ea).is_empty() && !opaque(ea, OpaqueKind::Revoke) {
         lost.extend(eb.opaque.iter().filter(|o| o.kind == OpaqueKind::Revoke).map(|o| format!("{}()", o.name)));

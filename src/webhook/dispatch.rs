@@ -336,12 +336,21 @@ fn unfrozen(e: &Expr) -> &Expr {
 
 /// Records the entries of an object or dict keyed by event types. True when there were any.
 fn handler_map<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>) -> bool {
+    handler_map_at(e, idx, found, false)
+}
+
+fn handler_map_at<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>, nested: bool) -> bool {
     let Expr::Object(pairs) = unfrozen(e) else { return false };
     let mut any = false;
     for p in pairs {
         // `"invoice.paid": ...`, or a computed key naming the event (`[stripeEvents.invoicePaid]:`).
         let ev = match &p.key {
             Expr::Str(ev) if is_event_type(ev) => ev.clone(),
+            // A map per provider (`{"stripe": {"invoice.paid": handle_invoice_paid}, "pretix": ..}`).
+            Expr::Str(_) if matches!(&p.value, Expr::Object(_)) && !nested => {
+                any |= handler_map_at(&p.value, idx, found, true);
+                continue;
+            }
             Expr::Str(_) => continue,
             key => match event_label(idx.value_of(key)).or_else(|| event_label(key)) {
                 Some(ev) => ev,

@@ -726,6 +726,8 @@ fn body_kind(e: &Expr, idx: &Index, depth: u8) -> BodyKind {
                         BodyKind::Unknown
                     }
                 }
+                // Flask's request.data is the raw bytes; Django REST framework's is the parsed body.
+                "request.data" if rest_framework(idx) => BodyKind::Parsed,
                 "request.data" => BodyKind::Raw,
                 _ if s.ends_with(".json") => BodyKind::Parsed,
                 _ => BodyKind::Unknown,
@@ -752,6 +754,12 @@ fn body_kind(e: &Expr, idx: &Index, depth: u8) -> BodyKind {
         }
         _ => BodyKind::Unknown,
     }
+}
+
+/// A Django REST framework view: `@api_view`, or a class on `APIView`/`ViewSet`.
+fn rest_framework(idx: &Index) -> bool {
+    idx.all.iter().any(|f| f.decorators.iter().any(|d| d.mentions("api_view")))
+        || ["APIView", "GenericAPIView", "ViewSet", "GenericViewSet", "api_view"].iter().any(|n| idx.mentioned.contains(n))
 }
 
 fn tolerance(e: &Expr, idx: &Index) -> Option<Tolerance> {

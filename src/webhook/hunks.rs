@@ -673,8 +673,38 @@ fn widened_status(h: &Hunk, added: &Added) -> Option<(usize, String)> {
         if added.removed_allowed.contains(new_unpaid) {
             return None;
         }
-        (is_condition && PAYING.iter().any(|p| l.contains(p))).then(|| (i, new_unpaid.to_string()))
+        // A multi-line list (`const billable = [\n "active",\n "past_due",\n ]` then
+        // `if (billable.includes(sub.status))`): the added run of lines reads as one condition.
+        let run = added_run(h, i);
+        let listed = is_list_item(l) && run.contains("status") && ["includes(", "include?", " in ", "in_array(", "contains("].iter().any(|k| run.contains(k));
+        let (is_condition, text) = if listed { (true, run.as_str()) } else { (is_condition, l.as_str()) };
+        (is_condition && PAYING.iter().any(|p| text.contains(p))).then(|| (i, new_unpaid.to_string()))
     })
+}
+
+/// `field: undefined` removed together with the spread it overrode (`...old.stripe,`) while
+/// the hunk adds no spread: the literal is now built fresh, so the field is left out, which
+/// clears it the same way.
+fn spread_dropped(h: &Hunk, text: &str) -> bool {
+    let clears = |t: &str| {
+        let v = t.trim().trim_end_matches(',');
+        v.ends_with(": undefined") || v.ends_with(": null") || v.ends_with(": nil")
+    };
+    let spread = |t: &str| t.trim_start().starts_with("...");
+    clears(text) && h.lines.iter().any(|(t, l)| *t == '-' && spread(l)) && !h.lines.iter().any(|(t, l)| *t == '+' && spread(l))
+}
+
+/// The contiguous added lines around line `i` of the hunk, joined.
+fn added_run(h: &Hunk, i: usize) -> String {
+    let start = h.lines[..i].iter().rposition(|(t, _)| *t != '+').map_or(0, |p| p + 1);
+    let end = h.lines[i..].iter().position(|(t, _)| *t != '+').map_or(h.lines.len(), |p| i + p);
+    h.lines[start..end].iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>().join("\n")
+}
+
+/// A line that is one quoted item of a list (`"past_due",`, `:past_due,`).
+fn is_list_item(line: &str) -> bool {
+    let t = line.trim().trim_end_matches(',');
+    (t.len() > 2 && (t.starts_with('"') && t.ends_with('"') || t.starts_with('\'') && t.ends_with('\''))) || (t.starts_with(':') && !t.contains(' '))
 }
 
 /// An added argument that sets a tolerance: the word, or a number of seconds past the default 300.
@@ -887,7 +917,8 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
                     // still passes somewhere: the same value, moved into a helper's call.
                     || (bare_name(text) && added.words.contains(&w.field))
                     || added.dropped.contains(&w.field)
-                    || added.comes_back_renamed(text);
+                    || added.comes_back_renamed(text)
+                    || (w.polarity == Polarity::Revoke && spread_dropped(h, text));
                 // A status copied from the provider, now pinned to a paying value: cancellations stop revoking.
                 let pinned = w.polarity == Polarity::Sync
                     && added.writes.iter().any(|a| a.field == w.field && a.polarity == Polarity::Grant)
@@ -1127,7 +1158,33 @@ fn answers_bad_signature(h: &Hunk, at: usize) -> bool {
         let s = l.to_ascii_lowercase();
         let about_signature = s.contains("signature") && ["catch", "except", "rescue", "bad", "invalid", "verif"].iter().any(|k| s.contains(k));
         about_signature || verifies(l)
-    })
+    }) || guards_only_verification(h, at)
+}
+
+/// The answer is in a handler of a `try` whose body only verifies (`try: event =
+/// stripe.Webhook.construct_event(...)` then `except ValueError: raise`): a bad request's
+/// answer, whatever the exception is called.
+fn guards_only_verification(h: &Hunk, at: usize) -> bool {
+    let above: Vec<&str> = old_view_above(h, at + 1).take(30).collect();
+    let Some(handler) = above.iter().position(|l| {
+        let t = l.trim_start();
+        t.starts_with("except") || t.starts_with("catch") || t.starts_with("} catch") || t.starts_with("rescue")
+    }) else {
+        return false;
+    };
+    // Up to the `try`, past any earlier handlers of the same try.
+    let Some(open) = above[handler..].iter().position(|l| {
+        let t = l.trim_start();
+        t.starts_with("try") || t.starts_with("begin")
+    }) else {
+        return false;
+    };
+    let body: Vec<&str> = above[handler..handler + open].iter().copied().filter(|l| {
+        let t = l.trim_start();
+        !(t.starts_with("except") || t.starts_with("catch") || t.starts_with("} catch") || t.starts_with("rescue"))
+    }).collect();
+    let works = |l: &str| ["[\"type\"]", "['type']", ".type", "handle", "process", "dispatch", "run_"].iter().any(|k| l.contains(k));
+    body.len() <= 12 && body.iter().any(|l| verifies(l)) && !body.iter().any(|l| works(l) && !verifies(l))
 }
 
 /// The line at `at` continues a call's argument list (the line above ends with `,` or `(`):

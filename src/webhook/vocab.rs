@@ -303,6 +303,9 @@ pub fn is_access_field(name: &str, configured: &[String]) -> bool {
         || s.contains("subscriptionactive")
         // The last invoice paid, kept as the paying flag (`stripe_invoice_paid`).
         || s.ends_with("invoicepaid")
+        // How much of a resource the plan buys (`serversQuantity`, `seats`): 0 takes it away.
+        || (s.ends_with("quantity") && s.len() > "quantity".len() + 2)
+        || ["seats", "maxseats", "seatlimit", "paidseats"].contains(&s.as_str())
 }
 
 /// A column holding the provider's subscription object whole (`stripe_subscription`):
