@@ -147,7 +147,8 @@ fn unverified_early_return(idx: &Index, line: u32) -> Option<String> {
             found = Some(format!("when `{}`, the body is parsed and handed on without a signature check (line {at})", cond.render()));
         }
         // A predicate (`isValidSignature(...): boolean`) that answers `true` before comparing.
-        let answers_valid = then.iter().any(|s| matches!(s, Stmt::Return { value: Some(Expr::Bool(true)), .. }));
+        // Or a status constant saying so (`return WC_Stripe_Webhook_State::VALIDATION_SUCCEEDED;`).
+        let answers_valid = then.iter().any(|s| matches!(s, Stmt::Return { value: Some(v), .. } if matches!(v, Expr::Bool(true)) || verdict_constant(v) == Some(true)));
         if found.is_none() && at < line && answers_valid && returns_false(&f.body) {
             found = Some(format!("when `{}`, the check answers valid without comparing the signature (line {at})", cond.render()));
         }
@@ -155,11 +156,31 @@ fn unverified_early_return(idx: &Index, line: u32) -> Option<String> {
     found
 }
 
-/// Whether a body returns `false` somewhere: a yes/no check.
+/// Whether a body returns `false` (or a failure constant) somewhere: a yes/no check.
 fn returns_false(body: &[Stmt]) -> bool {
+    let fails = |s: &Stmt| matches!(s, Stmt::Return { value: Some(v), .. } if matches!(v, Expr::Bool(false)) || verdict_constant(v) == Some(false));
     let mut found = false;
-    super::lang::syntax::each_if(body, &mut |_, then, _| found |= then.iter().any(|s| matches!(s, Stmt::Return { value: Some(Expr::Bool(false)), .. })));
-    found || body.iter().any(|s| matches!(s, Stmt::Return { value: Some(Expr::Bool(false)), .. }))
+    super::lang::syntax::each_if(body, &mut |_, then, _| found |= then.iter().any(fails));
+    found || body.iter().any(fails)
+}
+
+/// What a returned constant says of a check: `VALIDATION_SUCCEEDED` yes,
+/// `VALIDATION_FAILED_SIGNATURE_MISMATCH` no; None for anything else.
+fn verdict_constant(e: &Expr) -> Option<bool> {
+    if !matches!(e, Expr::Member(..) | Expr::Ident(_)) {
+        return None;
+    }
+    let name = e.last_name();
+    if name.len() < 4 || name.chars().any(|c| c.is_ascii_lowercase()) {
+        return None;
+    }
+    if ["FAIL", "INVALID", "MISMATCH", "ERROR"].iter().any(|w| name.contains(w)) {
+        Some(false)
+    } else if ["SUCCEEDED", "SUCCESS", "VALID", "VERIFIED"].iter().any(|w| name.contains(w)) {
+        Some(true)
+    } else {
+        None
+    }
 }
 
 /// Whether `halt()` is called in `body` or in a function of the file it calls (`depth` deep).
@@ -407,7 +428,7 @@ impl<'a> VerifyScan<'a, '_> {
         };
         let call = c.callee.dotted().unwrap_or_else(|| c.callee.last_name().to_string());
         let call = if vocab::is_event_fetch(c) { format!("{call} (events read back from the provider's API)") } else { call };
-        if vocab::is_constant_time_compare(c) {
+        if vocab::is_constant_time_compare(c) || vocab::is_pattern_compare(c) {
             return self.hand_rolled(c, call, fail_open);
         }
         // `constructEvent(body, sig, secret)` / `verify_header(payload, header, secret, ...)`.
@@ -790,6 +811,16 @@ fn eval_number_at(e: &Expr, idx: &Index, depth: u8) -> Option<f64> {
     }
     match idx.value_of(e) {
         Expr::Num(n) => n.parse().ok(),
+        // WordPress's time constants (`5 * MINUTE_IN_SECONDS`).
+        Expr::Ident(n) if n.ends_with("_IN_SECONDS") => match n.as_str() {
+            "MINUTE_IN_SECONDS" => Some(60.0),
+            "HOUR_IN_SECONDS" => Some(3600.0),
+            "DAY_IN_SECONDS" => Some(86400.0),
+            "WEEK_IN_SECONDS" => Some(604_800.0),
+            "MONTH_IN_SECONDS" => Some(2_592_000.0),
+            "YEAR_IN_SECONDS" => Some(31_536_000.0),
+            _ => None,
+        },
         Expr::Binary(op, l, r) => {
             let (a, b) = (eval_number_at(l, idx, depth + 1)?, eval_number_at(r, idx, depth + 1)?);
             match op.as_str() {

@@ -1147,11 +1147,21 @@ fn answers_bad_signature(h: &Hunk, at: usize) -> bool {
     // The branch the answer is in, up to the line that opens it: the arm above
     // (`{:error, :invalid_signature} -> send_resp(conn, 400, ..)`) is another branch.
     let mut branch = Vec::new();
-    for l in old_view_above(h, at + 1).take(5) {
+    let mut lines = old_view_above(h, at + 1).filter(|l| !is_comment(l) && !l.trim().is_empty());
+    for l in lines.by_ref().take(6) {
         branch.push(l);
         let t = l.trim_end();
         if branch.len() > 1 && (t.ends_with("->") || t.ends_with('{') || t.ends_with(':') || t.trim_start().starts_with("rescue")) {
             break;
+        }
+    }
+    // `} else {` of `if (VALIDATION_SUCCEEDED === $result) {`: the branch where validation failed.
+    if branch.last().is_some_and(|l| l.trim_start().starts_with('}') && l.contains("else") && !l.contains("if")) {
+        if let Some(cond) = lines.take(15).find(|l| l.trim_start().starts_with("if")) {
+            let c = cond.to_ascii_lowercase();
+            if ["valid", "verif", "signature"].iter().any(|k| c.contains(k)) {
+                return true;
+            }
         }
     }
     branch.iter().any(|l| {

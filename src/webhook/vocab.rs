@@ -561,6 +561,7 @@ pub fn is_verify_call(call: &Call) -> bool {
     .contains(&name.as_str())
         || (name.contains("verify") && (name.contains("webhook") || name.contains("signature") || name.contains("event")))
         || (name == "equal" && call.callee.dotted().as_deref() == Some("hmac.Equal"))
+        || is_pattern_compare(call)
         // Paddle's Node SDK: `paddle.webhooks.unmarshal(body, secret, signature)`; not `json.Unmarshal`.
         || (name == "unmarshal" && receiver_root(&call.callee).is_some_and(|r| !["json", "xml", "yaml", "proto", "msgpack", "toml"].contains(&r.to_ascii_lowercase().as_str())) && call.args.len() >= 3)
         // Paddle SDKs: `(new Verifier())->verify($request, $secret)`, `verifier.Verify(req)`
@@ -912,6 +913,21 @@ pub fn library_verification(target: &str) -> Option<&'static str> {
 }
 
 /// Constant-time comparisons: what a hand-rolled HMAC check ends with.
+/// A computed signature looked for in the header by a pattern, as WooCommerce does:
+/// `preg_match('/,v\d+=' . preg_quote($expected_signature, '/') . '/', $signatures)`.
+pub fn is_pattern_compare(call: &Call) -> bool {
+    squash(call.callee.last_name()) == "pregmatch"
+        && call.args.first().is_some_and(|a| {
+            let mut quoted = false;
+            a.value.walk(&mut |x| {
+                if let Expr::Call(q) = x {
+                    quoted |= squash(q.callee.last_name()) == "pregquote" && q.args.iter().any(|a| ["signature", "hmac", "digest"].iter().any(|w| a.value.mentions(w)));
+                }
+            });
+            quoted
+        })
+}
+
 pub fn is_constant_time_compare(call: &Call) -> bool {
     let name = squash(call.callee.last_name());
     ["timingsafeequal", "comparedigest", "hashequals", "securecompare", "fixedlengthsecurecompare", "constanttimecompare", "verifyslice", "constanttimeeq"]
