@@ -522,8 +522,13 @@ fn fields(e: &EventModel, kind: Option<ValueKind>) -> Vec<String> {
 fn grant_and_revoke(name: &str, eb: &EventModel, ea: &EventModel, dropped: &BTreeSet<String>, out: &mut Vec<Problem>) {
     let kept = |f: &String| !dropped.contains(&crate::app_schema::squash(f));
     let revoking = vocab::is_revoking_event(name);
+    // On an event that ends access, a plan set to a fixed name (`account_type = 'basic'`)
+    // moves the customer to the plan kept for non-payers: a downgrade, not a grant.
+    let downgrade = |w: &AccessWrite| {
+        revoking && w.value == ValueKind::Grant && vocab::is_plan_field(&w.field) && w.value_text.trim().starts_with(['\'', '"'])
+    };
     let grants = |e: &EventModel| -> BTreeSet<String> {
-        e.access_writes.iter().filter(|w| w.value != ValueKind::Revoke).map(|w| w.field.clone()).collect()
+        e.access_writes.iter().filter(|w| w.value != ValueKind::Revoke && !downgrade(w)).map(|w| w.field.clone()).collect()
     };
     // On an event that ends access, a value that is now a plain revocation was never a grant lost.
     let revoked_now: BTreeSet<String> =
@@ -533,7 +538,7 @@ fn grant_and_revoke(name: &str, eb: &EventModel, ea: &EventModel, dropped: &BTre
             .iter()
             // On an event that ends access a computed value revokes, unless it is written only
             // on the paths of paying statuses (`if status === 'active'`).
-            .filter(|w| w.value == ValueKind::Revoke || (revoking && w.value == ValueKind::Derived && !(w.guarded && only_paying(&w.gate))))
+            .filter(|w| w.value == ValueKind::Revoke || downgrade(w) || (revoking && w.value == ValueKind::Derived && !(w.guarded && only_paying(&w.gate))))
             .map(|w| w.field.clone())
             .collect()
     };

@@ -381,7 +381,12 @@ pub fn writes(line: &str, fields: &[String]) -> Vec<Write> {
         // A parameter of a call to the provider's SDK (`SubscriptionData: &stripe.CheckoutSessionSubscriptionDataParams{`)
         // configures what the provider creates, not the app's state.
         let sdk_param = { let v = value_text.trim_start().trim_start_matches('&'); v.starts_with("stripe.") || v.starts_with("paddle.") || v.contains("Params{") };
-        if !key.is_empty() && !passed_on && !sdk_param && (!assignment || receiver || depth > 0 || sql || continues) {
+        // `account_type = $4` on a line of a multi-line `UPDATE ... SET`: an SQL placeholder, not a local.
+        let placeholder = {
+            let v = value_text.trim().trim_end_matches(',');
+            (v.len() > 1 && (v.starts_with('$') || v.starts_with('@')) && v[1..].chars().all(|c| c.is_ascii_digit())) || v == "?" || v == "%s"
+        };
+        if !key.is_empty() && !passed_on && !sdk_param && (!assignment || receiver || depth > 0 || sql || continues || placeholder) {
             if let Some(p) = polarity(key, &value(value_text), fields) {
                 out.push(Write { field: squash(key), polarity: p, call: false });
             }
@@ -1341,6 +1346,7 @@ mod tests {
         assert_eq!(w("account.user.remove_role(:pro) if account"), [("removerole".into(), Polarity::Revoke)]);
         assert_eq!(w("        Subscriptions.cancel_subscription(subscription)"), [("cancelsubscription".into(), Polarity::Revoke)]);
         assert_eq!(w("status: subscription.status,"), [("status".into(), Polarity::Sync)]);
+        assert_eq!(w("\t\t\taccount_type = $4"), [("accounttype".into(), Polarity::Sync)], "an SQL placeholder passes a value on");
         assert_eq!(w("blockedUsers: blockedUsers,"), [], "a field given the local of its name passes a value on");
         assert_eq!(defined_name("func (s *Server) readBody(w http.ResponseWriter) ([]byte, bool) {"), Some("readBody"));
         assert_eq!(defined_name("  defp valid_signature?(params) do"), Some("valid_signature?"));

@@ -277,7 +277,7 @@ pub fn is_access_field(name: &str, configured: &[String]) -> bool {
     if configured.iter().any(|c| squash(c.trim_start_matches('!')) == s) {
         return true;
     }
-    if s.contains("token") || s.contains("key") || s.contains("count") || s.contains("log") || s.contains("filter") {
+    if s.contains("token") || s.contains("key") || s.replace("account", "").contains("count") || s.contains("log") || s.contains("filter") {
         return false;
     }
     let is_flag = s.starts_with("is") || s.starts_with("has");
@@ -381,7 +381,12 @@ pub fn status_constant(e: &Expr) -> Option<super::model::ValueKind> {
 
 pub fn is_plan_field(name: &str) -> bool {
     let s = squash(name);
-    ["plan", "planname", "planid", "tier", "subscriptiontier", "subscriptionplan", "plantier", "plankey"].contains(&s.as_str())
+    [
+        "plan", "planname", "planid", "tier", "subscriptiontier", "subscriptionplan", "plantier", "plankey",
+        // The plan under another name: `account_type = 'pro'`, `membership_level = 'gold'`.
+        "accounttype", "accounttier", "plantype", "planlevel", "subscriptiontype", "membershiptype", "membershiplevel",
+    ]
+    .contains(&s.as_str())
 }
 
 /// A status value naming a tier (`"Pro"`, `"Free"`, `"Pro (pending downgrade)"`): the
