@@ -120,14 +120,21 @@ fn stmts(list: &[Node], cx: &Cx) -> Vec<Stmt> {
     let mut i = 0;
     while i < list.len() {
         let n = list[i];
-        // `v, err := f()` (or a switch whose cases set `err`) followed by `if err != nil { ... }`.
-        let err = error_target(n, cx).or_else(|| list.get(i + 1).and_then(|next| checked_var(*next, cx)).filter(|v| assigns(n, v, cx)));
-        if let (Some(err), Some(next)) = (err, list.get(i + 1)) {
+        // `v, err := f()` (or a switch whose cases set `err`) followed by `if err != nil { ... }`,
+        // perhaps with log lines between (`fmt.Println("invoice paid")`).
+        let mut j = i + 1;
+        while j < list.len() && is_log_line(list[j], cx) {
+            j += 1;
+        }
+        let err = error_target(n, cx).or_else(|| list.get(j).and_then(|next| checked_var(*next, cx)).filter(|v| assigns(n, v, cx)));
+        if let (Some(err), Some(next)) = (err, list.get(j)) {
             if next.kind() == "if_statement" && next.child_by_field_name("initializer").is_none() && checks_error(*next, &err, cx) {
                 let mut body = Vec::new();
-                stmt(n, cx, &mut body);
+                for m in &list[i..j] {
+                    stmt(*m, cx, &mut body);
+                }
                 out.push(try_of(body, *next, cx));
-                i += 2;
+                i = j + 1;
                 continue;
             }
         }
@@ -135,6 +142,12 @@ fn stmts(list: &[Node], cx: &Cx) -> Vec<Stmt> {
         i += 1;
     }
     out
+}
+
+/// A statement that only prints or logs: `fmt.Println(..)`, `log.Printf(..)`.
+fn is_log_line(n: Node, cx: &Cx) -> bool {
+    let t = cx.src.text(n).trim_start();
+    n.kind() == "expression_statement" && ["fmt.Print", "fmt.Fprint", "log.", "logger.", "slog.", "s.logger.", "h.logger.", "s.log."].iter().any(|p| t.starts_with(p))
 }
 
 /// The try statement an error check makes: the checked statements, the `if` body
