@@ -845,8 +845,20 @@ pub fn status_of_return(value: Option<&Expr>) -> Status {
         },
         Expr::Object(_) | Expr::Str(_) => Status::Ok(200),
         Expr::Call(c) if is_response(c) => Status::Ok(200),
+        // Rust: `Ok(ok("captured", None))`, `Ok(StatusCode::OK)`: what the `Ok` holds.
+        Expr::Call(c) if matches!(&c.callee, Expr::Ident(n) if n == "Ok") => match c.args.first().map(|a| &a.value) {
+            Some(inner @ Expr::Call(_)) if success_helper(inner) => Status::Ok(200),
+            Some(inner) => status_of_return(Some(inner)),
+            None => Status::Unknown,
+        },
+        e @ Expr::Call(_) if success_helper(e) => Status::Ok(200),
         _ => Status::Unknown,
     }
+}
+
+/// An app's helper named for a success answer: `ok(..)`, `success(..)`, `accepted()`.
+fn success_helper(e: &Expr) -> bool {
+    matches!(e, Expr::Call(c) if matches!(&c.callee, Expr::Ident(_)) && ["ok", "success", "accepted", "nocontent", "okresponse", "successresponse"].contains(&squash(c.callee.last_name()).as_str()))
 }
 
 /// What throwing this expression answers: an HTTP error with a status, else a 5xx.

@@ -365,6 +365,51 @@ fn args(n: Option<Node>, src: &Src) -> Vec<Arg> {
 fn macro_args(tt: Node, src: &Src) -> Vec<Arg> {
     let text = src.text(tt);
     let inner = text.get(1..text.len().saturating_sub(1)).unwrap_or("");
+    args_of_text(inner, src.line(tt))
+}
+
+/// A document macro (`doc! { "$set": doc! { "subscription.status": s } }`, `bson!`,
+/// `json!`): its `"key": value` pairs as an object, values re-parsed as Rust.
+fn document(tt: Node, src: &Src) -> Expr {
+    let text = src.text(tt);
+    let inner = text.get(1..text.len().saturating_sub(1)).unwrap_or("");
+    let line = src.line(tt);
+    let mut pairs = Vec::new();
+    for piece in split_top(inner, ',') {
+        let piece = piece.trim();
+        let Some(rest) = piece.strip_prefix('"') else { continue };
+        let Some((key, value)) = rest.split_once('"') else { continue };
+        let Some(value) = value.trim_start().strip_prefix(':') else { continue };
+        let value = args_of_text(value, line).into_iter().next().map(|a| a.value).unwrap_or(Expr::Null);
+        pairs.push(Pair { key: Expr::Str(key.to_string()), value, line });
+    }
+    Expr::Object(pairs)
+}
+
+/// Pieces of `text` between top-level `sep`s (outside brackets and strings).
+fn split_top(text: &str, sep: char) -> Vec<&str> {
+    let (mut depth, mut quoted, mut start) = (0i32, false, 0usize);
+    let mut out = Vec::new();
+    let mut prev = ' ';
+    for (i, c) in text.char_indices() {
+        match c {
+            '"' if prev != '\\' => quoted = !quoted,
+            '(' | '[' | '{' if !quoted => depth += 1,
+            ')' | ']' | '}' if !quoted => depth -= 1,
+            c if c == sep && !quoted && depth == 0 => {
+                out.push(&text[start..i]);
+                start = i + c.len_utf8();
+            }
+            _ => {}
+        }
+        prev = c;
+    }
+    out.push(&text[start..]);
+    out
+}
+
+/// Call arguments written as text, parsed as Rust (the inside of a macro's token tree).
+fn args_of_text(inner: &str, line: u32) -> Vec<Arg> {
     let snippet = format!("fn __m() {{ __m({inner}); }}");
     let mut parser = Parser::new();
     if parser.set_language(&tree_sitter_rust::LANGUAGE.into()).is_err() {
@@ -375,7 +420,6 @@ fn macro_args(tt: Node, src: &Src) -> Vec<Arg> {
     let mut found = None;
     find_kind(tree.root_node(), "arguments", &mut found);
     let mut out = args(found, &snip);
-    let line = src.line(tt);
     for a in &mut out {
         reline(&mut a.value, line);
     }
@@ -432,7 +476,13 @@ fn macro_call(n: Node, src: &Src) -> Expr {
     if logging.contains(&name) {
         return Expr::Call(Box::new(Call { callee, args: Vec::new(), line }));
     }
-    let mut a = n.named_children(&mut n.walk()).find(|c| c.kind() == "token_tree").map(|t| macro_args(t, src)).unwrap_or_default();
+    let tree = n.named_children(&mut n.walk()).find(|c| c.kind() == "token_tree");
+    if matches!(name, "doc" | "bson" | "json") {
+        if let Some(t) = tree.filter(|t| src.text(*t).trim_start().starts_with('{')) {
+            return document(t, src);
+        }
+    }
+    let mut a = tree.map(|t| macro_args(t, src)).unwrap_or_default();
     if name == "format" || name == "write" {
         // `format!("{ts}:{body}")`: inline arguments are read by name.
         let inline: Vec<String> = a.iter().filter_map(|x| if let Expr::Str(s) = &x.value { Some(s.clone()) } else { None }).flat_map(|s| placeholders(&s)).collect();
