@@ -347,7 +347,7 @@ fn handler_map_at<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>, neste
         let ev = match &p.key {
             Expr::Str(ev) if is_event_type(ev) => ev.clone(),
             // A map per provider (`{"stripe": {"invoice.paid": handle_invoice_paid}, "pretix": ..}`).
-            Expr::Str(_) if matches!(&p.value, Expr::Object(_)) && !nested => {
+            Expr::Str(k) if matches!(&p.value, Expr::Object(_)) && !nested && !k.starts_with('$') => {
                 any |= handler_map_at(&p.value, idx, found, true);
                 continue;
             }

@@ -59,8 +59,11 @@ pub fn is_event_type(s: &str) -> bool {
     EVENT_ROOTS.contains(&root)
         && !rest.is_empty()
         && rest.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
-        && !rest.last().is_some_and(|l| FIELD_NAMES.contains(l))
+        && !rest.last().is_some_and(|l| FIELD_NAMES.contains(l) || FIELD_SUFFIXES.iter().any(|x| l.ends_with(x)))
 }
+
+/// Endings of a field's name (`updated_at`, `history_logs`), never of an event's.
+const FIELD_SUFFIXES: &[&str] = &["_at", "_id", "_ids", "_date", "_logs", "_url", "_count", "_seen", "_on"];
 
 /// Last segments that make a dotted path a document field (MongoDB's
 /// `"subscription.status"`, `"customer.email"`), never an event type.
@@ -761,7 +764,7 @@ fn number(e: &Expr) -> Option<u16> {
 /// `response('...', 200)`, `http_response_code(400)`, Koa's `ctx.throw(400, msg)`.
 const STATUS_ARG_CALLS: &[&str] = &[
     "status", "sendstatus", "abort", "throw", "writehead", "writeheader", "head", "sendresp", "putstatus", "abortwithstatus",
-    "abortwithstatusjson", "httpresponsecode", "error", "response", "json", "string", "resp",
+    "abortwithstatusjson", "httpresponsecode", "error", "response", "json", "string", "resp", "statusheader",
 ];
 
 /// The explicit status a response expression carries, if any.
@@ -880,6 +883,8 @@ pub fn is_response(c: &Call) -> bool {
             "response", "nextresponse", "json", "send", "sendstatus", "jsonify", "httpresponse", "jsonresponse", "plaintextresponse", "end",
             "makeresponse", "abort", "httpresponsebadrequest", "httpresponseservererror", "text", "head", "render", "sendresp", "putstatus",
             "httpresponsecode", "abortwithstatus", "abortwithstatusjson", "writeheader",
+            // WordPress: `status_header( 200 ); exit;`
+            "statusheader",
         ]
         .contains(&name.as_str())
 }
