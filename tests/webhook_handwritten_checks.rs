@@ -134,3 +134,50 @@ fn answering_2xx_to_a_failed_validation_is_no_swallowed_processing_error() {
     let v = review(dir.path());
     assert!(high_rules(&v).contains(&"WH010".to_string()), "{v:#}");
 }
+
+const RCP: &str = r#"<?php
+
+class RCP_Payment_Gateway_Stripe {
+	public function process_webhooks() {
+		$body  = @file_get_contents( 'php://input' );
+		$event_json_id = json_decode( $body );
+		try {
+			$event = \Stripe\Event::retrieve( $event_json_id->id );
+			$membership = rcp_get_membership_by( 'gateway_subscription_id', $event->data->object->id );
+			if ( $event->type == 'customer.subscription.deleted' ) {
+				if ( $membership->is_active() ) {
+					$membership->cancel();
+					$membership->add_note( 'Membership cancelled via Stripe webhook.' );
+				}
+			}
+		} catch ( Exception $e ) {
+			rcp_log( 'Exiting Stripe webhook due to PHP exception: ' . $e->getMessage() );
+			wp_send_json_error( [ 'message' => $e->getMessage() ], 500 );
+		}
+		wp_send_json_success( [ 'message' => 'Webhook processed' ] );
+	}
+}
+"#;
+
+const RCP_PATH: &str = "core/includes/gateways/class-rcp-payment-gateway-stripe.php";
+
+#[test]
+fn wordpress_json_answers_carry_their_status_and_a_memberships_cancel_revokes() {
+    // Quiet: the failure still answers 500 through wp_send_json_error, with another message.
+    let dir = committed_repo(&[(RCP_PATH, RCP)]);
+    write(dir.path(), RCP_PATH, &RCP.replace("[ 'message' => $e->getMessage() ], 500", "[ 'message' => 'Stripe webhook failed' ], 500"));
+    let v = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+
+    // wp_send_json_error without a status answers 200: the failure is acknowledged.
+    let dir = committed_repo(&[(RCP_PATH, RCP)]);
+    write(dir.path(), RCP_PATH, &RCP.replace("[ 'message' => $e->getMessage() ], 500", "[ 'message' => $e->getMessage() ]"));
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH010".to_string()), "{v:#}");
+
+    // The membership is no longer cancelled when the subscription is deleted.
+    let dir = committed_repo(&[(RCP_PATH, RCP)]);
+    write(dir.path(), RCP_PATH, &RCP.replace("\t\t\t\t\t$membership->cancel();\n", ""));
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
+}

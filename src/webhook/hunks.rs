@@ -440,7 +440,13 @@ pub fn writes(line: &str, fields: &[String]) -> Vec<Write> {
         // `cancellation`, `Subscriptions.cancel_subscription(sub)`: the app's own cancel ends access
         // (the provider's SDK cancel is told apart where findings are kept).
         let cancels = squash(word).starts_with("cancel") && ["subscription", "membership", "plan", "cancellation"].iter().any(|k| squash(word).contains(k));
-        if cancels || squash(word).starts_with("revocation") {
+        // `$membership->cancel()`, `member.expire!`: the app's membership model ends access.
+        let ends_member = ["cancel", "expire", "deactivate", "revoke"].contains(&squash(word).as_str())
+            && receiver_of(line, word).is_some_and(|r| {
+                let r = squash(r);
+                ["membership", "member", "subscription"].iter().any(|k| r.ends_with(k)) && !["stripe", "paddle", "provider"].iter().any(|k| r.contains(k))
+            });
+        if cancels || ends_member || squash(word).starts_with("revocation") {
             out.push(Write { field: squash(word), polarity: Polarity::Revoke, call: true });
             continue;
         }
@@ -697,6 +703,14 @@ fn spread_dropped(h: &Hunk, text: &str) -> bool {
     };
     let spread = |t: &str| t.trim_start().starts_with("...");
     clears(text) && h.lines.iter().any(|(t, l)| *t == '-' && spread(l)) && !h.lines.iter().any(|(t, l)| *t == '+' && spread(l))
+}
+
+/// The name a method `word` is called on: `$membership` in `$membership->cancel()`.
+fn receiver_of<'l>(line: &'l str, word: &str) -> Option<&'l str> {
+    let at = [format!("->{word}"), format!(".{word}")].iter().find_map(|m| line.find(m.as_str()))?;
+    let before = &line[..at];
+    let start = before.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$' || c == '@')).map_or(0, |i| i + 1);
+    Some(before[start..].trim_start_matches(['$', '@'])).filter(|r| !r.is_empty())
 }
 
 /// The contiguous added lines around line `i` of the hunk, joined.
@@ -1345,6 +1359,8 @@ mod tests {
         assert_eq!(w("'plan' => 'pro',"), [("plan".into(), Polarity::Grant)]);
         assert_eq!(w("account.user.remove_role(:pro) if account"), [("removerole".into(), Polarity::Revoke)]);
         assert_eq!(w("        Subscriptions.cancel_subscription(subscription)"), [("cancelsubscription".into(), Polarity::Revoke)]);
+        assert_eq!(w("\t\t\t\t\t\t$membership->cancel();"), [("cancel".into(), Polarity::Revoke)]);
+        assert!(w("    stripe_subscription.cancel()").is_empty(), "the provider's cancel is no app revocation");
         assert_eq!(w("status: subscription.status,"), [("status".into(), Polarity::Sync)]);
         assert_eq!(w("\t\t\taccount_type = $4"), [("accounttype".into(), Polarity::Sync)], "an SQL placeholder passes a value on");
         assert_eq!(w("blockedUsers: blockedUsers,"), [], "a field given the local of its name passes a value on");

@@ -307,7 +307,7 @@ pub fn is_access_field(name: &str, configured: &[String]) -> bool {
         // The last invoice paid, kept as the paying flag (`stripe_invoice_paid`).
         || s.ends_with("invoicepaid")
         // How much of a resource the plan buys (`serversQuantity`, `seats`): 0 takes it away.
-        || (s.ends_with("quantity") && s.len() > "quantity".len() + 2)
+        || (s.ends_with("quantity") && s.len() > "quantity".len() + 2 && !["new", "old", "prev", "current", "total", "default"].iter().any(|p| s.starts_with(p)))
         || ["seats", "maxseats", "seatlimit", "paidseats"].contains(&s.as_str())
 }
 
@@ -765,6 +765,7 @@ fn number(e: &Expr) -> Option<u16> {
 const STATUS_ARG_CALLS: &[&str] = &[
     "status", "sendstatus", "abort", "throw", "writehead", "writeheader", "head", "sendresp", "putstatus", "abortwithstatus",
     "abortwithstatusjson", "httpresponsecode", "error", "response", "json", "string", "resp", "statusheader",
+    "wpsendjsonerror", "wpsendjsonsuccess", "wpsendjson",
 ];
 
 /// The explicit status a response expression carries, if any.
@@ -883,8 +884,8 @@ pub fn is_response(c: &Call) -> bool {
             "response", "nextresponse", "json", "send", "sendstatus", "jsonify", "httpresponse", "jsonresponse", "plaintextresponse", "end",
             "makeresponse", "abort", "httpresponsebadrequest", "httpresponseservererror", "text", "head", "render", "sendresp", "putstatus",
             "httpresponsecode", "abortwithstatus", "abortwithstatusjson", "writeheader",
-            // WordPress: `status_header( 200 ); exit;`
-            "statusheader",
+            // WordPress: `status_header( 200 ); exit;`, `wp_send_json_error( $data, 500 )` (200 without a status).
+            "statusheader", "wpsendjsonerror", "wpsendjsonsuccess", "wpsendjson",
         ]
         .contains(&name.as_str())
 }
@@ -893,7 +894,7 @@ pub fn is_response(c: &Call) -> bool {
 /// (Flask, Laravel), Koa's `ctx.throw(400, msg)`.
 pub fn response_ends_handler(c: &Call) -> bool {
     let name = squash(c.callee.last_name());
-    name == "abort" || (name == "throw" && receiver_root(&c.callee).is_some_and(|r| matches!(r.to_ascii_lowercase().as_str(), "ctx" | "context" | "this")))
+    name == "abort" || name.starts_with("wpsendjson") || (name == "throw" && receiver_root(&c.callee).is_some_and(|r| matches!(r.to_ascii_lowercase().as_str(), "ctx" | "context" | "this")))
 }
 
 /// Calls that parse a request body into data without verifying it:
