@@ -638,7 +638,9 @@ fn removed_billing_db_write(h: &Hunk, at: usize) -> bool {
 /// Whether the line's call goes to the billing provider's SDK (`stripe.checkout.Session.create(`,
 /// `$this->stripe->subscriptions->update(`, `Stripe::Subscription.update(`): no app row is written.
 fn calls_provider(line: &str) -> bool {
-    let receiver = line.trim().rsplit(|c: char| c.is_whitespace() || "=(,".contains(c)).find(|w| w.contains(['.', ':', '>'])).unwrap_or("");
+    // The callee: the chain just before the line's first `(`.
+    let head = line.trim().split('(').next().unwrap_or("");
+    let receiver = head.rsplit(|c: char| c.is_whitespace() || "=,".contains(c)).next().unwrap_or("");
     let r = receiver.to_ascii_lowercase();
     let r = r.trim_start_matches(['$', '@']).trim_start_matches("this.").trim_start_matches("self.").trim_start_matches("this->");
     ["stripe", "paddle", "lemonsqueezy", "stripeclient", "stripe_client"]
