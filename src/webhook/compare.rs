@@ -525,7 +525,9 @@ fn grant_and_revoke(name: &str, eb: &EventModel, ea: &EventModel, dropped: &BTre
     // On an event that ends access, a plan set to a fixed name (`account_type = 'basic'`)
     // moves the customer to the plan kept for non-payers: a downgrade, not a grant.
     let downgrade = |w: &AccessWrite| {
-        revoking && w.value == ValueKind::Grant && vocab::is_plan_field(&w.field) && w.value_text.trim().starts_with(['\'', '"'])
+        let name = w.value_text.trim().trim_matches(['\'', '"']).to_ascii_lowercase();
+        let paying = ["pro", "premium", "plus", "paid", "business", "enterprise", "team", "unlimited"].iter().any(|p| name.starts_with(p));
+        revoking && w.value == ValueKind::Grant && vocab::is_plan_field(&w.field) && w.value_text.trim().starts_with(['\'', '"']) && !paying
     };
     let grants = |e: &EventModel| -> BTreeSet<String> {
         e.access_writes.iter().filter(|w| w.value != ValueKind::Revoke && !downgrade(w)).map(|w| w.field.clone()).collect()
