@@ -1182,12 +1182,14 @@ fn dedup_key(cond: &Expr, idx: &Index) -> Option<KeyedOn> {
 /// `response.status(200).send(); await stripeService.webhook(request);` in a try: a 2xx
 /// sent (not returned) before the calls that do the work. Its status, when so.
 fn acknowledged_first(body: &[Stmt]) -> Option<Status> {
-    let k = body.iter().position(|s| {
-        matches!(s, Stmt::Expr(Expr::Call(c), _) if vocab::is_response(c)) && block_answer(std::slice::from_ref(s)).is_some_and(|a| a.status.is_ok())
+    let (k, status) = body.iter().enumerate().find_map(|(k, s)| {
+        let sent = matches!(s, Stmt::Expr(Expr::Call(c), _) if vocab::is_response(c));
+        let status = block_answer(std::slice::from_ref(s)).map(|a| a.status).filter(|st| st.is_ok());
+        sent.then_some(status).flatten().map(|st| (k, st))
     })?;
     let mut works = false;
     each_call(&body[k + 1..], &mut |c| works |= !vocab::is_logging(c) && !vocab::is_response(c));
-    works.then(|| block_answer(&body[k..=k]).map(|a| a.status)).flatten()
+    works.then_some(status)
 }
 
 /// A helper asking whether an event was recorded: `hasStripeEvent(id)`, `eventExists(id)`,

@@ -1196,11 +1196,12 @@ fn answers_bad_signature(h: &Hunk, at: usize) -> bool {
 /// stripe.Webhook.construct_event(...)` then `except ValueError: raise`): a bad request's
 /// answer, whatever the exception is called.
 fn guards_only_verification(h: &Hunk, at: usize) -> bool {
-    let above: Vec<&str> = old_view_above(h, at + 1).take(30).collect();
-    let Some(handler) = above.iter().position(|l| {
+    let catches = |l: &str| {
         let t = l.trim_start();
         t.starts_with("except") || t.starts_with("catch") || t.starts_with("} catch") || t.starts_with("rescue")
-    }) else {
+    };
+    let above: Vec<&str> = old_view_above(h, at + 1).take(30).collect();
+    let Some(handler) = above.iter().position(|l| catches(l)) else {
         return false;
     };
     // Up to the `try`, past any earlier handlers of the same try.
@@ -1210,10 +1211,7 @@ fn guards_only_verification(h: &Hunk, at: usize) -> bool {
     }) else {
         return false;
     };
-    let body: Vec<&str> = above[handler..handler + open].iter().copied().filter(|l| {
-        let t = l.trim_start();
-        !(t.starts_with("except") || t.starts_with("catch") || t.starts_with("} catch") || t.starts_with("rescue"))
-    }).collect();
+    let body: Vec<&str> = above[handler..handler + open].iter().copied().filter(|l| !catches(l)).collect();
     let works = |l: &str| ["[\"type\"]", "['type']", ".type", "handle", "process", "dispatch", "run_"].iter().any(|k| l.contains(k));
     body.len() <= 12 && body.iter().any(|l| verifies(l)) && !body.iter().any(|l| works(l) && !verifies(l))
 }
