@@ -98,8 +98,14 @@ pub(super) fn pair_moves(analyzed: &mut Vec<Analyzed>) {
         let handled = events(&analyzed[i].after);
         let gained = !handled.is_empty() && events(&analyzed[i].before).is_empty() && matches!(analyzed[i].change, "added" | "modified");
         // A file that now hands its events to the other (a queued job) delegates; it did not move.
+        // It still verifies what it hands on; one whose verification left with the events moved
+        // (whatever a glob import lets it reach: `use crate::prelude::*`).
+        let still_verifies = |d: &Analyzed| d.after.as_ref().is_some_and(|m| m.verification.is_some());
         let lost = |d: &Analyzed| {
-            events(&d.after).is_empty() && d.lang == analyzed[i].lang && !events(&d.before).is_disjoint(&handled) && !d.helpers.contains(&analyzed[i].path)
+            events(&d.after).is_empty()
+                && d.lang == analyzed[i].lang
+                && !events(&d.before).is_disjoint(&handled)
+                && !(d.helpers.contains(&analyzed[i].path) && still_verifies(d))
         };
         let from = gained.then(|| analyzed.iter().enumerate().position(|(j, d)| j != i && matches!(d.change, "deleted" | "modified") && lost(d))).flatten();
         let Some(j) = from else {

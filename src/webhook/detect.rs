@@ -72,7 +72,9 @@ pub fn looks_like_handler(path: &str, text: &str) -> bool {
         + usize::from(text.contains("Json<") && payload_type_events(text).next().is_some());
     // A Cashier event listener: `handle(SubscriptionCreated $event)` with the class from Cashier's events.
     let cashier_listener = (text.contains("Laravel\\Paddle\\Events\\") || text.contains("Laravel\\Cashier\\Events\\")) && text.contains("function handle(");
-    (events > 0 && (sdk || signature || in_webhook_path)) || (signature && (sdk || in_webhook_path) && lower.contains("event")) || cashier_listener
+    // Paddle Classic names its event `alert_name` (`getattr(signals, payload['alert_name'])`).
+    let names_events = lower.contains("event") || lower.contains("alert_name");
+    (events > 0 && (sdk || signature || in_webhook_path)) || (signature && (sdk || in_webhook_path) && names_events) || cashier_listener
 }
 
 /// A file that may hand a webhook request to a handler in another file: it names a

@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 
 use super::effects::{Body, block_answer};
 use super::index::Index;
-use super::lang::syntax::{Call, Expr, Stmt, squash};
+use super::lang::syntax::{Call, Expr, Pair, Stmt, squash};
+use super::vocab;
 use super::model::Answer;
 use super::vocab::is_event_type;
 
@@ -43,7 +44,7 @@ pub fn discover<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Found<'a> {
             }
         }
         // Framework dispatch by convention: function heads, Cashier method names.
-        for ev in f.handles.iter().filter_map(event_label) {
+        for ev in f.handles.iter().flat_map(|h| handled_events(h, idx)) {
             found.dispatches.push(Dispatch { event: ev, line: f.line, body: Body::Func(f) });
         }
         scan(&f.body, idx, &mut found);
@@ -68,6 +69,18 @@ pub fn discover<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Found<'a> {
         }
     }
     found
+}
+
+/// The events one `handles` entry of a function names: an event itself, or a collection of
+/// them (a module attribute's list, or the keys of its map).
+fn handled_events<'a>(h: &'a Expr, idx: &Index<'a>) -> Vec<String> {
+    if let Some(ev) = event_label(h) {
+        return vec![ev];
+    }
+    match unfrozen(idx.value_of(h)) {
+        Expr::Object(pairs) => pairs.iter().filter_map(|p| event_label(&p.key)).collect(),
+        _ => event_list(h, idx),
+    }
 }
 
 fn scan<'a>(stmts: &'a [Stmt], idx: &Index<'a>, found: &mut Found<'a>) {
@@ -141,7 +154,7 @@ fn scan<'a>(stmts: &'a [Stmt], idx: &Index<'a>, found: &mut Found<'a>) {
             }
             Stmt::Block { body, .. } => scan(body, idx, found),
             Stmt::Assign { target, value, line } => {
-                if handler_map(value, idx, found) {
+                if handler_map(value, idx, found) || imported_map_lookup(value, *line, idx, found) {
                     match target {
                         Expr::Ident(n) => {
                             found.map_vars.insert(n.clone());
@@ -166,6 +179,32 @@ fn scan<'a>(stmts: &'a [Stmt], idx: &Index<'a>, found: &mut Found<'a>) {
             _ => {}
         }
     }
+}
+
+/// `const handle = subscriptionEventHandlers[event.type]` where the map is another module's
+/// (`import { subscriptionEventHandlers } from "@/utils/stripe_webhooks.ts"`): its entries.
+/// A map of this file is found where it is defined.
+/// Its entries are placed at the lookup: their own lines are in the other file.
+fn imported_map_lookup<'a>(e: &'a Expr, line: u32, idx: &Index<'a>, found: &mut Found<'a>) -> bool {
+    let Expr::Index(map, key) = e else { return false };
+    let Expr::Ident(name) = map.as_ref() else { return false };
+    if idx.values.contains_key(name.as_str()) || !(key.mentions("type") || key.mentions("event")) {
+        return false;
+    }
+    let value = idx.value_of(map);
+    if std::ptr::eq(value, map.as_ref()) {
+        return false;
+    }
+    let (before, lines_before) = (found.dispatches.len(), found.map_lines.clone());
+    if !handler_map(value, idx, found) {
+        return false;
+    }
+    for d in &mut found.dispatches[before..] {
+        d.line = line;
+    }
+    found.map_lines = lines_before;
+    found.map_lines.insert(line);
+    true
 }
 
 /// A case that hands back the function handling its event (`case 'invoice.paid':
@@ -341,6 +380,9 @@ fn handler_map<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>) -> bool 
 
 fn handler_map_at<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>, nested: bool) -> bool {
     let Expr::Object(pairs) = unfrozen(e) else { return false };
+    if is_value_table(pairs, idx) {
+        return false;
+    }
     let mut any = false;
     for p in pairs {
         // `"invoice.paid": ...`, or a computed key naming the event (`[stripeEvents.invoicePaid]:`).
@@ -380,6 +422,15 @@ fn handler_map_at<'a>(e: &'a Expr, idx: &Index<'a>, found: &mut Found<'a>, neste
     any
 }
 
+/// `%{"invoice.payment_succeeded" => "paid", "invoice.payment_failed" => "payment_failed"}`:
+/// a table of the status each event writes, read by the handler, not a handler per event.
+fn is_value_table(pairs: &[Pair], idx: &Index) -> bool {
+    let words: Vec<&str> = pairs.iter().filter_map(|p| if let Expr::Str(s) = &p.value { Some(s.as_str()) } else { None }).collect();
+    words.len() == pairs.len()
+        && !words.iter().any(|w| idx.funcs.contains_key(w) || idx.callees.ident(w).is_some())
+        && words.iter().any(|w| vocab::is_subscription_status_value(&Expr::Str(w.to_string())) || vocab::is_tier_status(w) || w.ends_with("failed"))
+}
+
 /// A method looked up by a name built from the event type and called:
 /// Python `getattr(self, event.type.replace(".", "_"))(obj)`, Ruby
 /// `send("handle_#{event.type.tr('.', '_')}", event)`, `globals().get(name)`, PHP
@@ -395,7 +446,9 @@ fn named_method_dispatch<'a>(e: &'a Expr, line: u32, idx: &Index<'a>, found: &mu
             (callee, [name, ..]) if matches!(callee.last_name(), "send" | "public_send" | "__send__") => Some(&name.value),
             _ => None,
         };
-        lookup |= name_arg.is_some_and(|a| a.mentions("type") || a.mentions("event"));
+        // The name is the event's (`event.type`, Paddle Classic's `alert_name`), directly or through a local.
+        let names_event = |a: &Expr| a.mentions("type") || a.mentions("event") || a.mentions("alert");
+        lookup |= name_arg.is_some_and(|a| names_event(a) || names_event(idx.value_of(a)));
         // Python `globals().get('handle_%s' % type.replace('.', '_'))`: a module function by name.
         lookup |= matches!(&c.callee, Expr::Member(o, m) if m == "get" && matches!(o.as_ref(), Expr::Call(g) if g.callee.last_name() == "globals"));
         // PHP `$this->{$method}($payload)` after `$method = 'handle'.Str::studly(...)`.
@@ -405,11 +458,21 @@ fn named_method_dispatch<'a>(e: &'a Expr, line: u32, idx: &Index<'a>, found: &mu
         return false;
     }
     let mut any = false;
+    // An allow-list at this line (`if HANDLED.include?(alert_name)`) already named the events
+    // handled: a method for an event it leaves out is not run.
+    let allow_listed = found.dispatches.iter().any(|d| d.line == line);
     for f in &idx.all {
         let squashed = super::lang::syntax::squash(&f.name);
         let bare = ["handle", "on", "process"].iter().find_map(|p| squashed.strip_prefix(p)).unwrap_or(&squashed);
-        let Some(ev) = super::vocab::event_from_name(bare).or_else(|| super::vocab::event_from_name(&f.name)) else { continue };
-        if !found.dispatches.iter().any(|d| d.event == ev) {
+        // The method's own name first: `subscription_updated` is that Paddle Classic alert, not
+        // the Paddle Billing event its squashed letters also spell.
+        let Some(ev) = super::vocab::event_from_name(&f.name).or_else(|| super::vocab::event_from_name(bare)) else { continue };
+        // `public_send(alert_name) if HANDLED.include?(alert_name)`: the allow-list named the
+        // event at this line already; the method is what it runs.
+        if let Some(d) = found.dispatches.iter_mut().find(|d| d.event == ev && d.line == line) {
+            d.body = Body::Func(f);
+            any = true;
+        } else if !allow_listed && !found.dispatches.iter().any(|d| d.event == ev) {
             found.dispatches.push(Dispatch { event: ev.to_string(), line, body: Body::Func(f) });
             any = true;
         }

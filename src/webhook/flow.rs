@@ -422,7 +422,11 @@ impl<'a> VerifyScan<'a, '_> {
             Some(Tolerance::Disabled)
         } else {
             let arg = c.args.iter().find(|a| a.name.as_deref() == Some("tolerance")).or_else(|| {
-                (name.starts_with("constructevent") || name == "verifyheader").then(|| c.args.get(3)).flatten().filter(|a| a.name.is_none())
+                let positional = (name.starts_with("constructevent") || name == "verifyheader").then(|| c.args.get(3)).flatten().filter(|a| a.name.is_none());
+                // stripe-node's `constructEventAsync(body, sig, secret, undefined, cryptoProvider)`:
+                // a null that only holds the place of a later argument keeps the default
+                // (stripe-node reads `tolerance || DEFAULT_TOLERANCE`).
+                positional.filter(|a| !(matches!(a.value, Expr::Null) && (c.args.len() > 4 || name == "constructeventasync")))
             });
             arg.and_then(|a| tolerance(&a.value, self.idx))
         };
@@ -1041,7 +1045,7 @@ impl<'a> FlowWalk<'a, '_> {
                         // Past the block, only for a branch that is this call (`"subscription_created" =>
                         // match create(..) { Err(e) => log }`): a side update's failure is not the event's.
                         let whole_branch = self.case_bodies.contains(&(stmts.as_ptr() as usize)) && stmts[..i].iter().all(|s| matches!(s, Stmt::Assign { .. }));
-                        let answer = block_answer(c).or_else(|| match () {
+                        let answer = block_answer(c).or_else(|| helper_answer(c, self.idx, 0)).or_else(|| match () {
                             _ if ends(c) => None,
                             _ if whole_branch => self.answer_after(&stmts[i + 1..]),
                             _ => block_answer(&stmts[i + 1..]),
@@ -1107,6 +1111,34 @@ impl<'a> FlowWalk<'a, '_> {
             }
         }
     }
+}
+
+/// A block ending in a call of a function of the file that answers (`handle_error(conn, e)`
+/// whose body is `send_resp(conn, 422, e)`): that answer, at the call. Only a response
+/// the helper sends with a status of its own counts: a status handed in by the caller
+/// (`Respond(w, r, status, data)`) or the helper's return value says nothing here.
+fn helper_answer(stmts: &[Stmt], idx: &Index, depth: u8) -> Option<super::model::Answer> {
+    let (Stmt::Expr(Expr::Call(c), line) | Stmt::Return { value: Some(Expr::Call(c)), line }) = stmts.last()? else { return None };
+    let f = idx.resolve_call(&c.callee)?;
+    // A helper handed the status answers what its caller says, not a status of its own.
+    if f.params.iter().any(|p| squash(p).contains("status") || squash(p) == "code") {
+        return None;
+    }
+    let sent: Vec<Status> = f
+        .body
+        .iter()
+        .filter_map(|s| match s {
+            Stmt::Expr(Expr::Call(r), _) if vocab::is_response(r) => Some(vocab::status_of_return(Some(&Expr::Call(r.clone())))),
+            _ => None,
+        })
+        .collect();
+    let status = match sent.last() {
+        Some(_) if sent.contains(&Status::Unknown) => return None,
+        Some(st) => *st,
+        None if depth < 2 => helper_answer(&f.body, idx, depth + 1)?.status,
+        None => return None,
+    };
+    Some(super::model::Answer { status, line: *line })
 }
 
 /// Does the expression name the event's own id (`event.id`, `event["id"]`, `event_id`)?

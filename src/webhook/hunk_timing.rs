@@ -5,7 +5,7 @@
 //! (WH015). Each result is (rule, index of the line in the hunk, message).
 
 use super::Hunk;
-use super::hunks::{is_comment, writes};
+use super::hunks::{answers_error, is_comment, is_logging, writes};
 
 /// Text marks (lowercase, spaces removed) of a hand-off that runs after the answer.
 const HAND_OFFS: &[(&str, &str)] = &[
@@ -37,7 +37,7 @@ const UPDATES: &[&str] = &[".update(", "update ", ".updates(", "update_all", "up
 
 pub fn review(h: &Hunk, fields: &[String]) -> Vec<(&'static str, usize, String)> {
     let mut out = Vec::new();
-    if let Some((at, how, write)) = moved_into_hand_off(h, fields) {
+    if let Some((at, how, write)) = moved_into_hand_off(h, fields).filter(|_| !failure_only_logged_before(h)) {
         out.push(("WH019", at, format!("the write `{write}` now runs in {how}, after the handler has answered: a crash or restart loses the event and the provider never retries")));
     }
     let has = |tag: char, marks: &[&str]| h.lines.iter().position(|(t, l)| *t == tag && !is_comment(l) && marks.iter().any(|m| l.to_ascii_lowercase().contains(m)));
@@ -56,6 +56,13 @@ pub fn review(h: &Hunk, fields: &[String]) -> Vec<(&'static str, usize, String)>
         out.push(("WH020", at, format!("`{shown}` waits to order events: a pause does not order concurrent deliveries or retries")));
     }
     out
+}
+
+/// The old lines only logged a failure of the work (`if let Err(e) = write { tracing::error!(..) }`)
+/// and answered no error: the provider never retried a failed write before the move either.
+fn failure_only_logged_before(h: &Hunk) -> bool {
+    let removed = || h.lines.iter().filter(|(t, l)| *t == '-' && !is_comment(l)).map(|(_, l)| l.as_str());
+    removed().any(|l| is_logging(l) && l.to_ascii_lowercase().contains("error")) && !removed().any(answers_error)
 }
 
 /// A line as compared across the move: spacing, `await` and the error handling that
@@ -217,7 +224,7 @@ mod tests {
     }
 
     #[test]
-    fn a_subscription_refresh_moved_into_a_spawned_task_is_wh019_whatever_its_error_handling() {
+    fn a_subscription_refresh_moved_into_a_spawned_task_is_wh019_unless_its_failure_was_only_logged() {
         let rs = hunk(&[
             ('-', "\t\t\tfor sub_id in sub_ids {"),
             ('-', "\t\t\t\tsub_refresh_job::refresh(&global, sub_id).await?;"),
@@ -229,6 +236,18 @@ mod tests {
             ('+', "\t\t\t});"),
         ]);
         assert_eq!(review(&rs, &[]).iter().map(|r| r.0).collect::<Vec<_>>(), ["WH019"]);
+        // The write's failure was only logged before the move: no retry is lost to it.
+        let logged = hunk(&[
+            ('-', "\t\t\tif let Err(e) = sub_refresh_job::refresh(&global, sub_id).await {"),
+            ('-', "\t\t\t\ttracing::error!(\"refresh failed: {:?}\", e);"),
+            ('-', "\t\t\t}"),
+            ('+', "\t\t\ttokio::spawn(async move {"),
+            ('+', "\t\t\t\tif let Err(e) = sub_refresh_job::refresh(&global, sub_id).await {"),
+            ('+', "\t\t\t\t\ttracing::error!(\"refresh failed: {:?}\", e);"),
+            ('+', "\t\t\t\t}"),
+            ('+', "\t\t\t});"),
+        ]);
+        assert!(review(&logged, &[]).is_empty());
         // Metrics flushed in the background are no write of the subscription's.
         let metrics = hunk(&[('-', "\t\tmetrics::flush(&global).await?;"), ('+', "\t\ttokio::spawn(async move { metrics::flush(&global).await.ok(); });")]);
         assert!(review(&metrics, &[]).is_empty());

@@ -155,7 +155,7 @@ fn is_import(line: &str) -> bool {
 
 pub(super) fn is_logging(line: &str) -> bool {
     let s = line.to_ascii_lowercase();
-    ["console.", "log.", "logger.", "print(", "puts ", "println", "log::", "logging.", "error_log(", "io.puts", "dump(", "print_r(", "io.inspect("]
+    ["console.", "log.", "logger.", "print(", "puts ", "println", "log::", "tracing::", "logging.", "error_log(", "io.puts", "dump(", "print_r(", "io.inspect("]
         .iter()
         .any(|l| s.contains(l))
         || s.trim_start().starts_with("dd(")
@@ -424,6 +424,17 @@ pub fn writes(line: &str, fields: &[String]) -> Vec<Write> {
             out.push(Write { field: named, polarity: Polarity::Sync, call: false });
         }
     }
+    // An object passed to a call with a shorthand property (`updateUser({ ...user, isSubscribed })`):
+    // the field takes the local of its name, a value decided elsewhere.
+    static PASSED_OBJECT: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    for object in super::resolve::re(&PASSED_OBJECT, r"\(\s*\{([^{}]*)\}").captures_iter(line) {
+        for item in object[1].split(',').map(str::trim) {
+            let is_name = !item.is_empty() && item.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$') && !item.as_bytes()[0].is_ascii_digit();
+            if is_name && (vocab::is_access_field(item, fields) || vocab::is_status_field(item)) {
+                out.push(Write { field: squash(item), polarity: Polarity::Sync, call: false });
+            }
+        }
+    }
     for word in line.split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_')).filter(|w| w.len() > 3) {
         // Called with parentheses, or Ruby's paren-less `@subscription.deactivate`, or a class
         // whose method is called (`Cancellation.new(…).process`).
@@ -543,7 +554,9 @@ pub(crate) fn place(h: &Hunk, at: usize) -> Place {
         let ending = ENDING_WORDS.iter().any(|w| e.contains(w));
         Place { event: Some(e), ending }
     };
-    for line in old_view_above(h, at) {
+    // A one-line arm (`"customer.subscription.deleted" -> resync()`) names its own event.
+    let own = h.lines.get(at).filter(|(t, l)| *t != '+' && !is_comment(l)).map(|(_, l)| l.as_str());
+    for line in own.into_iter().chain(old_view_above(h, at)) {
         // A comment may quote any event (`we get "customer.subscription.updated" before ...`).
         if is_comment(line) {
             continue;
@@ -984,7 +997,7 @@ pub fn review(path: &str, hunks: &[Hunk], added: &Added, fields: &[String]) -> V
                 push(rule, p.event, format!("{path}: the write of billing rows `{shown}` is removed and nothing in the diff writes them instead"), &mut out);
             }
             let acknowledged = hunk_adds_2xx || (hunk_keeps_2xx && in_error_branch(h, at));
-            if answers_error(text) && acknowledged && !hunk_adds_error && !errors_queued && !calls_error_helper && !answers_unknown_events(h, at) && !answers_bad_signature(h, at) && !is_call_argument(h, at) && !added.comes_back(text) {
+            if answers_error(text) && acknowledged && !in_removed_definition(h, at) && !hunk_adds_error && !errors_queued && !calls_error_helper && !answers_unknown_events(h, at) && !answers_bad_signature(h, at) && !is_call_argument(h, at) && !added.comes_back(text) {
                 let p = here();
                 push("WH010", p.event, format!("{path}: the error answer `{shown}` is replaced by a success answer: a failure is acknowledged and never retried"), &mut out);
             }
@@ -1257,6 +1270,23 @@ pub(crate) fn answers_2xx(line: &str) -> bool {
     answered_codes(line).iter().any(|c| (200..300).contains(c))
 }
 
+/// The line is in a function whose definition line is removed (the function moved or went
+/// away; what answers now is elsewhere): the nearest enclosing definition above it, by
+/// indentation in the old version, is a removed line.
+fn in_removed_definition(h: &Hunk, at: usize) -> bool {
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let mut depth = indent(&h.lines[at].1);
+    for (t, l) in h.lines[..at].iter().rev().filter(|(t, l)| *t != '+' && !l.trim().is_empty()) {
+        if indent(l) < depth {
+            if is_definition(l) {
+                return *t == '-';
+            }
+            depth = indent(l);
+        }
+    }
+    false
+}
+
 pub(crate) fn answers_error(line: &str) -> bool {
     let t = line.trim_start();
     // 4xx and 5xx both make the provider retry; a 2xx in their place acknowledges a failure.
@@ -1364,6 +1394,8 @@ mod tests {
         assert_eq!(w("status: subscription.status,"), [("status".into(), Polarity::Sync)]);
         assert_eq!(w("\t\t\taccount_type = $4"), [("accounttype".into(), Polarity::Sync)], "an SQL placeholder passes a value on");
         assert_eq!(w("blockedUsers: blockedUsers,"), [], "a field given the local of its name passes a value on");
+        assert_eq!(w("  await updateUser({ ...user, isSubscribed });"), [("issubscribed".into(), Polarity::Sync)], "a shorthand property of a passed object");
+        assert!(w("  const { customer, isSubscribed } = body;").is_empty(), "destructuring reads");
         assert_eq!(defined_name("func (s *Server) readBody(w http.ResponseWriter) ([]byte, bool) {"), Some("readBody"));
         assert_eq!(defined_name("  defp valid_signature?(params) do"), Some("valid_signature?"));
         assert_eq!(defined_name("export async function loadUser(id: string) {"), Some("loadUser"));

@@ -308,9 +308,31 @@ fn targets(view: &RepoView, from: &str, lang: Language, text: &str, out: &mut Re
             // a name the file uses (a package's other files are not reached by its calls).
             let dir = dir_of(from);
             let own: Vec<String> = view.paths.iter().filter(|p| dir_of(p) == dir && p.ends_with(".go") && !p.ends_with("_test.go") && *p != from).cloned().collect();
-            let uses = GoUses::of(out.focus.get(from).map_or(text, String::as_str));
+            let mut uses = GoUses::of(out.focus.get(from).map_or(text, String::as_str));
             let mut declaring = go_declaring(view, &own, &uses, None);
-            for (alias, import_path) in go_imports(text) {
+            // The types the package's reached declarations name (`db *db.MongoStorage` in the
+            // struct of service.go) type the calls made here (`s.db.SetSubscription(` in
+            // webhook.go): the handler's methods need not sit in the file of their struct.
+            let mut imports = go_imports(text);
+            for d in &declaring {
+                let field_lines: Vec<&str> = go_spans(&d.text)
+                    .filter(|span| span.starts_with("type ") && span.contains("struct"))
+                    .flat_map(|span| span.lines().skip(1))
+                    .filter(|line| line.split_whitespace().next().is_some_and(|field| uses.methods.contains(field)))
+                    .collect();
+                let named = GoUses::of(&field_lines.join("\n"));
+                // The package of a field's type (`*db.MongoStorage`) as that file imports it.
+                for (alias, path) in go_imports(&d.text) {
+                    let local = alias.clone().unwrap_or_else(|| path.rsplit('/').next().unwrap_or(&path).to_string());
+                    let typed = named.selected.iter().any(|(owner, _)| *owner == local);
+                    if typed && !imports.iter().any(|(_, p)| *p == path) {
+                        imports.push((alias, path));
+                    }
+                }
+                uses.selected.extend(named.selected);
+                uses.idents.extend(named.idents);
+            }
+            for (alias, import_path) in imports {
                 let last = import_path.rsplit('/').next().unwrap_or(&import_path).to_string();
                 let found: Vec<String> = package_dirs(view, &import_path)
                     .into_iter()
@@ -524,8 +546,13 @@ fn resolve_js(view: &RepoView, from: &str, spec: &str) -> Vec<String> {
         // Path aliases point at the project root or its src/ (tsconfig "paths"): find the
         // file by its suffix, nearest to the importing file first.
         let mut found: Vec<String> = Vec::new();
-        for ext in JS_EXTENSIONS.iter().filter(|e| !e.is_empty()) {
-            found.extend(view.with_suffix(&format!("{rest}{ext}")).into_iter().map(str::to_string));
+        // Deno and ESM write the extension (`@/utils/db.ts`): the bare suffix counts when it
+        // names a source file.
+        for ext in JS_EXTENSIONS {
+            let suffix = format!("{rest}{ext}");
+            if Language::of_path(&suffix).is_some() {
+                found.extend(view.with_suffix(&suffix).into_iter().map(str::to_string));
+            }
         }
         let top = from.split('/').next().unwrap_or("");
         found.sort_by_key(|p| (!p.starts_with(top), p.len()));

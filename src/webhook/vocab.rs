@@ -579,6 +579,17 @@ pub fn is_verify_call(call: &Call) -> bool {
         || (name == "verify" && squash(&call.callee.render()).contains("webhooks") && call.args.len() >= 2)
         || is_validity_check(call)
         || is_event_fetch(call)
+        || is_rsa_signature_check(call, &name)
+}
+
+/// Paddle Classic signs alerts with RSA over the serialized fields (`p_signature`):
+/// Ruby `public_key.verify(OpenSSL::Digest.new("SHA1"), signature, data)`, Python
+/// `public_key.verify(signature, data, padding.PKCS1v15(), hashes.SHA1())`, PHP
+/// `openssl_verify($data, $signature, $public_key, OPENSSL_ALGO_SHA1)`.
+fn is_rsa_signature_check(call: &Call, name: &str) -> bool {
+    let signed = call.args.iter().any(|a| squash(&a.value.render()).contains("signature"));
+    let by_key = name == "verify" && receiver_root(&call.callee).is_some_and(|r| squash(&r).contains("key"));
+    signed && call.args.len() >= 3 && (by_key || name == "opensslverify")
 }
 
 /// Names a file gives to the provider SDK's modules and classes: Elixir
@@ -683,7 +694,8 @@ fn opaque_kind_of(name: &str) -> Option<super::model::OpaqueKind> {
         // A mutex's lock and unlock.
         "lock", "unlock", "rlock", "runlock", "trylock",
     ];
-    if BUILTIN.contains(&s.as_str()) {
+    // An error built to be thrown (`createHttpError(404)`, `newValidationError(..)`) writes nothing.
+    if BUILTIN.contains(&s.as_str()) || s.ends_with("error") || s.ends_with("exception") {
         return None;
     }
     let has = |ws: &[&str]| ws.iter().any(|w| s.contains(w));

@@ -277,20 +277,41 @@ impl<'a> Walker<'a, '_> {
         e
     }
 
+    /// The value a map keyed by event type gives this event (`Map.fetch!(@statuses, type)`,
+    /// `STATUS_BY_EVENT[event.type]`), else the expression itself.
+    pub(super) fn for_this_event(&self, e: &'a Expr) -> &'a Expr {
+        let (map, key) = match e {
+            Expr::Call(c) if matches!(c.callee.last_name(), "fetch!" | "fetch" | "get") && c.args.len() >= 2 => (&c.args[0].value, &c.args[1].value),
+            Expr::Index(m, k) => (&**m, &**k),
+            _ => return e,
+        };
+        if !self.bound(key).mentions("type") && !key.mentions("type") {
+            return e;
+        }
+        let Expr::Object(pairs) = self.idx.value_of(self.bound(map)) else { return e };
+        pairs.iter().find(|p| vocab::event_label(&p.key).as_deref() == Some(self.event)).map(|p| &p.value).unwrap_or(e)
+    }
+
+    /// A value as far as the walk can settle it: a parameter's argument, a constant's value,
+    /// this event's entry of a map keyed by event type.
+    fn settled(&self, value: &'a Expr) -> &'a Expr {
+        self.idx.value_of(self.for_this_event(self.idx.value_of(self.bound(value))))
+    }
+
     /// Whether writing `value` to `field` moves access: an access column, or a
     /// status column given a subscription's status.
     pub(super) fn decides_access(&self, field: &str, value: &'a Expr) -> bool {
         vocab::is_access_field(field, self.idx.access_fields)
             || vocab::is_inverted(field, self.idx.access_fields)
-            || (vocab::is_status_field(field) && vocab::is_subscription_status_value(self.idx.value_of(self.bound(value))))
-            || (vocab::is_status_field(field) && matches!(self.idx.value_of(self.bound(value)), Expr::Str(s) if vocab::is_tier_status(s)))
+            || (vocab::is_status_field(field) && vocab::is_subscription_status_value(self.settled(value)))
+            || (vocab::is_status_field(field) && matches!(self.settled(value), Expr::Str(s) if vocab::is_tier_status(s)))
             // A bare `active` says little alone; computed from the subscription's status
             // (`active: isSubscriptionActive(sub)`) it is the access flag.
-            || (squash(field) == "active" && self.returned(self.idx.value_of(self.bound(value))).mentions("status"))
+            || (squash(field) == "active" && self.returned(self.settled(value)).mentions("status"))
     }
 
     pub(super) fn access(&mut self, field: &str, value: &'a Expr, line: u32) {
-        let resolved = self.returned(self.idx.value_of(self.bound(value)));
+        let resolved = self.returned(self.settled(value));
         let kind = match value_kind(field, resolved) {
             // `deactivated_on = today` revokes; `disabled = false` grants.
             k if vocab::is_inverted(field, self.idx.access_fields) => match k {
@@ -305,7 +326,13 @@ impl<'a> Walker<'a, '_> {
         };
         let derived = (kind == ValueKind::Derived).then_some(resolved);
         let gate = self.gate(derived);
-        self.push_write(field.to_string(), kind, value.render(), line, gate, derived);
+        // A parameter given a literal (`set_user_tier(id, "storyteller")`) writes that literal:
+        // shown as it is, so a downgrade to a named plan reads as one.
+        let text = match (value, resolved) {
+            (Expr::Ident(_), Expr::Str(_)) => resolved.render(),
+            _ => value.render(),
+        };
+        self.push_write(field.to_string(), kind, text, line, gate, derived);
         // `status: effectiveStatus(sub)` whose helper answers `"active"` for some statuses
         // (`if (s.status === "past_due") return "active"`): a grant for those statuses.
         for (statuses, paying) in self.remapped_to_paying(self.idx.value_of(self.bound(value))) {
@@ -340,9 +367,11 @@ impl<'a> Walker<'a, '_> {
     pub(super) fn returned(&self, e: &'a Expr) -> &'a Expr {
         let Expr::Call(c) = e else { return e };
         let Some(f) = self.idx.resolve_call(&c.callee) else { return e };
+        let mut returns = 0;
+        super::super::lang::syntax::each_return(&f.body, &mut |_| returns += 1);
         let v = match f.body.as_slice() {
-            [.., Stmt::Return { value: Some(v), .. }] if f.body.iter().filter(|s| matches!(s, Stmt::Return { .. })).count() == 1 => v,
-            _ => return e,
+            [.., Stmt::Return { value: Some(v), .. }] if returns == 1 => v,
+            _ => return plan_answered(f).unwrap_or(e),
         };
         // A conversion (`toDateTime(sub.current_period_end)`) says less than its call: keep the call.
         let decides = matches!(v, Expr::Bool(_) | Expr::Null | Expr::Str(_)) || v.mentions("status") || v.mentions("paid") || v.mentions("period_end");
@@ -405,6 +434,18 @@ impl<'a> Walker<'a, '_> {
 
 }
 
+/// A helper that answers one plan name or nothing (`planForPriceId(id)` returning
+/// `'basic'`, `'pro'` or `null`): the paying name it answers, standing for them all.
+fn plan_answered(f: &Func) -> Option<&Expr> {
+    let mut values = Vec::new();
+    super::super::lang::syntax::each_return(&f.body, &mut |v| values.push(v));
+    let names: Vec<&Expr> = values.iter().copied().filter(|v| matches!(v, Expr::Str(_))).collect();
+    if names.len() < 2 || !values.iter().all(|v| matches!(v, Expr::Str(_) | Expr::Null)) {
+        return None;
+    }
+    names.iter().copied().find(|v| matches!(v, Expr::Str(s) if !vocab::is_revoking_literal(s)))
+}
+
 pub(super) fn sql_literal_kind(val: &str) -> ValueKind {
     let v = val.trim().trim_matches('\'').to_ascii_lowercase();
     match v.as_str() {
@@ -435,6 +476,8 @@ pub(super) fn value_kind(field: &str, e: &Expr) -> ValueKind {
         }
         // An enum constant naming a state: `SubscriptionStatus.Deleted`, `Status::ACTIVE`, `:canceled`.
         Expr::Member(..) | Expr::Ident(_) if vocab::status_constant(e).is_some() => vocab::status_constant(e).unwrap_or(ValueKind::Derived),
+        // The plan kept for non-payers (`defaultPlan.ID`, `FREE_PLAN_ID`, `db.DefaultPlan()`): a downgrade.
+        _ if vocab::is_plan_field(field) && names_free_plan(e) => ValueKind::Revoke,
         Expr::Call(c) if until && c.args.is_empty() => {
             let n = squash(c.callee.last_name());
             if ["date", "now", "utcnow"].contains(&n.as_str()) { ValueKind::Revoke } else { ValueKind::Derived }
@@ -443,6 +486,14 @@ pub(super) fn value_kind(field: &str, e: &Expr) -> ValueKind {
     }
 }
 
+
+fn names_free_plan(e: &Expr) -> bool {
+    if !matches!(e, Expr::Ident(_) | Expr::Member(..) | Expr::Call(_)) {
+        return false;
+    }
+    let t = squash(&e.render());
+    ["defaultplan", "freeplan", "freetier", "defaulttier"].iter().any(|k| t.contains(k))
+}
 
 /// The comma-separated items of a parenthesised SQL list, up to its closing
 /// parenthesis: `$1, 'a,b', to_timestamp($4))` gives `$1`, `'a,b'`, `to_timestamp($4)`.

@@ -294,6 +294,12 @@ impl<'a> Walker<'a, '_> {
         if matches!(vocab::opaque_kind(c.callee.last_name()), Some(OpaqueKind::Grant | OpaqueKind::Revoke)) {
             self.access_by_argument(c);
         }
+        // A job queued for this event does its work: `SyncJob.perform_later(event)`,
+        // `%{} |> MembershipSyncer.new() |> Oban.insert()`.
+        if let Some((job, args)) = self.queued_job(c) {
+            self.follow(args, job);
+            return;
+        }
         if let Some(f) = self.idx.resolve_call(&c.callee) {
             let seen = self.recognised();
             self.follow(&c.args, f);
@@ -377,6 +383,31 @@ impl<'a> Walker<'a, '_> {
         self.bindings.pop();
         let depth = self.bindings.len();
         self.locals.retain(|(d, ..)| *d <= depth);
+    }
+
+    /// The `perform` of the job a call queues, with the arguments it is handed (none through
+    /// Oban, whose args are a map the job decodes). ActiveJob/Sidekiq `perform_later` and
+    /// friends; Oban's `Worker.new(args) |> Oban.insert()` (bare `new()` inside the worker).
+    fn queued_job(&self, c: &'a Call) -> Option<(&'a Func, &'a [Arg])> {
+        let Expr::Member(recv, m) = &c.callee else { return None };
+        match m.as_str() {
+            "perform_later" | "perform_async" | "perform_now" => Some((self.idx.callees.member(recv, "perform")?, &c.args)),
+            "perform_in" | "perform_at" | "set" => Some((self.idx.callees.member(recv, "perform")?, &[])),
+            "insert" | "insert!" if matches!(&**recv, Expr::Ident(o) if o == "Oban") => {
+                let Expr::Call(built) = &c.args.first()?.value else { return None };
+                let worker = match &built.callee {
+                    Expr::Member(o, n) if n == "new" => (**o).clone(),
+                    Expr::Ident(n) if n == "new" => {
+                        let owner = self.stack.last()?.owner.as_deref()?;
+                        Expr::Ident(owner.rsplit('.').next()?.to_string())
+                    }
+                    _ => return None,
+                };
+                let job = self.idx.callees.member(&worker, "perform").or_else(|| self.stack.last().and_then(|f| self.idx.funcs.get("perform").copied().filter(|p| p.owner == f.owner)))?;
+                Some((job, &[]))
+            }
+            _ => None,
+        }
     }
 
     /// A call billguard cannot follow: judged by what it is (a DB write or read,

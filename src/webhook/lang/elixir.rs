@@ -169,7 +169,7 @@ fn call_stmt(n: Node, src: &Src, owner: Option<&str>, out: &mut Vec<Stmt>) {
                 .map(|c| {
                     let cond = c.child_by_field_name("left").and_then(|l| l.named_child(0)).map(|x| expr(x, src)).unwrap_or(Expr::Bool(true));
                     let cond = if matches!(cond, Expr::Bool(true)) { None } else { Some(cond) };
-                    Arm { cond, binds: Vec::new(), body: stmts_of(c.child_by_field_name("right"), src, owner), line: src.line(*c), label: None }
+                    Arm { cond, binds: Vec::new(), body: stmts_of(c.child_by_field_name("right"), src, owner), line: src.line(*c), labels: Vec::new() }
                 })
                 .collect();
             out.extend(if_chain(arms));
@@ -230,8 +230,8 @@ struct Arm {
     binds: Vec<(String, Expr)>,
     body: Vec<Stmt>,
     line: u32,
-    /// The literal the arm matches (strings and atoms), for a switch.
-    label: Option<Expr>,
+    /// The literals the arm matches (strings and atoms), for a switch.
+    labels: Vec<Expr>,
 }
 
 fn if_chain(arms: Vec<Arm>) -> Vec<Stmt> {
@@ -252,12 +252,17 @@ fn case_stmt(subject: &Expr, clauses: &[Node], src: &Src, owner: Option<&str>, l
     let mut result_like = false;
     let mut has_error_arm = false;
     for c in clauses {
-        let left = c.child_by_field_name("left").and_then(|l| l.named_child(0));
-        let (pat, guard) = split_guard(left, src);
+        let (pat, guard) = arm_head(*c, src);
         let mut conds = Vec::new();
         let mut binds = Vec::new();
-        let mut label = None;
-        if let Some(p) = pat {
+        let mut labels = Vec::new();
+        let mut body = Vec::new();
+        let listed = pat.zip(guard).and_then(|(p, g)| listed_values(p, g, src));
+        if let Some((name, values)) = listed {
+            // `type when type in ["a", "b"] ->`: an arm for each value, the name bound in it.
+            labels = values;
+            body.push(Stmt::Assign { target: Expr::Ident(name), value: subject.clone(), line: src.line(*c) });
+        } else if let Some(p) = pat {
             if let Some(tag) = result_tag(p, src) {
                 result_like = true;
                 has_error_arm |= tag == "error";
@@ -265,23 +270,23 @@ fn case_stmt(subject: &Expr, clauses: &[Node], src: &Src, owner: Option<&str>, l
             // `{:ok, _} -> ...; other -> ...`: the catch-all after an `:ok` arm takes the failures.
             has_error_arm |= result_like && p.kind() == "identifier";
             match p.kind() {
-                "string" | "atom" | "quoted_atom" | "integer" => label = Some(expr(p, src)),
+                "string" | "atom" | "quoted_atom" | "integer" => labels.push(expr(p, src)),
                 _ => pattern(p, subject, src, &mut conds, &mut binds),
             }
-        }
-        if let Some(g) = guard {
-            conds.push(expr(g, src));
+            if let Some(g) = guard {
+                conds.push(expr(g, src));
+            }
         }
         let cond = conds.into_iter().reduce(|a, b| Expr::Binary("&&".into(), Box::new(a), Box::new(b)));
-        let body = stmts_of(c.child_by_field_name("right"), src, owner);
-        arms.push(Arm { cond, binds, body, line: src.line(*c), label });
+        body.extend(stmts_of(c.child_by_field_name("right"), src, owner));
+        arms.push(Arm { cond, binds, body, line: src.line(*c), labels });
     }
     if result_like && has_error_arm {
         // `case verify(...) do {:ok, event} -> ...; {:error, _} -> ... end`
         let mut body = Vec::new();
         let mut catches = Vec::new();
         for (arm, c) in arms.into_iter().zip(clauses) {
-            let tag = c.child_by_field_name("left").and_then(|l| l.named_child(0)).and_then(|p| result_tag(split_guard(Some(p), src).0.unwrap_or(p), src));
+            let tag = arm_head(*c, src).0.and_then(|p| result_tag(p, src));
             if tag.as_deref() == Some("ok") {
                 body.extend(arm.binds.into_iter().map(|(n, v)| Stmt::Assign { target: Expr::Ident(n), value: v, line: arm.line }));
                 body.extend(arm.body);
@@ -299,15 +304,15 @@ fn case_stmt(subject: &Expr, clauses: &[Node], src: &Src, owner: Option<&str>, l
     if arms.iter().all(|a| a.cond.is_none() && a.binds.is_empty()) {
         let cases = arms
             .into_iter()
-            .map(|a| Case { is_default: a.label.is_none(), labels: a.label.into_iter().collect(), body: a.body, line: a.line })
+            .map(|a| Case { is_default: a.labels.is_empty(), labels: a.labels, body: a.body, line: a.line })
             .collect();
         return Stmt::Switch { subject: subject.clone(), cases, line };
     }
     let arms = arms
         .into_iter()
         .map(|mut a| {
-            if let Some(l) = a.label.take() {
-                let eq = Expr::Binary("==".into(), Box::new(subject.clone()), Box::new(l));
+            let eqs = std::mem::take(&mut a.labels).into_iter().map(|l| Expr::Binary("==".into(), Box::new(subject.clone()), Box::new(l)));
+            if let Some(eq) = eqs.reduce(|x, y| Expr::Binary("||".into(), Box::new(x), Box::new(y))) {
                 a.cond = Some(match a.cond.take() {
                     Some(c) => Expr::Binary("&&".into(), Box::new(eq), Box::new(c)),
                     None => eq,
@@ -324,6 +329,20 @@ fn case_stmt(subject: &Expr, clauses: &[Node], src: &Src, owner: Option<&str>, l
     }
 }
 
+/// `name when name in ["a", "b"]`: the name and the literals it may be.
+fn listed_values(p: Node, guard: Node, src: &Src) -> Option<(String, Vec<Expr>)> {
+    if p.kind() != "identifier" || guard.kind() != "binary_operator" || guard.child_by_field_name("operator").map(|o| src.text(o)) != Some("in") {
+        return None;
+    }
+    let name = src.text(p);
+    let (l, r) = (guard.child_by_field_name("left")?, guard.child_by_field_name("right")?);
+    if src.text(l) != name || r.kind() != "list" {
+        return None;
+    }
+    let values: Vec<Expr> = named(r).filter(|v| matches!(v.kind(), "string" | "atom" | "quoted_atom")).map(|v| expr(v, src)).collect();
+    (!values.is_empty() && values.len() == named(r).count()).then(|| (name.to_string(), values))
+}
+
 /// `{:ok, ...}` / `{:error, ...}` / `:error`: the result tag a pattern matches.
 fn result_tag(p: Node, src: &Src) -> Option<String> {
     let first = match p.kind() {
@@ -333,6 +352,17 @@ fn result_tag(p: Node, src: &Src) -> Option<String> {
     };
     let t = src.text(first).trim_start_matches(':');
     matches!(t, "ok" | "error").then(|| t.to_string())
+}
+
+/// A `case` arm's pattern and guard: `pattern when guard ->` parses as a `when` operator
+/// over the arguments, not as arguments holding one.
+fn arm_head<'t>(c: Node<'t>, src: &Src) -> (Option<Node<'t>>, Option<Node<'t>>) {
+    let Some(l) = c.child_by_field_name("left") else { return (None, None) };
+    let first = |n: Node<'t>| if n.kind() == "arguments" { n.named_child(0) } else { Some(n) };
+    match split_guard(Some(l), src) {
+        (Some(args), Some(g)) => (first(args), Some(g)),
+        _ => split_guard(first(l), src),
+    }
 }
 
 fn split_guard<'t>(left: Option<Node<'t>>, src: &Src) -> (Option<Node<'t>>, Option<Node<'t>>) {
@@ -449,7 +479,9 @@ fn def(n: Node, src: &Src, owner: Option<&str>) -> Option<Func> {
         }
     }
     if let Some(g) = guard {
-        conds.push(expr(g, src));
+        let g = expr(g, src);
+        handles.extend(guarded_types(&g, &binds));
+        conds.push(g);
     }
     let mut body: Vec<Stmt> = binds
         .into_iter()
@@ -462,6 +494,25 @@ fn def(n: Node, src: &Src, owner: Option<&str>) -> Option<Func> {
         None => body.extend(inner),
     }
     Some(Func { name, params, body, line: src.line(n), owner: owner.map(String::from), handles, ..Func::default() })
+}
+
+/// `def handle(%{type: type} = e) when is_map_key(@statuses, type)` (or `type in @types`,
+/// `Map.has_key?(...)`): the clause handles each event of that collection, which dispatch
+/// reads from the attribute's value.
+fn guarded_types(guard: &Expr, binds: &[(String, Expr)]) -> Vec<Expr> {
+    let is_type_var = |e: &Expr| match e {
+        Expr::Ident(v) => binds.iter().any(|(n, val)| n == v && matches!(val, Expr::Member(_, k) if k == "type" || k == "event_type")),
+        _ => false,
+    };
+    let mut out = Vec::new();
+    guard.walk(&mut |e| match e {
+        Expr::Call(c) if matches!(c.callee.last_name(), "is_map_key" | "has_key?") && c.args.len() == 2 && is_type_var(&c.args[1].value) => {
+            out.push(c.args[0].value.clone());
+        }
+        Expr::Binary(op, l, r) if op == "in" && is_type_var(l) => out.push((**r).clone()),
+        _ => {}
+    });
+    out
 }
 
 /// The variable a parameter pattern binds as a whole (`event` in `%{...} = event`).

@@ -405,6 +405,27 @@ pub fn each_if<'a>(stmts: &'a [Stmt], f: &mut dyn FnMut(&'a Expr, &'a [Stmt], u3
     }
 }
 
+/// Visits every `return` value of a function's own statements (not of the functions it defines).
+pub fn each_return<'a>(stmts: &'a [Stmt], f: &mut dyn FnMut(&'a Expr)) {
+    for s in stmts {
+        match s {
+            Stmt::Return { value: Some(v), .. } => f(v),
+            Stmt::If { then, els, .. } => {
+                each_return(then, f);
+                each_return(els, f);
+            }
+            Stmt::Switch { cases, .. } => cases.iter().for_each(|c| each_return(&c.body, f)),
+            Stmt::Try { body, catches, finally, .. } => {
+                each_return(body, f);
+                catches.iter().for_each(|(c, _)| each_return(c, f));
+                each_return(finally, f);
+            }
+            Stmt::Block { body, .. } => each_return(body, f),
+            _ => {}
+        }
+    }
+}
+
 /// Visits every assignment in statements, nested blocks and functions included.
 pub fn each_assign<'a>(stmts: &'a [Stmt], f: &mut dyn FnMut(&'a Expr, &'a Expr)) {
     for s in stmts {
