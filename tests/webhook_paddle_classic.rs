@@ -232,3 +232,134 @@ end
     let v = review(dir.path());
     assert!(high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
 }
+
+// --- Rails: a `before_action` checking `p_signature` with the RSA public key, and
+// attributes written through strong parameters (`params.permit(:status, ...)`).
+
+const RAILS_PATH: &str = "app/controllers/paddle_webhooks_controller.rb";
+
+const RAILS: &str = r#"class PaddleWebhooksController < ApplicationController
+  before_action :verify_webhook
+  skip_before_action :verify_authenticity_token
+
+  def create
+    case params[:alert_name]
+    when "subscription_created"
+      subscription_created
+    when "subscription_cancelled"
+      subscription_cancelled
+    end
+  end
+
+  def subscription_created
+    organization = Organization.find(params[:passthrough])
+    organization.build_subscription(paddle_subscription_params)
+    organization.save ? head(200) : head(500)
+  end
+
+  def subscription_cancelled
+    subscription = Subscription.find_by_paddle_subscription_id(params[:subscription_id])
+    return head 200 if subscription.nil?
+
+    subscription.update(paddle_cancellation_params) ? head(200) : head(500)
+  end
+
+  private
+
+  def verify_webhook
+    signature = Base64.decode64(params["p_signature"])
+    data = PHP.serialize(params.as_json.except("p_signature", "controller", "action").sort.to_h, true)
+    return head(403) unless public_key.verify(OpenSSL::Digest.new("SHA1"), signature, data)
+  end
+
+  def public_key
+    OpenSSL::PKey::RSA.new(ENV.fetch("PADDLE_PUBLIC_KEY")).public_key
+  end
+
+  def paddle_subscription_params
+    params.permit(:subscription_id, :subscription_plan_id, :status, :next_bill_date)
+  end
+
+  def paddle_cancellation_params
+    params.permit(:subscription_id, :subscription_plan_id, :status, :cancellation_effective_date)
+  end
+end
+"#;
+
+#[test]
+fn an_rsa_signature_filter_is_verification_and_returning_early_without_its_key_is_wh003() {
+    // Unchanged, the RSA check counts: no "no signature verification" finding.
+    let dir = committed_repo(&[(RAILS_PATH, RAILS)]);
+    write(dir.path(), RAILS_PATH, &RAILS.replace("  def create\n", "  # Paddle Classic alerts\n  def create\n"));
+    let v = review(dir.path());
+    assert!(finding(&v, "WH001").is_none(), "{v:#}");
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+
+    // The filter lets requests through when no key is configured.
+    let dir = committed_repo(&[(RAILS_PATH, RAILS)]);
+    write(dir.path(), RAILS_PATH, &RAILS.replace("  def verify_webhook\n", "  def verify_webhook\n    return if ENV[\"PADDLE_PUBLIC_KEY\"].blank?\n\n"));
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH003".to_string()), "{v:#}");
+}
+
+#[test]
+fn a_status_no_longer_permitted_on_cancellation_is_a_lost_revocation() {
+    let dir = committed_repo(&[(RAILS_PATH, RAILS)]);
+    write(
+        dir.path(),
+        RAILS_PATH,
+        &RAILS.replace(":subscription_plan_id, :status, :cancellation_effective_date)", ":subscription_plan_id, :cancellation_effective_date)"),
+    );
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
+
+    // Quiet: a field that is no access state leaves the list.
+    let dir = committed_repo(&[(RAILS_PATH, RAILS)]);
+    write(dir.path(), RAILS_PATH, &RAILS.replace(":subscription_plan_id, :status, :cancellation_effective_date)", ":status, :cancellation_effective_date)"));
+    let v = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+}
+
+// --- Django: a view that hands each alert to a signal named by `alert_name`.
+
+const DJANGO_PATH: &str = "django_paddle/views.py";
+
+const DJANGO: &str = r#"from django.http import HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from .utils import webhook_signature_is_valid
+from django_paddle import signals
+
+
+@csrf_exempt
+@require_POST
+def webhook(request):
+    payload = request.POST.dict()
+
+    if webhook_signature_is_valid(payload):
+        signal = getattr(signals, payload['alert_name'])
+        if signal:
+            signal.send(sender=None, payload=payload)
+    return HttpResponse()
+"#;
+
+#[test]
+fn a_signal_dispatching_view_whose_check_now_needs_a_configured_key_is_wh003() {
+    let dir = committed_repo(&[(DJANGO_PATH, DJANGO)]);
+    write(
+        dir.path(),
+        DJANGO_PATH,
+        &DJANGO
+            .replace("    if webhook_signature_is_valid(payload):\n", "    if getattr(settings, 'PADDLE_PUBLIC_KEY', None) and not webhook_signature_is_valid(payload):\n        return HttpResponse()\n    if True:\n")
+            .replace("from django.http", "from django.conf import settings\nfrom django.http"),
+    );
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH003".to_string()), "{v:#}");
+
+    // Quiet: the same check, reworded.
+    let dir = committed_repo(&[(DJANGO_PATH, DJANGO)]);
+    write(dir.path(), DJANGO_PATH, &DJANGO.replace("    if webhook_signature_is_valid(payload):\n", "    valid = webhook_signature_is_valid(payload)\n    if valid:\n"));
+    let v = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+}

@@ -18,6 +18,10 @@ pub fn review(h: &Hunk) -> Vec<(&'static str, usize, String)> {
         let shown: String = h.lines[at].1.trim().chars().take(100).collect();
         out.push(("WH003", at, format!("the signature is now checked only when a secret or key is configured (`{shown}`): without one, events are processed unverified")));
     }
+    if let Some(at) = check_skipped_without_key(h) {
+        let shown: String = h.lines[at].1.trim().chars().take(100).collect();
+        out.push(("WH003", at, format!("the signature check now returns early, passing the request on, when no key or secret is configured (`{shown}`): without one, events are processed unverified")));
+    }
     if let Some(at) = failure_goes_on(h) {
         let shown: String = h.lines[at].1.trim().chars().take(100).collect();
         out.push(("WH003", at, format!("the branch for a failed signature check no longer stops the request (`{shown}`): forged events reach the handler")));
@@ -68,7 +72,7 @@ fn route_lost_verifier(h: &Hunk) -> Option<(usize, String)> {
 /// (!verify(req)) { ... }` whose first branch does not stop.
 fn verification_made_optional(h: &Hunk) -> Option<usize> {
     // Where on a (lower-cased) line the verifying call starts, if it has one.
-    let verify_at = |s: &str| ["signature(", "signature?(", "verif", "constructevent", "construct_event", "hmac"].iter().filter_map(|w| s.find(w)).min();
+    let verify_at = |s: &str| ["signature(", "signature?(", "signature_is_valid(", "verif", "constructevent", "construct_event", "hmac"].iter().filter_map(|w| s.find(w)).min();
     let verifies = |l: &str| verify_at(&lower(l)).is_some();
     let names_secret = |s: &str| s.contains("secret") || s.contains("key");
     if !h.lines.iter().any(|(t, l)| *t == '-' && !is_comment(l) && verifies(l)) {
@@ -104,6 +108,41 @@ fn verification_made_optional(h: &Hunk) -> Option<usize> {
         });
         if !stops {
             return Some(i);
+        }
+    }
+    None
+}
+
+/// An added early return at the top of a verifying filter that passes the request on
+/// when no key is configured: Ruby `return if public_key_pem.blank?` in a
+/// `before_action :verify_webhook`, Python `if not settings.KEY:` / `return`. The
+/// enclosing definition, seen in the hunk, names the check. The index of the return.
+fn check_skipped_without_key(h: &Hunk) -> Option<usize> {
+    let names_key = |s: &str| s.contains("secret") || s.contains("key");
+    let absent = |s: &str| ["blank?", "nil?", "empty?", "!", "not ", "unless ", "empty(", "is none", "== null", "=== undefined", "== nil"].iter().any(|k| s.contains(k));
+    // What the return gives back lets the request go on: nothing, `true`, `next()`.
+    let passes = |s: &str| {
+        let value = s.trim_start_matches("return");
+        let value = value.split(" if ").next().unwrap_or(value).split(" unless ").next().unwrap_or(value).trim().trim_end_matches(';');
+        matches!(value, "" | "true" | "next()" | "none" | "nil" | "conn" | "null")
+    };
+    let in_check = |at: usize| {
+        h.lines[..at].iter().rev().filter(|(t, _)| *t != '-').find(|(_, l)| super::hunks::defined_name(l).is_some()).is_some_and(|(_, l)| {
+            let name = lower(super::hunks::defined_name(l).unwrap_or(""));
+            name.contains("verif") || name.contains("signature")
+        })
+    };
+    for (i, (t, l)) in h.lines.iter().enumerate() {
+        if *t != '+' || is_comment(l) {
+            continue;
+        }
+        let s = lower(l.trim());
+        // `return if key.blank?` (one line), or `if not key:` followed by a bare return.
+        let one_line = s.starts_with("return") && (s.contains(" if ") || s.contains(" unless ")) && names_key(&s) && absent(&s) && passes(&s);
+        let two_lines = (s.starts_with("if ") || s.starts_with("if(") || s.starts_with("unless ")) && names_key(&s) && absent(&s)
+            && h.lines.get(i + 1).is_some_and(|(t, n)| *t == '+' && lower(n.trim()).starts_with("return") && passes(&lower(n.trim())));
+        if (one_line || two_lines) && in_check(i) {
+            return Some(if two_lines { i + 1 } else { i });
         }
     }
     None
@@ -181,6 +220,29 @@ mod tests {
 
     fn hunk(lines: &[(char, &str)]) -> Hunk {
         Hunk { new_start: 1, section: String::new(), lines: lines.iter().map(|(t, l)| (*t, l.to_string())).collect() }
+    }
+
+    #[test]
+    fn a_verifying_filter_that_returns_early_without_a_key_is_wh003() {
+        let rb = hunk(&[
+            (' ', "  def verify_webhook"),
+            ('+', "    return if public_key_pem.blank?"),
+            ('+', ""),
+            (' ', "    signature = Base64.decode64(params[\"p_signature\"])"),
+        ]);
+        assert_eq!(review(&rb).iter().map(|r| r.0).collect::<Vec<_>>(), ["WH003"]);
+        let py = hunk(&[
+            (' ', "def verify_signature(request):"),
+            ('+', "    if not settings.PADDLE_PUBLIC_KEY:"),
+            ('+', "        return"),
+            (' ', "    signature = request.POST['p_signature']"),
+        ]);
+        assert_eq!(review(&py).iter().map(|r| r.0).collect::<Vec<_>>(), ["WH003"]);
+        // Quiet: the missing key now refuses the request, or the return is in another function.
+        let refuses = hunk(&[(' ', "  def verify_webhook"), ('+', "    return head(:forbidden) if public_key_pem.blank?")]);
+        assert!(review(&refuses).is_empty());
+        let elsewhere = hunk(&[(' ', "  def public_key"), ('+', "    return if public_key_pem.blank?")]);
+        assert!(review(&elsewhere).is_empty());
     }
 
     #[test]

@@ -1050,7 +1050,7 @@ fn added_error_answering_functions(hunks: &[Hunk]) -> BTreeSet<String> {
 }
 
 /// The name a definition line defines: `func (s *Server) name(`, `def name`, `fn name<T>(`.
-fn defined_name(line: &str) -> Option<&str> {
+pub(super) fn defined_name(line: &str) -> Option<&str> {
     if !is_definition(line) {
         return None;
     }

@@ -373,6 +373,17 @@ fn targets(view: &RepoView, from: &str, lang: Language, text: &str, out: &mut Re
                 bind(out, None, Some(name.rsplit('\\').next().unwrap_or(name)), &found);
                 called.extend(found.into_iter().filter(|f| *how == PhpUse::Always || php_declares_called(view, f, &uses)));
             }
+            // Symfony services fetched from the container (`$this->get('subscription_helper')`)
+            // are classes of the service's name (`SubscriptionHelper.php`) by convention.
+            static SERVICE: OnceLock<Regex> = OnceLock::new();
+            for c in re(&SERVICE, r#"\$this->get\(\s*['"]([a-z][a-z0-9_]*)['"]\s*\)"#).captures_iter(text).take(20) {
+                let class: String = c[1].split('_').map(|w| w[..1].to_ascii_uppercase() + &w[1..]).collect();
+                for f in class_file(view, &class, ".php") {
+                    if !called.contains(&f) {
+                        called.push(f);
+                    }
+                }
+            }
             files.extend(called);
         }
         Language::Ruby => {

@@ -61,6 +61,14 @@ impl<'a> Walker<'a, '_> {
                 // `Subscription.changeset(record, attrs(customer, status))`: a function of the
                 // app that builds the attributes; its parameters bound to the call's arguments.
                 Expr::Call(inner) => self.built_attributes(inner),
+                // Ruby's paren-less call of a method of the controller (`update(cancellation_params)`).
+                Expr::Ident(n) => {
+                    if let Some(Stmt::Return { value: Some(Expr::Object(pairs)), .. } | Stmt::Expr(Expr::Object(pairs), _)) =
+                        self.idx.funcs.get(n.as_str()).filter(|f| f.params.is_empty()).and_then(|f| f.body.last())
+                    {
+                        self.access_object(pairs);
+                    }
+                }
                 _ => {}
             }
         }

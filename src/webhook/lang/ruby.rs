@@ -275,6 +275,12 @@ fn call(n: Node, src: &Src) -> Expr {
     match receiver {
         // `%w[active trialing].include?(sub.status)` is `sub.status in [...]`.
         Some(r) if method == "include?" && a.len() == 1 && a[0].name.is_none() => member_of(a.remove(0).value, r),
+        // Strong parameters (`params.permit(:status, :plan_id)`): the attributes a write given
+        // them sets, each from the request's field of its name.
+        Some(r) if method == "permit" && !a.is_empty() && r.mentions("params") && a.iter().all(|x| x.name.is_none() && matches!(x.value, Expr::Str(_))) => {
+            let line = src.line(n);
+            Expr::Object(a.into_iter().map(|x| Pair { key: x.value.clone(), value: Expr::Index(Box::new(r.clone()), Box::new(x.value)), line }).collect())
+        }
         Some(r) if method == "new" && !has_args => Expr::Call(Box::new(Call { callee: r, args: Vec::new(), line: src.line(n) })),
         // `Foo.call(x)`, and its shorthand `Foo.(x)` (no method name).
         Some(r) if (method == "call" || method.is_empty()) && has_args => Expr::Call(Box::new(Call { callee: r, args: a, line: src.line(n) })),
