@@ -553,7 +553,7 @@ fn resolve_js(view: &RepoView, from: &str, spec: &str) -> Vec<String> {
     let stem = spec.trim_end_matches(".js").trim_end_matches(".mjs");
     let candidates: Vec<String> = if spec.starts_with('.') {
         vec![join(dir_of(from), stem)]
-    } else if let Some(rest) = stem.strip_prefix("@/").or_else(|| stem.strip_prefix("~/")) {
+    } else if let Some(rest) = stem.strip_prefix("@/").or_else(|| stem.strip_prefix("~/")).or_else(|| workspace_alias_tail(stem)) {
         // Path aliases point at the project root or its src/ (tsconfig "paths"): find the
         // file by its suffix, nearest to the importing file first.
         let mut found: Vec<String> = Vec::new();
@@ -581,6 +581,16 @@ fn resolve_js(view: &RepoView, from: &str, spec: &str) -> Vec<String> {
         }
     }
     Vec::new()
+}
+
+/// A monorepo's path alias (`@gitroom/nestjs-libraries/services/stripe.service`, mapped by
+/// tsconfig "paths" to `libraries/nestjs-libraries/src/*`): the part after the scope and
+/// package, when it is deep enough (two segments or more) not to be a package's own entry
+/// point (`@mui/material/Button`). Found by its suffix like `@/` aliases.
+fn workspace_alias_tail(spec: &str) -> Option<&str> {
+    let mut parts = spec.strip_prefix('@')?.splitn(3, '/');
+    let (_scope, _package, tail) = (parts.next()?, parts.next()?, parts.next()?);
+    (tail.contains('/') && !tail.starts_with("dist/") && !tail.starts_with("lib/")).then_some(tail)
 }
 
 /// `dir` joined with a relative path, `..` resolved; never above the root.
