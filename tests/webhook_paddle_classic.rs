@@ -363,3 +363,39 @@ fn a_signal_dispatching_view_whose_check_now_needs_a_configured_key_is_wh003() {
     let v = review(dir.path());
     assert!(high_rules(&v).is_empty(), "{v:#}");
 }
+
+const RECEIVERS_PATH: &str = "django_paddle/receivers.py";
+
+const RECEIVERS: &str = r#"from django.dispatch import receiver
+from .signals import subscription_created, subscription_cancelled
+from .models import PaddleSubscription
+
+
+@receiver(subscription_created)
+def subscription_created_receiver(**kwargs):
+    payload = kwargs['payload']
+    PaddleSubscription.objects.create(id=payload['subscription_id'], state=payload['status'])
+
+
+@receiver(subscription_cancelled)
+def subscription_cancelled_receiver(**kwargs):
+    payload = kwargs['payload']
+    subscription = PaddleSubscription.objects.get(id=payload['subscription_id'])
+    subscription.cancellation_effective_date = payload['cancellation_effective_date']
+    subscription.state = payload['status']
+    subscription.save()
+"#;
+
+#[test]
+fn a_signal_receiver_that_no_longer_records_the_cancelled_state_is_wh005() {
+    let dir = committed_repo(&[(RECEIVERS_PATH, RECEIVERS)]);
+    write(dir.path(), RECEIVERS_PATH, &RECEIVERS.replace("    subscription.state = payload['status']\n    subscription.save()\n", "    subscription.save(update_fields=['cancellation_effective_date'])\n"));
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
+
+    // Quiet: the same writes, the save narrowed to the two fields it changes.
+    let dir = committed_repo(&[(RECEIVERS_PATH, RECEIVERS)]);
+    write(dir.path(), RECEIVERS_PATH, &RECEIVERS.replace("    subscription.save()\n", "    subscription.save(update_fields=['cancellation_effective_date', 'state'])\n"));
+    let v = review(dir.path());
+    assert!(high_rules(&v).is_empty(), "{v:#}");
+}

@@ -69,6 +69,8 @@ pub fn looks_like_handler(path: &str, text: &str) -> bool {
         + text.matches("EventType").count()
         + usize::from(text.contains("function handleCustomerSubscription"))
         + usize::from(text.contains("paddlenotification."))
+        // Django signal receivers named for Paddle Classic alerts (`@receiver(subscription_cancelled)`).
+        + super::vocab::SNAKE_EVENTS.iter().filter(|e| text.contains(&format!("@receiver({e})"))).count()
         + usize::from(text.contains("Json<") && payload_type_events(text).next().is_some());
     // A Cashier event listener: `handle(SubscriptionCreated $event)` with the class from Cashier's events.
     let cashier_listener = (text.contains("Laravel\\Paddle\\Events\\") || text.contains("Laravel\\Cashier\\Events\\")) && text.contains("function handle(");

@@ -42,6 +42,14 @@ pub fn discover<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Found<'a> {
                     found.dispatches.push(Dispatch { event: s.to_string(), line: f.line, body: Body::Func(f) });
                 }
             }
+            // A Django signal named for a Paddle Classic alert: `@receiver(subscription_cancelled)`.
+            if let Expr::Call(c) = d {
+                if let (Some(Expr::Ident(signal)), "receiver") = (c.args.first().map(|a| &a.value), c.callee.last_name()) {
+                    if let Some(ev) = super::vocab::SNAKE_EVENTS.iter().find(|e| **e == signal) {
+                        found.dispatches.push(Dispatch { event: ev.to_string(), line: f.line, body: Body::Func(f) });
+                    }
+                }
+            }
         }
         // Framework dispatch by convention: function heads, Cashier method names.
         for ev in f.handles.iter().flat_map(|h| handled_events(h, idx)) {
