@@ -45,7 +45,7 @@ pub fn discover<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Found<'a> {
             // A Django signal named for a Paddle Classic alert: `@receiver(subscription_cancelled)`.
             if let Expr::Call(c) = d {
                 if let (Some(Expr::Ident(signal)), "receiver") = (c.args.first().map(|a| &a.value), c.callee.last_name()) {
-                    if let Some(ev) = super::vocab::SNAKE_EVENTS.iter().find(|e| **e == signal) {
+                    if let Some(ev) = vocab::SNAKE_EVENTS.iter().find(|e| **e == signal) {
                         found.dispatches.push(Dispatch { event: ev.to_string(), line: f.line, body: Body::Func(f) });
                     }
                 }
@@ -474,7 +474,7 @@ fn named_method_dispatch<'a>(e: &'a Expr, line: u32, idx: &Index<'a>, found: &mu
         let bare = ["handle", "on", "process"].iter().find_map(|p| squashed.strip_prefix(p)).unwrap_or(&squashed);
         // The method's own name first: `subscription_updated` is that Paddle Classic alert, not
         // the Paddle Billing event its squashed letters also spell.
-        let Some(ev) = super::vocab::event_from_name(&f.name).or_else(|| super::vocab::event_from_name(bare)) else { continue };
+        let Some(ev) = vocab::event_from_name(&f.name).or_else(|| vocab::event_from_name(bare)) else { continue };
         // `public_send(alert_name) if HANDLED.include?(alert_name)`: the allow-list named the
         // event at this line already; the method is what it runs.
         if let Some(d) = found.dispatches.iter_mut().find(|d| d.event == ev && d.line == line) {

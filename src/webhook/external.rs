@@ -171,7 +171,7 @@ fn names_in(e: &Expr, out: &mut BTreeSet<String>) {
     });
 }
 
-fn camel(snake: &str) -> String {
+pub(super) fn camel(snake: &str) -> String {
     snake.rsplit('/').next().unwrap_or(snake).split('_').map(|w| {
         let mut c = w.chars();
         c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()

@@ -452,11 +452,7 @@ pub fn writes(line: &str, fields: &[String]) -> Vec<Write> {
         // (the provider's SDK cancel is told apart where findings are kept).
         let cancels = squash(word).starts_with("cancel") && ["subscription", "membership", "plan", "cancellation"].iter().any(|k| squash(word).contains(k));
         // `$membership->cancel()`, `member.expire!`: the app's membership model ends access.
-        let ends_member = ["cancel", "expire", "deactivate", "revoke"].contains(&squash(word).as_str())
-            && receiver_of(line, word).is_some_and(|r| {
-                let r = squash(r);
-                ["membership", "member", "subscription"].iter().any(|k| r.ends_with(k)) && !["stripe", "paddle", "provider"].iter().any(|k| r.contains(k))
-            });
+        let ends_member = receiver_of(line, word).is_some_and(|r| vocab::ends_own_record(word, r));
         if cancels || ends_member || squash(word).starts_with("revocation") {
             out.push(Write { field: squash(word), polarity: Polarity::Revoke, call: true });
             continue;

@@ -377,8 +377,7 @@ fn targets(view: &RepoView, from: &str, lang: Language, text: &str, out: &mut Re
             // are classes of the service's name (`SubscriptionHelper.php`) by convention.
             static SERVICE: OnceLock<Regex> = OnceLock::new();
             for c in re(&SERVICE, r#"\$this->get\(\s*['"]([a-z][a-z0-9_]*)['"]\s*\)"#).captures_iter(text).take(20) {
-                let class: String = c[1].split('_').map(|w| w[..1].to_ascii_uppercase() + &w[1..]).collect();
-                for f in class_file(view, &class, ".php") {
+                for f in class_file(view, &super::external::camel(&c[1]), ".php") {
                     if !called.contains(&f) {
                         called.push(f);
                     }

@@ -582,6 +582,16 @@ pub fn is_verify_call(call: &Call) -> bool {
         || is_rsa_signature_check(call, &name)
 }
 
+/// `$membership->cancel()`, `member.expire!`, `subscription.deactivate`: the app's own
+/// subscription or membership record ending. The provider's (`stripe_subscription.cancel()`)
+/// is no app state.
+pub fn ends_own_record(method: &str, receiver: &str) -> bool {
+    let r = squash(receiver);
+    ["cancel", "expire", "deactivate", "revoke"].contains(&squash(method).trim_end_matches('!'))
+        && ["membership", "member", "subscription"].iter().any(|k| r.ends_with(k))
+        && !["stripe", "paddle", "provider"].iter().any(|k| r.contains(k))
+}
+
 /// Paddle Classic signs alerts with RSA over the serialized fields (`p_signature`):
 /// Ruby `public_key.verify(OpenSSL::Digest.new("SHA1"), signature, data)`, Python
 /// `public_key.verify(signature, data, padding.PKCS1v15(), hashes.SHA1())`, PHP

@@ -63,9 +63,7 @@ impl<'a> Walker<'a, '_> {
                 Expr::Call(inner) => self.built_attributes(inner),
                 // Ruby's paren-less call of a method of the controller (`update(cancellation_params)`).
                 Expr::Ident(n) => {
-                    if let Some(Stmt::Return { value: Some(Expr::Object(pairs)), .. } | Stmt::Expr(Expr::Object(pairs), _)) =
-                        self.idx.funcs.get(n.as_str()).filter(|f| f.params.is_empty()).and_then(|f| f.body.last())
-                    {
+                    if let Some(pairs) = self.idx.funcs.get(n.as_str()).filter(|f| f.params.is_empty()).and_then(|f| returned_object(f)) {
                         self.access_object(pairs);
                     }
                 }
@@ -98,12 +96,9 @@ impl<'a> Walker<'a, '_> {
     /// as written with the function's parameters bound to `c`'s arguments.
     pub(super) fn built_attributes(&mut self, c: &'a Call) {
         let Some(f) = self.idx.resolve_call(&c.callee) else { return };
-        let pairs = match f.body.last() {
-            Some(Stmt::Return { value: Some(Expr::Object(pairs)), .. } | Stmt::Expr(Expr::Object(pairs), _)) => pairs,
-            _ => {
-                self.out.untraced_attributes.insert(c.callee.render());
-                return;
-            }
+        let Some(pairs) = returned_object(f) else {
+            self.out.untraced_attributes.insert(c.callee.render());
+            return;
         };
         let bound: Vec<(&'a str, &'a Expr)> =
             f.params.iter().zip(c.args.iter().filter(|a| a.name.is_none())).map(|(p, a)| (param_name(p), self.bound(&a.value))).collect();
@@ -440,6 +435,14 @@ impl<'a> Walker<'a, '_> {
         (self.event == "invoice.payment_failed" && !retries_checked).then(|| "the first failed payment".to_string())
     }
 
+}
+
+/// The attributes map a function ends with (returned, or its last expression).
+fn returned_object(f: &Func) -> Option<&[Pair]> {
+    match f.body.last() {
+        Some(Stmt::Return { value: Some(Expr::Object(pairs)), .. } | Stmt::Expr(Expr::Object(pairs), _)) => Some(pairs),
+        _ => None,
+    }
 }
 
 /// A helper that answers one plan name or nothing (`planForPriceId(id)` returning

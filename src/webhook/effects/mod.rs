@@ -463,15 +463,8 @@ impl<'a> Walker<'a, '_> {
                         }
                     }
                 }
-                // `$subscription->cancel()`, `member.expire!`: the app's own subscription or
-                // membership record ending; the provider's (`stripe_subscription.cancel()`) is
-                // no app state.
-                let ends = ["cancel", "expire", "deactivate", "revoke"].contains(&squash(raw).trim_end_matches('!'));
-                let own_record = vocab::receiver_root(&c.callee).is_some_and(|r| {
-                    let r = squash(&r);
-                    ["membership", "member", "subscription"].iter().any(|k| r.ends_with(k)) && !["stripe", "paddle", "provider"].iter().any(|k| r.contains(k))
-                });
-                if kind == OpaqueKind::Write && ends && own_record && matches!(c.callee, Expr::Member(..)) {
+                // `$subscription->cancel()`: the app's own record ending revokes.
+                if kind == OpaqueKind::Write && matches!(c.callee, Expr::Member(..)) && vocab::receiver_root(&c.callee).is_some_and(|r| vocab::ends_own_record(raw, &r)) {
                     kind = OpaqueKind::Revoke;
                 }
                 self.out.opaque.push(Opaque { name: raw.to_string(), kind, line: c.line });
