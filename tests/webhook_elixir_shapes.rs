@@ -143,3 +143,110 @@ fn an_error_now_answered_by_the_success_helper_is_wh010() {
     let v = review(dir.path());
     assert!(high_rules(&v).is_empty(), "{v:#}");
 }
+
+const ORDERS_PATH: &str = "lib/app_web/controllers/stripe_orders_controller.ex";
+
+/// A controller answering 200 after a handler clause; `handled` is that clause's body end.
+fn orders_controller(call: &str, clause_end: &str) -> String {
+    format!(
+        r#"defmodule AppWeb.StripeOrdersController do
+  use AppWeb, :controller
+  require Logger
+  alias App.Orders
+
+  def webhook(%Plug.Conn{{assigns: %{{stripe_event: stripe_event}}}} = conn, _params) do
+    {call}
+    conn |> put_resp_content_type("text/plain") |> send_resp(200, "ok")
+  end
+
+  def handle_webhook(%{{type: "checkout.session.completed", data: %{{object: session}}}}) do
+    {{:ok, _}} = Orders.mark_paid(session.client_reference_id)
+    Logger.info("handled webhook")
+{clause_end}
+  end
+
+  def handle_webhook(_event), do: :ok
+end
+"#
+    )
+}
+
+const ORDERS: &str = r#"defmodule App.Orders do
+  alias App.{Order, Repo}
+
+  def mark_paid(order_id) do
+    Order
+    |> Repo.get!(order_id)
+    |> Order.changeset(%{paid: true})
+    |> Repo.update()
+  end
+end
+"#;
+
+#[test]
+fn a_handler_clause_that_now_catches_and_logs_every_error_is_wh010() {
+    let before = orders_controller(":ok = handle_webhook(stripe_event)", "    :ok");
+    let files = [(ORDERS_PATH, before.as_str()), ("lib/app/orders.ex", ORDERS)];
+    let dir = committed_repo(&files);
+    let logged = "  catch\n    kind, value ->\n      Logger.error(\"unhandled error in webhook: #{inspect(kind)} #{inspect(value)}\")";
+    write(dir.path(), ORDERS_PATH, &orders_controller("handle_webhook(stripe_event)", logged));
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH010".to_string()), "{v:#}");
+
+    // Quiet: the error is logged and raised again, so Phoenix still answers 500.
+    let dir = committed_repo(&files);
+    let reraised = "  catch\n    kind, value ->\n      Logger.error(\"unhandled error in webhook: #{inspect(kind)}\")\n      :erlang.raise(kind, value, __STACKTRACE__)";
+    write(dir.path(), ORDERS_PATH, &orders_controller("handle_webhook(stripe_event)", reraised));
+    let v = review(dir.path());
+    assert!(!high_rules(&v).contains(&"WH010".to_string()), "{v:#}");
+}
+
+const WITH_PATH: &str = "lib/app_web/controllers/billing_webhook_controller.ex";
+
+/// A `with` chain whose `else` maps the handler's failure; `failed` answers it.
+fn with_controller(failed: &str) -> String {
+    format!(
+        r#"defmodule AppWeb.BillingWebhookController do
+  use AppWeb, :controller
+  require Logger
+
+  def stripe(conn, _) do
+    with [signature] <- get_req_header(conn, "stripe-signature"),
+         {{:ok, %Stripe.Event{{}} = event}} <- Stripe.Webhook.construct_event(conn.assigns.raw_body, signature, secret()),
+         :ok <- handle!(App.Billing, event) do
+      send_resp(conn, 200, "received") |> halt()
+    else
+{failed}
+      _ -> send_resp(conn, 400, "bad request") |> halt()
+    end
+  end
+
+  defp handle!(handler, event) do
+    case handler.handle_event(event) do
+      :ok -> :ok
+      {{:ok, _}} -> :ok
+      {{:error, reason}} -> {{:handle_error, inspect(reason)}}
+    end
+  end
+
+  defp secret, do: Application.fetch_env!(:app, :stripe_webhook_secret)
+end
+"#
+    )
+}
+
+#[test]
+fn a_with_else_arm_that_now_acknowledges_a_failed_handler_is_wh010() {
+    let before = with_controller("      {:handle_error, reason} -> send_resp(conn, 400, reason) |> halt()");
+    let dir = committed_repo(&[(WITH_PATH, before.as_str())]);
+    let acknowledged = "      {:handle_error, reason} ->\n        Logger.error(\"failed to handle stripe event: #{reason}\")\n        send_resp(conn, 200, \"received\") |> halt()";
+    write(dir.path(), WITH_PATH, &with_controller(acknowledged));
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH010".to_string()), "{v:#}");
+
+    // Quiet: still an error status, now a 500.
+    let dir = committed_repo(&[(WITH_PATH, before.as_str())]);
+    write(dir.path(), WITH_PATH, &with_controller("      {:handle_error, reason} ->\n        Logger.error(\"failed to handle stripe event: #{reason}\")\n        send_resp(conn, 500, reason) |> halt()"));
+    let v = review(dir.path());
+    assert!(!high_rules(&v).contains(&"WH010".to_string()), "{v:#}");
+}

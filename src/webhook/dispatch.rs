@@ -63,6 +63,10 @@ pub fn discover<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Found<'a> {
         for (f, line) in delegated(stmts, idx) {
             let mut there = Found::default();
             scan(&f.body, idx, &mut there);
+            // The delegating call is where the events are handled: a catch around it is a processing error's.
+            if !there.dispatches.is_empty() {
+                found.sites.insert(line);
+            }
             found.dispatches.extend(there.dispatches.into_iter().map(|d| Dispatch { line, ..d }));
             found.unhandled = found.unhandled.or(there.unhandled);
         }
@@ -228,7 +232,7 @@ fn returned_handler<'a>(body: &'a [Stmt], idx: &Index<'a>) -> Option<&'a super::
 /// three): `applyStripeEvent(db, event)`, or a lookup by its type (`getEventHandler(event.type)`).
 fn delegated<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Vec<(&'a super::lang::syntax::Func, u32)> {
     let mut out: Vec<(&'a super::lang::syntax::Func, u32)> = Vec::new();
-    let is_event = |e: &Expr| matches!(e, Expr::Ident(n) if matches!(n.as_str(), "event" | "evt" | "stripeEvent" | "stripe_event" | "webhookEvent"));
+    let is_event = |e: &Expr| matches!(e, Expr::Ident(n) if vocab::is_event_var(n));
     super::lang::syntax::each_call(stmts, &mut |c| {
         let passes_event = c.args.iter().any(|a| match &a.value {
             Expr::Member(o, p) => is_event(o) && matches!(p.as_str(), "type" | "event_type" | "eventType"),
@@ -236,7 +240,8 @@ fn delegated<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Vec<(&'a super::lang::sy
         }) || matches!(&c.callee, Expr::Member(o, _) if is_event(o)); // `stripe_event.update_records!`: a method of the event's own model
         // `await stripeService.webhook(request)`: the whole request handed on, to a function
         // that itself tells the events apart (and verifies them).
-        let passes_request = c.args.iter().any(|a| matches!(&a.value, Expr::Ident(n) if matches!(n.as_str(), "request" | "req" | "ctx" | "context")));
+        // Or the payload (`process_webhook(payload)`), to a function that parses and dispatches it.
+        let passes_request = c.args.iter().any(|a| matches!(&a.value, Expr::Ident(n) if matches!(n.as_str(), "request" | "req" | "ctx" | "context" | "payload" | "webhook_body" | "webhookBody")));
         if !(passes_event || passes_request) || out.len() >= 3 {
             return;
         }

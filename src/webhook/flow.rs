@@ -212,7 +212,36 @@ fn skipped_at_call_site(stmts: &[Stmt], idx: &Index, line: u32) -> Option<String
             reason = skipping_guard_of(cond, then, &calls_helper).map(|r| format!("{r} (the check `{}` is called at line {at})", helper.name));
         }
     });
-    reason
+    reason.or_else(|| {
+        swallowed_call(stmts, &calls_helper).map(|at| format!("a failed `{}` is caught at line {at} and processing continues", helper.name))
+    })
+}
+
+/// The line of a catch around a call of the check that neither stops nor answers an
+/// error, with statements after it: `if let Err(e) = authenticate(..) { println!(..) }`.
+fn swallowed_call(stmts: &[Stmt], calls_helper: &dyn Fn(&Expr) -> bool) -> Option<u32> {
+    stmts.iter().enumerate().find_map(|(i, s)| match s {
+        Stmt::Try { body, catches, finally, .. } => {
+            let checks = matches!(body.first(), Some(Stmt::Expr(e, _) | Stmt::Assign { value: e, .. }) if calls_helper(e));
+            let goes_on = stmts[i + 1..].first().is_some_and(continues);
+            let swallowed = catches.iter().find(|(c, _)| !catch_stops(c)).map(|(_, line)| *line);
+            swallowed.filter(|_| checks && goes_on).or_else(|| {
+                swallowed_call(body, calls_helper)
+                    .or_else(|| catches.iter().find_map(|(c, _)| swallowed_call(c, calls_helper)))
+                    .or_else(|| swallowed_call(finally, calls_helper))
+            })
+        }
+        Stmt::If { then, els, .. } => swallowed_call(then, calls_helper).or_else(|| swallowed_call(els, calls_helper)),
+        Stmt::Switch { cases, .. } => cases.iter().find_map(|c| swallowed_call(&c.body, calls_helper)),
+        Stmt::Block { body, .. } => swallowed_call(body, calls_helper),
+        Stmt::Func(f) => swallowed_call(&f.body, calls_helper),
+        _ => None,
+    })
+}
+
+/// Whether a catch block ends the request: it returns, raises, exits or answers an error.
+fn catch_stops(c: &[Stmt]) -> bool {
+    ends(c) || c.iter().any(|s| matches!(s, Stmt::Return { .. } | Stmt::Throw { .. }) || exits(s)) || block_answer(c).is_some_and(|a| a.status.is_error())
 }
 
 /// A library configured to verify before the handler runs (`StripeEvent.signing_secret = ...`).
@@ -385,9 +414,7 @@ impl<'a> VerifyScan<'a, '_> {
                         if c.iter().any(|s| stmt_parses_body(s) || assigns_parsed_body(s, self.idx)) {
                             return Some(format!("a failed verification is caught at line {line} and the unverified body is parsed and used"));
                         }
-                        let stops = ends(c)
-                            || c.iter().any(|s| matches!(s, Stmt::Return { .. } | Stmt::Throw { .. }) || exits(s))
-                            || block_answer(c).is_some_and(|a| a.status.is_error());
+                        let stops = catch_stops(c);
                         let goes_on = rest.first().is_some_and(continues);
                         if !stops && goes_on {
                             return Some(format!("a failed verification is caught at line {line} and processing continues"));
@@ -539,6 +566,8 @@ fn is_time(e: &Expr) -> bool {
         let name = match x {
             Expr::Call(c) => squash(c.callee.last_name()),
             Expr::Member(_, n) => squash(n),
+            // A local that holds the age of the signature: `time_diff`, `elapsed_time`.
+            Expr::Ident(n) if squash(n).contains("time") => "time".into(),
             Expr::Ident(n) => squash(n),
             _ => return,
         };
@@ -946,6 +975,9 @@ struct FlowWalk<'a, 'i> {
     handler_vars: BTreeSet<String>,
     /// The statement lists that are a switch case's body (by address).
     case_bodies: BTreeSet<usize>,
+    /// What runs after each call being followed, innermost last: a callee's catch at its
+    /// tail that swallows the error returns normally, and its caller goes on to answer.
+    callers: Vec<Vec<&'a [Stmt]>>,
 }
 
 /// Walks each entry point (a function nobody in the file calls) with local calls inlined.
@@ -955,7 +987,7 @@ pub fn handler_flow<'a>(stmts: &'a [Stmt], idx: &Index<'a>, found: &Found<'a>) -
     let mut roots: Vec<(&'a [Stmt], bool)> = vec![(stmts, false)];
     roots.extend(idx.all.iter().filter(|f| f.name.is_empty() || !idx.called.contains(&f.name)).map(|f| (f.body.as_slice(), is_cashier_listener(f))));
     for (body, returns_ok) in roots {
-        let mut w = FlowWalk { idx, found, ord: 0, in_tx: 0, marks: Vec::new(), work: Vec::new(), check: None, errors: Vec::new(), stack: Vec::new(), returns_ok, rest: Vec::new(), handler_vars: BTreeSet::new(), case_bodies: BTreeSet::new() };
+        let mut w = FlowWalk { idx, found, ord: 0, in_tx: 0, marks: Vec::new(), work: Vec::new(), check: None, errors: Vec::new(), stack: Vec::new(), returns_ok, rest: Vec::new(), handler_vars: BTreeSet::new(), case_bodies: BTreeSet::new(), callers: Vec::new() };
         w.block(body);
         errors.append(&mut w.errors);
         let better = match &best {
@@ -991,6 +1023,17 @@ impl<'a> FlowWalk<'a, '_> {
             _ => return false,
         };
         self.found.map_vars.iter().chain(&self.handler_vars).any(|m| e.mentions(m))
+    }
+
+    /// Inside a followed call, a catch at the tail of its function (nothing runs after
+    /// `here`): the first answer of what its caller runs next.
+    fn callers_answer(&self, catch: &[Stmt], here: &[Stmt]) -> Option<super::model::Answer> {
+        // Only a catch that ends by logging: one ending in a value (`{:error, reason}`,
+        // `Err(e)`) hands the failure back for the caller to look at.
+        let logs = matches!(catch.last(), Some(Stmt::Expr(Expr::Call(c), _)) if vocab::is_logging(c));
+        let at_tail = logs && here.is_empty() && self.rest.iter().all(|r| r.is_empty());
+        let caller = self.callers.last().filter(|_| at_tail)?;
+        caller.iter().rev().copied().find_map(|r| block_answer(r).or_else(|| helper_answer(r, self.idx, 0)))
     }
 
     /// The first answer of what runs after `here`, in this block or the enclosing ones.
@@ -1037,7 +1080,8 @@ impl<'a> FlowWalk<'a, '_> {
             Stmt::Try { body, catches, finally, .. } => {
                 let before = self.work.len();
                 self.block(body);
-                let processing = self.work.len() > before;
+                // Work seen, or the event handed to code not seen (`handle!(Handler, event)`).
+                let processing = self.work.len() > before || hands_on_event(body);
                 let acked = acknowledged_first(body);
                 for (c, line) in catches {
                     if processing {
@@ -1048,7 +1092,7 @@ impl<'a> FlowWalk<'a, '_> {
                         let answer = block_answer(c).or_else(|| helper_answer(c, self.idx, 0)).or_else(|| match () {
                             _ if ends(c) => None,
                             _ if whole_branch => self.answer_after(&stmts[i + 1..]),
-                            _ => block_answer(&stmts[i + 1..]),
+                            _ => block_answer(&stmts[i + 1..]).or_else(|| self.callers_answer(c, &stmts[i + 1..])),
                         });
                         // A listener's catch that neither rethrows nor returns lets Cashier answer 200.
                         let falls_through = self.returns_ok && !c.iter().any(|s| matches!(s, Stmt::Throw { .. } | Stmt::Return { .. }));
@@ -1095,10 +1139,11 @@ impl<'a> FlowWalk<'a, '_> {
                 if self.stack.len() < 6 && !self.stack.contains(&(f as *const Func)) {
                     // A callee's returns answer its caller, not the provider.
                     let rest = std::mem::take(&mut self.rest);
+                    self.callers.push(rest);
                     self.stack.push(f);
                     self.block(&f.body);
                     self.stack.pop();
-                    self.rest = rest;
+                    self.rest = self.callers.pop().unwrap_or_default();
                 }
             }
             let tx = c.callee.mentions("transaction") || c.callee.mentions("atomic");
@@ -1111,6 +1156,22 @@ impl<'a> FlowWalk<'a, '_> {
             }
         }
     }
+}
+
+/// Whether a statement of `body` (not nested blocks) passes the event to a call other
+/// than logging or a check: `handle_event(event)`, `:ok <- handle!(Handler, event)`.
+fn hands_on_event(body: &[Stmt]) -> bool {
+    body.iter().any(|s| {
+        let (Stmt::Expr(e, _) | Stmt::Assign { value: e, .. }) = s else { return false };
+        let mut found = false;
+        e.walk(&mut |x| {
+            if let Expr::Call(c) = x {
+                let passes = c.args.iter().any(|a| matches!(&a.value, Expr::Ident(n) if vocab::is_event_var(n)));
+                found |= passes && !vocab::is_logging(c) && !vocab::is_verify_call(c) && !vocab::is_response(c);
+            }
+        });
+        found
+    })
 }
 
 /// A block ending in a call of a function of the file that answers (`handle_error(conn, e)`

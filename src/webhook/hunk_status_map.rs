@@ -15,6 +15,9 @@ const UNPAID: &[(&str, &[&str])] = &[
     ("paused", &["paused", "Paused", "PAUSED"]),
 ];
 
+/// The paying status as written.
+const ACTIVE: &[&str] = &["active", "Active", "ACTIVE"];
+
 /// Statuses listed beside the one tested (`['active', 'past_due']`): the value comes after all of them.
 const LISTED: &[&str] = &["active", "trialing", "past_due", "unpaid", "incomplete", "paused"];
 
@@ -45,7 +48,7 @@ fn maps_to_paying<'a>(lines: &'a [(usize, &'a str)], forms: &'a [&'a str]) -> im
         // `'unpaid' => 'active'`, `() => ACTIVE`: the value follows the arrow.
         let key = l[first..].trim_start_matches(['\'', '"']);
         let keyed = (key.starts_with(':') && !key.starts_with("::")).then(|| l.len() - key.len() + 1);
-        let arrow = keyed.or_else(|| ["=>", "->", " return "].iter().filter_map(|a| l[first..].find(a).map(|p| first + p + a.len())).min());
+        let arrow = keyed.or_else(|| ["=>", "->", " return ", "do:"].iter().filter_map(|a| l[first..].find(a).map(|p| first + p + a.len())).min());
         let t = l.trim_start().trim_start_matches(['}', ' ']);
         let condition = ["if ", "if(", "elif ", "elsif ", "else if", "unless "].iter().any(|k| t.starts_with(k));
         // A condition's branch runs when it holds: not when the status is excluded
@@ -60,8 +63,46 @@ fn maps_to_paying<'a>(lines: &'a [(usize, &'a str)], forms: &'a [&'a str]) -> im
         };
         let rest = after_mention(&l[end..]);
         let value = if rest.is_empty() { lines[k + 1..].iter().map(|(_, l)| *l).find(|l| !is_comment(l) && !l.trim().is_empty() && !is_label(l))? } else { rest };
-        paying(value).then_some(*i)
+        // An arm or label shared with `active` (`Active | PastDue => Tier::Basic`): the
+        // unpaid status gets whatever an active subscription gets.
+        let arm = (arrow.is_some() && !condition) || is_label(l);
+        let with_active = arm && forms.iter().any(|f| ACTIVE.iter().any(|a| shares_arm(&l[..end], a, f)));
+        (paying(value) || (with_active && !refusing(value))).then_some(*i)
     })
+}
+
+/// Whether `active` and `unpaid` are listed together on `line` with nothing of their own
+/// between them (`Active | PastDue`, `~w(active past_due)`, `'active', 'past_due'`): one
+/// arm for both. `active: 1, trialing: 2, past_due: 3` gives each its own value.
+fn shares_arm(line: &str, active: &str, unpaid: &str) -> bool {
+    let (Some(a_end), Some(u_end)) = (mention_end(line, active), mention_end(line, unpaid)) else { return false };
+    let (a_start, u_start) = (a_end - active.len(), u_end - unpaid.len());
+    let between = if a_end <= u_start {
+        &line[a_end..u_start]
+    } else if u_end <= a_start {
+        &line[u_end..a_start]
+    } else {
+        return false;
+    };
+    // Separators, other statuses, and qualifiers (`SubscriptionStatus::`, `Status.`).
+    let mut rest = between;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || "|,'\":".contains(c));
+        if rest.is_empty() {
+            return true;
+        }
+        let word_len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+        if word_len == 0 {
+            return false;
+        }
+        let (word, after) = rest.split_at(word_len);
+        let status = LISTED.iter().any(|s| s.replace('_', "") == word.to_ascii_lowercase().replace('_', ""));
+        let qualifier = after.starts_with("::") || after.starts_with('.');
+        if !status && !qualifier {
+            return false;
+        }
+        rest = after.strip_prefix("::").or_else(|| after.strip_prefix('.')).unwrap_or(after);
+    }
 }
 
 /// Where the last mention of `form` ends on the line: a whole word, not a part of a
@@ -78,7 +119,7 @@ fn mention_end(line: &str, form: &str) -> Option<usize> {
 fn maps(line: &str) -> bool {
     let t = line.trim_start();
     ["case ", "when ", "if ", "if(", "elif ", "elsif ", "unless "].iter().any(|k| t.starts_with(k))
-        || ["=>", "->", "==", ".with(", "in_array(", " in [", " in (", "includes(", "include?", "? "].iter().any(|k| line.contains(k))
+        || ["=>", "->", "==", ".with(", "in_array(", " in [", " in (", " in ~w(", "includes(", "include?", "? "].iter().any(|k| line.contains(k))
         || t.starts_with(['\'', '"', ':'])
         || t.split_once(':').is_some_and(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
 }
@@ -107,9 +148,17 @@ fn is_label(line: &str) -> bool {
 /// A value that grants: `active`, `ACTIVE`, `trialing`, `true`; not one that also
 /// says false, inactive or an unpaid status (`user.active = false`, `PAST_DUE`).
 fn paying(value: &str) -> bool {
-    let words: Vec<String> = value.split(|c: char| !c.is_ascii_alphanumeric() && c != '_').map(|w| w.to_ascii_lowercase()).collect();
-    let has = |ws: &[&str]| words.iter().any(|w| ws.contains(&w.as_str()));
-    has(&["active", "trialing", "true"]) && !has(&["false", "inactive", "none", "nil", "null", "past_due", "pastdue", "unpaid", "incomplete", "paused", "canceled", "cancelled"])
+    let words = words(value);
+    words.iter().any(|w| ["active", "trialing", "true"].contains(&w.as_str())) && !refusing(value)
+}
+
+/// A value that says false, inactive or an unpaid status.
+fn refusing(value: &str) -> bool {
+    words(value).iter().any(|w| ["false", "inactive", "none", "nil", "null", "past_due", "pastdue", "unpaid", "incomplete", "paused", "canceled", "cancelled", "unsubscribed", "free"].contains(&w.as_str()))
+}
+
+fn words(value: &str) -> Vec<String> {
+    value.split(|c: char| !c.is_ascii_alphanumeric() && c != '_').map(|w| w.to_ascii_lowercase()).collect()
 }
 
 #[cfg(test)]
@@ -154,6 +203,45 @@ mod tests {
         assert_eq!(remapped_to_paying(&h), Some((0, "past_due".to_string())));
         let h = hunk(&[(' ', "    status = sub['status']"), ('+', "    if status == StripeSubscriptionStatus.PastDue.value:"), ('+', "        status = StripeSubscriptionStatus.Active.value")]);
         assert_eq!(remapped_to_paying(&h), Some((1, "past_due".to_string())));
+    }
+
+    #[test]
+    fn an_unpaid_status_moved_into_the_active_arm_is_found() {
+        // calcount: the tier names no status, the arm it shares with Active does.
+        let h = hunk(&[
+            (' ', "    let sub_ty = match subscription.data.object.status {"),
+            ('-', "        SubscriptionStatus::Active => SubscriptionTypes::Basic,"),
+            ('+', "        SubscriptionStatus::Active | SubscriptionStatus::PastDue => {"),
+            ('+', "            SubscriptionTypes::Basic"),
+            ('+', "        }"),
+            (' ', "        SubscriptionStatus::Unpaid"),
+            ('-', "        | SubscriptionStatus::PastDue"),
+            (' ', "        | SubscriptionStatus::Canceled => SubscriptionTypes::Unsubscribed,"),
+        ]);
+        assert_eq!(remapped_to_paying(&h), Some((2, "past_due".to_string())));
+        let h = hunk(&[(' ', "case status"), ('-', "when 'active'"), ('+', "when 'active', 'past_due'"), (' ', "  user.update!(tier: 'gold')")]);
+        assert_eq!(remapped_to_paying(&h), Some((2, "past_due".to_string())));
+        // plural: an Elixir function head whose guard lists both.
+        let h = hunk(&[
+            ('-', "  defp to_plural_status(\"active\"), do: :current"),
+            ('-', "  defp to_plural_status(s) when s in ~w(incomplete_expired past_due unpaid), do: :delinquent"),
+            ('+', "  defp to_plural_status(s) when s in ~w(active past_due), do: :current"),
+            ('+', "  defp to_plural_status(s) when s in ~w(incomplete_expired unpaid), do: :delinquent"),
+        ]);
+        assert_eq!(remapped_to_paying(&h), Some((2, "past_due".to_string())));
+    }
+
+    #[test]
+    fn an_unpaid_status_beside_active_in_a_condition_or_mapped_to_nothing_is_quiet() {
+        // A condition is not an arm: its body may do anything.
+        let h = hunk(&[('+', "    if status == 'active' || status == 'past_due':"), ('+', "        send_receipt(user)")]);
+        assert_eq!(remapped_to_paying(&h), None);
+        // An enum's values: each status has its own.
+        let h = hunk(&[('+', "    field :status, Ecto.Enum, values: [active: 1, trialing: 2, past_due: 3, paused: 4, deleted: 5]")]);
+        assert_eq!(remapped_to_paying(&h), None);
+        // Shared with active, but the value says unsubscribed.
+        let h = hunk(&[('+', "        Status::Active | Status::PastDue => Tier::Unsubscribed,")]);
+        assert_eq!(remapped_to_paying(&h), None);
     }
 
     #[test]

@@ -888,6 +888,14 @@ fn reached_through_helpers(changes: &[FileChange], analyzed: &[Analyzed], views:
     out
 }
 
+/// The statements a file lowers to, for looking at what the later steps read.
+pub fn debug_stmts(path: &str, text: &str) -> String {
+    match Language::of_path(path) {
+        Some(lang) => format!("{:#?}", lang::parse(lang, text).stmts),
+        None => "not a supported language".into(),
+    }
+}
+
 /// The model of the handler at `path` in the working tree of `top`, with the
 /// files it reaches, as JSON: for looking at what the review sees.
 pub fn debug_model(top: &std::path::Path, path: &str) -> String {

@@ -407,6 +407,11 @@ pub fn is_revoking_literal(s: &str) -> bool {
 }
 
 /// Log and print calls: they neither write state nor answer.
+/// A variable that holds the parsed event by its name: `event`, `stripe_event`, `eventData`.
+pub fn is_event_var(name: &str) -> bool {
+    matches!(squash(name).as_str(), "event" | "evt" | "stripeevent" | "webhookevent" | "eventdata" | "eventjson" | "parsedevent")
+}
+
 pub fn is_logging(call: &Call) -> bool {
     let dotted = call.callee.dotted().or_else(|| receiver_root(&call.callee)).unwrap_or_default().to_ascii_lowercase();
     let root = dotted.split('.').next().unwrap_or("");
@@ -994,7 +999,29 @@ pub fn event_label(e: &Expr) -> Option<String> {
 /// Ruby `when`, JS `.test`, `=~`) or a prefix (`type.startsWith('customer.subscription.')`):
 /// the known types it matches. Nothing when it matches none, or every one (`/.*/`).
 pub fn events_matching(pattern: &Expr) -> Vec<String> {
+    let by_object = events_of_object(pattern);
+    if !by_object.is_empty() {
+        return by_object;
+    }
     events_matching_as(pattern, false)
+}
+
+/// async-stripe's `EventObject::Subscription(s)` arm: the event's object is a
+/// subscription, so every `customer.subscription.*` event reaches it.
+fn events_of_object(pattern: &Expr) -> Vec<String> {
+    let Expr::Member(o, kind) = pattern else { return Vec::new() };
+    if !matches!(&**o, Expr::Ident(n) if n == "EventObject") && !matches!(&**o, Expr::Member(_, n) if n == "EventObject") {
+        return Vec::new();
+    }
+    // The events of that object an app subscribes to, not every one Stripe has.
+    let events: &[&str] = match squash(kind).as_str() {
+        "subscription" => &["customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted"],
+        "invoice" => &["invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed"],
+        "checkoutsession" => &["checkout.session.completed"],
+        "paymentintent" => &["payment_intent.succeeded", "payment_intent.payment_failed"],
+        _ => &[],
+    };
+    events.iter().map(|e| e.to_string()).collect()
 }
 
 /// [`events_matching`] for a pattern tested against the event's type or name itself

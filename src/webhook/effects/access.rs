@@ -20,6 +20,9 @@ impl<'a> Walker<'a, '_> {
                 params = bound.clone();
             }
         }
+        if c.callee.last_name() == "set" && self.diesel_set(c) {
+            return;
+        }
         // Ecto's `put_change(changeset, :plan, "free")` and `Map.put(attrs, :plan, "free")`, piped or not.
         if matches!(c.callee.last_name(), "put_change" | "force_change" | "put") {
             if let [.., Arg { name: None, value: Expr::Str(col) }, Arg { name: None, value }] = c.args.as_slice() {
@@ -90,6 +93,29 @@ impl<'a> Walker<'a, '_> {
                 _ => recv = None,
             }
         }
+    }
+
+    /// Diesel's `.set(users::plan.eq(value))` or `.set((users::plan.eq(a), users::active.eq(b)))`:
+    /// each column compared with `eq` is written that value.
+    fn diesel_set(&mut self, set: &'a Call) -> bool {
+        let items: Vec<&'a Expr> = set.args.iter().flat_map(|a| match &a.value {
+            Expr::Array(items) => items.iter().collect::<Vec<_>>(),
+            v => vec![v],
+        }).collect();
+        let mut columns = false;
+        for item in items {
+            let Expr::Call(eq) = item else { continue };
+            let (Expr::Member(column, m), [Arg { name: None, value }]) = (&eq.callee, eq.args.as_slice()) else { continue };
+            if m != "eq" {
+                continue;
+            }
+            columns = true;
+            let name = column.last_name();
+            if self.decides_access(name, value) {
+                self.access(name, value, eq.line);
+            }
+        }
+        columns
     }
 
     /// The attributes map a function of the app returns (its last expression), read

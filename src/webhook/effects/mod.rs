@@ -610,8 +610,10 @@ pub fn block_answer(stmts: &[Stmt]) -> Option<Answer> {
                 };
             }
             Stmt::Throw { value, line } => return Some(Answer { status: vocab::status_of_throw(value.as_ref()), line: *line }),
-            Stmt::Expr(Expr::Call(c), line) if vocab::is_response(c) => {
-                let status = vocab::status_of_return(Some(&Expr::Call(c.clone())));
+            Stmt::Expr(Expr::Call(c), line) if vocab::is_response(c) || halted_response(c).is_some() => {
+                // `send_resp(conn, 400, "") |> halt()`: the response piped into `halt`.
+                let c = halted_response(c).unwrap_or(c);
+                let status = vocab::status_of_return(Some(&Expr::Call(Box::new(c.clone()))));
                 if vocab::response_ends_handler(c) {
                     return Some(Answer { status, line: *line });
                 }
@@ -621,6 +623,14 @@ pub fn block_answer(stmts: &[Stmt]) -> Option<Answer> {
         }
     }
     candidate
+}
+
+/// Plug's `halt(send_resp(conn, 400, ""))`: the response inside.
+fn halted_response(c: &Call) -> Option<&Call> {
+    match (c.callee.last_name(), c.args.first().map(|a| &a.value)) {
+        ("halt", Some(Expr::Call(inner))) if vocab::is_response(inner) => Some(inner),
+        _ => None,
+    }
 }
 
 /// What an expression does, in the order the walker takes it: calls made now,

@@ -55,6 +55,31 @@ fn body_of(n: Node, src: &Src, owner: Option<&str>) -> Vec<Stmt> {
     out
 }
 
+/// `try do ... rescue ... catch ... after ... end`, or a `def` whose body has those clauses.
+fn try_stmt(n: Node, src: &Src, owner: Option<&str>) -> Stmt {
+    let mut body = body_of(n, src, owner);
+    let mut catches = Vec::new();
+    for kind in ["rescue_block", "catch_block"] {
+        if let Some(b) = clause_block(n, kind) {
+            for c in named(b).filter(|c| c.kind() == "stab_clause") {
+                catches.push((stmts_of(c.child_by_field_name("right"), src, owner), src.line(c)));
+            }
+        }
+    }
+    let mut finally = Vec::new();
+    if let Some(b) = clause_block(n, "after_block") {
+        for c in named(b) {
+            stmt(c, src, owner, &mut finally);
+        }
+    }
+    if let Some(b) = clause_block(n, "else_block") {
+        for c in named(b).filter(|c| c.kind() == "stab_clause") {
+            body.extend(stmts_of(c.child_by_field_name("right"), src, owner));
+        }
+    }
+    Stmt::Try { body, catches, finally, line: src.line(n) }
+}
+
 fn clause_block<'t>(n: Node<'t>, kind: &str) -> Option<Node<'t>> {
     do_block(n).and_then(|b| named(b).find(|c| c.kind() == kind))
 }
@@ -180,30 +205,7 @@ fn call_stmt(n: Node, src: &Src, owner: Option<&str>, out: &mut Vec<Stmt>) {
             out.push(case_stmt(&subject, &clauses, src, owner, line));
         }
         "with" => out.push(with_stmt(n, &args, src, owner)),
-        "try" => {
-            let body = body_of(n, src, owner);
-            let mut catches = Vec::new();
-            for kind in ["rescue_block", "catch_block"] {
-                if let Some(b) = clause_block(n, kind) {
-                    for c in named(b).filter(|c| c.kind() == "stab_clause") {
-                        catches.push((stmts_of(c.child_by_field_name("right"), src, owner), src.line(c)));
-                    }
-                }
-            }
-            let mut finally = Vec::new();
-            if let Some(b) = clause_block(n, "after_block") {
-                for c in named(b) {
-                    stmt(c, src, owner, &mut finally);
-                }
-            }
-            let mut body = body;
-            if let Some(b) = clause_block(n, "else_block") {
-                for c in named(b).filter(|c| c.kind() == "stab_clause") {
-                    body.extend(stmts_of(c.child_by_field_name("right"), src, owner));
-                }
-            }
-            out.push(Stmt::Try { body, catches, finally, line });
-        }
+        "try" => out.push(try_stmt(n, src, owner)),
         "raise" | "reraise" | "throw" | "exit" => out.push(Stmt::Throw { value: args.first().map(|a| expr(*a, src)), line }),
         "for" => {
             let head = args.iter().map(|a| expr(*a, src)).collect();
@@ -488,7 +490,9 @@ fn def(n: Node, src: &Src, owner: Option<&str>) -> Option<Func> {
         .filter(|(n, v)| !matches!(v, Expr::Ident(x) if x == n))
         .map(|(n, v)| Stmt::Assign { target: Expr::Ident(n), value: v, line: src.line(head) })
         .collect();
-    let inner = body_of(n, src, owner);
+    // `def f(..) do ... catch kind, value -> ... end`: the whole body is a try.
+    let rescues = clause_block(n, "rescue_block").or_else(|| clause_block(n, "catch_block")).is_some();
+    let inner = if rescues { vec![try_stmt(n, src, owner)] } else { body_of(n, src, owner) };
     match conds.into_iter().reduce(|a, b| Expr::Binary("&&".into(), Box::new(a), Box::new(b))) {
         Some(cond) => body.push(Stmt::If { cond, then: inner, els: Vec::new(), line: src.line(head) }),
         None => body.extend(inner),

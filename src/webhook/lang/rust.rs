@@ -129,8 +129,12 @@ fn block(n: Node, src: &Src, tail: bool) -> Vec<Stmt> {
         let last = i + 1 == kids.len();
         // The last expression without a semicolon is the block's value.
         let is_value = last && !matches!(c.kind(), "expression_statement" | "let_declaration" | "empty_statement") && !c.kind().ends_with("_item");
+        // A trailing `match`/`if` without a semicolon is parsed as a statement, yet it is the value.
+        let block_value = last && c.kind() == "expression_statement" && !src.text(*c).trim_end().ends_with(';');
         if is_value {
             value_stmt(*c, src, tail, &mut out);
+        } else if let Some(e) = c.named_child(0).filter(|_| block_value) {
+            value_stmt(e, src, tail, &mut out);
         } else {
             stmt(*c, src, false, &mut out);
         }
