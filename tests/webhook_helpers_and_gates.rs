@@ -407,3 +407,95 @@ fn an_ending_event_whose_revoked_column_is_dropped_but_that_ends_the_period_is_q
     let v = review(dropped_column("        customer.current_period_end = timezone.now()\n").path());
     assert!(!high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
 }
+
+// ---------------------------------------------------------------------------
+// An update handler whose helper writes the plan its price names (dub's shape).
+
+const PLAN_FROM_PRICE: &str = "app/api/stripe/webhook/customer-subscription-updated.ts";
+const PLAN_HELPER_PATH: &str = "app/api/stripe/webhook/utils/update-workspace-plan.ts";
+
+const PLAN_HELPER: &str = r#"import { prisma } from "@/lib/prisma";
+import { getPlanFromPriceId } from "@/lib/plans";
+import type Stripe from "stripe";
+
+export async function updateWorkspacePlan({ workspace, priceId, subscription }: { workspace: { id: string; plan: string }; priceId: string; subscription: Stripe.Subscription }) {
+  const newPlan = getPlanFromPriceId(priceId);
+  if (!newPlan) return;
+  const newPlanName = newPlan.name.toLowerCase();
+  if (workspace.plan !== newPlanName) {
+    await prisma.project.update({
+      where: { id: workspace.id },
+      data: { plan: newPlanName, usageLimit: newPlan.limits.usage },
+    });
+  }
+}
+"#;
+
+const PLAN_ROUTE_PATH: &str = "app/api/stripe/webhook/route.ts";
+const PLAN_ROUTE: &str = r#"import Stripe from "stripe";
+import { customerSubscriptionUpdated } from "./customer-subscription-updated";
+
+const stripe = new Stripe(process.env.STRIPE_SECRET_KEY as string);
+
+export const POST = async (req: Request) => {
+  const buf = await req.text();
+  const sig = req.headers.get("Stripe-Signature") as string;
+  let event: Stripe.Event;
+  try {
+    event = stripe.webhooks.constructEvent(buf, sig, process.env.STRIPE_WEBHOOK_SECRET as string);
+  } catch (err: any) {
+    return new Response(`Webhook Error: ${err.message}`, { status: 400 });
+  }
+  let response = "OK";
+  switch (event.type) {
+    case "customer.subscription.updated":
+      response = await customerSubscriptionUpdated(event);
+      break;
+  }
+  return new Response(response, { status: 200 });
+};
+"#;
+
+fn plan_from_price(skip: &str) -> String {
+    format!(
+        r#"import Stripe from "stripe";
+import {{ prisma }} from "@/lib/prisma";
+import {{ getPlanFromPriceId }} from "@/lib/plans";
+import {{ updateWorkspacePlan }} from "./utils/update-workspace-plan";
+
+export async function customerSubscriptionUpdated(event: Stripe.Event) {{
+  const updatedSubscription = event.data.object as Stripe.Subscription;
+  const priceId = updatedSubscription.items.data[0].price.id;
+  const plan = getPlanFromPriceId(priceId);
+  if (!plan) {{
+    return `Invalid price ID: ${{priceId}}`;
+  }}
+{skip}
+  const workspace = await prisma.project.findUnique({{ where: {{ stripeId: updatedSubscription.customer.toString() }} }});
+  if (!workspace) {{
+    return "workspace not found";
+  }}
+  await updateWorkspacePlan({{ workspace, priceId, subscription: updatedSubscription }});
+}}
+"#
+    )
+}
+
+const PAYING_ONLY: &str = "  if (![\"active\", \"trialing\"].includes(updatedSubscription.status)) {\n    return `skipping status ${updatedSubscription.status}`;\n  }";
+
+#[test]
+fn an_update_that_now_skips_unpaid_statuses_keeps_the_price_plan_quiet() {
+    // Before, a past_due update also wrote the price's plan; now only paying statuses do.
+    let dir = committed_repo(&[(PLAN_FROM_PRICE, &plan_from_price("")), (PLAN_HELPER_PATH, PLAN_HELPER), (PLAN_ROUTE_PATH, PLAN_ROUTE)]);
+    write(dir.path(), PLAN_FROM_PRICE, &plan_from_price(PAYING_ONLY));
+    let v = review(dir.path());
+    assert!(!high_rules(&v).contains(&"WH005".to_string()), "{v:#}");
+}
+
+#[test]
+fn an_update_that_no_longer_writes_the_price_plan_is_wh004() {
+    let dir = committed_repo(&[(PLAN_FROM_PRICE, &plan_from_price("")), (PLAN_HELPER_PATH, PLAN_HELPER), (PLAN_ROUTE_PATH, PLAN_ROUTE)]);
+    write(dir.path(), PLAN_HELPER_PATH, &PLAN_HELPER.replace("plan: newPlanName, ", ""));
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH004".to_string()), "{v:#}");
+}

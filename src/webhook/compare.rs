@@ -535,12 +535,19 @@ fn grant_and_revoke(name: &str, eb: &EventModel, ea: &EventModel, dropped: &BTre
     // On an event that ends access, a value that is now a plain revocation was never a grant lost.
     let revoked_now: BTreeSet<String> =
         if revoking { ea.access_writes.iter().filter(|w| w.value == ValueKind::Revoke).map(|w| w.field.clone()).collect() } else { BTreeSet::new() };
+    // On an update, a plan computed from the subscription (`plan = planFromPrice(priceId)`)
+    // follows the price: a plan change, not a revocation.
+    let follows_price = |w: &AccessWrite| name.ends_with(".updated") && vocab::is_plan_field(&w.field);
     let revokes = |e: &EventModel| -> BTreeSet<String> {
         e.access_writes
             .iter()
             // On an event that ends access a computed value revokes, unless it is written only
             // on the paths of paying statuses (`if status === 'active'`).
-            .filter(|w| w.value == ValueKind::Revoke || downgrade(w) || (revoking && w.value == ValueKind::Derived && !(w.guarded && only_paying(&w.gate))))
+            .filter(|w| {
+                w.value == ValueKind::Revoke
+                    || downgrade(w)
+                    || (revoking && w.value == ValueKind::Derived && !(w.guarded && only_paying(&w.gate)) && !follows_price(w))
+            })
             .map(|w| w.field.clone())
             .collect()
     };

@@ -30,6 +30,9 @@ pub struct Found<'a> {
     /// Lines of the dispatches a handler map makes (its entries).
     pub map_lines: BTreeSet<u32>,
     pub unhandled: Option<Answer>,
+    /// Read async-stripe's `EventObject::Subscription(..)` arms as the events of that object:
+    /// only when nothing names an event type (an `EventType` match around them says more).
+    by_object: bool,
 }
 
 pub fn discover<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Found<'a> {
@@ -56,6 +59,16 @@ pub fn discover<'a>(stmts: &'a [Stmt], idx: &Index<'a>) -> Found<'a> {
             found.dispatches.push(Dispatch { event: ev, line: f.line, body: Body::Func(f) });
         }
         scan(&f.body, idx, &mut found);
+    }
+    if found.dispatches.is_empty() {
+        let mut by_object = Found { by_object: true, ..Found::default() };
+        scan(stmts, idx, &mut by_object);
+        for f in &idx.all {
+            scan(&f.body, idx, &mut by_object);
+        }
+        if !by_object.dispatches.is_empty() {
+            found = by_object;
+        }
     }
     // Dispatch delegated to a function of another file (`await applyStripeEvent(db, event)`):
     // the events are told apart there, and each is handled from the delegating call.
@@ -109,6 +122,7 @@ fn scan<'a>(stmts: &'a [Stmt], idx: &Index<'a>, found: &mut Found<'a>) {
                             || Some(super::vocab::events_matching(l)).filter(|e| !e.is_empty()).unwrap_or_else(|| event_list(l, idx)),
                             |e| vec![e],
                         );
+                        let evs = if evs.is_empty() && found.by_object { super::vocab::events_of_object(l) } else { evs };
                         for ev in evs {
                             pending.push((ev, c.line));
                             any = true;

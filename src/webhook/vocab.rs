@@ -999,16 +999,12 @@ pub fn event_label(e: &Expr) -> Option<String> {
 /// Ruby `when`, JS `.test`, `=~`) or a prefix (`type.startsWith('customer.subscription.')`):
 /// the known types it matches. Nothing when it matches none, or every one (`/.*/`).
 pub fn events_matching(pattern: &Expr) -> Vec<String> {
-    let by_object = events_of_object(pattern);
-    if !by_object.is_empty() {
-        return by_object;
-    }
     events_matching_as(pattern, false)
 }
 
 /// async-stripe's `EventObject::Subscription(s)` arm: the event's object is a
 /// subscription, so every `customer.subscription.*` event reaches it.
-fn events_of_object(pattern: &Expr) -> Vec<String> {
+pub fn events_of_object(pattern: &Expr) -> Vec<String> {
     let Expr::Member(o, kind) = pattern else { return Vec::new() };
     if !matches!(&**o, Expr::Ident(n) if n == "EventObject") && !matches!(&**o, Expr::Member(_, n) if n == "EventObject") {
         return Vec::new();
