@@ -153,3 +153,129 @@ fn body_reading_moved_into_a_helper_that_answers_400_is_no_swallowed_error() {
     let v = review(dir.path());
     assert!(high_rules(&v).contains(&"WH010".to_string()), "{v:#}");
 }
+
+// ---------------------------------------------------------------------------
+// A Stripe route that switches to per-event methods which log their service's error
+// and return; the route then answers 200.
+
+const STRIPE_ROUTE: &str = "internal/api/webhook/handler.go";
+
+fn stripe_route(cases: &str, methods: &str) -> String {
+    format!(
+        r#"package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+
+	"example.com/billing/internal/subscriptions"
+	"github.com/stripe/stripe-go/v82"
+	"github.com/stripe/stripe-go/v82/webhook"
+	"go.uber.org/zap"
+)
+
+type webhookHandler struct {{
+	logger        *zap.Logger
+	secret        string
+	subscriptions *subscriptions.Service
+}}
+
+func (h *webhookHandler) Handle() http.HandlerFunc {{
+	return func(w http.ResponseWriter, r *http.Request) {{
+		ctx := r.Context()
+		payload, err := io.ReadAll(r.Body)
+		if err != nil {{
+			http.Error(w, "read error", http.StatusBadRequest)
+			return
+		}}
+		event, err := webhook.ConstructEvent(payload, r.Header.Get("Stripe-Signature"), h.secret)
+		if err != nil {{
+			http.Error(w, "bad signature", http.StatusBadRequest)
+			return
+		}}
+		switch event.Type {{
+		case "invoice.paid":
+			h.handleInvoicePaid(ctx, event)
+{cases}
+		}}
+		w.WriteHeader(http.StatusOK)
+	}}
+}}
+
+func (h *webhookHandler) handleInvoicePaid(ctx context.Context, event stripe.Event) {{
+	var invoice stripe.Invoice
+	if err := json.Unmarshal(event.Data.Raw, &invoice); err != nil {{
+		h.logger.Error("bad invoice", zap.Error(err))
+		return
+	}}
+	err := h.subscriptions.MarkPaid(ctx, invoice.Customer.ID)
+	if err != nil {{
+		h.logger.Error("failed to handle invoice.paid", zap.Error(err))
+	}}
+}}
+{methods}
+"#
+    )
+}
+
+const SERVICE_PATH: &str = "internal/subscriptions/service.go";
+const SERVICE: &str = r#"package subscriptions
+
+import (
+	"context"
+	"database/sql"
+)
+
+type Service struct {
+	db *sql.DB
+}
+
+func (s *Service) MarkPaid(ctx context.Context, customerID string) error {
+	_, err := s.db.ExecContext(ctx, "UPDATE accounts SET plan = 'pro' WHERE stripe_customer_id = $1", customerID)
+	return err
+}
+
+func (s *Service) Cancel(ctx context.Context, customerID string) error {
+	_, err := s.db.ExecContext(ctx, "UPDATE accounts SET plan = 'free' WHERE stripe_customer_id = $1", customerID)
+	return err
+}
+"#;
+
+const DELETED_CASE: &str = "\t\tcase \"customer.subscription.deleted\":\n\t\t\th.handleSubscriptionDeleted(ctx, event)";
+const DELETED_LOGGED: &str = r#"
+func (h *webhookHandler) handleSubscriptionDeleted(ctx context.Context, event stripe.Event) {
+	var sub stripe.Subscription
+	if err := json.Unmarshal(event.Data.Raw, &sub); err != nil {
+		h.logger.Error("bad subscription", zap.Error(err))
+		return
+	}
+	err := h.subscriptions.Cancel(ctx, sub.Customer.ID)
+	if err != nil {
+		h.logger.Error("failed to handle customer.subscription.deleted", zap.Error(err))
+	}
+}
+"#;
+
+#[test]
+fn a_new_event_method_logging_errors_like_the_existing_ones_is_quiet() {
+    let dir = committed_repo(&[(STRIPE_ROUTE, &stripe_route("", "")), (SERVICE_PATH, SERVICE), ("go.mod", "module example.com/billing\n\ngo 1.23\n")]);
+    write(dir.path(), STRIPE_ROUTE, &stripe_route(DELETED_CASE, DELETED_LOGGED));
+    let v = review(dir.path());
+    assert!(!high_rules(&v).contains(&"WH010".to_string()), "{v:#}");
+}
+
+#[test]
+fn an_event_method_that_now_logs_the_error_its_route_answered_500_for_is_wh010() {
+    // Before: the only method returns its error and the route answers 500.
+    let returning = stripe_route("", "")
+        .replace("func (h *webhookHandler) handleInvoicePaid(ctx context.Context, event stripe.Event) {", "func (h *webhookHandler) handleInvoicePaid(ctx context.Context, event stripe.Event) error {")
+        .replace("\t\th.logger.Error(\"bad invoice\", zap.Error(err))\n\t\treturn\n", "\t\treturn err\n")
+        .replace("\tif err != nil {\n\t\th.logger.Error(\"failed to handle invoice.paid\", zap.Error(err))\n\t}\n}", "\treturn err\n}")
+        .replace("\t\t\th.handleInvoicePaid(ctx, event)\n", "\t\t\tif err := h.handleInvoicePaid(ctx, event); err != nil {\n\t\t\t\thttp.Error(w, \"failed\", http.StatusInternalServerError)\n\t\t\t\treturn\n\t\t\t}\n");
+    let dir = committed_repo(&[(STRIPE_ROUTE, &returning), (SERVICE_PATH, SERVICE), ("go.mod", "module example.com/billing\n\ngo 1.23\n")]);
+    write(dir.path(), STRIPE_ROUTE, &stripe_route("", ""));
+    let v = review(dir.path());
+    assert!(high_rules(&v).contains(&"WH010".to_string()), "{v:#}");
+}

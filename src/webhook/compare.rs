@@ -99,7 +99,11 @@ pub fn compare(before: Option<&HandlerModel>, after: &HandlerModel, ctx: &Contex
             // One more catch that acknowledges (`except Exception` now answering 200 beside an
             // `except DoesNotExist` that always did) is a new swallowed error, not the old one.
             let acknowledging = |m: &HandlerModel| m.error_paths.iter().filter(|e| e.status.is_ok()).count();
-            let more_swallowed = acknowledging(after) > acknowledging(b);
+            // Per-event functions that log their errors and return, as the base's already did,
+            // are that policy applied to more events, not a new swallowed error.
+            let logged_in_callee = |m: &HandlerModel| m.error_paths.iter().filter(|e| e.status.is_ok()).all(|e| e.logged_in_callee);
+            let same_policy = acknowledging(b) > 0 && logged_in_callee(b) && logged_in_callee(after);
+            let more_swallowed = acknowledging(after) > acknowledging(b) && !same_policy;
             // An event recorded early did no harm while nothing read the record: a dedup check
             // added in front of it now skips the retry of an event that failed mid-way.
             let newly_checked = after.idempotency.check.is_some() && b.idempotency.check.is_none();

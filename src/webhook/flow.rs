@@ -1092,14 +1092,16 @@ impl<'a> FlowWalk<'a, '_> {
                         let answer = block_answer(c).or_else(|| helper_answer(c, self.idx, 0)).or_else(|| match () {
                             _ if ends(c) => None,
                             _ if whole_branch => self.answer_after(&stmts[i + 1..]),
-                            _ => block_answer(&stmts[i + 1..]).or_else(|| self.callers_answer(c, &stmts[i + 1..])),
+                            _ => block_answer(&stmts[i + 1..]),
                         });
+                        let from_caller = answer.is_none().then(|| self.callers_answer(c, &stmts[i + 1..])).flatten();
+                        let answer = answer.or(from_caller);
                         // A listener's catch that neither rethrows nor returns lets Cashier answer 200.
                         let falls_through = self.returns_ok && !c.iter().any(|s| matches!(s, Stmt::Throw { .. } | Stmt::Return { .. }));
                         let unknown = if falls_through { Status::Ok(200) } else { Status::Unknown };
                         // The try already sent its 2xx before the work: the catch's answer never leaves.
                         let status = acked.unwrap_or_else(|| answer.map_or(unknown, |a| a.status));
-                        self.errors.push(ErrorPath { line: *line, status });
+                        self.errors.push(ErrorPath { line: *line, status, logged_in_callee: from_caller.is_some() && acked.is_none() });
                     }
                     self.block(c);
                 }

@@ -349,4 +349,8 @@ pub struct ErrorPath {
     /// The catch clause.
     pub line: u32,
     pub status: Status,
+    /// A catch at the tail of a called function that only logs: its status is what the
+    /// caller answers next (`if err != nil { log.Error(..) }` in a per-event function).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub logged_in_callee: bool,
 }
