@@ -5,6 +5,7 @@
 
 use super::Hunk;
 use super::hunks::is_comment;
+use super::lang::syntax::squash;
 
 /// Unpaid statuses as written: quoted or a symbol (`'past_due'`, `:unpaid`), or a constant's name
 /// (`Status.PastDue`, `PAST_DUE`).
@@ -96,7 +97,7 @@ fn shares_arm(line: &str, active: &str, unpaid: &str) -> bool {
             return false;
         }
         let (word, after) = rest.split_at(word_len);
-        let status = LISTED.iter().any(|s| s.replace('_', "") == word.to_ascii_lowercase().replace('_', ""));
+        let status = LISTED.iter().any(|s| squash(s) == squash(word));
         let qualifier = after.starts_with("::") || after.starts_with('.');
         if !status && !qualifier {
             return false;
@@ -148,17 +149,17 @@ fn is_label(line: &str) -> bool {
 /// A value that grants: `active`, `ACTIVE`, `trialing`, `true`; not one that also
 /// says false, inactive or an unpaid status (`user.active = false`, `PAST_DUE`).
 fn paying(value: &str) -> bool {
-    let words = words(value);
-    words.iter().any(|w| ["active", "trialing", "true"].contains(&w.as_str())) && !refusing(value)
+    has_word(value, &["active", "trialing", "true"]) && !refusing(value)
 }
 
 /// A value that says false, inactive or an unpaid status.
 fn refusing(value: &str) -> bool {
-    words(value).iter().any(|w| ["false", "inactive", "none", "nil", "null", "past_due", "pastdue", "unpaid", "incomplete", "paused", "canceled", "cancelled", "unsubscribed", "free"].contains(&w.as_str()))
+    has_word(value, &["false", "inactive", "none", "nil", "null", "past_due", "pastdue", "unpaid", "incomplete", "paused", "canceled", "cancelled", "unsubscribed", "free"])
 }
 
-fn words(value: &str) -> Vec<String> {
-    value.split(|c: char| !c.is_ascii_alphanumeric() && c != '_').map(|w| w.to_ascii_lowercase()).collect()
+/// Whether one of `value`'s words (lower-cased) is among `words`.
+fn has_word(value: &str, words: &[&str]) -> bool {
+    value.split(|c: char| !c.is_ascii_alphanumeric() && c != '_').any(|w| words.contains(&w.to_ascii_lowercase().as_str()))
 }
 
 #[cfg(test)]

@@ -406,12 +406,12 @@ pub fn is_revoking_literal(s: &str) -> bool {
         .contains(&s.as_str())
 }
 
-/// Log and print calls: they neither write state nor answer.
 /// A variable that holds the parsed event by its name: `event`, `stripe_event`, `eventData`.
 pub fn is_event_var(name: &str) -> bool {
     matches!(squash(name).as_str(), "event" | "evt" | "stripeevent" | "webhookevent" | "eventdata" | "eventjson" | "parsedevent")
 }
 
+/// Log and print calls: they neither write state nor answer.
 pub fn is_logging(call: &Call) -> bool {
     let dotted = call.callee.dotted().or_else(|| receiver_root(&call.callee)).unwrap_or_default().to_ascii_lowercase();
     let root = dotted.split('.').next().unwrap_or("");
@@ -1003,13 +1003,13 @@ pub fn events_matching(pattern: &Expr) -> Vec<String> {
 }
 
 /// async-stripe's `EventObject::Subscription(s)` arm: the event's object is a
-/// subscription, so every `customer.subscription.*` event reaches it.
+/// subscription, so the subscription events an app subscribes to reach it (not every
+/// `customer.subscription.*` Stripe has).
 pub fn events_of_object(pattern: &Expr) -> Vec<String> {
     let Expr::Member(o, kind) = pattern else { return Vec::new() };
-    if !matches!(&**o, Expr::Ident(n) if n == "EventObject") && !matches!(&**o, Expr::Member(_, n) if n == "EventObject") {
+    if o.last_name() != "EventObject" {
         return Vec::new();
     }
-    // The events of that object an app subscribes to, not every one Stripe has.
     let events: &[&str] = match squash(kind).as_str() {
         "subscription" => &["customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted"],
         "invoice" => &["invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed"],

@@ -11,10 +11,7 @@ impl<'a> Walker<'a, '_> {
     pub(super) fn access_args_at(&mut self, c: &'a Call) {
         // Parameters follow the SQL text: `db.ExecContext(ctx, sql, a, b)`, `pool.query(sql, [a, b])`.
         let sql_at = c.args.iter().position(|a| matches!(self.idx.value_of(&a.value), Expr::Str(s) if vocab::is_write_sql(s))).unwrap_or(0);
-        let mut params: Vec<&'a Expr> = c.args.iter().skip(sql_at + 1).flat_map(|a| match &a.value {
-            Expr::Array(items) => items.iter().collect::<Vec<_>>(),
-            v => vec![v],
-        }).collect();
+        let mut params: Vec<&'a Expr> = c.args.iter().skip(sql_at + 1).flat_map(|a| spread(&a.value)).collect();
         if params.is_empty() {
             if let Some((_, bound)) = self.sql_binds.iter().find(|(q, _)| std::ptr::eq(*q, c)) {
                 params = bound.clone();
@@ -98,12 +95,8 @@ impl<'a> Walker<'a, '_> {
     /// Diesel's `.set(users::plan.eq(value))` or `.set((users::plan.eq(a), users::active.eq(b)))`:
     /// each column compared with `eq` is written that value.
     fn diesel_set(&mut self, set: &'a Call) -> bool {
-        let items: Vec<&'a Expr> = set.args.iter().flat_map(|a| match &a.value {
-            Expr::Array(items) => items.iter().collect::<Vec<_>>(),
-            v => vec![v],
-        }).collect();
         let mut columns = false;
-        for item in items {
+        for item in set.args.iter().flat_map(|a| spread(&a.value)) {
             let Expr::Call(eq) = item else { continue };
             let (Expr::Member(column, m), [Arg { name: None, value }]) = (&eq.callee, eq.args.as_slice()) else { continue };
             if m != "eq" {
@@ -461,6 +454,14 @@ impl<'a> Walker<'a, '_> {
         (self.event == "invoice.payment_failed" && !retries_checked).then(|| "the first failed payment".to_string())
     }
 
+}
+
+/// The items of a list argument (`[a, b]`, a Rust tuple), or the argument itself.
+fn spread(e: &Expr) -> Vec<&Expr> {
+    match e {
+        Expr::Array(items) => items.iter().collect(),
+        v => vec![v],
+    }
 }
 
 /// The attributes map a function ends with (returned, or its last expression).
